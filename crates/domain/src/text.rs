@@ -1,0 +1,107 @@
+//! Small value checks shared by every feature: bounded names, codes, phones.
+
+use serde::Serialize;
+
+/// One problem with one input field, as shown to API clients and on forms.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { field: field.into(), message: message.into() }
+    }
+}
+
+/// A required, trimmed piece of text of at most `max` characters.
+pub fn required(field: &str, value: &str, max: usize) -> Result<String, FieldError> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err(FieldError::new(field, "必填 / required"));
+    }
+    if v.chars().count() > max {
+        return Err(FieldError::new(field, format!("最多 {max} 个字符 / at most {max} characters")));
+    }
+    if v.chars().any(|c| c.is_control()) {
+        return Err(FieldError::new(field, "含有控制字符 / contains control characters"));
+    }
+    Ok(v.to_string())
+}
+
+/// A code (unit code, employee number, service point code): letters, digits,
+/// `-` and `_`, 1..=32 characters. Codes appear in URLs and file names, so they
+/// are kept to a safe alphabet.
+pub fn code(field: &str, value: &str) -> Result<String, FieldError> {
+    let v = required(field, value, 32)?;
+    if v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        Ok(v)
+    } else {
+        Err(FieldError::new(field, "只能包含字母、数字、- 和 _ / only letters, digits, - and _"))
+    }
+}
+
+/// An optional trimmed text: empty becomes `None`.
+pub fn optional(field: &str, value: &str, max: usize) -> Result<Option<String>, FieldError> {
+    if value.trim().is_empty() { Ok(None) } else { required(field, value, max).map(Some) }
+}
+
+/// A mainland phone number as people write it: digits with optional `+`,
+/// spaces and dashes; 5 to 20 digits.
+pub fn phone(field: &str, value: &str) -> Result<String, FieldError> {
+    let v = value.trim();
+    let digits: String = v.chars().filter(|c| c.is_ascii_digit()).collect();
+    let allowed = v.chars().all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | ' '));
+    if !allowed || !(5..=20).contains(&digits.len()) {
+        return Err(FieldError::new(field, "电话号码格式不正确 / not a phone number"));
+    }
+    Ok(digits)
+}
+
+/// Masks a phone number for display: `13812341234` → `138****1234`.
+/// Short numbers keep only their last two digits.
+pub fn mask_phone(digits: &str) -> String {
+    let chars: Vec<char> = digits.chars().collect();
+    if chars.len() >= 7 {
+        let head: String = chars[..3].iter().collect();
+        let tail: String = chars[chars.len() - 4..].iter().collect();
+        format!("{head}****{tail}")
+    } else {
+        let keep = chars.len().min(2);
+        let tail: String = chars[chars.len() - keep..].iter().collect();
+        format!("{}{tail}", "*".repeat(chars.len() - keep))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mobile_numbers_are_masked_in_the_middle() {
+        assert_eq!(mask_phone("13812341234"), "138****1234");
+        assert_eq!(mask_phone("12345"), "***45");
+    }
+
+    #[test]
+    fn codes_reject_spaces_and_markup() {
+        assert!(code("code", "TY-01").is_ok());
+        assert_eq!(code("code", "a b").unwrap_err().field, "code");
+        assert!(code("code", "<script>").is_err());
+        assert!(code("code", "").is_err());
+    }
+
+    #[test]
+    fn required_text_is_trimmed_and_bounded() {
+        assert_eq!(required("name", "  张三 ", 10).unwrap(), "张三");
+        assert!(required("name", "张三张三张三", 5).is_err());
+        assert!(required("name", "a\u{0007}", 5).is_err());
+    }
+
+    #[test]
+    fn phones_keep_digits_only() {
+        assert_eq!(phone("phone", "138-1234 1234").unwrap(), "13812341234");
+        assert!(phone("phone", "call me").is_err());
+    }
+}

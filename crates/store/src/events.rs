@@ -1,0 +1,197 @@
+//! The append-only, hash-chained event log (DESIGN decision 3).
+//!
+//! [`Store::append`] is the only way an event is written: inside the caller's
+//! transaction, after locking the organisation's chain head, so that the
+//! change and its event commit together or not at all. The tables refuse
+//! `UPDATE` and `DELETE` (triggers in the migrations); [`Store::verify`]
+//! re-walks every chain and names the first broken link.
+
+use chuangkou_domain::events::{Break, ChainVerifier, ChainedEvent, GENESIS, chain_hash};
+use serde::Serialize;
+
+use crate::{Result, Store, StoreError, Tx, on_read, on_tx};
+
+/// An event about to be appended.
+pub struct NewEvent<'a> {
+    pub org_id: i64,
+    /// Who did it: `user:<id>`, `public`, `system`, `cli`.
+    pub actor: &'a str,
+    /// What happened, `subject.verb`: `staff.created`, `unit.renamed`, …
+    pub kind: &'a str,
+    pub subject_type: &'a str,
+    pub subject_id: i64,
+    /// The change, as JSON. Never reporters' personal data.
+    pub payload: serde_json::Value,
+    /// Why, in the actor's words; empty when the action explains itself.
+    pub reason: &'a str,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct EventRow {
+    pub id: i64,
+    pub org_id: i64,
+    pub seq: i64,
+    pub at: i64,
+    pub actor: String,
+    pub kind: String,
+    pub subject_type: String,
+    pub subject_id: i64,
+    pub payload: String,
+    pub reason: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl EventRow {
+    fn chained(&self) -> ChainedEvent<'_> {
+        ChainedEvent {
+            org_id: self.org_id,
+            seq: self.seq,
+            at_ms: self.at,
+            actor: &self.actor,
+            kind: &self.kind,
+            subject_type: &self.subject_type,
+            subject_id: self.subject_id,
+            payload: &self.payload,
+            reason: &self.reason,
+            prev_hash: &self.prev_hash,
+        }
+    }
+}
+
+/// The first break found in one organisation's chain.
+#[derive(Debug, Clone, Serialize)]
+pub struct BrokenLink {
+    pub org_id: i64,
+    pub event_id: i64,
+    pub seq: i64,
+    pub problem: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct VerifyReport {
+    pub organisations: usize,
+    pub events: i64,
+    pub broken: Vec<BrokenLink>,
+}
+
+const EVENT_COLUMNS: &str =
+    "id, org_id, seq, at, actor, kind, subject_type, subject_id, payload, reason, prev_hash, hash";
+
+impl Store {
+    /// Starts an organisation's chain; called once, when it is created.
+    pub(crate) async fn start_chain(&self, tx: &mut Tx, org_id: i64) -> Result<()> {
+        on_tx!(tx, c => sqlx::query("INSERT INTO chain_heads (org_id, seq, head_hash) VALUES ($1, 0, $2)")
+            .bind(org_id).bind(GENESIS).execute(c).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Appends an event in `tx` and returns its id.
+    pub async fn append(&self, tx: &mut Tx, e: NewEvent<'_>) -> Result<i64> {
+        let at = self.now_ms();
+        let payload = e.payload.to_string();
+        // Taking the next place in the chain locks the head row until commit
+        // (a row lock on PostgreSQL; the single writer on SQLite).
+        let (seq, prev_hash): (i64, String) = on_tx!(tx, c => sqlx::query_as(
+            "UPDATE chain_heads SET seq = seq + 1 WHERE org_id = $1 RETURNING seq, head_hash")
+            .bind(e.org_id).fetch_optional(c).await)?
+        .ok_or_else(|| StoreError::Other(format!("organisation {} has no event chain", e.org_id)))?;
+        let hash = chain_hash(
+            self.key(),
+            &ChainedEvent {
+                org_id: e.org_id,
+                seq,
+                at_ms: at,
+                actor: e.actor,
+                kind: e.kind,
+                subject_type: e.subject_type,
+                subject_id: e.subject_id,
+                payload: &payload,
+                reason: e.reason,
+                prev_hash: &prev_hash,
+            },
+        );
+        let id: i64 = on_tx!(tx, c => sqlx::query_scalar(
+            "INSERT INTO events (org_id, seq, at, actor, kind, subject_type, subject_id, payload, reason, prev_hash, hash)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id")
+            .bind(e.org_id).bind(seq).bind(at).bind(e.actor).bind(e.kind).bind(e.subject_type)
+            .bind(e.subject_id).bind(&payload).bind(e.reason).bind(&prev_hash).bind(&hash)
+            .fetch_one(&mut *c).await)?;
+        on_tx!(tx, c => sqlx::query("UPDATE chain_heads SET head_hash = $1 WHERE org_id = $2")
+            .bind(&hash).bind(e.org_id).execute(c).await.map(|r| r.rows_affected()))?;
+        Ok(id)
+    }
+
+    /// The newest events of an organisation, newest first, before `before_seq`.
+    pub async fn events(&self, org_id: i64, before_seq: Option<i64>, limit: i64) -> Result<Vec<EventRow>> {
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE org_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3"
+        );
+        Ok(on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(org_id).bind(before_seq.unwrap_or(i64::MAX)).bind(limit.clamp(1, 500))
+            .fetch_all(c).await)?)
+    }
+
+    /// The events about one record, oldest first: its history.
+    pub async fn history(&self, org_id: i64, subject_type: &str, subject_id: i64) -> Result<Vec<EventRow>> {
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE org_id = $1 AND subject_type = $2 AND subject_id = $3 ORDER BY seq"
+        );
+        Ok(on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(org_id).bind(subject_type).bind(subject_id).fetch_all(c).await)?)
+    }
+
+    /// Walks every organisation's chain in pages and reports the first broken
+    /// link of each, plus a head that does not match the last event.
+    pub async fn verify(&self) -> Result<VerifyReport> {
+        let heads: Vec<(i64, i64, String)> = on_read!(self, c => sqlx::query_as(
+            "SELECT org_id, seq, head_hash FROM chain_heads ORDER BY org_id").fetch_all(c).await)?;
+        let mut report = VerifyReport { organisations: heads.len(), ..Default::default() };
+        let page_sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE org_id = $1 AND seq > $2 ORDER BY seq LIMIT 2000"
+        );
+        for (org_id, head_seq, head_hash) in heads {
+            let mut v = ChainVerifier::new(self.key());
+            let mut after = 0i64;
+            let mut last: Option<EventRow> = None;
+            let mut broken = None;
+            'pages: loop {
+                let page: Vec<EventRow> = on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(page_sql.as_str()))
+                    .bind(org_id).bind(after).fetch_all(c).await)?;
+                if page.is_empty() {
+                    break;
+                }
+                for e in page {
+                    if let Err(b) = v.check(&e.chained(), &e.hash) {
+                        broken = Some(link(&e, &b));
+                        break 'pages;
+                    }
+                    after = e.seq;
+                    last = Some(e);
+                }
+            }
+            report.events += v.verified();
+            if broken.is_none() {
+                // Events cut off the end of the chain leave the head ahead.
+                let last_seq = last.as_ref().map_or(0, |e| e.seq);
+                let last_hash = last.as_ref().map_or(GENESIS, |e| e.hash.as_str());
+                if last_seq != head_seq || last_hash != head_hash {
+                    broken = Some(BrokenLink {
+                        org_id,
+                        event_id: last.as_ref().map_or(0, |e| e.id),
+                        seq: last_seq,
+                        problem: format!(
+                            "chain head says seq {head_seq} but the last stored event is seq {last_seq} (events after it were removed)"
+                        ),
+                    });
+                }
+            }
+            report.broken.extend(broken);
+        }
+        Ok(report)
+    }
+}
+
+fn link(e: &EventRow, b: &Break) -> BrokenLink {
+    BrokenLink { org_id: e.org_id, event_id: e.id, seq: e.seq, problem: b.to_string() }
+}

@@ -1,0 +1,234 @@
+//! Chuangkou's storage: one interface over embedded SQLite and PostgreSQL.
+//!
+//! There is one implementation, not one per backend: every query is written
+//! once in the SQL both dialects agree on (`$1` placeholders, `RETURNING`,
+//! integer milliseconds for time, text for JSON), and the [`on_tx!`] /
+//! [`on_read!`] macros run it on whichever pool is configured. Only DDL
+//! (`migrations/sqlite`, `migrations/postgres`) and a few locking details
+//! differ, and those are marked where they occur.
+//!
+//! Every write runs in a [`Tx`] together with the event that records it
+//! (see [`events`]); nothing is acknowledged before the commit.
+#![forbid(unsafe_code)]
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+pub mod events;
+pub mod import;
+mod migrate;
+pub mod org;
+pub mod testing;
+pub mod users;
+
+pub use events::{EventRow, NewEvent, VerifyReport};
+pub use migrate::MIGRATIONS;
+
+/// Runs `$body` with `$c` bound to the transaction's connection, whichever
+/// backend it is on. The body is compiled once per backend but written once.
+#[macro_export]
+macro_rules! on_tx {
+    ($tx:expr, $c:ident => $body:expr) => {
+        match $tx {
+            $crate::Tx::Sqlite(t) => {
+                let $c = &mut **t;
+                $body
+            }
+            $crate::Tx::Pg(t) => {
+                let $c = &mut **t;
+                $body
+            }
+        }
+    };
+}
+
+/// Runs `$body` with `$c` bound to a reading pool.
+#[macro_export]
+macro_rules! on_read {
+    ($store:expr, $c:ident => $body:expr) => {
+        match &$store.db {
+            $crate::Db::Sqlite { reader, .. } => {
+                let $c = reader;
+                $body
+            }
+            $crate::Db::Pg(pool) => {
+                let $c = pool;
+                $body
+            }
+        }
+    };
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness or reference constraint refused the write.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("invalid input")]
+    Invalid(Vec<chuangkou_domain::FieldError>),
+    #[error("database error: {0}")]
+    Db(#[source] sqlx::Error),
+    #[error("{0}")]
+    Other(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::RowNotFound => StoreError::NotFound,
+            sqlx::Error::Database(d) if d.is_unique_violation() => {
+                StoreError::Conflict("已存在 / already exists".into())
+            }
+            sqlx::Error::Database(d) if d.is_foreign_key_violation() => {
+                StoreError::Conflict("引用的记录不存在 / a referenced record does not exist".into())
+            }
+            _ => StoreError::Db(e),
+        }
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The configured database.
+#[derive(Clone, Debug)]
+pub enum Db {
+    /// One writer connection (SQLite allows one writer; a queue of one beats
+    /// lock contention) and a pool of readers, both on the same WAL file.
+    Sqlite {
+        writer: SqlitePool,
+        reader: SqlitePool,
+    },
+    Pg(PgPool),
+}
+
+/// A write transaction on either backend.
+pub enum Tx {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Pg(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<()> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Pg(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The storage handle: cheap to clone, shared by every request.
+#[derive(Clone)]
+pub struct Store {
+    pub db: Db,
+    /// The secret that keys the event chain's HMAC.
+    key: Arc<Vec<u8>>,
+    /// Added to the wall clock; tests move time forward with it.
+    clock_offset_ms: Arc<AtomicI64>,
+}
+
+impl Store {
+    /// Connects to `url`: `sqlite://path/to/file.db` (created if missing) or
+    /// `postgres://…`. Does not migrate; call [`Store::migrate`].
+    pub async fn connect(url: &str, key: Vec<u8>) -> Result<Store> {
+        let db = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(url)
+                .await?;
+            Db::Pg(pool)
+        } else {
+            let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
+            if let Some(dir) = std::path::Path::new(path).parent()
+                && !dir.as_os_str().is_empty()
+            {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| StoreError::Other(format!("cannot create {}: {e}", dir.display())))?;
+            }
+            let opts = SqliteConnectOptions::from_str(&format!("sqlite://{path}"))?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10));
+            let writer = SqlitePoolOptions::new()
+                .max_connections(1)
+                .acquire_timeout(Duration::from_secs(30))
+                .connect_with(opts.clone())
+                .await?;
+            let reader = SqlitePoolOptions::new()
+                .max_connections(8)
+                .acquire_timeout(Duration::from_secs(30))
+                .connect_with(opts.read_only(false))
+                .await?;
+            Db::Sqlite { writer, reader }
+        };
+        Ok(Store { db, key: Arc::new(key), clock_offset_ms: Arc::new(AtomicI64::new(0)) })
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.db {
+            Db::Sqlite { .. } => Backend::Sqlite,
+            Db::Pg(_) => Backend::Postgres,
+        }
+    }
+
+    pub async fn begin(&self) -> Result<Tx> {
+        Ok(match &self.db {
+            Db::Sqlite { writer, .. } => Tx::Sqlite(writer.begin().await?),
+            Db::Pg(pool) => Tx::Pg(pool.begin().await?),
+        })
+    }
+
+    /// Milliseconds since the Unix epoch, as every stored time is.
+    pub fn now_ms(&self) -> i64 {
+        let wall = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
+        wall + self.clock_offset_ms.load(Ordering::Relaxed)
+    }
+
+    /// Moves this handle's clock forward (tests of deadlines use it).
+    pub fn advance_clock(&self, ms: i64) {
+        self.clock_offset_ms.fetch_add(ms, Ordering::Relaxed);
+    }
+
+    pub(crate) fn key(&self) -> &[u8] {
+        &self.key
+    }
+
+    pub async fn close(&self) {
+        match &self.db {
+            Db::Sqlite { writer, reader } => {
+                writer.close().await;
+                reader.close().await;
+            }
+            Db::Pg(p) => p.close().await,
+        }
+    }
+}
+
+/// A random token of `bytes` bytes, hex-encoded.
+pub fn random_token(bytes: usize) -> String {
+    use rand::RngCore;
+    let mut buf = vec![0u8; bytes];
+    rand::rng().fill_bytes(&mut buf);
+    hex::encode(buf)
+}

@@ -1,0 +1,66 @@
+//! Embedded, append-only migrations. Each has a SQLite and a PostgreSQL form
+//! because DDL is where the dialects differ; once applied, a migration is
+//! never edited: a change is a new migration.
+
+use crate::{Db, Result, Store, StoreError};
+
+pub struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    sqlite: &'static str,
+    postgres: &'static str,
+}
+
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "foundation",
+    sqlite: include_str!("../migrations/sqlite/0001_foundation.sql"),
+    postgres: include_str!("../migrations/postgres/0001_foundation.sql"),
+}];
+
+const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
+    version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)";
+
+impl Store {
+    /// Applies every migration not yet applied, each in its own transaction.
+    /// Safe to run from several instances at once on PostgreSQL (an advisory
+    /// lock serialises them). Returns the versions applied now.
+    pub async fn migrate(&self) -> Result<Vec<i64>> {
+        let mut applied_now = Vec::new();
+        for m in MIGRATIONS {
+            let mut tx = self.begin().await?;
+            if let crate::Tx::Pg(t) = &mut tx {
+                sqlx::query("SELECT pg_advisory_xact_lock(7243001)").execute(&mut **t).await?;
+            }
+            let done: Option<i64> = crate::on_tx!(&mut tx, c => {
+                sqlx::raw_sql(CREATE_TABLE).execute(&mut *c).await?;
+                sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
+                    .bind(m.version)
+                    .fetch_optional(&mut *c)
+                    .await?
+            });
+            if done.is_some() {
+                continue;
+            }
+            let sql = match self.db {
+                Db::Sqlite { .. } => m.sqlite,
+                Db::Pg(_) => m.postgres,
+            };
+            let now = self.now_ms();
+            crate::on_tx!(&mut tx, c => {
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut *c).await.map_err(|e| {
+                    StoreError::Other(format!("migration {} ({}) failed: {e}", m.version, m.name))
+                })?;
+                sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
+                    .bind(m.version)
+                    .bind(m.name)
+                    .bind(now)
+                    .execute(&mut *c)
+                    .await?;
+            });
+            tx.commit().await?;
+            applied_now.push(m.version);
+        }
+        Ok(applied_now)
+    }
+}

@@ -1,0 +1,90 @@
+//! Fresh databases for tests: a new SQLite file or a new PostgreSQL database
+//! per test, never shared. Used by this crate's tests and by the web crate's.
+//!
+//! PostgreSQL is found through `CHUANGKOU_TEST_PG` (default
+//! `postgres://postgres@127.0.0.1:5432/postgres`). When it cannot be reached
+//! the PostgreSQL half of a story is skipped with a printed notice — unless
+//! `CI=true`, where a missing server fails the test.
+
+use crate::Store;
+
+pub const TEST_KEY: &[u8] = b"chuangkou-test-key";
+
+fn unique_name() -> String {
+    format!("ck_t_{}_{}", std::process::id(), crate::random_token(6))
+}
+
+/// A store on a new SQLite file in the system's temporary directory, migrated.
+pub async fn sqlite() -> Store {
+    let dir = std::env::temp_dir().join("chuangkou-tests");
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join(format!("{}.db", unique_name()));
+    let store = Store::connect(&format!("sqlite://{}", path.display()), TEST_KEY.to_vec())
+        .await
+        .expect("open sqlite");
+    store.migrate().await.expect("migrate sqlite");
+    store
+}
+
+pub fn pg_admin_url() -> String {
+    std::env::var("CHUANGKOU_TEST_PG")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// A URL of a new, empty PostgreSQL database, or `None` (with a notice) when
+/// no server is reachable outside CI.
+pub async fn pg_database_url() -> Option<String> {
+    use sqlx::Connection;
+    let admin = pg_admin_url();
+    let mut conn = match sqlx::PgConnection::connect(&admin).await {
+        Ok(c) => c,
+        Err(e) => {
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!("CI=true but PostgreSQL at {admin} is not reachable: {e}");
+            }
+            eprintln!("NOTICE: PostgreSQL not reachable ({e}); skipping the PostgreSQL half of this test");
+            return None;
+        }
+    };
+    let name = unique_name();
+    // UTF-8 with a real locale so that text search works on Chinese.
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name} ENCODING 'UTF8' TEMPLATE template0")))
+        .execute(&mut conn)
+        .await
+        .expect("create test database");
+    let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(admin);
+    Some(format!("{base}/{name}"))
+}
+
+/// A store on a new PostgreSQL database, migrated; see [`pg_database_url`].
+pub async fn postgres() -> Option<Store> {
+    let url = pg_database_url().await?;
+    let store = Store::connect(&url, TEST_KEY.to_vec()).await.expect("open postgres");
+    store.migrate().await.expect("migrate postgres");
+    Some(store)
+}
+
+/// Declares one test story that runs twice: `NAME::sqlite` and
+/// `NAME::postgres`, each on its own fresh database.
+#[macro_export]
+macro_rules! story {
+    ($(#[$m:meta])* $name:ident, |$store:ident| $body:block) => {
+        $(#[$m])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let $store = $crate::testing::sqlite().await;
+                $body
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some($store) = $crate::testing::postgres().await else { return };
+                $body
+            }
+        }
+    };
+}

@@ -1,0 +1,233 @@
+//! Users, their sessions and API tokens, and the sign-in throttle.
+//!
+//! Secrets are stored only as hashes: Argon2id for passwords (computed by
+//! the caller, off the async runtime), SHA-256 for random session and API
+//! tokens (which are long enough that a fast hash is safe).
+
+use chuangkou_domain::Role;
+use serde::Serialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::{NewEvent, Result, Store, StoreError, on_read, on_tx, random_token};
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct User {
+    pub id: i64,
+    pub org_id: i64,
+    pub username: String,
+    pub display_name: String,
+    #[serde(skip)]
+    pub password_hash: String,
+    pub role: String,
+    pub staff_id: Option<i64>,
+    pub disabled: bool,
+}
+
+impl User {
+    pub fn role(&self) -> Role {
+        // Roles are written only from `Role::as_str`; an unknown one can only
+        // come from a hand-edited database and gets the least privilege.
+        Role::parse(&self.role).unwrap_or(Role::Staff)
+    }
+}
+
+const USER_COLUMNS: &str = "id, org_id, username, display_name, password_hash, role, staff_id, disabled";
+
+/// How long a session lasts from sign-in.
+pub const SESSION_MS: i64 = 12 * 60 * 60 * 1000;
+/// After this many failures in a row a username is locked for [`LOCK_MS`].
+pub const MAX_FAILURES: i64 = 5;
+pub const LOCK_MS: i64 = 15 * 60 * 1000;
+
+pub fn sha256_hex(s: &str) -> String {
+    hex::encode(Sha256::digest(s.as_bytes()))
+}
+
+/// The state of a username at the sign-in door.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Throttle {
+    pub failures: i64,
+    pub locked_until: i64,
+}
+
+impl Store {
+    pub async fn create_user(
+        &self,
+        org_id: i64,
+        actor: &str,
+        username: &str,
+        display_name: &str,
+        password_hash: &str,
+        role: Role,
+        staff_id: Option<i64>,
+    ) -> Result<User> {
+        let mut tx = self.begin().await?;
+        let now = self.now_ms();
+        let sql = format!(
+            "INSERT INTO users (org_id, username, display_name, password_hash, role, staff_id, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {USER_COLUMNS}"
+        );
+        let user: User = on_tx!(&mut tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(org_id).bind(username).bind(display_name).bind(password_hash).bind(role.as_str()).bind(staff_id).bind(now)
+            .fetch_one(c).await)?;
+        self.append(
+            &mut tx,
+            NewEvent {
+                org_id,
+                actor,
+                kind: "user.created",
+                subject_type: "user",
+                subject_id: user.id,
+                payload: json!({"username": username, "role": role.as_str(), "staff_id": staff_id}),
+                reason: "",
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    pub async fn set_password(
+        &self,
+        org_id: i64,
+        user_id: i64,
+        actor: &str,
+        password_hash: &str,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        let n = on_tx!(&mut tx, c => sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2 AND org_id = $3")
+            .bind(password_hash).bind(user_id).bind(org_id).execute(c).await.map(|r| r.rows_affected()))?;
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        self.append(
+            &mut tx,
+            NewEvent {
+                org_id,
+                actor,
+                kind: "user.password_set",
+                subject_type: "user",
+                subject_id: user_id,
+                payload: json!({}),
+                reason: "",
+            },
+        )
+        .await?;
+        tx.commit().await
+    }
+
+    pub async fn user_by_username(&self, username: &str) -> Result<User> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE username = $1");
+        Ok(on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(username).fetch_one(c).await)?)
+    }
+
+    pub async fn users(&self, org_id: i64) -> Result<Vec<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE org_id = $1 ORDER BY id");
+        Ok(on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(org_id).fetch_all(c).await)?)
+    }
+
+    // ---- sign-in throttle ----
+
+    pub async fn throttle(&self, username: &str) -> Result<Throttle> {
+        let row: Option<(i64, i64)> = on_read!(self, c => sqlx::query_as(
+            "SELECT failures, locked_until FROM login_failures WHERE username = $1")
+            .bind(username).fetch_optional(c).await)?;
+        Ok(row.map_or(Throttle { failures: 0, locked_until: 0 }, |(failures, locked_until)| Throttle {
+            failures,
+            locked_until,
+        }))
+    }
+
+    /// Counts a failed sign-in; the [`MAX_FAILURES`]th in a row locks the name.
+    pub async fn record_failure(&self, username: &str) -> Result<Throttle> {
+        let now = self.now_ms();
+        let mut tx = self.begin().await?;
+        let t: (i64, i64) = on_tx!(&mut tx, c => sqlx::query_as(
+            "INSERT INTO login_failures (username, failures, last_at, locked_until) VALUES ($1, 1, $2, 0)
+             ON CONFLICT (username) DO UPDATE SET failures = login_failures.failures + 1, last_at = $2,
+               locked_until = CASE WHEN login_failures.failures + 1 >= $3 THEN $2 + $4 ELSE login_failures.locked_until END
+             RETURNING failures, locked_until")
+            .bind(username).bind(now).bind(MAX_FAILURES).bind(LOCK_MS).fetch_one(c).await)?;
+        tx.commit().await?;
+        Ok(Throttle { failures: t.0, locked_until: t.1 })
+    }
+
+    pub async fn clear_failures(&self, username: &str) -> Result<()> {
+        let mut tx = self.begin().await?;
+        on_tx!(&mut tx, c => sqlx::query("UPDATE login_failures SET failures = 0, locked_until = 0 WHERE username = $1")
+            .bind(username).execute(c).await.map(|r| r.rows_affected()))?;
+        tx.commit().await
+    }
+
+    // ---- sessions ----
+
+    /// Starts a session and returns the token for the cookie.
+    pub async fn create_session(&self, user: &User) -> Result<String> {
+        let token = random_token(32);
+        let now = self.now_ms();
+        let mut tx = self.begin().await?;
+        on_tx!(&mut tx, c => sqlx::query(
+            "INSERT INTO sessions (token_hash, user_id, org_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(sha256_hex(&token)).bind(user.id).bind(user.org_id).bind(now).bind(now + SESSION_MS).execute(c).await.map(|r| r.rows_affected()))?;
+        tx.commit().await?;
+        Ok(token)
+    }
+
+    /// The user behind a live session token.
+    pub async fn session_user(&self, token: &str) -> Result<User> {
+        let sql = format!(
+            "SELECT {} FROM sessions s JOIN users u ON u.id = s.user_id
+             WHERE s.token_hash = $1 AND s.ended_at IS NULL AND s.expires_at > $2 AND u.disabled = FALSE",
+            USER_COLUMNS.split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ")
+        );
+        Ok(on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(sha256_hex(token)).bind(self.now_ms()).fetch_one(c).await)?)
+    }
+
+    pub async fn end_session(&self, token: &str) -> Result<()> {
+        let mut tx = self.begin().await?;
+        on_tx!(&mut tx, c => sqlx::query("UPDATE sessions SET ended_at = $1 WHERE token_hash = $2 AND ended_at IS NULL")
+            .bind(self.now_ms()).bind(sha256_hex(token)).execute(c).await.map(|r| r.rows_affected()))?;
+        tx.commit().await
+    }
+
+    // ---- API tokens ----
+
+    /// Issues an API token for `user`; the token is returned once and only
+    /// its hash is kept.
+    pub async fn create_api_token(&self, user: &User, name: &str) -> Result<(i64, String)> {
+        let token = format!("ck_{}", random_token(24));
+        let now = self.now_ms();
+        let mut tx = self.begin().await?;
+        let id: i64 = on_tx!(&mut tx, c => sqlx::query_scalar(
+            "INSERT INTO api_tokens (org_id, user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id")
+            .bind(user.org_id).bind(user.id).bind(name).bind(sha256_hex(&token)).bind(now).fetch_one(c).await)?;
+        self.append(
+            &mut tx,
+            NewEvent {
+                org_id: user.org_id,
+                actor: &format!("user:{}", user.id),
+                kind: "api_token.created",
+                subject_type: "api_token",
+                subject_id: id,
+                payload: json!({"name": name, "user_id": user.id}),
+                reason: "",
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok((id, token))
+    }
+
+    pub async fn api_token_user(&self, token: &str) -> Result<User> {
+        let sql = format!(
+            "SELECT {} FROM api_tokens t JOIN users u ON u.id = t.user_id
+             WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.disabled = FALSE",
+            USER_COLUMNS.split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ")
+        );
+        Ok(
+            on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(sha256_hex(token)).fetch_one(c).await)?,
+        )
+    }
+}

@@ -1,0 +1,176 @@
+//! The storage story, told once and run on SQLite and on PostgreSQL.
+
+use chuangkou_domain::org::{NewStaff, NewUnit, UnitKind};
+use chuangkou_domain::roster::{self, ImportKind};
+use chuangkou_store::import::ImportMode;
+use chuangkou_store::org::StaffQuery;
+use chuangkou_store::{Backend, Store, StoreError, on_tx, story};
+
+async fn org_with_station(store: &Store) -> i64 {
+    let org = store.create_organisation("cli", "TY", "太原高速", "toll", Some("0351-12122")).await.unwrap();
+    store
+        .create_unit(
+            org.id,
+            "cli",
+            &NewUnit {
+                code: "S01".into(),
+                name: "小店站".into(),
+                kind: UnitKind::Station,
+                parent_code: None,
+            },
+        )
+        .await
+        .unwrap();
+    org.id
+}
+
+fn staff(no: &str, name: &str) -> NewStaff {
+    NewStaff {
+        employee_no: no.into(),
+        name: name.into(),
+        unit_code: "S01".into(),
+        position: Some("收费员".into()),
+        phone: None,
+    }
+}
+
+/// Runs raw SQL that is expected to fail, returning the database's message.
+async fn raw_error(store: &Store, sql: &'static str) -> String {
+    let mut tx = store.begin().await.unwrap();
+    let r = on_tx!(&mut tx, c => sqlx::raw_sql(sql).execute(c).await.map(|r| r.rows_affected()));
+    r.expect_err("the statement should have been refused").to_string()
+}
+
+story!(every_change_appends_a_chained_event, |store| {
+    let org = org_with_station(&store).await;
+    store.create_staff(org, "user:1", &staff("1001", "李娜")).await.unwrap();
+    let events = store.events(org, None, 10).await.unwrap();
+    let kinds: Vec<&str> = events.iter().rev().map(|e| e.kind.as_str()).collect();
+    assert_eq!(kinds, ["organisation.created", "unit.created", "staff.created"]);
+    assert_eq!(events[0].prev_hash, events[1].hash, "each event names its predecessor's hash");
+    let report = store.verify().await.unwrap();
+    assert_eq!(report.events, 3);
+    assert!(report.broken.is_empty(), "{:?}", report.broken);
+});
+
+story!(events_cannot_be_updated_or_deleted, |store| {
+    let org = org_with_station(&store).await;
+    let msg = raw_error(&store, "UPDATE events SET payload = '{}'").await;
+    assert!(msg.contains("append-only"), "{msg}");
+    let msg = raw_error(&store, "DELETE FROM events").await;
+    assert!(msg.contains("append-only"), "{msg}");
+    assert_eq!(store.events(org, None, 10).await.unwrap().len(), 2);
+});
+
+story!(verify_finds_a_tampered_event, |store| {
+    let org = org_with_station(&store).await;
+    store.create_staff(org, "user:1", &staff("1001", "李娜")).await.unwrap();
+    let target =
+        store.events(org, None, 10).await.unwrap().into_iter().find(|e| e.kind == "unit.created").unwrap();
+    // An attacker with database access drops the guard and edits history.
+    let mut tx = store.begin().await.unwrap();
+    let drop_guard = match store.backend() {
+        Backend::Sqlite => "DROP TRIGGER events_no_update",
+        Backend::Postgres => "DROP TRIGGER events_no_change ON events",
+    };
+    on_tx!(&mut tx, c => sqlx::raw_sql(drop_guard).execute(&mut *c).await.unwrap().rows_affected());
+    on_tx!(&mut tx, c => sqlx::query("UPDATE events SET payload = $1 WHERE id = $2")
+        .bind(r#"{"code":"S01","name":"篡改站"}"#).bind(target.id).execute(&mut *c).await.unwrap().rows_affected());
+    tx.commit().await.unwrap();
+
+    let report = store.verify().await.unwrap();
+    assert_eq!(report.broken.len(), 1);
+    assert_eq!(report.broken[0].event_id, target.id);
+    assert!(report.broken[0].problem.contains("altered"), "{}", report.broken[0].problem);
+});
+
+story!(records_of_another_organisation_are_not_found, |store| {
+    let a = org_with_station(&store).await;
+    let b = store.create_organisation("cli", "JT", "交通集团", "taxi", None).await.unwrap().id;
+    let s = store.create_staff(a, "user:1", &staff("1001", "李娜")).await.unwrap();
+    assert!(matches!(store.staff(b, s.id).await, Err(StoreError::NotFound)));
+    assert_eq!(store.staff(a, s.id).await.unwrap().name, "李娜");
+});
+
+story!(a_duplicate_employee_number_is_a_conflict_and_writes_nothing, |store| {
+    let org = org_with_station(&store).await;
+    store.create_staff(org, "user:1", &staff("1001", "李娜")).await.unwrap();
+    let before = store.events(org, None, 50).await.unwrap().len();
+    assert!(matches!(
+        store.create_staff(org, "user:1", &staff("1001", "王强")).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(store.events(org, None, 50).await.unwrap().len(), before);
+    assert!(store.verify().await.unwrap().broken.is_empty(), "a rolled-back append leaves the chain whole");
+});
+
+story!(an_import_with_a_bad_row_writes_nothing_until_fixed, |store| {
+    let org = org_with_station(&store).await;
+    let grid = |rows: &[[&str; 3]]| -> Vec<Vec<String>> {
+        rows.iter().map(|r| r.iter().map(|c| c.to_string()).collect()).collect()
+    };
+    let bad = grid(&[["工号", "姓名", "单位编码"], ["2001", "赵敏", "S01"], ["2002", "钱伟", "S09"]]);
+    let plan = roster::plan(ImportKind::Staff, "人员名册", &bad, &store.known(org).await.unwrap());
+    let out = store.apply_import(org, "user:1", plan, ImportMode::AllOrNothing).await.unwrap();
+    assert!(!out.applied);
+    assert_eq!((out.errors[0].row, out.errors[0].column.as_str()), (3, "单位编码"));
+    assert_eq!(store.staff_count(org).await.unwrap(), 0);
+
+    let good = grid(&[["工号", "姓名", "单位编码"], ["2001", "赵敏", "S01"], ["2002", "钱伟", "S01"]]);
+    let plan = roster::plan(ImportKind::Staff, "人员名册", &good, &store.known(org).await.unwrap());
+    let out = store.apply_import(org, "user:1", plan, ImportMode::AllOrNothing).await.unwrap();
+    assert!(out.applied);
+    assert_eq!(out.created, 2);
+    let found = store
+        .staff_list(org, &StaffQuery { q: Some("钱".into()), limit: 10, ..Default::default() })
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].employee_no, "2002");
+
+    // Importing the same file again changes nothing and writes no event.
+    let events = store.events(org, None, 100).await.unwrap().len();
+    let plan = roster::plan(ImportKind::Staff, "人员名册", &good, &store.known(org).await.unwrap());
+    let out = store.apply_import(org, "user:1", plan, ImportMode::AllOrNothing).await.unwrap();
+    assert_eq!((out.created, out.updated, out.unchanged), (0, 0, 2));
+    assert_eq!(store.events(org, None, 100).await.unwrap().len(), events);
+});
+
+story!(valid_rows_mode_writes_the_good_rows_and_reports_the_rest, |store| {
+    let org = org_with_station(&store).await;
+    let grid: Vec<Vec<String>> = [["工号", "姓名", "单位编码"], ["2001", "赵敏", "S01"], ["2002", "", "S01"]]
+        .iter()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect();
+    let plan = roster::plan(ImportKind::Staff, "人员名册", &grid, &store.known(org).await.unwrap());
+    let out = store.apply_import(org, "user:1", plan, ImportMode::ValidRows).await.unwrap();
+    assert!(out.applied);
+    assert_eq!(out.created, 1);
+    assert_eq!((out.errors[0].row, out.errors[0].column.as_str()), (3, "姓名"));
+});
+
+story!(sign_in_failures_lock_after_the_limit, |store| {
+    let mut last = None;
+    for _ in 0..chuangkou_store::users::MAX_FAILURES {
+        last = Some(store.record_failure("nobody").await.unwrap());
+    }
+    let t = last.unwrap();
+    assert_eq!(t.failures, chuangkou_store::users::MAX_FAILURES);
+    assert!(t.locked_until > store.now_ms());
+    store.clear_failures("nobody").await.unwrap();
+    assert_eq!(store.throttle("nobody").await.unwrap().failures, 0);
+});
+
+story!(migrations_run_twice_apply_once, |store| {
+    assert!(store.migrate().await.unwrap().is_empty());
+});
+
+#[tokio::test]
+async fn sqlite_is_durable_by_configuration() {
+    let store = chuangkou_store::testing::sqlite().await;
+    let chuangkou_store::Db::Sqlite { writer, .. } = &store.db else { unreachable!() };
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(writer).await.unwrap();
+    let sync: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(writer).await.unwrap();
+    let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(writer).await.unwrap();
+    assert_eq!((mode.as_str(), sync, fk), ("wal", 2, 1), "WAL, synchronous=FULL, foreign keys on");
+}
