@@ -1,2 +1,50 @@
+//! `chuangkou`: one binary for serving, migrating, verifying, importing and
+//! administering. `main` only wires: tracing → config → database → command.
 #![forbid(unsafe_code)]
-fn main() {}
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+
+mod config;
+mod demo;
+mod commands;
+
+#[derive(Parser)]
+#[command(name = "chuangkou", version, about = "窗口 Chuangkou — service quality for public-service windows")]
+pub struct Cli {
+    #[command(flatten)]
+    pub config: config::Config,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Serve the web console, public pages and API.
+    Serve(commands::ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Walk every organisation's event chain; exit 1 at a broken link.
+    Verify,
+    /// Create the demo organisation (if the database has none) and print its sign-ins.
+    Demo,
+    /// Import units, staff or vehicles from .xlsx or .csv into an organisation.
+    Import(commands::ImportArgs),
+    /// Manage users: create, set a password, list, issue API tokens.
+    #[command(subcommand)]
+    User(commands::UserCommand),
+    /// Manage organisations.
+    #[command(subcommand)]
+    Org(commands::OrgCommand),
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    config::init_tracing(&cli.config);
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
+    rt.block_on(async move {
+        let store = cli.config.open_store().await?;
+        let code = commands::run(cli.command, &cli.config, store).await?;
+        std::process::exit(code)
+    })
+}

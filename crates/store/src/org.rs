@@ -50,6 +50,7 @@ pub struct Vehicle {
     pub plate: String,
     pub driver_id: Option<i64>,
     pub driver_name: Option<String>,
+    pub driver_employee_no: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -81,7 +82,7 @@ const STAFF_SELECT: &str =
     "SELECT s.id, s.unit_id, u.code AS unit_code, u.name AS unit_name, s.employee_no, s.name,
     s.position, s.phone, s.active FROM staff s JOIN units u ON u.id = s.unit_id";
 const VEHICLE_SELECT: &str =
-    "SELECT v.id, v.unit_id, u.code AS unit_code, v.plate, v.driver_id, s.name AS driver_name
+    "SELECT v.id, v.unit_id, u.code AS unit_code, v.plate, v.driver_id, s.name AS driver_name, s.employee_no AS driver_employee_no
     FROM vehicles v JOIN units u ON u.id = v.unit_id LEFT JOIN staff s ON s.id = v.driver_id";
 const POINT_SELECT: &str =
     "SELECT p.id, p.org_id, p.unit_id, u.name AS unit_name, p.code, p.name, p.kind, p.vehicle_id,
@@ -218,6 +219,13 @@ impl Store {
     pub async fn staff_count(&self, org_id: i64) -> Result<i64> {
         Ok(on_read!(self, c => sqlx::query_scalar("SELECT COUNT(*) FROM staff WHERE org_id = $1")
             .bind(org_id).fetch_one(c).await)?)
+    }
+
+    /// Head count of each unit (units with nobody are absent).
+    pub async fn staff_per_unit(&self, org_id: i64) -> Result<std::collections::HashMap<i64, i64>> {
+        let rows: Vec<(i64, i64)> = on_read!(self, c => sqlx::query_as(
+            "SELECT unit_id, COUNT(*) FROM staff WHERE org_id = $1 GROUP BY unit_id").bind(org_id).fetch_all(c).await)?;
+        Ok(rows.into_iter().collect())
     }
 
     pub async fn staff(&self, org_id: i64, id: i64) -> Result<Staff> {

@@ -1,0 +1,239 @@
+//! The subcommands.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use chuangkou_domain::Role;
+use chuangkou_domain::roster::{self, ImportKind};
+use chuangkou_store::Store;
+use chuangkou_store::import::ImportMode;
+use chuangkou_web::{AppState, WebConfig};
+
+use crate::config::Config;
+
+#[derive(clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on; port 0 picks a free port (printed at start).
+    #[arg(long, env = "CHUANGKOU_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// The address the public uses to reach this server (QR codes point here).
+    /// Default: http://LISTEN.
+    #[arg(long, env = "CHUANGKOU_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Mark cookies Secure (when served over HTTPS).
+    #[arg(long, env = "CHUANGKOU_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+    /// Create the demo organisation if the database is empty, and print its sign-ins.
+    #[arg(long)]
+    pub demo: bool,
+}
+
+#[derive(clap::Args)]
+pub struct ImportArgs {
+    /// Organisation code, e.g. TY.
+    #[arg(long)]
+    pub org: String,
+    /// units, staff or vehicles.
+    #[arg(long)]
+    pub kind: String,
+    /// Import the valid rows even if some rows are bad (default: all or nothing).
+    #[arg(long)]
+    pub valid_rows: bool,
+    pub file: PathBuf,
+}
+
+#[derive(clap::Subcommand)]
+pub enum UserCommand {
+    /// Create a user; prints a generated password unless --password is given.
+    Create {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        username: String,
+        /// staff, shift_leader, office, supervisor, leader, finance, admin
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long, env = "CHUANGKOU_NEW_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+    /// Set a new password; prints a generated one unless --password is given.
+    Passwd {
+        #[arg(long)]
+        username: String,
+        #[arg(long, env = "CHUANGKOU_NEW_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+    /// List the users of an organisation.
+    List {
+        #[arg(long)]
+        org: String,
+    },
+    /// Issue an API token for a user (shown once).
+    Token {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(clap::Subcommand)]
+pub enum OrgCommand {
+    /// Create an organisation.
+    Create {
+        #[arg(long)]
+        code: String,
+        #[arg(long)]
+        name: String,
+        /// Policy pack: toll, taxi, bus, lock, hall.
+        #[arg(long, default_value = "toll")]
+        pack: String,
+        #[arg(long)]
+        hotline: Option<String>,
+    },
+    /// List organisations.
+    List,
+}
+
+pub async fn run(command: crate::Command, config: &Config, store: Store) -> Result<i32> {
+    use crate::Command::*;
+    match command {
+        Serve(args) => serve(args, config, store).await,
+        Migrate => {
+            println!("migrations applied; database is at version {}", chuangkou_store::MIGRATIONS.len());
+            Ok(0)
+        }
+        Verify => verify(&store).await,
+        Demo => {
+            let creds = crate::demo::ensure(&store, config).await?;
+            crate::demo::print(&creds, None);
+            Ok(0)
+        }
+        Import(args) => import(&store, args).await,
+        User(cmd) => user(&store, cmd).await,
+        Org(cmd) => org(&store, cmd).await,
+    }
+}
+
+async fn serve(args: ServeArgs, config: &Config, store: Store) -> Result<i32> {
+    let creds = if args.demo { Some(crate::demo::ensure(&store, config).await?) } else { None };
+    let listener = tokio::net::TcpListener::bind(&args.listen).await.with_context(|| format!("binding {}", args.listen))?;
+    let addr = listener.local_addr()?;
+    let url = format!("http://{addr}");
+    let web = WebConfig {
+        public_url: args.public_url.unwrap_or_else(|| url.clone()),
+        secure_cookies: args.secure_cookies,
+        ..WebConfig::default()
+    };
+    if let Some(creds) = &creds {
+        crate::demo::print(creds, Some(&url));
+    }
+    println!("Chuangkou is listening on {url}");
+    tracing::info!(%addr, backend = ?store.backend(), "serving");
+    chuangkou_web::serve(listener, AppState::new(store.clone(), web)).await?;
+    store.close().await;
+    Ok(0)
+}
+
+async fn verify(store: &Store) -> Result<i32> {
+    let report = store.verify().await?;
+    if report.broken.is_empty() {
+        println!("OK: {} events in {} organisation chains verified", report.events, report.organisations);
+        return Ok(0);
+    }
+    for b in &report.broken {
+        println!("BROKEN: organisation {} at event id {} (seq {}): {}", b.org_id, b.event_id, b.seq, b.problem);
+    }
+    println!("{} of {} chains are broken; {} events verified before the breaks", report.broken.len(), report.organisations, report.events);
+    Ok(1)
+}
+
+async fn import(store: &Store, args: ImportArgs) -> Result<i32> {
+    let org = store.organisation_by_code(&args.org).await.with_context(|| format!("no organisation {}", args.org))?;
+    let Some(kind) = ImportKind::parse(&args.kind) else { bail!("--kind must be units, staff or vehicles") };
+    let bytes = std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
+    let sheets = chuangkou_tabular::read(&bytes, &args.file.to_string_lossy())?;
+    let sheet = sheets.iter().find(|s| s.name == kind.sheet_name()).or(sheets.first()).context("the file has no sheet")?;
+    let plan = roster::plan(kind, &sheet.name, &sheet.rows, &store.known(org.id).await?);
+    let mode = if args.valid_rows { ImportMode::ValidRows } else { ImportMode::AllOrNothing };
+    let out = store.apply_import(org.id, "cli", plan, mode).await?;
+    for e in &out.errors {
+        println!("{} row {} column {}: {}", e.sheet, e.row, e.column, e.reason);
+    }
+    if out.applied {
+        println!("imported: {} created, {} updated, {} unchanged", out.created, out.updated, out.unchanged);
+        Ok(if out.errors.is_empty() { 0 } else { 2 })
+    } else {
+        println!("nothing imported: {} problems", out.errors.len());
+        Ok(1)
+    }
+}
+
+fn password_or_generated(given: Option<String>) -> Result<(String, bool)> {
+    match given {
+        Some(p) if p.chars().count() >= 8 => Ok((p, false)),
+        Some(_) => bail!("passwords must have at least 8 characters"),
+        None => Ok((crate::demo::generate_password(), true)),
+    }
+}
+
+async fn user(store: &Store, cmd: UserCommand) -> Result<i32> {
+    match cmd {
+        UserCommand::Create { org, username, role, name, password } => {
+            let org = store.organisation_by_code(&org).await.with_context(|| format!("no organisation {org}"))?;
+            let Some(role) = Role::parse(&role) else { bail!("unknown role {role}") };
+            let username = chuangkou_domain::text::code("username", &username).map_err(|e| anyhow::anyhow!(e.message))?.to_lowercase();
+            let (password, generated) = password_or_generated(password)?;
+            let hash = chuangkou_web::auth::hash_password(password.clone()).await.map_err(|e| anyhow::anyhow!(e.message()))?;
+            let user = store
+                .create_user(org.id, "cli", &username, name.as_deref().unwrap_or(&username), &hash, role, None)
+                .await
+                .context("creating the user")?;
+            println!("created user {} (id {}, role {})", user.username, user.id, role.as_str());
+            if generated {
+                println!("password: {password}");
+            }
+        }
+        UserCommand::Passwd { username, password } => {
+            let user = store.user_by_username(&username.to_lowercase()).await.with_context(|| format!("no user {username}"))?;
+            let (password, generated) = password_or_generated(password)?;
+            let hash = chuangkou_web::auth::hash_password(password.clone()).await.map_err(|e| anyhow::anyhow!(e.message()))?;
+            store.set_password(user.org_id, user.id, "cli", &hash).await?;
+            println!("password changed for {}", user.username);
+            if generated {
+                println!("password: {password}");
+            }
+        }
+        UserCommand::List { org } => {
+            let org = store.organisation_by_code(&org).await.with_context(|| format!("no organisation {org}"))?;
+            for u in store.users(org.id).await? {
+                println!("{:>5}  {:<16} {:<14} {}{}", u.id, u.username, u.role, u.display_name, if u.disabled { " (disabled)" } else { "" });
+            }
+        }
+        UserCommand::Token { username, name } => {
+            let user = store.user_by_username(&username.to_lowercase()).await.with_context(|| format!("no user {username}"))?;
+            let (id, token) = store.create_api_token(&user, &name).await?;
+            println!("token {id} for {}: {token}", user.username);
+            println!("(shown once; send it as `Authorization: Bearer <token>`)");
+        }
+    }
+    Ok(0)
+}
+
+async fn org(store: &Store, cmd: OrgCommand) -> Result<i32> {
+    match cmd {
+        OrgCommand::Create { code, name, pack, hotline } => {
+            let code = chuangkou_domain::text::code("code", &code).map_err(|e| anyhow::anyhow!(e.message))?;
+            let org = store.create_organisation("cli", &code, &name, &pack, hotline.as_deref()).await.context("creating the organisation")?;
+            println!("created organisation {} ({}) with id {}", org.name, org.code, org.id);
+        }
+        OrgCommand::List => {
+            for o in store.organisations().await? {
+                println!("{:>5}  {:<8} {:<6} {}", o.id, o.code, o.pack, o.name);
+            }
+        }
+    }
+    Ok(0)
+}

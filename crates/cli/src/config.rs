@@ -1,0 +1,86 @@
+//! Configuration from flags and `CHUANGKOU_*` environment variables. With
+//! none given, everything lives under `./data/`: the SQLite file and the
+//! installation secret, created on first start.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use chuangkou_store::Store;
+
+#[derive(clap::Args, Clone, Debug)]
+pub struct Config {
+    /// Folder for the embedded database and the generated secret.
+    #[arg(long, env = "CHUANGKOU_DATA_DIR", default_value = "data", global = true)]
+    pub data_dir: PathBuf,
+    /// `postgres://…` for PostgreSQL; default: SQLite at DATA_DIR/chuangkou.db.
+    #[arg(long, env = "CHUANGKOU_DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+    /// Secret that keys the event chain (and, later, personal-data encryption).
+    /// Default: DATA_DIR/secret.key, generated on first start. Several
+    /// instances on one PostgreSQL must share it.
+    #[arg(long, env = "CHUANGKOU_SECRET", hide_env_values = true, global = true)]
+    pub secret: Option<String>,
+    /// Log format: `text` or `json`.
+    #[arg(long, env = "CHUANGKOU_LOG_FORMAT", default_value = "text", global = true)]
+    pub log_format: String,
+}
+
+impl Config {
+    pub fn database_url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("chuangkou.db").display()))
+    }
+
+    fn secret(&self) -> Result<Vec<u8>> {
+        if let Some(s) = &self.secret {
+            anyhow::ensure!(s.len() >= 16, "CHUANGKOU_SECRET must be at least 16 characters");
+            return Ok(s.as_bytes().to_vec());
+        }
+        let path = self.data_dir.join("secret.key");
+        if let Ok(s) = std::fs::read_to_string(&path) {
+            return Ok(s.trim().as_bytes().to_vec());
+        }
+        std::fs::create_dir_all(&self.data_dir).with_context(|| format!("creating {}", self.data_dir.display()))?;
+        let secret = chuangkou_store::random_token(32);
+        write_private(&path, &secret)?;
+        tracing::info!(path = %path.display(), "generated a new installation secret");
+        Ok(secret.into_bytes())
+    }
+
+    pub async fn open_store(&self) -> Result<Store> {
+        let url = self.database_url();
+        let store = Store::connect(&url, self.secret()?).await.with_context(|| format!("opening the database ({})", redact(&url)))?;
+        store.migrate().await.context("migrating the database")?;
+        Ok(store)
+    }
+}
+
+/// Writes a file only its owner can read.
+pub fn write_private(path: &std::path::Path, contents: &str) -> Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let mut f = opts.open(path).with_context(|| format!("writing {}", path.display()))?;
+    f.write_all(contents.as_bytes())?;
+    Ok(())
+}
+
+/// A database URL without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}://***{}", &url[..s], &url[at..]),
+        _ => url.to_string(),
+    }
+}
+
+pub fn init_tracing(c: &Config) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("CHUANGKOU_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if c.log_format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}

@@ -1,0 +1,101 @@
+//! The JSON API, `/api/v1`. Described by `openapi.json` (served at
+//! `/api/v1/openapi.json`); a test keeps the two in step.
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use chuangkou_domain::Permission;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::AppState;
+use crate::auth::CurrentUser;
+use crate::error::{ApiResult, AppError};
+use crate::extract::ApiJson;
+
+pub mod import;
+pub mod org;
+
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/openapi.json", get(openapi))
+        .route("/me", get(me))
+        .route("/tokens", post(create_token))
+        .route("/events", get(events))
+        .route("/units", get(org::list_units).post(org::create_unit))
+        .route("/units/{id}", get(org::get_unit))
+        .route("/staff", get(org::list_staff).post(org::create_staff))
+        .route("/staff/{id}", get(org::get_staff))
+        .route("/vehicles", get(org::list_vehicles).post(org::create_vehicle))
+        .route("/service-points", get(org::list_points).post(org::create_point))
+        .route("/service-points/{id}", get(org::get_point))
+        .route("/service-points/{id}/qr.svg", get(org::point_qr_svg))
+        .route("/service-points/{id}/qr.png", get(org::point_qr_png))
+        .route(
+            "/imports/{kind}",
+            post(import::import).layer(DefaultBodyLimit::max(crate::UPLOAD_LIMIT)),
+        )
+        .route("/exports/roster.xlsx", get(import::export_roster))
+        .fallback(api_not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+}
+
+async fn api_not_found() -> AppError {
+    AppError::NotFound
+}
+
+async fn method_not_allowed() -> AppError {
+    AppError::MethodNotAllowed
+}
+
+async fn openapi() -> Response {
+    ([(CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+}
+
+async fn me(user: CurrentUser) -> ApiResult<Json<serde_json::Value>> {
+    let u = &user.0;
+    Ok(Json(json!({
+        "id": u.id, "org_id": u.org_id, "username": u.username,
+        "display_name": u.display_name, "role": u.role, "staff_id": u.staff_id,
+    })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TokenInput {
+    name: String,
+}
+
+async fn create_token(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiJson(input): ApiJson<TokenInput>,
+) -> ApiResult<(axum::http::StatusCode, Json<serde_json::Value>)> {
+    let name = chuangkou_domain::text::required("name", &input.name, 60).map_err(|e| vec![e])?;
+    let (id, token) = state.store.create_api_token(&user.0, &name).await?;
+    Ok((axum::http::StatusCode::CREATED, Json(json!({"id": id, "name": name, "token": token}))))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EventsQuery {
+    before: Option<i64>,
+    limit: Option<i64>,
+}
+
+async fn events(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    q: Result<Query<EventsQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<serde_json::Value>> {
+    user.require(Permission::ViewEventLog)?;
+    let Query(q) = q.map_err(|e| AppError::bad_request("bad_query", e.body_text()))?;
+    let rows = state.store.events(user.org_id(), q.before, q.limit.unwrap_or(50)).await?;
+    let next = rows.last().map(|e| e.seq);
+    Ok(Json(json!({"events": rows, "next_before": next})))
+}

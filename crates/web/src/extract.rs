@@ -1,0 +1,71 @@
+//! Our own extractors, so that bad input gets our error format.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::header::CONTENT_TYPE;
+use chuangkou_domain::FieldError;
+use serde::de::DeserializeOwned;
+
+use crate::error::AppError;
+
+/// JSON body: malformed JSON or bad UTF-8 → 400 `malformed_json`; wrong
+/// types, missing or unknown fields → 422 `validation` naming the field;
+/// too large → 413; not JSON → 415.
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
+        let is_json = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json")));
+        if !is_json {
+            return Err(AppError::UnsupportedMediaType("请使用 Content-Type: application/json / send application/json".into()));
+        }
+        let bytes = read_body(req, state).await?;
+        let de = &mut serde_json::Deserializer::from_slice(&bytes);
+        match serde_path_to_error::deserialize(de) {
+            Ok(v) => Ok(ApiJson(v)),
+            Err(e) => {
+                let path = e.path().to_string();
+                let inner = e.into_inner();
+                if inner.is_data() {
+                    let field = if path == "." { String::new() } else { path };
+                    Err(AppError::Validation(vec![FieldError::new(field, inner.to_string())]))
+                } else {
+                    Err(AppError::bad_request("malformed_json", format!("JSON 格式错误 / malformed JSON: {inner}")))
+                }
+            }
+        }
+    }
+}
+
+/// The request body as bytes, with a too-large body answered 413.
+pub async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, AppError> {
+    Bytes::from_request(req, state).await.map_err(|rejection| {
+        if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::TooLarge
+        } else {
+            AppError::bad_request("bad_body", "无法读取请求内容 / the request body cannot be read")
+        }
+    })
+}
+
+/// Implements `chuangkou_domain::org::Fields` for an input struct whose
+/// fields are all `Option<String>`.
+macro_rules! input_fields {
+    ($ty:ty { $($f:ident),+ }) => {
+        impl chuangkou_domain::org::Fields for $ty {
+            fn get(&self, field: &str) -> &str {
+                match field {
+                    $(stringify!($f) => self.$f.as_deref().unwrap_or(""),)+
+                    _ => "",
+                }
+            }
+        }
+    };
+}
+pub(crate) use input_fields;

@@ -1,0 +1,134 @@
+//! Server-rendered pages: the staff console and the public pages.
+//!
+//! Templates are askama files under `templates/`, compiled into the binary
+//! and auto-escaped. Forms post and redirect (303); GET never changes state.
+
+use askama::Template;
+use axum::Router;
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+
+use crate::AppState;
+use crate::auth::CurrentUser;
+use crate::csrf::CsrfToken;
+use crate::error::AppError;
+use crate::i18n::Tr;
+
+mod console;
+mod public;
+mod session;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(session::home))
+        .route("/login", get(session::login_page).post(session::login))
+        .route("/logout", post(session::logout))
+        .route("/lang/{code}", get(session::switch_lang))
+        .route("/static/app.css", get(css))
+        .merge(console::router())
+        .merge(public::router())
+}
+
+/// What every page's frame needs: words, the form token, who is signed in.
+pub struct Chrome {
+    pub tr: Tr,
+    pub csrf: String,
+    pub user_name: Option<String>,
+    pub role_label: String,
+    pub org_name: String,
+    pub org_code: String,
+    /// The navigation entry to highlight.
+    pub nav: &'static str,
+}
+
+impl Chrome {
+    pub fn public(tr: Tr, csrf: CsrfToken) -> Self {
+        Chrome {
+            tr,
+            csrf: csrf.0,
+            user_name: None,
+            role_label: String::new(),
+            org_name: String::new(),
+            org_code: String::new(),
+            nav: "",
+        }
+    }
+
+    pub async fn for_user(state: &AppState, tr: Tr, csrf: CsrfToken, user: &CurrentUser, nav: &'static str) -> Result<Self, PageError> {
+        let org = state.store.organisation(user.org_id()).await?;
+        let role = user.role();
+        Ok(Chrome {
+            tr,
+            csrf: csrf.0,
+            user_name: Some(user.0.display_name.clone()),
+            role_label: tr.pick(role.label_zh(), role.label_en()).to_string(),
+            org_name: org.name,
+            org_code: org.code,
+            nav,
+        })
+    }
+
+    pub fn is(&self, nav: &str) -> bool {
+        self.nav == nav
+    }
+}
+
+pub fn render(t: &impl Template) -> Response {
+    render_with(StatusCode::OK, t)
+}
+
+pub fn render_with(status: StatusCode, t: &impl Template) -> Response {
+    match t.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => AppError::Internal(format!("template: {e}")).into_response(),
+    }
+}
+
+/// An error on a page: the same codes as the API, shown as a page.
+#[derive(Debug)]
+pub struct PageError(pub AppError);
+
+impl<E: Into<AppError>> From<E> for PageError {
+    fn from(e: E) -> Self {
+        PageError(e.into())
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    status: u16,
+    message: String,
+    code: &'static str,
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        if let AppError::Internal(cause) = &self.0 {
+            tracing::error!(%cause, "internal error on a page");
+        }
+        let status = self.0.status();
+        render_with(status, &ErrorPage { status: status.as_u16(), message: self.0.message(), code: self.0.code() })
+    }
+}
+
+pub fn error_page(_parts: &Parts, e: AppError) -> Response {
+    PageError(e).into_response()
+}
+
+pub async fn not_found(uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        AppError::NotFound.into_response()
+    } else {
+        PageError(AppError::NotFound).into_response()
+    }
+}
+
+async fn css() -> Response {
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], include_str!("../../static/app.css"))
+        .into_response()
+}
+
+pub type PageResult = Result<Response, PageError>;

@@ -1,0 +1,107 @@
+//! Signing in and out, and the language switch.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::{Chrome, PageError, PageResult, render_with};
+use crate::AppState;
+use crate::auth::{SESSION_COOKIE, SignIn, sign_in};
+use crate::cookies::{cookie, set_cookie};
+use crate::csrf::{self, CsrfToken};
+use crate::error::AppError;
+use crate::i18n::Tr;
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    c: Chrome,
+    username: String,
+    error: Option<&'static str>,
+}
+
+pub async fn home(headers: HeaderMap) -> Redirect {
+    if cookie(&headers, SESSION_COOKIE).is_some() { Redirect::to("/console") } else { Redirect::to("/login") }
+}
+
+pub async fn login_page(tr: Tr, csrf: CsrfToken) -> Response {
+    render_with(StatusCode::OK, &LoginPage { c: Chrome::public(tr, csrf), username: String::new(), error: None })
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    tr: Tr,
+    token: CsrfToken,
+    headers: HeaderMap,
+    form: Result<Form<LoginForm>, axum::extract::rejection::FormRejection>,
+) -> PageResult {
+    let Form(form) = form.map_err(|e| AppError::bad_request("bad_form", e.body_text()))?;
+    csrf::check(&headers, &form.csrf)?;
+    let page = |status, error| {
+        render_with(status, &LoginPage { c: Chrome::public(tr, token.clone()), username: form.username.clone(), error: Some(error) })
+    };
+    Ok(match sign_in(&state, &form.username, &form.password).await? {
+        SignIn::Ok { session_token, .. } => {
+            let mut res = Redirect::to("/console").into_response();
+            let c = set_cookie(SESSION_COOKIE, &session_token, chuangkou_store::users::SESSION_MS / 1000, state.config.secure_cookies);
+            res.headers_mut().append(header::SET_COOKIE, HeaderValue::from_str(&c).map_err(|e| AppError::Internal(e.to_string()))?);
+            res
+        }
+        SignIn::Failed => page(StatusCode::UNAUTHORIZED, tr.t("login.failed")),
+        SignIn::Locked => page(StatusCode::TOO_MANY_REQUESTS, tr.t("login.locked")),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct LogoutForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    form: Result<Form<LogoutForm>, axum::extract::rejection::FormRejection>,
+) -> PageResult {
+    let Form(form) = form.map_err(|e| AppError::bad_request("bad_form", e.body_text()))?;
+    csrf::check(&headers, &form.csrf)?;
+    if let Some(token) = cookie(&headers, SESSION_COOKIE) {
+        state.store.end_session(&token).await.map_err(PageError::from)?;
+    }
+    let mut res = Redirect::to("/login").into_response();
+    res.headers_mut().append(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&set_cookie(SESSION_COOKIE, "", 0, state.config.secure_cookies))
+            .map_err(|e| AppError::Internal(e.to_string()))?,
+    );
+    Ok(res)
+}
+
+#[derive(Deserialize)]
+pub struct LangQuery {
+    next: Option<String>,
+}
+
+/// Sets the language cookie and goes back — only to a path on this site.
+pub async fn switch_lang(State(state): State<AppState>, Path(code): Path<String>, Query(q): Query<LangQuery>) -> Response {
+    let lang = if code == "en" { "en" } else { "zh" };
+    let next = q.next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\')).unwrap_or_else(|| "/".into());
+    let mut res = Redirect::to(&next).into_response();
+    if let Ok(v) = HeaderValue::from_str(&set_cookie("ck_lang", lang, 60 * 60 * 24 * 365, state.config.secure_cookies)) {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    res
+}
