@@ -7,6 +7,7 @@ use chuangkou_domain::Role;
 use chuangkou_domain::roster::{self, ImportKind};
 use chuangkou_store::Store;
 use chuangkou_store::import::ImportMode;
+use chuangkou_store::users::NewUser;
 use chuangkou_web::{AppState, WebConfig};
 
 use crate::config::Config;
@@ -119,7 +120,9 @@ pub async fn run(command: crate::Command, config: &Config, store: Store) -> Resu
 
 async fn serve(args: ServeArgs, config: &Config, store: Store) -> Result<i32> {
     let creds = if args.demo { Some(crate::demo::ensure(&store, config).await?) } else { None };
-    let listener = tokio::net::TcpListener::bind(&args.listen).await.with_context(|| format!("binding {}", args.listen))?;
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .with_context(|| format!("binding {}", args.listen))?;
     let addr = listener.local_addr()?;
     let url = format!("http://{addr}");
     let web = WebConfig {
@@ -144,18 +147,33 @@ async fn verify(store: &Store) -> Result<i32> {
         return Ok(0);
     }
     for b in &report.broken {
-        println!("BROKEN: organisation {} at event id {} (seq {}): {}", b.org_id, b.event_id, b.seq, b.problem);
+        println!(
+            "BROKEN: organisation {} at event id {} (seq {}): {}",
+            b.org_id, b.event_id, b.seq, b.problem
+        );
     }
-    println!("{} of {} chains are broken; {} events verified before the breaks", report.broken.len(), report.organisations, report.events);
+    println!(
+        "{} of {} chains are broken; {} events verified before the breaks",
+        report.broken.len(),
+        report.organisations,
+        report.events
+    );
     Ok(1)
 }
 
 async fn import(store: &Store, args: ImportArgs) -> Result<i32> {
-    let org = store.organisation_by_code(&args.org).await.with_context(|| format!("no organisation {}", args.org))?;
+    let org = store
+        .organisation_by_code(&args.org)
+        .await
+        .with_context(|| format!("no organisation {}", args.org))?;
     let Some(kind) = ImportKind::parse(&args.kind) else { bail!("--kind must be units, staff or vehicles") };
     let bytes = std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
     let sheets = chuangkou_tabular::read(&bytes, &args.file.to_string_lossy())?;
-    let sheet = sheets.iter().find(|s| s.name == kind.sheet_name()).or(sheets.first()).context("the file has no sheet")?;
+    let sheet = sheets
+        .iter()
+        .find(|s| s.name == kind.sheet_name())
+        .or(sheets.first())
+        .context("the file has no sheet")?;
     let plan = roster::plan(kind, &sheet.name, &sheet.rows, &store.known(org.id).await?);
     let mode = if args.valid_rows { ImportMode::ValidRows } else { ImportMode::AllOrNothing };
     let out = store.apply_import(org.id, "cli", plan, mode).await?;
@@ -182,13 +200,28 @@ fn password_or_generated(given: Option<String>) -> Result<(String, bool)> {
 async fn user(store: &Store, cmd: UserCommand) -> Result<i32> {
     match cmd {
         UserCommand::Create { org, username, role, name, password } => {
-            let org = store.organisation_by_code(&org).await.with_context(|| format!("no organisation {org}"))?;
+            let org =
+                store.organisation_by_code(&org).await.with_context(|| format!("no organisation {org}"))?;
             let Some(role) = Role::parse(&role) else { bail!("unknown role {role}") };
-            let username = chuangkou_domain::text::code("username", &username).map_err(|e| anyhow::anyhow!(e.message))?.to_lowercase();
+            let username = chuangkou_domain::text::code("username", &username)
+                .map_err(|e| anyhow::anyhow!(e.message))?
+                .to_lowercase();
             let (password, generated) = password_or_generated(password)?;
-            let hash = chuangkou_web::auth::hash_password(password.clone()).await.map_err(|e| anyhow::anyhow!(e.message()))?;
+            let hash = chuangkou_web::auth::hash_password(password.clone())
+                .await
+                .map_err(|e| anyhow::anyhow!(e.message()))?;
             let user = store
-                .create_user(org.id, "cli", &username, name.as_deref().unwrap_or(&username), &hash, role, None)
+                .create_user(
+                    org.id,
+                    "cli",
+                    &NewUser {
+                        username: &username,
+                        display_name: name.as_deref().unwrap_or(&username),
+                        password_hash: &hash,
+                        role,
+                        staff_id: None,
+                    },
+                )
                 .await
                 .context("creating the user")?;
             println!("created user {} (id {}, role {})", user.username, user.id, role.as_str());
@@ -197,9 +230,14 @@ async fn user(store: &Store, cmd: UserCommand) -> Result<i32> {
             }
         }
         UserCommand::Passwd { username, password } => {
-            let user = store.user_by_username(&username.to_lowercase()).await.with_context(|| format!("no user {username}"))?;
+            let user = store
+                .user_by_username(&username.to_lowercase())
+                .await
+                .with_context(|| format!("no user {username}"))?;
             let (password, generated) = password_or_generated(password)?;
-            let hash = chuangkou_web::auth::hash_password(password.clone()).await.map_err(|e| anyhow::anyhow!(e.message()))?;
+            let hash = chuangkou_web::auth::hash_password(password.clone())
+                .await
+                .map_err(|e| anyhow::anyhow!(e.message()))?;
             store.set_password(user.org_id, user.id, "cli", &hash).await?;
             println!("password changed for {}", user.username);
             if generated {
@@ -207,13 +245,24 @@ async fn user(store: &Store, cmd: UserCommand) -> Result<i32> {
             }
         }
         UserCommand::List { org } => {
-            let org = store.organisation_by_code(&org).await.with_context(|| format!("no organisation {org}"))?;
+            let org =
+                store.organisation_by_code(&org).await.with_context(|| format!("no organisation {org}"))?;
             for u in store.users(org.id).await? {
-                println!("{:>5}  {:<16} {:<14} {}{}", u.id, u.username, u.role, u.display_name, if u.disabled { " (disabled)" } else { "" });
+                println!(
+                    "{:>5}  {:<16} {:<14} {}{}",
+                    u.id,
+                    u.username,
+                    u.role,
+                    u.display_name,
+                    if u.disabled { " (disabled)" } else { "" }
+                );
             }
         }
         UserCommand::Token { username, name } => {
-            let user = store.user_by_username(&username.to_lowercase()).await.with_context(|| format!("no user {username}"))?;
+            let user = store
+                .user_by_username(&username.to_lowercase())
+                .await
+                .with_context(|| format!("no user {username}"))?;
             let (id, token) = store.create_api_token(&user, &name).await?;
             println!("token {id} for {}: {token}", user.username);
             println!("(shown once; send it as `Authorization: Bearer <token>`)");
@@ -226,7 +275,10 @@ async fn org(store: &Store, cmd: OrgCommand) -> Result<i32> {
     match cmd {
         OrgCommand::Create { code, name, pack, hotline } => {
             let code = chuangkou_domain::text::code("code", &code).map_err(|e| anyhow::anyhow!(e.message))?;
-            let org = store.create_organisation("cli", &code, &name, &pack, hotline.as_deref()).await.context("creating the organisation")?;
+            let org = store
+                .create_organisation("cli", &code, &name, &pack, hotline.as_deref())
+                .await
+                .context("creating the organisation")?;
             println!("created organisation {} ({}) with id {}", org.name, org.code, org.id);
         }
         OrgCommand::List => {

@@ -27,7 +27,9 @@ pub struct Config {
 
 impl Config {
     pub fn database_url(&self) -> String {
-        self.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("chuangkou.db").display()))
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("chuangkou.db").display()))
     }
 
     fn secret(&self) -> Result<Vec<u8>> {
@@ -39,7 +41,8 @@ impl Config {
         if let Ok(s) = std::fs::read_to_string(&path) {
             return Ok(s.trim().as_bytes().to_vec());
         }
-        std::fs::create_dir_all(&self.data_dir).with_context(|| format!("creating {}", self.data_dir.display()))?;
+        std::fs::create_dir_all(&self.data_dir)
+            .with_context(|| format!("creating {}", self.data_dir.display()))?;
         let secret = chuangkou_store::random_token(32);
         write_private(&path, &secret)?;
         tracing::info!(path = %path.display(), "generated a new installation secret");
@@ -48,7 +51,9 @@ impl Config {
 
     pub async fn open_store(&self) -> Result<Store> {
         let url = self.database_url();
-        let store = Store::connect(&url, self.secret()?).await.with_context(|| format!("opening the database ({})", redact(&url)))?;
+        let store = Store::connect(&url, self.secret()?)
+            .await
+            .with_context(|| format!("opening the database ({})", redact(&url)))?;
         store.migrate().await.context("migrating the database")?;
         Ok(store)
     }
@@ -76,7 +81,8 @@ pub fn redact(url: &str) -> String {
 
 pub fn init_tracing(c: &Config) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("CHUANGKOU_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let filter =
+        EnvFilter::try_from_env("CHUANGKOU_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     if c.log_format == "json" {
         builder.json().init();

@@ -7,6 +7,7 @@ use anyhow::{Context, Result};
 use chuangkou_domain::Role;
 use chuangkou_domain::org::{NewServicePoint, NewStaff, NewUnit, ServicePointKind, UnitKind};
 use chuangkou_store::Store;
+use chuangkou_store::users::NewUser;
 
 use crate::config::{Config, write_private};
 
@@ -97,11 +98,17 @@ pub fn print(creds: &Credentials, url: Option<&str>) {
     println!();
 }
 
-const SURNAMES: &[char] = &['王', '李', '张', '刘', '陈', '杨', '赵', '黄', '周', '吴', '徐', '孙', '马', '朱', '胡', '郭'];
-const GIVEN: &[&str] = &["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀英", "霞", "平"];
+const SURNAMES: &[char] =
+    &['王', '李', '张', '刘', '陈', '杨', '赵', '黄', '周', '吴', '徐', '孙', '马', '朱', '胡', '郭'];
+const GIVEN: &[&str] = &[
+    "伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超",
+    "秀英", "霞", "平",
+];
 
 async fn create(store: &Store, creds: &Credentials) -> Result<()> {
-    let org = store.create_organisation(ACTOR, ORG_CODE, "太原高速公路收费管理公司", "toll", Some("0351-12122")).await?;
+    let org = store
+        .create_organisation(ACTOR, ORG_CODE, "太原高速公路收费管理公司", "toll", Some("0351-12122"))
+        .await?;
     let o = org.id;
     let unit = |code: &str, name: &str, kind: UnitKind, parent: Option<&str>| NewUnit {
         code: code.into(),
@@ -125,11 +132,14 @@ async fn create(store: &Store, creds: &Credentials) -> Result<()> {
     store.create_staff(o, ACTOR, &staff("C0102", "李卫东".into(), "C01", "稽查员")).await?;
     store.create_staff(o, ACTOR, &staff("C0201", "周丽".into(), "C02", "会计")).await?;
 
-    let stations = [("S01", "小店收费站", "刘强"), ("S02", "武宿收费站", "郭平"), ("S03", "晋祠收费站", "胡敏")];
+    let stations =
+        [("S01", "小店收费站", "刘强"), ("S02", "武宿收费站", "郭平"), ("S03", "晋祠收费站", "胡敏")];
     let mut n = 0usize;
     for (si, (code, name, master)) in stations.iter().enumerate() {
         store.create_unit(o, ACTOR, &unit(code, name, UnitKind::Station, Some("C00"))).await?;
-        store.create_staff(o, ACTOR, &staff(&format!("{code}00"), master.to_string(), code, "值班站长")).await?;
+        store
+            .create_staff(o, ACTOR, &staff(&format!("{code}00"), master.to_string(), code, "值班站长"))
+            .await?;
         for team in 1..=2 {
             let team_code = format!("{code}-T{team}");
             let team_name = if team == 1 { "一班" } else { "二班" };
@@ -171,7 +181,13 @@ async fn create(store: &Store, creds: &Credentials) -> Result<()> {
     for ((username, role, password), (_, _, display, staff_no)) in creds.iter().zip(USERS) {
         let hash = hash(password).await?;
         let staff_id = staff_no.and_then(|no| staff_ids.get(no).copied());
-        store.create_user(o, ACTOR, username, display, &hash, *role, staff_id).await?;
+        store
+            .create_user(
+                o,
+                ACTOR,
+                &NewUser { username, display_name: display, password_hash: &hash, role: *role, staff_id },
+            )
+            .await?;
     }
     Ok(())
 }

@@ -5,9 +5,9 @@
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
+mod commands;
 mod config;
 mod demo;
-mod commands;
 
 #[derive(Parser)]
 #[command(name = "chuangkou", version, about = "窗口 Chuangkou — service quality for public-service windows")]
@@ -41,7 +41,8 @@ pub enum Command {
 fn main() -> Result<()> {
     let cli = Cli::parse();
     config::init_tracing(&cli.config);
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
+    let rt =
+        tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
     rt.block_on(async move {
         let store = cli.config.open_store().await?;
         let code = commands::run(cli.command, &cli.config, store).await?;

@@ -78,6 +78,9 @@ pub struct StaffQuery {
     pub limit: i64,
 }
 
+/// `(id, unit_id, name, position, phone)` of a stored staff member.
+type StaffRow = (i64, i64, String, Option<String>, Option<String>);
+
 const STAFF_SELECT: &str =
     "SELECT s.id, s.unit_id, u.code AS unit_code, u.name AS unit_name, s.employee_no, s.name,
     s.position, s.phone, s.active FROM staff s JOIN units u ON u.id = s.unit_id";
@@ -280,7 +283,7 @@ impl Store {
         reason: &str,
     ) -> Result<bool> {
         let unit_id = self.unit_id_in(tx, org_id, &s.unit_code, "unit_code").await?;
-        let row: Option<(i64, i64, String, Option<String>, Option<String>)> = on_tx!(tx, c => sqlx::query_as(
+        let row: Option<StaffRow> = on_tx!(tx, c => sqlx::query_as(
             "SELECT id, unit_id, name, position, phone FROM staff WHERE org_id = $1 AND employee_no = $2")
             .bind(org_id).bind(&s.employee_no).fetch_optional(c).await)?;
         let Some((id, old_unit, old_name, old_pos, old_phone)) = row else {

@@ -32,6 +32,16 @@ impl User {
     }
 }
 
+/// A user about to be created; the password is already hashed.
+#[derive(Debug, Clone, Copy)]
+pub struct NewUser<'a> {
+    pub username: &'a str,
+    pub display_name: &'a str,
+    pub password_hash: &'a str,
+    pub role: Role,
+    pub staff_id: Option<i64>,
+}
+
 const USER_COLUMNS: &str = "id, org_id, username, display_name, password_hash, role, staff_id, disabled";
 
 /// How long a session lasts from sign-in.
@@ -52,16 +62,8 @@ pub struct Throttle {
 }
 
 impl Store {
-    pub async fn create_user(
-        &self,
-        org_id: i64,
-        actor: &str,
-        username: &str,
-        display_name: &str,
-        password_hash: &str,
-        role: Role,
-        staff_id: Option<i64>,
-    ) -> Result<User> {
+    pub async fn create_user(&self, org_id: i64, actor: &str, u: &NewUser<'_>) -> Result<User> {
+        let NewUser { username, display_name, password_hash, role, staff_id } = *u;
         let mut tx = self.begin().await?;
         let now = self.now_ms();
         let sql = format!(

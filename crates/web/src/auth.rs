@@ -5,12 +5,12 @@
 //! pages and sends the browser to the sign-in page instead. Cookie-signed
 //! API writes must also carry the CSRF token in `X-CSRF-Token`.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::extract::FromRequestParts;
+use axum::http::Method;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use axum::http::Method;
 use axum::response::{IntoResponse, Redirect, Response};
 use chuangkou_domain::{Permission, Role};
 use chuangkou_store::users::User;
@@ -46,11 +46,9 @@ impl CurrentUser {
 
 async fn authenticate(parts: &Parts, state: &AppState) -> Result<CurrentUser, AppError> {
     if let Some(auth) = parts.headers.get(AUTHORIZATION) {
-        let token = auth
-            .to_str()
-            .ok()
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or_else(|| AppError::Unauthorized("Authorization 须为 Bearer 令牌 / use a Bearer token".into()))?;
+        let token = auth.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).ok_or_else(|| {
+            AppError::Unauthorized("Authorization 须为 Bearer 令牌 / use a Bearer token".into())
+        })?;
         return state
             .store
             .api_token_user(token.trim())
@@ -66,7 +64,9 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<CurrentUser, Ap
         .await
         .map_err(|_| AppError::Unauthorized("登录已过期 / your session has ended".into()))?;
     let unsafe_method = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
-    if unsafe_method && parts.uri.path().starts_with("/api/") {
+    // Nested routers see a shortened path; the original tells API from pages.
+    let path = parts.extensions.get::<axum::extract::OriginalUri>().map_or(parts.uri.path(), |u| u.0.path());
+    if unsafe_method && path.starts_with("/api/") {
         let sent = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or("");
         crate::csrf::check(&parts.headers, sent)?;
     }
@@ -142,7 +142,10 @@ fn dummy_hash() -> String {
 
 /// The outcome of a sign-in attempt, for the page or the API to render.
 pub enum SignIn {
-    Ok { user: User, session_token: String },
+    Ok {
+        user: User,
+        session_token: String,
+    },
     /// Same answer for an unknown user and a wrong password.
     Failed,
     Locked,

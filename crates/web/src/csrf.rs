@@ -27,17 +27,23 @@ impl<S: Send + Sync> FromRequestParts<S> for CsrfToken {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AppError> {
-        parts.extensions.get::<CsrfToken>().cloned().ok_or_else(|| AppError::Internal("csrf layer missing".into()))
+        parts
+            .extensions
+            .get::<CsrfToken>()
+            .cloned()
+            .ok_or_else(|| AppError::Internal("csrf layer missing".into()))
     }
 }
 
 pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let existing = cookie(req.headers(), COOKIE).filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()));
+    let existing =
+        cookie(req.headers(), COOKIE).filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()));
     let token = existing.clone().unwrap_or_else(|| chuangkou_store::random_token(32));
     req.extensions_mut().insert(CsrfToken(token.clone()));
     let mut res = next.run(req).await;
     if existing.is_none()
-        && let Ok(v) = HeaderValue::from_str(&set_cookie(COOKIE, &token, 60 * 60 * 24 * 30, state.config.secure_cookies))
+        && let Ok(v) =
+            HeaderValue::from_str(&set_cookie(COOKIE, &token, 60 * 60 * 24 * 30, state.config.secure_cookies))
     {
         res.headers_mut().append(header::SET_COOKIE, v);
     }

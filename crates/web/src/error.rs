@@ -95,7 +95,9 @@ impl AppError {
             AppError::TooLarge => "请求内容过大 / the request body is too large".into(),
             AppError::Validation(_) => "输入有误 / some fields are not valid".into(),
             AppError::Timeout => "请求超时 / the request took too long".into(),
-            AppError::Internal(_) => "服务器内部错误，请稍后再试 / internal error, please try again later".into(),
+            AppError::Internal(_) => {
+                "服务器内部错误，请稍后再试 / internal error, please try again later".into()
+            }
         }
     }
 

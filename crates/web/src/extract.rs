@@ -17,13 +17,13 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
-        let is_json = req
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json")));
+        let is_json = req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| {
+            v.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+        });
         if !is_json {
-            return Err(AppError::UnsupportedMediaType("请使用 Content-Type: application/json / send application/json".into()));
+            return Err(AppError::UnsupportedMediaType(
+                "请使用 Content-Type: application/json / send application/json".into(),
+            ));
         }
         let bytes = read_body(req, state).await?;
         let de = &mut serde_json::Deserializer::from_slice(&bytes);
@@ -36,7 +36,10 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                     let field = if path == "." { String::new() } else { path };
                     Err(AppError::Validation(vec![FieldError::new(field, inner.to_string())]))
                 } else {
-                    Err(AppError::bad_request("malformed_json", format!("JSON 格式错误 / malformed JSON: {inner}")))
+                    Err(AppError::bad_request(
+                        "malformed_json",
+                        format!("JSON 格式错误 / malformed JSON: {inner}"),
+                    ))
                 }
             }
         }

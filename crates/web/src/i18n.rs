@@ -109,8 +109,16 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("import.mode.all", "全部正确才导入", "All or nothing"),
     ("import.mode.valid", "只导入正确的行", "Import the valid rows"),
     ("import.submit", "导入", "Import"),
-    ("import.rejected", "文件有错误，未导入任何数据。请改正以下问题后重新导入。", "The file has errors; nothing was imported. Fix these and import again."),
-    ("import.partial", "已导入正确的行；以下行未导入：", "The valid rows were imported; these rows were not:"),
+    (
+        "import.rejected",
+        "文件有错误，未导入任何数据。请改正以下问题后重新导入。",
+        "The file has errors; nothing was imported. Fix these and import again.",
+    ),
+    (
+        "import.partial",
+        "已导入正确的行；以下行未导入：",
+        "The valid rows were imported; these rows were not:",
+    ),
     ("import.done", "导入完成", "Import finished"),
     ("import.created", "新增", "Created"),
     ("import.updated", "更新", "Updated"),
@@ -128,7 +136,11 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("public.units", "服务单位", "Our service units"),
     ("public.welcome", "欢迎监督我们的服务", "We welcome your oversight of our service"),
     ("public.point", "服务点", "Service point"),
-    ("public.feedback", "您的意见是我们改进的动力。如需投诉、建议或表扬，请拨打监督电话。", "Your feedback helps us improve. For complaints, suggestions or praise, call the supervision hotline."),
+    (
+        "public.feedback",
+        "您的意见是我们改进的动力。如需投诉、建议或表扬，请拨打监督电话。",
+        "Your feedback helps us improve. For complaints, suggestions or praise, call the supervision hotline.",
+    ),
     ("error.title", "出错了", "Something went wrong"),
     ("error.home", "返回首页", "Back to the start"),
 ];

@@ -45,13 +45,21 @@ impl Metrics {
 
     pub fn render(&self) -> String {
         let m = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        let mut out = String::from("# HELP chuangkou_http_requests_total HTTP requests by route and status.\n# TYPE chuangkou_http_requests_total counter\n");
+        let mut out = String::from(
+            "# HELP chuangkou_http_requests_total HTTP requests by route and status.\n# TYPE chuangkou_http_requests_total counter\n",
+        );
         for ((method, route, status), n) in &m.requests {
-            out += &format!("chuangkou_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {n}\n");
+            out += &format!(
+                "chuangkou_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {n}\n"
+            );
         }
         out += "# HELP chuangkou_http_request_duration_seconds Time to answer a request.\n# TYPE chuangkou_http_request_duration_seconds histogram\n";
         for (i, b) in BUCKETS_MS.iter().enumerate() {
-            out += &format!("chuangkou_http_request_duration_seconds_bucket{{le=\"{}\"}} {}\n", b / 1000.0, m.buckets[i]);
+            out += &format!(
+                "chuangkou_http_request_duration_seconds_bucket{{le=\"{}\"}} {}\n",
+                b / 1000.0,
+                m.buckets[i]
+            );
         }
         out += &format!("chuangkou_http_request_duration_seconds_bucket{{le=\"+Inf\"}} {}\n", m.count);
         out += &format!("chuangkou_http_request_duration_seconds_sum {}\n", m.sum_ms / 1000.0);

@@ -50,11 +50,10 @@ pub async fn run_import(
         .await?
         .map_err(|e| AppError::bad_request("unreadable_file", e.to_string()))?;
     // The sheet named for the kind, else the first.
-    let sheet = sheets
-        .iter()
-        .find(|s| s.name == kind.sheet_name())
-        .or_else(|| sheets.first())
-        .ok_or_else(|| AppError::bad_request("unreadable_file", "文件中没有工作表 / the file has no sheet"))?;
+    let sheet =
+        sheets.iter().find(|s| s.name == kind.sheet_name()).or_else(|| sheets.first()).ok_or_else(|| {
+            AppError::bad_request("unreadable_file", "文件中没有工作表 / the file has no sheet")
+        })?;
     let known = state.store.known(user.org_id()).await?;
     let plan = roster::plan(kind, &sheet.name, &sheet.rows, &known);
     Ok(state.store.apply_import(user.org_id(), &user.actor(), plan, mode).await?)
@@ -72,7 +71,11 @@ pub async fn import(
     let Query(q) = q.map_err(|e| AppError::bad_request("bad_query", e.body_text()))?;
     let mode = parse_mode(q.mode.as_deref())?;
     let body = body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE { AppError::TooLarge } else { AppError::bad_request("bad_body", e.body_text()) }
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::TooLarge
+        } else {
+            AppError::bad_request("bad_body", e.body_text())
+        }
     })?;
     let file_name = q
         .file_name
@@ -82,7 +85,11 @@ pub async fn import(
     if !out.applied && !out.errors.is_empty() {
         return Err(AppError::Unprocessable {
             code: "import_rejected",
-            message: format!("文件有 {} 处错误，未导入 / {} problems; nothing was imported", out.errors.len(), out.errors.len()),
+            message: format!(
+                "文件有 {} 处错误，未导入 / {} problems; nothing was imported",
+                out.errors.len(),
+                out.errors.len()
+            ),
             extra: json!({"errors": out.errors}),
         });
     }
@@ -96,7 +103,9 @@ pub async fn roster_workbook(state: &AppState, user: &CurrentUser) -> ApiResult<
     let org = user.org_id();
     let header = |k: ImportKind| k.columns().iter().map(|c| c.1.to_string()).collect::<Vec<_>>();
     let units = state.store.units(org).await?;
-    let code_of = |id: Option<i64>| id.and_then(|id| units.iter().find(|u| u.id == id)).map(|u| u.code.clone()).unwrap_or_default();
+    let code_of = |id: Option<i64>| {
+        id.and_then(|id| units.iter().find(|u| u.id == id)).map(|u| u.code.clone()).unwrap_or_default()
+    };
     let mut unit_rows = vec![header(ImportKind::Units)];
     for u in &units {
         let kind = chuangkou_domain::org::UnitKind::parse(&u.kind).map(|k| k.label_zh()).unwrap_or(&u.kind);
@@ -105,10 +114,19 @@ pub async fn roster_workbook(state: &AppState, user: &CurrentUser) -> ApiResult<
     let mut staff_rows = vec![header(ImportKind::Staff)];
     let mut after = None;
     loop {
-        let page = state.store.staff_list(org, &StaffQuery { after_id: after, limit: 500, ..Default::default() }).await?;
+        let page = state
+            .store
+            .staff_list(org, &StaffQuery { after_id: after, limit: 500, ..Default::default() })
+            .await?;
         for s in &page {
             let s = crate::api::org::staff_view(user, s.clone());
-            staff_rows.push(vec![s.employee_no, s.name, s.unit_code, s.position.unwrap_or_default(), s.phone.unwrap_or_default()]);
+            staff_rows.push(vec![
+                s.employee_no,
+                s.name,
+                s.unit_code,
+                s.position.unwrap_or_default(),
+                s.phone.unwrap_or_default(),
+            ]);
         }
         if page.len() < 500 {
             break;

@@ -36,10 +36,7 @@ pub fn router() -> Router<AppState> {
         .route("/service-points/{id}", get(org::get_point))
         .route("/service-points/{id}/qr.svg", get(org::point_qr_svg))
         .route("/service-points/{id}/qr.png", get(org::point_qr_png))
-        .route(
-            "/imports/{kind}",
-            post(import::import).layer(DefaultBodyLimit::max(crate::UPLOAD_LIMIT)),
-        )
+        .route("/imports/{kind}", post(import::import).layer(DefaultBodyLimit::max(crate::UPLOAD_LIMIT)))
         .route("/exports/roster.xlsx", get(import::export_roster))
         .fallback(api_not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -43,7 +43,11 @@ pub async fn list_units(State(s): State<AppState>, user: CurrentUser) -> ApiResu
     Ok(Json(json!({"units": s.store.units(user.org_id()).await?})))
 }
 
-pub async fn get_unit(State(s): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+pub async fn get_unit(
+    State(s): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
     user.require(Permission::ViewOrganisation)?;
     Ok(Json(json!(s.store.unit(user.org_id(), parse_id(&id)?).await?)))
 }
@@ -99,14 +103,26 @@ pub async fn list_staff(
     let limit = q.limit.unwrap_or(50).clamp(1, 500);
     let rows = s
         .store
-        .staff_list(user.org_id(), &StaffQuery { unit_id: q.unit_id, q: q.q.filter(|s| !s.trim().is_empty()), after_id: q.after, limit })
+        .staff_list(
+            user.org_id(),
+            &StaffQuery {
+                unit_id: q.unit_id,
+                q: q.q.filter(|s| !s.trim().is_empty()),
+                after_id: q.after,
+                limit,
+            },
+        )
         .await?;
     let next = if rows.len() as i64 == limit { rows.last().map(|r| r.id) } else { None };
     let rows: Vec<Staff> = rows.into_iter().map(|r| staff_view(&user, r)).collect();
     Ok(Json(json!({"staff": rows, "next_after": next})))
 }
 
-pub async fn get_staff(State(s): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+pub async fn get_staff(
+    State(s): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
     user.require(Permission::ViewOrganisation)?;
     let staff = s.store.staff(user.org_id(), parse_id(&id)?).await?;
     Ok(Json(json!(staff_view(&user, staff))))
@@ -177,7 +193,11 @@ pub async fn list_points(State(s): State<AppState>, user: CurrentUser) -> ApiRes
     Ok(Json(json!({"service_points": points.iter().map(|p| point_json(&s, p)).collect::<Vec<_>>()})))
 }
 
-pub async fn get_point(State(s): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+pub async fn get_point(
+    State(s): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
     user.require(Permission::ViewOrganisation)?;
     let p = s.store.service_point(user.org_id(), parse_id(&id)?).await?;
     Ok(Json(point_json(&s, &p)))
@@ -206,10 +226,18 @@ pub async fn point_qr(s: &AppState, user: &CurrentUser, id: &str, png: bool) -> 
     })
 }
 
-pub async fn point_qr_svg(State(s): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> ApiResult<Response> {
+pub async fn point_qr_svg(
+    State(s): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
     point_qr(&s, &user, &id, false).await
 }
 
-pub async fn point_qr_png(State(s): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> ApiResult<Response> {
+pub async fn point_qr_png(
+    State(s): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
     point_qr(&s, &user, &id, true).await
 }

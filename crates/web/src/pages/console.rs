@@ -66,7 +66,12 @@ fn flatten(units: &[Unit]) -> Vec<(usize, &Unit)> {
     out
 }
 
-async fn tree(State(state): State<AppState>, tr: Tr, csrf: CsrfToken, PageUser(user): PageUser) -> PageResult {
+async fn tree(
+    State(state): State<AppState>,
+    tr: Tr,
+    csrf: CsrfToken,
+    PageUser(user): PageUser,
+) -> PageResult {
     user.require(Permission::ViewOrganisation)?;
     let org = user.org_id();
     let units = state.store.units(org).await?;
@@ -76,7 +81,8 @@ async fn tree(State(state): State<AppState>, tr: Tr, csrf: CsrfToken, PageUser(u
         .map(|(depth, u)| TreeRow {
             depth: depth.min(5),
             unit: u.clone(),
-            kind_label: UnitKind::parse(&u.kind).map_or(u.kind.clone(), |k| tr.pick(k.label_zh(), k.label_en()).to_string()),
+            kind_label: UnitKind::parse(&u.kind)
+                .map_or(u.kind.clone(), |k| tr.pick(k.label_zh(), k.label_en()).to_string()),
             staff: counts.get(&u.id).copied().unwrap_or(0),
         })
         .collect();
@@ -124,17 +130,38 @@ async fn staff(
     let q = f.q.trim().to_string();
     let rows = state
         .store
-        .staff_list(org, &StaffQuery { unit_id: unit, q: (!q.is_empty()).then(|| q.clone()), after_id: f.after.parse().ok(), limit: PAGE })
+        .staff_list(
+            org,
+            &StaffQuery {
+                unit_id: unit,
+                q: (!q.is_empty()).then(|| q.clone()),
+                after_id: f.after.parse().ok(),
+                limit: PAGE,
+            },
+        )
         .await?;
     let next = (rows.len() as i64 == PAGE).then(|| {
         let after = rows.last().map_or(0, |r| r.id);
-        format!("/console/staff?unit={}&q={}&after={after}", unit.map_or(String::new(), |u| u.to_string()), url_encode(&q))
+        format!(
+            "/console/staff?unit={}&q={}&after={after}",
+            unit.map_or(String::new(), |u| u.to_string()),
+            url_encode(&q)
+        )
     });
     let staff = rows.into_iter().map(|s| crate::api::org::staff_view(&user, s)).collect();
     let c = Chrome::for_user(&state, tr, csrf, &user, "staff").await?;
     Ok(render(&StaffPage {
         c,
-        units: state.store.units(org).await?.into_iter().map(|u| { let sel = Some(u.id) == unit; (u, sel) }).collect(),
+        units: state
+            .store
+            .units(org)
+            .await?
+            .into_iter()
+            .map(|u| {
+                let sel = Some(u.id) == unit;
+                (u, sel)
+            })
+            .collect(),
         q,
         staff,
         next,
@@ -171,7 +198,8 @@ async fn import(
     mut multipart: Multipart,
 ) -> PageResult {
     let bad = |m: String| AppError::bad_request("bad_form", m);
-    let (mut csrf_field, mut kind, mut mode, mut file) = (String::new(), None, ImportMode::AllOrNothing, None);
+    let (mut csrf_field, mut kind, mut mode, mut file) =
+        (String::new(), None, ImportMode::AllOrNothing, None);
     while let Some(field) = multipart.next_field().await.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE { AppError::TooLarge } else { bad(e.body_text()) }
     })? {
@@ -182,7 +210,11 @@ async fn import(
             "file" => {
                 let name = field.file_name().unwrap_or("upload").to_string();
                 let bytes = field.bytes().await.map_err(|e| {
-                    if e.status() == StatusCode::PAYLOAD_TOO_LARGE { AppError::TooLarge } else { bad(e.body_text()) }
+                    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                        AppError::TooLarge
+                    } else {
+                        bad(e.body_text())
+                    }
                 })?;
                 file = Some((name, bytes.to_vec()));
             }
@@ -191,13 +223,21 @@ async fn import(
     }
     csrf::check(&headers, &csrf_field)?;
     let kind = kind.ok_or_else(|| bad("请选择导入内容 / choose what to import".into()))?;
-    let (name, bytes) = file.filter(|(_, b)| !b.is_empty()).ok_or_else(|| bad("请选择文件 / choose a file".into()))?;
+    let (name, bytes) =
+        file.filter(|(_, b)| !b.is_empty()).ok_or_else(|| bad("请选择文件 / choose a file".into()))?;
     let out = run_import(&state, &user, kind, mode, bytes, name).await?;
     let status = if out.applied { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let c = Chrome::for_user(&state, tr, token, &user, "staff").await?;
     Ok(render_with(
         status,
-        &ImportResultPage { c, applied: out.applied, created: out.created, updated: out.updated, unchanged: out.unchanged, errors: out.errors },
+        &ImportResultPage {
+            c,
+            applied: out.applied,
+            created: out.created,
+            updated: out.updated,
+            unchanged: out.unchanged,
+            errors: out.errors,
+        },
     ))
 }
 
@@ -220,7 +260,12 @@ struct PointsPage {
     points: Vec<PointRow>,
 }
 
-async fn points(State(state): State<AppState>, tr: Tr, csrf: CsrfToken, PageUser(user): PageUser) -> PageResult {
+async fn points(
+    State(state): State<AppState>,
+    tr: Tr,
+    csrf: CsrfToken,
+    PageUser(user): PageUser,
+) -> PageResult {
     user.require(Permission::ViewOrganisation)?;
     let points = state
         .store
@@ -228,7 +273,8 @@ async fn points(State(state): State<AppState>, tr: Tr, csrf: CsrfToken, PageUser
         .await?
         .into_iter()
         .map(|p| PointRow {
-            kind_label: ServicePointKind::parse(&p.kind).map_or(p.kind.clone(), |k| tr.pick(k.label_zh(), k.label_en()).to_string()),
+            kind_label: ServicePointKind::parse(&p.kind)
+                .map_or(p.kind.clone(), |k| tr.pick(k.label_zh(), k.label_en()).to_string()),
             public_url: crate::api::org::public_point_url(&state, &p.public_token),
             p,
         })
@@ -255,7 +301,12 @@ struct EventsPage {
     events: Vec<EventLine>,
 }
 
-async fn events(State(state): State<AppState>, tr: Tr, csrf: CsrfToken, PageUser(user): PageUser) -> PageResult {
+async fn events(
+    State(state): State<AppState>,
+    tr: Tr,
+    csrf: CsrfToken,
+    PageUser(user): PageUser,
+) -> PageResult {
     user.require(Permission::ViewEventLog)?;
     let events = state
         .store
@@ -279,6 +330,7 @@ async fn events(State(state): State<AppState>, tr: Tr, csrf: CsrfToken, PageUser
 pub fn format_time(ms: i64) -> String {
     use chrono::{FixedOffset, TimeZone};
     let tz = FixedOffset::east_opt(8 * 3600).expect("valid offset");
-    tz.timestamp_millis_opt(ms).single().map_or_else(|| ms.to_string(), |t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+    tz.timestamp_millis_opt(ms)
+        .single()
+        .map_or_else(|| ms.to_string(), |t| t.format("%Y-%m-%d %H:%M:%S").to_string())
 }
-

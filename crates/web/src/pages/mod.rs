@@ -56,7 +56,13 @@ impl Chrome {
         }
     }
 
-    pub async fn for_user(state: &AppState, tr: Tr, csrf: CsrfToken, user: &CurrentUser, nav: &'static str) -> Result<Self, PageError> {
+    pub async fn for_user(
+        state: &AppState,
+        tr: Tr,
+        csrf: CsrfToken,
+        user: &CurrentUser,
+        nav: &'static str,
+    ) -> Result<Self, PageError> {
         let org = state.store.organisation(user.org_id()).await?;
         let role = user.role();
         Ok(Chrome {
@@ -110,7 +116,10 @@ impl IntoResponse for PageError {
             tracing::error!(%cause, "internal error on a page");
         }
         let status = self.0.status();
-        render_with(status, &ErrorPage { status: status.as_u16(), message: self.0.message(), code: self.0.code() })
+        render_with(
+            status,
+            &ErrorPage { status: status.as_u16(), message: self.0.message(), code: self.0.code() },
+        )
     }
 }
 
@@ -127,7 +136,10 @@ pub async fn not_found(uri: axum::http::Uri) -> Response {
 }
 
 async fn css() -> Response {
-    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], include_str!("../../static/app.css"))
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        include_str!("../../static/app.css"),
+    )
         .into_response()
 }
 

@@ -31,7 +31,12 @@ struct OrgPage {
     units: Vec<PublicUnit>,
 }
 
-async fn organisation(State(state): State<AppState>, tr: Tr, csrf: CsrfToken, Path(code): Path<String>) -> PageResult {
+async fn organisation(
+    State(state): State<AppState>,
+    tr: Tr,
+    csrf: CsrfToken,
+    Path(code): Path<String>,
+) -> PageResult {
     let org = state.store.organisation_by_code(&code).await?;
     // The public sees the service units, not the internal teams and offices.
     let units = state
@@ -41,8 +46,10 @@ async fn organisation(State(state): State<AppState>, tr: Tr, csrf: CsrfToken, Pa
         .into_iter()
         .filter_map(|u| {
             let k = UnitKind::parse(&u.kind)?;
-            (!matches!(k, UnitKind::Team | UnitKind::Department))
-                .then(|| PublicUnit { name: u.name, kind_label: tr.pick(k.label_zh(), k.label_en()).to_string() })
+            (!matches!(k, UnitKind::Team | UnitKind::Department)).then(|| PublicUnit {
+                name: u.name,
+                kind_label: tr.pick(k.label_zh(), k.label_en()).to_string(),
+            })
         })
         .collect();
     Ok(render(&OrgPage { c: Chrome::public(tr, csrf), org, units }))
@@ -57,13 +64,18 @@ struct PointPage {
     kind_label: String,
 }
 
-async fn point(State(state): State<AppState>, tr: Tr, csrf: CsrfToken, Path(token): Path<String>) -> PageResult {
+async fn point(
+    State(state): State<AppState>,
+    tr: Tr,
+    csrf: CsrfToken,
+    Path(token): Path<String>,
+) -> PageResult {
     if token.len() != 32 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(AppError::NotFound.into());
     }
     let point = state.store.service_point_by_token(&token).await?;
     let org = state.store.organisation(point.org_id).await?;
-    let kind_label =
-        ServicePointKind::parse(&point.kind).map_or(point.kind.clone(), |k| tr.pick(k.label_zh(), k.label_en()).to_string());
+    let kind_label = ServicePointKind::parse(&point.kind)
+        .map_or(point.kind.clone(), |k| tr.pick(k.label_zh(), k.label_en()).to_string());
     Ok(render(&PointPage { c: Chrome::public(tr, csrf), org, point, kind_label }))
 }

@@ -28,7 +28,10 @@ pub async fn home(headers: HeaderMap) -> Redirect {
 }
 
 pub async fn login_page(tr: Tr, csrf: CsrfToken) -> Response {
-    render_with(StatusCode::OK, &LoginPage { c: Chrome::public(tr, csrf), username: String::new(), error: None })
+    render_with(
+        StatusCode::OK,
+        &LoginPage { c: Chrome::public(tr, csrf), username: String::new(), error: None },
+    )
 }
 
 #[derive(Deserialize)]
@@ -51,13 +54,28 @@ pub async fn login(
     let Form(form) = form.map_err(|e| AppError::bad_request("bad_form", e.body_text()))?;
     csrf::check(&headers, &form.csrf)?;
     let page = |status, error| {
-        render_with(status, &LoginPage { c: Chrome::public(tr, token.clone()), username: form.username.clone(), error: Some(error) })
+        render_with(
+            status,
+            &LoginPage {
+                c: Chrome::public(tr, token.clone()),
+                username: form.username.clone(),
+                error: Some(error),
+            },
+        )
     };
     Ok(match sign_in(&state, &form.username, &form.password).await? {
         SignIn::Ok { session_token, .. } => {
             let mut res = Redirect::to("/console").into_response();
-            let c = set_cookie(SESSION_COOKIE, &session_token, chuangkou_store::users::SESSION_MS / 1000, state.config.secure_cookies);
-            res.headers_mut().append(header::SET_COOKIE, HeaderValue::from_str(&c).map_err(|e| AppError::Internal(e.to_string()))?);
+            let c = set_cookie(
+                SESSION_COOKIE,
+                &session_token,
+                chuangkou_store::users::SESSION_MS / 1000,
+                state.config.secure_cookies,
+            );
+            res.headers_mut().append(
+                header::SET_COOKIE,
+                HeaderValue::from_str(&c).map_err(|e| AppError::Internal(e.to_string()))?,
+            );
             res
         }
         SignIn::Failed => page(StatusCode::UNAUTHORIZED, tr.t("login.failed")),
@@ -96,11 +114,20 @@ pub struct LangQuery {
 }
 
 /// Sets the language cookie and goes back — only to a path on this site.
-pub async fn switch_lang(State(state): State<AppState>, Path(code): Path<String>, Query(q): Query<LangQuery>) -> Response {
+pub async fn switch_lang(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    Query(q): Query<LangQuery>,
+) -> Response {
     let lang = if code == "en" { "en" } else { "zh" };
-    let next = q.next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\')).unwrap_or_else(|| "/".into());
+    let next = q
+        .next
+        .filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
+        .unwrap_or_else(|| "/".into());
     let mut res = Redirect::to(&next).into_response();
-    if let Ok(v) = HeaderValue::from_str(&set_cookie("ck_lang", lang, 60 * 60 * 24 * 365, state.config.secure_cookies)) {
+    if let Ok(v) =
+        HeaderValue::from_str(&set_cookie("ck_lang", lang, 60 * 60 * 24 * 365, state.config.secure_cookies))
+    {
         res.headers_mut().append(header::SET_COOKIE, v);
     }
     res

@@ -1,0 +1,142 @@
+//! The binary itself: demo, verify (and its answer to tampering), import and
+//! user administration, on SQLite and on PostgreSQL.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use chuangkou_store::{Backend, Store, on_tx, random_token};
+
+struct Install {
+    data_dir: PathBuf,
+    database_url: Option<String>,
+}
+
+impl Install {
+    async fn new(pg: bool) -> Option<Install> {
+        let data_dir = std::env::temp_dir().join("chuangkou-cli-tests").join(random_token(6));
+        std::fs::create_dir_all(&data_dir).unwrap();
+        let database_url = if pg { Some(chuangkou_store::testing::pg_database_url().await?) } else { None };
+        Some(Install { data_dir, database_url })
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_chuangkou"));
+        cmd.args(args)
+            .env("CHUANGKOU_DATA_DIR", &self.data_dir)
+            .env_remove("CHUANGKOU_SECRET")
+            .env("CHUANGKOU_LOG", "warn");
+        match &self.database_url {
+            Some(u) => cmd.env("CHUANGKOU_DATABASE_URL", u),
+            None => cmd.env_remove("CHUANGKOU_DATABASE_URL"),
+        };
+        cmd.output().expect("run chuangkou")
+    }
+
+    /// Opens the same database the binary uses, with its secret.
+    async fn store(&self) -> Store {
+        let key = std::fs::read_to_string(self.data_dir.join("secret.key")).unwrap();
+        let url = self
+            .database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("chuangkou.db").display()));
+        Store::connect(&url, key.trim().as_bytes().to_vec()).await.unwrap()
+    }
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p.display().to_string()
+}
+
+async fn verify_reports_the_first_tampered_event(pg: bool) {
+    let Some(install) = Install::new(pg).await else { return };
+    let demo = install.run(&["demo"]);
+    assert!(demo.status.success(), "{}", String::from_utf8_lossy(&demo.stderr));
+    let out = stdout(&demo);
+    assert!(out.contains("office") && out.contains("受理/督查办公室"), "{out}");
+    let ok = install.run(&["verify"]);
+    assert_eq!(ok.status.code(), Some(0), "{}", stdout(&ok));
+    assert!(stdout(&ok).starts_with("OK:"));
+
+    // Someone with database access drops the guard and rewrites a staff name.
+    let store = install.store().await;
+    let org = store.organisation_by_code("TY").await.unwrap();
+    let target = store
+        .events(org.id, None, 500)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|e| e.kind == "staff.created")
+        .unwrap();
+    let mut tx = store.begin().await.unwrap();
+    let drop_guard = match store.backend() {
+        Backend::Sqlite => "DROP TRIGGER events_no_update",
+        Backend::Postgres => "DROP TRIGGER events_no_change ON events",
+    };
+    on_tx!(&mut tx, c => sqlx::raw_sql(drop_guard).execute(&mut *c).await.unwrap().rows_affected());
+    on_tx!(&mut tx, c => sqlx::query("UPDATE events SET payload = REPLACE(payload, '收费员', '站长') WHERE id = $1")
+        .bind(target.id).execute(&mut *c).await.unwrap().rows_affected());
+    tx.commit().await.unwrap();
+    store.close().await;
+
+    let bad = install.run(&["verify"]);
+    assert_eq!(bad.status.code(), Some(1));
+    let out = stdout(&bad);
+    assert!(out.contains(&format!("at event id {} (seq {})", target.id, target.seq)), "{out}");
+    assert!(out.contains("altered"), "{out}");
+}
+
+#[tokio::test]
+async fn verify_reports_the_first_tampered_event_sqlite() {
+    verify_reports_the_first_tampered_event(false).await;
+}
+
+#[tokio::test]
+async fn verify_reports_the_first_tampered_event_postgres() {
+    verify_reports_the_first_tampered_event(true).await;
+}
+
+async fn import_and_users_from_the_command_line(pg: bool) {
+    let Some(install) = Install::new(pg).await else { return };
+    let created =
+        install.run(&["org", "create", "--code", "JT", "--name", "交通集团出租车公司", "--pack", "taxi"]);
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    let units = write(&install.data_dir, "units.csv", "单位编码,单位名称,类型\nC1,一分公司,公司\n");
+    assert!(install.run(&["import", "--org", "JT", "--kind", "units", &units]).status.success());
+
+    let bad = write(&install.data_dir, "staff.csv", "工号,姓名,单位编码\n1,张三,C1\n2,李四,C9\n");
+    let out = install.run(&["import", "--org", "JT", "--kind", "staff", &bad]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).contains("staff.csv row 3 column 单位编码"), "{}", stdout(&out));
+    let good = write(&install.data_dir, "staff2.csv", "工号,姓名,单位编码\n1,张三,C1\n2,李四,C1\n");
+    let out = install.run(&["import", "--org", "JT", "--kind", "staff", &good]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout(&out).contains("2 created"));
+
+    let out = install.run(&["user", "create", "--org", "JT", "--username", "Dispatch", "--role", "office"]);
+    assert!(out.status.success());
+    assert!(stdout(&out).contains("password: "), "a generated password is printed once");
+    let out = install.run(&["user", "create", "--org", "JT", "--username", "x", "--role", "emperor"]);
+    assert!(!out.status.success());
+    let list = stdout(&install.run(&["user", "list", "--org", "JT"]));
+    assert!(list.contains("dispatch") && list.contains("office"), "{list}");
+    let token = stdout(&install.run(&["user", "token", "--username", "dispatch", "--name", "12345"]));
+    assert!(token.contains("ck_"), "{token}");
+    let verify = install.run(&["verify"]);
+    assert_eq!(verify.status.code(), Some(0), "{}", stdout(&verify));
+}
+
+#[tokio::test]
+async fn import_and_users_from_the_command_line_sqlite() {
+    import_and_users_from_the_command_line(false).await;
+}
+
+#[tokio::test]
+async fn import_and_users_from_the_command_line_postgres() {
+    import_and_users_from_the_command_line(true).await;
+}

@@ -1,0 +1,122 @@
+//! Sign-in, sessions, CSRF and API tokens.
+
+use axum::http::{Method, StatusCode, header};
+use chuangkou_domain::Role;
+use chuangkou_store::story;
+use serde_json::json;
+
+use crate::common::{PASSWORD, TestApp};
+
+story!(an_unknown_user_and_a_wrong_password_get_the_same_answer, |store| {
+    let mut app = TestApp::new(store);
+    let seed = app.seed("TY").await;
+    app.user(seed.org_id, "office", Role::Office).await;
+    let wrong = app.sign_in("office", "not the password").await;
+    let unknown = app.sign_in("nobody", "not the password").await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
+    assert!(wrong.text().contains("用户名或密码错误"));
+    let strip = |s: String| s.replace("value=\"office\"", "").replace("value=\"nobody\"", "");
+    assert_eq!(strip(wrong.text()), strip(unknown.text()), "the pages differ only in the echoed username");
+    assert!(app.cookie("ck_session").is_none());
+});
+
+story!(repeated_failures_lock_the_name_even_with_the_right_password, |store| {
+    let mut app = TestApp::new(store);
+    let seed = app.seed("TY").await;
+    app.user(seed.org_id, "office", Role::Office).await;
+    for _ in 0..chuangkou_store::users::MAX_FAILURES - 1 {
+        assert_eq!(app.sign_in("office", "guess").await.status, StatusCode::UNAUTHORIZED);
+    }
+    let last = app.sign_in("office", "guess").await;
+    assert_eq!(last.status, StatusCode::TOO_MANY_REQUESTS);
+    let locked = app.sign_in("office", PASSWORD).await;
+    assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS, "locked even with the right password");
+    // Unknown names lock the same way, so locking reveals nothing.
+    for _ in 0..chuangkou_store::users::MAX_FAILURES {
+        app.sign_in("ghost", "guess").await;
+    }
+    assert_eq!(app.sign_in("ghost", "guess").await.status, StatusCode::TOO_MANY_REQUESTS);
+    // After the lock period the right password works.
+    app.store.advance_clock(chuangkou_store::users::LOCK_MS + 1000);
+    assert_eq!(app.sign_in("office", PASSWORD).await.status, StatusCode::SEE_OTHER);
+});
+
+story!(signing_in_opens_the_console_and_signing_out_ends_the_session, |store| {
+    let mut app = TestApp::new(store);
+    let seed = app.seed("TY").await;
+    app.user(seed.org_id, "office", Role::Office).await;
+    assert_eq!(app.get("/console", None).await.headers[header::LOCATION], "/login");
+    let r = app.sign_in("Office", PASSWORD).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "usernames are case-insensitive");
+    let set = r
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect::<Vec<_>>();
+    let session = set.iter().find(|c| c.starts_with("ck_session=")).expect("session cookie");
+    assert!(session.contains("HttpOnly") && session.contains("SameSite=Lax"), "{session}");
+    let old = app.cookie("ck_session").unwrap();
+    assert_eq!(app.get("/console", None).await.status, StatusCode::OK);
+
+    assert_eq!(app.post_form("/logout", &[]).await.status, StatusCode::SEE_OTHER);
+    assert!(app.cookie("ck_session").is_none());
+    // The old cookie no longer works, even if someone kept it.
+    app.cookies.push(("ck_session".into(), old));
+    assert_eq!(app.get("/console", None).await.headers[header::LOCATION], "/login");
+    assert_eq!(app.get("/api/v1/me", None).await.status, StatusCode::UNAUTHORIZED);
+});
+
+story!(forms_without_the_csrf_token_are_refused, |store| {
+    let mut app = TestApp::new(store);
+    let seed = app.seed("TY").await;
+    app.user(seed.org_id, "office", Role::Office).await;
+    app.get("/login", None).await;
+    let body = format!("username=office&password={}", crate::common::urlencode(PASSWORD));
+    let r =
+        app.request(Method::POST, "/login", None, "application/x-www-form-urlencoded", body.clone()).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.text().contains("表单已过期"), "a readable page, not a bare error");
+    let r = app
+        .request(
+            Method::POST,
+            "/login",
+            None,
+            "application/x-www-form-urlencoded",
+            format!("{body}&_csrf=forged"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(app.cookie("ck_session").is_none());
+
+    // A cookie-signed API write needs the token in a header too.
+    app.sign_in("office", PASSWORD).await;
+    let unit = json!({"code": "S02", "name": "东站", "kind": "station"});
+    let r = app.post_json("/api/v1/units", None, unit.clone()).await;
+    assert_eq!((r.status, r.code()), (StatusCode::BAD_REQUEST, "csrf".into()));
+    let csrf = app.cookie("ck_csrf").unwrap();
+    let req = axum::http::Request::builder()
+        .method(Method::POST)
+        .uri("/api/v1/units")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header("x-csrf-token", csrf)
+        .body(axum::body::Body::from(unit.to_string()))
+        .unwrap();
+    assert_eq!(app.send(req).await.status, StatusCode::CREATED);
+});
+
+story!(api_tokens_authenticate_machines_and_bad_tokens_are_refused, |store| {
+    let mut app = TestApp::new(store);
+    let seed = app.seed("TY").await;
+    let token = app.token(seed.org_id, "office", Role::Office).await;
+    let me = app.get("/api/v1/me", Some(&token)).await;
+    assert_eq!(me.json()["username"], "office");
+    let r = app.get("/api/v1/me", Some("ck_not_a_token")).await;
+    assert_eq!((r.status, r.code()), (StatusCode::UNAUTHORIZED, "unauthorized".into()));
+    // A token can issue another (e.g. for an integration); it is stored hashed.
+    let r = app.post_json("/api/v1/tokens", Some(&token), json!({"name": "12345 platform"})).await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let second = r.json()["token"].as_str().unwrap().to_string();
+    assert_eq!(app.get("/api/v1/me", Some(&second)).await.status, StatusCode::OK);
+});

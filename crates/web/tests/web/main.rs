@@ -1,0 +1,10 @@
+//! The web layer's story, told through HTTP requests against the real
+//! router on a real database — each story runs on SQLite and PostgreSQL.
+
+mod common;
+
+mod api_errors;
+mod auth;
+mod openapi;
+mod organisation;
+mod pages;

@@ -1,0 +1,127 @@
+//! The console and public pages as a browser gets them.
+
+use axum::http::{Method, StatusCode, header};
+use chuangkou_domain::Role;
+use chuangkou_domain::org::NewStaff;
+use chuangkou_store::story;
+
+use crate::common::{PASSWORD, TestApp, multipart};
+
+story!(the_console_shows_the_tree_staff_and_points_escaped, |store| {
+    let mut app = TestApp::new(store);
+    let seed = app.seed("TY").await;
+    app.user(seed.org_id, "office", Role::Office).await;
+    app.store
+        .create_staff(
+            seed.org_id,
+            "test",
+            &NewStaff {
+                employee_no: "6666".into(),
+                name: "<script>alert(1)</script>".into(),
+                unit_code: "S01".into(),
+                position: None,
+                phone: None,
+            },
+        )
+        .await
+        .unwrap();
+    app.sign_in("office", PASSWORD).await;
+    let tree = app.get("/console", None).await.text();
+    assert!(tree.contains("小店收费站") && tree.contains("一班"));
+    let staff = app.get("/console/staff", None).await.text();
+    assert!(staff.contains("陈晓燕"));
+    assert!(!staff.contains("<script>alert(1)</script>"), "names are escaped");
+    assert!(staff.contains("&#60;script&#62;") || staff.contains("&lt;script&gt;"));
+    let points = app.get("/console/points", None).await.text();
+    assert!(points.contains(&format!("/api/v1/service-points/{}/qr.svg", seed.point_id)));
+    let events = app.get("/console/events", None).await.text();
+    assert!(events.contains("staff.created"));
+});
+
+story!(the_console_import_shows_the_report_then_imports_the_fixed_file, |store| {
+    let mut app = TestApp::new(store);
+    let seed = app.seed("TY").await;
+    app.user(seed.org_id, "office", Role::Office).await;
+    app.sign_in("office", PASSWORD).await;
+    let csrf = app.cookie("ck_csrf").unwrap();
+    let bad = "工号,姓名,单位编码\n2001,赵敏,S01-T1\n2002,钱伟,NOPE\n";
+    let (ct, body) = multipart(
+        &[("_csrf", &csrf), ("kind", "staff"), ("mode", "all_or_nothing")],
+        "名册.csv",
+        bad.as_bytes(),
+    );
+    let r = app.request(Method::POST, "/console/staff/import", None, &ct, body).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text();
+    assert!(
+        html.contains("id=\"import-report\"") && html.contains("<td>3</td>") && html.contains("NOPE"),
+        "{html}"
+    );
+
+    let (ct, body) =
+        multipart(&[("_csrf", &csrf), ("kind", "staff")], "名册.csv", bad.replace("NOPE", "S01").as_bytes());
+    let r = app.request(Method::POST, "/console/staff/import", None, &ct, body).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.text().contains("id=\"created\">2<"));
+    assert!(app.get("/console/staff?q=%E9%92%B1%E4%BC%9F", None).await.text().contains("钱伟"));
+
+    // Without the CSRF field the upload is refused and nothing changes.
+    let (ct, body) =
+        multipart(&[("kind", "staff")], "x.csv", "工号,姓名,单位编码\n2003,孙丽,S01\n".as_bytes());
+    assert_eq!(
+        app.request(Method::POST, "/console/staff/import", None, &ct, body).await.status,
+        StatusCode::BAD_REQUEST
+    );
+    assert!(!app.get("/console/staff?q=2003", None).await.text().contains("孙丽"));
+});
+
+story!(staff_and_supervisors_cannot_import, |store| {
+    let mut app = TestApp::new(store);
+    let seed = app.seed("TY").await;
+    app.user(seed.org_id, "collector", Role::Staff).await;
+    app.sign_in("collector", PASSWORD).await;
+    let page = app.get("/console/staff", None).await.text();
+    assert!(!page.contains("import-form"), "no import form for staff");
+    let csrf = app.cookie("ck_csrf").unwrap();
+    let (ct, body) = multipart(
+        &[("_csrf", &csrf), ("kind", "staff")],
+        "x.csv",
+        "工号,姓名,单位编码\n2003,孙丽,S01\n".as_bytes(),
+    );
+    assert_eq!(
+        app.request(Method::POST, "/console/staff/import", None, &ct, body).await.status,
+        StatusCode::FORBIDDEN
+    );
+});
+
+story!(pages_switch_to_english_and_the_public_page_needs_no_sign_in, |store| {
+    let mut app = TestApp::new(store);
+    app.seed("TY").await;
+    let page = app.get("/o/TY", None).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text().contains("监督电话") && page.text().contains("小店收费站"));
+    assert!(!page.text().contains("一班"), "internal teams are not public");
+    let r = app.get("/lang/en?next=/o/TY", None).await;
+    assert_eq!(r.headers[header::LOCATION], "/o/TY");
+    assert!(app.get("/o/TY", None).await.text().contains("Supervision hotline"));
+    // The language switch never redirects off-site.
+    assert_eq!(app.get("/lang/en?next=//evil.test", None).await.headers[header::LOCATION], "/");
+    assert_eq!(app.get("/o/NOPE", None).await.status, StatusCode::NOT_FOUND);
+});
+
+story!(health_metrics_request_ids_and_safe_headers, |store| {
+    let mut app = TestApp::new(store);
+    let r = app.get("/healthz", None).await;
+    assert_eq!((r.status, r.text().as_str()), (StatusCode::OK, "ok"));
+    assert!(r.headers.contains_key("x-request-id"));
+    assert_eq!(r.headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+    app.get("/login", None).await;
+    let m = app.get("/metrics", None).await.text();
+    assert!(
+        m.contains("chuangkou_http_requests_total{method=\"GET\",route=\"/login\",status=\"200\"} 1"),
+        "{m}"
+    );
+    assert!(m.contains("chuangkou_http_request_duration_seconds_count"));
+    let css = app.get("/static/app.css", None).await;
+    assert!(css.headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/css"));
+});
