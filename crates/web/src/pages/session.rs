@@ -118,10 +118,18 @@ pub async fn switch_lang(
     State(state): State<AppState>,
     Path(code): Path<String>,
     Query(q): Query<LangQuery>,
+    headers: HeaderMap,
 ) -> Response {
     let lang = if code == "en" { "en" } else { "zh" };
+    // Back to `next`, else to the page the link was on (the Referer's path).
+    let referer = headers
+        .get(header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|r| r.split_once("://"))
+        .and_then(|(_, rest)| rest.find('/').map(|i| rest[i..].to_string()));
     let next = q
         .next
+        .or(referer)
         .filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
         .unwrap_or_else(|| "/".into());
     let mut res = Redirect::to(&next).into_response();

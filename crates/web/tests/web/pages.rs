@@ -104,6 +104,13 @@ story!(pages_switch_to_english_and_the_public_page_needs_no_sign_in, |store| {
     let r = app.get("/lang/en?next=/o/TY", None).await;
     assert_eq!(r.headers[header::LOCATION], "/o/TY");
     assert!(app.get("/o/TY", None).await.text().contains("Supervision hotline"));
+    // Without `next` it returns to the page the link was on.
+    let req = axum::http::Request::builder()
+        .uri("/lang/zh")
+        .header(header::REFERER, "http://ck.test/o/TY?x=1")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    assert_eq!(app.send(req).await.headers[header::LOCATION], "/o/TY?x=1");
     // The language switch never redirects off-site.
     assert_eq!(app.get("/lang/en?next=//evil.test", None).await.headers[header::LOCATION], "/");
     assert_eq!(app.get("/o/NOPE", None).await.status, StatusCode::NOT_FOUND);
