@@ -6,8 +6,11 @@
 #![forbid(unsafe_code)]
 
 pub mod access;
+pub mod calendar;
+pub mod cases;
 pub mod events;
 pub mod org;
+pub mod policy;
 pub mod roster;
 pub mod text;
 

@@ -1,0 +1,387 @@
+//! The case lifecycle as a state machine (SPEC CASE-3):
+//!
+//! ```text
+//! registered ─accept hand-over─▶ assigned ─start─▶ investigating ─conclude─▶ concluded
+//!     └──────────────start──────────────────────────▲                          │ reply
+//!                         dissatisfied callback ─────┘                          ▼
+//!   closed ◀─close─ called_back ◀─callback (satisfied / basic)────────────── replied
+//! ```
+//! Any open case may be withdrawn by its reporter, merged into a master
+//! case, transferred to another unit, handed over (the receiver must
+//! accept; until then the case stays with the sender) or given a
+//! leader-approved extension. [`decide`] takes the case, who is acting and
+//! the command, and returns the transition or a typed refusal — never a
+//! silent no-op.
+
+use serde::Serialize;
+
+use super::{Finding, Responsibility, Satisfaction};
+use crate::Role;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    Registered,
+    Assigned,
+    Investigating,
+    Concluded,
+    Replied,
+    CalledBack,
+    Closed,
+    Withdrawn,
+    Merged,
+}
+
+impl State {
+    pub const ALL: [State; 9] = [
+        State::Registered,
+        State::Assigned,
+        State::Investigating,
+        State::Concluded,
+        State::Replied,
+        State::CalledBack,
+        State::Closed,
+        State::Withdrawn,
+        State::Merged,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Registered => "registered",
+            State::Assigned => "assigned",
+            State::Investigating => "investigating",
+            State::Concluded => "concluded",
+            State::Replied => "replied",
+            State::CalledBack => "called_back",
+            State::Closed => "closed",
+            State::Withdrawn => "withdrawn",
+            State::Merged => "merged",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<State> {
+        State::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            State::Registered => "已受理",
+            State::Assigned => "已交办",
+            State::Investigating => "调查中",
+            State::Concluded => "已查结",
+            State::Replied => "已答复",
+            State::CalledBack => "已回访",
+            State::Closed => "已办结",
+            State::Withdrawn => "已撤回",
+            State::Merged => "已合并",
+        }
+    }
+
+    pub fn label_en(self) -> &'static str {
+        match self {
+            State::Registered => "Registered",
+            State::Assigned => "Assigned",
+            State::Investigating => "Investigating",
+            State::Concluded => "Concluded",
+            State::Replied => "Replied",
+            State::CalledBack => "Called back",
+            State::Closed => "Closed",
+            State::Withdrawn => "Withdrawn",
+            State::Merged => "Merged",
+        }
+    }
+
+    pub fn is_open(self) -> bool {
+        !matches!(self, State::Closed | State::Withdrawn | State::Merged)
+    }
+}
+
+/// What the machine needs to know about a case.
+#[derive(Debug, Clone)]
+pub struct CaseView {
+    pub state: State,
+    /// The current owner (承办人); starts as the first-responsible person.
+    pub owner_user_id: Option<i64>,
+    /// A hand-over offered but not yet accepted.
+    pub pending_owner_user_id: Option<i64>,
+    pub extension_requested: bool,
+}
+
+/// Who is acting.
+#[derive(Debug, Clone, Copy)]
+pub enum Actor {
+    User { id: i64, role: Role },
+    /// The reporter, identified by case number and tracking code.
+    Reporter,
+    /// The timer sweeper.
+    System,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conclusion {
+    pub finding: Finding,
+    pub responsibility: Responsibility,
+    pub apology_made: bool,
+    pub summary: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    OfferHandover { to_user_id: i64 },
+    AcceptHandover,
+    DeclineHandover,
+    StartInvestigation,
+    Conclude(Conclusion),
+    Reply,
+    Callback(Satisfaction),
+    Close,
+    Transfer,
+    Withdraw,
+    MergeInto,
+    RequestExtension,
+    DecideExtension { approve: bool },
+    AddNote,
+}
+
+/// The outcome of an allowed command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transition {
+    pub to: State,
+    /// The event kind to record: `case.concluded`, …
+    pub event: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// The command does not apply in this state (HTTP 409).
+    WrongState { state: State, command: &'static str },
+    /// The actor may not do this to this case (HTTP 403).
+    NotAllowed(&'static str),
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refusal::WrongState { state, command } => write!(
+                f,
+                "案件当前为「{}」，不能执行「{command}」/ a case that is {} cannot be {command}",
+                state.label_zh(),
+                state.label_en().to_lowercase()
+            ),
+            Refusal::NotAllowed(why) => write!(f, "{why}"),
+        }
+    }
+}
+
+impl Command {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::OfferHandover { .. } => "handed over",
+            Command::AcceptHandover => "accepted",
+            Command::DeclineHandover => "declined",
+            Command::StartInvestigation => "investigated",
+            Command::Conclude(_) => "concluded",
+            Command::Reply => "replied",
+            Command::Callback(_) => "called back",
+            Command::Close => "closed",
+            Command::Transfer => "transferred",
+            Command::Withdraw => "withdrawn",
+            Command::MergeInto => "merged",
+            Command::RequestExtension => "extended",
+            Command::DecideExtension { .. } => "extension-decided",
+            Command::AddNote => "noted",
+        }
+    }
+}
+
+fn is_office(role: Role) -> bool {
+    matches!(role, Role::Office | Role::Leader | Role::Admin)
+}
+
+/// Decides whether `actor` may apply `cmd` to `case`, and what follows.
+pub fn decide(case: &CaseView, actor: Actor, cmd: &Command) -> Result<Transition, Refusal> {
+    use State::*;
+    let s = case.state;
+    let wrong = || Refusal::WrongState { state: s, command: cmd.name() };
+    if !s.is_open() && !matches!(cmd, Command::AddNote) {
+        return Err(wrong());
+    }
+    let (user_id, role) = match actor {
+        Actor::User { id, role } => (Some(id), Some(role)),
+        _ => (None, None),
+    };
+    let is_owner = user_id.is_some() && user_id == case.owner_user_id;
+    let office = role.is_some_and(is_office);
+    let handler = is_owner || office;
+    let need = |ok: bool, why: &'static str| if ok { Ok(()) } else { Err(Refusal::NotAllowed(why)) };
+    const HANDLER_ONLY: &str = "只有承办人或办公室可以办理 / only the case's handler or the office may do this";
+
+    let same = |event| Ok(Transition { to: s, event });
+    match cmd {
+        Command::OfferHandover { to_user_id } => {
+            need(handler, HANDLER_ONLY)?;
+            if Some(*to_user_id) == case.owner_user_id {
+                return Err(Refusal::NotAllowed("案件已由此人承办 / the case is already theirs"));
+            }
+            same("case.handover_offered")
+        }
+        Command::AcceptHandover | Command::DeclineHandover => {
+            need(
+                case.pending_owner_user_id.is_some() && user_id == case.pending_owner_user_id,
+                "只有被移交人可以接收或拒绝 / only the person it was handed to may accept or decline",
+            )?;
+            match (cmd, s) {
+                (Command::AcceptHandover, Registered) => Ok(Transition { to: Assigned, event: "case.handover_accepted" }),
+                (Command::AcceptHandover, _) => same("case.handover_accepted"),
+                _ => same("case.handover_declined"),
+            }
+        }
+        Command::StartInvestigation => {
+            need(handler, HANDLER_ONLY)?;
+            match s {
+                Registered | Assigned => Ok(Transition { to: Investigating, event: "case.investigation_started" }),
+                _ => Err(wrong()),
+            }
+        }
+        Command::Conclude(_) => {
+            need(handler, HANDLER_ONLY)?;
+            match s {
+                Investigating => Ok(Transition { to: Concluded, event: "case.concluded" }),
+                _ => Err(wrong()),
+            }
+        }
+        Command::Reply => {
+            need(handler, HANDLER_ONLY)?;
+            match s {
+                Concluded => Ok(Transition { to: Replied, event: "case.replied" }),
+                _ => Err(wrong()),
+            }
+        }
+        Command::Callback(sat) => {
+            need(
+                matches!(actor, Actor::Reporter) || office,
+                "回访由投诉人或办公室记录 / the reporter or the office records a callback",
+            )?;
+            match (s, sat) {
+                (Replied, Satisfaction::Dissatisfied) => Ok(Transition { to: Investigating, event: "case.reopened" }),
+                (Replied, _) => Ok(Transition { to: CalledBack, event: "case.called_back" }),
+                _ => Err(wrong()),
+            }
+        }
+        Command::Close => {
+            need(office, "只有办公室可以办结案件 / only the office closes cases")?;
+            match s {
+                CalledBack => Ok(Transition { to: Closed, event: "case.closed" }),
+                // Praise, suggestions and the like need no callback once answered;
+                // a reporter who cannot be reached is closed from here too.
+                Replied => Ok(Transition { to: Closed, event: "case.closed" }),
+                _ => Err(wrong()),
+            }
+        }
+        Command::Transfer => {
+            need(handler, HANDLER_ONLY)?;
+            same("case.transferred")
+        }
+        Command::Withdraw => {
+            need(
+                matches!(actor, Actor::Reporter) || office,
+                "只有投诉人可以撤回 / only the reporter may withdraw",
+            )?;
+            Ok(Transition { to: Withdrawn, event: "case.withdrawn" })
+        }
+        Command::MergeInto => {
+            need(office, "只有办公室可以合并案件 / only the office merges cases")?;
+            Ok(Transition { to: Merged, event: "case.merged" })
+        }
+        Command::RequestExtension => {
+            need(handler, HANDLER_ONLY)?;
+            if case.extension_requested {
+                return Err(Refusal::NotAllowed("延期申请正在审批 / an extension is already waiting for approval"));
+            }
+            same("case.extension_requested")
+        }
+        Command::DecideExtension { approve } => {
+            need(role == Some(Role::Leader), "延期须由领导审批 / only a leader approves extensions")?;
+            if !case.extension_requested {
+                return Err(Refusal::NotAllowed("没有待审批的延期申请 / no extension is waiting"));
+            }
+            same(if *approve { "case.extension_approved" } else { "case.extension_rejected" })
+        }
+        Command::AddNote => {
+            need(handler || role.is_some(), HANDLER_ONLY)?;
+            same("case.note_added")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn case(state: State) -> CaseView {
+        CaseView { state, owner_user_id: Some(1), pending_owner_user_id: None, extension_requested: false }
+    }
+
+    const OWNER: Actor = Actor::User { id: 1, role: Role::Staff };
+    const OFFICE: Actor = Actor::User { id: 2, role: Role::Office };
+    const OTHER: Actor = Actor::User { id: 3, role: Role::Staff };
+
+    fn conclusion() -> Command {
+        Command::Conclude(Conclusion {
+            finding: Finding::Substantiated,
+            responsibility: Responsibility::Ours,
+            apology_made: true,
+            summary: "收费员态度生硬".into(),
+        })
+    }
+
+    #[test]
+    fn the_happy_path_runs_from_registration_to_closing() {
+        let mut c = case(State::Registered);
+        for (actor, cmd, to) in [
+            (OWNER, Command::StartInvestigation, State::Investigating),
+            (OWNER, conclusion(), State::Concluded),
+            (OWNER, Command::Reply, State::Replied),
+            (Actor::Reporter, Command::Callback(Satisfaction::Satisfied), State::CalledBack),
+            (OFFICE, Command::Close, State::Closed),
+        ] {
+            c.state = decide(&c, actor, &cmd).unwrap().to;
+            assert_eq!(c.state, to);
+        }
+    }
+
+    #[test]
+    fn a_dissatisfied_callback_reopens_the_case() {
+        let t = decide(&case(State::Replied), Actor::Reporter, &Command::Callback(Satisfaction::Dissatisfied)).unwrap();
+        assert_eq!((t.to, t.event), (State::Investigating, "case.reopened"));
+    }
+
+    #[test]
+    fn a_refused_transition_says_why() {
+        let e = decide(&case(State::Registered), OWNER, &Command::Reply).unwrap_err();
+        assert_eq!(e, Refusal::WrongState { state: State::Registered, command: "replied" });
+        assert!(e.to_string().contains("已受理"));
+        assert!(matches!(decide(&case(State::Investigating), OTHER, &conclusion()), Err(Refusal::NotAllowed(_))));
+        assert!(decide(&case(State::Closed), OFFICE, &Command::Withdraw).is_err(), "closed is final");
+    }
+
+    #[test]
+    fn only_the_receiver_accepts_a_handover_and_the_case_stays_until_then() {
+        let mut c = case(State::Registered);
+        decide(&c, OWNER, &Command::OfferHandover { to_user_id: 3 }).unwrap();
+        c.pending_owner_user_id = Some(3);
+        assert!(decide(&c, OFFICE, &Command::AcceptHandover).is_err());
+        assert_eq!(decide(&c, OTHER, &Command::AcceptHandover).unwrap().to, State::Assigned);
+        // Until acceptance the sender still handles it.
+        assert!(decide(&c, OWNER, &Command::StartInvestigation).is_ok());
+    }
+
+    #[test]
+    fn only_a_leader_decides_an_extension() {
+        let mut c = case(State::Investigating);
+        c.extension_requested = true;
+        assert!(decide(&c, OFFICE, &Command::DecideExtension { approve: true }).is_err());
+        let leader = Actor::User { id: 9, role: Role::Leader };
+        assert_eq!(decide(&c, leader, &Command::DecideExtension { approve: true }).unwrap().event, "case.extension_approved");
+    }
+}

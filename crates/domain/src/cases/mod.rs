@@ -1,0 +1,83 @@
+//! Cases: complaints and all other feedback, from intake to closing
+//! (SPEC CASE-1..11). The lifecycle is an explicit state machine
+//! ([`lifecycle`]); deadlines and escalations come from the policy pack
+//! ([`clock`]); duplicates are found by [`similar`].
+
+use serde::{Deserialize, Serialize};
+
+pub mod clock;
+pub mod lifecycle;
+pub mod number;
+pub mod similar;
+
+pub use lifecycle::{Actor, CaseView, Command, Refusal, State, Transition, decide};
+
+macro_rules! labelled {
+    ($(#[$m:meta])* $name:ident { $($v:ident = $s:literal, $zh:literal, $en:literal;)+ }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($v),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$v),+];
+            pub fn as_str(self) -> &'static str { match self { $($name::$v => $s),+ } }
+            pub fn parse(s: &str) -> Option<Self> { Self::ALL.iter().copied().find(|v| v.as_str() == s.trim()) }
+            pub fn label_zh(self) -> &'static str { match self { $($name::$v => $zh),+ } }
+            pub fn label_en(self) -> &'static str { match self { $($name::$v => $en),+ } }
+        }
+    };
+}
+
+labelled! {
+    /// What the reporter brings (CASE-1).
+    CaseKind {
+        Complaint = "complaint", "投诉", "Complaint";
+        Suggestion = "suggestion", "建议", "Suggestion";
+        Praise = "praise", "表扬", "Praise";
+        Inquiry = "inquiry", "咨询", "Inquiry";
+        HelpRequest = "help_request", "求助", "Help request";
+    }
+}
+
+labelled! {
+    /// How it arrived (CASE-1).
+    Channel {
+        Hotline = "hotline", "热线电话", "Hotline";
+        Letter = "letter", "来信", "Letter";
+        WalkIn = "walk_in", "来访", "Walk-in";
+        Web = "web", "网站/扫码", "Web / QR";
+        Media = "media", "媒体转办", "Media-forwarded";
+        Leader = "leader", "领导交办", "Leader-forwarded";
+        Hotline12345 = "12345", "12345 转办", "12345-forwarded";
+        Supervisor = "supervisor", "监督员", "Supervisor";
+        Open311 = "open311", "Open311 接口", "Open311";
+    }
+}
+
+labelled! {
+    /// The investigation's finding (CASE-3).
+    Finding {
+        Substantiated = "substantiated", "属实", "Substantiated";
+        PartlySubstantiated = "partly", "部分属实", "Partly substantiated";
+        Unfounded = "unfounded", "不属实", "Unfounded";
+    }
+}
+
+labelled! {
+    /// Whose responsibility it was.
+    Responsibility {
+        Ours = "ours", "我方责任", "Ours";
+        Shared = "shared", "双方责任", "Shared";
+        Reporter = "reporter", "投诉人责任", "The reporter's";
+    }
+}
+
+labelled! {
+    /// The reporter's verdict at callback (回访).
+    Satisfaction {
+        Satisfied = "satisfied", "满意", "Satisfied";
+        Basic = "basic", "基本满意", "Basically satisfied";
+        Dissatisfied = "dissatisfied", "不满意", "Dissatisfied";
+    }
+}

@@ -1,0 +1,343 @@
+//! Policy packs: the written rules of one kind of window, as data
+//! (DESIGN decision 5). Rust code interprets a pack; it never spells out
+//! "48 hours". This module holds the case part: categories, handling tracks
+//! with their deadlines, the escalation ladder and routing. The format is
+//! documented in `docs/POLICY.md`.
+//!
+//! Every error names the file, the line and the reason, and a bad pack
+//! stops start-up with the same message.
+
+use serde::Deserialize;
+
+use crate::calendar::Span;
+use crate::cases::CaseKind;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyError {
+    pub file: String,
+    /// 1-based; 0 when the problem is not on one line.
+    pub line: usize,
+    pub reason: String,
+}
+
+impl std::fmt::Display for PolicyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}: {}", self.file, self.line, self.reason)
+    }
+}
+
+impl std::error::Error for PolicyError {}
+
+impl PolicyError {
+    pub fn from_toml(file: &str, text: &str, e: &toml::de::Error) -> Self {
+        let line = e.span().map_or(0, |s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+        PolicyError { file: file.to_string(), line, reason: e.message().trim().to_string() }
+    }
+
+    /// An error about `key`, placed on the first line that mentions it.
+    pub fn at(file: &str, text: &str, key: &str, reason: impl Into<String>) -> Self {
+        PolicyError { file: file.to_string(), line: locate(text, key), reason: reason.into() }
+    }
+}
+
+/// The 1-based line of the first occurrence of `needle` (0 if absent).
+pub fn locate(text: &str, needle: &str) -> usize {
+    text.find(needle).map_or(0, |i| text[..i].matches('\n').count() + 1)
+}
+
+/// Who a case escalates to, step by step up the chain (SPEC CASE-5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LadderRole {
+    /// The case's current owner (a warning before the deadline).
+    Handler,
+    /// The on-duty chief of the case's unit.
+    ShiftLeader,
+    /// The head of the complaints office.
+    OfficeHead,
+    /// The leading group.
+    Leader,
+}
+
+impl LadderRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LadderRole::Handler => "handler",
+            LadderRole::ShiftLeader => "shift_leader",
+            LadderRole::OfficeHead => "office_head",
+            LadderRole::Leader => "leader",
+        }
+    }
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            LadderRole::Handler => "承办人",
+            LadderRole::ShiftLeader => "值班站长",
+            LadderRole::OfficeHead => "办公室负责人",
+            LadderRole::Leader => "领导小组",
+        }
+    }
+}
+
+/// The deadline a case must meet: investigated (a finding) or handled
+/// (the reporter has the answer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    Investigate,
+    Handle,
+}
+
+impl Stage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Investigate => "investigate",
+            Stage::Handle => "handle",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Stage> {
+        match s {
+            "investigate" => Some(Stage::Investigate),
+            "handle" => Some(Stage::Handle),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Category {
+    pub code: String,
+    pub title: String,
+    pub title_en: String,
+    pub kinds: Vec<CaseKind>,
+    /// What the target of the complaint is; `leader` routes to the
+    /// discipline body (SPEC CASE-11).
+    pub about_leader: bool,
+}
+
+/// A handling track: how fast a kind of matter must be dealt with.
+#[derive(Debug, Clone)]
+pub struct Track {
+    pub code: String,
+    pub title: String,
+    pub kinds: Vec<CaseKind>,
+    pub investigate: Option<Span>,
+    pub handle: Span,
+    /// The kinds for which this is the track a new case gets unless
+    /// another is chosen.
+    pub default_for: Vec<CaseKind>,
+}
+
+#[derive(Debug, Clone)]
+pub struct EscalationStep {
+    pub stage: Stage,
+    /// Relative to the stage's deadline: `-4h` before it, `0h` at it, `24h` after.
+    pub offset: Span,
+    pub to: LadderRole,
+}
+
+#[derive(Debug, Clone)]
+pub struct CasePolicy {
+    /// Where complaints about leaders go (e.g. 纪检监察室).
+    pub discipline_body: String,
+    pub categories: Vec<Category>,
+    pub tracks: Vec<Track>,
+    pub escalation: Vec<EscalationStep>,
+    /// How far back intake looks for likely duplicates.
+    pub duplicate_window: Span,
+    /// How long a leader-approved extension adds.
+    pub max_extension: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct Pack {
+    pub code: String,
+    pub title: String,
+    pub calendar: String,
+    pub cases: CasePolicy,
+}
+
+impl CasePolicy {
+    pub fn category(&self, code: &str) -> Option<&Category> {
+        self.categories.iter().find(|c| c.code == code)
+    }
+
+    pub fn track(&self, code: &str) -> Option<&Track> {
+        self.tracks.iter().find(|t| t.code == code)
+    }
+
+    /// The default track for a kind of case.
+    pub fn default_track(&self, kind: CaseKind) -> Option<&Track> {
+        self.tracks.iter().find(|t| t.default_for.contains(&kind))
+    }
+}
+
+// ---- the file format (see docs/POLICY.md) ----
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PackFile {
+    pack: PackMeta,
+    cases: CasesFile,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PackMeta {
+    code: String,
+    title: String,
+    calendar: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CasesFile {
+    discipline_body: String,
+    duplicate_window: String,
+    max_extension: String,
+    categories: Vec<CategoryFile>,
+    tracks: Vec<TrackFile>,
+    escalation: Vec<StepFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CategoryFile {
+    code: String,
+    title: String,
+    title_en: String,
+    kinds: Vec<CaseKind>,
+    #[serde(default)]
+    about_leader: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TrackFile {
+    code: String,
+    title: String,
+    kinds: Vec<CaseKind>,
+    investigate: Option<String>,
+    handle: String,
+    #[serde(default)]
+    default_for: Vec<CaseKind>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StepFile {
+    stage: Stage,
+    offset: String,
+    to: LadderRole,
+}
+
+impl Pack {
+    /// Parses and checks a pack file.
+    pub fn parse(file: &str, text: &str) -> Result<Pack, PolicyError> {
+        let raw: PackFile = toml::from_str(text).map_err(|e| PolicyError::from_toml(file, text, &e))?;
+        let span = |key: &str, v: &str| -> Result<Span, PolicyError> {
+            Span::parse(v).ok_or_else(|| {
+                PolicyError::at(file, text, &format!("\"{v}\""), format!("{key}: \"{v}\" is not a span like 24h or 7wd"))
+            })
+        };
+        let c = raw.cases;
+        let mut categories = Vec::new();
+        for cat in c.categories {
+            if categories.iter().any(|x: &Category| x.code == cat.code) {
+                return Err(PolicyError::at(file, text, &format!("\"{}\"", cat.code), format!("category {} is defined twice", cat.code)));
+            }
+            categories.push(Category {
+                code: cat.code,
+                title: cat.title,
+                title_en: cat.title_en,
+                kinds: cat.kinds,
+                about_leader: cat.about_leader,
+            });
+        }
+        let mut tracks = Vec::new();
+        for t in c.tracks {
+            let investigate = t.investigate.as_deref().map(|v| span("investigate", v)).transpose()?;
+            let handle = span("handle", &t.handle)?;
+            if let Some(k) = t.default_for.iter().find(|k| !t.kinds.contains(k)) {
+                return Err(PolicyError::at(
+                    file,
+                    text,
+                    &format!("\"{}\"", t.code),
+                    format!("track {} is the default for {} but does not list it in kinds", t.code, k.as_str()),
+                ));
+            }
+            tracks.push(Track { code: t.code, title: t.title, kinds: t.kinds, investigate, handle, default_for: t.default_for });
+        }
+        for kind in CaseKind::ALL {
+            let defaults = tracks.iter().filter(|t| t.default_for.contains(kind)).count();
+            if defaults != 1 {
+                return Err(PolicyError::at(
+                    file,
+                    text,
+                    "[[cases.tracks]]",
+                    format!("kind {} needs exactly one default track, found {defaults}", kind.as_str()),
+                ));
+            }
+        }
+        let mut escalation = Vec::new();
+        for s in c.escalation {
+            let offset = span("offset", &s.offset)?;
+            if matches!(offset, Span::WorkingDays(_)) {
+                return Err(PolicyError::at(file, text, &format!("\"{}\"", s.offset), "escalation offsets are in hours"));
+            }
+            escalation.push(EscalationStep { stage: s.stage, offset, to: s.to });
+        }
+        Ok(Pack {
+            code: raw.pack.code,
+            title: raw.pack.title,
+            calendar: raw.pack.calendar,
+            cases: CasePolicy {
+                discipline_body: c.discipline_body,
+                categories,
+                tracks,
+                escalation,
+                duplicate_window: span("duplicate_window", &c.duplicate_window)?,
+                max_extension: span("max_extension", &c.max_extension)?,
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn toll() -> Pack {
+        Pack::parse("toll.toml", include_str!("../../../policy/toll.toml")).unwrap()
+    }
+
+    #[test]
+    fn the_toll_pack_has_the_24_and_48_hour_clock_of_seed_000() {
+        let p = toll();
+        let t = p.cases.default_track(CaseKind::Complaint).unwrap();
+        assert_eq!((t.investigate, t.handle), (Some(Span::Hours(24)), Span::Hours(48)));
+        assert_eq!(p.cases.escalation.iter().find(|s| s.stage == Stage::Investigate && s.offset == Span::Hours(0)).unwrap().to, LadderRole::ShiftLeader);
+    }
+
+    #[test]
+    fn the_hall_pack_has_the_three_time_limits_of_seed_002() {
+        let p = Pack::parse("hall.toml", include_str!("../../../policy/hall.toml")).unwrap();
+        let handle = |code: &str| p.cases.track(code).unwrap().handle;
+        assert_eq!(handle("on_the_spot"), Span::WorkingDays(0));
+        assert_eq!(handle("leader_approval"), Span::WorkingDays(2));
+        assert_eq!(handle("research"), Span::WorkingDays(7));
+    }
+
+    #[test]
+    fn errors_name_file_line_and_reason() {
+        let text = include_str!("../../../policy/toll.toml").replace("handle = \"48h\"", "handle = \"two days\"");
+        let e = Pack::parse("toll.toml", &text).unwrap_err();
+        assert_eq!(e.line, locate(&text, "two days"));
+        assert!(e.reason.contains("two days"), "{e}");
+        let text = include_str!("../../../policy/toll.toml").replace("[pack]", "[pack]\ncolour = \"red\"");
+        let e = Pack::parse("toll.toml", &text).unwrap_err();
+        assert_eq!(e.line, locate(&text, "colour"), "{e}");
+        assert!(e.reason.contains("colour"), "{e}");
+    }
+}
