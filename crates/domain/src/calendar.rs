@@ -36,8 +36,9 @@ impl Calendar {
     /// Parses a calendar file; errors name the file, line and reason.
     pub fn parse(file: &str, text: &str) -> Result<Calendar, PolicyError> {
         let raw: CalendarFile = toml::from_str(text).map_err(|e| PolicyError::from_toml(file, text, &e))?;
-        let offset = FixedOffset::east_opt(raw.utc_offset_hours * 3600)
-            .ok_or_else(|| PolicyError::at(file, text, "utc_offset_hours", "utc_offset_hours must be between -23 and 23"))?;
+        let offset = FixedOffset::east_opt(raw.utc_offset_hours * 3600).ok_or_else(|| {
+            PolicyError::at(file, text, "utc_offset_hours", "utc_offset_hours must be between -23 and 23")
+        })?;
         let parse_days = |list: &[String], key: &str| -> Result<BTreeSet<NaiveDate>, PolicyError> {
             list.iter()
                 .map(|d| {
@@ -217,7 +218,8 @@ mod tests {
         let e = Calendar::parse("bad.toml", text).unwrap_err();
         assert_eq!((e.file.as_str(), e.line), ("bad.toml", 3));
         assert!(e.reason.contains("2026-13-01"));
-        let e = Calendar::parse("bad.toml", "name = \"x\"\nutc_offset_hours = 8\nholiday = []\n").unwrap_err();
+        let e =
+            Calendar::parse("bad.toml", "name = \"x\"\nutc_offset_hours = 8\nholiday = []\n").unwrap_err();
         assert_eq!(e.line, 3, "{e}");
     }
 }

@@ -238,14 +238,24 @@ impl Pack {
         let raw: PackFile = toml::from_str(text).map_err(|e| PolicyError::from_toml(file, text, &e))?;
         let span = |key: &str, v: &str| -> Result<Span, PolicyError> {
             Span::parse(v).ok_or_else(|| {
-                PolicyError::at(file, text, &format!("\"{v}\""), format!("{key}: \"{v}\" is not a span like 24h or 7wd"))
+                PolicyError::at(
+                    file,
+                    text,
+                    &format!("\"{v}\""),
+                    format!("{key}: \"{v}\" is not a span like 24h or 7wd"),
+                )
             })
         };
         let c = raw.cases;
         let mut categories = Vec::new();
         for cat in c.categories {
             if categories.iter().any(|x: &Category| x.code == cat.code) {
-                return Err(PolicyError::at(file, text, &format!("\"{}\"", cat.code), format!("category {} is defined twice", cat.code)));
+                return Err(PolicyError::at(
+                    file,
+                    text,
+                    &format!("\"{}\"", cat.code),
+                    format!("category {} is defined twice", cat.code),
+                ));
             }
             categories.push(Category {
                 code: cat.code,
@@ -264,10 +274,21 @@ impl Pack {
                     file,
                     text,
                     &format!("\"{}\"", t.code),
-                    format!("track {} is the default for {} but does not list it in kinds", t.code, k.as_str()),
+                    format!(
+                        "track {} is the default for {} but does not list it in kinds",
+                        t.code,
+                        k.as_str()
+                    ),
                 ));
             }
-            tracks.push(Track { code: t.code, title: t.title, kinds: t.kinds, investigate, handle, default_for: t.default_for });
+            tracks.push(Track {
+                code: t.code,
+                title: t.title,
+                kinds: t.kinds,
+                investigate,
+                handle,
+                default_for: t.default_for,
+            });
         }
         for kind in CaseKind::ALL {
             let defaults = tracks.iter().filter(|t| t.default_for.contains(kind)).count();
@@ -284,7 +305,12 @@ impl Pack {
         for s in c.escalation {
             let offset = span("offset", &s.offset)?;
             if matches!(offset, Span::WorkingDays(_)) {
-                return Err(PolicyError::at(file, text, &format!("\"{}\"", s.offset), "escalation offsets are in hours"));
+                return Err(PolicyError::at(
+                    file,
+                    text,
+                    &format!("\"{}\"", s.offset),
+                    "escalation offsets are in hours",
+                ));
             }
             escalation.push(EscalationStep { stage: s.stage, offset, to: s.to });
         }
@@ -317,7 +343,15 @@ mod tests {
         let p = toll();
         let t = p.cases.default_track(CaseKind::Complaint).unwrap();
         assert_eq!((t.investigate, t.handle), (Some(Span::Hours(24)), Span::Hours(48)));
-        assert_eq!(p.cases.escalation.iter().find(|s| s.stage == Stage::Investigate && s.offset == Span::Hours(0)).unwrap().to, LadderRole::ShiftLeader);
+        assert_eq!(
+            p.cases
+                .escalation
+                .iter()
+                .find(|s| s.stage == Stage::Investigate && s.offset == Span::Hours(0))
+                .unwrap()
+                .to,
+            LadderRole::ShiftLeader
+        );
     }
 
     #[test]
@@ -331,7 +365,8 @@ mod tests {
 
     #[test]
     fn errors_name_file_line_and_reason() {
-        let text = include_str!("../../../policy/toll.toml").replace("handle = \"48h\"", "handle = \"two days\"");
+        let text =
+            include_str!("../../../policy/toll.toml").replace("handle = \"48h\"", "handle = \"two days\"");
         let e = Pack::parse("toll.toml", &text).unwrap_err();
         assert_eq!(e.line, locate(&text, "two days"));
         assert!(e.reason.contains("two days"), "{e}");
@@ -339,5 +374,92 @@ mod tests {
         let e = Pack::parse("toll.toml", &text).unwrap_err();
         assert_eq!(e.line, locate(&text, "colour"), "{e}");
         assert!(e.reason.contains("colour"), "{e}");
+    }
+}
+
+/// A pack with its calendar: everything needed to put a case on the clock.
+#[derive(Debug, Clone, Copy)]
+pub struct Rules<'a> {
+    pub pack: &'a Pack,
+    pub calendar: &'a crate::calendar::Calendar,
+}
+
+/// Every pack and calendar the installation knows, checked together.
+#[derive(Debug, Clone, Default)]
+pub struct PolicySet {
+    pub packs: std::collections::BTreeMap<String, Pack>,
+    pub calendars: std::collections::BTreeMap<String, crate::calendar::Calendar>,
+}
+
+/// The packs and calendars shipped in `policy/`, compiled into the binary.
+pub const BUILTIN: &[(&str, &str)] = &[
+    ("policy/toll.toml", include_str!("../../../policy/toll.toml")),
+    ("policy/hall.toml", include_str!("../../../policy/hall.toml")),
+    ("policy/calendar/cn-2026.toml", include_str!("../../../policy/calendar/cn-2026.toml")),
+];
+
+impl PolicySet {
+    /// Parses `(file name, text)` pairs: files under a `calendar/` folder are
+    /// calendars, the rest packs. Every pack's calendar must be present.
+    pub fn from_files<'a>(
+        files: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<PolicySet, PolicyError> {
+        let mut set = PolicySet::default();
+        let mut pack_texts = Vec::new();
+        for (name, text) in files {
+            if name.contains("calendar/") || name.contains("calendar\\") {
+                let cal = crate::calendar::Calendar::parse(name, text)?;
+                set.calendars.insert(cal.name.clone(), cal);
+            } else {
+                let pack = Pack::parse(name, text)?;
+                pack_texts.push((name, text, pack.calendar.clone()));
+                set.packs.insert(pack.code.clone(), pack);
+            }
+        }
+        for (name, text, calendar) in pack_texts {
+            if !set.calendars.contains_key(&calendar) {
+                return Err(PolicyError::at(
+                    name,
+                    text,
+                    "calendar",
+                    format!("calendar {calendar} is not among the calendars"),
+                ));
+            }
+        }
+        Ok(set)
+    }
+
+    pub fn builtin() -> PolicySet {
+        PolicySet::from_files(BUILTIN.iter().copied()).expect("the shipped packs are checked by tests")
+    }
+
+    pub fn pack(&self, code: &str) -> Option<&Pack> {
+        self.packs.get(code)
+    }
+
+    /// The pack and its calendar.
+    pub fn rules(&self, code: &str) -> Option<Rules<'_>> {
+        let pack = self.packs.get(code)?;
+        Some(Rules { pack, calendar: self.calendars.get(&pack.calendar)? })
+    }
+}
+
+#[cfg(test)]
+mod set_tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_policy_set_loads() {
+        let set = PolicySet::builtin();
+        assert!(set.rules("toll").is_some());
+        assert!(set.rules("hall").is_some());
+    }
+
+    #[test]
+    fn a_pack_naming_a_missing_calendar_is_refused() {
+        let toll = include_str!("../../../policy/toll.toml");
+        let e = PolicySet::from_files([("policy/toll.toml", toll)]).unwrap_err();
+        assert!(e.reason.contains("cn-2026"), "{e}");
+        assert_eq!(e.line, locate(toll, "calendar"));
     }
 }

@@ -21,6 +21,8 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+pub mod cases;
+mod crypto;
 pub mod events;
 pub mod import;
 mod migrate;
@@ -77,6 +79,10 @@ pub enum StoreError {
     Invalid(Vec<chuangkou_domain::FieldError>),
     #[error("database error: {0}")]
     Db(#[source] sqlx::Error),
+    /// The case lifecycle refused a command; `conflict` means the state was
+    /// wrong (409), otherwise the actor may not do it (403).
+    #[error("refused: {message}")]
+    Refused { conflict: bool, message: String },
     #[error("{0}")]
     Other(String),
 }
@@ -205,9 +211,24 @@ impl Store {
         wall + self.clock_offset_ms.load(Ordering::Relaxed)
     }
 
+    /// Sets this handle's clock to `ms` (tests of calendars use it).
+    pub fn set_clock(&self, ms: i64) {
+        let wall = self.now_ms() - self.clock_offset_ms.load(Ordering::Relaxed);
+        self.clock_offset_ms.store(ms - wall, Ordering::Relaxed);
+    }
+
     /// Moves this handle's clock forward (tests of deadlines use it).
     pub fn advance_clock(&self, ms: i64) {
         self.clock_offset_ms.fetch_add(ms, Ordering::Relaxed);
+    }
+
+    /// `FOR UPDATE` where the backend locks rows; SQLite's single writer
+    /// already serialises every write transaction.
+    pub(crate) fn lock_rows(&self) -> &'static str {
+        match self.db {
+            Db::Sqlite { .. } => "",
+            Db::Pg(_) => " FOR UPDATE",
+        }
     }
 
     pub(crate) fn key(&self) -> &[u8] {

@@ -22,6 +22,8 @@ pub enum AppError {
     Unauthorized(String),
     /// 403: signed in, but the role may not do this.
     Forbidden,
+    /// 403 with the reason the rules give.
+    Refused(String),
     /// 404: no such record *in this organisation*.
     NotFound,
     /// 405
@@ -49,7 +51,7 @@ impl AppError {
         match self {
             AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::Forbidden | AppError::Refused(_) => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Conflict(_) => StatusCode::CONFLICT,
@@ -66,7 +68,7 @@ impl AppError {
         match self {
             AppError::BadRequest { code, .. } => code,
             AppError::Unauthorized(_) => "unauthorized",
-            AppError::Forbidden => "forbidden",
+            AppError::Forbidden | AppError::Refused(_) => "forbidden",
             AppError::NotFound => "not_found",
             AppError::MethodNotAllowed => "method_not_allowed",
             AppError::Conflict(_) => "conflict",
@@ -86,6 +88,7 @@ impl AppError {
             AppError::BadRequest { message, .. }
             | AppError::Unauthorized(message)
             | AppError::Conflict(message)
+            | AppError::Refused(message)
             | AppError::UnsupportedMediaType(message)
             | AppError::Unprocessable { message, .. }
             | AppError::TooManyRequests(message) => message.clone(),
@@ -131,6 +134,8 @@ impl From<StoreError> for AppError {
             StoreError::NotFound => AppError::NotFound,
             StoreError::Conflict(m) => AppError::Conflict(m),
             StoreError::Invalid(f) => AppError::Validation(f),
+            StoreError::Refused { conflict: true, message } => AppError::Conflict(message),
+            StoreError::Refused { conflict: false, message } => AppError::Refused(message),
             StoreError::Db(e) => AppError::Internal(format!("database: {e}")),
             StoreError::Other(m) => AppError::Internal(m),
         }

@@ -49,7 +49,9 @@ impl TimerAction {
     pub fn encode(self) -> String {
         match self {
             TimerAction::Deadline(s) => format!("deadline:{}", s.as_str()),
-            TimerAction::Escalate { stage, step, to } => format!("escalate:{}:{step}:{}", stage.as_str(), to.as_str()),
+            TimerAction::Escalate { stage, step, to } => {
+                format!("escalate:{}:{step}:{}", stage.as_str(), to.as_str())
+            }
         }
     }
 
@@ -106,7 +108,9 @@ pub fn plan(policy: &CasePolicy, d: &Deadlines) -> Vec<PlannedTimer> {
 /// Whether reaching `state` meets `stage`.
 pub fn meets(state: State, stage: Stage) -> bool {
     match stage {
-        Stage::Investigate => matches!(state, State::Concluded | State::Replied | State::CalledBack | State::Closed),
+        Stage::Investigate => {
+            matches!(state, State::Concluded | State::Replied | State::CalledBack | State::Closed)
+        }
         Stage::Handle => matches!(state, State::Replied | State::CalledBack | State::Closed),
     }
 }
@@ -141,7 +145,14 @@ mod tests {
         let t = p.cases.default_track(CaseKind::Complaint).unwrap();
         let timers = plan(&p.cases, &deadlines(t, &cal(), 0, None));
         let at_24h: Vec<_> = timers.iter().filter(|t| t.due_at == 24 * H).map(|t| t.action).collect();
-        assert!(at_24h.contains(&TimerAction::Escalate { stage: Stage::Investigate, step: 1, to: LadderRole::ShiftLeader }), "{at_24h:?}");
+        assert!(
+            at_24h.contains(&TimerAction::Escalate {
+                stage: Stage::Investigate,
+                step: 1,
+                to: LadderRole::ShiftLeader
+            }),
+            "{at_24h:?}"
+        );
         assert!(at_24h.contains(&TimerAction::Deadline(Stage::Investigate)));
         let last = timers.last().unwrap();
         assert!(matches!(last.action, TimerAction::Escalate { to: LadderRole::Leader, .. }));

@@ -110,7 +110,10 @@ pub struct CaseView {
 /// Who is acting.
 #[derive(Debug, Clone, Copy)]
 pub enum Actor {
-    User { id: i64, role: Role },
+    User {
+        id: i64,
+        role: Role,
+    },
     /// The reporter, identified by case number and tracking code.
     Reporter,
     /// The timer sweeper.
@@ -214,7 +217,8 @@ pub fn decide(case: &CaseView, actor: Actor, cmd: &Command) -> Result<Transition
     let office = role.is_some_and(is_office);
     let handler = is_owner || office;
     let need = |ok: bool, why: &'static str| if ok { Ok(()) } else { Err(Refusal::NotAllowed(why)) };
-    const HANDLER_ONLY: &str = "只有承办人或办公室可以办理 / only the case's handler or the office may do this";
+    const HANDLER_ONLY: &str =
+        "只有承办人或办公室可以办理 / only the case's handler or the office may do this";
 
     let same = |event| Ok(Transition { to: s, event });
     match cmd {
@@ -231,7 +235,9 @@ pub fn decide(case: &CaseView, actor: Actor, cmd: &Command) -> Result<Transition
                 "只有被移交人可以接收或拒绝 / only the person it was handed to may accept or decline",
             )?;
             match (cmd, s) {
-                (Command::AcceptHandover, Registered) => Ok(Transition { to: Assigned, event: "case.handover_accepted" }),
+                (Command::AcceptHandover, Registered) => {
+                    Ok(Transition { to: Assigned, event: "case.handover_accepted" })
+                }
                 (Command::AcceptHandover, _) => same("case.handover_accepted"),
                 _ => same("case.handover_declined"),
             }
@@ -239,7 +245,9 @@ pub fn decide(case: &CaseView, actor: Actor, cmd: &Command) -> Result<Transition
         Command::StartInvestigation => {
             need(handler, HANDLER_ONLY)?;
             match s {
-                Registered | Assigned => Ok(Transition { to: Investigating, event: "case.investigation_started" }),
+                Registered | Assigned => {
+                    Ok(Transition { to: Investigating, event: "case.investigation_started" })
+                }
                 _ => Err(wrong()),
             }
         }
@@ -263,7 +271,9 @@ pub fn decide(case: &CaseView, actor: Actor, cmd: &Command) -> Result<Transition
                 "回访由投诉人或办公室记录 / the reporter or the office records a callback",
             )?;
             match (s, sat) {
-                (Replied, Satisfaction::Dissatisfied) => Ok(Transition { to: Investigating, event: "case.reopened" }),
+                (Replied, Satisfaction::Dissatisfied) => {
+                    Ok(Transition { to: Investigating, event: "case.reopened" })
+                }
                 (Replied, _) => Ok(Transition { to: CalledBack, event: "case.called_back" }),
                 _ => Err(wrong()),
             }
@@ -296,7 +306,9 @@ pub fn decide(case: &CaseView, actor: Actor, cmd: &Command) -> Result<Transition
         Command::RequestExtension => {
             need(handler, HANDLER_ONLY)?;
             if case.extension_requested {
-                return Err(Refusal::NotAllowed("延期申请正在审批 / an extension is already waiting for approval"));
+                return Err(Refusal::NotAllowed(
+                    "延期申请正在审批 / an extension is already waiting for approval",
+                ));
             }
             same("case.extension_requested")
         }
@@ -352,7 +364,9 @@ mod tests {
 
     #[test]
     fn a_dissatisfied_callback_reopens_the_case() {
-        let t = decide(&case(State::Replied), Actor::Reporter, &Command::Callback(Satisfaction::Dissatisfied)).unwrap();
+        let t =
+            decide(&case(State::Replied), Actor::Reporter, &Command::Callback(Satisfaction::Dissatisfied))
+                .unwrap();
         assert_eq!((t.to, t.event), (State::Investigating, "case.reopened"));
     }
 
@@ -361,7 +375,10 @@ mod tests {
         let e = decide(&case(State::Registered), OWNER, &Command::Reply).unwrap_err();
         assert_eq!(e, Refusal::WrongState { state: State::Registered, command: "replied" });
         assert!(e.to_string().contains("已受理"));
-        assert!(matches!(decide(&case(State::Investigating), OTHER, &conclusion()), Err(Refusal::NotAllowed(_))));
+        assert!(matches!(
+            decide(&case(State::Investigating), OTHER, &conclusion()),
+            Err(Refusal::NotAllowed(_))
+        ));
         assert!(decide(&case(State::Closed), OFFICE, &Command::Withdraw).is_err(), "closed is final");
     }
 
@@ -382,6 +399,9 @@ mod tests {
         c.extension_requested = true;
         assert!(decide(&c, OFFICE, &Command::DecideExtension { approve: true }).is_err());
         let leader = Actor::User { id: 9, role: Role::Leader };
-        assert_eq!(decide(&c, leader, &Command::DecideExtension { approve: true }).unwrap().event, "case.extension_approved");
+        assert_eq!(
+            decide(&c, leader, &Command::DecideExtension { approve: true }).unwrap().event,
+            "case.extension_approved"
+        );
     }
 }

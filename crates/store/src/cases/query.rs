@@ -1,0 +1,202 @@
+//! Reading cases: the staff inbox and search (SPEC CASE-11 console), and a
+//! case's timeline.
+
+use chuangkou_domain::cases::similar::bigrams;
+use serde::Serialize;
+
+use super::{CASE_COLUMNS, CaseRow};
+use crate::{Result, Store, on_read};
+
+/// Which slice of the organisation's cases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Inbox {
+    /// Open cases I handle, or that are being handed to me.
+    Mine,
+    /// Open cases of my unit.
+    MyUnit,
+    /// Open cases due within 24 hours.
+    DueSoon,
+    /// Cases that missed a deadline, open or not.
+    Overdue,
+    /// Open cases nobody handles yet (public and Open311 intake).
+    Unassigned,
+    /// Everything, newest first.
+    #[default]
+    All,
+}
+
+impl Inbox {
+    pub fn parse(s: &str) -> Option<Inbox> {
+        Some(match s {
+            "mine" => Inbox::Mine,
+            "unit" => Inbox::MyUnit,
+            "due" => Inbox::DueSoon,
+            "overdue" => Inbox::Overdue,
+            "unassigned" => Inbox::Unassigned,
+            "all" | "" => Inbox::All,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct CaseFilter {
+    pub inbox: Inbox,
+    /// The viewer, for `Mine`.
+    pub user_id: Option<i64>,
+    /// The viewer's unit, for `MyUnit`.
+    pub user_unit_id: Option<i64>,
+    /// Staff see only cases they handle, registered or are about.
+    pub only_involving: Option<(i64, Option<i64>)>,
+    pub q: Option<String>,
+    pub unit_id: Option<i64>,
+    pub category: Option<String>,
+    pub state: Option<String>,
+    pub channel: Option<String>,
+    pub kind: Option<String>,
+    pub registered_from: Option<i64>,
+    pub registered_to: Option<i64>,
+    /// Keyset: the id of the last case of the previous page.
+    pub before_id: Option<i64>,
+    pub limit: i64,
+}
+
+/// One line of a case's history.
+#[derive(Debug, Clone, Serialize)]
+pub struct TimelineEntry {
+    pub seq: i64,
+    pub at: i64,
+    pub actor: String,
+    pub kind: String,
+    pub reason: String,
+    pub payload: serde_json::Value,
+}
+
+/// Events the public may see on the tracking page, and nothing else.
+pub const PUBLIC_EVENTS: &[&str] = &[
+    "case.registered",
+    "case.investigation_started",
+    "case.concluded",
+    "case.replied",
+    "case.called_back",
+    "case.reopened",
+    "case.closed",
+    "case.withdrawn",
+    "case.merged",
+    "case.extension_approved",
+];
+
+impl Store {
+    /// Cases matching `f`, newest first, keyset-paginated by id.
+    pub async fn cases(&self, org_id: i64, f: &CaseFilter) -> Result<Vec<CaseRow>> {
+        let mut wh: Vec<String> = vec!["k.org_id = $1".into()];
+        let mut ints: Vec<Option<i64>> = vec![];
+        let mut texts: Vec<Option<String>> = vec![];
+        // Placeholders: $1 org; then integers $2..$9; then texts from $10.
+        let int = |v: Option<i64>, ints: &mut Vec<Option<i64>>| {
+            ints.push(v);
+            format!("${}", ints.len() + 1)
+        };
+        let now = self.now_ms();
+        const OPEN: &str = "k.state NOT IN ('closed', 'withdrawn', 'merged')";
+        match f.inbox {
+            Inbox::Mine => {
+                let u = int(f.user_id, &mut ints);
+                wh.push(format!("{OPEN} AND (k.owner_id = {u} OR k.pending_owner_id = {u})"));
+            }
+            Inbox::MyUnit => {
+                let u = int(f.user_unit_id, &mut ints);
+                wh.push(format!("{OPEN} AND k.unit_id = {u}"));
+            }
+            Inbox::DueSoon => {
+                let d = int(Some(now + 24 * 3_600_000), &mut ints);
+                wh.push(format!("{OPEN} AND k.handle_due <= {d}"));
+            }
+            Inbox::Overdue => wh.push("k.overdue = TRUE".into()),
+            Inbox::Unassigned => wh.push(format!("{OPEN} AND k.owner_id IS NULL")),
+            Inbox::All => {}
+        }
+        if let Some((user, staff)) = f.only_involving {
+            let u = int(Some(user), &mut ints);
+            let s = int(staff.or(Some(-1)), &mut ints);
+            wh.push(format!(
+                "(k.owner_id = {u} OR k.pending_owner_id = {u} OR k.first_responsible_id = {u} OR k.subject_staff_id = {s})"
+            ));
+        }
+        if f.unit_id.is_some() {
+            wh.push(format!("k.unit_id = {}", int(f.unit_id, &mut ints)));
+        }
+        if f.registered_from.is_some() {
+            wh.push(format!("k.registered_at >= {}", int(f.registered_from, &mut ints)));
+        }
+        if f.registered_to.is_some() {
+            wh.push(format!("k.registered_at < {}", int(f.registered_to, &mut ints)));
+        }
+        if f.before_id.is_some() {
+            wh.push(format!("k.id < {}", int(f.before_id, &mut ints)));
+        }
+        let base = 2 + ints.len();
+        let text = |v: &Option<String>, texts: &mut Vec<Option<String>>| {
+            texts.push(v.clone());
+            format!("${}", base + texts.len() - 1)
+        };
+        for (col, v) in
+            [("category", &f.category), ("state", &f.state), ("channel", &f.channel), ("kind", &f.kind)]
+        {
+            if v.is_some() {
+                wh.push(format!("k.{col} = {}", text(v, &mut texts)));
+            }
+        }
+        if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+            let terms = bigrams(q);
+            if q.chars().filter(|c| c.is_alphanumeric()).count() < 2 {
+                // One character: no bigram to look up; scan this org's texts.
+                wh.push(format!(
+                    "(k.description LIKE {} OR k.number LIKE {0})",
+                    text(&Some(format!("%{q}%")), &mut texts)
+                ));
+            } else {
+                let ph: Vec<String> = terms.iter().map(|t| text(&Some(t.clone()), &mut texts)).collect();
+                let number = text(&Some(q.to_string()), &mut texts);
+                wh.push(format!(
+                    "(k.number = {number} OR k.id IN (SELECT case_id FROM case_terms WHERE org_id = $1 AND term IN ({})
+                      GROUP BY case_id HAVING COUNT(*) = {}))",
+                    ph.join(", "),
+                    terms.len()
+                ));
+            }
+        }
+        let sql = format!(
+            "SELECT {CASE_COLUMNS} FROM cases k WHERE {} ORDER BY k.id DESC LIMIT {}",
+            wh.join(" AND "),
+            f.limit.clamp(1, 200)
+        );
+        Ok(on_read!(self, c => {
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(org_id);
+            for v in &ints {
+                q = q.bind(*v);
+            }
+            for v in &texts {
+                q = q.bind(v.clone());
+            }
+            q.fetch_all(c).await
+        })?)
+    }
+
+    /// A case's whole history, oldest first.
+    pub async fn timeline(&self, org_id: i64, case_id: i64) -> Result<Vec<TimelineEntry>> {
+        Ok(self
+            .history(org_id, "case", case_id)
+            .await?
+            .into_iter()
+            .map(|e| TimelineEntry {
+                seq: e.seq,
+                at: e.at,
+                actor: e.actor,
+                kind: e.kind,
+                reason: e.reason,
+                payload: serde_json::from_str(&e.payload).unwrap_or_default(),
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,184 @@
+//! Firing due timers: deadlines and escalations (SPEC CASE-5, DESIGN
+//! decision 6).
+//!
+//! Any number of `serve` instances may sweep at once. A timer is claimed
+//! with `FOR UPDATE SKIP LOCKED` on PostgreSQL (SQLite has one writer) and
+//! marked fired in the same transaction as its event, so that each fires
+//! exactly once across restarts and instances. There is no cap on how many
+//! fire: the sweep takes batches until nothing is due.
+
+use chuangkou_domain::Role;
+use chuangkou_domain::cases::State;
+use chuangkou_domain::cases::clock::TimerAction;
+use chuangkou_domain::policy::{LadderRole, Stage};
+use serde::Serialize;
+use serde_json::json;
+
+use super::act::NotifyTarget;
+use crate::{Backend, NewEvent, Result, Store, on_tx};
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SweepReport {
+    /// Timers that did something.
+    pub fired: usize,
+    /// Of those, escalations up the ladder and warnings.
+    pub escalated: usize,
+    /// Of those, deadlines that made a case overdue.
+    pub overdue: usize,
+    /// Timers whose stage was already met, or which an extension replaced.
+    pub skipped: usize,
+}
+
+#[derive(sqlx::FromRow)]
+struct DueTimer {
+    id: i64,
+    org_id: i64,
+    case_id: i64,
+    action: String,
+    version: i64,
+    due_at: i64,
+}
+
+const BATCH: i64 = 500;
+
+impl Store {
+    /// Fires every timer due by now. Returns what it did.
+    pub async fn sweep_timers(&self) -> Result<SweepReport> {
+        let mut report = SweepReport::default();
+        loop {
+            let n = self.sweep_batch(&mut report).await?;
+            if n < BATCH as usize {
+                return Ok(report);
+            }
+        }
+    }
+
+    async fn sweep_batch(&self, report: &mut SweepReport) -> Result<usize> {
+        let now = self.now_ms();
+        let claim = match self.backend() {
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
+        };
+        let sql = format!(
+            "SELECT id, org_id, case_id, action, version, due_at FROM timers
+             WHERE fired_at IS NULL AND due_at <= $1 ORDER BY due_at, id LIMIT $2{claim}"
+        );
+        let mut tx = self.begin().await?;
+        let due: Vec<DueTimer> = on_tx!(&mut tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(now).bind(BATCH).fetch_all(c).await)?;
+        for t in &due {
+            let case = self.lock_case(&mut tx, t.org_id, t.case_id).await?;
+            let action = TimerAction::decode(&t.action);
+            let stage_met = |stage: Stage| match stage {
+                Stage::Investigate => case.investigated_at.is_some(),
+                Stage::Handle => case.handled_at.is_some(),
+            };
+            let open = State::parse(&case.state).is_some_and(State::is_open);
+            let live = open && t.version == case.deadline_version;
+            match action {
+                Some(a) if live && !stage_met(a.stage()) => {
+                    report.fired += 1;
+                    match a {
+                        TimerAction::Deadline(stage) => {
+                            report.overdue += 1;
+                            self.mark_overdue(&mut tx, &case, stage, t.due_at).await?;
+                        }
+                        TimerAction::Escalate { stage, to, .. } => {
+                            report.escalated += 1;
+                            self.escalate(&mut tx, &case, stage, to, t.due_at).await?;
+                        }
+                    }
+                }
+                _ => report.skipped += 1,
+            }
+            on_tx!(&mut tx, c => sqlx::query("UPDATE timers SET fired_at = $1 WHERE id = $2")
+                .bind(now).bind(t.id).execute(c).await.map(|r| r.rows_affected()))?;
+        }
+        tx.commit().await?;
+        Ok(due.len())
+    }
+
+    async fn mark_overdue(
+        &self,
+        tx: &mut crate::Tx,
+        case: &super::CaseRow,
+        stage: Stage,
+        due_at: i64,
+    ) -> Result<()> {
+        on_tx!(tx, c => sqlx::query("UPDATE cases SET overdue = TRUE, updated_at = $1 WHERE id = $2")
+            .bind(self.now_ms()).bind(case.id).execute(c).await.map(|r| r.rows_affected()))?;
+        self.append(
+            tx,
+            NewEvent {
+                org_id: case.org_id,
+                actor: "system",
+                kind: "case.overdue",
+                subject_type: "case",
+                subject_id: case.id,
+                payload: json!({"stage": stage.as_str(), "due_at": due_at}),
+                reason: "",
+            },
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn escalate(
+        &self,
+        tx: &mut crate::Tx,
+        case: &super::CaseRow,
+        stage: Stage,
+        to: LadderRole,
+        due_at: i64,
+    ) -> Result<()> {
+        let target = match to {
+            LadderRole::Handler => case.owner_id.map_or(NotifyTarget::Role(Role::Office), NotifyTarget::User),
+            LadderRole::ShiftLeader => {
+                case.unit_id.map_or(NotifyTarget::Role(Role::ShiftLeader), NotifyTarget::ShiftLeadersOf)
+            }
+            LadderRole::OfficeHead => NotifyTarget::Role(Role::Office),
+            LadderRole::Leader => NotifyTarget::Role(Role::Leader),
+        };
+        let (kind, message) = if to == LadderRole::Handler {
+            (
+                "case.deadline_warning",
+                format!("案件 {} 即将到期（{}），请尽快办理", case.number, stage_label(stage)),
+            )
+        } else {
+            (
+                "case.escalated",
+                format!("案件 {} 未按时{}，已升级至{}", case.number, stage_label(stage), to.label_zh()),
+            )
+        };
+        if to != LadderRole::Handler {
+            on_tx!(tx, c => sqlx::query("UPDATE cases SET escalated_to = $1, updated_at = $2 WHERE id = $3")
+                .bind(to.as_str()).bind(self.now_ms()).bind(case.id).execute(c).await.map(|r| r.rows_affected()))?;
+        }
+        let reached = self.notify(tx, case.org_id, case.id, target, kind, &message).await?;
+        self.append(tx, NewEvent {
+            org_id: case.org_id,
+            actor: "system",
+            kind,
+            subject_type: "case",
+            subject_id: case.id,
+            payload: json!({"stage": stage.as_str(), "to": to.as_str(), "due_at": due_at, "notified": reached}),
+            reason: "",
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// Timers not yet fired, for tests and the console.
+    pub async fn pending_timers(&self, case_id: i64) -> Result<Vec<(String, i64)>> {
+        Ok(crate::on_read!(self, c => sqlx::query_as(
+            "SELECT action, due_at FROM timers WHERE case_id = $1 AND fired_at IS NULL ORDER BY due_at, id")
+            .bind(case_id).fetch_all(c).await)?)
+    }
+}
+
+fn stage_label(stage: Stage) -> &'static str {
+    match stage {
+        Stage::Investigate => "调查",
+        Stage::Handle => "处理",
+    }
+}

@@ -1,0 +1,178 @@
+//! Public tracking with case number + tracking code (SPEC CASE-10).
+//!
+//! A wrong code and a missing case get the same answer, and each client
+//! address may fail only a few times in a window before it must wait.
+
+use chuangkou_domain::cases::number::normalise_tracking_code;
+use chuangkou_domain::cases::{Actor, Command};
+use chuangkou_domain::policy::PolicySet;
+use serde::Serialize;
+
+use super::query::PUBLIC_EVENTS;
+use super::{ActInput, CASE_COLUMNS, CaseRow};
+use crate::users::sha256_hex;
+use crate::{Result, Store, StoreError, on_read, on_tx};
+
+/// Failures allowed per client address in [`WINDOW_MS`].
+pub const MAX_FAILURES: i64 = 10;
+pub const WINDOW_MS: i64 = 15 * 60 * 1000;
+
+#[derive(Debug)]
+pub enum TrackingError {
+    /// No case with that number and code (or either is malformed).
+    NotFound,
+    /// Too many failures from this address; try later.
+    TooMany,
+    Store(StoreError),
+}
+
+impl From<StoreError> for TrackingError {
+    fn from(e: StoreError) -> Self {
+        TrackingError::Store(e)
+    }
+}
+
+/// What the reporter sees: no internal notes, no names of staff.
+#[derive(Debug, Clone, Serialize)]
+pub struct PublicView {
+    pub number: String,
+    pub org_id: i64,
+    pub kind: String,
+    pub category: String,
+    pub state: String,
+    pub registered_at: i64,
+    pub handle_due: i64,
+    pub reply: Option<String>,
+    pub satisfaction: Option<String>,
+    /// Set when this case was merged: the progress shown is the master's.
+    pub master_number: Option<String>,
+    pub timeline: Vec<PublicStep>,
+    pub can_call_back: bool,
+    pub can_withdraw: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PublicStep {
+    pub at: i64,
+    pub kind: String,
+    /// The reply or new due time where the step carries one.
+    pub detail: Option<String>,
+}
+
+impl Store {
+    async fn tracking_failures(&self, client: &str) -> Result<i64> {
+        let row: Option<(i64, i64)> = on_read!(self, c => sqlx::query_as(
+            "SELECT failures, window_start FROM tracking_failures WHERE client = $1")
+            .bind(client).fetch_optional(c).await)?;
+        Ok(match row {
+            Some((n, start)) if self.now_ms() - start < WINDOW_MS => n,
+            _ => 0,
+        })
+    }
+
+    async fn record_tracking_failure(&self, client: &str) -> Result<()> {
+        let now = self.now_ms();
+        let mut tx = self.begin().await?;
+        on_tx!(&mut tx, c => sqlx::query(
+            "INSERT INTO tracking_failures (client, failures, window_start) VALUES ($1, 1, $2)
+             ON CONFLICT (client) DO UPDATE SET
+               failures = CASE WHEN $2 - tracking_failures.window_start >= $3 THEN 1 ELSE tracking_failures.failures + 1 END,
+               window_start = CASE WHEN $2 - tracking_failures.window_start >= $3 THEN $2 ELSE tracking_failures.window_start END")
+            .bind(client).bind(now).bind(WINDOW_MS).execute(c).await.map(|r| r.rows_affected()))?;
+        tx.commit().await
+    }
+
+    /// The case a reporter may see, found by number and code.
+    async fn tracked_case(&self, number: &str, code: &str, client: &str) -> Result<CaseRow, TrackingError> {
+        if self.tracking_failures(client).await? >= MAX_FAILURES {
+            return Err(TrackingError::TooMany);
+        }
+        let found = match normalise_tracking_code(code) {
+            Some(code) => {
+                let sql = format!(
+                    "SELECT {CASE_COLUMNS} FROM cases k WHERE k.tracking_hash = $1 AND k.number = $2"
+                );
+                on_read!(self, c => sqlx::query_as::<_, CaseRow>(sqlx::AssertSqlSafe(sql))
+                    .bind(sha256_hex(&code)).bind(number.trim().to_uppercase()).fetch_optional(c).await)
+                .map_err(StoreError::from)?
+            }
+            None => None,
+        };
+        match found {
+            Some(c) => Ok(c),
+            None => {
+                self.record_tracking_failure(client).await?;
+                Err(TrackingError::NotFound)
+            }
+        }
+    }
+
+    pub async fn track(&self, number: &str, code: &str, client: &str) -> Result<PublicView, TrackingError> {
+        let own = self.tracked_case(number, code, client).await?;
+        // A merged case shows its master's progress.
+        let (case, master_number) = match own.master_case_id {
+            Some(m) => {
+                let master = self.case(own.org_id, m).await?;
+                let n = master.number.clone();
+                (master, Some(n))
+            }
+            None => (own.clone(), None),
+        };
+        let timeline = self
+            .timeline(case.org_id, case.id)
+            .await?
+            .into_iter()
+            .filter(|e| PUBLIC_EVENTS.contains(&e.kind.as_str()))
+            .map(|e| PublicStep {
+                at: e.at,
+                detail: match e.kind.as_str() {
+                    "case.replied" => e.payload["reply"].as_str().map(str::to_string),
+                    "case.extension_approved" => e.payload["handle_due"].as_i64().map(|d| d.to_string()),
+                    _ => None,
+                },
+                kind: e.kind,
+            })
+            .collect();
+        let open = !matches!(own.state.as_str(), "closed" | "withdrawn" | "merged");
+        Ok(PublicView {
+            number: own.number.clone(),
+            org_id: own.org_id,
+            kind: case.kind.clone(),
+            category: case.category.clone(),
+            state: case.state.clone(),
+            registered_at: own.registered_at,
+            handle_due: case.handle_due,
+            reply: case.reply.clone(),
+            satisfaction: case.satisfaction.clone(),
+            master_number,
+            timeline,
+            can_call_back: case.state == "replied" && own.master_case_id.is_none(),
+            can_withdraw: open,
+        })
+    }
+
+    /// The reporter's callback rating or withdrawal, through the tracking page.
+    pub async fn reporter_acts(
+        &self,
+        number: &str,
+        code: &str,
+        client: &str,
+        command: Command,
+        policies: &PolicySet,
+    ) -> Result<PublicView, TrackingError> {
+        debug_assert!(matches!(command, Command::Callback(_) | Command::Withdraw));
+        let case = self.tracked_case(number, code, client).await?;
+        let org = self.organisation(case.org_id).await?;
+        let rules = policies.rules(&org.pack).ok_or_else(|| {
+            StoreError::Other(format!("organisation {} uses unknown pack {}", org.code, org.pack))
+        })?;
+        let reason = match command {
+            Command::Withdraw => "投诉人撤回 / withdrawn by the reporter",
+            _ => "",
+        };
+        let mut input = ActInput::new(command);
+        input.reason = reason.to_string();
+        self.act(case.org_id, case.id, Actor::Reporter, "public", &input, rules).await?;
+        self.track(number, code, client).await
+    }
+}

@@ -1,0 +1,489 @@
+//! The case story, scenario by scenario with the numbers of the shipped
+//! packs, on SQLite and on PostgreSQL.
+
+use chuangkou_domain::Role;
+use chuangkou_domain::calendar::Span;
+use chuangkou_domain::cases::lifecycle::Conclusion;
+use chuangkou_domain::cases::{Actor, CaseKind, Channel, Command, Finding, Responsibility, Satisfaction};
+use chuangkou_domain::org::{NewServicePoint, NewStaff, NewUnit, ServicePointKind, UnitKind};
+use chuangkou_domain::policy::PolicySet;
+use chuangkou_store::cases::{ActInput, CaseFilter, DuplicateProbe, Inbox, NewCase, TrackingError};
+use chuangkou_store::org::Organisation;
+use chuangkou_store::users::NewUser;
+use chuangkou_store::{Store, StoreError, story};
+
+const H: i64 = 3_600_000;
+
+struct World {
+    org: Organisation,
+    policies: PolicySet,
+    office: i64,
+    shift_leader: i64,
+    leader: i64,
+    collector_staff: i64,
+    point: i64,
+}
+
+async fn world(store: &Store, pack: &str) -> World {
+    let org = store.create_organisation("test", "TY", "太原高速", pack, Some("12122")).await.unwrap();
+    let unit = |c: &str, k, p: Option<&str>| NewUnit {
+        code: c.into(),
+        name: c.into(),
+        kind: k,
+        parent_code: p.map(Into::into),
+    };
+    store.create_unit(org.id, "t", &unit("S01", UnitKind::Station, None)).await.unwrap();
+    store.create_unit(org.id, "t", &unit("S01-T1", UnitKind::Team, Some("S01"))).await.unwrap();
+    let staff = |no: &str, u: &str| NewStaff {
+        employee_no: no.into(),
+        name: no.into(),
+        unit_code: u.into(),
+        position: None,
+        phone: None,
+    };
+    let master = store.create_staff(org.id, "t", &staff("S0100", "S01")).await.unwrap();
+    let collector = store.create_staff(org.id, "t", &staff("S0111", "S01-T1")).await.unwrap();
+    let user = |name: &'static str, role, staff_id| async move {
+        store
+            .create_user(
+                org.id,
+                "t",
+                &NewUser { username: name, display_name: name, password_hash: "x", role, staff_id },
+            )
+            .await
+            .unwrap()
+            .id
+    };
+    let office = user("office", Role::Office, None).await;
+    let shift_leader = user("shiftlead", Role::ShiftLeader, Some(master.id)).await;
+    let leader = user("leader", Role::Leader, None).await;
+    let point = store
+        .create_service_point(
+            org.id,
+            "t",
+            &NewServicePoint {
+                code: "S01-L02".into(),
+                name: "出口 2 号车道".into(),
+                kind: ServicePointKind::Lane,
+                unit_code: "S01".into(),
+                vehicle_plate: None,
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+    World {
+        org,
+        policies: PolicySet::builtin(),
+        office,
+        shift_leader,
+        leader,
+        collector_staff: collector.id,
+        point,
+    }
+}
+
+fn complaint(w: &World, text: &str) -> NewCase {
+    NewCase {
+        kind: CaseKind::Complaint,
+        channel: Channel::Hotline,
+        category: "attitude".into(),
+        track: None,
+        description: text.into(),
+        unit_id: None,
+        service_point_id: Some(w.point),
+        subject_staff_id: Some(w.collector_staff),
+        plate: Some("晋A12345".into()),
+        reporter_name: Some("王先生".into()),
+        reporter_phone: Some("13812341234".into()),
+        registered_by: Some(w.office),
+        issue_tracking_code: true,
+    }
+}
+
+async fn register(store: &Store, w: &World, nc: &NewCase) -> chuangkou_store::cases::Registered {
+    let rules = w.policies.rules(&w.org.pack).unwrap();
+    store.register_case(&w.org, rules, nc, &format!("user:{}", w.office)).await.unwrap()
+}
+
+async fn act(
+    store: &Store,
+    w: &World,
+    case: i64,
+    actor: Actor,
+    input: ActInput,
+) -> Result<chuangkou_store::cases::ActOutcome, StoreError> {
+    let rules = w.policies.rules(&w.org.pack).unwrap();
+    let who = match actor {
+        Actor::User { id, .. } => format!("user:{id}"),
+        Actor::Reporter => "public".into(),
+        Actor::System => "system".into(),
+    };
+    store.act(w.org.id, case, actor, &who, &input, rules).await
+}
+
+fn probe<'a>(phone: Option<&'a str>, text: &'a str) -> DuplicateProbe<'a> {
+    DuplicateProbe { phone, service_point_id: None, plate: None, text, window_ms: 72 * H, exclude_case: None }
+}
+
+fn office(w: &World) -> Actor {
+    Actor::User { id: w.office, role: Role::Office }
+}
+
+fn conclude() -> ActInput {
+    ActInput::new(Command::Conclude(Conclusion {
+        finding: Finding::Substantiated,
+        responsibility: Responsibility::Ours,
+        apology_made: true,
+        summary: "收费员态度生硬，已当面致歉".into(),
+    }))
+}
+
+fn reply(text: &str) -> ActInput {
+    let mut i = ActInput::new(Command::Reply);
+    i.text = Some(text.into());
+    i
+}
+
+story!(a_case_number_is_readable_and_the_tracking_code_is_kept_only_as_a_hash, |store| {
+    let w = world(&store, "toll").await;
+    let r = register(&store, &w, &complaint(&w, "收费员态度恶劣")).await;
+    let year = chrono_year(&store);
+    assert_eq!(r.number, format!("TY-{year}-000001"));
+    let second = register(&store, &w, &complaint(&w, "另一件事")).await;
+    assert_eq!(second.number, format!("TY-{year}-000002"));
+    let code = r.tracking_code.clone().unwrap();
+    assert_eq!(code.replace('-', "").len(), 32, "160 bits");
+    let case = store.case(w.org.id, r.id).await.unwrap();
+    assert_eq!(
+        case.first_responsible_id,
+        Some(w.office),
+        "the registering staff member is first-responsible"
+    );
+    assert_eq!(case.owner_id, Some(w.office));
+    let events = store.timeline(w.org.id, r.id).await.unwrap();
+    let payload = events[0].payload.to_string();
+    assert!(!payload.contains(&code) && !payload.contains("王先生") && !payload.contains("13812341234"));
+});
+
+fn chrono_year(store: &Store) -> i32 {
+    use chrono::{Datelike, TimeZone};
+    chrono::FixedOffset::east_opt(8 * 3600).unwrap().timestamp_millis_opt(store.now_ms()).unwrap().year()
+}
+
+story!(a_toll_complaint_not_investigated_in_24_hours_escalates_to_the_shift_leader, |store| {
+    let w = world(&store, "toll").await;
+    let r = register(&store, &w, &complaint(&w, "车道收费员扔卡")).await;
+    let registered = store.case(w.org.id, r.id).await.unwrap().registered_at;
+    assert_eq!(r.investigate_due, Some(registered + 24 * H), "the pack's 24 hours");
+    assert_eq!(r.handle_due, registered + 48 * H, "the pack's 48 hours");
+
+    store.advance_clock(20 * H + 60_000);
+    let warned = store.sweep_timers().await.unwrap();
+    assert_eq!((warned.escalated, warned.overdue), (1, 0), "the handler is warned 4 hours before");
+    assert!(store.case(w.org.id, r.id).await.unwrap().escalated_to.is_none());
+
+    store.advance_clock(4 * H);
+    let at_24h = store.sweep_timers().await.unwrap();
+    assert_eq!((at_24h.escalated, at_24h.overdue), (1, 1), "{at_24h:?}");
+    let case = store.case(w.org.id, r.id).await.unwrap();
+    assert_eq!(case.escalated_to.as_deref(), Some("shift_leader"));
+    assert!(case.overdue, "missing the investigation deadline makes the case overdue");
+    let kinds: Vec<String> =
+        store.timeline(w.org.id, r.id).await.unwrap().into_iter().map(|e| e.kind).collect();
+    assert!(kinds.contains(&"case.escalated".to_string()));
+    let inbox = store.notifications(w.org.id, w.shift_leader, 10).await.unwrap();
+    assert_eq!(inbox.len(), 1, "the shift leader of the station hears about it");
+    assert!(inbox[0].message.contains(&r.number) && inbox[0].message.contains("值班站长"));
+
+    // Then the office head at 48h and the leading group at 72h.
+    store.advance_clock(24 * H);
+    store.sweep_timers().await.unwrap();
+    assert_eq!(store.case(w.org.id, r.id).await.unwrap().escalated_to.as_deref(), Some("office_head"));
+    store.advance_clock(24 * H);
+    store.sweep_timers().await.unwrap();
+    assert_eq!(store.case(w.org.id, r.id).await.unwrap().escalated_to.as_deref(), Some("leader"));
+    assert_eq!(store.notifications(w.org.id, w.leader, 10).await.unwrap().len(), 1);
+});
+
+story!(a_complaint_handled_at_49_hours_is_overdue_for_good, |store| {
+    let w = world(&store, "toll").await;
+    let r = register(&store, &w, &complaint(&w, "多收通行费")).await;
+    act(&store, &w, r.id, office(&w), ActInput::new(Command::StartInvestigation)).await.unwrap();
+    store.advance_clock(10 * H);
+    act(&store, &w, r.id, office(&w), conclude()).await.unwrap();
+    store.advance_clock(39 * H);
+    // Nobody swept in between: replying late still marks it overdue.
+    let out = act(&store, &w, r.id, office(&w), reply("经核实多收 10 元，已退还")).await.unwrap();
+    assert!(out.case.overdue, "handled at 49h against a 48h limit");
+    act(&store, &w, r.id, Actor::Reporter, ActInput::new(Command::Callback(Satisfaction::Satisfied)))
+        .await
+        .unwrap();
+    let closed = act(&store, &w, r.id, office(&w), ActInput::new(Command::Close)).await.unwrap();
+    assert_eq!(closed.case.state, "closed");
+    assert!(closed.case.overdue, "still overdue after closing");
+    assert!(
+        closed.case.investigated_at.unwrap() - closed.case.registered_at <= 24 * H,
+        "investigated in time"
+    );
+});
+
+story!(a_case_handled_in_time_escalates_to_nobody, |store| {
+    let w = world(&store, "toll").await;
+    let r = register(&store, &w, &complaint(&w, "态度不好")).await;
+    act(&store, &w, r.id, office(&w), ActInput::new(Command::StartInvestigation)).await.unwrap();
+    act(&store, &w, r.id, office(&w), conclude()).await.unwrap();
+    act(&store, &w, r.id, office(&w), reply("已批评教育")).await.unwrap();
+    store.advance_clock(100 * H);
+    let report = store.sweep_timers().await.unwrap();
+    assert_eq!((report.fired, report.skipped), (0, 7), "{report:?}");
+    assert!(!store.case(w.org.id, r.id).await.unwrap().overdue);
+});
+
+story!(a_hall_matter_needing_research_is_due_7_working_days_later_across_national_day, |store| {
+    use chrono::TimeZone;
+    let w = world(&store, "hall").await;
+    let tz = chrono::FixedOffset::east_opt(8 * 3600).unwrap();
+    store.set_clock(tz.with_ymd_and_hms(2026, 9, 30, 10, 0, 0).unwrap().timestamp_millis());
+    let mut nc = complaint(&w, "办理营业执照变更，需调研");
+    nc.category = "efficiency".into();
+    nc.track = Some("research".into());
+    let r = register(&store, &w, &nc).await;
+    // 8, 9, 10 (make-up Saturday), 12, 13, 14, 15 October.
+    let end_of_15_oct = tz.with_ymd_and_hms(2026, 10, 16, 0, 0, 0).unwrap().timestamp_millis();
+    assert_eq!(r.handle_due, end_of_15_oct);
+    assert_eq!(r.investigate_due, None);
+
+    nc.track = Some("leader_approval".into());
+    let r2 = register(&store, &w, &nc).await;
+    assert_eq!(
+        r2.handle_due,
+        tz.with_ymd_and_hms(2026, 10, 10, 0, 0, 0).unwrap().timestamp_millis(),
+        "2 working days: 8 and 9 Oct"
+    );
+});
+
+story!(timers_fire_once_across_restarts_and_concurrent_sweepers, |store| {
+    let w = world(&store, "toll").await;
+    for i in 0..5 {
+        register(&store, &w, &complaint(&w, &format!("第{i}件"))).await;
+    }
+    store.advance_clock(24 * H + 1);
+    // A second instance on the same database, sweeping at the same time.
+    let other = store.clone();
+    let (a, b) = tokio::join!(store.sweep_timers(), other.sweep_timers());
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.fired + b.fired, 5 * 3, "warning, deadline and escalation for each of 5 cases: {a:?} {b:?}");
+    // A restart: nothing due fires again.
+    assert_eq!(store.sweep_timers().await.unwrap(), Default::default());
+    let escalations = store
+        .events(w.org.id, None, 500)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|e| e.kind == "case.escalated")
+        .count();
+    assert_eq!(escalations, 5);
+});
+
+story!(a_refused_transition_is_a_conflict_and_changes_nothing, |store| {
+    let w = world(&store, "toll").await;
+    let r = register(&store, &w, &complaint(&w, "态度不好")).await;
+    let before = store.timeline(w.org.id, r.id).await.unwrap().len();
+    let e = act(&store, &w, r.id, office(&w), reply("太早了")).await.unwrap_err();
+    assert!(matches!(e, StoreError::Refused { conflict: true, .. }), "{e:?}");
+    let collector = Actor::User { id: w.shift_leader, role: Role::Staff };
+    let e = act(&store, &w, r.id, collector, ActInput::new(Command::StartInvestigation)).await.unwrap_err();
+    assert!(matches!(e, StoreError::Refused { conflict: false, .. }), "{e:?}");
+    assert_eq!(store.timeline(w.org.id, r.id).await.unwrap().len(), before);
+    assert_eq!(store.case(w.org.id, r.id).await.unwrap().state, "registered");
+});
+
+story!(a_hand_over_needs_acceptance_and_the_first_responsible_person_stays_recorded, |store| {
+    let w = world(&store, "toll").await;
+    let r = register(&store, &w, &complaint(&w, "态度不好")).await;
+    act(&store, &w, r.id, office(&w), ActInput::new(Command::OfferHandover { to_user_id: w.shift_leader }))
+        .await
+        .unwrap();
+    let case = store.case(w.org.id, r.id).await.unwrap();
+    assert_eq!(
+        (case.owner_id, case.pending_owner_id),
+        (Some(w.office), Some(w.shift_leader)),
+        "stays with the sender"
+    );
+    let sl = Actor::User { id: w.shift_leader, role: Role::ShiftLeader };
+    let out = act(&store, &w, r.id, sl, ActInput::new(Command::AcceptHandover)).await.unwrap();
+    assert_eq!((out.case.owner_id, out.case.state.as_str()), (Some(w.shift_leader), "assigned"));
+    assert_eq!(out.case.first_responsible_id, Some(w.office));
+});
+
+story!(an_extension_needs_a_leader_and_tells_the_reporter_why, |store| {
+    let w = world(&store, "toll").await;
+    let r = register(&store, &w, &complaint(&w, "需要调取录像")).await;
+    let mut ask = ActInput::new(Command::RequestExtension);
+    ask.extension = Some(Span::Hours(24));
+    ask.reason = "需调取监控录像核实".into();
+    act(&store, &w, r.id, office(&w), ask.clone()).await.unwrap();
+    let too_long = ActInput { extension: Some(Span::Hours(100)), ..ask.clone() };
+    assert!(act(&store, &w, r.id, office(&w), too_long).await.is_err(), "a second request while one waits");
+    let e = act(&store, &w, r.id, office(&w), ActInput::new(Command::DecideExtension { approve: true }))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, StoreError::Refused { conflict: false, .. }), "the office cannot approve");
+    let leader = Actor::User { id: w.leader, role: Role::Leader };
+    let out = act(&store, &w, r.id, leader, ActInput::new(Command::DecideExtension { approve: true }))
+        .await
+        .unwrap();
+    assert_eq!(out.case.handle_due, r.handle_due + 24 * H);
+    assert_eq!(out.case.investigate_due, Some(r.investigate_due.unwrap() + 24 * H));
+    let messages = store.pending_messages(w.org.id).await.unwrap();
+    assert!(
+        messages.iter().any(|(_, case, body)| *case == r.id && body.contains("需调取监控录像核实")),
+        "{messages:?}"
+    );
+    // The old 24h timers no longer escalate; the new 48h ones do.
+    store.advance_clock(24 * H + 1);
+    let s = store.sweep_timers().await.unwrap();
+    assert_eq!(s.fired, 0, "{s:?}");
+    store.advance_clock(24 * H);
+    assert!(store.sweep_timers().await.unwrap().escalated >= 1);
+});
+
+story!(a_complaint_about_a_leader_goes_to_the_discipline_body, |store| {
+    let w = world(&store, "toll").await;
+    let mut nc = complaint(&w, "站长吃拿卡要");
+    nc.category = "leader".into();
+    let r = register(&store, &w, &nc).await;
+    assert_eq!(store.case(w.org.id, r.id).await.unwrap().routed_to, "纪检监察室");
+});
+
+story!(duplicates_are_found_and_merged_cases_follow_their_master, |store| {
+    let w = world(&store, "toll").await;
+    let first = register(&store, &w, &complaint(&w, "出口2号车道收费员态度恶劣，还扔卡")).await;
+    // The same reporter by another channel, and a stranger with a similar story.
+    let dups = store.likely_duplicates(w.org.id, &probe(Some("13812341234"), "投诉收费员")).await.unwrap();
+    assert_eq!(dups[0].case_id, first.id);
+    assert!(dups[0].reasons.contains(&"phone"));
+    let by_text = store
+        .likely_duplicates(w.org.id, &probe(None, "2号车道的收费员态度很恶劣，把卡扔给我"))
+        .await
+        .unwrap();
+    assert_eq!(by_text.len(), 1);
+    assert_eq!(by_text[0].reasons, vec!["text"]);
+
+    let mut again = complaint(&w, "2号车道收费员扔卡，态度恶劣");
+    again.channel = Channel::Hotline12345;
+    let second = register(&store, &w, &again).await;
+    let mut merge = ActInput::new(Command::MergeInto);
+    merge.master_case_id = Some(first.id);
+    merge.reason = "同一事件多头投诉".into();
+    act(&store, &w, second.id, office(&w), merge).await.unwrap();
+    act(&store, &w, first.id, office(&w), ActInput::new(Command::StartInvestigation)).await.unwrap();
+
+    let view =
+        store.track(&second.number, second.tracking_code.as_deref().unwrap(), "1.2.3.4").await.unwrap();
+    assert_eq!(view.master_number.as_deref(), Some(first.number.as_str()));
+    assert_eq!(view.state, "investigating", "the reporter of the merged case sees the master's progress");
+    let open = store
+        .cases(w.org.id, &CaseFilter { state: Some("merged".into()), limit: 10, ..Default::default() })
+        .await
+        .unwrap();
+    assert_eq!(open.len(), 1);
+});
+
+story!(public_tracking_answers_wrong_codes_like_missing_cases_and_slows_guessing, |store| {
+    let w = world(&store, "toll").await;
+    let r = register(&store, &w, &complaint(&w, "态度不好")).await;
+    let code = r.tracking_code.clone().unwrap();
+    let view = store.track(&r.number, &code.to_lowercase(), "9.9.9.9").await.unwrap();
+    assert_eq!(view.state, "registered");
+    assert!(matches!(
+        store.track(&r.number, "0000-0000-0000-0000-0000-0000-0000-0000", "5.5.5.5").await,
+        Err(TrackingError::NotFound)
+    ));
+    assert!(matches!(store.track("TY-2099-000001", &code, "5.5.5.5").await, Err(TrackingError::NotFound)));
+    for _ in 0..8 {
+        let _ = store.track(&r.number, "nonsense", "5.5.5.5").await;
+    }
+    assert!(
+        matches!(store.track(&r.number, &code, "5.5.5.5").await, Err(TrackingError::TooMany)),
+        "even the right code waits"
+    );
+    assert!(store.track(&r.number, &code, "6.6.6.6").await.is_ok(), "other addresses are not affected");
+});
+
+story!(the_reporter_closes_the_loop_and_a_dissatisfied_callback_reopens, |store| {
+    let w = world(&store, "toll").await;
+    let r = register(&store, &w, &complaint(&w, "态度不好")).await;
+    let code = r.tracking_code.clone().unwrap();
+    act(&store, &w, r.id, office(&w), ActInput::new(Command::StartInvestigation)).await.unwrap();
+    act(&store, &w, r.id, office(&w), conclude()).await.unwrap();
+    act(&store, &w, r.id, office(&w), reply("已致歉并批评教育当事员工")).await.unwrap();
+    let v = store.track(&r.number, &code, "1.1.1.1").await.unwrap();
+    assert!(v.can_call_back);
+    assert_eq!(v.reply.as_deref(), Some("已致歉并批评教育当事员工"));
+    assert!(v.timeline.iter().all(|s| !s.kind.contains("note") && !s.kind.contains("escalat")));
+    let v = store
+        .reporter_acts(
+            &r.number,
+            &code,
+            "1.1.1.1",
+            Command::Callback(Satisfaction::Dissatisfied),
+            &w.policies,
+        )
+        .await
+        .unwrap();
+    assert_eq!(v.state, "investigating", "dissatisfied reopens");
+    act(&store, &w, r.id, office(&w), conclude()).await.unwrap();
+    act(&store, &w, r.id, office(&w), reply("已再次核实并处理")).await.unwrap();
+    let v = store
+        .reporter_acts(&r.number, &code, "1.1.1.1", Command::Callback(Satisfaction::Basic), &w.policies)
+        .await
+        .unwrap();
+    assert_eq!(v.state, "called_back");
+    assert_eq!(
+        act(&store, &w, r.id, office(&w), ActInput::new(Command::Close)).await.unwrap().case.state,
+        "closed"
+    );
+});
+
+story!(reporter_data_is_encrypted_masked_and_every_reveal_is_recorded, |store| {
+    let w = world(&store, "toll").await;
+    let mut nc = complaint(&w, "态度不好");
+    nc.reporter_name = Some("CANARY-NAME-7f3a".into());
+    nc.reporter_phone = Some("13900007777".into());
+    let r = register(&store, &w, &nc).await;
+    let raw: Vec<Vec<u8>> = chuangkou_store::on_read!(store, c => sqlx::query_scalar(
+        "SELECT name_enc FROM reporters").fetch_all(c).await)
+    .unwrap();
+    assert!(!String::from_utf8_lossy(&raw[0]).contains("CANARY"), "stored encrypted");
+    let masked = store.masked_reporter(w.org.id, r.id).await.unwrap();
+    assert_eq!(masked.phone.as_deref(), Some("139****7777"));
+    assert_eq!(masked.name.as_deref(), Some("C**"));
+    let full =
+        store.reveal_reporter(w.org.id, r.id, &format!("user:{}", w.office), "回访需要").await.unwrap();
+    assert_eq!(full.name.as_deref(), Some("CANARY-NAME-7f3a"));
+    let reveals = store
+        .timeline(w.org.id, r.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == "case.reporter_revealed")
+        .count();
+    assert_eq!(reveals, 1);
+});
+
+story!(search_finds_two_character_chinese_terms, |store| {
+    let w = world(&store, "toll").await;
+    let a = register(&store, &w, &complaint(&w, "出租车司机故意绕道，多收车费")).await;
+    register(&store, &w, &complaint(&w, "收费员服务态度生硬")).await;
+    let find = |q: &str| CaseFilter { q: Some(q.into()), limit: 10, ..Default::default() };
+    let hits = store.cases(w.org.id, &find("绕道")).await.unwrap();
+    assert_eq!(hits.iter().map(|c| c.id).collect::<Vec<_>>(), vec![a.id]);
+    assert_eq!(store.cases(w.org.id, &find("态度")).await.unwrap().len(), 1);
+    assert_eq!(store.cases(w.org.id, &find("态度生硬")).await.unwrap().len(), 1);
+    assert_eq!(store.cases(w.org.id, &find("态度绕道")).await.unwrap().len(), 0, "all terms must match");
+    assert_eq!(store.cases(w.org.id, &find(&a.number)).await.unwrap()[0].id, a.id, "by number");
+    let mine = CaseFilter { inbox: Inbox::Mine, user_id: Some(w.office), limit: 10, ..Default::default() };
+    assert_eq!(store.cases(w.org.id, &mine).await.unwrap().len(), 2);
+});
