@@ -27,6 +27,9 @@ pub struct ServeArgs {
     /// Create the demo organisation if the database is empty, and print its sign-ins.
     #[arg(long)]
     pub demo: bool,
+    /// How often to fire due deadline timers, in milliseconds.
+    #[arg(long, env = "CHUANGKOU_SWEEP_MS", default_value_t = 1000)]
+    pub sweep_ms: u64,
 }
 
 #[derive(clap::Args)]
@@ -81,6 +84,15 @@ pub enum UserCommand {
 }
 
 #[derive(clap::Subcommand)]
+pub enum PolicyCommand {
+    /// Check policy packs and calendars; names file, line and reason of every error.
+    Check {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+#[derive(clap::Subcommand)]
 pub enum OrgCommand {
     /// Create an organisation.
     Create {
@@ -114,11 +126,14 @@ pub async fn run(command: crate::Command, config: &Config, store: Store) -> Resu
         }
         Import(args) => import(&store, args).await,
         User(cmd) => user(&store, cmd).await,
-        Org(cmd) => org(&store, cmd).await,
+        Org(cmd) => org(&store, cmd, &config.policies()?).await,
+        Policy(PolicyCommand::Check { files }) => policy_check(&files).await,
     }
 }
 
 async fn serve(args: ServeArgs, config: &Config, store: Store) -> Result<i32> {
+    // A bad policy pack stops start-up here, naming file, line and reason.
+    let policies = config.policies()?;
     let creds = if args.demo { Some(crate::demo::ensure(&store, config).await?) } else { None };
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
@@ -135,7 +150,8 @@ async fn serve(args: ServeArgs, config: &Config, store: Store) -> Result<i32> {
     }
     println!("Chuangkou is listening on {url}");
     tracing::info!(%addr, backend = ?store.backend(), "serving");
-    chuangkou_web::serve(listener, AppState::new(store.clone(), web)).await?;
+    spawn_sweeper(store.clone(), args.sweep_ms);
+    chuangkou_web::serve(listener, AppState::new(store.clone(), web, policies)).await?;
     store.close().await;
     Ok(0)
 }
@@ -271,9 +287,12 @@ async fn user(store: &Store, cmd: UserCommand) -> Result<i32> {
     Ok(0)
 }
 
-async fn org(store: &Store, cmd: OrgCommand) -> Result<i32> {
+async fn org(store: &Store, cmd: OrgCommand, policies: &chuangkou_domain::policy::PolicySet) -> Result<i32> {
     match cmd {
         OrgCommand::Create { code, name, pack, hotline } => {
+            if policies.pack(&pack).is_none() {
+                bail!("unknown policy pack {pack}");
+            }
             let code = chuangkou_domain::text::code("code", &code).map_err(|e| anyhow::anyhow!(e.message))?;
             let org = store
                 .create_organisation("cli", &code, &name, &pack, hotline.as_deref())
@@ -288,4 +307,47 @@ async fn org(store: &Store, cmd: OrgCommand) -> Result<i32> {
         }
     }
     Ok(0)
+}
+
+/// Fires due deadline timers in the background. Safe with several
+/// instances on one PostgreSQL: each timer is claimed by one of them.
+fn spawn_sweeper(store: Store, every_ms: u64) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_millis(every_ms.max(50)));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match store.sweep_timers().await {
+                Ok(r) if r.fired + r.skipped > 0 => {
+                    tracing::info!(fired = r.fired, escalated = r.escalated, overdue = r.overdue, skipped = r.skipped, "timers")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "timer sweep failed; will retry"),
+            }
+        }
+    });
+}
+
+async fn policy_check(files: &[PathBuf]) -> Result<i32> {
+    let mut failed = 0;
+    let mut texts = Vec::new();
+    for f in files {
+        let text = std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
+        texts.push((f.display().to_string(), text));
+    }
+    for (name, text) in &texts {
+        let result = if text.contains("[pack]") {
+            chuangkou_domain::policy::Pack::parse(name, text).map(|p| format!("pack {} ({})", p.code, p.title))
+        } else {
+            chuangkou_domain::calendar::Calendar::parse(name, text).map(|c| format!("calendar {}", c.name))
+        };
+        match result {
+            Ok(what) => println!("OK: {name}: {what}"),
+            Err(e) => {
+                failed += 1;
+                println!("ERROR: {e}");
+            }
+        }
+    }
+    Ok(if failed > 0 { 1 } else { 0 })
 }

@@ -20,6 +20,10 @@ pub struct Config {
     /// instances on one PostgreSQL must share it.
     #[arg(long, env = "CHUANGKOU_SECRET", hide_env_values = true, global = true)]
     pub secret: Option<String>,
+    /// Folder of policy packs (`*.toml`) and `calendar/*.toml`; default:
+    /// the packs shipped in the binary.
+    #[arg(long, env = "CHUANGKOU_POLICY_DIR", global = true)]
+    pub policy_dir: Option<PathBuf>,
     /// Log format: `text` or `json`.
     #[arg(long, env = "CHUANGKOU_LOG_FORMAT", default_value = "text", global = true)]
     pub log_format: String,
@@ -88,5 +92,28 @@ pub fn init_tracing(c: &Config) {
         builder.json().init();
     } else {
         builder.init();
+    }
+}
+
+impl Config {
+    /// The policy packs: the shipped ones, or every `*.toml` in
+    /// `--policy-dir` (packs) and its `calendar/` folder (calendars). A bad
+    /// file stops start-up with its name, line and reason.
+    pub fn policies(&self) -> Result<chuangkou_domain::policy::PolicySet> {
+        let Some(dir) = &self.policy_dir else { return Ok(chuangkou_domain::policy::PolicySet::builtin()) };
+        let mut files = Vec::new();
+        for sub in [dir.clone(), dir.join("calendar")] {
+            let Ok(entries) = std::fs::read_dir(&sub) else { continue };
+            for e in entries.flatten() {
+                let path = e.path();
+                if path.extension().is_some_and(|x| x == "toml") {
+                    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+                    files.push((path.display().to_string(), text));
+                }
+            }
+        }
+        files.sort();
+        chuangkou_domain::policy::PolicySet::from_files(files.iter().map(|(n, t)| (n.as_str(), t.as_str())))
+            .map_err(|e| anyhow::anyhow!("policy pack error: {e}"))
     }
 }

@@ -36,6 +36,9 @@ pub enum Command {
     /// Manage organisations.
     #[command(subcommand)]
     Org(commands::OrgCommand),
+    /// Policy packs: check files before deploying them.
+    #[command(subcommand)]
+    Policy(commands::PolicyCommand),
 }
 
 fn main() -> Result<()> {

@@ -104,7 +104,7 @@ async fn verify_reports_the_first_tampered_event_postgres() {
 async fn import_and_users_from_the_command_line(pg: bool) {
     let Some(install) = Install::new(pg).await else { return };
     let created =
-        install.run(&["org", "create", "--code", "JT", "--name", "交通集团出租车公司", "--pack", "taxi"]);
+        install.run(&["org", "create", "--code", "JT", "--name", "交通集团出租车公司", "--pack", "hall"]);
     assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
     let units = write(&install.data_dir, "units.csv", "单位编码,单位名称,类型\nC1,一分公司,公司\n");
     assert!(install.run(&["import", "--org", "JT", "--kind", "units", &units]).status.success());
@@ -129,6 +129,29 @@ async fn import_and_users_from_the_command_line(pg: bool) {
     assert!(token.contains("ck_"), "{token}");
     let verify = install.run(&["verify"]);
     assert_eq!(verify.status.code(), Some(0), "{}", stdout(&verify));
+}
+
+#[tokio::test]
+async fn policy_check_names_file_line_and_reason() {
+    let Some(install) = Install::new(false).await else { return };
+    let good = install.run(&["policy", "check", concat!(env!("CARGO_MANIFEST_DIR"), "/../../policy/toll.toml")]);
+    assert_eq!(good.status.code(), Some(0), "{}", stdout(&good));
+    let text = include_str!("../../../policy/toll.toml").replace("handle = \"48h\"", "handle = \"two days\"");
+    let line = text.lines().position(|l| l.contains("two days")).unwrap() + 1;
+    let bad = write(&install.data_dir, "toll.toml", &text);
+    let out = install.run(&["policy", "check", &bad]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).contains(&format!("{bad}:{line}: handle: \"two days\"")), "{}", stdout(&out));
+
+    // The same bad pack stops `serve` before it listens.
+    std::fs::create_dir_all(install.data_dir.join("calendar")).unwrap();
+    std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/../../policy/calendar/cn-2026.toml"), install.data_dir.join("calendar/cn-2026.toml")).unwrap();
+    let dir = install.data_dir.display().to_string();
+    let out = install.run(&["--policy-dir", &dir, "serve", "--listen", "127.0.0.1:0"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("toll.toml:{line}")), "{err}");
+    assert!(!stdout(&out).contains("listening"));
 }
 
 #[tokio::test]

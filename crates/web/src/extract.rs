@@ -72,3 +72,17 @@ macro_rules! input_fields {
     };
 }
 pub(crate) use input_fields;
+
+/// The client's address for rate limits: the socket's peer, never a header
+/// a client could forge. (Behind a proxy of your own, every client shares
+/// the proxy's address; put the limit in the proxy then.)
+pub struct ClientAddr(pub String);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let peer = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>();
+        Ok(ClientAddr(peer.map_or_else(|| "unknown".into(), |c| c.0.ip().to_string())))
+    }
+}

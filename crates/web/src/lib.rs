@@ -15,6 +15,7 @@ use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use chuangkou_domain::policy::{PolicySet, Rules};
 use chuangkou_store::Store;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
@@ -22,6 +23,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 pub mod api;
 pub mod auth;
+pub mod cases_access;
 mod cookies;
 pub mod csrf;
 pub mod error;
@@ -62,11 +64,23 @@ pub struct AppState {
     pub store: Store,
     pub config: Arc<WebConfig>,
     pub metrics: Arc<metrics::Metrics>,
+    /// The policy packs and calendars, checked at start-up.
+    pub policies: Arc<PolicySet>,
 }
 
 impl AppState {
-    pub fn new(store: Store, config: WebConfig) -> Self {
-        AppState { store, config: Arc::new(config), metrics: Arc::new(metrics::Metrics::default()) }
+    pub fn new(store: Store, config: WebConfig, policies: PolicySet) -> Self {
+        AppState {
+            store,
+            config: Arc::new(config),
+            metrics: Arc::new(metrics::Metrics::default()),
+            policies: Arc::new(policies),
+        }
+    }
+
+    /// The rules of an organisation's pack.
+    pub fn rules(&self, pack: &str) -> Result<Rules<'_>, AppError> {
+        self.policies.rules(pack).ok_or_else(|| AppError::Internal(format!("policy pack {pack} is not loaded")))
     }
 }
 
@@ -152,7 +166,9 @@ impl MakeRequestId for NextRequestId {
 
 /// Binds `addr` and serves until Ctrl-C / SIGTERM.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
-    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown_signal()).await
+    axum::serve(listener, app(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
 }
 
 async fn shutdown_signal() {

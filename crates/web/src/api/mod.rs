@@ -16,6 +16,7 @@ use crate::auth::CurrentUser;
 use crate::error::{ApiResult, AppError};
 use crate::extract::ApiJson;
 
+pub mod cases;
 pub mod import;
 pub mod org;
 
@@ -38,6 +39,13 @@ pub fn router() -> Router<AppState> {
         .route("/service-points/{id}/qr.png", get(org::point_qr_png))
         .route("/imports/{kind}", post(import::import).layer(DefaultBodyLimit::max(crate::UPLOAD_LIMIT)))
         .route("/exports/roster.xlsx", get(import::export_roster))
+        .route("/cases", get(cases::list).post(cases::register))
+        .route("/cases/duplicates", post(cases::probe))
+        .route("/cases/{id}", get(cases::get))
+        .route("/cases/{id}/actions", post(cases::act))
+        .route("/cases/{id}/reveal", post(cases::reveal))
+        .route("/notifications", get(cases::notifications))
+        .route("/public/track", post(cases::public_track))
         .fallback(api_not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }

@@ -1,0 +1,387 @@
+//! The cases API: registration, the inbox and search, one case with its
+//! timeline, lifecycle actions, revealing a reporter, notifications, and the
+//! public tracking endpoint.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use chuangkou_domain::calendar::Span;
+use chuangkou_domain::cases::lifecycle::Conclusion;
+use chuangkou_domain::cases::{Actor, CaseKind, Channel, Command, Finding, Responsibility, Satisfaction};
+use chuangkou_domain::{FieldError, Role, text};
+use chuangkou_store::cases::{ActInput, CaseFilter, DuplicateProbe, Inbox, NewCase, TrackingError};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::AppState;
+use crate::auth::CurrentUser;
+use crate::cases_access::{self, for_viewer, may_see_reporter, visible};
+use crate::error::{ApiResult, AppError};
+use crate::extract::{ApiJson, ClientAddr};
+
+/// A new case as staff, the API or a form describe it.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct CaseInput {
+    pub kind: Option<String>,
+    pub channel: Option<String>,
+    pub category: Option<String>,
+    pub track: Option<String>,
+    pub description: Option<String>,
+    pub unit_id: Option<i64>,
+    pub service_point_id: Option<i64>,
+    pub subject_staff_id: Option<i64>,
+    pub plate: Option<String>,
+    pub reporter_name: Option<String>,
+    pub reporter_phone: Option<String>,
+    /// Issue a tracking code for the reporter (default: yes).
+    pub tracking_code: Option<bool>,
+}
+
+/// Checks a case input field by field, collecting every problem.
+pub fn parse_case(input: &CaseInput, default_channel: Channel) -> Result<NewCase, AppError> {
+    let mut errors = Vec::new();
+    let kind = CaseKind::parse(input.kind.as_deref().unwrap_or("complaint"));
+    if kind.is_none() {
+        errors.push(FieldError::new("kind", "未知类型 / unknown kind"));
+    }
+    let channel = match input.channel.as_deref() {
+        None | Some("") => Some(default_channel),
+        Some(c) => Channel::parse(c),
+    };
+    if channel.is_none() {
+        errors.push(FieldError::new("channel", "未知渠道 / unknown channel"));
+    }
+    let description = text::required("description", input.description.as_deref().unwrap_or(""), 4000)
+        .map_err(|e| errors.push(e))
+        .ok();
+    let category = input.category.clone().filter(|c| !c.trim().is_empty()).unwrap_or_else(|| "general".into());
+    let name = text::optional("reporter_name", input.reporter_name.as_deref().unwrap_or(""), 40).map_err(|e| errors.push(e)).ok();
+    let phone = match input.reporter_phone.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+        Some(p) => text::phone("reporter_phone", p).map(Some).map_err(|e| errors.push(e)).ok(),
+        None => Some(None),
+    };
+    let plate = match input.plate.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+        Some(p) => chuangkou_domain::org::plate("plate", p).map(Some).map_err(|e| errors.push(e)).ok(),
+        None => Some(None),
+    };
+    match (kind, channel, description, name, phone, plate) {
+        (Some(kind), Some(channel), Some(description), Some(reporter_name), Some(reporter_phone), Some(plate))
+            if errors.is_empty() =>
+        {
+            Ok(NewCase {
+                kind,
+                channel,
+                category,
+                track: input.track.clone().filter(|t| !t.trim().is_empty()),
+                description,
+                unit_id: input.unit_id,
+                service_point_id: input.service_point_id,
+                subject_staff_id: input.subject_staff_id,
+                plate,
+                reporter_name,
+                reporter_phone,
+                registered_by: None,
+                issue_tracking_code: input.tracking_code.unwrap_or(true),
+            })
+        }
+        _ => Err(AppError::Validation(errors)),
+    }
+}
+
+pub async fn duplicates_for(state: &AppState, org_id: i64, pack: &str, nc: &NewCase, exclude: Option<i64>) -> ApiResult<Value> {
+    let rules = state.rules(pack)?;
+    let window_ms = rules.pack.cases.duplicate_window.after(rules.calendar, 0);
+    let probe = DuplicateProbe {
+        phone: nc.reporter_phone.as_deref(),
+        service_point_id: nc.service_point_id,
+        plate: nc.plate.as_deref(),
+        text: &nc.description,
+        window_ms,
+        exclude_case: exclude,
+    };
+    Ok(json!(state.store.likely_duplicates(org_id, &probe).await?))
+}
+
+pub async fn register(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiJson(input): ApiJson<CaseInput>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    if !cases_access::may_register(&user) {
+        return Err(AppError::Forbidden);
+    }
+    let default_channel = if user.role() == Role::Supervisor { Channel::Supervisor } else { Channel::Hotline };
+    let mut nc = parse_case(&input, default_channel)?;
+    nc.registered_by = Some(user.0.id);
+    let org = state.store.organisation(user.org_id()).await?;
+    let rules = state.rules(&org.pack)?;
+    let r = state.store.register_case(&org, rules, &nc, &user.actor()).await?;
+    let dups = duplicates_for(&state, org.id, &org.pack, &nc, Some(r.id)).await?;
+    let mut body = json!(r);
+    body["duplicates"] = dups;
+    Ok((StatusCode::CREATED, Json(body)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProbeInput {
+    pub description: String,
+    pub reporter_phone: Option<String>,
+    pub service_point_id: Option<i64>,
+    pub plate: Option<String>,
+}
+
+/// Likely duplicates of a matter about to be registered.
+pub async fn probe(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiJson(p): ApiJson<ProbeInput>,
+) -> ApiResult<Json<Value>> {
+    if !cases_access::may_register(&user) {
+        return Err(AppError::Forbidden);
+    }
+    let input = CaseInput {
+        description: Some(p.description),
+        reporter_phone: p.reporter_phone,
+        service_point_id: p.service_point_id,
+        plate: p.plate,
+        ..Default::default()
+    };
+    let nc = parse_case(&input, Channel::Hotline)?;
+    let org = state.store.organisation(user.org_id()).await?;
+    Ok(Json(json!({"duplicates": duplicates_for(&state, org.id, &org.pack, &nc, None).await?})))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    pub inbox: Option<String>,
+    pub q: Option<String>,
+    pub unit_id: Option<i64>,
+    pub category: Option<String>,
+    pub state: Option<String>,
+    pub channel: Option<String>,
+    pub kind: Option<String>,
+    /// Registered at or after (ms since the epoch).
+    pub from: Option<i64>,
+    /// Registered before (ms since the epoch).
+    pub to: Option<i64>,
+    pub before: Option<i64>,
+    pub limit: Option<i64>,
+}
+
+pub async fn filter_for(state: &AppState, user: &CurrentUser, q: ListQuery) -> ApiResult<CaseFilter> {
+    let inbox = Inbox::parse(q.inbox.as_deref().unwrap_or(""))
+        .ok_or_else(|| AppError::Validation(vec![FieldError::new("inbox", "mine, unit, due, overdue, unassigned or all")]))?;
+    let user_unit_id = match user.0.staff_id {
+        Some(s) => Some(state.store.staff(user.org_id(), s).await?.unit_id),
+        None => None,
+    };
+    let empty = |s: Option<String>| s.filter(|s| !s.trim().is_empty());
+    let mut f = CaseFilter {
+        inbox,
+        user_id: Some(user.0.id),
+        user_unit_id,
+        only_involving: None,
+        q: empty(q.q),
+        unit_id: q.unit_id,
+        category: empty(q.category),
+        state: empty(q.state),
+        channel: empty(q.channel),
+        kind: empty(q.kind),
+        registered_from: q.from,
+        registered_to: q.to,
+        before_id: q.before,
+        limit: q.limit.unwrap_or(50).clamp(1, 200),
+    };
+    cases_access::restrict(user, &mut f)?;
+    Ok(f)
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    q: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<Value>> {
+    let Query(q) = q.map_err(|e| AppError::bad_request("bad_query", e.body_text()))?;
+    let f = filter_for(&state, &user, q).await?;
+    let rows = state.store.cases(user.org_id(), &f).await?;
+    let next = (rows.len() as i64 == f.limit).then(|| rows.last().map(|c| c.id)).flatten();
+    let rows: Vec<_> = rows.into_iter().map(|c| for_viewer(&user, c)).collect();
+    Ok(Json(json!({"cases": rows, "next_before": next})))
+}
+
+fn parse_id(raw: &str) -> Result<i64, AppError> {
+    raw.parse::<i64>().map_err(|_| AppError::NotFound)
+}
+
+pub async fn get(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    let case = visible(&user, state.store.case(user.org_id(), parse_id(&id)?).await?)?;
+    let timeline = state.store.timeline(user.org_id(), case.id).await?;
+    let mut body = json!({"case": for_viewer(&user, case.clone()), "timeline": timeline});
+    if may_see_reporter(&user) {
+        body["reporter"] = json!(state.store.masked_reporter(user.org_id(), case.id).await?);
+    }
+    Ok(Json(body))
+}
+
+/// One lifecycle action. `action` names it; the other fields are what it
+/// carries.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ActionInput {
+    pub action: String,
+    pub to_user_id: Option<i64>,
+    pub to_unit_id: Option<i64>,
+    pub master_case_id: Option<i64>,
+    pub finding: Option<String>,
+    pub responsibility: Option<String>,
+    pub apology_made: Option<bool>,
+    pub summary: Option<String>,
+    pub text: Option<String>,
+    pub satisfaction: Option<String>,
+    pub approve: Option<bool>,
+    pub extension: Option<String>,
+    #[serde(default)]
+    pub reason: String,
+    #[serde(default)]
+    pub staff_ids: Vec<i64>,
+    #[serde(default)]
+    pub rule_codes: Vec<String>,
+}
+
+/// The actions by name, for forms and documentation.
+pub const ACTIONS: &[&str] = &[
+    "handover", "accept", "decline", "start", "conclude", "reply", "callback", "close", "transfer", "withdraw", "merge",
+    "request_extension", "decide_extension", "note",
+];
+
+pub fn parse_action(a: &ActionInput) -> Result<ActInput, AppError> {
+    let field = |f: &str, m: &str| AppError::Validation(vec![FieldError::new(f, m)]);
+    let command = match a.action.as_str() {
+        "handover" => Command::OfferHandover { to_user_id: a.to_user_id.ok_or_else(|| field("to_user_id", "必填 / required"))? },
+        "accept" => Command::AcceptHandover,
+        "decline" => Command::DeclineHandover,
+        "start" => Command::StartInvestigation,
+        "conclude" => Command::Conclude(Conclusion {
+            finding: a.finding.as_deref().and_then(Finding::parse).ok_or_else(|| field("finding", "substantiated, partly or unfounded"))?,
+            responsibility: a
+                .responsibility
+                .as_deref()
+                .and_then(Responsibility::parse)
+                .ok_or_else(|| field("responsibility", "ours, shared or reporter"))?,
+            apology_made: a.apology_made.unwrap_or(false),
+            summary: a.summary.clone().unwrap_or_default(),
+        }),
+        "reply" => Command::Reply,
+        "callback" => Command::Callback(
+            a.satisfaction.as_deref().and_then(Satisfaction::parse).ok_or_else(|| field("satisfaction", "satisfied, basic or dissatisfied"))?,
+        ),
+        "close" => Command::Close,
+        "transfer" => Command::Transfer,
+        "withdraw" => Command::Withdraw,
+        "merge" => Command::MergeInto,
+        "request_extension" => Command::RequestExtension,
+        "decide_extension" => Command::DecideExtension { approve: a.approve.ok_or_else(|| field("approve", "true or false"))? },
+        "note" => Command::AddNote,
+        _ => return Err(field("action", &format!("one of: {}", ACTIONS.join(", ")))),
+    };
+    let extension = match a.extension.as_deref().filter(|e| !e.trim().is_empty()) {
+        Some(e) => Some(Span::parse(e).ok_or_else(|| field("extension", "如 24h 或 2wd / like 24h or 2wd"))?),
+        None => None,
+    };
+    Ok(ActInput {
+        command,
+        text: a.text.clone(),
+        reason: a.reason.trim().to_string(),
+        to_user_id: a.to_user_id,
+        to_unit_id: a.to_unit_id,
+        master_case_id: a.master_case_id,
+        extension,
+        staff_ids: a.staff_ids.clone(),
+        rule_codes: a.rule_codes.clone(),
+    })
+}
+
+/// Runs one action for a signed-in user.
+pub async fn run_action(state: &AppState, user: &CurrentUser, id: i64, a: &ActionInput) -> ApiResult<chuangkou_store::cases::CaseRow> {
+    visible(user, state.store.case(user.org_id(), id).await?)?;
+    let input = parse_action(a)?;
+    let org = state.store.organisation(user.org_id()).await?;
+    let rules = state.rules(&org.pack)?;
+    let actor = Actor::User { id: user.0.id, role: user.role() };
+    Ok(state.store.act(org.id, id, actor, &user.actor(), &input, rules).await?.case)
+}
+
+pub async fn act(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    ApiJson(a): ApiJson<ActionInput>,
+) -> ApiResult<Json<Value>> {
+    let case = run_action(&state, &user, parse_id(&id)?, &a).await?;
+    Ok(Json(json!({"case": for_viewer(&user, case)})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RevealInput {
+    pub reason: String,
+}
+
+pub async fn reveal(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    ApiJson(r): ApiJson<RevealInput>,
+) -> ApiResult<Json<Value>> {
+    if !may_see_reporter(&user) {
+        return Err(AppError::NotFound);
+    }
+    let reason = text::required("reason", &r.reason, 200).map_err(|e| vec![e])?;
+    let case = state.store.case(user.org_id(), parse_id(&id)?).await?;
+    Ok(Json(json!(state.store.reveal_reporter(user.org_id(), case.id, &user.actor(), &reason).await?)))
+}
+
+pub async fn notifications(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<Value>> {
+    Ok(Json(json!({"notifications": state.store.notifications(user.org_id(), user.0.id, 50).await?})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrackInput {
+    pub number: String,
+    pub code: String,
+    /// `satisfied`, `basic`, `dissatisfied` to give the callback rating;
+    /// `withdraw` to withdraw. Omit to look only.
+    pub action: Option<String>,
+}
+
+
+pub fn tracking_error(e: TrackingError) -> AppError {
+    match e {
+        TrackingError::NotFound => AppError::NotFound,
+        TrackingError::TooMany => AppError::TooManyRequests("尝试次数过多，请 15 分钟后再试 / too many attempts; try again in 15 minutes".into()),
+        TrackingError::Store(e) => e.into(),
+    }
+}
+
+pub async fn public_track(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    ApiJson(t): ApiJson<TrackInput>,
+) -> ApiResult<Json<Value>> {
+    let store = &state.store;
+    let view = match t.action.as_deref() {
+        None | Some("") => store.track(&t.number, &t.code, &client).await,
+        Some("withdraw") => store.reporter_acts(&t.number, &t.code, &client, Command::Withdraw, &state.policies).await,
+        Some(s) => {
+            let sat = Satisfaction::parse(s)
+                .ok_or_else(|| AppError::Validation(vec![FieldError::new("action", "satisfied, basic, dissatisfied or withdraw")]))?;
+            store.reporter_acts(&t.number, &t.code, &client, Command::Callback(sat), &state.policies).await
+        }
+    }
+    .map_err(tracking_error)?;
+    Ok(Json(json!(view)))
+}
