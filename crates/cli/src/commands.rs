@@ -319,7 +319,13 @@ fn spawn_sweeper(store: Store, every_ms: u64) {
             tick.tick().await;
             match store.sweep_timers().await {
                 Ok(r) if r.fired + r.skipped > 0 => {
-                    tracing::info!(fired = r.fired, escalated = r.escalated, overdue = r.overdue, skipped = r.skipped, "timers")
+                    tracing::info!(
+                        fired = r.fired,
+                        escalated = r.escalated,
+                        overdue = r.overdue,
+                        skipped = r.skipped,
+                        "timers"
+                    )
                 }
                 Ok(_) => {}
                 Err(e) => tracing::error!(error = %e, "timer sweep failed; will retry"),
@@ -337,7 +343,8 @@ async fn policy_check(files: &[PathBuf]) -> Result<i32> {
     }
     for (name, text) in &texts {
         let result = if text.contains("[pack]") {
-            chuangkou_domain::policy::Pack::parse(name, text).map(|p| format!("pack {} ({})", p.code, p.title))
+            chuangkou_domain::policy::Pack::parse(name, text)
+                .map(|p| format!("pack {} ({})", p.code, p.title))
         } else {
             chuangkou_domain::calendar::Calendar::parse(name, text).map(|c| format!("calendar {}", c.name))
         };

@@ -107,7 +107,8 @@ impl Config {
             for e in entries.flatten() {
                 let path = e.path();
                 if path.extension().is_some_and(|x| x == "toml") {
-                    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+                    let text = std::fs::read_to_string(&path)
+                        .with_context(|| format!("reading {}", path.display()))?;
                     files.push((path.display().to_string(), text));
                 }
             }

@@ -134,7 +134,8 @@ async fn import_and_users_from_the_command_line(pg: bool) {
 #[tokio::test]
 async fn policy_check_names_file_line_and_reason() {
     let Some(install) = Install::new(false).await else { return };
-    let good = install.run(&["policy", "check", concat!(env!("CARGO_MANIFEST_DIR"), "/../../policy/toll.toml")]);
+    let good =
+        install.run(&["policy", "check", concat!(env!("CARGO_MANIFEST_DIR"), "/../../policy/toll.toml")]);
     assert_eq!(good.status.code(), Some(0), "{}", stdout(&good));
     let text = include_str!("../../../policy/toll.toml").replace("handle = \"48h\"", "handle = \"two days\"");
     let line = text.lines().position(|l| l.contains("two days")).unwrap() + 1;
@@ -145,7 +146,11 @@ async fn policy_check_names_file_line_and_reason() {
 
     // The same bad pack stops `serve` before it listens.
     std::fs::create_dir_all(install.data_dir.join("calendar")).unwrap();
-    std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/../../policy/calendar/cn-2026.toml"), install.data_dir.join("calendar/cn-2026.toml")).unwrap();
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../../policy/calendar/cn-2026.toml"),
+        install.data_dir.join("calendar/cn-2026.toml"),
+    )
+    .unwrap();
     let dir = install.data_dir.display().to_string();
     let out = install.run(&["--policy-dir", &dir, "serve", "--listen", "127.0.0.1:0"]);
     assert!(!out.status.success());

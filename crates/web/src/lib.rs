@@ -30,6 +30,7 @@ pub mod error;
 mod extract;
 pub mod i18n;
 pub mod metrics;
+pub mod open311;
 pub mod pages;
 pub mod qr;
 
@@ -80,7 +81,9 @@ impl AppState {
 
     /// The rules of an organisation's pack.
     pub fn rules(&self, pack: &str) -> Result<Rules<'_>, AppError> {
-        self.policies.rules(pack).ok_or_else(|| AppError::Internal(format!("policy pack {pack} is not loaded")))
+        self.policies
+            .rules(pack)
+            .ok_or_else(|| AppError::Internal(format!("policy pack {pack} is not loaded")))
     }
 }
 
@@ -94,6 +97,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(pages::router())
         .nest("/api/v1", api::router())
+        .merge(open311::router())
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::render))
         .fallback(pages::not_found)

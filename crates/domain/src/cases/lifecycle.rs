@@ -4,7 +4,9 @@
 //! registered ─accept hand-over─▶ assigned ─start─▶ investigating ─conclude─▶ concluded
 //!     └──────────────start──────────────────────────▲                          │ reply
 //!                         dissatisfied callback ─────┘                          ▼
-//!   closed ◀─close─ called_back ◀─callback (satisfied / basic)────────────── replied
+//!   closed ◀─close─ called_back ◀─callback recorded by the office ─────────── replied
+//!     ▲                                                                         │
+//!     └────────────── the reporter's own callback (satisfied / basic) ──────────┘
 //! ```
 //! Any open case may be withdrawn by its reporter, merged into a master
 //! case, transferred to another unit, handed over (the receiver must
@@ -274,6 +276,11 @@ pub fn decide(case: &CaseView, actor: Actor, cmd: &Command) -> Result<Transition
                 (Replied, Satisfaction::Dissatisfied) => {
                     Ok(Transition { to: Investigating, event: "case.reopened" })
                 }
+                // The reporter's own "satisfied" closes the loop; a callback
+                // the office records is reviewed before the office closes.
+                (Replied, _) if matches!(actor, Actor::Reporter) => {
+                    Ok(Transition { to: Closed, event: "case.called_back" })
+                }
                 (Replied, _) => Ok(Transition { to: CalledBack, event: "case.called_back" }),
                 _ => Err(wrong()),
             }
@@ -354,12 +361,19 @@ mod tests {
             (OWNER, Command::StartInvestigation, State::Investigating),
             (OWNER, conclusion(), State::Concluded),
             (OWNER, Command::Reply, State::Replied),
-            (Actor::Reporter, Command::Callback(Satisfaction::Satisfied), State::CalledBack),
+            (OFFICE, Command::Callback(Satisfaction::Satisfied), State::CalledBack),
             (OFFICE, Command::Close, State::Closed),
         ] {
             c.state = decide(&c, actor, &cmd).unwrap().to;
             assert_eq!(c.state, to);
         }
+    }
+
+    #[test]
+    fn the_reporters_satisfied_callback_closes_the_case() {
+        let t =
+            decide(&case(State::Replied), Actor::Reporter, &Command::Callback(Satisfaction::Basic)).unwrap();
+        assert_eq!((t.to, t.event), (State::Closed, "case.called_back"));
     }
 
     #[test]

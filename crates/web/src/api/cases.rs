@@ -9,7 +9,9 @@ use chuangkou_domain::calendar::Span;
 use chuangkou_domain::cases::lifecycle::Conclusion;
 use chuangkou_domain::cases::{Actor, CaseKind, Channel, Command, Finding, Responsibility, Satisfaction};
 use chuangkou_domain::{FieldError, Role, text};
-use chuangkou_store::cases::{ActInput, CaseFilter, DuplicateProbe, Inbox, NewCase, TrackingError};
+use chuangkou_store::cases::{
+    ActInput, CaseFilter, Duplicate, DuplicateProbe, Inbox, NewCase, TrackingError,
+};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -55,8 +57,11 @@ pub fn parse_case(input: &CaseInput, default_channel: Channel) -> Result<NewCase
     let description = text::required("description", input.description.as_deref().unwrap_or(""), 4000)
         .map_err(|e| errors.push(e))
         .ok();
-    let category = input.category.clone().filter(|c| !c.trim().is_empty()).unwrap_or_else(|| "general".into());
-    let name = text::optional("reporter_name", input.reporter_name.as_deref().unwrap_or(""), 40).map_err(|e| errors.push(e)).ok();
+    let category =
+        input.category.clone().filter(|c| !c.trim().is_empty()).unwrap_or_else(|| "general".into());
+    let name = text::optional("reporter_name", input.reporter_name.as_deref().unwrap_or(""), 40)
+        .map_err(|e| errors.push(e))
+        .ok();
     let phone = match input.reporter_phone.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
         Some(p) => text::phone("reporter_phone", p).map(Some).map_err(|e| errors.push(e)).ok(),
         None => Some(None),
@@ -66,30 +71,39 @@ pub fn parse_case(input: &CaseInput, default_channel: Channel) -> Result<NewCase
         None => Some(None),
     };
     match (kind, channel, description, name, phone, plate) {
-        (Some(kind), Some(channel), Some(description), Some(reporter_name), Some(reporter_phone), Some(plate))
-            if errors.is_empty() =>
-        {
-            Ok(NewCase {
-                kind,
-                channel,
-                category,
-                track: input.track.clone().filter(|t| !t.trim().is_empty()),
-                description,
-                unit_id: input.unit_id,
-                service_point_id: input.service_point_id,
-                subject_staff_id: input.subject_staff_id,
-                plate,
-                reporter_name,
-                reporter_phone,
-                registered_by: None,
-                issue_tracking_code: input.tracking_code.unwrap_or(true),
-            })
-        }
+        (
+            Some(kind),
+            Some(channel),
+            Some(description),
+            Some(reporter_name),
+            Some(reporter_phone),
+            Some(plate),
+        ) if errors.is_empty() => Ok(NewCase {
+            kind,
+            channel,
+            category,
+            track: input.track.clone().filter(|t| !t.trim().is_empty()),
+            description,
+            unit_id: input.unit_id,
+            service_point_id: input.service_point_id,
+            subject_staff_id: input.subject_staff_id,
+            plate,
+            reporter_name,
+            reporter_phone,
+            registered_by: None,
+            issue_tracking_code: input.tracking_code.unwrap_or(true),
+        }),
         _ => Err(AppError::Validation(errors)),
     }
 }
 
-pub async fn duplicates_for(state: &AppState, org_id: i64, pack: &str, nc: &NewCase, exclude: Option<i64>) -> ApiResult<Value> {
+pub async fn duplicates_for(
+    state: &AppState,
+    org_id: i64,
+    pack: &str,
+    nc: &NewCase,
+    exclude: Option<i64>,
+) -> ApiResult<Vec<Duplicate>> {
     let rules = state.rules(pack)?;
     let window_ms = rules.pack.cases.duplicate_window.after(rules.calendar, 0);
     let probe = DuplicateProbe {
@@ -100,7 +114,7 @@ pub async fn duplicates_for(state: &AppState, org_id: i64, pack: &str, nc: &NewC
         window_ms,
         exclude_case: exclude,
     };
-    Ok(json!(state.store.likely_duplicates(org_id, &probe).await?))
+    Ok(state.store.likely_duplicates(org_id, &probe).await?)
 }
 
 pub async fn register(
@@ -111,7 +125,8 @@ pub async fn register(
     if !cases_access::may_register(&user) {
         return Err(AppError::Forbidden);
     }
-    let default_channel = if user.role() == Role::Supervisor { Channel::Supervisor } else { Channel::Hotline };
+    let default_channel =
+        if user.role() == Role::Supervisor { Channel::Supervisor } else { Channel::Hotline };
     let mut nc = parse_case(&input, default_channel)?;
     nc.registered_by = Some(user.0.id);
     let org = state.store.organisation(user.org_id()).await?;
@@ -119,7 +134,7 @@ pub async fn register(
     let r = state.store.register_case(&org, rules, &nc, &user.actor()).await?;
     let dups = duplicates_for(&state, org.id, &org.pack, &nc, Some(r.id)).await?;
     let mut body = json!(r);
-    body["duplicates"] = dups;
+    body["duplicates"] = json!(dups);
     Ok((StatusCode::CREATED, Json(body)))
 }
 
@@ -172,8 +187,9 @@ pub struct ListQuery {
 }
 
 pub async fn filter_for(state: &AppState, user: &CurrentUser, q: ListQuery) -> ApiResult<CaseFilter> {
-    let inbox = Inbox::parse(q.inbox.as_deref().unwrap_or(""))
-        .ok_or_else(|| AppError::Validation(vec![FieldError::new("inbox", "mine, unit, due, overdue, unassigned or all")]))?;
+    let inbox = Inbox::parse(q.inbox.as_deref().unwrap_or("")).ok_or_else(|| {
+        AppError::Validation(vec![FieldError::new("inbox", "mine, unit, due, overdue, unassigned or all")])
+    })?;
     let user_unit_id = match user.0.staff_id {
         Some(s) => Some(state.store.staff(user.org_id(), s).await?.unit_id),
         None => None,
@@ -216,7 +232,11 @@ fn parse_id(raw: &str) -> Result<i64, AppError> {
     raw.parse::<i64>().map_err(|_| AppError::NotFound)
 }
 
-pub async fn get(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+pub async fn get(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
     let case = visible(&user, state.store.case(user.org_id(), parse_id(&id)?).await?)?;
     let timeline = state.store.timeline(user.org_id(), case.id).await?;
     let mut body = json!({"case": for_viewer(&user, case.clone()), "timeline": timeline});
@@ -253,19 +273,37 @@ pub struct ActionInput {
 
 /// The actions by name, for forms and documentation.
 pub const ACTIONS: &[&str] = &[
-    "handover", "accept", "decline", "start", "conclude", "reply", "callback", "close", "transfer", "withdraw", "merge",
-    "request_extension", "decide_extension", "note",
+    "handover",
+    "accept",
+    "decline",
+    "start",
+    "conclude",
+    "reply",
+    "callback",
+    "close",
+    "transfer",
+    "withdraw",
+    "merge",
+    "request_extension",
+    "decide_extension",
+    "note",
 ];
 
 pub fn parse_action(a: &ActionInput) -> Result<ActInput, AppError> {
     let field = |f: &str, m: &str| AppError::Validation(vec![FieldError::new(f, m)]);
     let command = match a.action.as_str() {
-        "handover" => Command::OfferHandover { to_user_id: a.to_user_id.ok_or_else(|| field("to_user_id", "必填 / required"))? },
+        "handover" => Command::OfferHandover {
+            to_user_id: a.to_user_id.ok_or_else(|| field("to_user_id", "必填 / required"))?,
+        },
         "accept" => Command::AcceptHandover,
         "decline" => Command::DeclineHandover,
         "start" => Command::StartInvestigation,
         "conclude" => Command::Conclude(Conclusion {
-            finding: a.finding.as_deref().and_then(Finding::parse).ok_or_else(|| field("finding", "substantiated, partly or unfounded"))?,
+            finding: a
+                .finding
+                .as_deref()
+                .and_then(Finding::parse)
+                .ok_or_else(|| field("finding", "substantiated, partly or unfounded"))?,
             responsibility: a
                 .responsibility
                 .as_deref()
@@ -276,14 +314,19 @@ pub fn parse_action(a: &ActionInput) -> Result<ActInput, AppError> {
         }),
         "reply" => Command::Reply,
         "callback" => Command::Callback(
-            a.satisfaction.as_deref().and_then(Satisfaction::parse).ok_or_else(|| field("satisfaction", "satisfied, basic or dissatisfied"))?,
+            a.satisfaction
+                .as_deref()
+                .and_then(Satisfaction::parse)
+                .ok_or_else(|| field("satisfaction", "satisfied, basic or dissatisfied"))?,
         ),
         "close" => Command::Close,
         "transfer" => Command::Transfer,
         "withdraw" => Command::Withdraw,
         "merge" => Command::MergeInto,
         "request_extension" => Command::RequestExtension,
-        "decide_extension" => Command::DecideExtension { approve: a.approve.ok_or_else(|| field("approve", "true or false"))? },
+        "decide_extension" => {
+            Command::DecideExtension { approve: a.approve.ok_or_else(|| field("approve", "true or false"))? }
+        }
         "note" => Command::AddNote,
         _ => return Err(field("action", &format!("one of: {}", ACTIONS.join(", ")))),
     };
@@ -305,7 +348,12 @@ pub fn parse_action(a: &ActionInput) -> Result<ActInput, AppError> {
 }
 
 /// Runs one action for a signed-in user.
-pub async fn run_action(state: &AppState, user: &CurrentUser, id: i64, a: &ActionInput) -> ApiResult<chuangkou_store::cases::CaseRow> {
+pub async fn run_action(
+    state: &AppState,
+    user: &CurrentUser,
+    id: i64,
+    a: &ActionInput,
+) -> ApiResult<chuangkou_store::cases::CaseRow> {
     visible(user, state.store.case(user.org_id(), id).await?)?;
     let input = parse_action(a)?;
     let org = state.store.organisation(user.org_id()).await?;
@@ -358,11 +406,12 @@ pub struct TrackInput {
     pub action: Option<String>,
 }
 
-
 pub fn tracking_error(e: TrackingError) -> AppError {
     match e {
         TrackingError::NotFound => AppError::NotFound,
-        TrackingError::TooMany => AppError::TooManyRequests("尝试次数过多，请 15 分钟后再试 / too many attempts; try again in 15 minutes".into()),
+        TrackingError::TooMany => AppError::TooManyRequests(
+            "尝试次数过多，请 15 分钟后再试 / too many attempts; try again in 15 minutes".into(),
+        ),
         TrackingError::Store(e) => e.into(),
     }
 }
@@ -375,10 +424,16 @@ pub async fn public_track(
     let store = &state.store;
     let view = match t.action.as_deref() {
         None | Some("") => store.track(&t.number, &t.code, &client).await,
-        Some("withdraw") => store.reporter_acts(&t.number, &t.code, &client, Command::Withdraw, &state.policies).await,
+        Some("withdraw") => {
+            store.reporter_acts(&t.number, &t.code, &client, Command::Withdraw, &state.policies).await
+        }
         Some(s) => {
-            let sat = Satisfaction::parse(s)
-                .ok_or_else(|| AppError::Validation(vec![FieldError::new("action", "satisfied, basic, dissatisfied or withdraw")]))?;
+            let sat = Satisfaction::parse(s).ok_or_else(|| {
+                AppError::Validation(vec![FieldError::new(
+                    "action",
+                    "satisfied, basic, dissatisfied or withdraw",
+                )])
+            })?;
             store.reporter_acts(&t.number, &t.code, &client, Command::Callback(sat), &state.policies).await
         }
     }

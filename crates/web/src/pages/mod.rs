@@ -17,7 +17,9 @@ use crate::error::AppError;
 use crate::i18n::Tr;
 
 mod console;
+mod console_cases;
 mod public;
+mod public_cases;
 mod session;
 
 pub fn router() -> Router<AppState> {
@@ -28,7 +30,9 @@ pub fn router() -> Router<AppState> {
         .route("/lang/{code}", get(session::switch_lang))
         .route("/static/app.css", get(css))
         .merge(console::router())
+        .merge(console_cases::router())
         .merge(public::router())
+        .merge(public_cases::router())
 }
 
 /// What every page's frame needs: words, the form token, who is signed in.

@@ -50,7 +50,11 @@ impl TestApp {
     pub fn new(store: Store) -> Self {
         let config =
             WebConfig { login_delay_ms: 0, public_url: "http://ck.test".into(), ..WebConfig::default() };
-        let router = chuangkou_web::app(AppState::new(store.clone(), config, chuangkou_domain::policy::PolicySet::builtin()));
+        let router = chuangkou_web::app(AppState::new(
+            store.clone(),
+            config,
+            chuangkou_domain::policy::PolicySet::builtin(),
+        ));
         TestApp { store, router, cookies: vec![] }
     }
 

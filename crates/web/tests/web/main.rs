@@ -5,6 +5,8 @@ mod common;
 
 mod api_errors;
 mod auth;
+mod cases;
 mod openapi;
 mod organisation;
 mod pages;
+mod schema;

@@ -14,12 +14,23 @@ story!(every_documented_operation_is_routed, |store| {
     let seed = app.seed("TY").await;
     let token = app.token(seed.org_id, "admin", Role::Admin).await;
 
+    let case = app
+        .post_json(
+            "/api/v1/cases",
+            Some(&token),
+            json!({"kind": "complaint", "category": "attitude", "description": "态度生硬", "reporter_phone": "13800000000"}),
+        )
+        .await
+        .json();
+    let (case_id, number, code) =
+        (case["id"].as_i64().unwrap(), case["number"].clone(), case["tracking_code"].clone());
+
     let r = app.get("/api/v1/openapi.json", None).await;
     assert_eq!(r.status, StatusCode::OK);
     let doc: Value = r.json();
     assert_eq!(doc["openapi"], "3.1.0");
     let paths = doc["paths"].as_object().unwrap();
-    assert!(paths.len() >= 15, "documented paths: {}", paths.len());
+    assert!(paths.len() >= 22, "documented paths: {}", paths.len());
 
     for (path, ops) in paths {
         for (method, op) in ops.as_object().unwrap() {
@@ -27,13 +38,19 @@ story!(every_documented_operation_is_routed, |store| {
                 .replace("/units/{id}", &format!("/units/{}", seed.station_id))
                 .replace("/staff/{id}", &format!("/staff/{}", seed.staff_id))
                 .replace("/service-points/{id}", &format!("/service-points/{}", seed.point_id))
+                .replace("/cases/{id}", &format!("/cases/{case_id}"))
                 .replace("{kind}", "staff");
             let url = format!("/api/v1{concrete}");
             let r = match method.as_str() {
                 "get" => app.get(&url, Some(&token)).await,
                 "post" => {
-                    let body =
-                        if concrete.starts_with("/imports") { return_csv() } else { example_body(&concrete) };
+                    let body = if concrete.starts_with("/imports") {
+                        return_csv()
+                    } else if concrete == "/public/track" {
+                        json!({"number": number, "code": code}).to_string()
+                    } else {
+                        example_body(path)
+                    };
                     let ct = if concrete.starts_with("/imports") { "text/csv" } else { "application/json" };
                     app.request(Method::POST, &url, Some(&token), ct, body).await
                 }
@@ -69,6 +86,12 @@ fn example_body(path: &str) -> String {
             json!({"code": "S01-K01", "name": "便民服务亭", "kind": "kiosk", "unit_code": "S01"})
         }
         "/tokens" => json!({"name": "integration"}),
+        "/cases" => {
+            json!({"kind": "suggestion", "category": "general", "description": "增加便民服务亭的热水"})
+        }
+        "/cases/duplicates" => json!({"description": "态度生硬"}),
+        "/cases/{id}/actions" => json!({"action": "note", "text": "已电话联系"}),
+        "/cases/{id}/reveal" => json!({"reason": "回访"}),
         other => panic!("no example body for {other}"),
     }
     .to_string()

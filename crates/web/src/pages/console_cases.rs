@@ -1,0 +1,537 @@
+//! The staff console for cases: the inbox and search, registration with
+//! duplicate warnings, and the case page with its timeline and only the
+//! actions the rules allow.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Redirect};
+use axum::routing::{get, post};
+use chuangkou_domain::Role;
+use chuangkou_domain::cases::lifecycle::Conclusion;
+use chuangkou_domain::cases::{
+    Actor, CaseKind, CaseView, Channel, Command, Finding, Responsibility, Satisfaction, State as CaseState,
+    decide,
+};
+use chuangkou_store::cases::{CaseRow, Duplicate, Reporter, TimelineEntry};
+use chuangkou_store::org::Unit;
+use chuangkou_store::users::User;
+use serde::Deserialize;
+
+use super::console::format_time;
+use super::{Chrome, PageResult, render, render_with};
+use crate::AppState;
+use crate::api::cases::{
+    ActionInput, CaseInput, ListQuery, duplicates_for, filter_for, parse_case, run_action,
+};
+use crate::auth::{CurrentUser, PageUser};
+use crate::cases_access::{may_register, may_see_reporter, visible};
+use crate::csrf::{self, CsrfToken};
+use crate::error::AppError;
+use crate::i18n::Tr;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/console/cases", get(list))
+        .route("/console/cases/new", get(new_form).post(register))
+        .route("/console/cases/{id}", get(page))
+        .route("/console/cases/{id}/act", post(act))
+        .route("/console/cases/{id}/reveal", post(reveal))
+}
+
+/// A case line for lists, with labels resolved.
+pub struct CaseLine {
+    pub id: i64,
+    pub number: String,
+    pub kind: String,
+    pub state: String,
+    pub category: String,
+    pub description: String,
+    pub registered: String,
+    pub due: String,
+    pub overdue: bool,
+}
+
+fn line(state: &AppState, pack: &str, c: &CaseRow, tr: Tr) -> CaseLine {
+    let category = state
+        .rules(pack)
+        .ok()
+        .and_then(|r| r.pack.cases.category(&c.category).map(|x| tr.pick(&x.title, &x.title_en).to_string()))
+        .unwrap_or_else(|| c.category.clone());
+    let st = CaseState::parse(&c.state).unwrap_or(CaseState::Registered);
+    CaseLine {
+        id: c.id,
+        number: c.number.clone(),
+        kind: CaseKind::parse(&c.kind).map_or(c.kind.clone(), |k| tr.pick(k.label_zh(), k.label_en()).into()),
+        state: tr.pick(st.label_zh(), st.label_en()).into(),
+        category,
+        description: c.description.chars().take(60).collect(),
+        registered: format_time(c.registered_at),
+        due: format_time(c.handle_due),
+        overdue: c.overdue,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "cases.html")]
+struct ListPage {
+    c: Chrome,
+    inbox: String,
+    q: String,
+    state_filter: String,
+    states: Vec<(String, String)>,
+    cases: Vec<CaseLine>,
+    next: Option<String>,
+    can_register: bool,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    tr: Tr,
+    csrf: CsrfToken,
+    PageUser(user): PageUser,
+    q: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> PageResult {
+    let Query(q) = q.map_err(|e| AppError::bad_request("bad_query", e.body_text()))?;
+    let inbox = q.inbox.clone().unwrap_or_else(|| "all".into());
+    let text = q.q.clone().unwrap_or_default();
+    let state_filter = q.state.clone().unwrap_or_default();
+    let f = filter_for(&state, &user, q).await?;
+    let org = state.store.organisation(user.org_id()).await?;
+    let rows = state.store.cases(user.org_id(), &f).await?;
+    let next = (rows.len() as i64 == f.limit).then(|| {
+        let last = rows.last().map_or(0, |c| c.id);
+        format!(
+            "/console/cases?inbox={inbox}&q={}&state={state_filter}&before={last}",
+            super::console::url_encode(&text)
+        )
+    });
+    let cases = rows.iter().map(|c| line(&state, &org.pack, c, tr)).collect();
+    let states = CaseState::ALL
+        .iter()
+        .map(|s| (s.as_str().to_string(), tr.pick(s.label_zh(), s.label_en()).to_string()))
+        .collect();
+    let c = Chrome::for_user(&state, tr, csrf, &user, "cases").await?;
+    Ok(render(&ListPage {
+        c,
+        inbox,
+        q: text,
+        state_filter,
+        states,
+        cases,
+        next,
+        can_register: may_register(&user),
+    }))
+}
+
+// ---- registration ----
+
+#[derive(Template)]
+#[template(path = "case_new.html")]
+struct NewPage {
+    c: Chrome,
+    form: NewForm,
+    kinds: Vec<(String, String)>,
+    channels: Vec<(String, String)>,
+    categories: Vec<(String, String)>,
+    tracks: Vec<(String, String)>,
+    units: Vec<Unit>,
+    points: Vec<(i64, String)>,
+    duplicates: Vec<Duplicate>,
+    errors: Vec<String>,
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct NewForm {
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    channel: String,
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    track: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    unit_id: String,
+    #[serde(default)]
+    service_point_id: String,
+    #[serde(default)]
+    plate: String,
+    #[serde(default)]
+    reporter_name: String,
+    #[serde(default)]
+    reporter_phone: String,
+    /// Set when the staff member has seen the likely duplicates.
+    #[serde(default)]
+    confirm: String,
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+}
+
+async fn new_page(
+    state: &AppState,
+    tr: Tr,
+    csrf: CsrfToken,
+    user: &CurrentUser,
+    form: NewForm,
+    duplicates: Vec<Duplicate>,
+    errors: Vec<String>,
+) -> PageResult {
+    let org = state.store.organisation(user.org_id()).await?;
+    let rules = state.rules(&org.pack)?;
+    let pair = |a: &str, zh: &str, en: &str| (a.to_string(), tr.pick(zh, en).to_string());
+    let kinds = CaseKind::ALL.iter().map(|k| pair(k.as_str(), k.label_zh(), k.label_en())).collect();
+    let channels = Channel::ALL.iter().map(|k| pair(k.as_str(), k.label_zh(), k.label_en())).collect();
+    let categories =
+        rules.pack.cases.categories.iter().map(|k| pair(&k.code, &k.title, &k.title_en)).collect();
+    let tracks = rules.pack.cases.tracks.iter().map(|t| (t.code.clone(), t.title.clone())).collect();
+    let points = state
+        .store
+        .service_points(org.id)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, format!("{} · {}", p.unit_name, p.name)))
+        .collect();
+    let status = if errors.is_empty() && duplicates.is_empty() {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let c = Chrome::for_user(state, tr, csrf, user, "cases").await?;
+    Ok(render_with(
+        status,
+        &NewPage {
+            c,
+            form,
+            kinds,
+            channels,
+            categories,
+            tracks,
+            units: state.store.units(org.id).await?,
+            points,
+            duplicates,
+            errors,
+        },
+    ))
+}
+
+async fn new_form(
+    State(state): State<AppState>,
+    tr: Tr,
+    csrf: CsrfToken,
+    PageUser(user): PageUser,
+) -> PageResult {
+    if !may_register(&user) {
+        return Err(AppError::Forbidden.into());
+    }
+    let form = NewForm { kind: "complaint".into(), channel: "hotline".into(), ..Default::default() };
+    new_page(&state, tr, csrf, &user, form, vec![], vec![]).await
+}
+
+async fn register(
+    State(state): State<AppState>,
+    tr: Tr,
+    csrf: CsrfToken,
+    headers: HeaderMap,
+    PageUser(user): PageUser,
+    form: Result<Form<NewForm>, axum::extract::rejection::FormRejection>,
+) -> PageResult {
+    let Form(f) = form.map_err(|e| AppError::bad_request("bad_form", e.body_text()))?;
+    csrf::check(&headers, &f.csrf)?;
+    if !may_register(&user) {
+        return Err(AppError::Forbidden.into());
+    }
+    let input = CaseInput {
+        kind: Some(f.kind.clone()),
+        channel: Some(f.channel.clone()),
+        category: Some(f.category.clone()),
+        track: Some(f.track.clone()),
+        description: Some(f.description.clone()),
+        unit_id: f.unit_id.parse().ok(),
+        service_point_id: f.service_point_id.parse().ok(),
+        subject_staff_id: None,
+        plate: Some(f.plate.clone()),
+        reporter_name: Some(f.reporter_name.clone()),
+        reporter_phone: Some(f.reporter_phone.clone()),
+        tracking_code: Some(true),
+    };
+    let mut nc = match parse_case(&input, Channel::Hotline) {
+        Ok(nc) => nc,
+        Err(AppError::Validation(errs)) => {
+            let errors = errs.into_iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
+            return new_page(&state, tr, csrf, &user, f, vec![], errors).await;
+        }
+        Err(e) => return Err(e.into()),
+    };
+    nc.registered_by = Some(user.0.id);
+    let org = state.store.organisation(user.org_id()).await?;
+    if f.confirm.is_empty() {
+        let dups = duplicates_for(&state, org.id, &org.pack, &nc, None).await?;
+        if !dups.is_empty() {
+            // Show them first; the staff member decides to merge later or register anyway.
+            let form = NewForm { confirm: "1".into(), ..f };
+            return new_page(&state, tr, csrf, &user, form, dups, vec![]).await;
+        }
+    }
+    let rules = state.rules(&org.pack)?;
+    match state.store.register_case(&org, rules, &nc, &user.actor()).await {
+        // The tracking code is for the reporter: shown once, on this page,
+        // and never put in a URL.
+        Ok(r) => case_page(&state, tr, csrf, &user, r.id, None, r.tracking_code).await,
+        Err(chuangkou_store::StoreError::Invalid(errs)) => {
+            let errors = errs.into_iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
+            new_page(&state, tr, csrf, &user, f, vec![], errors).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+// ---- the case page ----
+
+pub struct Step {
+    pub at: String,
+    pub actor: String,
+    pub kind: String,
+    pub detail: String,
+}
+
+#[derive(Template)]
+#[template(path = "case.html")]
+struct CasePage {
+    c: Chrome,
+    case: CaseLine,
+    row: CaseRow,
+    unit: String,
+    owner: String,
+    pending: String,
+    first_responsible: String,
+    investigate_due: String,
+    timeline: Vec<Step>,
+    reporter: Option<Reporter>,
+    revealed: bool,
+    new_code: Option<String>,
+    allowed: Vec<&'static str>,
+    users: Vec<(i64, String)>,
+    units: Vec<Unit>,
+    findings: Vec<(String, String)>,
+    responsibilities: Vec<(String, String)>,
+    satisfactions: Vec<(String, String)>,
+}
+
+fn step(e: &TimelineEntry, names: &[User]) -> Step {
+    let actor = e
+        .actor
+        .strip_prefix("user:")
+        .and_then(|id| id.parse::<i64>().ok())
+        .and_then(|id| names.iter().find(|u| u.id == id).map(|u| u.display_name.clone()))
+        .unwrap_or_else(|| match e.actor.as_str() {
+            "public" => "公众 / public".into(),
+            "system" => "系统 / system".into(),
+            other => other.into(),
+        });
+    let mut detail: Vec<String> = Vec::new();
+    for key in ["summary", "reply", "note", "to", "finding", "satisfaction", "extension", "master_number"] {
+        if let Some(v) = e.payload.get(key).and_then(|v| v.as_str()) {
+            detail.push(v.to_string());
+        }
+    }
+    if !e.reason.is_empty() {
+        detail.push(e.reason.clone());
+    }
+    Step { at: format_time(e.at), actor, kind: e.kind.clone(), detail: detail.join(" · ") }
+}
+
+/// Which actions the rules allow this user now, by trying each.
+fn allowed(case: &CaseRow, user: &CurrentUser) -> Vec<&'static str> {
+    let Some(st) = CaseState::parse(&case.state) else { return vec![] };
+    let view = CaseView {
+        state: st,
+        owner_user_id: case.owner_id,
+        pending_owner_user_id: case.pending_owner_id,
+        extension_requested: case.extension_requested,
+    };
+    let actor = Actor::User { id: user.0.id, role: user.role() };
+    let probe = Conclusion {
+        finding: Finding::Unfounded,
+        responsibility: Responsibility::Ours,
+        apology_made: false,
+        summary: String::new(),
+    };
+    let candidates: [(&str, Command); 14] = [
+        ("accept", Command::AcceptHandover),
+        ("decline", Command::DeclineHandover),
+        ("start", Command::StartInvestigation),
+        ("conclude", Command::Conclude(probe)),
+        ("reply", Command::Reply),
+        ("callback", Command::Callback(Satisfaction::Satisfied)),
+        ("close", Command::Close),
+        ("handover", Command::OfferHandover { to_user_id: -1 }),
+        ("transfer", Command::Transfer),
+        ("request_extension", Command::RequestExtension),
+        ("decide_extension", Command::DecideExtension { approve: true }),
+        ("merge", Command::MergeInto),
+        ("withdraw", Command::Withdraw),
+        ("note", Command::AddNote),
+    ];
+    candidates.into_iter().filter(|(_, c)| decide(&view, actor, c).is_ok()).map(|(n, _)| n).collect()
+}
+
+async fn case_page(
+    state: &AppState,
+    tr: Tr,
+    csrf: CsrfToken,
+    user: &CurrentUser,
+    id: i64,
+    reporter_override: Option<Reporter>,
+    new_code: Option<String>,
+) -> PageResult {
+    let row = visible(user, state.store.case(user.org_id(), id).await?)?;
+    let org = state.store.organisation(user.org_id()).await?;
+    let users = state.store.users(org.id).await?;
+    let name = |id: Option<i64>| {
+        id.and_then(|id| users.iter().find(|u| u.id == id))
+            .map(|u| u.display_name.clone())
+            .unwrap_or_default()
+    };
+    let units = state.store.units(org.id).await?;
+    let unit = row
+        .unit_id
+        .and_then(|u| units.iter().find(|x| x.id == u))
+        .map(|u| u.name.clone())
+        .unwrap_or_default();
+    let timeline = state.store.timeline(org.id, id).await?.iter().map(|e| step(e, &users)).collect();
+    let revealed = reporter_override.is_some();
+    let reporter = match reporter_override {
+        Some(r) => Some(r),
+        None if may_see_reporter(user) && row.has_reporter => {
+            Some(state.store.masked_reporter(org.id, id).await?)
+        }
+        None => None,
+    };
+    let pair = |a: &str, zh: &str, en: &str| (a.to_string(), tr.pick(zh, en).to_string());
+    let c = Chrome::for_user(state, tr, csrf, user, "cases").await?;
+    Ok(render(&CasePage {
+        case: line(state, &org.pack, &row, tr),
+        unit,
+        owner: name(row.owner_id),
+        pending: name(row.pending_owner_id),
+        first_responsible: name(row.first_responsible_id),
+        investigate_due: row.investigate_due.map(format_time).unwrap_or_default(),
+        allowed: allowed(&row, user),
+        row,
+        timeline,
+        reporter,
+        revealed,
+        new_code: new_code.filter(|c| !c.is_empty()),
+        users: users
+            .iter()
+            .filter(|u| u.id != user.0.id && !u.disabled && u.role != Role::Finance.as_str())
+            .map(|u| (u.id, u.display_name.clone()))
+            .collect(),
+        units,
+        findings: Finding::ALL.iter().map(|k| pair(k.as_str(), k.label_zh(), k.label_en())).collect(),
+        responsibilities: Responsibility::ALL
+            .iter()
+            .map(|k| pair(k.as_str(), k.label_zh(), k.label_en()))
+            .collect(),
+        satisfactions: Satisfaction::ALL
+            .iter()
+            .map(|k| pair(k.as_str(), k.label_zh(), k.label_en()))
+            .collect(),
+        c,
+    }))
+}
+
+fn parse_id(raw: &str) -> Result<i64, AppError> {
+    raw.parse::<i64>().map_err(|_| AppError::NotFound)
+}
+
+async fn page(
+    State(state): State<AppState>,
+    tr: Tr,
+    csrf: CsrfToken,
+    PageUser(user): PageUser,
+    Path(id): Path<String>,
+) -> PageResult {
+    case_page(&state, tr, csrf, &user, parse_id(&id)?, None, None).await
+}
+
+async fn act(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    PageUser(user): PageUser,
+    Path(id): Path<String>,
+    form: Result<Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>,
+) -> PageResult {
+    let Form(pairs) = form.map_err(|e| AppError::bad_request("bad_form", e.body_text()))?;
+    let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).filter(|v| !v.is_empty());
+    csrf::check(&headers, &get("_csrf").unwrap_or_default())?;
+    let id = parse_id(&id)?;
+    let a = ActionInput {
+        action: get("action").unwrap_or_default(),
+        to_user_id: get("to_user_id").and_then(|v| v.parse().ok()),
+        to_unit_id: get("to_unit_id").and_then(|v| v.parse().ok()),
+        master_case_id: match get("master_number") {
+            Some(n) => Some(
+                state
+                    .store
+                    .case_by_number(user.org_id(), n.trim())
+                    .await
+                    .map_err(|_| {
+                        AppError::Validation(vec![chuangkou_domain::FieldError::new(
+                            "master_number",
+                            "没有这个编号的案件 / no case with that number",
+                        )])
+                    })?
+                    .id,
+            ),
+            None => None,
+        },
+        finding: get("finding"),
+        responsibility: get("responsibility"),
+        apology_made: Some(get("apology_made").is_some()),
+        summary: get("summary"),
+        text: get("text"),
+        satisfaction: get("satisfaction"),
+        approve: get("approve").map(|v| v == "yes"),
+        extension: get("extension"),
+        reason: get("reason").unwrap_or_default(),
+        staff_ids: vec![],
+        rule_codes: vec![],
+    };
+    run_action(&state, &user, id, &a).await?;
+    Ok(Redirect::to(&format!("/console/cases/{id}")).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct RevealForm {
+    #[serde(default)]
+    reason: String,
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+}
+
+async fn reveal(
+    State(state): State<AppState>,
+    tr: Tr,
+    token: CsrfToken,
+    headers: HeaderMap,
+    PageUser(user): PageUser,
+    Path(id): Path<String>,
+    form: Result<Form<RevealForm>, axum::extract::rejection::FormRejection>,
+) -> PageResult {
+    let Form(f) = form.map_err(|e| AppError::bad_request("bad_form", e.body_text()))?;
+    csrf::check(&headers, &f.csrf)?;
+    if !may_see_reporter(&user) {
+        return Err(AppError::NotFound.into());
+    }
+    let id = parse_id(&id)?;
+    let reason = chuangkou_domain::text::required("reason", &f.reason, 200)
+        .map_err(|e| AppError::Validation(vec![e]))?;
+    visible(&user, state.store.case(user.org_id(), id).await?)?;
+    let reporter = state.store.reveal_reporter(user.org_id(), id, &user.actor(), &reason).await?;
+    case_page(&state, tr, token, &user, id, Some(reporter), None).await
+}

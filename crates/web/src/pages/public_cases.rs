@@ -1,0 +1,435 @@
+//! The public side of cases: the feedback form reached from a service
+//! point's QR code (or the organisation's page), and tracking with number +
+//! code, where the reporter gives the callback rating. Mobile-first, no
+//! JavaScript, every post protected by the CSRF token.
+
+use askama::Template;
+use axum::Form;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::routing::get;
+use chuangkou_domain::cases::{CaseKind, Channel, Command, Satisfaction, State as CaseState};
+use chuangkou_store::cases::PublicView;
+use chuangkou_store::org::{Organisation, ServicePoint};
+use serde::Deserialize;
+
+use super::{Chrome, PageError, PageResult, render, render_with};
+use crate::AppState;
+use crate::api::cases::{CaseInput, parse_case, tracking_error};
+use crate::csrf::{self, CsrfToken};
+use crate::error::AppError;
+use crate::extract::ClientAddr;
+use crate::i18n::Tr;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/p/{token}/feedback", get(point_form).post(point_submit))
+        .route("/o/{code}/feedback", get(org_form).post(org_submit))
+        .route("/track", get(track_form).post(track))
+}
+
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+}
+
+#[derive(Template)]
+#[template(path = "public_feedback.html")]
+struct FeedbackPage {
+    c: Chrome,
+    org: Organisation,
+    point: Option<ServicePoint>,
+    action: String,
+    kinds: Vec<Choice>,
+    categories: Vec<Choice>,
+    form: FeedbackForm,
+    errors: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "public_received.html")]
+struct ReceivedPage {
+    c: Chrome,
+    org: Organisation,
+    number: String,
+    code: Option<String>,
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct FeedbackForm {
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    plate: String,
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+}
+
+fn choices(state: &AppState, org: &Organisation, tr: Tr) -> Result<(Vec<Choice>, Vec<Choice>), AppError> {
+    let rules = state.rules(&org.pack)?;
+    let kinds = CaseKind::ALL
+        .iter()
+        .map(|k| Choice { value: k.as_str().into(), label: tr.pick(k.label_zh(), k.label_en()).into() })
+        .collect();
+    let categories = rules
+        .pack
+        .cases
+        .categories
+        .iter()
+        .filter(|c| !c.about_leader)
+        .map(|c| Choice { value: c.code.clone(), label: tr.pick(&c.title, &c.title_en).into() })
+        .collect();
+    Ok((kinds, categories))
+}
+
+async fn point_of(state: &AppState, token: &str) -> Result<(ServicePoint, Organisation), PageError> {
+    if token.len() != 32 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(AppError::NotFound.into());
+    }
+    let point = state.store.service_point_by_token(token).await?;
+    let org = state.store.organisation(point.org_id).await?;
+    Ok((point, org))
+}
+
+/// Where a feedback form belongs: the organisation, the service point if
+/// it came from a QR code, and the address it posts to.
+struct Target {
+    org: Organisation,
+    point: Option<ServicePoint>,
+    action: String,
+}
+
+async fn form_page(
+    state: &AppState,
+    tr: Tr,
+    csrf: CsrfToken,
+    t: Target,
+    form: FeedbackForm,
+    errors: Vec<String>,
+) -> PageResult {
+    let Target { org, point, action } = t;
+    let (kinds, categories) = choices(state, &org, tr)?;
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    Ok(render_with(
+        status,
+        &FeedbackPage { c: Chrome::public(tr, csrf), org, point, action, kinds, categories, form, errors },
+    ))
+}
+
+async fn point_form(
+    State(state): State<AppState>,
+    tr: Tr,
+    csrf: CsrfToken,
+    Path(token): Path<String>,
+) -> PageResult {
+    let (point, org) = point_of(&state, &token).await?;
+    let form = FeedbackForm { kind: "complaint".into(), ..Default::default() };
+    form_page(
+        &state,
+        tr,
+        csrf,
+        Target { org, point: Some(point), action: format!("/p/{token}/feedback") },
+        form,
+        vec![],
+    )
+    .await
+}
+
+async fn org_form(
+    State(state): State<AppState>,
+    tr: Tr,
+    csrf: CsrfToken,
+    Path(code): Path<String>,
+) -> PageResult {
+    let org = state.store.organisation_by_code(&code).await?;
+    let form = FeedbackForm { kind: "complaint".into(), ..Default::default() };
+    form_page(
+        &state,
+        tr,
+        csrf,
+        Target { org, point: None, action: format!("/o/{code}/feedback") },
+        form,
+        vec![],
+    )
+    .await
+}
+
+type FormResult = Result<Form<FeedbackForm>, axum::extract::rejection::FormRejection>;
+
+async fn point_submit(
+    State(state): State<AppState>,
+    tr: Tr,
+    csrf: CsrfToken,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+    form: FormResult,
+) -> PageResult {
+    let (point, org) = point_of(&state, &token).await?;
+    let action = format!("/p/{token}/feedback");
+    submit(&state, tr, csrf, &headers, Target { org, point: Some(point), action }, form).await
+}
+
+async fn org_submit(
+    State(state): State<AppState>,
+    tr: Tr,
+    csrf: CsrfToken,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+    form: FormResult,
+) -> PageResult {
+    let org = state.store.organisation_by_code(&code).await?;
+    submit(
+        &state,
+        tr,
+        csrf,
+        &headers,
+        Target { org, point: None, action: format!("/o/{code}/feedback") },
+        form,
+    )
+    .await
+}
+
+async fn submit(
+    state: &AppState,
+    tr: Tr,
+    csrf: CsrfToken,
+    headers: &HeaderMap,
+    t: Target,
+    form: FormResult,
+) -> PageResult {
+    let Form(f) = form.map_err(|e| AppError::bad_request("bad_form", e.body_text()))?;
+    csrf::check(headers, &f.csrf)?;
+    let input = CaseInput {
+        kind: Some(f.kind.clone()),
+        category: Some(f.category.clone()),
+        description: Some(f.description.clone()),
+        service_point_id: t.point.as_ref().map(|p| p.id),
+        plate: t.point.as_ref().and_then(|p| p.plate.clone()).or_else(|| Some(f.plate.clone())),
+        reporter_name: Some(f.name.clone()),
+        reporter_phone: Some(f.phone.clone()),
+        ..Default::default()
+    };
+    let nc = match parse_case(&input, Channel::Web) {
+        Ok(nc) => nc,
+        Err(AppError::Validation(errs)) => {
+            let errors =
+                errs.into_iter().map(|e| format!("{}：{}", field_label(&e.field, tr), e.message)).collect();
+            return form_page(
+                state,
+                tr,
+                csrf,
+                Target { org: t.org, point: t.point, action: t.action },
+                f,
+                errors,
+            )
+            .await;
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let rules = state.rules(&t.org.pack)?;
+    let r = match state.store.register_case(&t.org, rules, &nc, "public").await {
+        Ok(r) => r,
+        Err(chuangkou_store::StoreError::Invalid(errs)) => {
+            let errors =
+                errs.into_iter().map(|e| format!("{}：{}", field_label(&e.field, tr), e.message)).collect();
+            return form_page(
+                state,
+                tr,
+                csrf,
+                Target { org: t.org, point: t.point, action: t.action },
+                f,
+                errors,
+            )
+            .await;
+        }
+        Err(e) => return Err(e.into()),
+    };
+    // Shown only now that the case is committed, and only this once.
+    Ok(render(&ReceivedPage {
+        c: Chrome::public(tr, csrf),
+        org: t.org,
+        number: r.number,
+        code: r.tracking_code,
+    }))
+}
+
+fn field_label(field: &str, tr: Tr) -> &'static str {
+    match field {
+        "description" => tr.pick("内容", "Details"),
+        "reporter_phone" => tr.pick("电话", "Phone"),
+        "reporter_name" => tr.pick("姓名", "Name"),
+        "plate" => tr.pick("车牌号", "Plate"),
+        "category" => tr.pick("类别", "Category"),
+        "kind" => tr.pick("类型", "Kind"),
+        _ => tr.pick("输入", "Input"),
+    }
+}
+
+// ---- tracking ----
+
+#[derive(Template)]
+#[template(path = "track.html")]
+struct TrackPage {
+    c: Chrome,
+    number: String,
+    code: String,
+    error: Option<String>,
+    view: Option<TrackView>,
+}
+
+pub struct TrackStep {
+    pub at: String,
+    pub label: String,
+    pub detail: Option<String>,
+}
+
+pub struct TrackView {
+    pub state_label: String,
+    pub kind_label: String,
+    pub registered: String,
+    pub due: String,
+    pub reply: Option<String>,
+    pub master_number: Option<String>,
+    pub steps: Vec<TrackStep>,
+    pub can_call_back: bool,
+    pub can_withdraw: bool,
+    pub satisfaction: Option<String>,
+}
+
+fn step_label(kind: &str, tr: Tr) -> String {
+    let (zh, en) = match kind {
+        "case.registered" => ("已受理", "Registered"),
+        "case.investigation_started" => ("开始调查", "Investigation started"),
+        "case.concluded" => ("调查完毕", "Investigated"),
+        "case.replied" => ("已答复", "Replied"),
+        "case.called_back" => ("已回访", "Callback recorded"),
+        "case.reopened" => ("重新办理", "Reopened"),
+        "case.closed" => ("已办结", "Closed"),
+        "case.withdrawn" => ("已撤回", "Withdrawn"),
+        "case.merged" => ("与同一事件合并办理", "Merged with the same matter"),
+        "case.extension_approved" => ("经批准延期办理", "Extended with approval"),
+        _ => ("处理中", "In progress"),
+    };
+    tr.pick(zh, en).to_string()
+}
+
+fn view(v: PublicView, tr: Tr) -> TrackView {
+    let time = |ms: i64| super::console::format_time(ms);
+    let state = CaseState::parse(&v.state).unwrap_or(CaseState::Registered);
+    TrackView {
+        state_label: tr.pick(state.label_zh(), state.label_en()).into(),
+        kind_label: CaseKind::parse(&v.kind)
+            .map_or(v.kind.clone(), |k| tr.pick(k.label_zh(), k.label_en()).into()),
+        registered: time(v.registered_at),
+        due: time(v.handle_due),
+        reply: v.reply,
+        master_number: v.master_number,
+        steps: v
+            .timeline
+            .into_iter()
+            .map(|s| TrackStep {
+                at: time(s.at),
+                label: step_label(&s.kind, tr),
+                detail: if s.kind == "case.extension_approved" {
+                    s.detail
+                        .and_then(|d| d.parse().ok())
+                        .map(|ms| format!("{} {}", tr.pick("新的办结期限", "New deadline"), time(ms)))
+                } else {
+                    s.detail
+                },
+            })
+            .collect(),
+        can_call_back: v.can_call_back,
+        can_withdraw: v.can_withdraw,
+        satisfaction: v
+            .satisfaction
+            .and_then(|s| Satisfaction::parse(&s))
+            .map(|s| tr.pick(s.label_zh(), s.label_en()).into()),
+    }
+}
+
+async fn track_form(tr: Tr, csrf: CsrfToken) -> Response {
+    render(&TrackPage {
+        c: Chrome::public(tr, csrf),
+        number: String::new(),
+        code: String::new(),
+        error: None,
+        view: None,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct TrackForm {
+    #[serde(default)]
+    number: String,
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    action: String,
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+}
+
+async fn track(
+    State(state): State<AppState>,
+    tr: Tr,
+    csrf: CsrfToken,
+    headers: HeaderMap,
+    ClientAddr(client): ClientAddr,
+    form: Result<Form<TrackForm>, axum::extract::rejection::FormRejection>,
+) -> PageResult {
+    let Form(f) = form.map_err(|e| AppError::bad_request("bad_form", e.body_text()))?;
+    csrf::check(&headers, &f.csrf)?;
+    let store = &state.store;
+    let result = match f.action.as_str() {
+        "" => store.track(&f.number, &f.code, &client).await,
+        "withdraw" => {
+            store.reporter_acts(&f.number, &f.code, &client, Command::Withdraw, &state.policies).await
+        }
+        s => match Satisfaction::parse(s) {
+            Some(sat) => {
+                store
+                    .reporter_acts(&f.number, &f.code, &client, Command::Callback(sat), &state.policies)
+                    .await
+            }
+            None => return Err(AppError::bad_request("bad_form", "unknown action").into()),
+        },
+    };
+    let page = |status, error: Option<String>, v: Option<TrackView>| {
+        render_with(
+            status,
+            &TrackPage {
+                c: Chrome::public(tr, csrf.clone()),
+                number: f.number.clone(),
+                code: f.code.clone(),
+                error,
+                view: v,
+            },
+        )
+    };
+    Ok(match result {
+        Ok(v) => page(StatusCode::OK, None, Some(view(v, tr))),
+        Err(e) => {
+            let e = tracking_error(e);
+            let (status, msg) = match &e {
+                AppError::NotFound => (
+                    StatusCode::NOT_FOUND,
+                    tr.pick("编号或查询码不正确", "The number or code is not right").to_string(),
+                ),
+                AppError::Internal(_) => return Err(e.into()),
+                other => (other.status(), other.message()),
+            };
+            page(status, Some(msg), None)
+        }
+    })
+}

@@ -1,0 +1,337 @@
+//! Cases through HTTP: the API, confidentiality, the public portal and
+//! tracking, and Open311 — on SQLite and PostgreSQL.
+
+use axum::http::{Method, StatusCode};
+use chuangkou_domain::Role;
+use chuangkou_store::story;
+use chuangkou_store::users::NewUser;
+use serde_json::{Value, json};
+
+use crate::common::{PASSWORD, Seed, TestApp, urlencode};
+use crate::schema::validate;
+
+const CANARY_NAME: &str = "CANARY-NAME-4b1d9e";
+const CANARY_PHONE: &str = "13900004242";
+const CANARY_MASKED: &str = "139****4242";
+
+async fn register(app: &mut TestApp, token: &str, seed: &Seed) -> Value {
+    let r = app
+        .post_json(
+            "/api/v1/cases",
+            Some(token),
+            json!({
+                "kind": "complaint", "channel": "hotline", "category": "attitude",
+                "description": "出口车道收费员态度生硬，扔卡", "service_point_id": seed.point_id,
+                "subject_staff_id": seed.staff_id, "reporter_name": CANARY_NAME, "reporter_phone": CANARY_PHONE,
+            }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    r.json()
+}
+
+/// The staff member the case is about, signed in both by token and cookie.
+async fn subject_user(app: &mut TestApp, seed: &Seed) -> String {
+    let hash = chuangkou_web::auth::hash_password(PASSWORD.into()).await.unwrap();
+    let u = app
+        .store
+        .create_user(
+            seed.org_id,
+            "test",
+            &NewUser {
+                username: "collector",
+                display_name: "陈晓燕",
+                password_hash: &hash,
+                role: Role::Staff,
+                staff_id: Some(seed.staff_id),
+            },
+        )
+        .await
+        .unwrap();
+    app.store.create_api_token(&u, "t").await.unwrap().1
+}
+
+story!(the_staff_member_a_case_is_about_never_sees_the_reporter, |store| {
+    let mut app = TestApp::new(store);
+    let seed = app.seed("TY").await;
+    let office = app.token(seed.org_id, "office", Role::Office).await;
+    let case = register(&mut app, &office, &seed).await;
+    let id = case["id"].as_i64().unwrap();
+    let staff = subject_user(&mut app, &seed).await;
+    // Move the case on so that notifications and events exist.
+    app.post_json(&format!("/api/v1/cases/{id}/actions"), Some(&office), json!({"action": "start"})).await;
+    app.post_json(
+        &format!("/api/v1/cases/{id}/actions"),
+        Some(&office),
+        json!({"action": "note", "text": "已调取录像"}),
+    )
+    .await;
+
+    let mut bodies = Vec::new();
+    for path in [
+        "/api/v1/cases".to_string(),
+        "/api/v1/cases?inbox=mine".into(),
+        format!("/api/v1/cases?q={}", urlencode(CANARY_NAME)),
+        format!("/api/v1/cases?q={CANARY_PHONE}"),
+        format!("/api/v1/cases/{id}"),
+        "/api/v1/notifications".into(),
+        "/api/v1/events".into(),
+        format!("/api/v1/staff/{}", seed.staff_id),
+    ] {
+        bodies.push((path.clone(), app.get(&path, Some(&staff)).await));
+    }
+    let r = app
+        .post_json(&format!("/api/v1/cases/{id}/reveal"), Some(&staff), json!({"reason": "想知道是谁"}))
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "staff cannot reveal, and learn nothing from trying");
+    bodies.push(("reveal".into(), r));
+    let r =
+        app.post_json(&format!("/api/v1/cases/{id}/actions"), Some(&staff), json!({"action": "close"})).await;
+    bodies.push(("refused action".into(), r));
+    // And in the console.
+    app.sign_in("collector", PASSWORD).await;
+    for path in [
+        "/console/cases".to_string(),
+        format!("/console/cases/{id}"),
+        format!("/console/cases?q={}", urlencode(CANARY_NAME)),
+    ] {
+        bodies.push((path.clone(), app.get(&path, None).await));
+    }
+    let search = app.get(&format!("/console/cases?q={}", urlencode(CANARY_NAME)), None).await.text();
+    assert!(search.contains("没有案件"), "searching the reporter's name finds nothing");
+    let own_case = app.get(&format!("/api/v1/cases/{id}"), Some(&staff)).await;
+    assert_eq!(own_case.status, StatusCode::OK, "the staff member sees the case about them");
+    assert!(own_case.json().get("reporter").is_none());
+    assert_eq!(own_case.json()["case"]["has_reporter"], false);
+    for (path, r) in &bodies {
+        // A search page echoes what its user typed; that is not a leak.
+        let text = r.text().replace(&format!("value=\"{CANARY_NAME}\""), "");
+        for canary in [CANARY_NAME, CANARY_PHONE, CANARY_MASKED, "4242"] {
+            assert!(!text.contains(canary), "{path} leaked {canary}: {text}");
+        }
+    }
+    // The office sees it masked, and whole only by a recorded reveal.
+    let office_view = app.get(&format!("/api/v1/cases/{id}"), Some(&office)).await.json();
+    assert_eq!(office_view["reporter"]["phone"], CANARY_MASKED);
+    let revealed = app
+        .post_json(&format!("/api/v1/cases/{id}/reveal"), Some(&office), json!({"reason": "回访"}))
+        .await
+        .json();
+    assert_eq!(revealed["name"], CANARY_NAME);
+    let events = app.store.events(seed.org_id, None, 100).await.unwrap();
+    assert_eq!(events.iter().filter(|e| e.kind == "case.reporter_revealed").count(), 1);
+    assert!(
+        events.iter().all(|e| !e.payload.contains(CANARY_NAME) && !e.payload.contains(CANARY_PHONE)),
+        "nothing personal in the chain"
+    );
+});
+
+story!(the_api_takes_a_case_from_registration_to_closing, |store| {
+    let mut app = TestApp::new(store);
+    let seed = app.seed("TY").await;
+    let office = app.token(seed.org_id, "office", Role::Office).await;
+    let case = register(&mut app, &office, &seed).await;
+    let id = case["id"].as_i64().unwrap();
+    assert!(case["number"].as_str().unwrap().starts_with("TY-"));
+    assert_eq!(case["tracking_code"].as_str().unwrap().len(), 39);
+    let act = |a: Value| (format!("/api/v1/cases/{id}/actions"), a);
+
+    let (p, a) = act(json!({"action": "reply", "text": "太早"}));
+    let r = app.post_json(&p, Some(&office), a).await;
+    assert_eq!((r.status, r.code()), (StatusCode::CONFLICT, "conflict".into()));
+    assert!(r.json()["message"].as_str().unwrap().contains("已受理"), "{}", r.text());
+    let (p, a) = act(json!({"action": "fly"}));
+    assert_eq!(app.post_json(&p, Some(&office), a).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    for a in [
+        json!({"action": "start"}),
+        json!({"action": "conclude", "finding": "substantiated", "responsibility": "ours", "apology_made": true,
+               "summary": "属实，已致歉", "staff_ids": [seed.staff_id], "rule_codes": ["WMYY-01"]}),
+        json!({"action": "reply", "text": "已对当事收费员批评教育"}),
+        json!({"action": "callback", "satisfaction": "satisfied"}),
+        json!({"action": "close"}),
+    ] {
+        let (p, a) = act(a);
+        let r = app.post_json(&p, Some(&office), a).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    }
+    let view = app.get(&format!("/api/v1/cases/{id}"), Some(&office)).await.json();
+    assert_eq!(view["case"]["state"], "closed");
+    let kinds: Vec<&str> =
+        view["timeline"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "case.registered",
+            "case.investigation_started",
+            "case.concluded",
+            "case.replied",
+            "case.called_back",
+            "case.closed"
+        ]
+    );
+    // The substantiated outcome names the staff and the rule, for the ledger.
+    let concluded = &view["timeline"][2]["payload"];
+    assert_eq!(concluded["staff_ids"], json!([seed.staff_id]));
+    assert_eq!(concluded["rule_codes"], json!(["WMYY-01"]));
+    // Nothing is ever deleted.
+    let r = app
+        .request(Method::DELETE, &format!("/api/v1/cases/{id}"), Some(&office), "application/json", "")
+        .await;
+    assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
+});
+
+story!(duplicates_are_shown_when_registering, |store| {
+    let mut app = TestApp::new(store);
+    let seed = app.seed("TY").await;
+    let office = app.token(seed.org_id, "office", Role::Office).await;
+    let first = register(&mut app, &office, &seed).await;
+    let second = register(&mut app, &office, &seed).await;
+    let dups = second["duplicates"].as_array().unwrap();
+    assert_eq!(dups[0]["number"], first["number"]);
+    let reasons: Vec<&str> =
+        dups[0]["reasons"].as_array().unwrap().iter().map(|r| r.as_str().unwrap()).collect();
+    assert_eq!(reasons, ["phone", "service_point", "text"]);
+    let probe = app
+        .post_json(
+            "/api/v1/cases/duplicates",
+            Some(&office),
+            json!({"description": "完全无关的建议：增加充电桩", "reporter_phone": "13700000000"}),
+        )
+        .await
+        .json();
+    assert_eq!(probe["duplicates"], json!([]));
+});
+
+story!(a_member_of_the_public_files_from_the_qr_page_and_tracks_it, |store| {
+    let mut app = TestApp::new(store);
+    let seed = app.seed("TY").await;
+    let office = app.token(seed.org_id, "office", Role::Office).await;
+    let point = app.get(&format!("/api/v1/service-points/{}", seed.point_id), Some(&office)).await.json();
+    let url = point["public_url"].as_str().unwrap().trim_start_matches("http://ck.test").to_string();
+    let page = app.get(&url, None).await.text();
+    assert!(page.contains(&format!("{url}/feedback")), "the QR page links the form");
+    let form = app.get(&format!("{url}/feedback"), None).await;
+    assert!(
+        form.text().contains("name=\"description\"") && !form.text().contains("<script"),
+        "works without JavaScript"
+    );
+
+    let bad = app
+        .post_form(
+            &format!("{url}/feedback"),
+            &[("kind", "complaint"), ("category", "attitude"), ("description", "")],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text().contains("必填"), "a readable error");
+
+    let ok = app
+        .post_form(
+            &format!("{url}/feedback"),
+            &[
+                ("kind", "complaint"),
+                ("category", "attitude"),
+                ("description", "收费员一直在玩手机"),
+                ("phone", "13812345678"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.text());
+    let html = ok.text();
+    let grab = |id: &str| {
+        let start = html.find(&format!("id=\"{id}\"")).unwrap();
+        let rest = &html[start..];
+        rest[rest.find('>').unwrap() + 1..rest.find('<').unwrap()].to_string()
+    };
+    let (number, code) = (grab("case-number"), grab("tracking-code"));
+    let case = app.store.case_by_number(seed.org_id, &number).await.unwrap();
+    assert_eq!(
+        (case.channel.as_str(), case.service_point_id),
+        ("web", Some(seed.point_id)),
+        "the point is pre-filled"
+    );
+    assert_eq!(case.owner_id, None, "waits for the office to take it");
+
+    let view = app.post_form("/track", &[("number", &number), ("code", &code)]).await;
+    assert_eq!(view.status, StatusCode::OK);
+    assert!(view.text().contains("id=\"track-state\">已受理<"), "{}", view.text());
+    let wrong = app
+        .post_form("/track", &[("number", &number), ("code", "AAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AAAA")])
+        .await;
+    let missing = app.post_form("/track", &[("number", "TY-2099-999999"), ("code", &code)]).await;
+    assert_eq!((wrong.status, missing.status), (StatusCode::NOT_FOUND, StatusCode::NOT_FOUND));
+    let strip = |s: String| {
+        s.replace(&number, "")
+            .replace("TY-2099-999999", "")
+            .replace(&code, "")
+            .replace("AAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AAAA", "")
+    };
+    assert_eq!(strip(wrong.text()), strip(missing.text()), "a wrong code answers like a missing case");
+});
+
+story!(open311_speaks_georeport_v2_in_json_and_xml, |store| {
+    let mut app = TestApp::new(store);
+    let seed = app.seed("TY").await;
+    let key = app.token(seed.org_id, "platform12345", Role::Office).await;
+
+    let services = app.get("/open311/v2/services.json?jurisdiction_id=TY", None).await.json();
+    assert_eq!(validate("services.json", &services), Vec::<String>::new());
+    assert!(services.as_array().unwrap().iter().any(|s| s["service_code"] == "attitude"));
+    let def = app.get("/open311/v2/services/attitude.json", None).await.json();
+    assert_eq!(validate("service-definition.json", &def), Vec::<String>::new());
+    let xml = app.get("/open311/v2/services.xml", None).await;
+    assert!(xml.text().contains("<service_code>attitude</service_code>"), "{}", xml.text());
+
+    let body = format!(
+        "api_key={key}&jurisdiction_id=TY&service_code=fee&description={}&first_name={}&phone=13711112222",
+        urlencode("晋A12345 在武宿站被多收通行费"),
+        urlencode("李")
+    );
+    let created = app
+        .request(
+            Method::POST,
+            "/open311/v2/requests.json",
+            None,
+            "application/x-www-form-urlencoded",
+            body.clone(),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    let id = created.json()[0]["service_request_id"].as_str().unwrap().to_string();
+    let no_key = app
+        .request(
+            Method::POST,
+            "/open311/v2/requests.json",
+            None,
+            "application/x-www-form-urlencoded",
+            body.replace(&key, ""),
+        )
+        .await;
+    assert_eq!(no_key.status, StatusCode::FORBIDDEN);
+    assert_eq!(no_key.json()[0]["code"], 403);
+
+    let one = app.get(&format!("/open311/v2/requests/{id}.json?jurisdiction_id=TY"), None).await.json();
+    assert_eq!(validate("requests.json", &one), Vec::<String>::new());
+    assert_eq!((one[0]["status"].as_str(), one[0]["service_code"].as_str()), (Some("open"), Some("fee")));
+    assert!(!one.to_string().contains("13711112222") && !one.to_string().contains("李"), "no personal data");
+    let all = app.get("/open311/v2/requests.json?jurisdiction_id=TY&status=open", None).await.json();
+    assert_eq!(validate("requests.json", &all), Vec::<String>::new());
+    assert_eq!(all.as_array().unwrap().len(), 1);
+
+    // Closing the case shows as closed, with the reply as status notes.
+    let case = app.store.case_by_number(seed.org_id, &id).await.unwrap();
+    for a in [
+        json!({"action": "start"}),
+        json!({"action": "conclude", "finding": "unfounded", "responsibility": "reporter", "summary": "收费正确"}),
+        json!({"action": "reply", "text": "经核实收费标准正确"}),
+        json!({"action": "close"}),
+    ] {
+        let r = app.post_json(&format!("/api/v1/cases/{}/actions", case.id), Some(&key), a).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    }
+    let one = app.get(&format!("/open311/v2/requests/{id}.xml"), None).await.text();
+    assert!(one.contains("<status>closed</status>") && one.contains("经核实收费标准正确"), "{one}");
+    let missing = app.get("/open311/v2/requests/TY-2099-000001.json", None).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+});
