@@ -174,6 +174,9 @@ impl Store {
             Command::Callback(sat) => {
                 set.push(("satisfaction", Col::text(sat.as_str())));
                 payload["satisfaction"] = json!(sat.as_str());
+                if t.to == State::Closed {
+                    set.push(("closed_at", Col::Int(Some(now))));
+                }
                 if *sat == Satisfaction::Dissatisfied {
                     set.push(("handled_at", Col::Int(None)));
                     if let Some(owner) = case.owner_id {
