@@ -130,6 +130,17 @@ impl Store {
                     ));
                 }
             }
+            Command::StartInvestigation if case.owner_id.is_none() => {
+                // A case from the public has no handler yet: whoever starts
+                // on it takes it, and is its first-responsible person.
+                if let Actor::User { id, .. } = actor {
+                    set.push(("owner_id", Col::Int(Some(id))));
+                    if case.first_responsible_id.is_none() {
+                        set.push(("first_responsible_id", Col::Int(Some(id))));
+                    }
+                    payload["taken_by"] = json!(id);
+                }
+            }
             Command::StartInvestigation | Command::Close => {
                 if t.to == State::Closed {
                     set.push(("closed_at", Col::Int(Some(now))));

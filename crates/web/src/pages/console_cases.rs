@@ -305,6 +305,9 @@ struct CasePage {
     case: CaseLine,
     row: CaseRow,
     unit: String,
+    channel: String,
+    routed: String,
+    finding: String,
     owner: String,
     pending: String,
     first_responsible: String,
@@ -333,7 +336,12 @@ fn step(e: &TimelineEntry, names: &[User]) -> Step {
             other => other.into(),
         });
     let mut detail: Vec<String> = Vec::new();
-    for key in ["summary", "reply", "note", "to", "finding", "satisfaction", "extension", "master_number"] {
+    if e.kind == "case.escalated"
+        && let Some(to) = e.payload.get("to").and_then(|v| v.as_str())
+    {
+        detail.push(format!("→ {to}"));
+    }
+    for key in ["summary", "reply", "note", "finding", "satisfaction", "extension", "master_number"] {
         if let Some(v) = e.payload.get(key).and_then(|v| v.as_str()) {
             detail.push(v.to_string());
         }
@@ -416,6 +424,19 @@ async fn case_page(
     Ok(render(&CasePage {
         case: line(state, &org.pack, &row, tr),
         unit,
+        channel: Channel::parse(&row.channel)
+            .map_or(row.channel.clone(), |x| tr.pick(x.label_zh(), x.label_en()).into()),
+        routed: if row.routed_to == "office" {
+            tr.pick("受理/督查办公室", "The office").into()
+        } else {
+            row.routed_to.clone()
+        },
+        finding: row
+            .finding
+            .as_deref()
+            .and_then(Finding::parse)
+            .map(|x| tr.pick(x.label_zh(), x.label_en()).to_string())
+            .unwrap_or_default(),
         owner: name(row.owner_id),
         pending: name(row.pending_owner_id),
         first_responsible: name(row.first_responsible_id),

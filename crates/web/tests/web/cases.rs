@@ -252,6 +252,12 @@ story!(a_member_of_the_public_files_from_the_qr_page_and_tracks_it, |store| {
         "the point is pre-filled"
     );
     assert_eq!(case.owner_id, None, "waits for the office to take it");
+    let office_user = app.store.user_by_username("office").await.unwrap().id;
+    let r = app
+        .post_json(&format!("/api/v1/cases/{}/actions", case.id), Some(&office), json!({"action": "start"}))
+        .await;
+    assert_eq!(r.json()["case"]["owner_id"], office_user, "starting on it takes it");
+    assert_eq!(r.json()["case"]["first_responsible_id"], office_user);
 
     let view = app.post_form("/track", &[("number", &number), ("code", &code)]).await;
     assert_eq!(view.status, StatusCode::OK);
