@@ -261,7 +261,7 @@ story!(a_member_of_the_public_files_from_the_qr_page_and_tracks_it, |store| {
 
     let view = app.post_form("/track", &[("number", &number), ("code", &code)]).await;
     assert_eq!(view.status, StatusCode::OK);
-    assert!(view.text().contains("id=\"track-state\">已受理<"), "{}", view.text());
+    assert!(view.text().contains("id=\"track-state\">调查中<"), "{}", view.text());
     let wrong = app
         .post_form("/track", &[("number", &number), ("code", "AAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AAAA")])
         .await;
