@@ -484,3 +484,29 @@ story!(search_finds_two_character_chinese_terms, |store| {
     let mine = CaseFilter { inbox: Inbox::Mine, user_id: Some(w.office), limit: 10, ..Default::default() };
     assert_eq!(store.cases(w.org.id, &mine).await.unwrap().len(), 2);
 });
+
+story!(group_commit_registers_a_rush_with_distinct_numbers_and_a_whole_chain, |store| {
+    let w = world(&store, "toll").await;
+    let intake = chuangkou_store::cases::Intake::start(store.clone());
+    let rules = w.policies.rules("toll").unwrap();
+    let mut waiting = Vec::new();
+    for i in 0..120 {
+        let p = store
+            .prepare_case(&w.org, rules, &complaint(&w, &format!("第{i}位司机反映车道排队")), "test")
+            .await
+            .unwrap();
+        let intake = intake.clone();
+        waiting.push(tokio::spawn(async move { intake.register(p).await }));
+    }
+    let mut numbers = Vec::new();
+    for h in waiting {
+        numbers.push(h.await.unwrap().unwrap().number);
+    }
+    numbers.sort();
+    numbers.dedup();
+    assert_eq!(numbers.len(), 120, "every acknowledged case has its own number");
+    let all = store.cases(w.org.id, &CaseFilter { limit: 200, ..Default::default() }).await.unwrap();
+    assert_eq!(all.len(), 120, "every acknowledged case is stored");
+    let report = store.verify().await.unwrap();
+    assert!(report.broken.is_empty(), "{:?}", report.broken);
+});

@@ -17,6 +17,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chuangkou_domain::policy::{PolicySet, Rules};
 use chuangkou_store::Store;
+use chuangkou_store::cases::Intake;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -67,16 +68,31 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
     /// The policy packs and calendars, checked at start-up.
     pub policies: Arc<PolicySet>,
+    /// Case intake with group commit.
+    pub intake: Intake,
 }
 
 impl AppState {
     pub fn new(store: Store, config: WebConfig, policies: PolicySet) -> Self {
         AppState {
-            store,
             config: Arc::new(config),
             metrics: Arc::new(metrics::Metrics::default()),
             policies: Arc::new(policies),
+            intake: Intake::start(store.clone()),
+            store,
         }
+    }
+
+    /// Registers a case through the group-commit queue: checked first, then
+    /// committed with whatever else is waiting; returns after the commit.
+    pub async fn register_case(
+        &self,
+        org: &chuangkou_store::org::Organisation,
+        nc: &chuangkou_store::cases::NewCase,
+        actor: &str,
+    ) -> Result<chuangkou_store::cases::Registered, AppError> {
+        let prepared = self.store.prepare_case(org, self.rules(&org.pack)?, nc, actor).await?;
+        Ok(self.intake.register(prepared).await?)
     }
 
     /// The rules of an organisation's pack.

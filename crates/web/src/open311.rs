@@ -344,11 +344,17 @@ async fn create(
         registered_by: None,
         issue_tracking_code: false,
     };
-    let r = state
-        .store
-        .register_case(&org, rules, &nc, &format!("user:{}", user.id))
-        .await
-        .map_err(internal(fmt))?;
+    let r = state.register_case(&org, &nc, &format!("user:{}", user.id)).await.map_err(|e| match e {
+        crate::AppError::Validation(f) => err(
+            StatusCode::BAD_REQUEST,
+            fmt,
+            f.iter().map(|f| f.message.clone()).collect::<Vec<_>>().join("; "),
+        ),
+        other => {
+            tracing::error!(error = %other.message(), "open311 intake");
+            err(StatusCode::INTERNAL_SERVER_ERROR, fmt, "internal error")
+        }
+    })?;
     let body = [
         json!({"service_request_id": r.number, "service_notice": format!("已受理，编号 {}", r.number), "account_id": Value::Null}),
     ];

@@ -285,10 +285,8 @@ impl Store {
                         .ok_or_else(|| StoreError::Other(format!("track {} not in pack", case.track)))?;
                     let d = clock::deadlines(track, cal, case.registered_at, Some(span));
                     let version = case.deadline_version + 1;
-                    for timer in clock::plan(&pack.cases, &d) {
-                        self.insert_timer(&mut tx, org_id, case.id, timer.action, version, timer.due_at)
-                            .await?;
-                    }
+                    self.insert_timers(&mut tx, org_id, case.id, version, &clock::plan(&pack.cases, &d))
+                        .await?;
                     set.extend([
                         ("deadline_version", Col::Int(Some(version))),
                         ("investigate_due", Col::Int(d.investigate)),

@@ -7,7 +7,7 @@
 
 use chrono::Datelike;
 use chuangkou_domain::FieldError;
-use chuangkou_domain::cases::clock::{self, TimerAction};
+use chuangkou_domain::cases::clock::{self, PlannedTimer};
 use chuangkou_domain::cases::number::{case_number, tracking_code};
 use chuangkou_domain::cases::similar::{LIKELY_DUPLICATE, bigrams, dice};
 use chuangkou_domain::cases::{CaseKind, Channel};
@@ -66,6 +66,26 @@ pub struct DuplicateProbe<'a> {
     pub exclude_case: Option<i64>,
 }
 
+/// A case checked and ready to write: see [`Store::prepare_case`].
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    org_id: i64,
+    org_code: String,
+    actor: String,
+    nc: NewCase,
+    category: String,
+    track: String,
+    routed_to: String,
+    deadlines: clock::Deadlines,
+    timers: Vec<PlannedTimer>,
+    year: i32,
+    now: i64,
+    phone_hash: Option<String>,
+    tracking_code: Option<String>,
+    unit_id: Option<i64>,
+    point_id: Option<i64>,
+}
+
 /// An earlier case that looks like the same matter.
 #[derive(Debug, Clone, Serialize)]
 pub struct Duplicate {
@@ -84,6 +104,8 @@ fn invalid(field: &str, message: impl Into<String>) -> StoreError {
 }
 
 impl Store {
+    /// Registers one case in its own transaction. Under load, prefer
+    /// [`super::Intake`], which commits many at once.
     pub async fn register_case(
         &self,
         org: &Organisation,
@@ -91,6 +113,34 @@ impl Store {
         nc: &NewCase,
         actor: &str,
     ) -> Result<Registered> {
+        let p = self.prepare_case(org, rules, nc, actor).await?;
+        let mut tx = self.begin().await?;
+        let r = self.insert_prepared(&mut tx, &p).await?;
+        tx.commit().await?;
+        Ok(r)
+    }
+
+    /// Registers several prepared cases in one transaction: one commit, one
+    /// fsync, for all of them (group commit).
+    pub async fn register_batch(&self, items: &[Prepared]) -> Result<Vec<Registered>> {
+        let mut tx = self.begin().await?;
+        let mut out = Vec::with_capacity(items.len());
+        for p in items {
+            out.push(self.insert_prepared(&mut tx, p).await?);
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    /// Checks a new case against the pack and the organisation's records and
+    /// computes its deadlines and timers. Nothing is written.
+    pub async fn prepare_case(
+        &self,
+        org: &Organisation,
+        rules: Rules<'_>,
+        nc: &NewCase,
+        actor: &str,
+    ) -> Result<Prepared> {
         let (policy, cal) = (&rules.pack.cases, rules.calendar);
         let category =
             policy.category(&nc.category).filter(|c| c.kinds.contains(&nc.kind)).ok_or_else(|| {
@@ -109,126 +159,166 @@ impl Store {
             })?,
             None => policy.default_track(nc.kind).ok_or_else(|| invalid("kind", "no default track"))?,
         };
-        let routed_to =
-            if category.about_leader { policy.discipline_body.clone() } else { "office".to_string() };
+        let (unit_id, point_id) = self.check_refs(org.id, nc).await?;
         let now = self.now_ms();
         let deadlines = clock::deadlines(track, cal, now, None);
-        let timers = clock::plan(policy, &deadlines);
-        let year = cal.local(now).year();
         let code = nc.issue_tracking_code.then(|| {
             let mut raw = [0u8; 20];
             rand::RngCore::fill_bytes(&mut rand::rng(), &mut raw);
             tracking_code(&raw)
         });
-        let phone_hash = nc.reporter_phone.as_deref().map(|p| self.phone_hash(p));
+        Ok(Prepared {
+            org_id: org.id,
+            org_code: org.code.clone(),
+            actor: actor.to_string(),
+            category: category.code.clone(),
+            track: track.code.clone(),
+            routed_to: if category.about_leader {
+                policy.discipline_body.clone()
+            } else {
+                "office".to_string()
+            },
+            timers: clock::plan(policy, &deadlines),
+            deadlines,
+            year: cal.local(now).year(),
+            now,
+            phone_hash: nc.reporter_phone.as_deref().map(|p| self.phone_hash(p)),
+            tracking_code: code,
+            unit_id,
+            point_id,
+            nc: nc.clone(),
+        })
+    }
 
-        let mut tx = self.begin().await?;
-        let (unit_id, point_id) = self.check_refs(&mut tx, org.id, nc).await?;
-        let seq: i64 = on_tx!(&mut tx, c => sqlx::query_scalar(
+    async fn insert_prepared(&self, tx: &mut Tx, p: &Prepared) -> Result<Registered> {
+        let (org_id, nc, now) = (p.org_id, &p.nc, p.now);
+        let seq: i64 = on_tx!(tx, c => sqlx::query_scalar(
             "INSERT INTO case_counters (org_id, year, last) VALUES ($1, $2, 1)
              ON CONFLICT (org_id, year) DO UPDATE SET last = case_counters.last + 1 RETURNING last")
-            .bind(org.id).bind(year as i64).fetch_one(c).await)?;
-        let number = case_number(&org.code, year, seq);
+            .bind(org_id).bind(p.year as i64).fetch_one(c).await)?;
+        let number = case_number(&p.org_code, p.year, seq);
         let reporter_id: Option<i64> = if nc.reporter_name.is_some() || nc.reporter_phone.is_some() {
             let name = nc.reporter_name.as_deref().map(|n| self.encrypt(n));
             let phone = nc.reporter_phone.as_deref().map(|p| self.encrypt(p));
-            Some(on_tx!(&mut tx, c => sqlx::query_scalar(
+            Some(on_tx!(tx, c => sqlx::query_scalar(
                 "INSERT INTO reporters (org_id, name_enc, phone_enc, phone_hash, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id")
-                .bind(org.id).bind(name).bind(phone).bind(&phone_hash).bind(now).fetch_one(c).await)?)
+                .bind(org_id).bind(name).bind(phone).bind(&p.phone_hash).bind(now).fetch_one(c).await)?)
         } else {
             None
         };
-        let id: i64 = on_tx!(&mut tx, c => sqlx::query_scalar(
+        let d = p.deadlines;
+        let id: i64 = on_tx!(tx, c => sqlx::query_scalar(
             "INSERT INTO cases (org_id, number, kind, channel, category, track, state, description, unit_id, service_point_id,
                subject_staff_id, plate, routed_to, reporter_id, phone_hash, tracking_hash, first_responsible_id, owner_id,
                registered_at, investigate_due, handle_due, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, 'registered', $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, $17, $18, $19, $17)
              RETURNING id")
-            .bind(org.id).bind(&number).bind(nc.kind.as_str()).bind(nc.channel.as_str()).bind(&category.code)
-            .bind(&track.code).bind(&nc.description).bind(unit_id).bind(point_id).bind(nc.subject_staff_id)
-            .bind(&nc.plate).bind(&routed_to).bind(reporter_id).bind(&phone_hash)
-            .bind(code.as_deref().map(sha256_hex)).bind(nc.registered_by).bind(now)
-            .bind(deadlines.investigate).bind(deadlines.handle)
+            .bind(org_id).bind(&number).bind(nc.kind.as_str()).bind(nc.channel.as_str()).bind(&p.category)
+            .bind(&p.track).bind(&nc.description).bind(p.unit_id).bind(p.point_id).bind(nc.subject_staff_id)
+            .bind(&nc.plate).bind(&p.routed_to).bind(reporter_id).bind(&p.phone_hash)
+            .bind(p.tracking_code.as_deref().map(sha256_hex)).bind(nc.registered_by).bind(now)
+            .bind(d.investigate).bind(d.handle)
             .fetch_one(c).await)?;
-        self.index_terms(&mut tx, org.id, id, &nc.description).await?;
-        for t in &timers {
-            self.insert_timer(&mut tx, org.id, id, t.action, 1, t.due_at).await?;
-        }
+        self.index_terms(tx, org_id, id, &nc.description).await?;
+        self.insert_timers(tx, org_id, id, 1, &p.timers).await?;
         self.append(
-            &mut tx,
+            tx,
             NewEvent {
-                org_id: org.id,
-                actor,
+                org_id,
+                actor: &p.actor,
                 kind: "case.registered",
                 subject_type: "case",
                 subject_id: id,
                 payload: json!({
                     "number": number, "kind": nc.kind.as_str(), "channel": nc.channel.as_str(),
-                    "category": category.code, "track": track.code, "routed_to": routed_to,
-                    "unit_id": unit_id, "service_point_id": point_id, "subject_staff_id": nc.subject_staff_id,
+                    "category": p.category, "track": p.track, "routed_to": p.routed_to,
+                    "unit_id": p.unit_id, "service_point_id": p.point_id, "subject_staff_id": nc.subject_staff_id,
                     "first_responsible_id": nc.registered_by, "has_reporter": reporter_id.is_some(),
-                    "investigate_due": deadlines.investigate, "handle_due": deadlines.handle,
+                    "investigate_due": d.investigate, "handle_due": d.handle,
                 }),
                 reason: "",
             },
         )
         .await?;
-        tx.commit().await?;
         Ok(Registered {
             id,
             number,
-            tracking_code: code,
-            investigate_due: deadlines.investigate,
-            handle_due: deadlines.handle,
+            tracking_code: p.tracking_code.clone(),
+            investigate_due: d.investigate,
+            handle_due: d.handle,
         })
     }
 
     /// Checks that referenced records are the organisation's; a service
-    /// point also gives the case its unit.
-    async fn check_refs(&self, tx: &mut Tx, org_id: i64, nc: &NewCase) -> Result<(Option<i64>, Option<i64>)> {
+    /// point also gives the case its unit. (Units, points and staff are never
+    /// deleted, so a check made before the write still holds at commit.)
+    async fn check_refs(&self, org_id: i64, nc: &NewCase) -> Result<(Option<i64>, Option<i64>)> {
         let mut unit_id = nc.unit_id;
         if let Some(p) = nc.service_point_id {
-            let unit: Option<i64> = on_tx!(tx, c => sqlx::query_scalar("SELECT unit_id FROM service_points WHERE org_id = $1 AND id = $2")
+            let unit: Option<i64> = on_read!(self, c => sqlx::query_scalar("SELECT unit_id FROM service_points WHERE org_id = $1 AND id = $2")
                 .bind(org_id).bind(p).fetch_optional(c).await)?;
             let unit =
                 unit.ok_or_else(|| invalid("service_point_id", "服务点不存在 / no such service point"))?;
             unit_id = unit_id.or(Some(unit));
         }
         if let Some(u) = unit_id {
-            let ok: Option<i64> = on_tx!(tx, c => sqlx::query_scalar("SELECT id FROM units WHERE org_id = $1 AND id = $2")
+            let ok: Option<i64> = on_read!(self, c => sqlx::query_scalar("SELECT id FROM units WHERE org_id = $1 AND id = $2")
                 .bind(org_id).bind(u).fetch_optional(c).await)?;
             ok.ok_or_else(|| invalid("unit_id", "单位不存在 / no such unit"))?;
         }
         if let Some(s) = nc.subject_staff_id {
-            let ok: Option<i64> = on_tx!(tx, c => sqlx::query_scalar("SELECT id FROM staff WHERE org_id = $1 AND id = $2")
+            let ok: Option<i64> = on_read!(self, c => sqlx::query_scalar("SELECT id FROM staff WHERE org_id = $1 AND id = $2")
                 .bind(org_id).bind(s).fetch_optional(c).await)?;
             ok.ok_or_else(|| invalid("subject_staff_id", "员工不存在 / no such staff member"))?;
         }
         Ok((unit_id, nc.service_point_id))
     }
 
+    /// Indexes a text's bigrams in one statement.
     pub(crate) async fn index_terms(&self, tx: &mut Tx, org_id: i64, case_id: i64, text: &str) -> Result<()> {
-        for term in bigrams(text) {
-            on_tx!(tx, c => sqlx::query(
-                "INSERT INTO case_terms (org_id, term, case_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
-                .bind(org_id).bind(&term).bind(case_id).execute(c).await.map(|r| r.rows_affected()))?;
+        let terms: Vec<String> = bigrams(text).into_iter().collect();
+        for chunk in terms.chunks(200) {
+            let values: Vec<String> = (0..chunk.len()).map(|i| format!("($1, ${}, $2)", i + 3)).collect();
+            let sql = format!(
+                "INSERT INTO case_terms (org_id, term, case_id) VALUES {} ON CONFLICT DO NOTHING",
+                values.join(", ")
+            );
+            on_tx!(tx, c => {
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(org_id).bind(case_id);
+                for t in chunk {
+                    q = q.bind(t);
+                }
+                q.execute(c).await.map(|r| r.rows_affected())
+            })?;
         }
         Ok(())
     }
 
-    pub(crate) async fn insert_timer(
+    /// Writes a case's timers in one statement.
+    pub(crate) async fn insert_timers(
         &self,
         tx: &mut Tx,
         org_id: i64,
         case_id: i64,
-        action: TimerAction,
         version: i64,
-        due_at: i64,
+        timers: &[PlannedTimer],
     ) -> Result<()> {
-        on_tx!(tx, c => sqlx::query(
-            "INSERT INTO timers (org_id, case_id, action, version, due_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(org_id).bind(case_id).bind(action.encode()).bind(version).bind(due_at)
-            .execute(c).await.map(|r| r.rows_affected()))?;
+        if timers.is_empty() {
+            return Ok(());
+        }
+        let values: Vec<String> =
+            (0..timers.len()).map(|i| format!("($1, $2, ${}, $3, ${})", 4 + 2 * i, 5 + 2 * i)).collect();
+        let sql = format!(
+            "INSERT INTO timers (org_id, case_id, action, version, due_at) VALUES {}",
+            values.join(", ")
+        );
+        on_tx!(tx, c => {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(org_id).bind(case_id).bind(version);
+            for t in timers {
+                q = q.bind(t.action.encode()).bind(t.due_at);
+            }
+            q.execute(c).await.map(|r| r.rows_affected())
+        })?;
         Ok(())
     }
 

@@ -7,6 +7,7 @@ use serde::Serialize;
 use crate::{Result, Store, on_read};
 
 mod act;
+mod group;
 mod intake;
 mod notify;
 mod query;
@@ -14,7 +15,8 @@ mod timers;
 mod tracking;
 
 pub use act::{ActInput, ActOutcome};
-pub use intake::{Duplicate, DuplicateProbe, NewCase, Registered};
+pub use group::Intake;
+pub use intake::{Duplicate, DuplicateProbe, NewCase, Prepared, Registered};
 pub use notify::Notification;
 pub use query::{CaseFilter, Inbox, TimelineEntry};
 pub use timers::SweepReport;

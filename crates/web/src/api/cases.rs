@@ -130,8 +130,7 @@ pub async fn register(
     let mut nc = parse_case(&input, default_channel)?;
     nc.registered_by = Some(user.0.id);
     let org = state.store.organisation(user.org_id()).await?;
-    let rules = state.rules(&org.pack)?;
-    let r = state.store.register_case(&org, rules, &nc, &user.actor()).await?;
+    let r = state.register_case(&org, &nc, &user.actor()).await?;
     let dups = duplicates_for(&state, org.id, &org.pack, &nc, Some(r.id)).await?;
     let mut body = json!(r);
     body["duplicates"] = json!(dups);

@@ -276,12 +276,11 @@ async fn register(
             return new_page(&state, tr, csrf, &user, form, dups, vec![]).await;
         }
     }
-    let rules = state.rules(&org.pack)?;
-    match state.store.register_case(&org, rules, &nc, &user.actor()).await {
+    match state.register_case(&org, &nc, &user.actor()).await {
         // The tracking code is for the reporter: shown once, on this page,
         // and never put in a URL.
         Ok(r) => case_page(&state, tr, csrf, &user, r.id, None, r.tracking_code).await,
-        Err(chuangkou_store::StoreError::Invalid(errs)) => {
+        Err(AppError::Validation(errs)) => {
             let errors = errs.into_iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
             new_page(&state, tr, csrf, &user, f, vec![], errors).await
         }

@@ -236,10 +236,9 @@ async fn submit(
         }
         Err(e) => return Err(e.into()),
     };
-    let rules = state.rules(&t.org.pack)?;
-    let r = match state.store.register_case(&t.org, rules, &nc, "public").await {
+    let r = match state.register_case(&t.org, &nc, "public").await {
         Ok(r) => r,
-        Err(chuangkou_store::StoreError::Invalid(errs)) => {
+        Err(AppError::Validation(errs)) => {
             let errors =
                 errs.into_iter().map(|e| format!("{}：{}", field_label(&e.field, tr), e.message)).collect();
             return form_page(
