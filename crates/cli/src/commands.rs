@@ -27,6 +27,9 @@ pub struct ServeArgs {
     /// Create the demo organisation if the database is empty, and print its sign-ins.
     #[arg(long)]
     pub demo: bool,
+    /// Deliver SMS to reporters through this webhook (POST JSON {to, body}).
+    #[arg(long, env = "CHUANGKOU_SMS_WEBHOOK")]
+    pub sms_webhook: Option<String>,
     /// How often to fire due deadline timers, in milliseconds.
     #[arg(long, env = "CHUANGKOU_SWEEP_MS", default_value_t = 1000)]
     pub sweep_ms: u64,
@@ -128,6 +131,7 @@ pub async fn run(command: crate::Command, config: &Config, store: Store) -> Resu
         User(cmd) => user(&store, cmd).await,
         Org(cmd) => org(&store, cmd, &config.policies()?).await,
         Policy(PolicyCommand::Check { files }) => policy_check(&files).await,
+        Bench(_) => unreachable!("benchmarks run before the store is opened"),
     }
 }
 
@@ -151,6 +155,9 @@ async fn serve(args: ServeArgs, config: &Config, store: Store) -> Result<i32> {
     println!("Chuangkou is listening on {url}");
     tracing::info!(%addr, backend = ?store.backend(), "serving");
     spawn_sweeper(store.clone(), args.sweep_ms);
+    if let Some(url) = &args.sms_webhook {
+        crate::senders::spawn(store.clone(), crate::senders::Webhook::parse(url)?);
+    }
     chuangkou_web::serve(listener, AppState::new(store.clone(), web, policies)).await?;
     store.close().await;
     Ok(0)

@@ -5,9 +5,11 @@
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
+mod bench;
 mod commands;
 mod config;
 mod demo;
+mod senders;
 
 #[derive(Parser)]
 #[command(name = "chuangkou", version, about = "窗口 Chuangkou — service quality for public-service windows")]
@@ -39,6 +41,15 @@ pub enum Command {
     /// Policy packs: check files before deploying them.
     #[command(subcommand)]
     Policy(commands::PolicyCommand),
+    /// Benchmarks: `bench cases` measures case intake over HTTP.
+    #[command(subcommand, hide = true)]
+    Bench(BenchCommand),
+}
+
+#[derive(Subcommand)]
+pub enum BenchCommand {
+    /// Case intake through the HTTP API with concurrent clients.
+    Cases(bench::BenchArgs),
 }
 
 fn main() -> Result<()> {
@@ -47,6 +58,9 @@ fn main() -> Result<()> {
     let rt =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
     rt.block_on(async move {
+        if let Command::Bench(BenchCommand::Cases(args)) = cli.command {
+            std::process::exit(bench::cases(args).await?);
+        }
         let store = cli.config.open_store().await?;
         let code = commands::run(cli.command, &cli.config, store).await?;
         std::process::exit(code)

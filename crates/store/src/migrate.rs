@@ -24,6 +24,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0002_cases.sql"),
         postgres: include_str!("../migrations/postgres/0002_cases.sql"),
     },
+    Migration {
+        version: 3,
+        name: "outbox_claims",
+        sqlite: include_str!("../migrations/sqlite/0003_outbox_claims.sql"),
+        postgres: include_str!("../migrations/postgres/0003_outbox_claims.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

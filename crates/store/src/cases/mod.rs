@@ -17,7 +17,7 @@ mod tracking;
 pub use act::{ActInput, ActOutcome};
 pub use group::Intake;
 pub use intake::{Duplicate, DuplicateProbe, NewCase, Prepared, Registered};
-pub use notify::Notification;
+pub use notify::{Notification, OutMessage};
 pub use query::{CaseFilter, Inbox, TimelineEntry};
 pub use timers::SweepReport;
 pub use tracking::{PublicView, TrackingError};

@@ -89,3 +89,63 @@ impl Store {
             .bind(org_id).fetch_all(c).await)?)
     }
 }
+
+/// A queued message with its recipient decrypted, ready for a sender.
+#[derive(Debug, Clone)]
+pub struct OutMessage {
+    pub id: i64,
+    pub channel: String,
+    /// The reporter's phone (for SMS), decrypted only here, for sending.
+    pub to: Option<String>,
+    pub body: String,
+}
+
+/// A claim older than this is taken to be from a sender that died.
+const CLAIM_MS: i64 = 60_000;
+/// After this many failed attempts a message is left for a person to look at.
+pub const MAX_ATTEMPTS: i64 = 10;
+
+impl Store {
+    /// Claims up to `limit` unsent messages for this sender.
+    pub async fn claim_outbox(&self, limit: i64) -> Result<Vec<OutMessage>> {
+        let now = self.now_ms();
+        let mut tx = self.begin().await?;
+        let rows: Vec<(i64, String, Option<i64>, String)> = on_tx!(&mut tx, c => sqlx::query_as(
+            "UPDATE outbox SET claimed_at = $1, attempts = attempts + 1
+             WHERE id IN (SELECT id FROM outbox WHERE sent_at IS NULL AND attempts < $2
+                            AND (claimed_at IS NULL OR claimed_at < $3) ORDER BY id LIMIT $4)
+             RETURNING id, channel, reporter_id, body")
+            .bind(now).bind(MAX_ATTEMPTS).bind(now - CLAIM_MS).bind(limit).fetch_all(c).await)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (id, channel, reporter, body) in rows {
+            let phone: Option<Vec<u8>> = match reporter {
+                Some(r) => {
+                    on_tx!(&mut tx, c => sqlx::query_scalar("SELECT phone_enc FROM reporters WHERE id = $1")
+                    .bind(r).fetch_optional(c).await)?
+                    .flatten()
+                }
+                None => None,
+            };
+            out.push(OutMessage { id, channel, to: phone.map(|p| self.decrypt(&p)).transpose()?, body });
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    /// Records the outcome of sending one claimed message.
+    pub async fn outbox_result(&self, id: i64, result: std::result::Result<(), String>) -> Result<()> {
+        let mut tx = self.begin().await?;
+        match result {
+            Ok(()) => {
+                on_tx!(&mut tx, c => sqlx::query("UPDATE outbox SET sent_at = $1, last_error = NULL WHERE id = $2")
+                .bind(self.now_ms()).bind(id).execute(c).await.map(|r| r.rows_affected()))?
+            }
+            // Release the claim so that the next round retries it.
+            Err(e) => {
+                on_tx!(&mut tx, c => sqlx::query("UPDATE outbox SET claimed_at = NULL, last_error = $1 WHERE id = $2")
+                .bind(e.chars().take(500).collect::<String>()).bind(id).execute(c).await.map(|r| r.rows_affected()))?
+            }
+        };
+        tx.commit().await
+    }
+}

@@ -1,0 +1,186 @@
+//! `chuangkou bench cases`: case intake over HTTP on loopback, with
+//! concurrent keep-alive clients, every acknowledged case durable
+//! (SQLite `synchronous=FULL`, PostgreSQL's defaults). Prints cases/s and
+//! latency percentiles, then reopens the database and checks that every
+//! acknowledged case is there.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use chuangkou_domain::Role;
+use chuangkou_domain::org::{NewServicePoint, NewUnit, ServicePointKind, UnitKind};
+use chuangkou_domain::policy::PolicySet;
+use chuangkou_store::Store;
+use chuangkou_store::users::NewUser;
+use chuangkou_web::{AppState, WebConfig};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+
+#[derive(clap::Args)]
+pub struct BenchArgs {
+    /// sqlite or postgres (a fresh database on CHUANGKOU_TEST_PG).
+    #[arg(long, default_value = "sqlite")]
+    pub backend: String,
+    /// Concurrent keep-alive clients.
+    #[arg(long, default_value_t = 64)]
+    pub clients: usize,
+    /// How long to run.
+    #[arg(long, default_value_t = 10)]
+    pub seconds: u64,
+}
+
+pub async fn cases(args: BenchArgs) -> Result<i32> {
+    let key = b"bench-secret-bench-secret".to_vec();
+    let (url, _dir) = match args.backend.as_str() {
+        "sqlite" => {
+            let dir =
+                std::env::temp_dir().join(format!("chuangkou-bench-{}", chuangkou_store::random_token(4)));
+            std::fs::create_dir_all(&dir)?;
+            (format!("sqlite://{}", dir.join("bench.db").display()), Some(dir))
+        }
+        "postgres" => {
+            (chuangkou_store::testing::pg_database_url().await.context("PostgreSQL is not reachable")?, None)
+        }
+        other => bail!("--backend must be sqlite or postgres, not {other}"),
+    };
+    let store = Store::connect(&url, key.clone()).await?;
+    store.migrate().await?;
+    let token = setup(&store).await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let state = AppState::new(store.clone(), WebConfig::default(), PolicySet::builtin());
+    let server = tokio::spawn(chuangkou_web::serve(listener, state));
+
+    println!(
+        "case intake benchmark: backend={} clients={} seconds={}",
+        args.backend, args.clients, args.seconds
+    );
+    let deadline = Instant::now() + Duration::from_secs(args.seconds);
+    let mut tasks = Vec::new();
+    for c in 0..args.clients {
+        let token = token.clone();
+        tasks.push(tokio::spawn(async move { client(addr, &token, c, deadline).await }));
+    }
+    let started = Instant::now();
+    let mut latencies: Vec<Duration> = Vec::new();
+    let mut errors = 0usize;
+    for t in tasks {
+        let (lat, err) = t.await??;
+        latencies.extend(lat);
+        errors += err;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    server.abort();
+    latencies.sort();
+    let n = latencies.len();
+    let pct = |p: f64| {
+        latencies
+            .get(((n as f64 * p) as usize).min(n.saturating_sub(1)))
+            .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+    };
+    println!("acknowledged: {n} cases in {elapsed:.1} s, errors: {errors}");
+    println!("throughput:   {:.0} cases/s", n as f64 / elapsed);
+    println!("latency:      p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms", pct(0.50), pct(0.99), pct(1.0));
+
+    // Durability: a fresh connection finds every acknowledged case.
+    store.close().await;
+    let reopened = Store::connect(&url, key).await?;
+    let org = reopened.organisation_by_code("BN").await?;
+    let stored: i64 = chuangkou_store::on_read!(reopened, c => sqlx::query_scalar("SELECT COUNT(*) FROM cases WHERE org_id = $1")
+        .bind(org.id).fetch_one(c).await)?;
+    println!("durable:      {stored} cases stored for {n} acknowledged");
+    if (stored as usize) < n {
+        println!("FAILED: acknowledged cases are missing");
+        return Ok(1);
+    }
+    Ok(0)
+}
+
+async fn setup(store: &Store) -> Result<String> {
+    let org = store.create_organisation("bench", "BN", "基准测试收费公司", "toll", Some("12122")).await?;
+    let unit =
+        NewUnit { code: "S01".into(), name: "一号站".into(), kind: UnitKind::Station, parent_code: None };
+    store.create_unit(org.id, "bench", &unit).await?;
+    let point = NewServicePoint {
+        code: "S01-L01".into(),
+        name: "一号车道".into(),
+        kind: ServicePointKind::Lane,
+        unit_code: "S01".into(),
+        vehicle_plate: None,
+    };
+    store.create_service_point(org.id, "bench", &point).await?;
+    let user = store
+        .create_user(
+            org.id,
+            "bench",
+            &NewUser {
+                username: "bench-office",
+                display_name: "bench",
+                password_hash: "-",
+                role: Role::Office,
+                staff_id: None,
+            },
+        )
+        .await?;
+    Ok(store.create_api_token(&user, "bench").await?.1)
+}
+
+const TEXTS: &[&str] = &[
+    "出口车道收费员态度生硬，把卡扔出窗外",
+    "入口排队时间过长，只开了一条车道",
+    "便民服务亭没有热水，卫生间不干净",
+    "收费员多收了通行费，要求退还",
+    "司机反映ETC车道抬杆慢",
+];
+
+async fn client(
+    addr: std::net::SocketAddr,
+    token: &str,
+    n: usize,
+    deadline: Instant,
+) -> Result<(Vec<Duration>, usize)> {
+    let stream = TcpStream::connect(addr).await?;
+    stream.set_nodelay(true)?;
+    let (r, mut w) = stream.into_split();
+    let mut r = BufReader::new(r);
+    let mut lat = Vec::new();
+    let mut errors = 0;
+    let mut i = 0usize;
+    let mut line = String::new();
+    while Instant::now() < deadline {
+        i += 1;
+        let body = format!(
+            r#"{{"kind":"complaint","channel":"hotline","category":"attitude","description":"{} #{n}-{i}","reporter_phone":"139{:08}"}}"#,
+            TEXTS[(n + i) % TEXTS.len()],
+            (n * 1_000_003 + i) % 100_000_000
+        );
+        let req = format!(
+            "POST /api/v1/cases HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        let t0 = Instant::now();
+        w.write_all(req.as_bytes()).await?;
+        line.clear();
+        r.read_line(&mut line).await?;
+        let ok = line.starts_with("HTTP/1.1 201");
+        let mut len = 0usize;
+        loop {
+            line.clear();
+            r.read_line(&mut line).await?;
+            if line == "\r\n" || line.is_empty() {
+                break;
+            }
+            if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                len = v.trim().parse().unwrap_or(0);
+            }
+        }
+        let mut buf = vec![0u8; len];
+        r.read_exact(&mut buf).await?;
+        if ok {
+            lat.push(t0.elapsed());
+        } else {
+            errors += 1;
+        }
+    }
+    Ok((lat, errors))
+}
