@@ -89,3 +89,13 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddr {
         Ok(ClientAddr(peer.map_or_else(|| "unknown".into(), |c| c.0.ip().to_string())))
     }
 }
+
+/// For query strings from HTML forms, where an unset field arrives empty:
+/// `""` is `None`, anything else must be a number.
+pub fn opt_i64<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    let s: Option<String> = serde::Deserialize::deserialize(d)?;
+    match s.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(v) => v.parse().map(Some).map_err(serde::de::Error::custom),
+    }
+}

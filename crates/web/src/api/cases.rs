@@ -172,16 +172,25 @@ pub async fn probe(
 pub struct ListQuery {
     pub inbox: Option<String>,
     pub q: Option<String>,
+    #[serde(default, deserialize_with = "crate::extract::opt_i64")]
     pub unit_id: Option<i64>,
     pub category: Option<String>,
     pub state: Option<String>,
     pub channel: Option<String>,
     pub kind: Option<String>,
     /// Registered at or after (ms since the epoch).
+    #[serde(default, deserialize_with = "crate::extract::opt_i64")]
     pub from: Option<i64>,
     /// Registered before (ms since the epoch).
+    #[serde(default, deserialize_with = "crate::extract::opt_i64")]
     pub to: Option<i64>,
+    /// Registered on or after this local date (YYYY-MM-DD).
+    pub since: Option<String>,
+    /// Registered on or before this local date (YYYY-MM-DD).
+    pub until: Option<String>,
+    #[serde(default, deserialize_with = "crate::extract::opt_i64")]
     pub before: Option<i64>,
+    #[serde(default, deserialize_with = "crate::extract::opt_i64")]
     pub limit: Option<i64>,
 }
 
@@ -194,6 +203,22 @@ pub async fn filter_for(state: &AppState, user: &CurrentUser, q: ListQuery) -> A
         None => None,
     };
     let empty = |s: Option<String>| s.filter(|s| !s.trim().is_empty());
+    let org = state.store.organisation(user.org_id()).await?;
+    let offset = state.rules(&org.pack)?.calendar.offset;
+    let day = |field: &str, s: Option<String>, plus_days: i64| -> Result<Option<i64>, AppError> {
+        use chrono::TimeZone;
+        let Some(s) = empty(s) else { return Ok(None) };
+        let d = chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| {
+            AppError::Validation(vec![FieldError::new(field, "日期格式为 YYYY-MM-DD / use YYYY-MM-DD")])
+        })?;
+        let start = offset
+            .from_local_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight"))
+            .single()
+            .expect("fixed offset");
+        Ok(Some(start.timestamp_millis() + plus_days * 86_400_000))
+    };
+    let since = day("since", q.since, 0)?;
+    let until = day("until", q.until, 1)?;
     let mut f = CaseFilter {
         inbox,
         user_id: Some(user.0.id),
@@ -205,8 +230,8 @@ pub async fn filter_for(state: &AppState, user: &CurrentUser, q: ListQuery) -> A
         state: empty(q.state),
         channel: empty(q.channel),
         kind: empty(q.kind),
-        registered_from: q.from,
-        registered_to: q.to,
+        registered_from: q.from.or(since),
+        registered_to: q.to.or(until),
         before_id: q.before,
         limit: q.limit.unwrap_or(50).clamp(1, 200),
     };

@@ -73,6 +73,15 @@ fn line(state: &AppState, pack: &str, c: &CaseRow, tr: Tr) -> CaseLine {
     }
 }
 
+/// The list filters as the user set them, to keep them on the next page.
+pub struct Sticky {
+    pub category: String,
+    pub channel: String,
+    pub unit: String,
+    pub since: String,
+    pub until: String,
+}
+
 #[derive(Template)]
 #[template(path = "cases.html")]
 struct ListPage {
@@ -81,6 +90,10 @@ struct ListPage {
     q: String,
     state_filter: String,
     states: Vec<(String, String)>,
+    categories: Vec<(String, String)>,
+    channels: Vec<(String, String)>,
+    units: Vec<(String, String)>,
+    sticky: Sticky,
     cases: Vec<CaseLine>,
     next: Option<String>,
     can_register: bool,
@@ -97,6 +110,13 @@ async fn list(
     let inbox = q.inbox.clone().unwrap_or_else(|| "all".into());
     let text = q.q.clone().unwrap_or_default();
     let state_filter = q.state.clone().unwrap_or_default();
+    let sticky = Sticky {
+        category: q.category.clone().unwrap_or_default(),
+        channel: q.channel.clone().unwrap_or_default(),
+        unit: q.unit_id.map(|u| u.to_string()).unwrap_or_default(),
+        since: q.since.clone().unwrap_or_default(),
+        until: q.until.clone().unwrap_or_default(),
+    };
     let f = filter_for(&state, &user, q).await?;
     let org = state.store.organisation(user.org_id()).await?;
     let rows = state.store.cases(user.org_id(), &f).await?;
@@ -112,6 +132,19 @@ async fn list(
         .iter()
         .map(|s| (s.as_str().to_string(), tr.pick(s.label_zh(), s.label_en()).to_string()))
         .collect();
+    let rules = state.rules(&org.pack)?;
+    let categories = rules
+        .pack
+        .cases
+        .categories
+        .iter()
+        .map(|x| (x.code.clone(), tr.pick(&x.title, &x.title_en).to_string()))
+        .collect();
+    let channels = Channel::ALL
+        .iter()
+        .map(|x| (x.as_str().to_string(), tr.pick(x.label_zh(), x.label_en()).to_string()))
+        .collect();
+    let units = state.store.units(org.id).await?.into_iter().map(|u| (u.id.to_string(), u.name)).collect();
     let c = Chrome::for_user(&state, tr, csrf, &user, "cases").await?;
     Ok(render(&ListPage {
         c,
@@ -119,6 +152,10 @@ async fn list(
         q: text,
         state_filter,
         states,
+        categories,
+        channels,
+        units,
+        sticky,
         cases,
         next,
         can_register: may_register(&user),

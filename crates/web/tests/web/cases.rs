@@ -341,3 +341,43 @@ story!(open311_speaks_georeport_v2_in_json_and_xml, |store| {
     let missing = app.get("/open311/v2/requests/TY-2099-000001.json", None).await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
 });
+
+story!(the_console_inbox_filters_by_category_channel_unit_and_period, |store| {
+    let mut app = TestApp::new(store);
+    let seed = app.seed("TY").await;
+    let office = app.token(seed.org_id, "office", Role::Office).await;
+    let case = register(&mut app, &office, &seed).await;
+    app.sign_in("office", PASSWORD).await;
+    let number = case["number"].as_str().unwrap();
+    // Every field of the form, empty unless set, as a browser sends them.
+    let list = |set: &[(&str, &str)]| {
+        let fields = ["inbox", "q", "state", "category", "channel", "unit_id", "since", "until"];
+        let pairs: Vec<String> = fields
+            .iter()
+            .map(|f| {
+                let v = set
+                    .iter()
+                    .find(|(k, _)| k == f)
+                    .map_or(if *f == "inbox" { "all" } else { "" }, |(_, v)| *v);
+                format!("{f}={}", urlencode(v))
+            })
+            .collect();
+        format!("/console/cases?{}", pairs.join("&"))
+    };
+    let station = seed.station_id.to_string();
+    let found = |r: &crate::common::Reply| {
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        r.text().contains(number)
+    };
+    assert!(found(&app.get(&list(&[]), None).await), "empty form fields are no filter");
+    assert!(found(&app.get(&list(&[("category", "attitude")]), None).await));
+    assert!(!found(&app.get(&list(&[("category", "fee")]), None).await));
+    assert!(found(&app.get(&list(&[("unit_id", &station)]), None).await));
+    assert!(found(&app.get(&list(&[("channel", "hotline")]), None).await));
+    assert!(!found(&app.get(&list(&[("channel", "letter")]), None).await));
+    assert!(!found(&app.get(&list(&[("since", "2099-01-01")]), None).await));
+    assert!(found(&app.get(&list(&[("since", "2020-01-01"), ("until", "2099-12-31")]), None).await));
+    assert!(found(&app.get(&list(&[("inbox", "mine"), ("q", "扔卡")]), None).await));
+    let bad = app.get(&list(&[("since", "yesterday")]), None).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+});
