@@ -65,6 +65,8 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("app.name", "窗口服务质量管理", "Chuangkou service quality"),
     ("nav.tree", "组织机构", "Organisation"),
     ("nav.cases", "案件", "Cases"),
+    ("nav.notices", "通知", "Notifications"),
+    ("notices.none", "没有通知", "No notifications"),
     ("cases.title", "投诉与意见", "Complaints and feedback"),
     ("cases.mine", "我的待办", "Mine"),
     ("cases.unit", "本单位", "My unit"),

@@ -38,6 +38,7 @@ pub fn router() -> Router<AppState> {
         .route("/console/cases/{id}", get(page))
         .route("/console/cases/{id}/act", post(act))
         .route("/console/cases/{id}/reveal", post(reveal))
+        .route("/console/notifications", get(notifications))
 }
 
 /// A case line for lists, with labels resolved.
@@ -591,4 +592,35 @@ async fn reveal(
     visible(&user, state.store.case(user.org_id(), id).await?)?;
     let reporter = state.store.reveal_reporter(user.org_id(), id, &user.actor(), &reason).await?;
     case_page(&state, tr, token, &user, id, Some(reporter), None).await
+}
+
+pub struct NoticeLine {
+    pub at: String,
+    pub message: String,
+    pub case_id: Option<i64>,
+}
+
+#[derive(Template)]
+#[template(path = "notifications.html")]
+struct NoticesPage {
+    c: Chrome,
+    notices: Vec<NoticeLine>,
+}
+
+/// In-app notifications: hand-overs, escalations, extension decisions.
+async fn notifications(
+    State(state): State<AppState>,
+    tr: Tr,
+    csrf: CsrfToken,
+    PageUser(user): PageUser,
+) -> PageResult {
+    let notices = state
+        .store
+        .notifications(user.org_id(), user.0.id, 100)
+        .await?
+        .into_iter()
+        .map(|n| NoticeLine { at: format_time(n.created_at), message: n.message, case_id: n.case_id })
+        .collect();
+    let c = Chrome::for_user(&state, tr, csrf, &user, "notices").await?;
+    Ok(render(&NoticesPage { c, notices }))
 }

@@ -381,3 +381,16 @@ story!(the_console_inbox_filters_by_category_channel_unit_and_period, |store| {
     let bad = app.get(&list(&[("since", "yesterday")]), None).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
 });
+
+story!(escalations_reach_the_shift_leaders_notification_page, |store| {
+    let mut app = TestApp::new(store);
+    let seed = app.seed("TY").await;
+    let office = app.token(seed.org_id, "office", Role::Office).await;
+    app.user(seed.org_id, "shiftlead", Role::ShiftLeader).await;
+    let case = register(&mut app, &office, &seed).await;
+    app.store.advance_clock(24 * 3_600_000 + 1);
+    app.store.sweep_timers().await.unwrap();
+    app.sign_in("shiftlead", PASSWORD).await;
+    let page = app.get("/console/notifications", None).await.text();
+    assert!(page.contains(case["number"].as_str().unwrap()) && page.contains("已升级至值班站长"), "{page}");
+});
