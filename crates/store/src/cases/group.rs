@@ -38,7 +38,14 @@ impl Intake {
                     }
                 }
                 let items: Vec<Prepared> = jobs.iter().map(|(p, _)| p.clone()).collect();
-                match store.register_batch(&items).await {
+                let started = std::time::Instant::now();
+                let result = store.register_batch(&items).await;
+                tracing::debug!(
+                    batch = items.len(),
+                    ms = started.elapsed().as_secs_f64() * 1000.0,
+                    "intake batch committed"
+                );
+                match result {
                     Ok(done) => {
                         for ((_, reply), r) in jobs.into_iter().zip(done) {
                             let _ = reply.send(Ok(r));

@@ -66,6 +66,9 @@ pub struct DuplicateProbe<'a> {
     pub exclude_case: Option<i64>,
 }
 
+/// How many of the window's latest cases are compared by text alone.
+const RECENT_FOR_TEXT: i64 = 2000;
+
 /// A case checked and ready to write: see [`Store::prepare_case`].
 #[derive(Debug, Clone)]
 pub struct Prepared {
@@ -114,22 +117,190 @@ impl Store {
         actor: &str,
     ) -> Result<Registered> {
         let p = self.prepare_case(org, rules, nc, actor).await?;
-        let mut tx = self.begin().await?;
-        let r = self.insert_prepared(&mut tx, &p).await?;
-        tx.commit().await?;
-        Ok(r)
+        Ok(self.register_batch(std::slice::from_ref(&p)).await?.remove(0))
     }
 
-    /// Registers several prepared cases in one transaction: one commit, one
-    /// fsync, for all of them (group commit).
+    /// Registers prepared cases in one transaction — one commit, one fsync —
+    /// with a handful of multi-row statements however many there are (group
+    /// commit). Returns them in the order given.
     pub async fn register_batch(&self, items: &[Prepared]) -> Result<Vec<Registered>> {
         let mut tx = self.begin().await?;
-        let mut out = Vec::with_capacity(items.len());
-        for p in items {
-            out.push(self.insert_prepared(&mut tx, p).await?);
+        let mut out: Vec<Option<Registered>> = vec![None; items.len()];
+        let mut orgs: Vec<i64> = items.iter().map(|p| p.org_id).collect();
+        orgs.sort_unstable();
+        orgs.dedup();
+        for org in orgs {
+            let idx: Vec<usize> = (0..items.len()).filter(|&i| items[i].org_id == org).collect();
+            for (i, r) in self.insert_group(&mut tx, org, items, &idx).await? {
+                out[i] = Some(r);
+            }
         }
         tx.commit().await?;
-        Ok(out)
+        Ok(out.into_iter().map(|r| r.expect("every item is in its organisation's group")).collect())
+    }
+
+    async fn insert_group(
+        &self,
+        tx: &mut Tx,
+        org_id: i64,
+        items: &[Prepared],
+        idx: &[usize],
+    ) -> Result<Vec<(usize, Registered)>> {
+        // Numbers: take a block of the year's sequence at once.
+        let mut numbers: Vec<String> = vec![String::new(); items.len()];
+        let mut years: Vec<i32> = idx.iter().map(|&i| items[i].year).collect();
+        years.sort_unstable();
+        years.dedup();
+        for year in years {
+            let of_year: Vec<usize> = idx.iter().copied().filter(|&i| items[i].year == year).collect();
+            let n = of_year.len() as i64;
+            let last: i64 = on_tx!(tx, c => sqlx::query_scalar(
+                "INSERT INTO case_counters (org_id, year, last) VALUES ($1, $2, $3)
+                 ON CONFLICT (org_id, year) DO UPDATE SET last = case_counters.last + $3 RETURNING last")
+                .bind(org_id).bind(year as i64).bind(n).fetch_one(c).await)?;
+            for (k, &i) in of_year.iter().enumerate() {
+                numbers[i] = case_number(&items[i].org_code, year, last - n + 1 + k as i64);
+            }
+        }
+        // Reporters, encrypted; ids come back in insertion order.
+        let with_reporter: Vec<usize> = idx
+            .iter()
+            .copied()
+            .filter(|&i| items[i].nc.reporter_name.is_some() || items[i].nc.reporter_phone.is_some())
+            .collect();
+        let mut reporter_of: Vec<Option<i64>> = vec![None; items.len()];
+        for chunk in with_reporter.chunks(500) {
+            let values: Vec<String> = (0..chunk.len())
+                .map(|k| format!("($1, ${}, ${}, ${}, ${})", 2 + 4 * k, 3 + 4 * k, 4 + 4 * k, 5 + 4 * k))
+                .collect();
+            let sql = format!(
+                "INSERT INTO reporters (org_id, name_enc, phone_enc, phone_hash, created_at) VALUES {} RETURNING id",
+                values.join(", ")
+            );
+            let mut ids: Vec<i64> = on_tx!(tx, c => {
+                let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.as_str())).bind(org_id);
+                for &i in chunk {
+                    let p = &items[i];
+                    q = q.bind(p.nc.reporter_name.as_deref().map(|n| self.encrypt(n)))
+                        .bind(p.nc.reporter_phone.as_deref().map(|n| self.encrypt(n)))
+                        .bind(&p.phone_hash).bind(p.now);
+                }
+                q.fetch_all(c).await
+            })?;
+            ids.sort_unstable();
+            for (&i, id) in chunk.iter().zip(ids) {
+                reporter_of[i] = Some(id);
+            }
+        }
+        // The cases; each id is matched back by its unique number.
+        let mut id_of: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
+        const COLS: usize = 20;
+        for chunk in idx.chunks(200) {
+            let values: Vec<String> = (0..chunk.len())
+                .map(|k| {
+                    let b = 2 + COLS * k;
+                    let ph: Vec<String> = (0..COLS).map(|j| format!("${}", b + j)).collect();
+                    format!("($1, {}, 'registered', {})", ph[..5].join(", "), ph[5..].join(", "))
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO cases (org_id, number, kind, channel, category, track, state, description, unit_id, service_point_id,
+                   subject_staff_id, plate, routed_to, reporter_id, phone_hash, tracking_hash, first_responsible_id, owner_id,
+                   registered_at, investigate_due, handle_due, updated_at)
+                 VALUES {} RETURNING id, number",
+                values.join(", ")
+            );
+            let got: Vec<(i64, String)> = on_tx!(tx, c => {
+                let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(org_id);
+                for &i in chunk {
+                    let (p, nc) = (&items[i], &items[i].nc);
+                    q = q.bind(&numbers[i]).bind(nc.kind.as_str()).bind(nc.channel.as_str()).bind(&p.category).bind(&p.track)
+                        .bind(&nc.description).bind(p.unit_id).bind(p.point_id).bind(nc.subject_staff_id).bind(&nc.plate)
+                        .bind(&p.routed_to).bind(reporter_of[i]).bind(&p.phone_hash)
+                        .bind(p.tracking_code.as_deref().map(sha256_hex)).bind(nc.registered_by).bind(nc.registered_by)
+                        .bind(p.now).bind(p.deadlines.investigate).bind(p.deadlines.handle).bind(p.now);
+                }
+                q.fetch_all(c).await
+            })?;
+            id_of.extend(got.into_iter().map(|(id, number)| (number, id)));
+        }
+        let case_id = |i: usize| id_of[&numbers[i]];
+        // Search terms and timers of all of them.
+        let terms: Vec<(String, i64)> = idx
+            .iter()
+            .flat_map(|&i| bigrams(&items[i].nc.description).into_iter().map(move |t| (t, i)))
+            .map(|(t, i)| (t, case_id(i)))
+            .collect();
+        for chunk in terms.chunks(2000) {
+            let values: Vec<String> =
+                (0..chunk.len()).map(|k| format!("($1, ${}, ${})", 2 + 2 * k, 3 + 2 * k)).collect();
+            let sql = format!(
+                "INSERT INTO case_terms (org_id, term, case_id) VALUES {} ON CONFLICT DO NOTHING",
+                values.join(", ")
+            );
+            on_tx!(tx, c => {
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(org_id);
+                for (t, id) in chunk {
+                    q = q.bind(t).bind(*id);
+                }
+                q.execute(c).await.map(|r| r.rows_affected())
+            })?;
+        }
+        let timers: Vec<(i64, &PlannedTimer)> =
+            idx.iter().flat_map(|&i| items[i].timers.iter().map(move |t| (case_id(i), t))).collect();
+        for chunk in timers.chunks(2000) {
+            let values: Vec<String> = (0..chunk.len())
+                .map(|k| format!("($1, ${}, ${}, 1, ${})", 2 + 3 * k, 3 + 3 * k, 4 + 3 * k))
+                .collect();
+            let sql = format!(
+                "INSERT INTO timers (org_id, case_id, action, version, due_at) VALUES {}",
+                values.join(", ")
+            );
+            on_tx!(tx, c => {
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(org_id);
+                for (id, t) in chunk {
+                    q = q.bind(*id).bind(t.action.encode()).bind(t.due_at);
+                }
+                q.execute(c).await.map(|r| r.rows_affected())
+            })?;
+        }
+        // One `case.registered` event each, chained in order.
+        let events: Vec<NewEvent<'_>> = idx
+            .iter()
+            .map(|&i| {
+                let (p, nc, d) = (&items[i], &items[i].nc, items[i].deadlines);
+                NewEvent {
+                    org_id,
+                    actor: &p.actor,
+                    kind: "case.registered",
+                    subject_type: "case",
+                    subject_id: case_id(i),
+                    payload: json!({
+                        "number": numbers[i], "kind": nc.kind.as_str(), "channel": nc.channel.as_str(),
+                        "category": p.category, "track": p.track, "routed_to": p.routed_to,
+                        "unit_id": p.unit_id, "service_point_id": p.point_id, "subject_staff_id": nc.subject_staff_id,
+                        "first_responsible_id": nc.registered_by, "has_reporter": reporter_of[i].is_some(),
+                        "investigate_due": d.investigate, "handle_due": d.handle,
+                    }),
+                    reason: "",
+                }
+            })
+            .collect();
+        self.append_many(tx, org_id, &events).await?;
+        Ok(idx
+            .iter()
+            .map(|&i| {
+                let p = &items[i];
+                let r = Registered {
+                    id: case_id(i),
+                    number: numbers[i].clone(),
+                    tracking_code: p.tracking_code.clone(),
+                    investigate_due: p.deadlines.investigate,
+                    handle_due: p.deadlines.handle,
+                };
+                (i, r)
+            })
+            .collect())
     }
 
     /// Checks a new case against the pack and the organisation's records and
@@ -190,65 +361,6 @@ impl Store {
         })
     }
 
-    async fn insert_prepared(&self, tx: &mut Tx, p: &Prepared) -> Result<Registered> {
-        let (org_id, nc, now) = (p.org_id, &p.nc, p.now);
-        let seq: i64 = on_tx!(tx, c => sqlx::query_scalar(
-            "INSERT INTO case_counters (org_id, year, last) VALUES ($1, $2, 1)
-             ON CONFLICT (org_id, year) DO UPDATE SET last = case_counters.last + 1 RETURNING last")
-            .bind(org_id).bind(p.year as i64).fetch_one(c).await)?;
-        let number = case_number(&p.org_code, p.year, seq);
-        let reporter_id: Option<i64> = if nc.reporter_name.is_some() || nc.reporter_phone.is_some() {
-            let name = nc.reporter_name.as_deref().map(|n| self.encrypt(n));
-            let phone = nc.reporter_phone.as_deref().map(|p| self.encrypt(p));
-            Some(on_tx!(tx, c => sqlx::query_scalar(
-                "INSERT INTO reporters (org_id, name_enc, phone_enc, phone_hash, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id")
-                .bind(org_id).bind(name).bind(phone).bind(&p.phone_hash).bind(now).fetch_one(c).await)?)
-        } else {
-            None
-        };
-        let d = p.deadlines;
-        let id: i64 = on_tx!(tx, c => sqlx::query_scalar(
-            "INSERT INTO cases (org_id, number, kind, channel, category, track, state, description, unit_id, service_point_id,
-               subject_staff_id, plate, routed_to, reporter_id, phone_hash, tracking_hash, first_responsible_id, owner_id,
-               registered_at, investigate_due, handle_due, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, 'registered', $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, $17, $18, $19, $17)
-             RETURNING id")
-            .bind(org_id).bind(&number).bind(nc.kind.as_str()).bind(nc.channel.as_str()).bind(&p.category)
-            .bind(&p.track).bind(&nc.description).bind(p.unit_id).bind(p.point_id).bind(nc.subject_staff_id)
-            .bind(&nc.plate).bind(&p.routed_to).bind(reporter_id).bind(&p.phone_hash)
-            .bind(p.tracking_code.as_deref().map(sha256_hex)).bind(nc.registered_by).bind(now)
-            .bind(d.investigate).bind(d.handle)
-            .fetch_one(c).await)?;
-        self.index_terms(tx, org_id, id, &nc.description).await?;
-        self.insert_timers(tx, org_id, id, 1, &p.timers).await?;
-        self.append(
-            tx,
-            NewEvent {
-                org_id,
-                actor: &p.actor,
-                kind: "case.registered",
-                subject_type: "case",
-                subject_id: id,
-                payload: json!({
-                    "number": number, "kind": nc.kind.as_str(), "channel": nc.channel.as_str(),
-                    "category": p.category, "track": p.track, "routed_to": p.routed_to,
-                    "unit_id": p.unit_id, "service_point_id": p.point_id, "subject_staff_id": nc.subject_staff_id,
-                    "first_responsible_id": nc.registered_by, "has_reporter": reporter_id.is_some(),
-                    "investigate_due": d.investigate, "handle_due": d.handle,
-                }),
-                reason: "",
-            },
-        )
-        .await?;
-        Ok(Registered {
-            id,
-            number,
-            tracking_code: p.tracking_code.clone(),
-            investigate_due: d.investigate,
-            handle_due: d.handle,
-        })
-    }
-
     /// Checks that referenced records are the organisation's; a service
     /// point also gives the case its unit. (Units, points and staff are never
     /// deleted, so a check made before the write still holds at commit.)
@@ -272,26 +384,6 @@ impl Store {
             ok.ok_or_else(|| invalid("subject_staff_id", "员工不存在 / no such staff member"))?;
         }
         Ok((unit_id, nc.service_point_id))
-    }
-
-    /// Indexes a text's bigrams in one statement.
-    pub(crate) async fn index_terms(&self, tx: &mut Tx, org_id: i64, case_id: i64, text: &str) -> Result<()> {
-        let terms: Vec<String> = bigrams(text).into_iter().collect();
-        for chunk in terms.chunks(200) {
-            let values: Vec<String> = (0..chunk.len()).map(|i| format!("($1, ${}, $2)", i + 3)).collect();
-            let sql = format!(
-                "INSERT INTO case_terms (org_id, term, case_id) VALUES {} ON CONFLICT DO NOTHING",
-                values.join(", ")
-            );
-            on_tx!(tx, c => {
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(org_id).bind(case_id);
-                for t in chunk {
-                    q = q.bind(t);
-                }
-                q.execute(c).await.map(|r| r.rows_affected())
-            })?;
-        }
-        Ok(())
     }
 
     /// Writes a case's timers in one statement.
@@ -328,20 +420,35 @@ impl Store {
         let DuplicateProbe { phone, service_point_id, plate, text, window_ms, exclude_case } = *probe;
         let since = self.now_ms() - window_ms;
         let phone_hash = phone.map(|p| self.phone_hash(p));
-        let sql = format!(
-            "SELECT {CASE_COLUMNS}, k.phone_hash FROM cases k WHERE k.org_id = $1 AND k.registered_at >= $2
-               AND k.state <> 'merged' AND ((k.phone_hash IS NOT NULL AND k.phone_hash = $3) OR k.service_point_id = $4
-               OR (k.plate IS NOT NULL AND k.plate = $5))
-             ORDER BY k.registered_at DESC LIMIT 50"
-        );
         #[derive(sqlx::FromRow)]
         struct Hit {
             #[sqlx(flatten)]
             case: super::CaseRow,
             phone_hash: Option<String>,
         }
-        let hits: Vec<Hit> = on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-            .bind(org_id).bind(since).bind(&phone_hash).bind(service_point_id).bind(plate).fetch_all(c).await)?;
+        // One indexed query per key (phone, point, plate), each bounded by the
+        // window and a count, rather than one OR that no index serves.
+        let mut hits: Vec<Hit> = Vec::new();
+        for (column, value) in [
+            ("phone_hash", phone_hash.clone()),
+            ("service_point_id", service_point_id.map(|p| p.to_string())),
+            ("plate", plate.map(str::to_string)),
+        ] {
+            let Some(value) = value else { continue };
+            let cast = if column == "service_point_id" { "CAST($3 AS BIGINT)" } else { "$3" };
+            let sql = format!(
+                "SELECT {CASE_COLUMNS}, k.phone_hash FROM cases k
+                 WHERE k.org_id = $1 AND k.{column} = {cast} AND k.registered_at >= $2 AND k.state <> 'merged'
+                 ORDER BY k.registered_at DESC LIMIT 20"
+            );
+            let found: Vec<Hit> = on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind(org_id).bind(since).bind(&value).fetch_all(c).await)?;
+            for h in found {
+                if !hits.iter().any(|x| x.case.id == h.case.id) {
+                    hits.push(h);
+                }
+            }
+        }
         let mut out: Vec<Duplicate> = Vec::new();
         for h in hits {
             let mut reasons = Vec::new();
@@ -360,19 +467,28 @@ impl Store {
             }
             out.push(dup(h.case, reasons, similarity));
         }
-        // Similar text with nothing else in common, through the term index.
+        // Similar text with nothing else in common, through the term index,
+        // among the most recent cases of the window only: the cost stays
+        // bounded however busy the window was.
+        let (first, last): (Option<i64>, Option<i64>) = on_read!(self, c => sqlx::query_as(
+            "SELECT (SELECT MIN(id) FROM cases WHERE org_id = $1 AND registered_at >= $2), (SELECT MAX(id) FROM cases WHERE org_id = $1)")
+            .bind(org_id).bind(since).fetch_one(c).await)?;
+        let floor = match (first, last) {
+            (Some(f), Some(l)) => f.max(l - RECENT_FOR_TEXT),
+            _ => i64::MAX,
+        };
         let terms: Vec<String> = bigrams(text).into_iter().take(64).collect();
-        if !terms.is_empty() {
-            let placeholders: Vec<String> = (0..terms.len()).map(|i| format!("${}", i + 3)).collect();
+        if !terms.is_empty() && floor != i64::MAX {
+            let placeholders: Vec<String> = (0..terms.len()).map(|i| format!("${}", i + 4)).collect();
             let sql = format!(
                 "SELECT {} FROM cases k JOIN (SELECT case_id, COUNT(*) AS n FROM case_terms
-                   WHERE org_id = $1 AND term IN ({}) GROUP BY case_id ORDER BY n DESC LIMIT 20) t ON t.case_id = k.id
+                   WHERE org_id = $1 AND case_id >= $3 AND term IN ({}) GROUP BY case_id ORDER BY n DESC LIMIT 20) t ON t.case_id = k.id
                  WHERE k.org_id = $1 AND k.registered_at >= $2 AND k.state <> 'merged'",
                 CASE_COLUMNS,
                 placeholders.join(", ")
             );
             let mut rows: Vec<super::CaseRow> = on_read!(self, c => {
-                let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(org_id).bind(since);
+                let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(org_id).bind(since).bind(floor);
                 for t in &terms {
                     q = q.bind(t);
                 }
