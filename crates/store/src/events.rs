@@ -75,6 +75,9 @@ pub struct VerifyReport {
     pub broken: Vec<BrokenLink>,
 }
 
+/// Events per multi-row insert (see `append_many`).
+const EVENT_ROWS: usize = 25;
+
 const EVENT_COLUMNS: &str =
     "id, org_id, seq, at, actor, kind, subject_type, subject_id, payload, reason, prev_hash, hash";
 
@@ -159,8 +162,9 @@ impl Store {
             prev = hash;
         }
         let mut ids = Vec::with_capacity(events.len());
-        // 11 values a row; chunks keep well under every backend's limit.
-        for (chunk_no, chunk) in rows.chunks(500).enumerate() {
+        // 10 parameters a row; SQLite looks `$N` up by a linear scan, so a
+        // few hundred parameters a statement is the sweet spot.
+        for (chunk_no, chunk) in rows.chunks(EVENT_ROWS).enumerate() {
             let values: Vec<String> = (0..chunk.len())
                 .map(|i| {
                     let b = i * 10 + 2;
@@ -184,7 +188,7 @@ impl Store {
                  VALUES {} RETURNING id, seq",
                 values.join(", ")
             );
-            let offset = chunk_no * 500;
+            let offset = chunk_no * EVENT_ROWS;
             let mut got: Vec<(i64, i64)> = on_tx!(tx, c => {
                 let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(org_id);
                 for (i, (seq, payload, prev_hash, hash)) in chunk.iter().enumerate() {

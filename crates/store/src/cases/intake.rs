@@ -66,8 +66,19 @@ pub struct DuplicateProbe<'a> {
     pub exclude_case: Option<i64>,
 }
 
-/// How many of the window's latest cases are compared by text alone.
-const RECENT_FOR_TEXT: i64 = 2000;
+/// Rows per multi-row statement, by parameters per row: about 250
+/// parameters a statement. SQLite looks a `$N` parameter up by a linear scan,
+/// so one statement with thousands of parameters costs more than several
+/// with a few hundred.
+const ROWS_OF_2: usize = 125;
+const ROWS_OF_3: usize = 84;
+const ROWS_OF_4: usize = 62;
+const ROWS_OF_20: usize = 12;
+
+/// How many of the window's latest cases are compared by text alone. A busy
+/// toll company registers a few dozen complaints a day, so 300 covers the
+/// 72-hour window; in a rush the cost per intake stays bounded.
+const RECENT_FOR_TEXT: i64 = 300;
 
 /// A case checked and ready to write: see [`Store::prepare_case`].
 #[derive(Debug, Clone)]
@@ -169,7 +180,7 @@ impl Store {
             .filter(|&i| items[i].nc.reporter_name.is_some() || items[i].nc.reporter_phone.is_some())
             .collect();
         let mut reporter_of: Vec<Option<i64>> = vec![None; items.len()];
-        for chunk in with_reporter.chunks(500) {
+        for chunk in with_reporter.chunks(ROWS_OF_4) {
             let values: Vec<String> = (0..chunk.len())
                 .map(|k| format!("($1, ${}, ${}, ${}, ${})", 2 + 4 * k, 3 + 4 * k, 4 + 4 * k, 5 + 4 * k))
                 .collect();
@@ -195,7 +206,7 @@ impl Store {
         // The cases; each id is matched back by its unique number.
         let mut id_of: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
         const COLS: usize = 20;
-        for chunk in idx.chunks(200) {
+        for chunk in idx.chunks(ROWS_OF_20) {
             let values: Vec<String> = (0..chunk.len())
                 .map(|k| {
                     let b = 2 + COLS * k;
@@ -231,7 +242,7 @@ impl Store {
             .flat_map(|&i| bigrams(&items[i].nc.description).into_iter().map(move |t| (t, i)))
             .map(|(t, i)| (t, case_id(i)))
             .collect();
-        for chunk in terms.chunks(2000) {
+        for chunk in terms.chunks(ROWS_OF_2) {
             let values: Vec<String> =
                 (0..chunk.len()).map(|k| format!("($1, ${}, ${})", 2 + 2 * k, 3 + 2 * k)).collect();
             let sql = format!(
@@ -248,7 +259,7 @@ impl Store {
         }
         let timers: Vec<(i64, &PlannedTimer)> =
             idx.iter().flat_map(|&i| items[i].timers.iter().map(move |t| (case_id(i), t))).collect();
-        for chunk in timers.chunks(2000) {
+        for chunk in timers.chunks(ROWS_OF_3) {
             let values: Vec<String> = (0..chunk.len())
                 .map(|k| format!("($1, ${}, ${}, 1, ${})", 2 + 3 * k, 3 + 3 * k, 4 + 3 * k))
                 .collect();
