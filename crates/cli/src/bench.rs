@@ -144,12 +144,24 @@ const TEXTS: &[&str] = &[
     "司机反映ETC车道抬杆慢",
 ];
 
-const WHERE: &[&str] = &["小店站", "武宿站", "晋祠站", "太原东站", "机场站", "北营站", "榆次站", "阳曲站", "古交站", "清徐站"];
+const WHERE: &[&str] =
+    &["小店站", "武宿站", "晋祠站", "太原东站", "机场站", "北营站", "榆次站", "阳曲站", "古交站", "清徐站"];
 const WHO: &[&str] = &["收费员", "值班站长", "保洁员", "稽查员", "便民亭值守人员", "监控员"];
 const WHAT: &[&str] = &[
-    "态度生硬，不理睬询问", "多收通行费二十元", "找零错误", "边收费边打手机", "不使用文明用语",
-    "拒绝开具票据", "抬杆太慢造成拥堵", "扔卡扔零钱", "服务亭没有热水", "卫生间无人打扫",
-    "导向标志不清楚", "绿色通道查验太慢", "车道只开一条，排队半小时", "微笑服务做得好",
+    "态度生硬，不理睬询问",
+    "多收通行费二十元",
+    "找零错误",
+    "边收费边打手机",
+    "不使用文明用语",
+    "拒绝开具票据",
+    "抬杆太慢造成拥堵",
+    "扔卡扔零钱",
+    "服务亭没有热水",
+    "卫生间无人打扫",
+    "导向标志不清楚",
+    "绿色通道查验太慢",
+    "车道只开一条，排队半小时",
+    "微笑服务做得好",
 ];
 const WHEN: &[&str] = &["早上七点", "中午", "傍晚", "夜里十一点", "周末", "节假日", "昨天下午", "今天凌晨"];
 
@@ -251,7 +263,10 @@ async fn store_only(store: &Store, batch: usize, seconds: u64) -> Result<i32> {
         n += store.register_batch(&items).await?.len();
         spent += t0.elapsed();
     }
-    println!("store only: {n} cases in batches of {batch}: {:.0} cases/s of commit time ({:.2} ms a batch)",
-        n as f64 / spent.as_secs_f64(), spent.as_secs_f64() * 1000.0 / (n / batch) as f64);
+    println!(
+        "store only: {n} cases in batches of {batch}: {:.0} cases/s of commit time ({:.2} ms a batch)",
+        n as f64 / spent.as_secs_f64(),
+        spent.as_secs_f64() * 1000.0 / (n / batch) as f64
+    );
     Ok(0)
 }
