@@ -172,7 +172,7 @@ fn text(n: usize, i: usize) -> String {
         "{}{}{}的{}{}",
         WHEN[k % WHEN.len()],
         WHERE[(k / 7) % WHERE.len()],
-        if k % 3 == 0 { "出口" } else { "入口" },
+        if k.is_multiple_of(3) { "出口" } else { "入口" },
         WHO[(k / 13) % WHO.len()],
         WHAT[(k / 31) % WHAT.len()]
     )
