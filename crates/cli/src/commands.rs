@@ -30,6 +30,12 @@ pub struct ServeArgs {
     /// Deliver SMS to reporters through this webhook (POST JSON {to, body}).
     #[arg(long, env = "CHUANGKOU_SMS_WEBHOOK")]
     pub sms_webhook: Option<String>,
+    /// Send staff notifications by e-mail through this SMTP relay (host:port).
+    #[arg(long, env = "CHUANGKOU_SMTP")]
+    pub smtp: Option<String>,
+    /// The sender address of those e-mails.
+    #[arg(long, env = "CHUANGKOU_SMTP_FROM", default_value = "noreply@chuangkou.local")]
+    pub smtp_from: String,
     /// How often to fire due deadline timers, in milliseconds.
     #[arg(long, env = "CHUANGKOU_SWEEP_MS", default_value_t = 1000)]
     pub sweep_ms: u64,
@@ -64,6 +70,9 @@ pub enum UserCommand {
         name: Option<String>,
         #[arg(long, env = "CHUANGKOU_NEW_PASSWORD", hide_env_values = true)]
         password: Option<String>,
+        /// E-mail address for notifications.
+        #[arg(long)]
+        email: Option<String>,
     },
     /// Set a new password; prints a generated one unless --password is given.
     Passwd {
@@ -155,8 +164,10 @@ async fn serve(args: ServeArgs, config: &Config, store: Store) -> Result<i32> {
     println!("Chuangkou is listening on {url}");
     tracing::info!(%addr, backend = ?store.backend(), "serving");
     spawn_sweeper(store.clone(), args.sweep_ms);
-    if let Some(url) = &args.sms_webhook {
-        crate::senders::spawn(store.clone(), crate::senders::Webhook::parse(url)?);
+    let hook = args.sms_webhook.as_deref().map(crate::senders::Webhook::parse).transpose()?;
+    let smtp = args.smtp.clone().map(|addr| crate::senders::Smtp { addr, from: args.smtp_from.clone() });
+    if hook.is_some() || smtp.is_some() {
+        crate::senders::spawn(store.clone(), hook, smtp);
     }
     chuangkou_web::serve(listener, AppState::new(store.clone(), web, policies)).await?;
     store.close().await;
@@ -222,7 +233,7 @@ fn password_or_generated(given: Option<String>) -> Result<(String, bool)> {
 
 async fn user(store: &Store, cmd: UserCommand) -> Result<i32> {
     match cmd {
-        UserCommand::Create { org, username, role, name, password } => {
+        UserCommand::Create { org, username, role, name, password, email } => {
             let org =
                 store.organisation_by_code(&org).await.with_context(|| format!("no organisation {org}"))?;
             let Some(role) = Role::parse(&role) else { bail!("unknown role {role}") };
@@ -247,6 +258,9 @@ async fn user(store: &Store, cmd: UserCommand) -> Result<i32> {
                 )
                 .await
                 .context("creating the user")?;
+            if let Some(email) = email.as_deref().filter(|e| e.contains('@')) {
+                store.set_email(org.id, user.id, "cli", Some(email)).await?;
+            }
             println!("created user {} (id {}, role {})", user.username, user.id, role.as_str());
             if generated {
                 println!("password: {password}");

@@ -60,7 +60,7 @@ impl Webhook {
 /// Sends what is queued; returns how many were delivered.
 pub async fn send_pending(store: &Store, hook: &Webhook) -> Result<usize> {
     let mut sent = 0;
-    for OutMessage { id, channel, to, body } in store.claim_outbox(50).await? {
+    for OutMessage { id, channel, to, body } in store.claim_outbox("sms", 50).await? {
         let result = match (channel.as_str(), to) {
             ("sms", Some(to)) => {
                 let payload = serde_json::json!({"to": to, "body": body}).to_string();
@@ -79,16 +79,107 @@ pub async fn send_pending(store: &Store, hook: &Webhook) -> Result<usize> {
     Ok(sent)
 }
 
-pub fn spawn(store: Store, hook: Webhook) {
+pub fn spawn(store: Store, hook: Option<Webhook>, smtp: Option<Smtp>) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(2));
         loop {
             tick.tick().await;
-            if let Err(e) = send_pending(&store, &hook).await {
-                tracing::error!(error = %e, "outbox sender failed; will retry");
+            if let Some(hook) = &hook
+                && let Err(e) = send_pending(&store, hook).await
+            {
+                tracing::error!(error = %e, "SMS sender failed; will retry");
+            }
+            if let Some(smtp) = &smtp
+                && let Err(e) = send_mail(&store, smtp).await
+            {
+                tracing::error!(error = %e, "e-mail sender failed; will retry");
             }
         }
     });
+}
+
+/// E-mail to staff through an SMTP relay (plain SMTP, as to a relay on the
+/// intranet; put TLS in the relay).
+#[derive(Debug, Clone)]
+pub struct Smtp {
+    pub addr: String,
+    pub from: String,
+}
+
+impl Smtp {
+    async fn send(&self, to: &str, subject: &str, body: &str) -> Result<()> {
+        use base64::Engine;
+        use tokio::io::{AsyncBufReadExt, BufReader};
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let stream = tokio::time::timeout(Duration::from_secs(10), TcpStream::connect(&self.addr))
+            .await
+            .context("connect timed out")??;
+        let (r, mut w) = stream.into_split();
+        let mut r = BufReader::new(r);
+        // Reads one (possibly multi-line) reply and checks its code.
+        async fn expect(r: &mut BufReader<tokio::net::tcp::OwnedReadHalf>, code: &str) -> Result<()> {
+            loop {
+                let mut line = String::new();
+                if tokio::time::timeout(Duration::from_secs(10), r.read_line(&mut line))
+                    .await
+                    .context("no reply")??
+                    == 0
+                {
+                    bail!("the SMTP server closed the connection");
+                }
+                if !line.starts_with(code) {
+                    bail!("SMTP: expected {code}, got {}", line.trim_end());
+                }
+                if line.as_bytes().get(3) != Some(&b'-') {
+                    return Ok(());
+                }
+            }
+        }
+        if to.contains(['\r', '\n', '<', '>']) || self.from.contains(['\r', '\n', '<', '>']) {
+            bail!("bad address");
+        }
+        expect(&mut r, "220").await?;
+        for (cmd, code) in [
+            ("EHLO chuangkou\r\n".to_string(), "250"),
+            (format!("MAIL FROM:<{}>\r\n", self.from), "250"),
+            (format!("RCPT TO:<{to}>\r\n"), "250"),
+            ("DATA\r\n".to_string(), "354"),
+        ] {
+            w.write_all(cmd.as_bytes()).await?;
+            expect(&mut r, code).await?;
+        }
+        let encoded_body = b64.encode(body.as_bytes());
+        let lines: Vec<&str> =
+            encoded_body.as_bytes().chunks(76).map(|c| std::str::from_utf8(c).unwrap_or("")).collect();
+        let message = format!(
+            "From: <{}>\r\nTo: <{to}>\r\nSubject: =?UTF-8?B?{}?=\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n.\r\n",
+            self.from,
+            b64.encode(subject.as_bytes()),
+            lines.join("\r\n")
+        );
+        w.write_all(message.as_bytes()).await?;
+        expect(&mut r, "250").await?;
+        w.write_all(b"QUIT\r\n").await?;
+        Ok(())
+    }
+}
+
+/// Sends queued staff e-mails; returns how many were delivered.
+pub async fn send_mail(store: &Store, smtp: &Smtp) -> Result<usize> {
+    let mut sent = 0;
+    for OutMessage { id, to, body, .. } in store.claim_outbox("email", 50).await? {
+        let result = match to {
+            Some(to) => smtp.send(&to, "窗口服务质量管理 · 通知", &body).await.map_err(|e| e.to_string()),
+            None => Err("the user has no e-mail address".to_string()),
+        };
+        if result.is_ok() {
+            sent += 1;
+        } else if let Err(e) = &result {
+            tracing::warn!(message_id = id, error = %e, "e-mail failed; will retry");
+        }
+        store.outbox_result(id, result).await?;
+    }
+    Ok(sent)
 }
 
 #[cfg(test)]
@@ -175,6 +266,115 @@ mod tests {
             "{request}"
         );
         assert!(store.pending_messages(org.id).await.unwrap().is_empty(), "sent once, not again");
+    }
+
+    /// A one-message SMTP server that records the conversation.
+    async fn smtp_server() -> (String, tokio::task::JoinHandle<String>) {
+        use tokio::io::{AsyncBufReadExt, BufReader};
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap().to_string();
+        let h = tokio::spawn(async move {
+            let (s, _) = l.accept().await.unwrap();
+            let (r, mut w) = s.into_split();
+            let mut r = BufReader::new(r);
+            let mut log = String::new();
+            w.write_all(b"220 test ESMTP\r\n").await.unwrap();
+            let mut in_data = false;
+            loop {
+                let mut line = String::new();
+                if r.read_line(&mut line).await.unwrap() == 0 {
+                    break;
+                }
+                log.push_str(&line);
+                let reply: &[u8] = if in_data {
+                    if line == ".\r\n" {
+                        in_data = false;
+                        b"250 queued\r\n"
+                    } else {
+                        continue;
+                    }
+                } else if line.starts_with("EHLO") {
+                    b"250-test\r\n250 8BITMIME\r\n"
+                } else if line.starts_with("DATA") {
+                    in_data = true;
+                    b"354 go\r\n"
+                } else if line.starts_with("QUIT") {
+                    w.write_all(b"221 bye\r\n").await.unwrap();
+                    break;
+                } else {
+                    b"250 ok\r\n"
+                };
+                w.write_all(reply).await.unwrap();
+            }
+            log
+        });
+        (addr, h)
+    }
+
+    #[tokio::test]
+    async fn an_escalation_is_mailed_to_a_leader_who_gave_an_address() {
+        use base64::Engine;
+        let store = chuangkou_store::testing::sqlite().await;
+        let policies = PolicySet::builtin();
+        let org = store.create_organisation("t", "TY", "太原高速", "toll", None).await.unwrap();
+        let office = store
+            .create_user(
+                org.id,
+                "t",
+                &NewUser {
+                    username: "o",
+                    display_name: "o",
+                    password_hash: "-",
+                    role: Role::Office,
+                    staff_id: None,
+                },
+            )
+            .await
+            .unwrap();
+        let leader = store
+            .create_user(
+                org.id,
+                "t",
+                &NewUser {
+                    username: "l",
+                    display_name: "l",
+                    password_hash: "-",
+                    role: Role::Leader,
+                    staff_id: None,
+                },
+            )
+            .await
+            .unwrap();
+        store.set_email(org.id, leader.id, "t", Some("leader@example.test")).await.unwrap();
+        let nc = NewCase {
+            kind: CaseKind::Complaint,
+            channel: Channel::Hotline,
+            category: "attitude".into(),
+            track: None,
+            description: "态度差".into(),
+            unit_id: None,
+            service_point_id: None,
+            subject_staff_id: None,
+            plate: None,
+            reporter_name: None,
+            reporter_phone: None,
+            registered_by: Some(office.id),
+            issue_tracking_code: false,
+        };
+        let r = store.register_case(&org, policies.rules("toll").unwrap(), &nc, "t").await.unwrap();
+        store.advance_clock(72 * 3_600_000 + 1);
+        store.sweep_timers().await.unwrap();
+        let (addr, log) = smtp_server().await;
+        let smtp = Smtp { addr, from: "noreply@chuangkou.test".into() };
+        assert_eq!(send_mail(&store, &smtp).await.unwrap(), 1, "only the leader has an address");
+        let log = log.await.unwrap();
+        assert!(log.contains("RCPT TO:<leader@example.test>"), "{log}");
+        let body_b64: String =
+            log.lines().skip_while(|l| !l.is_empty()).skip(1).take_while(|l| *l != ".").collect();
+        let body =
+            String::from_utf8(base64::engine::general_purpose::STANDARD.decode(body_b64).unwrap()).unwrap();
+        assert!(body.contains(&r.number) && body.contains("领导小组"), "{body}");
+        assert_eq!(send_mail(&store, &smtp).await.unwrap(), 0, "sent once");
     }
 
     #[test]

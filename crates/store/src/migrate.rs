@@ -30,6 +30,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0003_outbox_claims.sql"),
         postgres: include_str!("../migrations/postgres/0003_outbox_claims.sql"),
     },
+    Migration {
+        version: 4,
+        name: "user_email",
+        sqlite: include_str!("../migrations/sqlite/0004_user_email.sql"),
+        postgres: include_str!("../migrations/postgres/0004_user_email.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

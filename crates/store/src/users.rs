@@ -124,6 +124,30 @@ impl Store {
         Ok(on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(username).fetch_one(c).await)?)
     }
 
+    /// Sets (or clears) a user's e-mail address for notifications.
+    pub async fn set_email(&self, org_id: i64, user_id: i64, actor: &str, email: Option<&str>) -> Result<()> {
+        let mut tx = self.begin().await?;
+        let n = on_tx!(&mut tx, c => sqlx::query("UPDATE users SET email = $1 WHERE id = $2 AND org_id = $3")
+            .bind(email).bind(user_id).bind(org_id).execute(c).await.map(|r| r.rows_affected()))?;
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        self.append(
+            &mut tx,
+            NewEvent {
+                org_id,
+                actor,
+                kind: "user.email_set",
+                subject_type: "user",
+                subject_id: user_id,
+                payload: json!({"has_email": email.is_some()}),
+                reason: "",
+            },
+        )
+        .await?;
+        tx.commit().await
+    }
+
     pub async fn users(&self, org_id: i64) -> Result<Vec<User>> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE org_id = $1 ORDER BY id");
         Ok(on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(org_id).fetch_all(c).await)?)

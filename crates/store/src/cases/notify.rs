@@ -54,6 +54,12 @@ impl Store {
                 "INSERT INTO notifications (org_id, user_id, case_id, kind, message, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
                 .bind(org_id).bind(user).bind(case_id).bind(kind).bind(message).bind(now)
                 .execute(c).await.map(|r| r.rows_affected()))?;
+            // And by e-mail to those who gave an address (sent when SMTP is configured).
+            on_tx!(tx, c => sqlx::query(
+                "INSERT INTO outbox (org_id, channel, user_id, case_id, body, created_at)
+                 SELECT org_id, 'email', id, $2, $3, $4 FROM users WHERE id = $1 AND email IS NOT NULL AND email <> ''")
+                .bind(user).bind(case_id).bind(message).bind(now)
+                .execute(c).await.map(|r| r.rows_affected()))?;
         }
         Ok(users.len())
     }
@@ -100,33 +106,41 @@ pub struct OutMessage {
     pub body: String,
 }
 
+/// `(id, channel, reporter_id, user_id, body)` of a claimed message.
+type Claimed = (i64, String, Option<i64>, Option<i64>, String);
+
 /// A claim older than this is taken to be from a sender that died.
 const CLAIM_MS: i64 = 60_000;
 /// After this many failed attempts a message is left for a person to look at.
 pub const MAX_ATTEMPTS: i64 = 10;
 
 impl Store {
-    /// Claims up to `limit` unsent messages for this sender.
-    pub async fn claim_outbox(&self, limit: i64) -> Result<Vec<OutMessage>> {
+    /// Claims up to `limit` unsent messages of `channel` (`sms`, `email`)
+    /// for this sender.
+    pub async fn claim_outbox(&self, channel: &str, limit: i64) -> Result<Vec<OutMessage>> {
         let now = self.now_ms();
         let mut tx = self.begin().await?;
-        let rows: Vec<(i64, String, Option<i64>, String)> = on_tx!(&mut tx, c => sqlx::query_as(
+        let rows: Vec<Claimed> = on_tx!(&mut tx, c => sqlx::query_as(
             "UPDATE outbox SET claimed_at = $1, attempts = attempts + 1
-             WHERE id IN (SELECT id FROM outbox WHERE sent_at IS NULL AND attempts < $2
+             WHERE id IN (SELECT id FROM outbox WHERE sent_at IS NULL AND attempts < $2 AND channel = $5
                             AND (claimed_at IS NULL OR claimed_at < $3) ORDER BY id LIMIT $4)
-             RETURNING id, channel, reporter_id, body")
-            .bind(now).bind(MAX_ATTEMPTS).bind(now - CLAIM_MS).bind(limit).fetch_all(c).await)?;
+             RETURNING id, channel, reporter_id, user_id, body")
+            .bind(now).bind(MAX_ATTEMPTS).bind(now - CLAIM_MS).bind(limit).bind(channel).fetch_all(c).await)?;
         let mut out = Vec::with_capacity(rows.len());
-        for (id, channel, reporter, body) in rows {
-            let phone: Option<Vec<u8>> = match reporter {
-                Some(r) => {
-                    on_tx!(&mut tx, c => sqlx::query_scalar("SELECT phone_enc FROM reporters WHERE id = $1")
-                    .bind(r).fetch_optional(c).await)?
-                    .flatten()
+        for (id, channel, reporter, user, body) in rows {
+            let to = match (reporter, user) {
+                (Some(r), _) => {
+                    let phone: Option<Vec<u8>> = on_tx!(&mut tx, c => sqlx::query_scalar(
+                        "SELECT phone_enc FROM reporters WHERE id = $1").bind(r).fetch_optional(c).await)?
+                    .flatten();
+                    phone.map(|p| self.decrypt(&p)).transpose()?
                 }
-                None => None,
+                (None, Some(u)) => on_tx!(&mut tx, c => sqlx::query_scalar(
+                    "SELECT email FROM users WHERE id = $1").bind(u).fetch_optional(c).await)?
+                .flatten(),
+                (None, None) => None,
             };
-            out.push(OutMessage { id, channel, to: phone.map(|p| self.decrypt(&p)).transpose()?, body });
+            out.push(OutMessage { id, channel, to, body });
         }
         tx.commit().await?;
         Ok(out)
