@@ -39,7 +39,7 @@ async fn world(store: &Store, pack: &str) -> World {
         name: no.into(),
         unit_code: u.into(),
         position: None,
-        phone: None,
+        phone: Some(format!("1390000{no}").chars().filter(char::is_ascii_digit).collect()),
     };
     let master = store.create_staff(org.id, "t", &staff("S0100", "S01")).await.unwrap();
     let collector = store.create_staff(org.id, "t", &staff("S0111", "S01-T1")).await.unwrap();
@@ -194,6 +194,11 @@ story!(a_toll_complaint_not_investigated_in_24_hours_escalates_to_the_shift_lead
     assert!(kinds.contains(&"case.escalated".to_string()));
     let inbox = store.notifications(w.org.id, w.shift_leader, 10).await.unwrap();
     assert_eq!(inbox.len(), 1, "the shift leader of the station hears about it");
+    let sms = store.claim_outbox("sms", 10).await.unwrap();
+    assert!(
+        sms.iter().any(|m| m.to.as_deref() == Some("13900000100") && m.body.contains(&r.number)),
+        "and by SMS to the phone on their staff record: {sms:?}"
+    );
     assert!(inbox[0].message.contains(&r.number) && inbox[0].message.contains("值班站长"));
 
     // Then the office head at 48h and the leading group at 72h.

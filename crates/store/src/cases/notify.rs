@@ -54,7 +54,15 @@ impl Store {
                 "INSERT INTO notifications (org_id, user_id, case_id, kind, message, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
                 .bind(org_id).bind(user).bind(case_id).bind(kind).bind(message).bind(now)
                 .execute(c).await.map(|r| r.rows_affected()))?;
-            // And by e-mail to those who gave an address (sent when SMTP is configured).
+            // And by SMS to those whose staff record has a phone (sent when
+            // the SMS webhook is configured) …
+            on_tx!(tx, c => sqlx::query(
+                "INSERT INTO outbox (org_id, channel, user_id, case_id, body, created_at)
+                 SELECT u.org_id, 'sms', u.id, $2, $3, $4 FROM users u JOIN staff s ON s.id = u.staff_id
+                 WHERE u.id = $1 AND s.phone IS NOT NULL AND s.phone <> ''")
+                .bind(user).bind(case_id).bind(message).bind(now)
+                .execute(c).await.map(|r| r.rows_affected()))?;
+            // … and by e-mail to those who gave an address (sent when SMTP is configured).
             on_tx!(tx, c => sqlx::query(
                 "INSERT INTO outbox (org_id, channel, user_id, case_id, body, created_at)
                  SELECT org_id, 'email', id, $2, $3, $4 FROM users WHERE id = $1 AND email IS NOT NULL AND email <> ''")
@@ -135,6 +143,10 @@ impl Store {
                     .flatten();
                     phone.map(|p| self.decrypt(&p)).transpose()?
                 }
+                (None, Some(u)) if channel == "sms" => on_tx!(&mut tx, c => sqlx::query_scalar(
+                    "SELECT s.phone FROM users u JOIN staff s ON s.id = u.staff_id WHERE u.id = $1")
+                    .bind(u).fetch_optional(c).await)?
+                .flatten(),
                 (None, Some(u)) => on_tx!(&mut tx, c => sqlx::query_scalar(
                     "SELECT email FROM users WHERE id = $1").bind(u).fetch_optional(c).await)?
                 .flatten(),
