@@ -146,6 +146,8 @@ pub struct Store {
     key: Arc<Vec<u8>>,
     /// Added to the wall clock; tests move time forward with it.
     clock_offset_ms: Arc<AtomicI64>,
+    /// Where it connected, so that [`Store::reopen`] can do it again.
+    url: Arc<str>,
 }
 
 impl Store {
@@ -188,7 +190,16 @@ impl Store {
                 .await?;
             Db::Sqlite { writer, reader }
         };
-        Ok(Store { db, key: Arc::new(key), clock_offset_ms: Arc::new(AtomicI64::new(0)) })
+        Ok(Store { db, key: Arc::new(key), clock_offset_ms: Arc::new(AtomicI64::new(0)), url: url.into() })
+    }
+
+    /// A new, independent handle on the same database — new pools, as a
+    /// second instance or a restarted process would have — keeping this
+    /// handle's clock.
+    pub async fn reopen(&self) -> Result<Store> {
+        let other = Store::connect(&self.url, self.key.to_vec()).await?;
+        other.clock_offset_ms.store(self.clock_offset_ms.load(Ordering::Relaxed), Ordering::Relaxed);
+        Ok(other)
     }
 
     pub fn backend(&self) -> Backend {
@@ -200,7 +211,10 @@ impl Store {
 
     pub async fn begin(&self) -> Result<Tx> {
         Ok(match &self.db {
-            Db::Sqlite { writer, .. } => Tx::Sqlite(writer.begin().await?),
+            // IMMEDIATE takes the write lock up front, so that a second
+            // process on the same file (a CLI command while `serve` runs)
+            // waits its turn instead of failing to upgrade a read lock.
+            Db::Sqlite { writer, .. } => Tx::Sqlite(writer.begin_with("BEGIN IMMEDIATE").await?),
             Db::Pg(pool) => Tx::Pg(pool.begin().await?),
         })
     }

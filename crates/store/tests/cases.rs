@@ -274,21 +274,31 @@ story!(timers_fire_once_across_restarts_and_concurrent_sweepers, |store| {
         register(&store, &w, &complaint(&w, &format!("第{i}件"))).await;
     }
     store.advance_clock(24 * H + 1);
-    // A second instance on the same database, sweeping at the same time.
-    let other = store.clone();
+    // Two instances with their own connections, sweeping at the same time.
+    let other = store.reopen().await.unwrap();
     let (a, b) = tokio::join!(store.sweep_timers(), other.sweep_timers());
     let (a, b) = (a.unwrap(), b.unwrap());
     assert_eq!(a.fired + b.fired, 5 * 3, "warning, deadline and escalation for each of 5 cases: {a:?} {b:?}");
-    // A restart: nothing due fires again.
-    assert_eq!(store.sweep_timers().await.unwrap(), Default::default());
-    let escalations = store
+    // A restart: a new process finds nothing due to fire again.
+    store.close().await;
+    other.close().await;
+    let restarted = store.reopen().await.unwrap();
+    assert_eq!(restarted.sweep_timers().await.unwrap(), Default::default());
+    let escalations = restarted
         .events(w.org.id, None, 500)
         .await
         .unwrap()
         .iter()
         .filter(|e| e.kind == "case.escalated")
         .count();
-    assert_eq!(escalations, 5);
+    assert_eq!(escalations, 5, "each escalation recorded exactly once");
+    // Later deadlines still fire after the restart.
+    restarted.advance_clock(24 * H);
+    assert_eq!(
+        restarted.sweep_timers().await.unwrap().escalated,
+        10,
+        "handle warning and office-head step for each"
+    );
 });
 
 story!(a_refused_transition_is_a_conflict_and_changes_nothing, |store| {
