@@ -31,6 +31,9 @@ pub struct BenchArgs {
     /// case looks like hundreds of others.
     #[arg(long)]
     pub identical_texts: bool,
+    /// Ask for likely duplicates in every answer (`?duplicates=true`).
+    #[arg(long)]
+    pub with_duplicates: bool,
     /// Skip HTTP: time the store's group commit alone, in batches of this size.
     #[arg(long)]
     pub store_only_batch: Option<usize>,
@@ -62,15 +65,20 @@ pub async fn cases(args: BenchArgs) -> Result<i32> {
     let server = tokio::spawn(chuangkou_web::serve(listener, state));
 
     println!(
-        "case intake benchmark: backend={} clients={} seconds={}",
-        args.backend, args.clients, args.seconds
+        "case intake benchmark: backend={} clients={} seconds={} texts={} duplicates={}",
+        args.backend,
+        args.clients,
+        args.seconds,
+        if args.identical_texts { "identical" } else { "varied" },
+        args.with_duplicates
     );
     let deadline = Instant::now() + Duration::from_secs(args.seconds);
     let mut tasks = Vec::new();
     for c in 0..args.clients {
         let token = token.clone();
         let identical = args.identical_texts;
-        tasks.push(tokio::spawn(async move { client(addr, &token, c, deadline, identical).await }));
+        let path = if args.with_duplicates { "/api/v1/cases?duplicates=true" } else { "/api/v1/cases" };
+        tasks.push(tokio::spawn(async move { client(addr, &token, c, deadline, identical, path).await }));
     }
     let started = Instant::now();
     let mut latencies: Vec<Duration> = Vec::new();
@@ -184,6 +192,7 @@ async fn client(
     n: usize,
     deadline: Instant,
     identical: bool,
+    path: &str,
 ) -> Result<(Vec<Duration>, usize)> {
     let stream = TcpStream::connect(addr).await?;
     stream.set_nodelay(true)?;
@@ -201,7 +210,7 @@ async fn client(
             (n * 1_000_003 + i) % 100_000_000
         );
         let req = format!(
-            "POST /api/v1/cases HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            "POST {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
             body.len()
         );
         let t0 = Instant::now();

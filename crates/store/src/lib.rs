@@ -177,7 +177,10 @@ impl Store {
                 .busy_timeout(Duration::from_secs(10))
                 // Checkpoint the WAL less often: a page written many times
                 // between checkpoints is copied to the database once.
-                .pragma("wal_autocheckpoint", "10000");
+                .pragma("wal_autocheckpoint", "10000")
+                // Statement journals and sorts in memory, not in temp files.
+                .pragma("temp_store", "MEMORY")
+                .pragma("cache_size", "-65536");
             let writer = SqlitePoolOptions::new()
                 .max_connections(1)
                 .acquire_timeout(Duration::from_secs(30))

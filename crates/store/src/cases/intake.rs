@@ -428,9 +428,38 @@ impl Store {
     /// Earlier cases within `window_ms` that look like the same matter: the
     /// same phone, service point or plate, or a similar text (CASE-6).
     pub async fn likely_duplicates(&self, org_id: i64, probe: &DuplicateProbe<'_>) -> Result<Vec<Duplicate>> {
-        let DuplicateProbe { phone, service_point_id, plate, text, window_ms, exclude_case } = *probe;
+        let phone_hash = probe.phone.map(|p| self.phone_hash(p));
+        self.duplicates_by_hash(org_id, probe, phone_hash).await
+    }
+
+    /// Likely duplicates of a stored case, for the office on its page.
+    pub async fn duplicates_of(
+        &self,
+        org_id: i64,
+        case: &super::CaseRow,
+        window_ms: i64,
+    ) -> Result<Vec<Duplicate>> {
+        let phone_hash: Option<String> = on_read!(self, c => sqlx::query_scalar(
+            "SELECT phone_hash FROM cases WHERE org_id = $1 AND id = $2").bind(org_id).bind(case.id).fetch_one(c).await)?;
+        let probe = DuplicateProbe {
+            phone: None,
+            service_point_id: case.service_point_id,
+            plate: case.plate.as_deref(),
+            text: &case.description,
+            window_ms,
+            exclude_case: Some(case.id),
+        };
+        self.duplicates_by_hash(org_id, &probe, phone_hash).await
+    }
+
+    async fn duplicates_by_hash(
+        &self,
+        org_id: i64,
+        probe: &DuplicateProbe<'_>,
+        phone_hash: Option<String>,
+    ) -> Result<Vec<Duplicate>> {
+        let DuplicateProbe { service_point_id, plate, text, window_ms, exclude_case, .. } = *probe;
         let since = self.now_ms() - window_ms;
-        let phone_hash = phone.map(|p| self.phone_hash(p));
         #[derive(sqlx::FromRow)]
         struct Hit {
             #[sqlx(flatten)]
@@ -481,13 +510,11 @@ impl Store {
         // Similar text with nothing else in common, through the term index,
         // among the most recent cases of the window only: the cost stays
         // bounded however busy the window was.
-        let (first, last): (Option<i64>, Option<i64>) = on_read!(self, c => sqlx::query_as(
-            "SELECT (SELECT MIN(id) FROM cases WHERE org_id = $1 AND registered_at >= $2), (SELECT MAX(id) FROM cases WHERE org_id = $1)")
-            .bind(org_id).bind(since).fetch_one(c).await)?;
-        let floor = match (first, last) {
-            (Some(f), Some(l)) => f.max(l - RECENT_FOR_TEXT),
-            _ => i64::MAX,
-        };
+        // (The newest id bounds the scan; the window itself is checked in the
+        // join below. MIN(id) over the window would scan the whole window.)
+        let last: Option<i64> = on_read!(self, c => sqlx::query_scalar("SELECT MAX(id) FROM cases WHERE org_id = $1")
+            .bind(org_id).fetch_one(c).await)?;
+        let floor = last.map_or(i64::MAX, |l| l - RECENT_FOR_TEXT);
         let terms: Vec<String> = bigrams(text).into_iter().take(64).collect();
         if !terms.is_empty() && floor != i64::MAX {
             let placeholders: Vec<String> = (0..terms.len()).map(|i| format!("${}", i + 4)).collect();

@@ -117,11 +117,23 @@ pub async fn duplicates_for(
     Ok(state.store.likely_duplicates(org_id, &probe).await?)
 }
 
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterQuery {
+    /// Also list likely duplicates in the answer (`true`). Off by default:
+    /// machine intake should not wait for it; the console shows them before
+    /// registering and on the case page.
+    #[serde(default)]
+    pub duplicates: bool,
+}
+
 pub async fn register(
     State(state): State<AppState>,
     user: CurrentUser,
+    q: Result<Query<RegisterQuery>, axum::extract::rejection::QueryRejection>,
     ApiJson(input): ApiJson<CaseInput>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
+    let Query(q) = q.map_err(|e| AppError::bad_request("bad_query", e.body_text()))?;
     if !cases_access::may_register(&user) {
         return Err(AppError::Forbidden);
     }
@@ -131,9 +143,10 @@ pub async fn register(
     nc.registered_by = Some(user.0.id);
     let org = state.store.organisation(user.org_id()).await?;
     let r = state.register_case(&org, &nc, &user.actor()).await?;
-    let dups = duplicates_for(&state, org.id, &org.pack, &nc, Some(r.id)).await?;
     let mut body = json!(r);
-    body["duplicates"] = json!(dups);
+    if q.duplicates {
+        body["duplicates"] = json!(duplicates_for(&state, org.id, &org.pack, &nc, Some(r.id)).await?);
+    }
     Ok((StatusCode::CREATED, Json(body)))
 }
 

@@ -359,6 +359,8 @@ struct CasePage {
     findings: Vec<(String, String)>,
     responsibilities: Vec<(String, String)>,
     satisfactions: Vec<(String, String)>,
+    /// Likely duplicates, for those who may merge.
+    duplicates: Vec<Duplicate>,
 }
 
 fn step(e: &TimelineEntry, names: &[User]) -> Step {
@@ -457,8 +459,17 @@ async fn case_page(
         None => None,
     };
     let pair = |a: &str, zh: &str, en: &str| (a.to_string(), tr.pick(zh, en).to_string());
+    let open = CaseState::parse(&row.state).is_some_and(CaseState::is_open);
+    let duplicates = if may_see_reporter(user) && open {
+        let rules = state.rules(&org.pack)?;
+        let window = rules.pack.cases.duplicate_window.after(rules.calendar, 0);
+        state.store.duplicates_of(org.id, &row, window).await?
+    } else {
+        vec![]
+    };
     let c = Chrome::for_user(state, tr, csrf, user, "cases").await?;
     Ok(render(&CasePage {
+        duplicates,
         case: line(state, &org.pack, &row, tr),
         unit,
         channel: Channel::parse(&row.channel)

@@ -17,7 +17,7 @@ const CANARY_MASKED: &str = "139****4242";
 async fn register(app: &mut TestApp, token: &str, seed: &Seed) -> Value {
     let r = app
         .post_json(
-            "/api/v1/cases",
+            "/api/v1/cases?duplicates=true",
             Some(token),
             json!({
                 "kind": "complaint", "channel": "hotline", "category": "attitude",
@@ -188,6 +188,15 @@ story!(duplicates_are_shown_when_registering, |store| {
     let first = register(&mut app, &office, &seed).await;
     let second = register(&mut app, &office, &seed).await;
     let dups = second["duplicates"].as_array().unwrap();
+    let plain = app
+        .post_json("/api/v1/cases", Some(&office), json!({"kind": "complaint", "category": "attitude", "description": "扔卡", "reporter_phone": "13900004242"}))
+        .await
+        .json();
+    assert!(plain.get("duplicates").is_none(), "only when asked");
+    // The office sees them on the case page too, ready to merge.
+    app.sign_in("office", crate::common::PASSWORD).await;
+    let page = app.get(&format!("/console/cases/{}", second["id"]), None).await.text();
+    assert!(page.contains("id=\"duplicates\"") && page.contains(first["number"].as_str().unwrap()), "{page}");
     assert_eq!(dups[0]["number"], first["number"]);
     let reasons: Vec<&str> =
         dups[0]["reasons"].as_array().unwrap().iter().map(|r| r.as_str().unwrap()).collect();
