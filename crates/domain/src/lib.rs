@@ -5,6 +5,29 @@
 //! wants to know *what the system does* starts here.
 #![forbid(unsafe_code)]
 
+/// An enum of fixed codes, each with a Chinese and an English label; it
+/// parses from its code or either label (forms, spreadsheets and API
+/// clients all use these).
+macro_rules! labelled_enum {
+    ($(#[$m:meta])* $name:ident { $($variant:ident = $s:literal, $zh:literal, $en:literal;)+ }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            pub fn as_str(self) -> &'static str { match self { $($name::$variant => $s),+ } }
+            pub fn parse(s: &str) -> Option<Self> {
+                let s = s.trim();
+                Self::ALL.iter().copied().find(|v| v.as_str() == s || v.label_zh() == s || v.label_en().eq_ignore_ascii_case(s))
+            }
+            pub fn label_zh(self) -> &'static str { match self { $($name::$variant => $zh),+ } }
+            pub fn label_en(self) -> &'static str { match self { $($name::$variant => $en),+ } }
+        }
+    };
+}
+
 pub mod access;
 pub mod calendar;
 pub mod cases;

@@ -1,31 +1,9 @@
 //! The organisation model (SPEC ORG-1..3): a tree of units, staff who belong
 //! to one unit, vehicles, and service points that the public meets.
 
-use serde::{Deserialize, Serialize};
-
 use crate::text::{self, FieldError};
 
-macro_rules! string_enum {
-    ($(#[$m:meta])* $name:ident { $($variant:ident = $s:literal, $zh:literal, $en:literal;)+ }) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-            pub fn as_str(self) -> &'static str { match self { $($name::$variant => $s),+ } }
-            pub fn parse(s: &str) -> Option<Self> {
-                let s = s.trim();
-                Self::ALL.iter().copied().find(|v| v.as_str() == s || v.label_zh() == s || v.label_en().eq_ignore_ascii_case(s))
-            }
-            pub fn label_zh(self) -> &'static str { match self { $($name::$variant => $zh),+ } }
-            pub fn label_en(self) -> &'static str { match self { $($name::$variant => $en),+ } }
-        }
-    };
-}
-
-string_enum! {
+labelled_enum! {
     /// What a node of the unit tree is.
     UnitKind {
         Company = "company", "公司", "Company";
@@ -38,7 +16,7 @@ string_enum! {
     }
 }
 
-string_enum! {
+labelled_enum! {
     /// Where the public meets the organisation.
     ServicePointKind {
         Lane = "lane", "收费车道", "Toll lane";

@@ -3,8 +3,6 @@
 //! ([`lifecycle`]); deadlines and escalations come from the policy pack
 //! ([`clock`]); duplicates are found by [`similar`].
 
-use serde::{Deserialize, Serialize};
-
 pub mod clock;
 pub mod lifecycle;
 pub mod number;
@@ -12,24 +10,7 @@ pub mod similar;
 
 pub use lifecycle::{Actor, CaseView, Command, Refusal, State, Transition, decide};
 
-macro_rules! labelled {
-    ($(#[$m:meta])* $name:ident { $($v:ident = $s:literal, $zh:literal, $en:literal;)+ }) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($v),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$v),+];
-            pub fn as_str(self) -> &'static str { match self { $($name::$v => $s),+ } }
-            pub fn parse(s: &str) -> Option<Self> { Self::ALL.iter().copied().find(|v| v.as_str() == s.trim()) }
-            pub fn label_zh(self) -> &'static str { match self { $($name::$v => $zh),+ } }
-            pub fn label_en(self) -> &'static str { match self { $($name::$v => $en),+ } }
-        }
-    };
-}
-
-labelled! {
+labelled_enum! {
     /// What the reporter brings (CASE-1).
     CaseKind {
         Complaint = "complaint", "投诉", "Complaint";
@@ -40,7 +21,7 @@ labelled! {
     }
 }
 
-labelled! {
+labelled_enum! {
     /// How it arrived (CASE-1).
     Channel {
         Hotline = "hotline", "热线电话", "Hotline";
@@ -55,7 +36,7 @@ labelled! {
     }
 }
 
-labelled! {
+labelled_enum! {
     /// The investigation's finding (CASE-3).
     Finding {
         Substantiated = "substantiated", "属实", "Substantiated";
@@ -64,7 +45,7 @@ labelled! {
     }
 }
 
-labelled! {
+labelled_enum! {
     /// Whose responsibility it was.
     Responsibility {
         Ours = "ours", "我方责任", "Ours";
@@ -73,7 +54,7 @@ labelled! {
     }
 }
 
-labelled! {
+labelled_enum! {
     /// The reporter's verdict at callback (回访).
     Satisfaction {
         Satisfied = "satisfied", "满意", "Satisfied";

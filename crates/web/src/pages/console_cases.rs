@@ -20,11 +20,9 @@ use chuangkou_store::users::User;
 use serde::Deserialize;
 
 use super::console::format_time;
-use super::{Chrome, PageResult, render, render_with};
+use super::{Chrome, PageResult, render};
 use crate::AppState;
-use crate::api::cases::{
-    ActionInput, CaseInput, ListQuery, duplicates_for, filter_for, parse_case, run_action,
-};
+use crate::api::cases::{ActionInput, ListQuery, filter_for, run_action};
 use crate::auth::{CurrentUser, PageUser};
 use crate::cases_access::{may_register, may_see_reporter, visible};
 use crate::csrf::{self, CsrfToken};
@@ -34,7 +32,6 @@ use crate::i18n::Tr;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/console/cases", get(list))
-        .route("/console/cases/new", get(new_form).post(register))
         .route("/console/cases/{id}", get(page))
         .route("/console/cases/{id}/act", post(act))
         .route("/console/cases/{id}/reveal", post(reveal))
@@ -163,169 +160,6 @@ async fn list(
     }))
 }
 
-// ---- registration ----
-
-#[derive(Template)]
-#[template(path = "case_new.html")]
-struct NewPage {
-    c: Chrome,
-    form: NewForm,
-    kinds: Vec<(String, String)>,
-    channels: Vec<(String, String)>,
-    categories: Vec<(String, String)>,
-    tracks: Vec<(String, String)>,
-    units: Vec<Unit>,
-    points: Vec<(i64, String)>,
-    duplicates: Vec<Duplicate>,
-    errors: Vec<String>,
-}
-
-#[derive(Deserialize, Default, Clone)]
-pub struct NewForm {
-    #[serde(default)]
-    kind: String,
-    #[serde(default)]
-    channel: String,
-    #[serde(default)]
-    category: String,
-    #[serde(default)]
-    track: String,
-    #[serde(default)]
-    description: String,
-    #[serde(default)]
-    unit_id: String,
-    #[serde(default)]
-    service_point_id: String,
-    #[serde(default)]
-    plate: String,
-    #[serde(default)]
-    reporter_name: String,
-    #[serde(default)]
-    reporter_phone: String,
-    /// Set when the staff member has seen the likely duplicates.
-    #[serde(default)]
-    confirm: String,
-    #[serde(default, rename = "_csrf")]
-    csrf: String,
-}
-
-async fn new_page(
-    state: &AppState,
-    tr: Tr,
-    csrf: CsrfToken,
-    user: &CurrentUser,
-    form: NewForm,
-    duplicates: Vec<Duplicate>,
-    errors: Vec<String>,
-) -> PageResult {
-    let org = state.store.organisation(user.org_id()).await?;
-    let rules = state.rules(&org.pack)?;
-    let pair = |a: &str, zh: &str, en: &str| (a.to_string(), tr.pick(zh, en).to_string());
-    let kinds = CaseKind::ALL.iter().map(|k| pair(k.as_str(), k.label_zh(), k.label_en())).collect();
-    let channels = Channel::ALL.iter().map(|k| pair(k.as_str(), k.label_zh(), k.label_en())).collect();
-    let categories =
-        rules.pack.cases.categories.iter().map(|k| pair(&k.code, &k.title, &k.title_en)).collect();
-    let tracks = rules.pack.cases.tracks.iter().map(|t| (t.code.clone(), t.title.clone())).collect();
-    let points = state
-        .store
-        .service_points(org.id)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, format!("{} · {}", p.unit_name, p.name)))
-        .collect();
-    let status = if errors.is_empty() && duplicates.is_empty() {
-        axum::http::StatusCode::OK
-    } else {
-        axum::http::StatusCode::UNPROCESSABLE_ENTITY
-    };
-    let c = Chrome::for_user(state, tr, csrf, user, "cases").await?;
-    Ok(render_with(
-        status,
-        &NewPage {
-            c,
-            form,
-            kinds,
-            channels,
-            categories,
-            tracks,
-            units: state.store.units(org.id).await?,
-            points,
-            duplicates,
-            errors,
-        },
-    ))
-}
-
-async fn new_form(
-    State(state): State<AppState>,
-    tr: Tr,
-    csrf: CsrfToken,
-    PageUser(user): PageUser,
-) -> PageResult {
-    if !may_register(&user) {
-        return Err(AppError::Forbidden.into());
-    }
-    let form = NewForm { kind: "complaint".into(), channel: "hotline".into(), ..Default::default() };
-    new_page(&state, tr, csrf, &user, form, vec![], vec![]).await
-}
-
-async fn register(
-    State(state): State<AppState>,
-    tr: Tr,
-    csrf: CsrfToken,
-    headers: HeaderMap,
-    PageUser(user): PageUser,
-    form: Result<Form<NewForm>, axum::extract::rejection::FormRejection>,
-) -> PageResult {
-    let Form(f) = form.map_err(|e| AppError::bad_request("bad_form", e.body_text()))?;
-    csrf::check(&headers, &f.csrf)?;
-    if !may_register(&user) {
-        return Err(AppError::Forbidden.into());
-    }
-    let input = CaseInput {
-        kind: Some(f.kind.clone()),
-        channel: Some(f.channel.clone()),
-        category: Some(f.category.clone()),
-        track: Some(f.track.clone()),
-        description: Some(f.description.clone()),
-        unit_id: f.unit_id.parse().ok(),
-        service_point_id: f.service_point_id.parse().ok(),
-        subject_staff_id: None,
-        plate: Some(f.plate.clone()),
-        reporter_name: Some(f.reporter_name.clone()),
-        reporter_phone: Some(f.reporter_phone.clone()),
-        tracking_code: Some(true),
-    };
-    let mut nc = match parse_case(&input, Channel::Hotline) {
-        Ok(nc) => nc,
-        Err(AppError::Validation(errs)) => {
-            let errors = errs.into_iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
-            return new_page(&state, tr, csrf, &user, f, vec![], errors).await;
-        }
-        Err(e) => return Err(e.into()),
-    };
-    nc.registered_by = Some(user.0.id);
-    let org = state.store.organisation(user.org_id()).await?;
-    if f.confirm.is_empty() {
-        let dups = duplicates_for(&state, org.id, &org.pack, &nc, None).await?;
-        if !dups.is_empty() {
-            // Show them first; the staff member decides to merge later or register anyway.
-            let form = NewForm { confirm: "1".into(), ..f };
-            return new_page(&state, tr, csrf, &user, form, dups, vec![]).await;
-        }
-    }
-    match state.register_case(&org, &nc, &user.actor()).await {
-        // The tracking code is for the reporter: shown once, on this page,
-        // and never put in a URL.
-        Ok(r) => case_page(&state, tr, csrf, &user, r.id, None, r.tracking_code).await,
-        Err(AppError::Validation(errs)) => {
-            let errors = errs.into_iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
-            new_page(&state, tr, csrf, &user, f, vec![], errors).await
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
 // ---- the case page ----
 
 pub struct Step {
@@ -426,7 +260,7 @@ fn allowed(case: &CaseRow, user: &CurrentUser) -> Vec<&'static str> {
     candidates.into_iter().filter(|(_, c)| decide(&view, actor, c).is_ok()).map(|(n, _)| n).collect()
 }
 
-async fn case_page(
+pub(super) async fn case_page(
     state: &AppState,
     tr: Tr,
     csrf: CsrfToken,

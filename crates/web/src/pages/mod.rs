@@ -17,6 +17,7 @@ use crate::error::AppError;
 use crate::i18n::Tr;
 
 mod console;
+mod console_case_new;
 mod console_cases;
 mod public;
 mod public_cases;
@@ -31,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .route("/static/app.css", get(css))
         .merge(console::router())
         .merge(console_cases::router())
+        .merge(console_case_new::router())
         .merge(public::router())
         .merge(public_cases::router())
 }

@@ -403,3 +403,44 @@ story!(escalations_reach_the_shift_leaders_notification_page, |store| {
     let page = app.get("/console/notifications", None).await.text();
     assert!(page.contains(case["number"].as_str().unwrap()) && page.contains("已升级至值班站长"), "{page}");
 });
+
+story!(the_desk_form_warns_of_duplicates_before_registering, |store| {
+    let mut app = TestApp::new(store);
+    let seed = app.seed("TY").await;
+    let office = app.token(seed.org_id, "office", Role::Office).await;
+    let first = register(&mut app, &office, &seed).await;
+    app.sign_in("office", PASSWORD).await;
+    assert!(app.get("/console/cases/new", None).await.text().contains("id=\"case-form\""));
+    let fields = [
+        ("kind", "complaint"),
+        ("channel", "walk_in"),
+        ("category", "attitude"),
+        ("track", ""),
+        ("service_point_id", ""),
+        ("unit_id", ""),
+        ("description", "收费员态度生硬，扔卡"),
+        ("plate", ""),
+        ("reporter_name", "赵女士"),
+        ("reporter_phone", CANARY_PHONE),
+        ("confirm", ""),
+    ];
+    let warned = app.post_form("/console/cases/new", &fields).await;
+    assert_eq!(warned.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let html = warned.text();
+    assert!(html.contains("id=\"duplicates\"") && html.contains(first["number"].as_str().unwrap()), "{html}");
+    assert!(html.contains("name=\"confirm\" value=\"1\""), "the form now asks to confirm");
+    let all = chuangkou_store::cases::CaseFilter { limit: 10, ..Default::default() };
+    assert_eq!(app.store.cases(seed.org_id, &all).await.unwrap().len(), 1, "nothing written yet");
+
+    let mut confirmed = fields.to_vec();
+    confirmed.retain(|(k, _)| *k != "confirm");
+    confirmed.push(("confirm", "1"));
+    let done = app.post_form("/console/cases/new", &confirmed).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.text());
+    assert!(done.text().contains("id=\"tracking-code\""), "the code to give the reporter, once");
+    let cases = app.store.cases(seed.org_id, &all).await.unwrap();
+    assert_eq!(cases.len(), 2);
+    let case = &cases[0];
+    assert_eq!((case.channel.as_str(), case.kind.as_str()), ("walk_in", "complaint"));
+    assert_eq!(case.first_responsible_id, Some(app.store.user_by_username("office").await.unwrap().id));
+});
