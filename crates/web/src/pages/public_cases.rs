@@ -219,37 +219,18 @@ async fn submit(
         reporter_phone: Some(f.phone.clone()),
         ..Default::default()
     };
-    let nc = match parse_case(&input, Channel::Web) {
-        Ok(nc) => nc,
-        Err(AppError::Validation(errs)) => {
-            let errors =
-                errs.into_iter().map(|e| format!("{}：{}", field_label(&e.field, tr), e.message)).collect();
-            return form_page(
-                state,
-                tr,
-                csrf,
-                Target { org: t.org, point: t.point, action: t.action },
-                f,
-                errors,
-            )
-            .await;
-        }
-        Err(e) => return Err(e.into()),
+    // Checked, then registered; a field the checks refuse goes back to the
+    // form with the reason, anything else is an error page.
+    let registered = match parse_case(&input, Channel::Web) {
+        Ok(nc) => state.register_case(&t.org, &nc, "public").await,
+        Err(e) => Err(e),
     };
-    let r = match state.register_case(&t.org, &nc, "public").await {
+    let r = match registered {
         Ok(r) => r,
         Err(AppError::Validation(errs)) => {
             let errors =
                 errs.into_iter().map(|e| format!("{}：{}", field_label(&e.field, tr), e.message)).collect();
-            return form_page(
-                state,
-                tr,
-                csrf,
-                Target { org: t.org, point: t.point, action: t.action },
-                f,
-                errors,
-            )
-            .await;
+            return form_page(state, tr, csrf, t, f, errors).await;
         }
         Err(e) => return Err(e.into()),
     };
