@@ -189,5 +189,121 @@ async fn create(store: &Store, creds: &Credentials) -> Result<()> {
             )
             .await?;
     }
+    demo_cases(store, &org, &staff_ids).await?;
+    Ok(())
+}
+
+/// A few cases in different states, so that the console has something to
+/// show: one new from the public, one being investigated, one answered and
+/// awaiting the reporter's callback, one closed.
+async fn demo_cases(
+    store: &Store,
+    org: &chuangkou_store::org::Organisation,
+    staff: &std::collections::HashMap<String, i64>,
+) -> Result<()> {
+    use chuangkou_domain::cases::lifecycle::Conclusion;
+    use chuangkou_domain::cases::{Actor, CaseKind, Channel, Command, Finding, Responsibility, Satisfaction};
+    use chuangkou_store::cases::{ActInput, NewCase};
+
+    let policies = chuangkou_domain::policy::PolicySet::builtin();
+    let rules = policies.rules(&org.pack).context("the demo pack")?;
+    let office = store.user_by_username("office").await?;
+    let points = store.service_points(org.id).await?;
+    let case =
+        |kind, channel, category: &str, text: &str, point: usize, subject: Option<&str>, by: Option<i64>| {
+            NewCase {
+                kind,
+                channel,
+                category: category.into(),
+                track: None,
+                description: text.into(),
+                unit_id: None,
+                service_point_id: points.get(point).map(|p| p.id),
+                subject_staff_id: subject.and_then(|no| staff.get(no).copied()),
+                plate: None,
+                reporter_name: Some("王先生".into()),
+                reporter_phone: Some("13812341234".into()),
+                registered_by: by,
+                issue_tracking_code: true,
+            }
+        };
+    let stories = [
+        case(
+            CaseKind::Complaint,
+            Channel::Web,
+            "attitude",
+            "出口 2 号车道收费员态度生硬，把卡扔出窗外。",
+            1,
+            None,
+            None,
+        ),
+        case(
+            CaseKind::Complaint,
+            Channel::Hotline,
+            "fee",
+            "晋A·12345 在小店站被多收通行费 15 元，要求退还。",
+            0,
+            Some("S0112"),
+            Some(office.id),
+        ),
+        case(
+            CaseKind::Suggestion,
+            Channel::WalkIn,
+            "facility",
+            "便民服务亭希望增加热水和充电插座。",
+            2,
+            None,
+            Some(office.id),
+        ),
+        case(
+            CaseKind::Praise,
+            Channel::Letter,
+            "attitude",
+            "陈晓燕帮我找回了遗落在车道的钱包，特此表扬。",
+            0,
+            Some("S0111"),
+            Some(office.id),
+        ),
+    ];
+    let who = Actor::User { id: office.id, role: Role::Office };
+    let mut ids = Vec::new();
+    for nc in &stories {
+        ids.push(store.register_case(org, rules, nc, ACTOR).await?.id);
+    }
+    let step = |c: Command| ActInput::new(c);
+    let mut reply = step(Command::Reply);
+    reply.text = Some("经核实多收 15 元属实，已原路退还，并对当班收费员批评教育。".into());
+    let conclude = step(Command::Conclude(Conclusion {
+        finding: Finding::Substantiated,
+        responsibility: Responsibility::Ours,
+        apology_made: true,
+        summary: "查看监控属实，当面致歉".into(),
+    }));
+    let mut thanks = step(Command::Reply);
+    thanks.text = Some("感谢您的表扬，我们已在站内通报表扬。".into());
+    let plan: [(usize, Vec<ActInput>); 3] = [
+        (1, vec![step(Command::StartInvestigation), conclude.clone(), reply]),
+        (2, vec![step(Command::StartInvestigation)]),
+        (
+            3,
+            vec![
+                step(Command::StartInvestigation),
+                step(Command::Conclude(Conclusion {
+                    finding: Finding::Substantiated,
+                    responsibility: Responsibility::Ours,
+                    apology_made: false,
+                    summary: "拾金不昧属实".into(),
+                })),
+                thanks,
+                step(Command::Callback(Satisfaction::Satisfied)),
+                step(Command::Close),
+            ],
+        ),
+    ];
+    for (i, steps) in plan {
+        for s in steps {
+            store.act(org.id, ids[i], who, ACTOR, &s, rules).await?;
+        }
+    }
     Ok(())
 }

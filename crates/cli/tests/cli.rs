@@ -61,6 +61,17 @@ async fn verify_reports_the_first_tampered_event(pg: bool) {
     assert!(out.contains("office") && out.contains("受理/督查办公室"), "{out}");
     let ok = install.run(&["verify"]);
     assert_eq!(ok.status.code(), Some(0), "{}", stdout(&ok));
+    // The demo has cases in several states for a newcomer to look at.
+    let store = install.store().await;
+    let org = store.organisation_by_code("TY").await.unwrap();
+    let cases = store
+        .cases(org.id, &chuangkou_store::cases::CaseFilter { limit: 10, ..Default::default() })
+        .await
+        .unwrap();
+    let mut states: Vec<&str> = cases.iter().map(|c| c.state.as_str()).collect();
+    states.sort();
+    assert_eq!(states, ["closed", "investigating", "registered", "replied"]);
+    store.close().await;
     assert!(stdout(&ok).starts_with("OK:"));
 
     // Someone with database access drops the guard and rewrites a staff name.
