@@ -191,6 +191,55 @@ mod tests {
     use chuangkou_store::cases::{ActInput, NewCase};
     use chuangkou_store::users::NewUser;
 
+    /// A toll organisation with a leader, for the sender tests.
+    struct World {
+        store: Store,
+        policies: PolicySet,
+        org: chuangkou_store::org::Organisation,
+        leader: chuangkou_store::users::User,
+    }
+
+    async fn world() -> World {
+        let store = chuangkou_store::testing::sqlite().await;
+        let org = store.create_organisation("t", "TY", "太原高速", "toll", None).await.unwrap();
+        let leader = NewUser {
+            username: "l",
+            display_name: "l",
+            password_hash: "-",
+            role: Role::Leader,
+            staff_id: None,
+        };
+        let leader = store.create_user(org.id, "t", &leader).await.unwrap();
+        World { store, policies: PolicySet::builtin(), org, leader }
+    }
+
+    impl World {
+        async fn user(&self, name: &str, role: Role) -> chuangkou_store::users::User {
+            let u = NewUser { username: name, display_name: name, password_hash: "-", role, staff_id: None };
+            self.store.create_user(self.org.id, "t", &u).await.unwrap()
+        }
+
+        /// A hotline complaint registered by `by`, with the reporter's phone.
+        async fn complaint(&self, by: i64, phone: Option<&str>) -> chuangkou_store::cases::Registered {
+            let nc = NewCase {
+                kind: CaseKind::Complaint,
+                channel: Channel::Hotline,
+                category: "attitude".into(),
+                track: None,
+                description: "态度差".into(),
+                unit_id: None,
+                service_point_id: None,
+                subject_staff_id: None,
+                plate: None,
+                reporter_name: None,
+                reporter_phone: phone.map(str::to_string),
+                registered_by: Some(by),
+                issue_tracking_code: true,
+            };
+            self.store.register_case(&self.org, self.policies.rules("toll").unwrap(), &nc, "t").await.unwrap()
+        }
+    }
+
     /// A one-shot HTTP server that answers `status` and returns what it got.
     async fn gateway(status: &'static str) -> (String, tokio::task::JoinHandle<String>) {
         let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -207,40 +256,10 @@ mod tests {
 
     #[tokio::test]
     async fn an_extension_message_reaches_the_reporter_through_the_webhook_once() {
-        let store = chuangkou_store::testing::sqlite().await;
-        let policies = PolicySet::builtin();
-        let org = store.create_organisation("t", "TY", "太原高速", "toll", None).await.unwrap();
-        let leader = store
-            .create_user(
-                org.id,
-                "t",
-                &NewUser {
-                    username: "l",
-                    display_name: "l",
-                    password_hash: "-",
-                    role: Role::Leader,
-                    staff_id: None,
-                },
-            )
-            .await
-            .unwrap();
-        let nc = NewCase {
-            kind: CaseKind::Complaint,
-            channel: Channel::Hotline,
-            category: "attitude".into(),
-            track: None,
-            description: "态度差".into(),
-            unit_id: None,
-            service_point_id: None,
-            subject_staff_id: None,
-            plate: None,
-            reporter_name: None,
-            reporter_phone: Some("13812345678".into()),
-            registered_by: Some(leader.id),
-            issue_tracking_code: true,
-        };
-        let rules = policies.rules("toll").unwrap();
-        let r = store.register_case(&org, rules, &nc, "t").await.unwrap();
+        let w = world().await;
+        let (store, org, leader) = (&w.store, &w.org, &w.leader);
+        let rules = w.policies.rules("toll").unwrap();
+        let r = w.complaint(leader.id, Some("13812345678")).await;
         let who = Actor::User { id: leader.id, role: Role::Leader };
         let mut ask = ActInput::new(Command::RequestExtension);
         ask.extension = chuangkou_domain::calendar::Span::parse("24h");
@@ -253,12 +272,12 @@ mod tests {
 
         // A gateway that refuses: the message stays queued.
         let (url, got) = gateway("503 Service Unavailable").await;
-        assert_eq!(send_pending(&store, &Webhook::parse(&url).unwrap()).await.unwrap(), 0);
+        assert_eq!(send_pending(store, &Webhook::parse(&url).unwrap()).await.unwrap(), 0);
         got.await.unwrap();
         assert_eq!(store.pending_messages(org.id).await.unwrap().len(), 1);
 
         let (url, got) = gateway("200 OK").await;
-        assert_eq!(send_pending(&store, &Webhook::parse(&url).unwrap()).await.unwrap(), 1);
+        assert_eq!(send_pending(store, &Webhook::parse(&url).unwrap()).await.unwrap(), 1);
         let request = got.await.unwrap();
         assert!(request.starts_with("POST /sms HTTP/1.1"), "{request}");
         assert!(
@@ -314,59 +333,16 @@ mod tests {
     #[tokio::test]
     async fn an_escalation_is_mailed_to_a_leader_who_gave_an_address() {
         use base64::Engine;
-        let store = chuangkou_store::testing::sqlite().await;
-        let policies = PolicySet::builtin();
-        let org = store.create_organisation("t", "TY", "太原高速", "toll", None).await.unwrap();
-        let office = store
-            .create_user(
-                org.id,
-                "t",
-                &NewUser {
-                    username: "o",
-                    display_name: "o",
-                    password_hash: "-",
-                    role: Role::Office,
-                    staff_id: None,
-                },
-            )
-            .await
-            .unwrap();
-        let leader = store
-            .create_user(
-                org.id,
-                "t",
-                &NewUser {
-                    username: "l",
-                    display_name: "l",
-                    password_hash: "-",
-                    role: Role::Leader,
-                    staff_id: None,
-                },
-            )
-            .await
-            .unwrap();
+        let w = world().await;
+        let (store, org, leader) = (&w.store, &w.org, &w.leader);
+        let office = w.user("o", Role::Office).await;
         store.set_email(org.id, leader.id, "t", Some("leader@example.test")).await.unwrap();
-        let nc = NewCase {
-            kind: CaseKind::Complaint,
-            channel: Channel::Hotline,
-            category: "attitude".into(),
-            track: None,
-            description: "态度差".into(),
-            unit_id: None,
-            service_point_id: None,
-            subject_staff_id: None,
-            plate: None,
-            reporter_name: None,
-            reporter_phone: None,
-            registered_by: Some(office.id),
-            issue_tracking_code: false,
-        };
-        let r = store.register_case(&org, policies.rules("toll").unwrap(), &nc, "t").await.unwrap();
+        let r = w.complaint(office.id, None).await;
         store.advance_clock(72 * 3_600_000 + 1);
         store.sweep_timers().await.unwrap();
         let (addr, log) = smtp_server().await;
         let smtp = Smtp { addr, from: "noreply@chuangkou.test".into() };
-        assert_eq!(send_mail(&store, &smtp).await.unwrap(), 1, "only the leader has an address");
+        assert_eq!(send_mail(store, &smtp).await.unwrap(), 1, "only the leader has an address");
         let log = log.await.unwrap();
         assert!(log.contains("RCPT TO:<leader@example.test>"), "{log}");
         let body_b64: String =
@@ -374,7 +350,7 @@ mod tests {
         let body =
             String::from_utf8(base64::engine::general_purpose::STANDARD.decode(body_b64).unwrap()).unwrap();
         assert!(body.contains(&r.number) && body.contains("领导小组"), "{body}");
-        assert_eq!(send_mail(&store, &smtp).await.unwrap(), 0, "sent once");
+        assert_eq!(send_mail(store, &smtp).await.unwrap(), 0, "sent once");
     }
 
     #[test]

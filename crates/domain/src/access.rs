@@ -103,6 +103,8 @@ impl Role {
     }
 }
 
+impl_labelled!(Role);
+
 #[cfg(test)]
 mod tests {
     use super::*;

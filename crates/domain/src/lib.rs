@@ -5,6 +5,44 @@
 //! wants to know *what the system does* starts here.
 #![forbid(unsafe_code)]
 
+/// A value with a stable code and a label in each language, for forms,
+/// lists and exports.
+pub trait Labelled: Copy {
+    fn code(self) -> &'static str;
+    fn label_zh(self) -> &'static str;
+    fn label_en(self) -> &'static str;
+}
+
+impl<T: Labelled> Labelled for &T {
+    fn code(self) -> &'static str {
+        (*self).code()
+    }
+    fn label_zh(self) -> &'static str {
+        (*self).label_zh()
+    }
+    fn label_en(self) -> &'static str {
+        (*self).label_en()
+    }
+}
+
+/// Implements [`Labelled`] for a type with inherent `as_str`, `label_zh`
+/// and `label_en`.
+macro_rules! impl_labelled {
+    ($name:ty) => {
+        impl $crate::Labelled for $name {
+            fn code(self) -> &'static str {
+                <$name>::as_str(self)
+            }
+            fn label_zh(self) -> &'static str {
+                <$name>::label_zh(self)
+            }
+            fn label_en(self) -> &'static str {
+                <$name>::label_en(self)
+            }
+        }
+    };
+}
+
 /// An enum of fixed codes, each with a Chinese and an English label; it
 /// parses from its code or either label (forms, spreadsheets and API
 /// clients all use these).
@@ -25,6 +63,7 @@ macro_rules! labelled_enum {
             pub fn label_zh(self) -> &'static str { match self { $($name::$variant => $zh),+ } }
             pub fn label_en(self) -> &'static str { match self { $($name::$variant => $en),+ } }
         }
+        impl_labelled!($name);
     };
 }
 

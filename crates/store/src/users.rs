@@ -44,6 +44,13 @@ pub struct NewUser<'a> {
 
 const USER_COLUMNS: &str = "id, org_id, username, display_name, password_hash, role, staff_id, disabled";
 
+/// The user columns that [`Store::change_user`] may set.
+#[derive(Debug, Clone, Copy)]
+enum UserField {
+    PasswordHash,
+    Email,
+}
+
 /// How long a session lasts from sign-in.
 pub const SESSION_MS: i64 = 12 * 60 * 60 * 1000;
 /// After this many failures in a row a username is locked for [`LOCK_MS`].
@@ -97,23 +104,47 @@ impl Store {
         actor: &str,
         password_hash: &str,
     ) -> Result<()> {
+        self.change_user(org_id, user_id, actor, UserField::PasswordHash, Some(password_hash), json!({}))
+            .await
+    }
+
+    /// Sets (or clears) a user's e-mail address for notifications.
+    pub async fn set_email(&self, org_id: i64, user_id: i64, actor: &str, email: Option<&str>) -> Result<()> {
+        self.change_user(
+            org_id,
+            user_id,
+            actor,
+            UserField::Email,
+            email,
+            json!({"has_email": email.is_some()}),
+        )
+        .await
+    }
+
+    /// Changes one text column of a user and records it, in one transaction.
+    async fn change_user(
+        &self,
+        org_id: i64,
+        user_id: i64,
+        actor: &str,
+        field: UserField,
+        value: Option<&str>,
+        payload: serde_json::Value,
+    ) -> Result<()> {
+        let (column, kind) = match field {
+            UserField::PasswordHash => ("password_hash", "user.password_set"),
+            UserField::Email => ("email", "user.email_set"),
+        };
+        let sql = format!("UPDATE users SET {column} = $1 WHERE id = $2 AND org_id = $3");
         let mut tx = self.begin().await?;
-        let n = on_tx!(&mut tx, c => sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2 AND org_id = $3")
-            .bind(password_hash).bind(user_id).bind(org_id).execute(c).await.map(|r| r.rows_affected()))?;
+        let n = on_tx!(&mut tx, c => sqlx::query(sqlx::AssertSqlSafe(sql)).bind(value).bind(user_id).bind(org_id)
+            .execute(c).await.map(|r| r.rows_affected()))?;
         if n == 0 {
             return Err(StoreError::NotFound);
         }
         self.append(
             &mut tx,
-            NewEvent {
-                org_id,
-                actor,
-                kind: "user.password_set",
-                subject_type: "user",
-                subject_id: user_id,
-                payload: json!({}),
-                reason: "",
-            },
+            NewEvent { org_id, actor, kind, subject_type: "user", subject_id: user_id, payload, reason: "" },
         )
         .await?;
         tx.commit().await
@@ -122,30 +153,6 @@ impl Store {
     pub async fn user_by_username(&self, username: &str) -> Result<User> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE username = $1");
         Ok(on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(username).fetch_one(c).await)?)
-    }
-
-    /// Sets (or clears) a user's e-mail address for notifications.
-    pub async fn set_email(&self, org_id: i64, user_id: i64, actor: &str, email: Option<&str>) -> Result<()> {
-        let mut tx = self.begin().await?;
-        let n = on_tx!(&mut tx, c => sqlx::query("UPDATE users SET email = $1 WHERE id = $2 AND org_id = $3")
-            .bind(email).bind(user_id).bind(org_id).execute(c).await.map(|r| r.rows_affected()))?;
-        if n == 0 {
-            return Err(StoreError::NotFound);
-        }
-        self.append(
-            &mut tx,
-            NewEvent {
-                org_id,
-                actor,
-                kind: "user.email_set",
-                subject_type: "user",
-                subject_id: user_id,
-                payload: json!({"has_email": email.is_some()}),
-                reason: "",
-            },
-        )
-        .await?;
-        tx.commit().await
     }
 
     pub async fn users(&self, org_id: i64) -> Result<Vec<User>> {

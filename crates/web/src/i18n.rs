@@ -4,6 +4,8 @@
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 
+use chuangkou_domain::Labelled;
+
 use crate::cookies::cookie;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,6 +42,16 @@ impl Tr {
 
     pub fn is_en(&self) -> bool {
         self.lang == Lang::En
+    }
+
+    /// The label of a domain value in this language.
+    pub fn label(&self, x: impl Labelled) -> &'static str {
+        if self.is_en() { x.label_en() } else { x.label_zh() }
+    }
+
+    /// `(code, label)` pairs for a form's choices.
+    pub fn choices<L: Labelled>(&self, all: &[L]) -> Vec<(String, String)> {
+        all.iter().map(|x| (x.code().to_string(), self.label(x).to_string())).collect()
     }
 
     /// Picks between a Chinese and an English label from the domain.

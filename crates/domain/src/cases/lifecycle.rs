@@ -333,6 +333,8 @@ pub fn decide(case: &CaseView, actor: Actor, cmd: &Command) -> Result<Transition
     }
 }
 
+impl_labelled!(State);
+
 #[cfg(test)]
 mod tests {
     use super::*;

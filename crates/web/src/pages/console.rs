@@ -81,8 +81,7 @@ async fn tree(
         .map(|(depth, u)| TreeRow {
             depth: depth.min(5),
             unit: u.clone(),
-            kind_label: UnitKind::parse(&u.kind)
-                .map_or(u.kind.clone(), |k| tr.pick(k.label_zh(), k.label_en()).to_string()),
+            kind_label: UnitKind::parse(&u.kind).map_or(u.kind.clone(), |k| tr.label(k).to_string()),
             staff: counts.get(&u.id).copied().unwrap_or(0),
         })
         .collect();
@@ -273,8 +272,7 @@ async fn points(
         .await?
         .into_iter()
         .map(|p| PointRow {
-            kind_label: ServicePointKind::parse(&p.kind)
-                .map_or(p.kind.clone(), |k| tr.pick(k.label_zh(), k.label_en()).to_string()),
+            kind_label: ServicePointKind::parse(&p.kind).map_or(p.kind.clone(), |k| tr.label(k).to_string()),
             public_url: crate::api::org::public_point_url(&state, &p.public_token),
             p,
         })

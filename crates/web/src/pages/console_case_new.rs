@@ -81,8 +81,8 @@ async fn new_page(
     let org = state.store.organisation(user.org_id()).await?;
     let rules = state.rules(&org.pack)?;
     let pair = |a: &str, zh: &str, en: &str| (a.to_string(), tr.pick(zh, en).to_string());
-    let kinds = CaseKind::ALL.iter().map(|k| pair(k.as_str(), k.label_zh(), k.label_en())).collect();
-    let channels = Channel::ALL.iter().map(|k| pair(k.as_str(), k.label_zh(), k.label_en())).collect();
+    let kinds = tr.choices(CaseKind::ALL);
+    let channels = tr.choices(Channel::ALL);
     let categories =
         rules.pack.cases.categories.iter().map(|k| pair(&k.code, &k.title, &k.title_en)).collect();
     let tracks = rules.pack.cases.tracks.iter().map(|t| (t.code.clone(), t.title.clone())).collect();

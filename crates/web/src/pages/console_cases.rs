@@ -61,8 +61,8 @@ fn line(state: &AppState, pack: &str, c: &CaseRow, tr: Tr) -> CaseLine {
     CaseLine {
         id: c.id,
         number: c.number.clone(),
-        kind: CaseKind::parse(&c.kind).map_or(c.kind.clone(), |k| tr.pick(k.label_zh(), k.label_en()).into()),
-        state: tr.pick(st.label_zh(), st.label_en()).into(),
+        kind: CaseKind::parse(&c.kind).map_or(c.kind.clone(), |k| tr.label(k).into()),
+        state: tr.label(st).into(),
         category,
         description: c.description.chars().take(60).collect(),
         registered: format_time(c.registered_at),
@@ -126,10 +126,7 @@ async fn list(
         )
     });
     let cases = rows.iter().map(|c| line(&state, &org.pack, c, tr)).collect();
-    let states = CaseState::ALL
-        .iter()
-        .map(|s| (s.as_str().to_string(), tr.pick(s.label_zh(), s.label_en()).to_string()))
-        .collect();
+    let states = tr.choices(&CaseState::ALL);
     let rules = state.rules(&org.pack)?;
     let categories = rules
         .pack
@@ -138,10 +135,7 @@ async fn list(
         .iter()
         .map(|x| (x.code.clone(), tr.pick(&x.title, &x.title_en).to_string()))
         .collect();
-    let channels = Channel::ALL
-        .iter()
-        .map(|x| (x.as_str().to_string(), tr.pick(x.label_zh(), x.label_en()).to_string()))
-        .collect();
+    let channels = tr.choices(Channel::ALL);
     let units = state.store.units(org.id).await?.into_iter().map(|u| (u.id.to_string(), u.name)).collect();
     let c = Chrome::for_user(&state, tr, csrf, &user, "cases").await?;
     Ok(render(&ListPage {
@@ -292,7 +286,6 @@ pub(super) async fn case_page(
         }
         None => None,
     };
-    let pair = |a: &str, zh: &str, en: &str| (a.to_string(), tr.pick(zh, en).to_string());
     let open = CaseState::parse(&row.state).is_some_and(CaseState::is_open);
     let duplicates = if may_see_reporter(user) && open {
         let rules = state.rules(&org.pack)?;
@@ -306,8 +299,7 @@ pub(super) async fn case_page(
         duplicates,
         case: line(state, &org.pack, &row, tr),
         unit,
-        channel: Channel::parse(&row.channel)
-            .map_or(row.channel.clone(), |x| tr.pick(x.label_zh(), x.label_en()).into()),
+        channel: Channel::parse(&row.channel).map_or(row.channel.clone(), |x| tr.label(x).into()),
         routed: if row.routed_to == "office" {
             tr.pick("受理/督查办公室", "The office").into()
         } else {
@@ -317,7 +309,7 @@ pub(super) async fn case_page(
             .finding
             .as_deref()
             .and_then(Finding::parse)
-            .map(|x| tr.pick(x.label_zh(), x.label_en()).to_string())
+            .map(|x| tr.label(x).to_string())
             .unwrap_or_default(),
         owner: name(row.owner_id),
         pending: name(row.pending_owner_id),
@@ -335,15 +327,9 @@ pub(super) async fn case_page(
             .map(|u| (u.id, u.display_name.clone()))
             .collect(),
         units,
-        findings: Finding::ALL.iter().map(|k| pair(k.as_str(), k.label_zh(), k.label_en())).collect(),
-        responsibilities: Responsibility::ALL
-            .iter()
-            .map(|k| pair(k.as_str(), k.label_zh(), k.label_en()))
-            .collect(),
-        satisfactions: Satisfaction::ALL
-            .iter()
-            .map(|k| pair(k.as_str(), k.label_zh(), k.label_en()))
-            .collect(),
+        findings: tr.choices(Finding::ALL),
+        responsibilities: tr.choices(Responsibility::ALL),
+        satisfactions: tr.choices(Satisfaction::ALL),
         c,
     }))
 }

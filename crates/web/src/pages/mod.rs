@@ -75,7 +75,7 @@ impl Chrome {
             tr,
             csrf: csrf.0,
             user_name: Some(user.0.display_name.clone()),
-            role_label: tr.pick(role.label_zh(), role.label_en()).to_string(),
+            role_label: tr.label(role).to_string(),
             org_name: org.name,
             org_code: org.code,
             nav,

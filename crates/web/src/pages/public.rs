@@ -8,7 +8,7 @@ use axum::routing::get;
 use chuangkou_domain::org::{ServicePointKind, UnitKind};
 use chuangkou_store::org::{Organisation, ServicePoint};
 
-use super::{Chrome, PageResult, render};
+use super::{Chrome, PageError, PageResult, render};
 use crate::AppState;
 use crate::csrf::CsrfToken;
 use crate::error::AppError;
@@ -46,10 +46,8 @@ async fn organisation(
         .into_iter()
         .filter_map(|u| {
             let k = UnitKind::parse(&u.kind)?;
-            (!matches!(k, UnitKind::Team | UnitKind::Department)).then(|| PublicUnit {
-                name: u.name,
-                kind_label: tr.pick(k.label_zh(), k.label_en()).to_string(),
-            })
+            (!matches!(k, UnitKind::Team | UnitKind::Department))
+                .then(|| PublicUnit { name: u.name, kind_label: tr.label(k).to_string() })
         })
         .collect();
     Ok(render(&OrgPage { c: Chrome::public(tr, csrf), org, units }))
@@ -70,12 +68,22 @@ async fn point(
     csrf: CsrfToken,
     Path(token): Path<String>,
 ) -> PageResult {
+    let (point, org) = point_of(&state, &token).await?;
+    let kind_label =
+        ServicePointKind::parse(&point.kind).map_or(point.kind.clone(), |k| tr.label(k).to_string());
+    Ok(render(&PointPage { c: Chrome::public(tr, csrf), org, point, kind_label }))
+}
+
+/// The service point a QR code's token names, and its organisation; a
+/// malformed token is not looked up at all.
+pub(super) async fn point_of(
+    state: &AppState,
+    token: &str,
+) -> Result<(ServicePoint, Organisation), PageError> {
     if token.len() != 32 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(AppError::NotFound.into());
     }
-    let point = state.store.service_point_by_token(&token).await?;
+    let point = state.store.service_point_by_token(token).await?;
     let org = state.store.organisation(point.org_id).await?;
-    let kind_label = ServicePointKind::parse(&point.kind)
-        .map_or(point.kind.clone(), |k| tr.pick(k.label_zh(), k.label_en()).to_string());
-    Ok(render(&PointPage { c: Chrome::public(tr, csrf), org, point, kind_label }))
+    Ok((point, org))
 }

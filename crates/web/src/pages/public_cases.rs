@@ -15,7 +15,8 @@ use chuangkou_store::cases::PublicView;
 use chuangkou_store::org::{Organisation, ServicePoint};
 use serde::Deserialize;
 
-use super::{Chrome, PageError, PageResult, render, render_with};
+use super::public::point_of;
+use super::{Chrome, PageResult, render, render_with};
 use crate::AppState;
 use crate::api::cases::{CaseInput, parse_case, tracking_error};
 use crate::csrf::{self, CsrfToken};
@@ -79,7 +80,7 @@ fn choices(state: &AppState, org: &Organisation, tr: Tr) -> Result<(Vec<Choice>,
     let rules = state.rules(&org.pack)?;
     let kinds = CaseKind::ALL
         .iter()
-        .map(|k| Choice { value: k.as_str().into(), label: tr.pick(k.label_zh(), k.label_en()).into() })
+        .map(|k| Choice { value: k.as_str().into(), label: tr.label(k).into() })
         .collect();
     let categories = rules
         .pack
@@ -90,15 +91,6 @@ fn choices(state: &AppState, org: &Organisation, tr: Tr) -> Result<(Vec<Choice>,
         .map(|c| Choice { value: c.code.clone(), label: tr.pick(&c.title, &c.title_en).into() })
         .collect();
     Ok((kinds, categories))
-}
-
-async fn point_of(state: &AppState, token: &str) -> Result<(ServicePoint, Organisation), PageError> {
-    if token.len() != 32 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(AppError::NotFound.into());
-    }
-    let point = state.store.service_point_by_token(token).await?;
-    let org = state.store.organisation(point.org_id).await?;
-    Ok((point, org))
 }
 
 /// Where a feedback form belongs: the organisation, the service point if
@@ -307,9 +299,8 @@ fn view(v: PublicView, tr: Tr) -> TrackView {
     let time = |ms: i64| super::console::format_time(ms);
     let state = CaseState::parse(&v.state).unwrap_or(CaseState::Registered);
     TrackView {
-        state_label: tr.pick(state.label_zh(), state.label_en()).into(),
-        kind_label: CaseKind::parse(&v.kind)
-            .map_or(v.kind.clone(), |k| tr.pick(k.label_zh(), k.label_en()).into()),
+        state_label: tr.label(state).into(),
+        kind_label: CaseKind::parse(&v.kind).map_or(v.kind.clone(), |k| tr.label(k).into()),
         registered: time(v.registered_at),
         due: time(v.handle_due),
         reply: v.reply,
@@ -331,10 +322,7 @@ fn view(v: PublicView, tr: Tr) -> TrackView {
             .collect(),
         can_call_back: v.can_call_back,
         can_withdraw: v.can_withdraw,
-        satisfaction: v
-            .satisfaction
-            .and_then(|s| Satisfaction::parse(&s))
-            .map(|s| tr.pick(s.label_zh(), s.label_en()).into()),
+        satisfaction: v.satisfaction.and_then(|s| Satisfaction::parse(&s)).map(|s| tr.label(s).into()),
     }
 }
 
