@@ -83,9 +83,13 @@ impl Calendar {
 
     /// The first instant of the local day after `d`, in ms: the end of `d`.
     fn end_of_day_ms(&self, d: NaiveDate) -> i64 {
-        let next = d.succ_opt().expect("dates within range");
+        self.start_of_day_ms(d.succ_opt().expect("dates within range"))
+    }
+
+    /// Local midnight at the start of `d`, in ms.
+    pub fn start_of_day_ms(&self, d: NaiveDate) -> i64 {
         self.offset
-            .from_local_datetime(&next.and_hms_opt(0, 0, 0).expect("midnight exists"))
+            .from_local_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight exists"))
             .single()
             .expect("fixed offsets are unambiguous")
             .timestamp_millis()

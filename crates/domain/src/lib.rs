@@ -71,6 +71,8 @@ pub mod access;
 pub mod calendar;
 pub mod cases;
 pub mod events;
+pub mod inspections;
+pub mod ledger;
 pub mod org;
 pub mod policy;
 pub mod roster;

@@ -25,6 +25,8 @@ pub mod cases;
 mod crypto;
 pub mod events;
 pub mod import;
+pub mod inspections;
+pub mod ledger;
 mod migrate;
 pub mod org;
 pub mod testing;

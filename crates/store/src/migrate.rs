@@ -36,6 +36,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0004_user_email.sql"),
         postgres: include_str!("../migrations/postgres/0004_user_email.sql"),
     },
+    Migration {
+        version: 5,
+        name: "ledger_inspections",
+        sqlite: include_str!("../migrations/sqlite/0005_ledger_inspections.sql"),
+        postgres: include_str!("../migrations/postgres/0005_ledger_inspections.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

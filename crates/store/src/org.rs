@@ -27,6 +27,8 @@ pub struct Unit {
     pub code: String,
     pub name: String,
     pub kind: String,
+    /// The head of the unit, held to account with its staff.
+    pub manager_staff_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -147,13 +149,13 @@ impl Store {
 
     pub async fn units(&self, org_id: i64) -> Result<Vec<Unit>> {
         Ok(on_read!(self, c => sqlx::query_as(
-            "SELECT id, parent_id, code, name, kind FROM units WHERE org_id = $1 ORDER BY code")
+            "SELECT id, parent_id, code, name, kind, manager_staff_id FROM units WHERE org_id = $1 ORDER BY code")
             .bind(org_id).fetch_all(c).await)?)
     }
 
     pub async fn unit(&self, org_id: i64, id: i64) -> Result<Unit> {
         Ok(on_read!(self, c => sqlx::query_as(
-            "SELECT id, parent_id, code, name, kind FROM units WHERE org_id = $1 AND id = $2")
+            "SELECT id, parent_id, code, name, kind, manager_staff_id FROM units WHERE org_id = $1 AND id = $2")
             .bind(org_id).bind(id).fetch_one(c).await)?)
     }
 
@@ -189,7 +191,7 @@ impl Store {
         let now = self.now_ms();
         let unit: Unit = on_tx!(tx, c => sqlx::query_as(
             "INSERT INTO units (org_id, parent_id, code, name, kind, created_at) VALUES ($1, $2, $3, $4, $5, $6)
-             RETURNING id, parent_id, code, name, kind")
+             RETURNING id, parent_id, code, name, kind, manager_staff_id")
             .bind(org_id).bind(parent_id).bind(&u.code).bind(&u.name).bind(u.kind.as_str()).bind(now)
             .fetch_one(c).await)?;
         self.append(tx, NewEvent {

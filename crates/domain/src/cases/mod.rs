@@ -45,6 +45,13 @@ labelled_enum! {
     }
 }
 
+impl Finding {
+    /// 属实 or 部分属实: the complaint counts, and feeds the ledger.
+    pub fn is_substantiated(self) -> bool {
+        !matches!(self, Finding::Unfounded)
+    }
+}
+
 labelled_enum! {
     /// Whose responsibility it was.
     Responsibility {

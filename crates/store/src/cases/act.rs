@@ -329,8 +329,49 @@ impl Store {
             },
         )
         .await?;
+        // A substantiated complaint becomes facts for the ledger's rules
+        // (SPEC CASE-7): one per person and codebook rule broken.
+        if let Command::Conclude(Conclusion { finding, summary, .. }) = &input.command
+            && finding.is_substantiated()
+            && case.kind == chuangkou_domain::cases::CaseKind::Complaint.as_str()
+        {
+            for rule in &input.rule_codes {
+                if pack.codebook_rule(rule).is_none() {
+                    return Err(invalid(
+                        "rule_codes",
+                        &format!("规范条款 {rule} 不存在 / no codebook rule {rule}"),
+                    ));
+                }
+            }
+            let by = crate::ledger::Proposer {
+                actor: actor_ref.to_string(),
+                user_id: match actor {
+                    Actor::User { id, .. } => Some(id),
+                    _ => None,
+                },
+            };
+            let rule_codes: Vec<Option<String>> = if input.rule_codes.is_empty() {
+                vec![None]
+            } else {
+                input.rule_codes.iter().cloned().map(Some).collect()
+            };
+            for staff in &input.staff_ids {
+                for rule in &rule_codes {
+                    let mut fact = crate::ledger::NewFact::new(
+                        chuangkou_domain::ledger::FactKind::ComplaintSubstantiated,
+                        Some(*staff),
+                        case.registered_at,
+                    );
+                    fact.rule_code = rule.clone();
+                    fact.severity = Some(chuangkou_domain::ledger::Severity::Minor);
+                    fact.note = format!("{}：{}", case.number, summary.trim());
+                    fact.case_id = Some(case.id);
+                    self.record_fact_tx(&mut tx, org_id, rules, &by, &fact).await?;
+                }
+            }
+        }
         for (target, message) in notify {
-            self.notify(&mut tx, org_id, case.id, target, t.event, &message).await?;
+            self.notify(&mut tx, org_id, Some(case.id), target, t.event, &message).await?;
         }
         if let Some(body) = sms {
             self.queue_reporter_message(&mut tx, org_id, case.id, &body).await?;

@@ -14,6 +14,7 @@ mod query;
 mod timers;
 mod tracking;
 
+pub(crate) use act::NotifyTarget;
 pub use act::{ActInput, ActOutcome};
 pub use group::Intake;
 pub use intake::{Duplicate, DuplicateProbe, NewCase, Prepared, Registered};

@@ -22,7 +22,7 @@ impl Store {
         &self,
         tx: &mut Tx,
         org_id: i64,
-        case_id: i64,
+        case_id: Option<i64>,
         target: NotifyTarget,
         kind: &str,
         message: &str,

@@ -27,6 +27,8 @@ pub struct SweepReport {
     pub overdue: usize,
     /// Timers whose stage was already met, or which an extension replaced.
     pub skipped: usize,
+    /// Rectification orders that passed their deadline unfinished.
+    pub rectifications_overdue: usize,
 }
 
 #[derive(sqlx::FromRow)]
@@ -48,6 +50,13 @@ impl Store {
         loop {
             let n = self.sweep_batch(&mut report).await?;
             if n < BATCH as usize {
+                break;
+            }
+        }
+        loop {
+            let before = report.rectifications_overdue;
+            report.rectifications_overdue += self.sweep_rectifications().await?;
+            if report.rectifications_overdue - before < BATCH as usize {
                 return Ok(report);
             }
         }
@@ -154,7 +163,7 @@ impl Store {
             on_tx!(tx, c => sqlx::query("UPDATE cases SET escalated_to = $1, updated_at = $2 WHERE id = $3")
                 .bind(to.as_str()).bind(self.now_ms()).bind(case.id).execute(c).await.map(|r| r.rows_affected()))?;
         }
-        let reached = self.notify(tx, case.org_id, case.id, target, kind, &message).await?;
+        let reached = self.notify(tx, case.org_id, Some(case.id), target, kind, &message).await?;
         self.append(tx, NewEvent {
             org_id: case.org_id,
             actor: "system",

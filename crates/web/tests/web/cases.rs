@@ -146,7 +146,7 @@ story!(the_api_takes_a_case_from_registration_to_closing, |store| {
     for a in [
         json!({"action": "start"}),
         json!({"action": "conclude", "finding": "substantiated", "responsibility": "ours", "apology_made": true,
-               "summary": "属实，已致歉", "staff_ids": [seed.staff_id], "rule_codes": ["WMYY-01"]}),
+               "summary": "属实，已致歉", "staff_ids": [seed.staff_id], "rule_codes": ["TY-U2"]}),
         json!({"action": "reply", "text": "已对当事收费员批评教育"}),
         json!({"action": "callback", "satisfaction": "satisfied"}),
         json!({"action": "close"}),
@@ -173,7 +173,7 @@ story!(the_api_takes_a_case_from_registration_to_closing, |store| {
     // The substantiated outcome names the staff and the rule, for the ledger.
     let concluded = &view["timeline"][2]["payload"];
     assert_eq!(concluded["staff_ids"], json!([seed.staff_id]));
-    assert_eq!(concluded["rule_codes"], json!(["WMYY-01"]));
+    assert_eq!(concluded["rule_codes"], json!(["TY-U2"]));
     // Nothing is ever deleted.
     let r = app
         .request(Method::DELETE, &format!("/api/v1/cases/{id}"), Some(&office), "application/json", "")
