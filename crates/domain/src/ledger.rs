@@ -270,9 +270,114 @@ pub fn format_fen(fen: i64) -> String {
     format!("{sign}{}.{:02}", a / 100, a % 100)
 }
 
+/// One checked row of an attendance sheet (SPEC LED-5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttendanceRow {
+    /// 1-based, as Excel shows it.
+    pub row: usize,
+    pub employee_no: String,
+    pub date: NaiveDate,
+    pub kind: AttendanceKind,
+    pub note: String,
+}
+
+/// The columns of an attendance sheet: `(field, Chinese header, English header)`.
+pub const ATTENDANCE_COLUMNS: &[(&str, &str, &str)] = &[
+    ("employee_no", "工号", "Employee no"),
+    ("date", "日期", "Date"),
+    ("kind", "类型", "Kind"),
+    ("note", "备注", "Note"),
+];
+
+/// Checks an attendance sheet (`grid[0]` is the header): the rows that pass
+/// and every problem by row and column. Staff numbers are checked by the caller.
+pub fn parse_attendance(
+    sheet: &str,
+    grid: &[Vec<String>],
+) -> (Vec<AttendanceRow>, Vec<crate::roster::ImportError>) {
+    let err = |row: usize, column: &str, reason: &str| crate::roster::ImportError {
+        sheet: sheet.to_string(),
+        row,
+        column: column.to_string(),
+        reason: reason.to_string(),
+    };
+    let Some(header) = grid.first() else {
+        return (vec![], vec![err(1, "", "文件是空的 / the file is empty")]);
+    };
+    let col = |field: &str| {
+        let (_, zh, en) = ATTENDANCE_COLUMNS.iter().find(|c| c.0 == field).expect("known field");
+        header.iter().position(|h| {
+            let h = h.trim().trim_start_matches('\u{feff}');
+            h == *zh || h.eq_ignore_ascii_case(en) || h == field
+        })
+    };
+    let (no, date, kind, note) = (col("employee_no"), col("date"), col("kind"), col("note"));
+    let mut errors = vec![];
+    for (field, idx) in [("工号", no), ("日期", date), ("类型", kind)] {
+        if idx.is_none() {
+            errors.push(err(1, field, "缺少此列 / the column is missing"));
+        }
+    }
+    let (Some(no), Some(date), Some(kind)) = (no, date, kind) else { return (vec![], errors) };
+    let mut rows = vec![];
+    for (i, r) in grid.iter().enumerate().skip(1) {
+        let cell = |c: usize| r.get(c).map(|v| v.trim()).unwrap_or("");
+        if r.iter().all(|v| v.trim().is_empty()) {
+            continue;
+        }
+        let line = i + 1;
+        let employee_no = cell(no).to_string();
+        if employee_no.is_empty() {
+            errors.push(err(line, "工号", "不能为空 / required"));
+        }
+        let d = NaiveDate::parse_from_str(cell(date), "%Y-%m-%d")
+            .or_else(|_| NaiveDate::parse_from_str(cell(date), "%Y/%m/%d"))
+            .ok();
+        if d.is_none() {
+            errors.push(err(line, "日期", "日期须为 YYYY-MM-DD / the date must be YYYY-MM-DD"));
+        }
+        let k = AttendanceKind::parse(cell(kind));
+        if k.is_none() {
+            errors.push(err(
+                line,
+                "类型",
+                "须为 迟到、早退 或 擅离岗位 / must be late, early_leave or absent_from_post",
+            ));
+        }
+        if let (Some(date), Some(kind), false) = (d, k, employee_no.is_empty()) {
+            let note = note.map(|c| cell(c).to_string()).unwrap_or_default();
+            rows.push(AttendanceRow { row: line, employee_no, date, kind, note });
+        }
+    }
+    (rows, errors)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn attendance_sheets_report_bad_rows_by_row_and_column() {
+        let g = |rows: &[&[&str]]| {
+            rows.iter().map(|r| r.iter().map(|c| c.to_string()).collect()).collect::<Vec<Vec<String>>>()
+        };
+        let (rows, errors) = parse_attendance(
+            "考勤",
+            &g(&[
+                &["工号", "日期", "类型", "备注"],
+                &["1001", "2026-03-02", "迟到", ""],
+                &["1002", "3月2日", "旷工", ""],
+            ]),
+        );
+        assert_eq!(rows.len(), 1);
+        assert_eq!((rows[0].row, rows[0].kind), (2, AttendanceKind::Late));
+        assert_eq!(
+            errors.iter().map(|e| (e.row, e.column.as_str())).collect::<Vec<_>>(),
+            [(3, "日期"), (3, "类型")]
+        );
+        let (_, errors) = parse_attendance("x", &g(&[&["工号", "日期"]]));
+        assert_eq!(errors[0].column, "类型");
+    }
 
     fn rule(count: Option<Count>) -> LedgerRule {
         LedgerRule {

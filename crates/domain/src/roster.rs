@@ -74,7 +74,7 @@ impl ImportKind {
 }
 
 /// One problem found in an import file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct ImportError {
     pub sheet: String,
     /// 1-based, as Excel shows it; the header is row 1.

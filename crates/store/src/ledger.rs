@@ -1210,6 +1210,13 @@ impl Store {
             .collect())
     }
 
+    /// Staff ids by employee number, for imports.
+    pub async fn staff_ids_by_number(&self, org_id: i64) -> Result<std::collections::HashMap<String, i64>> {
+        let rows: Vec<(String, i64)> = on_read!(self, c => sqlx::query_as("SELECT employee_no, id FROM staff WHERE org_id = $1")
+            .bind(org_id).fetch_all(c).await)?;
+        Ok(rows.into_iter().collect())
+    }
+
     /// Sets the head of a unit (held to account with its staff).
     pub async fn set_unit_manager(
         &self,

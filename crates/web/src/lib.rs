@@ -30,9 +30,11 @@ pub mod csrf;
 pub mod error;
 mod extract;
 pub mod i18n;
+pub mod ledger_access;
 pub mod metrics;
 pub mod open311;
 pub mod pages;
+pub mod photos;
 pub mod qr;
 
 pub use error::AppError;

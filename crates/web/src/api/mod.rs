@@ -18,6 +18,8 @@ use crate::extract::ApiJson;
 
 pub mod cases;
 pub mod import;
+pub mod inspections;
+pub mod ledger;
 pub mod org;
 
 pub const OPENAPI: &str = include_str!("openapi.json");
@@ -46,6 +48,37 @@ pub fn router() -> Router<AppState> {
         .route("/cases/{id}/reveal", post(cases::reveal))
         .route("/notifications", get(cases::notifications))
         .route("/public/track", post(cases::public_track))
+        .route("/units/{id}/manager", post(ledger::set_manager))
+        .route("/codebook", get(ledger::codebook))
+        .route("/ledger/facts", post(ledger::record_fact))
+        .route("/ledger/entries", get(ledger::list_entries).post(ledger::propose))
+        .route("/ledger/entries/{id}", get(ledger::get_entry))
+        .route("/ledger/entries/{id}/decision", post(ledger::decide))
+        .route("/ledger/entries/{id}/reversal", post(ledger::reverse))
+        .route("/ledger/entries/{id}/appeal", post(ledger::appeal))
+        .route("/ledger/entries/{id}/appeal/decision", post(ledger::decide_appeal))
+        .route("/ledger/fines", get(ledger::list_fines))
+        .route("/ledger/fines/{id}/collection", post(ledger::collect))
+        .route("/ledger/fines/{id}/waiver", post(ledger::waive))
+        .route("/ledger/eligibility", get(ledger::eligibility))
+        .route("/exports/fines.xlsx", get(ledger::export_fines))
+        .route(
+            "/imports/attendance",
+            post(ledger::import_attendance).layer(DefaultBodyLimit::max(crate::UPLOAD_LIMIT)),
+        )
+        .route("/inspection-plans", get(inspections::list_plans).post(inspections::create_plan))
+        .route("/inspections", get(inspections::list).post(inspections::record))
+        .route("/inspections/{id}", get(inspections::get))
+        .route(
+            "/inspections/{id}/items/{item}/photos",
+            post(inspections::add_photo).layer(DefaultBodyLimit::max(crate::photos::MAX_PHOTO_BYTES + 1024)),
+        )
+        .route("/photos/{id}", get(inspections::photo))
+        .route("/photos/{id}/thumb", get(inspections::thumb))
+        .route("/rectifications", get(inspections::rectifications))
+        .route("/rectifications/{id}/steps", post(inspections::rectification_step))
+        .route("/reports", get(inspections::list_reports).post(inspections::submit_report))
+        .route("/reports/{id}/decision", post(inspections::decide_report))
         .fallback(api_not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }

@@ -72,6 +72,12 @@ async fn tree(
     csrf: CsrfToken,
     PageUser(user): PageUser,
 ) -> PageResult {
+    // Supervisors record inspections and reports, and nothing else.
+    if user.role() == chuangkou_domain::Role::Supervisor {
+        return Ok(axum::response::IntoResponse::into_response(axum::response::Redirect::to(
+            "/console/inspections",
+        )));
+    }
     user.require(Permission::ViewOrganisation)?;
     let org = user.org_id();
     let units = state.store.units(org).await?;

@@ -187,6 +187,9 @@ struct CasePage {
     findings: Vec<(String, String)>,
     responsibilities: Vec<(String, String)>,
     satisfactions: Vec<(String, String)>,
+    /// For a substantiated finding: whom it concerns and which rule.
+    staff: Vec<(i64, String, bool)>,
+    codebook: Vec<(String, String)>,
     /// Likely duplicates, for those who may merge.
     duplicates: Vec<Duplicate>,
 }
@@ -272,6 +275,25 @@ pub(super) async fn case_page(
             .unwrap_or_default()
     };
     let units = state.store.units(org.id).await?;
+    let may_conclude = allowed(&row, user).contains(&"conclude");
+    let staff = if may_conclude {
+        state
+            .store
+            .staff_list(org.id, &chuangkou_store::org::StaffQuery { limit: 500, ..Default::default() })
+            .await?
+            .into_iter()
+            .map(|s| (s.id, format!("{} {}", s.employee_no, s.name), row.subject_staff_id == Some(s.id)))
+            .collect()
+    } else {
+        vec![]
+    };
+    let codebook = state
+        .rules(&org.pack)?
+        .pack
+        .codebook
+        .iter()
+        .map(|r| (r.code.clone(), format!("{} {}", r.code, r.title)))
+        .collect();
     let unit = row
         .unit_id
         .and_then(|u| units.iter().find(|x| x.id == u))
@@ -330,6 +352,8 @@ pub(super) async fn case_page(
         findings: tr.choices(Finding::ALL),
         responsibilities: tr.choices(Responsibility::ALL),
         satisfactions: tr.choices(Satisfaction::ALL),
+        staff,
+        codebook,
         c,
     }))
 }
@@ -388,8 +412,8 @@ async fn act(
         approve: get("approve").map(|v| v == "yes"),
         extension: get("extension"),
         reason: get("reason").unwrap_or_default(),
-        staff_ids: vec![],
-        rule_codes: vec![],
+        staff_ids: get("staff_id").and_then(|v| v.parse().ok()).into_iter().collect(),
+        rule_codes: get("rule_code").into_iter().collect(),
     };
     run_action(&state, &user, id, &a).await?;
     Ok(Redirect::to(&format!("/console/cases/{id}")).into_response())

@@ -19,6 +19,8 @@ use crate::i18n::Tr;
 mod console;
 mod console_case_new;
 mod console_cases;
+mod console_inspections;
+mod console_ledger;
 mod public;
 mod public_cases;
 mod session;
@@ -33,6 +35,8 @@ pub fn router() -> Router<AppState> {
         .merge(console::router())
         .merge(console_cases::router())
         .merge(console_case_new::router())
+        .merge(console_ledger::router())
+        .merge(console_inspections::router())
         .merge(public::router())
         .merge(public_cases::router())
 }
@@ -45,6 +49,8 @@ pub struct Chrome {
     pub role_label: String,
     pub org_name: String,
     pub org_code: String,
+    /// The signed-in user's role code, to show only what they may use.
+    pub role: &'static str,
     /// The navigation entry to highlight.
     pub nav: &'static str,
 }
@@ -58,6 +64,7 @@ impl Chrome {
             role_label: String::new(),
             org_name: String::new(),
             org_code: String::new(),
+            role: "",
             nav: "",
         }
     }
@@ -78,12 +85,18 @@ impl Chrome {
             role_label: tr.label(role).to_string(),
             org_name: org.name,
             org_code: org.code,
+            role: role.as_str(),
             nav,
         })
     }
 
     pub fn is(&self, nav: &str) -> bool {
         self.nav == nav
+    }
+
+    /// Whether the user's role is one of `roles` (space-separated codes).
+    pub fn role_in(&self, roles: &str) -> bool {
+        roles.split(' ').any(|r| r == self.role)
     }
 }
 

@@ -6,6 +6,7 @@ mod common;
 mod api_errors;
 mod auth;
 mod cases;
+mod ledger;
 mod openapi;
 mod organisation;
 mod pages;

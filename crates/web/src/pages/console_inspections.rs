@@ -1,0 +1,493 @@
+//! Inspections in the console (SPEC INS): the list and plans, a phone-first
+//! form that records a whole inspection with photos in one post, the
+//! inspection page, rectification orders, and written reports.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Form, Multipart, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use chuangkou_domain::Role;
+use chuangkou_domain::inspections::{
+    InspectionKind, InspectionMode, ItemResult, RectificationState, ReportOutcome, TargetKind,
+};
+use chuangkou_store::inspections::NewPlan;
+use serde::Deserialize;
+
+use super::console::format_time;
+use super::{Chrome, PageResult, render};
+use crate::AppState;
+use crate::api::inspections::{
+    InspectionInput, StepInput, list_for, may_see, parse_inspection, rectifications_for, reports_for,
+    serve_photo, step_for,
+};
+use crate::api::ledger::{day_ms, org_pack};
+use crate::auth::PageUser;
+use crate::csrf::{self, CsrfToken};
+use crate::error::AppError;
+use crate::i18n::Tr;
+
+/// A whole inspection with its photos may be large.
+const FORM_LIMIT: usize = 40 * 1024 * 1024;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/console/inspections", get(list).post(record).layer(DefaultBodyLimit::max(FORM_LIMIT)))
+        .route("/console/inspections/new", get(new_page))
+        .route("/console/inspections/plans", post(create_plan))
+        .route("/console/inspections/{id}", get(page))
+        .route("/console/photos/{id}", get(photo))
+        .route("/console/photos/{id}/thumb", get(thumb))
+        .route("/console/rectifications", get(rectifications))
+        .route("/console/rectifications/{id}/act", post(rectification_act))
+        .route("/console/reports", get(reports).post(submit_report))
+        .route("/console/reports/{id}/decision", post(decide_report))
+}
+
+pub struct Row {
+    pub id: i64,
+    pub date: String,
+    pub kind: String,
+    pub mode: String,
+    pub target: String,
+    pub inspector: String,
+    pub failed: i64,
+}
+
+#[derive(Template)]
+#[template(path = "inspections.html")]
+struct ListPage {
+    c: Chrome,
+    rows: Vec<Row>,
+    plans: Vec<(i64, String, String)>,
+    can_plan: bool,
+    codebook: Vec<(String, String)>,
+    kinds: Vec<(String, String)>,
+    modes: Vec<(String, String)>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    tr: Tr,
+    csrf: CsrfToken,
+    PageUser(user): PageUser,
+) -> PageResult {
+    let rows = list_for(&state, &user)
+        .await?
+        .into_iter()
+        .map(|i| Row {
+            id: i.id,
+            date: format_time(i.visited_at).chars().take(10).collect(),
+            kind: InspectionKind::parse(&i.kind).map_or(i.kind.clone(), |k| tr.label(k).into()),
+            mode: InspectionMode::parse(&i.mode).map_or(i.mode.clone(), |k| tr.label(k).into()),
+            target: match &i.staff_name {
+                Some(s) => format!("{} · {s}", i.unit_name),
+                None => i.unit_name.clone(),
+            },
+            inspector: i.inspector_name,
+            failed: i.failed,
+        })
+        .collect();
+    let pack = org_pack(&state, &user).await?;
+    let rules = state.rules(&pack)?;
+    let plans = state
+        .store
+        .plans(user.org_id())
+        .await?
+        .into_iter()
+        .map(|p| {
+            let mode = InspectionMode::parse(&p.mode).map_or("", |m| tr.label(m));
+            (p.id, p.title, mode.to_string())
+        })
+        .collect();
+    Ok(render(&ListPage {
+        rows,
+        plans,
+        can_plan: matches!(user.role(), Role::Office | Role::Leader),
+        codebook: rules
+            .pack
+            .codebook
+            .iter()
+            .map(|r| (r.code.clone(), format!("{} {}", r.code, r.title)))
+            .collect(),
+        kinds: tr.choices(InspectionKind::ALL),
+        modes: tr.choices(InspectionMode::ALL),
+        c: Chrome::for_user(&state, tr, csrf, &user, "inspections").await?,
+    }))
+}
+
+async fn create_plan(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    PageUser(user): PageUser,
+    // A multi-select posts `checklist` once per chosen item.
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    csrf::check(&headers, &get("_csrf"))?;
+    let pack = org_pack(&state, &user).await?;
+    let plan = NewPlan {
+        title: get("title"),
+        kind: InspectionKind::parse(&get("kind")).unwrap_or(InspectionKind::Routine),
+        mode: InspectionMode::parse(&get("mode")).unwrap_or(InspectionMode::Open),
+        checklist: pairs.iter().filter(|(n, _)| n == "checklist").map(|(_, v)| v.clone()).collect(),
+        unit_id: None,
+    };
+    let id = state.store.create_plan(user.org_id(), state.rules(&pack)?, &user.0, &plan).await?;
+    Ok(Redirect::to(&format!("/console/inspections/new?plan={id}")).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "inspection_new.html")]
+struct NewPage {
+    c: Chrome,
+    plan: Option<(i64, String)>,
+    kind: String,
+    mode: String,
+    kinds: Vec<(String, String)>,
+    modes: Vec<(String, String)>,
+    targets: Vec<(String, String)>,
+    staff: Vec<(i64, String)>,
+    items: Vec<(String, String, String)>,
+    today: String,
+}
+
+#[derive(Deserialize, Default)]
+struct NewQuery {
+    plan: Option<i64>,
+}
+
+async fn new_page(
+    State(state): State<AppState>,
+    tr: Tr,
+    csrf: CsrfToken,
+    PageUser(user): PageUser,
+    Query(q): Query<NewQuery>,
+) -> PageResult {
+    if !chuangkou_store::inspections::may_inspect(user.role()) {
+        return Err(AppError::Forbidden.into());
+    }
+    let org = user.org_id();
+    let pack = org_pack(&state, &user).await?;
+    let rules = state.rules(&pack)?;
+    let plan = match q.plan {
+        Some(id) => Some(state.store.plan(org, id).await?),
+        None => None,
+    };
+    let chosen: Option<Vec<&str>> = plan.as_ref().map(|p| p.checklist.split(',').collect());
+    let items = rules
+        .pack
+        .codebook
+        .iter()
+        .filter(|r| chosen.as_ref().is_none_or(|c| c.contains(&r.code.as_str())))
+        .map(|r| (r.code.clone(), r.title.clone(), r.category.clone()))
+        .collect();
+    // Names of places and people to pick the target from: a supervisor needs
+    // them to record a visit, and sees nothing else of the roster.
+    let mut targets = vec![];
+    for u in state.store.units(org).await? {
+        targets.push((format!("unit:{}", u.id), format!("{} · {}", tr.label(TargetKind::Unit), u.name)));
+    }
+    for p in state.store.service_points(org).await? {
+        targets.push((
+            format!("service_point:{}", p.id),
+            format!("{} · {} {}", tr.label(TargetKind::ServicePoint), p.unit_name, p.name),
+        ));
+    }
+    for v in state.store.vehicles(org).await? {
+        targets
+            .push((format!("vehicle:{}", v.id), format!("{} · {}", tr.label(TargetKind::Vehicle), v.plate)));
+    }
+    let staff: Vec<(i64, String)> = state
+        .store
+        .staff_list(org, &chuangkou_store::org::StaffQuery { limit: 500, ..Default::default() })
+        .await?
+        .into_iter()
+        .map(|s| (s.id, format!("{} {}（{}）", s.employee_no, s.name, s.unit_name)))
+        .collect();
+    Ok(render(&NewPage {
+        kind: plan.as_ref().map_or("routine".into(), |p| p.kind.clone()),
+        mode: plan
+            .as_ref()
+            .map_or(if user.role() == Role::Supervisor { "secret" } else { "open" }.into(), |p| {
+                p.mode.clone()
+            }),
+        plan: plan.map(|p| (p.id, p.title)),
+        kinds: tr.choices(InspectionKind::ALL),
+        modes: tr.choices(InspectionMode::ALL),
+        targets,
+        staff,
+        items,
+        today: rules.calendar.local_date(state.store.now_ms()).to_string(),
+        c: Chrome::for_user(&state, tr, csrf, &user, "inspections").await?,
+    }))
+}
+
+/// Records an inspection from the multipart form: `result_<code>`,
+/// `note_<code>` and any number of `photo_<code>` files per item.
+async fn record(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    PageUser(user): PageUser,
+    mut multipart: Multipart,
+) -> PageResult {
+    let bad = |m: String| AppError::bad_request("bad_form", m);
+    let mut fields: HashMap<String, String> = HashMap::new();
+    let mut photos: HashMap<String, Vec<Vec<u8>>> = HashMap::new();
+    while let Some(field) = multipart.next_field().await.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE { AppError::TooLarge } else { bad(e.body_text()) }
+    })? {
+        let name = field.name().unwrap_or("").to_string();
+        if let Some(code) = name.strip_prefix("photo_") {
+            let bytes = field.bytes().await.map_err(|e| bad(e.body_text()))?;
+            if !bytes.is_empty() {
+                photos.entry(code.to_string()).or_default().push(bytes.to_vec());
+            }
+        } else {
+            fields.insert(name, field.text().await.map_err(|e| bad(e.body_text()))?);
+        }
+    }
+    csrf::check(&headers, fields.get("_csrf").map_or("", |s| s.as_str()))?;
+    let get = |k: &str| fields.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
+    let (target_kind, target_id) = get("target")
+        .split_once(':')
+        .and_then(|(k, id)| Some((k.to_string(), id.parse::<i64>().ok()?)))
+        .ok_or_else(|| {
+            AppError::Validation(vec![chuangkou_domain::FieldError::new(
+                "target",
+                "请选择检查对象 / choose what was inspected",
+            )])
+        })?;
+    let mut codes: Vec<&String> = fields.keys().filter(|k| k.starts_with("result_")).collect();
+    codes.sort();
+    let items = codes
+        .into_iter()
+        .filter(|k| !fields[*k].is_empty())
+        .map(|k| {
+            let code = k.trim_start_matches("result_");
+            crate::api::inspections::ItemInput {
+                rule_code: code.to_string(),
+                result: fields[k].clone(),
+                note: get(&format!("note_{code}")),
+            }
+        })
+        .collect();
+    let input = InspectionInput {
+        plan_id: get("plan_id").parse().ok(),
+        kind: Some(get("kind")),
+        mode: Some(get("mode")),
+        target_kind,
+        target_id,
+        staff_id: get("staff_id").parse().ok(),
+        date: Some(get("date")),
+        summary: get("summary"),
+        items,
+    };
+    let pack = org_pack(&state, &user).await?;
+    let rules = state.rules(&pack)?;
+    let at = day_ms(rules, "date", input.date.as_deref(), state.store.now_ms())?;
+    let mut n = parse_inspection(&input, at)?;
+    for item in n.items.iter_mut() {
+        for bytes in photos.remove(&item.rule_code).unwrap_or_default() {
+            item.photos.push(crate::photos::process(bytes).await?);
+        }
+    }
+    let out = state.store.record_inspection(user.org_id(), rules, &user.0, &n).await?;
+    Ok(Redirect::to(&format!("/console/inspections/{}", out.id)).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "inspection.html")]
+struct InspectionPage {
+    c: Chrome,
+    id: i64,
+    date: String,
+    kind: String,
+    mode: String,
+    target: String,
+    inspector: String,
+    summary: String,
+    items: Vec<(String, String, String, String, Vec<i64>)>,
+}
+
+async fn page(
+    State(state): State<AppState>,
+    tr: Tr,
+    csrf: CsrfToken,
+    PageUser(user): PageUser,
+    Path(id): Path<i64>,
+) -> PageResult {
+    let (row, items, photos) = state.store.inspection(user.org_id(), id).await?;
+    if !may_see(&state, &user, &row).await? {
+        return Err(AppError::NotFound.into());
+    }
+    let pack = org_pack(&state, &user).await?;
+    let rules = state.rules(&pack)?;
+    let items = items
+        .into_iter()
+        .map(|it| {
+            let title = rules.pack.codebook_rule(&it.rule_code).map_or(String::new(), |r| r.title.clone());
+            let result = ItemResult::parse(&it.result).map_or(it.result.clone(), |r| tr.label(r).to_string());
+            let pics = photos.iter().filter(|p| p.item_id == Some(it.id)).map(|p| p.id).collect();
+            (format!("{} {title}", it.rule_code), it.result, result, it.note, pics)
+        })
+        .collect();
+    Ok(render(&InspectionPage {
+        id,
+        date: format_time(row.visited_at).chars().take(10).collect(),
+        kind: InspectionKind::parse(&row.kind).map_or(row.kind.clone(), |k| tr.label(k).into()),
+        mode: InspectionMode::parse(&row.mode).map_or(row.mode.clone(), |k| tr.label(k).into()),
+        target: match &row.staff_name {
+            Some(s) => format!("{} · {s}", row.unit_name),
+            None => row.unit_name.clone(),
+        },
+        inspector: row.inspector_name,
+        summary: row.summary,
+        items,
+        c: Chrome::for_user(&state, tr, csrf, &user, "inspections").await?,
+    }))
+}
+
+async fn photo(State(state): State<AppState>, PageUser(user): PageUser, Path(id): Path<i64>) -> Response {
+    serve_photo(&state, &user, id, false).await.unwrap_or_else(IntoResponse::into_response)
+}
+
+async fn thumb(State(state): State<AppState>, PageUser(user): PageUser, Path(id): Path<i64>) -> Response {
+    serve_photo(&state, &user, id, true).await.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// id, inspection, unit, problem, due, state, overdue, notes, may report, may verify.
+type RectLine = (i64, i64, String, String, String, String, bool, String, bool, bool);
+
+#[derive(Template)]
+#[template(path = "rectifications.html")]
+struct RectPage {
+    c: Chrome,
+    rows: Vec<RectLine>,
+}
+
+async fn rectifications(
+    State(state): State<AppState>,
+    tr: Tr,
+    csrf: CsrfToken,
+    PageUser(user): PageUser,
+) -> PageResult {
+    let list = rectifications_for(&state, &user, false).await?;
+    let reporter = matches!(user.role(), Role::ShiftLeader | Role::Office | Role::Leader);
+    let rows = list
+        .into_iter()
+        .map(|r| {
+            let st = RectificationState::parse(&r.state).unwrap_or(RectificationState::Open);
+            let verifier = r.inspector_id == user.0.id || matches!(user.role(), Role::Office | Role::Leader);
+            let notes = [r.report_note.clone(), r.verify_note.clone()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" / ");
+            (
+                r.id,
+                r.inspection_id,
+                r.unit_name,
+                r.description,
+                format_time(r.due_at),
+                tr.label(st).to_string(),
+                r.overdue,
+                notes,
+                reporter && st == RectificationState::Open,
+                verifier && st == RectificationState::Reported,
+            )
+        })
+        .collect();
+    Ok(render(&RectPage { rows, c: Chrome::for_user(&state, tr, csrf, &user, "inspections").await? }))
+}
+
+async fn rectification_act(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    PageUser(user): PageUser,
+    Path(id): Path<i64>,
+    Form(form): Form<HashMap<String, String>>,
+) -> PageResult {
+    csrf::check(&headers, form.get("_csrf").map_or("", |s| s.as_str()))?;
+    let s = StepInput {
+        step: form.get("step").cloned().unwrap_or_default(),
+        note: form.get("note").cloned().unwrap_or_default(),
+    };
+    step_for(&state, &user, id, &s).await?;
+    Ok(Redirect::to("/console/rectifications").into_response())
+}
+
+#[derive(Template)]
+#[template(path = "reports.html")]
+struct ReportsPage {
+    c: Chrome,
+    rows: Vec<chuangkou_store::inspections::ReportRow>,
+    outcomes: Vec<(String, String)>,
+    can_submit: bool,
+    can_decide: bool,
+    units: Vec<(i64, String)>,
+}
+
+impl ReportsPage {
+    fn outcome(&self, code: &Option<String>) -> String {
+        code.as_deref()
+            .and_then(ReportOutcome::parse)
+            .map_or(String::new(), |o| format!("{} / {}", o.label_zh(), o.label_en()))
+    }
+
+    fn when(&self, ms: &i64) -> String {
+        format_time(*ms)
+    }
+}
+
+async fn reports(
+    State(state): State<AppState>,
+    tr: Tr,
+    csrf: CsrfToken,
+    PageUser(user): PageUser,
+) -> PageResult {
+    let rows = reports_for(&state, &user).await?;
+    let units = state.store.units(user.org_id()).await?.into_iter().map(|u| (u.id, u.name)).collect();
+    Ok(render(&ReportsPage {
+        rows,
+        outcomes: tr.choices(ReportOutcome::ALL),
+        can_submit: matches!(user.role(), Role::Supervisor | Role::Office),
+        can_decide: user.role() == Role::Leader,
+        units,
+        c: Chrome::for_user(&state, tr, csrf, &user, "reports").await?,
+    }))
+}
+
+async fn submit_report(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    PageUser(user): PageUser,
+    Form(form): Form<HashMap<String, String>>,
+) -> PageResult {
+    let get = |k: &str| form.get(k).cloned().unwrap_or_default();
+    csrf::check(&headers, &get("_csrf"))?;
+    let unit = get("unit_id").parse().ok();
+    state
+        .store
+        .submit_report(user.org_id(), &user.0, unit, &get("title"), &get("findings"), &get("proposals"))
+        .await?;
+    Ok(Redirect::to("/console/reports").into_response())
+}
+
+async fn decide_report(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    PageUser(user): PageUser,
+    Path(id): Path<i64>,
+    Form(form): Form<HashMap<String, String>>,
+) -> PageResult {
+    let get = |k: &str| form.get(k).cloned().unwrap_or_default();
+    csrf::check(&headers, &get("_csrf"))?;
+    let outcome = ReportOutcome::parse(&get("outcome"))
+        .ok_or_else(|| AppError::bad_request("bad_form", "请选择决定 / choose an outcome"))?;
+    state.store.decide_report(user.org_id(), &user.0, id, outcome, &get("decision")).await?;
+    Ok(Redirect::to("/console/reports").into_response())
+}

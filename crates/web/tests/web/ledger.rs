@@ -1,0 +1,204 @@
+//! The ledger and inspections over HTTP: who may see and do what, photos
+//! checked by content and served safely, the fines export, attendance
+//! imports with row errors.
+
+use axum::http::{Method, StatusCode, header};
+use chuangkou_domain::Role;
+use chuangkou_store::story;
+use chuangkou_store::users::NewUser;
+use serde_json::json;
+
+use crate::common::TestApp;
+
+const PNG: &[u8] = &[
+    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52, 0x00,
+    0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4, 0x89, 0x00,
+    0x00, 0x00, 0x0D, 0x49, 0x44, 0x41, 0x54, 0x78, 0xDA, 0x63, 0xFC, 0xCF, 0xC0, 0x50, 0x0F, 0x00, 0x04,
+    0x85, 0x01, 0x80, 0x84, 0xA9, 0x8C, 0x21, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42,
+    0x60, 0x82,
+];
+
+story!(inspection_to_fine_to_appeal_over_the_api_with_every_door_checked, |store| {
+    let mut app = TestApp::new(store.clone());
+    let seed = app.seed("TY").await;
+    let office = app.token(seed.org_id, "office", Role::Office).await;
+    let leader = app.token(seed.org_id, "leader", Role::Leader).await;
+    let supervisor = app.token(seed.org_id, "supervisor", Role::Supervisor).await;
+    let finance = app.token(seed.org_id, "finance", Role::Finance).await;
+    let staff_user = store
+        .create_user(
+            seed.org_id,
+            "t",
+            &NewUser {
+                username: "chen",
+                display_name: "陈",
+                password_hash: "x",
+                role: Role::Staff,
+                staff_id: Some(seed.staff_id),
+            },
+        )
+        .await
+        .unwrap();
+    let staff = store.create_api_token(&staff_user, "t").await.unwrap().1;
+    let other = app.token(seed.org_id, "other", Role::Staff).await;
+
+    // The supervisor records a secret visit; one item fails.
+    let r = app
+        .post_json("/api/v1/inspections", Some(&supervisor), json!({
+            "kind": "routine", "mode": "secret", "target_kind": "staff", "target_id": seed.staff_id,
+            "items": [{"rule_code": "TY-U1", "result": "pass"}, {"rule_code": "TY-U2", "result": "fail", "note": "未用文明用语"}]}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let out = r.json();
+    let inspection = out["id"].as_i64().unwrap();
+    assert_eq!(out["rectifications"].as_array().unwrap().len(), 1);
+    // A photo: a PNG by content, whatever it is called; anything else refused.
+    let item = app.get(&format!("/api/v1/inspections/{inspection}"), Some(&supervisor)).await.json()["items"]
+        [1]["id"]
+        .as_i64()
+        .unwrap();
+    let url = format!("/api/v1/inspections/{inspection}/items/{item}/photos");
+    let r = app
+        .request(Method::POST, &url, Some(&supervisor), "image/jpeg", b"<svg onload=alert(1)>".to_vec())
+        .await;
+    assert_eq!((r.status, r.code()), (StatusCode::BAD_REQUEST, "bad_photo".into()));
+    let r =
+        app.request(Method::POST, &url, Some(&supervisor), "application/octet-stream", PNG.to_vec()).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let photo = r.json()["id"].as_i64().unwrap();
+    let r = app.get(&format!("/api/v1/photos/{photo}"), Some(&office)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.headers[header::CONTENT_TYPE], "image/jpeg");
+    assert_eq!(r.headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+    assert!(r.headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap().contains("sandbox"));
+    assert_eq!(&r.body[..3], &[0xFF, 0xD8, 0xFF]);
+    // Finance and unrelated staff do not see inspections or their photos.
+    assert_eq!(app.get(&format!("/api/v1/photos/{photo}"), Some(&other)).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.get("/api/v1/inspections", Some(&finance)).await.status, StatusCode::FORBIDDEN);
+
+    // Supervisors do nothing else: no ledger, no roster.
+    assert_eq!(app.get("/api/v1/ledger/entries", Some(&supervisor)).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.get("/api/v1/staff", Some(&supervisor)).await.status, StatusCode::FORBIDDEN);
+
+    // The office approves the proposed fine (proposed by the supervisor).
+    let waiting = app.get("/api/v1/ledger/entries?status=proposed", Some(&office)).await.json();
+    let fine = waiting["entries"].as_array().unwrap().iter().find(|e| e["kind"] == "fine").unwrap().clone();
+    assert_eq!(fine["fine_max"], 20000);
+    let fine_id = fine["id"].as_i64().unwrap();
+    let r = app
+        .post_json(
+            &format!("/api/v1/ledger/entries/{fine_id}/decision"),
+            Some(&office),
+            json!({"approve": true}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    // A second decision is a conflict; staff cannot approve.
+    let r = app
+        .post_json(
+            &format!("/api/v1/ledger/entries/{fine_id}/decision"),
+            Some(&leader),
+            json!({"approve": true}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+
+    // The staff member sees their own entries only; another sees nothing of them.
+    let mine = app.get("/api/v1/ledger/entries", Some(&staff)).await.json();
+    assert!(mine["entries"].as_array().unwrap().iter().all(|e| e["staff_id"] == seed.staff_id));
+    assert!(!mine["entries"].as_array().unwrap().is_empty());
+    assert_eq!(
+        app.get(&format!("/api/v1/ledger/entries/{fine_id}"), Some(&other)).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(app.get("/api/v1/ledger/eligibility", Some(&staff)).await.status, StatusCode::FORBIDDEN);
+    let r = app
+        .post_json(
+            &format!("/api/v1/ledger/entries/{fine_id}/appeal"),
+            Some(&staff),
+            json!({"reason": "有特情"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let r = app
+        .post_json(
+            &format!("/api/v1/ledger/entries/{fine_id}/appeal"),
+            Some(&staff),
+            json!({"reason": "再次"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    let r = app
+        .post_json(
+            &format!("/api/v1/ledger/entries/{fine_id}/appeal/decision"),
+            Some(&leader),
+            json!({"outcome": "upheld", "decision": "事实清楚"}),
+        )
+        .await;
+    assert_eq!(r.json()["entry"]["appeal_outcome"], "upheld");
+
+    // Finance collects and exports; a formula-like name stays text.
+    let fines = app.get("/api/v1/ledger/fines", Some(&finance)).await.json();
+    let fid = fines["fines"][0]["id"].as_i64().unwrap();
+    let r = app
+        .post_json(
+            &format!("/api/v1/ledger/fines/{fid}/collection"),
+            Some(&finance),
+            json!({"receipt_no": "=1+1"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let x = app.get("/api/v1/exports/fines.xlsx", Some(&finance)).await;
+    assert_eq!(x.status, StatusCode::OK);
+    let sheets = chuangkou_tabular::read(&x.body, "fines.xlsx").unwrap();
+    let row = &sheets[0].rows[1];
+    assert_eq!((row[4].as_str(), row[5].as_str(), row[9].as_str()), ("200.00", "已收缴", "=1+1"));
+    assert_eq!(app.get("/api/v1/exports/fines.xlsx", Some(&staff)).await.status, StatusCode::FORBIDDEN);
+
+    // The inspected unit's rectification: reported by its people, verified by the inspector.
+    let rects = app.get("/api/v1/rectifications", Some(&office)).await.json();
+    let rid = rects["rectifications"][0]["id"].as_i64().unwrap();
+    let r = app
+        .post_json(
+            &format!("/api/v1/rectifications/{rid}/steps"),
+            Some(&office),
+            json!({"step": "report", "note": "已整改"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let r = app
+        .post_json(
+            &format!("/api/v1/rectifications/{rid}/steps"),
+            Some(&supervisor),
+            json!({"step": "accept", "note": "复查合格"}),
+        )
+        .await;
+    assert_eq!(r.json()["rectification"]["state"], "verified");
+});
+
+story!(attendance_imports_are_all_or_nothing_with_a_row_report, |store| {
+    let mut app = TestApp::new(store.clone());
+    let seed = app.seed("TY").await;
+    let office = app.token(seed.org_id, "office", Role::Office).await;
+    let bad = "工号,日期,类型,备注\n1001,2026-03-02,迟到,\n9999,2026-03-03,迟到,\n1001,03/04,早退,\n";
+    let r = app
+        .request(Method::POST, "/api/v1/imports/attendance?file_name=a.csv", Some(&office), "text/csv", bad)
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let errs = r.json()["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["row"].as_i64().unwrap(), e["column"].as_str().unwrap().to_string()))
+        .collect::<Vec<_>>();
+    assert_eq!(errs, [(3, "工号".to_string()), (4, "日期".to_string())]);
+    let good = "工号,日期,类型,备注\n1001,2026-03-02,迟到,\n1001,2026-03-03,早退,\n";
+    let r = app
+        .request(Method::POST, "/api/v1/imports/attendance?file_name=a.csv", Some(&office), "text/csv", good)
+        .await;
+    assert_eq!((r.status, r.json()["facts"].as_i64()), (StatusCode::OK, Some(2)));
+    // Nothing of the refused file was written: two facts, not three.
+    let events = app.get("/api/v1/events?limit=200", Some(&office)).await.json();
+    let facts = events["events"].as_array().unwrap().iter().filter(|e| e["kind"] == "fact.recorded").count();
+    assert_eq!(facts, 2);
+});
