@@ -136,14 +136,17 @@ async fn create(store: &Store, creds: &Credentials) -> Result<()> {
         [("S01", "小店收费站", "刘强"), ("S02", "武宿收费站", "郭平"), ("S03", "晋祠收费站", "胡敏")];
     let mut n = 0usize;
     for (si, (code, name, master)) in stations.iter().enumerate() {
-        store.create_unit(o, ACTOR, &unit(code, name, UnitKind::Station, Some("C00"))).await?;
-        store
+        let station = store.create_unit(o, ACTOR, &unit(code, name, UnitKind::Station, Some("C00"))).await?;
+        let head = store
             .create_staff(o, ACTOR, &staff(&format!("{code}00"), master.to_string(), code, "值班站长"))
             .await?;
+        // The station master is held to account with the station's staff.
+        store.set_unit_manager(o, ACTOR, station.id, Some(head.id)).await?;
         for team in 1..=2 {
             let team_code = format!("{code}-T{team}");
             let team_name = if team == 1 { "一班" } else { "二班" };
-            store.create_unit(o, ACTOR, &unit(&team_code, team_name, UnitKind::Team, Some(code))).await?;
+            let team_unit =
+                store.create_unit(o, ACTOR, &unit(&team_code, team_name, UnitKind::Team, Some(code))).await?;
             for member in 1..=4 {
                 let no = format!("{code}{team}{member}");
                 let name = if (si, team, member) == (0, 1, 1) {
@@ -153,7 +156,11 @@ async fn create(store: &Store, creds: &Credentials) -> Result<()> {
                     format!("{}{}", SURNAMES[(n * 7) % SURNAMES.len()], GIVEN[(n * 3) % GIVEN.len()])
                 };
                 let position = if member == 1 { "班长" } else { "收费员" };
-                store.create_staff(o, ACTOR, &staff(&no, name, &team_code, position)).await?;
+                let member_row =
+                    store.create_staff(o, ACTOR, &staff(&no, name, &team_code, position)).await?;
+                if member == 1 {
+                    store.set_unit_manager(o, ACTOR, team_unit.id, Some(member_row.id)).await?;
+                }
             }
         }
         for (pc, pname, kind) in [
