@@ -104,7 +104,34 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
+impl StoreError {
+    /// Bad input in one field (422, with the field named).
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        StoreError::Invalid(vec![chuangkou_domain::FieldError::new(field, message)])
+    }
+
+    /// A refused action: `conflict` when the record's state is wrong (409),
+    /// otherwise the actor may not do it (403).
+    pub fn refused(conflict: bool, message: impl Into<String>) -> Self {
+        StoreError::Refused { conflict, message: message.into() }
+    }
+}
+
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Required, trimmed text of at most `max` characters, or a field error.
+pub(crate) fn required(field: &str, s: &str, max: usize) -> Result<String> {
+    chuangkou_domain::text::required(field, s, max).map_err(|e| StoreError::Invalid(vec![e]))
+}
+
+/// Ids for an SQL `IN (…)` list; `0` (which matches nothing) when empty.
+/// Ids are integers, so the text is safe to splice into a statement.
+pub(crate) fn id_list(ids: &[i64]) -> String {
+    if ids.is_empty() {
+        return "0".into();
+    }
+    ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ")
+}
 
 /// The configured database.
 #[derive(Clone, Debug)]
@@ -250,6 +277,15 @@ impl Store {
         match self.db {
             Db::Sqlite { .. } => "",
             Db::Pg(_) => " FOR UPDATE",
+        }
+    }
+
+    /// `FOR UPDATE SKIP LOCKED` where the backend has it, so that several
+    /// instances sweeping timers each take different rows.
+    pub(crate) fn claim_rows(&self) -> &'static str {
+        match self.db {
+            Db::Sqlite { .. } => "",
+            Db::Pg(_) => " FOR UPDATE SKIP LOCKED",
         }
     }
 

@@ -207,6 +207,26 @@ impl Store {
         Ok(unit)
     }
 
+    /// Checks that a unit of the organisation exists; otherwise a field error on `field`.
+    pub(crate) async fn unit_in(&self, tx: &mut Tx, org_id: i64, unit_id: i64, field: &str) -> Result<()> {
+        let ok: Option<i64> = on_tx!(tx, c => sqlx::query_scalar("SELECT id FROM units WHERE org_id = $1 AND id = $2")
+            .bind(org_id).bind(unit_id).fetch_optional(c).await)?;
+        ok.map(|_| ()).ok_or_else(|| StoreError::field(field, "单位不存在 / no such unit"))
+    }
+
+    /// The unit of a staff member of the organisation; otherwise a field error on `field`.
+    pub(crate) async fn staff_unit_in(
+        &self,
+        tx: &mut Tx,
+        org_id: i64,
+        staff_id: i64,
+        field: &str,
+    ) -> Result<i64> {
+        let unit: Option<i64> = on_tx!(tx, c => sqlx::query_scalar("SELECT unit_id FROM staff WHERE org_id = $1 AND id = $2")
+            .bind(org_id).bind(staff_id).fetch_optional(c).await)?;
+        unit.ok_or_else(|| StoreError::field(field, "员工不存在 / no such staff member"))
+    }
+
     // ---- staff ----
 
     pub async fn staff_list(&self, org_id: i64, q: &StaffQuery) -> Result<Vec<Staff>> {

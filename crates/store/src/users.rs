@@ -25,6 +25,11 @@ pub struct User {
 }
 
 impl User {
+    /// How events name this user as their actor.
+    pub fn actor(&self) -> String {
+        format!("user:{}", self.id)
+    }
+
     pub fn role(&self) -> Role {
         // Roles are written only from `Role::as_str`; an unknown one can only
         // come from a hand-edited database and gets the least privilege.

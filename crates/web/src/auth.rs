@@ -36,7 +36,7 @@ impl CurrentUser {
 
     /// The actor string recorded in events.
     pub fn actor(&self) -> String {
-        format!("user:{}", self.0.id)
+        self.0.actor()
     }
 
     pub fn require(&self, p: Permission) -> Result<(), AppError> {

@@ -104,6 +104,11 @@ impl AppError {
         }
     }
 
+    /// Bad input in one field (422, with the field named).
+    pub fn field(name: &str, message: impl Into<String>) -> Self {
+        AppError::Validation(vec![chuangkou_domain::FieldError::new(name, message)])
+    }
+
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
         AppError::BadRequest { code, message: message.into() }
     }

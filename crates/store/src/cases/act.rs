@@ -4,12 +4,12 @@
 //! change, its event, any new timers, notifications and messages to the
 //! reporter commit together. A refusal changes nothing.
 
+use chuangkou_domain::Role;
 use chuangkou_domain::calendar::Span;
 use chuangkou_domain::cases::clock;
 use chuangkou_domain::cases::lifecycle::Conclusion;
 use chuangkou_domain::cases::{Actor, CaseView, Command, Refusal, Satisfaction, State, decide};
 use chuangkou_domain::policy::Rules;
-use chuangkou_domain::{FieldError, Role};
 use serde_json::{Value, json};
 
 use super::{CASE_COLUMNS, CaseRow};
@@ -60,7 +60,7 @@ fn refused(r: Refusal) -> StoreError {
 }
 
 fn invalid(field: &str, message: &str) -> StoreError {
-    StoreError::Invalid(vec![FieldError::new(field, message)])
+    StoreError::field(field, message)
 }
 
 impl Store {
@@ -149,7 +149,7 @@ impl Store {
             Command::Conclude(Conclusion { finding, responsibility, apology_made, summary }) => {
                 let summary = nonempty("conclusion", summary)?;
                 for staff in &input.staff_ids {
-                    self.check_staff(&mut tx, org_id, *staff).await?;
+                    self.staff_unit_in(&mut tx, org_id, *staff, "staff_ids").await?;
                 }
                 set.extend([
                     ("finding", Col::text(finding.as_str())),
@@ -202,7 +202,7 @@ impl Store {
                 let to = input
                     .to_unit_id
                     .ok_or_else(|| invalid("to_unit_id", "请选择转办单位 / choose a unit"))?;
-                self.check_unit(&mut tx, org_id, to).await?;
+                self.unit_in(&mut tx, org_id, to, "to_unit_id").await?;
                 nonempty("reason", &input.reason)?;
                 set.push(("unit_id", Col::Int(Some(to))));
                 payload["from_unit_id"] = json!(case.unit_id);
@@ -407,22 +407,10 @@ impl Store {
             .bind(org_id).bind(id).fetch_optional(c).await)?;
         ok.map(|_| ()).ok_or_else(|| invalid("to_user_id", "用户不存在 / no such user"))
     }
-
-    async fn check_unit(&self, tx: &mut Tx, org_id: i64, id: i64) -> Result<()> {
-        let ok: Option<i64> = on_tx!(tx, c => sqlx::query_scalar("SELECT id FROM units WHERE org_id = $1 AND id = $2")
-            .bind(org_id).bind(id).fetch_optional(c).await)?;
-        ok.map(|_| ()).ok_or_else(|| invalid("to_unit_id", "单位不存在 / no such unit"))
-    }
-
-    async fn check_staff(&self, tx: &mut Tx, org_id: i64, id: i64) -> Result<()> {
-        let ok: Option<i64> = on_tx!(tx, c => sqlx::query_scalar("SELECT id FROM staff WHERE org_id = $1 AND id = $2")
-            .bind(org_id).bind(id).fetch_optional(c).await)?;
-        ok.map(|_| ()).ok_or_else(|| invalid("staff_ids", "员工不存在 / no such staff member"))
-    }
 }
 
 fn nonempty(field: &str, s: &str) -> Result<String> {
-    chuangkou_domain::text::required(field, s, 4000).map_err(|e| StoreError::Invalid(vec![e]))
+    crate::required(field, s, 4000)
 }
 
 /// A typed column value, so that a NULL is bound with its column's type.

@@ -20,6 +20,7 @@ pub use group::Intake;
 pub use intake::{Duplicate, DuplicateProbe, NewCase, Prepared, Registered};
 pub use notify::{Notification, OutMessage};
 pub use query::{CaseFilter, Inbox, TimelineEntry};
+pub(crate) use timers::BATCH;
 pub use timers::SweepReport;
 pub use tracking::{PublicView, TrackingError};
 

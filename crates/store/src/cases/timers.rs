@@ -15,7 +15,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::act::NotifyTarget;
-use crate::{Backend, NewEvent, Result, Store, on_tx};
+use crate::{NewEvent, Result, Store, on_tx};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct SweepReport {
@@ -41,7 +41,8 @@ struct DueTimer {
     due_at: i64,
 }
 
-const BATCH: i64 = 500;
+/// Timers fired per transaction.
+pub(crate) const BATCH: i64 = 500;
 
 impl Store {
     /// Fires every timer due by now. Returns what it did.
@@ -53,21 +54,13 @@ impl Store {
                 break;
             }
         }
-        loop {
-            let before = report.rectifications_overdue;
-            report.rectifications_overdue += self.sweep_rectifications().await?;
-            if report.rectifications_overdue - before < BATCH as usize {
-                return Ok(report);
-            }
-        }
+        while self.sweep_rectification_batch(&mut report).await? >= BATCH as usize {}
+        Ok(report)
     }
 
     async fn sweep_batch(&self, report: &mut SweepReport) -> Result<usize> {
         let now = self.now_ms();
-        let claim = match self.backend() {
-            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
-            Backend::Sqlite => "",
-        };
+        let claim = self.claim_rows();
         let sql = format!(
             "SELECT id, org_id, case_id, action, version, due_at FROM timers
              WHERE fired_at IS NULL AND due_at <= $1 ORDER BY due_at, id LIMIT $2{claim}"

@@ -21,10 +21,6 @@ use crate::error::{ApiResult, AppError};
 use crate::extract::ApiJson;
 use crate::ledger_access::{Reach, reach};
 
-fn field(name: &str, message: &str) -> AppError {
-    AppError::Validation(vec![FieldError::new(name, message)])
-}
-
 /// Whether `user` may see an inspection: the inspector, the office and
 /// leaders, the unit's shift leader, the person inspected.
 pub async fn may_see(state: &AppState, user: &CurrentUser, i: &InspectionRow) -> ApiResult<bool> {
@@ -68,9 +64,9 @@ pub async fn create_plan(
     let plan = NewPlan {
         title: p.title,
         kind: InspectionKind::parse(&p.kind)
-            .ok_or_else(|| field("kind", "须为 routine 或 special / routine or special"))?,
+            .ok_or_else(|| AppError::field("kind", "须为 routine 或 special / routine or special"))?,
         mode: InspectionMode::parse(&p.mode)
-            .ok_or_else(|| field("mode", "须为 open 或 secret / open or secret"))?,
+            .ok_or_else(|| AppError::field("mode", "须为 open 或 secret / open or secret"))?,
         checklist: p.checklist,
         unit_id: p.unit_id,
     };
@@ -273,7 +269,7 @@ pub async fn step_for(state: &AppState, user: &CurrentUser, id: i64, s: &StepInp
         "report" => RectificationStep::Report,
         "accept" => RectificationStep::Accept,
         "reject" => RectificationStep::Reject,
-        _ => return Err(field("step", "须为 report、accept 或 reject / report, accept or reject")),
+        _ => return Err(AppError::field("step", "须为 report、accept 或 reject / report, accept or reject")),
     };
     let r = state.store.rectification_step(user.org_id(), &user.0, id, step, &s.note).await?;
     Ok(json!({"rectification": r}))
@@ -341,7 +337,7 @@ pub async fn decide_report(
     ApiJson(d): ApiJson<ReportDecisionInput>,
 ) -> ApiResult<Json<Value>> {
     let outcome = ReportOutcome::parse(&d.outcome).ok_or_else(|| {
-        field("outcome", "须为 adopted、partly 或 not_adopted / adopted, partly or not_adopted")
+        AppError::field("outcome", "须为 adopted、partly 或 not_adopted / adopted, partly or not_adopted")
     })?;
     state.store.decide_report(user.org_id(), &user.0, id, outcome, &d.decision).await?;
     Ok(Json(json!({"id": id, "outcome": outcome.as_str()})))

@@ -6,17 +6,14 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
-use axum::response::{IntoResponse, Response};
 use chrono::Datelike;
 use chuangkou_domain::ledger::{
-    AppealOutcome, AttendanceKind, EntryKind, EntryStatus, FactKind, FineStatus, GoodDeedKind, format_fen,
-    parse_attendance, parse_yuan,
+    AppealOutcome, AttendanceKind, EntryKind, EntryStatus, FactKind, GoodDeedKind, parse_attendance,
+    parse_yuan,
 };
 use chuangkou_domain::policy::Rules;
-use chuangkou_domain::{FieldError, Labelled, Role};
-use chuangkou_store::ledger::{EntryDecision, EntryFilter, FineFilter, FineRow, NewEntry, NewFact, Proposer};
-use chuangkou_tabular::Sheet;
+use chuangkou_domain::{Labelled, Role};
+use chuangkou_store::ledger::{EntryDecision, EntryFilter, NewEntry, NewFact, Proposer};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -31,20 +28,16 @@ pub async fn org_pack(state: &AppState, user: &CurrentUser) -> ApiResult<String>
     Ok(state.store.organisation(user.org_id()).await?.pack)
 }
 
-fn field(name: &str, message: &str) -> AppError {
-    AppError::Validation(vec![FieldError::new(name, message)])
-}
-
 /// A day (`YYYY-MM-DD`) in the organisation's calendar, at noon; today when empty.
 pub fn day_ms(rules: Rules<'_>, name: &str, day: Option<&str>, now: i64) -> ApiResult<i64> {
     match day.map(str::trim).filter(|d| !d.is_empty()) {
         None => Ok(now),
         Some(d) => {
             let date = chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
-                .map_err(|_| field(name, "日期须为 YYYY-MM-DD / the date must be YYYY-MM-DD"))?;
+                .map_err(|_| AppError::field(name, "日期须为 YYYY-MM-DD / the date must be YYYY-MM-DD"))?;
             let at = rules.calendar.start_of_day_ms(date) + 12 * 3_600_000;
             if at > now + 86_400_000 {
-                return Err(field(name, "日期不能晚于今天 / the date cannot be in the future"));
+                return Err(AppError::field(name, "日期不能晚于今天 / the date cannot be in the future"));
             }
             Ok(at)
         }
@@ -77,12 +70,12 @@ pub async fn record_fact_for(state: &AppState, user: &CurrentUser, input: &FactI
     }
     let pack = org_pack(state, user).await?;
     let rules = state.rules(&pack)?;
-    let kind =
-        FactKind::parse(&input.kind).ok_or_else(|| field("kind", "未知事实类型 / unknown kind of fact"))?;
+    let kind = FactKind::parse(&input.kind)
+        .ok_or_else(|| AppError::field("kind", "未知事实类型 / unknown kind of fact"))?;
     let detail = match input.detail.as_deref().filter(|d| !d.is_empty()) {
         Some(d) => Some(
             AttendanceKind::parse(d)
-                .ok_or_else(|| field("detail", "未知考勤类型 / unknown attendance kind"))?,
+                .ok_or_else(|| AppError::field("detail", "未知考勤类型 / unknown attendance kind"))?,
         ),
         None => None,
     };
@@ -91,7 +84,7 @@ pub async fn record_fact_for(state: &AppState, user: &CurrentUser, input: &FactI
             .store
             .case(user.org_id(), case)
             .await
-            .map_err(|_| field("case_id", "案件不存在 / no such case"))?;
+            .map_err(|_| AppError::field("case_id", "案件不存在 / no such case"))?;
     }
     let mut f = NewFact::new(
         kind,
@@ -141,7 +134,9 @@ pub async fn entry_filter(state: &AppState, user: &CurrentUser, q: &EntriesQuery
         Reach::All => {}
     }
     if let Some(s) = q.status.as_deref().filter(|s| !s.is_empty()) {
-        f.status = Some(EntryStatus::parse(s).ok_or_else(|| field("status", "未知状态 / unknown status"))?);
+        f.status = Some(
+            EntryStatus::parse(s).ok_or_else(|| AppError::field("status", "未知状态 / unknown status"))?,
+        );
     }
     if let Some(y) = q.year {
         let pack = org_pack(state, user).await?;
@@ -195,13 +190,14 @@ pub struct EntryInput {
 pub async fn propose_for(state: &AppState, user: &CurrentUser, input: &EntryInput) -> ApiResult<i64> {
     let pack = org_pack(state, user).await?;
     let rules = state.rules(&pack)?;
-    let kind = EntryKind::parse(&input.kind).ok_or_else(|| field("kind", "未知条目类型 / unknown kind"))?;
+    let kind = EntryKind::parse(&input.kind)
+        .ok_or_else(|| AppError::field("kind", "未知条目类型 / unknown kind"))?;
     let yuan = |name: &str, v: &Option<String>| -> ApiResult<Option<i64>> {
         match v.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
             None => Ok(None),
             Some(v) => parse_yuan(v)
                 .map(Some)
-                .ok_or_else(|| field(name, "金额须为元，如 200 或 200.50 / an amount in yuan")),
+                .ok_or_else(|| AppError::field(name, "金额须为元，如 200 或 200.50 / an amount in yuan")),
         }
     };
     let detail = if kind == EntryKind::GoodDeed {
@@ -209,7 +205,7 @@ pub async fn propose_for(state: &AppState, user: &CurrentUser, input: &EntryInpu
             .deed
             .as_deref()
             .and_then(GoodDeedKind::parse)
-            .ok_or_else(|| field("deed", "请选择好人好事类型 / choose the kind of deed"))?;
+            .ok_or_else(|| AppError::field("deed", "请选择好人好事类型 / choose the kind of deed"))?;
         Some(json!({"deed": deed.as_str(), "item": input.item.as_deref().map(str::trim).unwrap_or(""),
             "value_fen": yuan("item_value", &input.item_value)?}))
     } else {
@@ -256,13 +252,16 @@ pub async fn decide_for(
     visible_entry(state, user, id).await?;
     let pack = org_pack(state, user).await?;
     let kind = match d.kind.as_deref().filter(|k| !k.is_empty()) {
-        Some(k) => Some(EntryKind::parse(k).ok_or_else(|| field("kind", "未知条目类型 / unknown kind"))?),
+        Some(k) => {
+            Some(EntryKind::parse(k).ok_or_else(|| AppError::field("kind", "未知条目类型 / unknown kind"))?)
+        }
         None => None,
     };
     let amount = match d.amount.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
-        Some(a) => {
-            Some(parse_yuan(a).ok_or_else(|| field("amount", "金额须为元，如 300 / an amount in yuan"))?)
-        }
+        Some(a) => Some(
+            parse_yuan(a)
+                .ok_or_else(|| AppError::field("amount", "金额须为元，如 300 / an amount in yuan"))?,
+        ),
         None => None,
     };
     let decision = EntryDecision { approve: d.approve, kind, amount, note: d.note.clone() };
@@ -327,7 +326,7 @@ pub async fn decide_appeal_for(
     visible_entry(state, user, id).await?;
     let pack = org_pack(state, user).await?;
     let outcome = AppealOutcome::parse(&d.outcome)
-        .ok_or_else(|| field("outcome", "须为 upheld 或 granted / upheld or granted"))?;
+        .ok_or_else(|| AppError::field("outcome", "须为 upheld 或 granted / upheld or granted"))?;
     let e = state
         .store
         .decide_appeal(user.org_id(), state.rules(&pack)?, &user.0, id, outcome, &d.decision)
@@ -342,123 +341,6 @@ pub async fn decide_appeal(
     ApiJson(d): ApiJson<AppealDecisionInput>,
 ) -> ApiResult<Json<Value>> {
     Ok(Json(decide_appeal_for(&state, &user, id, &d).await?))
-}
-
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-pub struct FinesQuery {
-    pub status: Option<String>,
-}
-
-pub async fn fines_for(
-    state: &AppState,
-    user: &CurrentUser,
-    status: Option<&str>,
-) -> ApiResult<Vec<FineRow>> {
-    let mut f = FineFilter::default();
-    match reach(state, user).await? {
-        Reach::Nothing => return Err(AppError::Forbidden),
-        Reach::Own(me) => f.staff_id = Some(me.unwrap_or(-1)),
-        Reach::Units(u) => f.unit_ids = Some(u),
-        Reach::All => {}
-    }
-    if let Some(s) = status.filter(|s| !s.is_empty()) {
-        f.status = Some(FineStatus::parse(s).ok_or_else(|| field("status", "未知状态 / unknown status"))?);
-    }
-    Ok(state.store.fines(user.org_id(), &f).await?)
-}
-
-pub async fn list_fines(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    q: Result<Query<FinesQuery>, axum::extract::rejection::QueryRejection>,
-) -> ApiResult<Json<Value>> {
-    let Query(q) = q.map_err(|e| AppError::bad_request("bad_query", e.body_text()))?;
-    Ok(Json(json!({"fines": fines_for(&state, &user, q.status.as_deref()).await?})))
-}
-
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-pub struct CollectInput {
-    #[serde(default)]
-    pub receipt_no: String,
-}
-
-pub async fn collect(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Path(id): Path<i64>,
-    ApiJson(c): ApiJson<CollectInput>,
-) -> ApiResult<Json<Value>> {
-    state.store.collect_fine(user.org_id(), &user.0, id, &c.receipt_no).await?;
-    Ok(Json(json!({"id": id, "status": "collected"})))
-}
-
-pub async fn waive(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Path(id): Path<i64>,
-    ApiJson(r): ApiJson<ReasonInput>,
-) -> ApiResult<Json<Value>> {
-    let pack = org_pack(&state, &user).await?;
-    state.store.waive_fine(user.org_id(), state.rules(&pack)?, &user.0, id, &r.reason).await?;
-    Ok(Json(json!({"id": id, "status": "waived"})))
-}
-
-/// The fines register as `.xlsx` for finance (SPEC LED-4).
-pub async fn export_fines(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Response> {
-    if !matches!(user.role(), Role::Finance | Role::Office | Role::Leader | Role::Admin) {
-        return Err(AppError::Forbidden);
-    }
-    let fines = fines_for(&state, &user, None).await?;
-    let pack = org_pack(&state, &user).await?;
-    let rules = state.rules(&pack)?;
-    let date = |ms: Option<i64>| ms.map(|m| rules.calendar.local_date(m).to_string()).unwrap_or_default();
-    let mut rows = vec![
-        [
-            "编号",
-            "工号",
-            "姓名",
-            "部门",
-            "金额（元）",
-            "状态",
-            "依据",
-            "生效日期",
-            "收缴日期",
-            "收据号",
-            "免除理由",
-        ]
-        .map(String::from)
-        .to_vec(),
-    ];
-    for f in &fines {
-        rows.push(vec![
-            f.id.to_string(),
-            f.employee_no.clone().unwrap_or_default(),
-            f.staff_name.clone().unwrap_or_default(),
-            f.unit_name.clone(),
-            format_fen(f.amount),
-            FineStatus::parse(&f.status).map_or(f.status.clone(), |s| s.label_zh().to_string()),
-            f.explanation.clone(),
-            date(Some(f.due_since)),
-            date(f.collected_at),
-            f.receipt_no.clone().unwrap_or_default(),
-            f.waived_reason.clone().unwrap_or_default(),
-        ]);
-    }
-    let bytes = tokio::task::spawn_blocking(move || {
-        chuangkou_tabular::write_xlsx(&[Sheet { name: "罚款登记".into(), rows }])
-    })
-    .await?
-    .map_err(|e| AppError::Internal(e.to_string()))?;
-    Ok((
-        [
-            (CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-            (CONTENT_DISPOSITION, "attachment; filename=\"fines.xlsx\""),
-        ],
-        bytes,
-    )
-        .into_response())
 }
 
 #[derive(Deserialize, Default)]

@@ -17,6 +17,7 @@ use crate::error::{ApiResult, AppError};
 use crate::extract::ApiJson;
 
 pub mod cases;
+pub mod fines;
 pub mod import;
 pub mod inspections;
 pub mod ledger;
@@ -57,11 +58,11 @@ pub fn router() -> Router<AppState> {
         .route("/ledger/entries/{id}/reversal", post(ledger::reverse))
         .route("/ledger/entries/{id}/appeal", post(ledger::appeal))
         .route("/ledger/entries/{id}/appeal/decision", post(ledger::decide_appeal))
-        .route("/ledger/fines", get(ledger::list_fines))
-        .route("/ledger/fines/{id}/collection", post(ledger::collect))
-        .route("/ledger/fines/{id}/waiver", post(ledger::waive))
+        .route("/ledger/fines", get(fines::list_fines))
+        .route("/ledger/fines/{id}/collection", post(fines::collect))
+        .route("/ledger/fines/{id}/waiver", post(fines::waive))
         .route("/ledger/eligibility", get(ledger::eligibility))
-        .route("/exports/fines.xlsx", get(ledger::export_fines))
+        .route("/exports/fines.xlsx", get(fines::export_fines))
         .route(
             "/imports/attendance",
             post(ledger::import_attendance).layer(DefaultBodyLimit::max(crate::UPLOAD_LIMIT)),

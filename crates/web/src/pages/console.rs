@@ -8,8 +8,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use chuangkou_domain::Permission;
 use chuangkou_domain::org::{ServicePointKind, UnitKind};
-use chuangkou_domain::roster::{ImportError, ImportKind};
-use chuangkou_store::import::ImportMode;
+use chuangkou_domain::roster::ImportKind;
 use chuangkou_store::org::{ServicePoint, Staff, StaffQuery, Unit};
 use serde::Deserialize;
 
@@ -183,49 +182,20 @@ pub fn url_encode(s: &str) -> String {
         .collect()
 }
 
-#[derive(Template)]
-#[template(path = "import_result.html")]
-struct ImportResultPage {
-    c: Chrome,
-    applied: bool,
-    created: usize,
-    updated: usize,
-    unchanged: usize,
-    errors: Vec<ImportError>,
-}
-
 async fn import(
     State(state): State<AppState>,
     tr: Tr,
     token: CsrfToken,
     PageUser(user): PageUser,
     headers: axum::http::HeaderMap,
-    mut multipart: Multipart,
+    multipart: Multipart,
 ) -> PageResult {
     let bad = |m: String| AppError::bad_request("bad_form", m);
-    let (mut csrf_field, mut kind, mut mode, mut file) =
-        (String::new(), None, ImportMode::AllOrNothing, None);
-    while let Some(field) = multipart.next_field().await.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE { AppError::TooLarge } else { bad(e.body_text()) }
-    })? {
-        match field.name().unwrap_or("") {
-            "_csrf" => csrf_field = field.text().await.map_err(|e| bad(e.body_text()))?,
-            "kind" => kind = ImportKind::parse(&field.text().await.map_err(|e| bad(e.body_text()))?),
-            "mode" => mode = parse_mode(Some(&field.text().await.map_err(|e| bad(e.body_text()))?))?,
-            "file" => {
-                let name = field.file_name().unwrap_or("upload").to_string();
-                let bytes = field.bytes().await.map_err(|e| {
-                    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                        AppError::TooLarge
-                    } else {
-                        bad(e.body_text())
-                    }
-                })?;
-                file = Some((name, bytes.to_vec()));
-            }
-            _ => {}
-        }
-    }
+    let up = super::Upload::read(multipart).await?;
+    let csrf_field = up.get("_csrf");
+    let kind = ImportKind::parse(&up.get("kind"));
+    let mode = parse_mode(Some(&up.get("mode")))?;
+    let file = up.file("file");
     csrf::check(&headers, &csrf_field)?;
     let kind = kind.ok_or_else(|| bad("请选择导入内容 / choose what to import".into()))?;
     let (name, bytes) =
@@ -235,7 +205,7 @@ async fn import(
     let c = Chrome::for_user(&state, tr, token, &user, "staff").await?;
     Ok(render_with(
         status,
-        &ImportResultPage {
+        &super::ImportResultPage {
             c,
             applied: out.applied,
             created: out.created,

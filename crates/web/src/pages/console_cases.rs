@@ -277,12 +277,10 @@ pub(super) async fn case_page(
     let units = state.store.units(org.id).await?;
     let may_conclude = allowed(&row, user).contains(&"conclude");
     let staff = if may_conclude {
-        state
-            .store
-            .staff_list(org.id, &chuangkou_store::org::StaffQuery { limit: 500, ..Default::default() })
+        super::staff_choices(state, org.id)
             .await?
             .into_iter()
-            .map(|s| (s.id, format!("{} {}", s.employee_no, s.name), row.subject_staff_id == Some(s.id)))
+            .map(|(id, label)| (id, label, row.subject_staff_id == Some(id)))
             .collect()
     } else {
         vec![]

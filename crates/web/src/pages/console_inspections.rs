@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use askama::Template;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Form, Multipart, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chuangkou_domain::Role;
@@ -201,13 +201,7 @@ async fn new_page(
         targets
             .push((format!("vehicle:{}", v.id), format!("{} · {}", tr.label(TargetKind::Vehicle), v.plate)));
     }
-    let staff: Vec<(i64, String)> = state
-        .store
-        .staff_list(org, &chuangkou_store::org::StaffQuery { limit: 500, ..Default::default() })
-        .await?
-        .into_iter()
-        .map(|s| (s.id, format!("{} {}（{}）", s.employee_no, s.name, s.unit_name)))
-        .collect();
+    let staff = super::staff_choices(&state, org).await?;
     Ok(render(&NewPage {
         kind: plan.as_ref().map_or("routine".into(), |p| p.kind.clone()),
         mode: plan
@@ -232,24 +226,10 @@ async fn record(
     State(state): State<AppState>,
     headers: HeaderMap,
     PageUser(user): PageUser,
-    mut multipart: Multipart,
+    multipart: Multipart,
 ) -> PageResult {
-    let bad = |m: String| AppError::bad_request("bad_form", m);
-    let mut fields: HashMap<String, String> = HashMap::new();
-    let mut photos: HashMap<String, Vec<Vec<u8>>> = HashMap::new();
-    while let Some(field) = multipart.next_field().await.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE { AppError::TooLarge } else { bad(e.body_text()) }
-    })? {
-        let name = field.name().unwrap_or("").to_string();
-        if let Some(code) = name.strip_prefix("photo_") {
-            let bytes = field.bytes().await.map_err(|e| bad(e.body_text()))?;
-            if !bytes.is_empty() {
-                photos.entry(code.to_string()).or_default().push(bytes.to_vec());
-            }
-        } else {
-            fields.insert(name, field.text().await.map_err(|e| bad(e.body_text()))?);
-        }
-    }
+    let up = super::Upload::read(multipart).await?;
+    let fields = &up.fields;
     csrf::check(&headers, fields.get("_csrf").map_or("", |s| s.as_str()))?;
     let get = |k: &str| fields.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
     let (target_kind, target_id) = get("target")
@@ -291,8 +271,9 @@ async fn record(
     let at = day_ms(rules, "date", input.date.as_deref(), state.store.now_ms())?;
     let mut n = parse_inspection(&input, at)?;
     for item in n.items.iter_mut() {
-        for bytes in photos.remove(&item.rule_code).unwrap_or_default() {
-            item.photos.push(crate::photos::process(bytes).await?);
+        let field = format!("photo_{}", item.rule_code);
+        for (_, _, bytes) in up.files.iter().filter(|f| f.0 == field) {
+            item.photos.push(crate::photos::process(bytes.clone()).await?);
         }
     }
     let out = state.store.record_inspection(user.org_id(), rules, &user.0, &n).await?;

@@ -21,10 +21,10 @@ use serde::Deserialize;
 use super::console::format_time;
 use super::{Chrome, PageResult, render};
 use crate::AppState;
+use crate::api::fines::fines_for;
 use crate::api::ledger::{
     AppealDecisionInput, DecisionInput, EntriesQuery, EntryInput, FactInput, decide_appeal_for, decide_for,
-    eligibility_for, entry_filter, fines_for, import_attendance_for, may_record, org_pack, propose_for,
-    record_fact_for,
+    eligibility_for, entry_filter, import_attendance_for, may_record, org_pack, propose_for, record_fact_for,
 };
 use crate::auth::PageUser;
 use crate::csrf::{self, CsrfToken};
@@ -338,13 +338,7 @@ async fn new_page(
     }
     let pack = org_pack(&state, &user).await?;
     let rules = state.rules(&pack)?;
-    let staff = state
-        .store
-        .staff_list(user.org_id(), &chuangkou_store::org::StaffQuery { limit: 5000, ..Default::default() })
-        .await?
-        .into_iter()
-        .map(|s| (s.id, format!("{} {}（{}）", s.employee_no, s.name, s.unit_name)))
-        .collect();
+    let staff = super::staff_choices(&state, user.org_id()).await?;
     let units = state.store.units(user.org_id()).await?.into_iter().map(|u| (u.id, u.name)).collect();
     let manual = [
         EntryKind::Commendation,
@@ -422,40 +416,18 @@ async fn new_submit(
     }
 }
 
-#[derive(Template)]
-#[template(path = "import_result.html")]
-struct ImportResultPage {
-    c: Chrome,
-    applied: bool,
-    created: usize,
-    updated: usize,
-    unchanged: usize,
-    errors: Vec<chuangkou_domain::roster::ImportError>,
-}
-
 async fn import(
     State(state): State<AppState>,
     tr: Tr,
     token: CsrfToken,
     headers: HeaderMap,
     PageUser(user): PageUser,
-    mut multipart: Multipart,
+    multipart: Multipart,
 ) -> PageResult {
-    let bad = |m: String| AppError::bad_request("bad_form", m);
-    let (mut csrf_field, mut file) = (String::new(), None);
-    while let Some(field) = multipart.next_field().await.map_err(|e| bad(e.body_text()))? {
-        match field.name().unwrap_or("") {
-            "_csrf" => csrf_field = field.text().await.map_err(|e| bad(e.body_text()))?,
-            "file" => {
-                let name = field.file_name().unwrap_or("upload").to_string();
-                file = Some((name, field.bytes().await.map_err(|e| bad(e.body_text()))?.to_vec()));
-            }
-            _ => {}
-        }
-    }
-    csrf::check(&headers, &csrf_field)?;
+    let up = super::Upload::read(multipart).await?;
+    csrf::check(&headers, &up.get("_csrf"))?;
     let (name, bytes) =
-        file.filter(|(_, b)| !b.is_empty()).ok_or_else(|| bad("请选择文件 / choose a file".into()))?;
+        up.file("file").ok_or_else(|| AppError::bad_request("bad_form", "请选择文件 / choose a file"))?;
     let out = import_attendance_for(&state, &user, bytes, name).await?;
     let errors: Vec<chuangkou_domain::roster::ImportError> =
         serde_json::from_value(out["errors"].clone()).unwrap_or_default();
@@ -465,7 +437,7 @@ async fn import(
     let c = Chrome::for_user(&state, tr, token, &user, "ledger").await?;
     Ok(super::render_with(
         status,
-        &ImportResultPage {
+        &super::ImportResultPage {
             c,
             applied,
             created: out["facts"].as_u64().unwrap_or(0) as usize,

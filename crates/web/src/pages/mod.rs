@@ -163,3 +163,73 @@ async fn css() -> Response {
 }
 
 pub type PageResult = Result<Response, PageError>;
+
+/// A multipart form as posted: its text fields and its non-empty files as
+/// `(field, file name, bytes)`. The caller checks the CSRF field.
+pub struct Upload {
+    pub fields: std::collections::HashMap<String, String>,
+    pub files: Vec<(String, String, Vec<u8>)>,
+}
+
+impl Upload {
+    pub async fn read(mut multipart: axum::extract::Multipart) -> Result<Upload, AppError> {
+        let bad = |e: axum::extract::multipart::MultipartError| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                AppError::TooLarge
+            } else {
+                AppError::bad_request("bad_form", e.body_text())
+            }
+        };
+        let mut up = Upload { fields: Default::default(), files: vec![] };
+        while let Some(field) = multipart.next_field().await.map_err(bad)? {
+            let name = field.name().unwrap_or("").to_string();
+            match field.file_name().map(str::to_string) {
+                Some(file_name) => {
+                    let bytes = field.bytes().await.map_err(bad)?;
+                    if !bytes.is_empty() {
+                        up.files.push((name, file_name, bytes.to_vec()));
+                    }
+                }
+                None => {
+                    let text = field.text().await.map_err(bad)?;
+                    up.fields.insert(name, text);
+                }
+            }
+        }
+        Ok(up)
+    }
+
+    /// A text field, trimmed; empty when absent.
+    pub fn get(&self, name: &str) -> String {
+        self.fields.get(name).map(|v| v.trim().to_string()).unwrap_or_default()
+    }
+
+    /// The first file of a field, with its name.
+    pub fn file(&self, name: &str) -> Option<(String, Vec<u8>)> {
+        self.files.iter().find(|f| f.0 == name).map(|f| (f.1.clone(), f.2.clone()))
+    }
+}
+
+/// The result page of a spreadsheet import (rosters, attendance).
+#[derive(Template)]
+#[template(path = "import_result.html")]
+pub struct ImportResultPage {
+    pub c: Chrome,
+    pub applied: bool,
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub errors: Vec<chuangkou_domain::roster::ImportError>,
+}
+
+/// Staff of the organisation for a form's picker: `(id, "工号 姓名（单位）")`.
+pub async fn staff_choices(state: &AppState, org_id: i64) -> Result<Vec<(i64, String)>, AppError> {
+    let q = chuangkou_store::org::StaffQuery { limit: 500, ..Default::default() };
+    Ok(state
+        .store
+        .staff_list(org_id, &q)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, format!("{} {}（{}）", s.employee_no, s.name, s.unit_name)))
+        .collect())
+}

@@ -9,13 +9,12 @@
 
 use serde::Deserialize;
 
-use crate::Role;
 use crate::calendar::Span;
 use crate::cases::CaseKind;
-use crate::ledger::{
-    AttendanceKind, Count, EntryKind, FactKind, LedgerRule, Period, Proposal, Repeat, Severity, Target,
-    parse_yuan_range,
-};
+
+mod ledger;
+
+pub use ledger::{CodebookRule, InspectionPolicy, LedgerPolicy};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PolicyError {
@@ -167,56 +166,6 @@ pub struct Pack {
     pub inspections: InspectionPolicy,
 }
 
-/// One rule of the codebook (SPEC STD-1).
-#[derive(Debug, Clone)]
-pub struct CodebookRule {
-    pub code: String,
-    pub title: String,
-    /// 文明用语, 仪容仪表, 操作规程, 行车规范, 服务设施, 廉洁 …
-    pub category: String,
-    pub severity: Severity,
-    /// What breaking it usually costs, in words.
-    pub consequence: String,
-}
-
-/// Who decides on the ledger and the rules that propose entries (LED-2/3).
-#[derive(Debug, Clone)]
-pub struct LedgerPolicy {
-    /// Roles that approve proposed entries (never the proposer).
-    pub approvers: Vec<Role>,
-    /// Roles that decide appeals.
-    pub appeal_deciders: Vec<Role>,
-    /// How long after approval the person concerned may appeal.
-    pub appeal_window: Span,
-    /// Entries (proposed or approved) that make a person ineligible for
-    /// awards in their calendar year.
-    pub ineligible_by: Vec<EntryKind>,
-    pub rules: Vec<LedgerRule>,
-}
-
-/// Inspections (SPEC INS-3).
-#[derive(Debug, Clone)]
-pub struct InspectionPolicy {
-    /// How long a unit has to rectify a failed item.
-    pub rectification: Span,
-}
-
-impl Pack {
-    pub fn codebook_rule(&self, code: &str) -> Option<&CodebookRule> {
-        self.codebook.iter().find(|r| r.code == code)
-    }
-}
-
-impl LedgerPolicy {
-    pub fn may_approve(&self, role: Role) -> bool {
-        self.approvers.contains(&role)
-    }
-
-    pub fn may_decide_appeals(&self, role: Role) -> bool {
-        self.appeal_deciders.contains(&role)
-    }
-}
-
 impl CasePolicy {
     pub fn category(&self, code: &str) -> Option<&Category> {
         self.categories.iter().find(|c| c.code == code)
@@ -239,71 +188,9 @@ impl CasePolicy {
 struct PackFile {
     pack: PackMeta,
     cases: CasesFile,
-    codebook: Vec<CodebookFile>,
-    ledger: LedgerFile,
-    inspections: InspectionsFile,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CodebookFile {
-    code: String,
-    title: String,
-    category: String,
-    severity: Severity,
-    consequence: String,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct LedgerFile {
-    approvers: Vec<Role>,
-    appeal_deciders: Vec<Role>,
-    appeal_window: String,
-    ineligible_by: Vec<EntryKind>,
-    rules: Vec<RuleFile>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RuleFile {
-    code: String,
-    title: String,
-    #[serde(default)]
-    source: String,
-    #[serde(default)]
-    on: Vec<FactKind>,
-    on_entry: Option<EntryKind>,
-    #[serde(default)]
-    severity: Vec<Severity>,
-    #[serde(default)]
-    detail: Vec<AttendanceKind>,
-    count: Option<CountFile>,
-    propose: Vec<ProposalFile>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CountFile {
-    period: Period,
-    at_least: u32,
-    repeat: Repeat,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ProposalFile {
-    kind: EntryKind,
-    to: Target,
-    fine: Option<String>,
-    #[serde(default)]
-    choices: Vec<EntryKind>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct InspectionsFile {
-    rectification: String,
+    codebook: Vec<ledger::CodebookFile>,
+    ledger: ledger::LedgerFile,
+    inspections: ledger::InspectionsFile,
 }
 
 #[derive(Deserialize)]
@@ -438,25 +325,8 @@ impl Pack {
             }
             escalation.push(EscalationStep { stage: s.stage, offset, to: s.to });
         }
-        let mut codebook: Vec<CodebookRule> = Vec::new();
-        for r in raw.codebook {
-            if codebook.iter().any(|x| x.code == r.code) {
-                return Err(PolicyError::at(
-                    file,
-                    text,
-                    &format!("\"{}\"", r.code),
-                    format!("codebook rule {} is defined twice", r.code),
-                ));
-            }
-            codebook.push(CodebookRule {
-                code: r.code,
-                title: r.title,
-                category: r.category,
-                severity: r.severity,
-                consequence: r.consequence,
-            });
-        }
-        let ledger = parse_ledger(file, text, raw.ledger, &span)?;
+        let codebook = ledger::parse_codebook(file, text, raw.codebook)?;
+        let ledger = ledger::parse_ledger(file, text, raw.ledger, &span)?;
         let inspections =
             InspectionPolicy { rectification: span("rectification", &raw.inspections.rectification)? };
         Ok(Pack {
@@ -478,91 +348,12 @@ impl Pack {
     }
 }
 
-fn parse_ledger(
-    file: &str,
-    text: &str,
-    l: LedgerFile,
-    span: &dyn Fn(&str, &str) -> Result<Span, PolicyError>,
-) -> Result<LedgerPolicy, PolicyError> {
-    let err = |needle: &str, reason: String| PolicyError::at(file, text, needle, reason);
-    for (key, roles) in [("approvers", &l.approvers), ("appeal_deciders", &l.appeal_deciders)] {
-        if roles.is_empty() {
-            return Err(err(key, format!("{key} must name at least one role")));
-        }
-        if let Some(r) = roles.iter().find(|r| matches!(r, Role::Staff | Role::Supervisor)) {
-            return Err(err(key, format!("{key}: {} may not decide on the ledger", r.as_str())));
-        }
-    }
-    let mut rules: Vec<LedgerRule> = Vec::new();
-    for r in l.rules {
-        let at = format!("\"{}\"", r.code);
-        if rules.iter().any(|x| x.code == r.code) {
-            return Err(err(&at, format!("ledger rule {} is defined twice", r.code)));
-        }
-        if r.on.is_empty() == r.on_entry.is_none() {
-            return Err(err(&at, format!("ledger rule {}: give either on (facts) or on_entry", r.code)));
-        }
-        if r.on_entry.is_some() && r.count.is_none() {
-            return Err(err(&at, format!("ledger rule {}: on_entry needs a count", r.code)));
-        }
-        if r.propose.is_empty() {
-            return Err(err(&at, format!("ledger rule {} proposes nothing", r.code)));
-        }
-        let mut propose = Vec::new();
-        for p in r.propose {
-            let fine = match (&p.fine, p.kind) {
-                (Some(v), EntryKind::Fine) => Some(parse_yuan_range(v).ok_or_else(|| {
-                    err(
-                        &format!("\"{v}\""),
-                        format!("fine: \"{v}\" is not an amount in yuan like 200 or 200-500"),
-                    )
-                })?),
-                (None, EntryKind::Fine) => {
-                    return Err(err(&at, format!("ledger rule {}: a fine needs an amount", r.code)));
-                }
-                (Some(_), k) => {
-                    return Err(err(&at, format!("ledger rule {}: {} carries no fine", r.code, k.as_str())));
-                }
-                (None, _) => None,
-            };
-            if p.kind.is_merit() || p.choices.iter().any(|k| k.is_merit()) {
-                return Err(err(&at, format!("ledger rule {}: rules propose discipline, not merit", r.code)));
-            }
-            if r.on_entry.is_some() && p.to != Target::Unit {
-                return Err(err(
-                    &at,
-                    format!("ledger rule {}: rules on entries propose to the unit", r.code),
-                ));
-            }
-            propose.push(Proposal { kind: p.kind, to: p.to, fine, choices: p.choices });
-        }
-        rules.push(LedgerRule {
-            code: r.code,
-            title: r.title,
-            source: r.source,
-            on: r.on,
-            on_entry: r.on_entry,
-            severity: r.severity,
-            detail: r.detail,
-            count: r.count.map(|c| Count { period: c.period, at_least: c.at_least.max(1), repeat: c.repeat }),
-            propose,
-        });
-    }
-    Ok(LedgerPolicy {
-        approvers: l.approvers,
-        appeal_deciders: l.appeal_deciders,
-        appeal_window: span("appeal_window", &l.appeal_window)?,
-        ineligible_by: l.ineligible_by,
-        rules,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn toll() -> Pack {
-        Pack::parse("toll.toml", include_str!("../../../policy/toll.toml")).unwrap()
+        Pack::parse("toll.toml", include_str!("../../../../policy/toll.toml")).unwrap()
     }
 
     #[test]
@@ -583,7 +374,7 @@ mod tests {
 
     #[test]
     fn the_hall_pack_has_the_three_time_limits_of_seed_002() {
-        let p = Pack::parse("hall.toml", include_str!("../../../policy/hall.toml")).unwrap();
+        let p = Pack::parse("hall.toml", include_str!("../../../../policy/hall.toml")).unwrap();
         let handle = |code: &str| p.cases.track(code).unwrap().handle;
         assert_eq!(handle("on_the_spot"), Span::WorkingDays(0));
         assert_eq!(handle("leader_approval"), Span::WorkingDays(2));
@@ -593,11 +384,11 @@ mod tests {
     #[test]
     fn errors_name_file_line_and_reason() {
         let text =
-            include_str!("../../../policy/toll.toml").replace("handle = \"48h\"", "handle = \"two days\"");
+            include_str!("../../../../policy/toll.toml").replace("handle = \"48h\"", "handle = \"two days\"");
         let e = Pack::parse("toll.toml", &text).unwrap_err();
         assert_eq!(e.line, locate(&text, "two days"));
         assert!(e.reason.contains("two days"), "{e}");
-        let text = include_str!("../../../policy/toll.toml").replace("[pack]", "[pack]\ncolour = \"red\"");
+        let text = include_str!("../../../../policy/toll.toml").replace("[pack]", "[pack]\ncolour = \"red\"");
         let e = Pack::parse("toll.toml", &text).unwrap_err();
         assert_eq!(e.line, locate(&text, "colour"), "{e}");
         assert!(e.reason.contains("colour"), "{e}");
@@ -620,12 +411,12 @@ pub struct PolicySet {
 
 /// The packs and calendars shipped in `policy/`, compiled into the binary.
 pub const BUILTIN: &[(&str, &str)] = &[
-    ("policy/toll.toml", include_str!("../../../policy/toll.toml")),
-    ("policy/hall.toml", include_str!("../../../policy/hall.toml")),
-    ("policy/taxi.toml", include_str!("../../../policy/taxi.toml")),
-    ("policy/bus.toml", include_str!("../../../policy/bus.toml")),
-    ("policy/lock.toml", include_str!("../../../policy/lock.toml")),
-    ("policy/calendar/cn-2026.toml", include_str!("../../../policy/calendar/cn-2026.toml")),
+    ("policy/toll.toml", include_str!("../../../../policy/toll.toml")),
+    ("policy/hall.toml", include_str!("../../../../policy/hall.toml")),
+    ("policy/taxi.toml", include_str!("../../../../policy/taxi.toml")),
+    ("policy/bus.toml", include_str!("../../../../policy/bus.toml")),
+    ("policy/lock.toml", include_str!("../../../../policy/lock.toml")),
+    ("policy/calendar/cn-2026.toml", include_str!("../../../../policy/calendar/cn-2026.toml")),
 ];
 
 impl PolicySet {
@@ -687,7 +478,7 @@ mod set_tests {
 
     #[test]
     fn a_pack_naming_a_missing_calendar_is_refused() {
-        let toll = include_str!("../../../policy/toll.toml");
+        let toll = include_str!("../../../../policy/toll.toml");
         let e = PolicySet::from_files([("policy/toll.toml", toll)]).unwrap_err();
         assert!(e.reason.contains("cn-2026"), "{e}");
         assert_eq!(e.line, locate(toll, "calendar"));

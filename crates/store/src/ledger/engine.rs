@@ -1,0 +1,396 @@
+//! The rules engine's driver: a fact is recorded and the pack's rules,
+//! evaluated in the same transaction, propose entries with an explanation.
+
+use chuangkou_domain::ledger::{
+    AttendanceKind, EntryKind, EntryStatus, FactKind, FactView, LedgerRule, Severity, Target, period_bounds,
+};
+use chuangkou_domain::policy::Rules;
+use serde_json::json;
+
+use super::{FactOutcome, Insert, NewFact, Proposer, in_list};
+use crate::cases::NotifyTarget;
+use crate::{NewEvent, Result, Store, StoreError, Tx, on_tx};
+
+/// A fact as counting rules see it.
+#[derive(sqlx::FromRow)]
+struct FactLine {
+    id: i64,
+    kind: String,
+    severity: Option<String>,
+    detail: Option<String>,
+    occurred_at: i64,
+}
+
+impl Store {
+    /// Records a fact and whatever the pack's rules propose from it.
+    pub async fn record_fact(
+        &self,
+        org_id: i64,
+        rules: Rules<'_>,
+        by: &Proposer,
+        f: &NewFact,
+    ) -> Result<FactOutcome> {
+        let mut tx = self.begin().await?;
+        let out = self.record_fact_tx(&mut tx, org_id, rules, by, f).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    /// Records many facts in one transaction (imports): all or nothing.
+    pub async fn record_facts(
+        &self,
+        org_id: i64,
+        rules: Rules<'_>,
+        by: &Proposer,
+        facts: &[NewFact],
+    ) -> Result<Vec<FactOutcome>> {
+        let mut tx = self.begin().await?;
+        let mut out = Vec::with_capacity(facts.len());
+        for f in facts {
+            out.push(self.record_fact_tx(&mut tx, org_id, rules, by, f).await?);
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    pub(crate) async fn record_fact_tx(
+        &self,
+        tx: &mut Tx,
+        org_id: i64,
+        rules: Rules<'_>,
+        by: &Proposer,
+        f: &NewFact,
+    ) -> Result<FactOutcome> {
+        let pack = rules.pack;
+        let (staff_id, unit_id) = self.subject_unit(tx, org_id, f.staff_id, f.unit_id).await?;
+        let severity = match &f.rule_code {
+            Some(code) => Some(
+                pack.codebook_rule(code)
+                    .ok_or_else(|| {
+                        StoreError::field(
+                            "rule_code",
+                            format!("规范条款 {code} 不存在 / no codebook rule {code}"),
+                        )
+                    })?
+                    .severity,
+            ),
+            None => f.severity,
+        };
+        if (f.kind == FactKind::Attendance) != f.detail.is_some() {
+            return Err(StoreError::field(
+                "detail",
+                "考勤记录须注明迟到、早退或擅离岗位 / attendance needs its kind",
+            ));
+        }
+        let note = f.note.trim();
+        if note.chars().count() > 2000 {
+            return Err(StoreError::field("note", "说明过长 / the note is too long"));
+        }
+        let now = self.now_ms();
+        let fact_id: i64 = on_tx!(tx, c => sqlx::query_scalar(
+            "INSERT INTO facts (org_id, kind, staff_id, unit_id, rule_code, severity, detail, occurred_at, note,
+                                case_id, inspection_id, recorded_by, recorded_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id")
+            .bind(org_id).bind(f.kind.as_str()).bind(staff_id).bind(unit_id).bind(&f.rule_code)
+            .bind(severity.map(|s| s.as_str())).bind(f.detail.map(|d| d.as_str())).bind(f.occurred_at)
+            .bind(note).bind(f.case_id).bind(f.inspection_id).bind(&by.actor).bind(now)
+            .fetch_one(c).await)?;
+        self.append(
+            tx,
+            NewEvent {
+                org_id,
+                actor: &by.actor,
+                kind: "fact.recorded",
+                subject_type: "fact",
+                subject_id: fact_id,
+                payload: json!({"kind": f.kind.as_str(), "staff_id": staff_id, "unit_id": unit_id,
+                "rule_code": f.rule_code, "severity": severity.map(|s| s.as_str()),
+                "detail": f.detail.map(|d| d.as_str()), "occurred_at": f.occurred_at,
+                "case_id": f.case_id, "inspection_id": f.inspection_id}),
+                reason: note,
+            },
+        )
+        .await?;
+
+        let view = FactView { kind: f.kind, severity, detail: f.detail };
+        let mut proposed: Vec<(i64, EntryKind)> = vec![];
+        for rule in pack.ledger.rules.iter().filter(|r| r.on_entry.is_none() && r.matches(&view)) {
+            let (ids, key) = match rule.count {
+                Some(c) => {
+                    let (key, start, end) = period_bounds(c.period, rules.calendar, f.occurred_at);
+                    (self.matching_facts(tx, org_id, rule, staff_id, unit_id, (start, end)).await?, Some(key))
+                }
+                None => (vec![(fact_id, f.occurred_at)], None),
+            };
+            let already = match &key {
+                Some(k) => self.rule_fired(tx, org_id, &rule.code, k, staff_id, unit_id).await?,
+                None => false,
+            };
+            if !rule.fires(ids.len() as u32, already) {
+                continue;
+            }
+            let explanation = explain(rule, f.kind, &ids, rules);
+            let fact_ids: Vec<i64> = ids.iter().map(|(id, _)| *id).collect();
+            for p in &rule.propose {
+                let (who, unit) = match p.to {
+                    Target::Subject => (staff_id, unit_id),
+                    Target::Unit => (None, unit_id),
+                    Target::Manager => (self.unit_manager(tx, org_id, unit_id).await?, unit_id),
+                };
+                let mut explanation = explanation.clone();
+                if p.to == Target::Manager {
+                    explanation.push_str(if who.is_some() {
+                        "；追究所在部门负责人责任"
+                    } else {
+                        "；所在部门未设负责人，记入部门"
+                    });
+                }
+                let id = self
+                    .insert_entry(
+                        tx,
+                        org_id,
+                        &Insert {
+                            staff_id: who,
+                            unit_id: unit,
+                            kind: p.kind,
+                            choices: &p.choices,
+                            status: EntryStatus::Proposed,
+                            fine: p.fine,
+                            rule_code: &rule.code,
+                            codebook_code: f.rule_code.as_deref(),
+                            period_key: key.as_deref(),
+                            explanation: &explanation,
+                            fact_ids: &fact_ids,
+                            detail: None,
+                            occurred_at: f.occurred_at,
+                            by,
+                            reverses_id: None,
+                            case_id: f.case_id,
+                            inspection_id: f.inspection_id,
+                        },
+                    )
+                    .await?;
+                proposed.push((id, p.kind));
+            }
+        }
+        // Rules on entries: a unit whose people collect warnings.
+        let mut i = 0;
+        while i < proposed.len() {
+            let kind = proposed[i].1;
+            i += 1;
+            for rule in pack.ledger.rules.iter().filter(|r| r.on_entry == Some(kind)) {
+                let Some(c) = rule.count else { continue };
+                let (key, start, end) = period_bounds(c.period, rules.calendar, f.occurred_at);
+                let people: Vec<(i64, i64)> = on_tx!(tx, c => sqlx::query_as(
+                    "SELECT staff_id, MIN(id) FROM ledger_entries
+                     WHERE org_id = $1 AND unit_id = $2 AND kind = $3 AND staff_id IS NOT NULL
+                       AND status IN ('proposed', 'approved') AND occurred_at >= $4 AND occurred_at < $5
+                     GROUP BY staff_id ORDER BY staff_id")
+                    .bind(org_id).bind(unit_id).bind(kind.as_str()).bind(start).bind(end).fetch_all(c).await)?;
+                let already = self.rule_fired(tx, org_id, &rule.code, &key, None, unit_id).await?;
+                if !rule.fires(people.len() as u32, already) {
+                    continue;
+                }
+                let entry_ids: Vec<String> = people.iter().map(|(_, e)| format!("#{e}")).collect();
+                let explanation = format!(
+                    "规则「{}」（{}）：{key} 本部门 {} 人被{}（台账 {}）",
+                    rule.title,
+                    rule.source,
+                    people.len(),
+                    kind.label_zh(),
+                    entry_ids.join("、")
+                );
+                for p in &rule.propose {
+                    let id = self
+                        .insert_entry(
+                            tx,
+                            org_id,
+                            &Insert {
+                                staff_id: None,
+                                unit_id,
+                                kind: p.kind,
+                                choices: &p.choices,
+                                status: EntryStatus::Proposed,
+                                fine: p.fine,
+                                rule_code: &rule.code,
+                                codebook_code: None,
+                                period_key: Some(&key),
+                                explanation: &explanation,
+                                fact_ids: &[fact_id],
+                                detail: None,
+                                occurred_at: f.occurred_at,
+                                by,
+                                reverses_id: None,
+                                case_id: f.case_id,
+                                inspection_id: f.inspection_id,
+                            },
+                        )
+                        .await?;
+                    proposed.push((id, p.kind));
+                }
+            }
+        }
+        if !proposed.is_empty() {
+            for role in &pack.ledger.approvers {
+                self.notify(
+                    tx,
+                    org_id,
+                    f.case_id,
+                    NotifyTarget::Role(*role),
+                    "ledger.proposed",
+                    &format!(
+                        "台账有 {} 条新的待审批条目 / {} new ledger entries await approval",
+                        proposed.len(),
+                        proposed.len()
+                    ),
+                )
+                .await?;
+            }
+        }
+        Ok(FactOutcome { fact_id, proposed: proposed.into_iter().map(|(id, _)| id).collect() })
+    }
+
+    /// The live facts of the rule's kinds about the same person (or unit)
+    /// in `[start, end)` that pass its filters: `(id, occurred_at)`.
+    async fn matching_facts(
+        &self,
+        tx: &mut Tx,
+        org_id: i64,
+        rule: &LedgerRule,
+        staff_id: Option<i64>,
+        unit_id: i64,
+        (start, end): (i64, i64),
+    ) -> Result<Vec<(i64, i64)>> {
+        let who = if staff_id.is_some() { "staff_id = $2" } else { "staff_id IS NULL AND unit_id = $2" };
+        let sql = format!(
+            "SELECT id, kind, severity, detail, occurred_at FROM facts
+             WHERE org_id = $1 AND {who} AND kind IN ({}) AND occurred_at >= $3 AND occurred_at < $4
+               AND voided_at IS NULL ORDER BY occurred_at, id",
+            in_list(&rule.on)
+        );
+        let rows: Vec<FactLine> = on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(org_id).bind(staff_id.unwrap_or(unit_id)).bind(start).bind(end).fetch_all(c).await)?;
+        Ok(rows
+            .into_iter()
+            .filter(|r| {
+                let Some(kind) = FactKind::parse(&r.kind) else { return false };
+                rule.matches(&FactView {
+                    kind,
+                    severity: r.severity.as_deref().and_then(Severity::parse),
+                    detail: r.detail.as_deref().and_then(AttendanceKind::parse),
+                })
+            })
+            .map(|r| (r.id, r.occurred_at))
+            .collect())
+    }
+
+    /// Whether a once-per-period rule already proposed for this subject.
+    async fn rule_fired(
+        &self,
+        tx: &mut Tx,
+        org_id: i64,
+        rule: &str,
+        key: &str,
+        staff_id: Option<i64>,
+        unit_id: i64,
+    ) -> Result<bool> {
+        let who = if staff_id.is_some() { "staff_id = $4" } else { "staff_id IS NULL AND unit_id = $4" };
+        let sql = format!(
+            "SELECT COUNT(*) FROM ledger_entries WHERE org_id = $1 AND rule_code = $2 AND period_key = $3
+               AND {who} AND status IN ('proposed', 'approved')"
+        );
+        let n: i64 = on_tx!(tx, c => sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .bind(org_id).bind(rule).bind(key).bind(staff_id.unwrap_or(unit_id)).fetch_one(c).await)?;
+        Ok(n > 0)
+    }
+
+    async fn unit_manager(&self, tx: &mut Tx, org_id: i64, unit_id: i64) -> Result<Option<i64>> {
+        let m: Option<Option<i64>> = on_tx!(tx, c => sqlx::query_scalar(
+            "SELECT manager_staff_id FROM units WHERE org_id = $1 AND id = $2")
+            .bind(org_id).bind(unit_id).fetch_optional(c).await)?;
+        Ok(m.flatten())
+    }
+
+    /// Whom an entry or fact is about: a staff member (and their unit,
+    /// unless another is given) or, without one, a unit of the organisation.
+    pub(super) async fn subject_unit(
+        &self,
+        tx: &mut Tx,
+        org_id: i64,
+        staff_id: Option<i64>,
+        unit_id: Option<i64>,
+    ) -> Result<(Option<i64>, i64)> {
+        match (staff_id, unit_id) {
+            (Some(s), unit) => {
+                let own = self.staff_unit_in(tx, org_id, s, "staff_id").await?;
+                Ok((Some(s), unit.unwrap_or(own)))
+            }
+            (None, Some(u)) => {
+                self.unit_in(tx, org_id, u, "unit_id").await?;
+                Ok((None, u))
+            }
+            (None, None) => {
+                Err(StoreError::field("staff_id", "请选择员工或部门 / choose a person or a unit"))
+            }
+        }
+    }
+
+    pub(super) async fn insert_entry(&self, tx: &mut Tx, org_id: i64, e: &Insert<'_>) -> Result<i64> {
+        let now = self.now_ms();
+        let choices = e.choices.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(",");
+        let facts = e.fact_ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",");
+        let approved = e.status == EntryStatus::Approved;
+        let (decided_by, decided_at, decided_kind) =
+            if approved { (e.by.user_id, Some(now), Some(e.kind.as_str())) } else { (None, None, None) };
+        let amount = if approved { e.fine.map(|f| f.0) } else { None };
+        let id: i64 = on_tx!(tx, c => sqlx::query_scalar(
+            "INSERT INTO ledger_entries (org_id, staff_id, unit_id, kind, choices, decided_kind, status, fine_min,
+                fine_max, amount, rule_code, codebook_code, period_key, explanation, fact_ids, detail, occurred_at,
+                proposed_by, proposer_user_id, proposed_at, decided_by, decided_at, reverses_id, case_id, inspection_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
+                $21, $22, $23, $24, $25) RETURNING id")
+            .bind(org_id).bind(e.staff_id).bind(e.unit_id).bind(e.kind.as_str()).bind(&choices)
+            .bind(decided_kind).bind(e.status.as_str()).bind(e.fine.map(|f| f.0)).bind(e.fine.map(|f| f.1))
+            .bind(amount).bind(e.rule_code).bind(e.codebook_code).bind(e.period_key).bind(e.explanation)
+            .bind(&facts).bind(&e.detail).bind(e.occurred_at).bind(&e.by.actor).bind(e.by.user_id).bind(now)
+            .bind(decided_by).bind(decided_at).bind(e.reverses_id).bind(e.case_id).bind(e.inspection_id)
+            .fetch_one(c).await)?;
+        self.append(
+            tx,
+            NewEvent {
+                org_id,
+                actor: &e.by.actor,
+                kind: if e.reverses_id.is_some() { "ledger.reversal" } else { "ledger.proposed" },
+                subject_type: "ledger_entry",
+                subject_id: id,
+                payload: json!({"staff_id": e.staff_id, "unit_id": e.unit_id, "kind": e.kind.as_str(),
+                "choices": choices, "fine_min": e.fine.map(|f| f.0), "fine_max": e.fine.map(|f| f.1),
+                "rule": e.rule_code, "codebook": e.codebook_code, "facts": facts,
+                "explanation": e.explanation, "reverses": e.reverses_id}),
+                reason: "",
+            },
+        )
+        .await?;
+        Ok(id)
+    }
+}
+
+/// "Rule «…» (seed 001 八(一)): 2nd violation in 2026 — facts #12, #30."
+fn explain(rule: &LedgerRule, kind: FactKind, facts: &[(i64, i64)], rules: Rules<'_>) -> String {
+    let list: Vec<String> = facts
+        .iter()
+        .map(|(id, at)| format!("#{id}（{}）", rules.calendar.local_date(*at).format("%Y-%m-%d")))
+        .collect();
+    let source = if rule.source.is_empty() { String::new() } else { format!("（{}）", rule.source) };
+    match rule.count {
+        Some(c) => format!(
+            "规则「{}」{source}：{}内第 {} 次{}，事实 {}",
+            rule.title,
+            c.period.label_zh(),
+            facts.len(),
+            kind.label_zh(),
+            list.join("、")
+        ),
+        None => format!("规则「{}」{source}：{}，事实 {}", rule.title, kind.label_zh(), list.join("、")),
+    }
+}

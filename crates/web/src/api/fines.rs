@@ -1,0 +1,138 @@
+//! The fines register over HTTP (SPEC LED-4): the list by reach, collection
+//! by finance, waivers by decision, and the `.xlsx` export for finance.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::response::{IntoResponse, Response};
+use chuangkou_domain::Role;
+use chuangkou_domain::ledger::{FineStatus, format_fen};
+use chuangkou_store::ledger::{FineFilter, FineRow};
+use chuangkou_tabular::Sheet;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::ledger::{ReasonInput, org_pack};
+use crate::AppState;
+use crate::auth::CurrentUser;
+use crate::error::{ApiResult, AppError};
+use crate::extract::ApiJson;
+use crate::ledger_access::{Reach, reach};
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct FinesQuery {
+    pub status: Option<String>,
+}
+
+pub async fn fines_for(
+    state: &AppState,
+    user: &CurrentUser,
+    status: Option<&str>,
+) -> ApiResult<Vec<FineRow>> {
+    let mut f = FineFilter::default();
+    match reach(state, user).await? {
+        Reach::Nothing => return Err(AppError::Forbidden),
+        Reach::Own(me) => f.staff_id = Some(me.unwrap_or(-1)),
+        Reach::Units(u) => f.unit_ids = Some(u),
+        Reach::All => {}
+    }
+    if let Some(s) = status.filter(|s| !s.is_empty()) {
+        f.status =
+            Some(FineStatus::parse(s).ok_or_else(|| AppError::field("status", "未知状态 / unknown status"))?);
+    }
+    Ok(state.store.fines(user.org_id(), &f).await?)
+}
+
+pub async fn list_fines(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    q: Result<Query<FinesQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<Value>> {
+    let Query(q) = q.map_err(|e| AppError::bad_request("bad_query", e.body_text()))?;
+    Ok(Json(json!({"fines": fines_for(&state, &user, q.status.as_deref()).await?})))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct CollectInput {
+    #[serde(default)]
+    pub receipt_no: String,
+}
+
+pub async fn collect(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    ApiJson(c): ApiJson<CollectInput>,
+) -> ApiResult<Json<Value>> {
+    state.store.collect_fine(user.org_id(), &user.0, id, &c.receipt_no).await?;
+    Ok(Json(json!({"id": id, "status": "collected"})))
+}
+
+pub async fn waive(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    ApiJson(r): ApiJson<ReasonInput>,
+) -> ApiResult<Json<Value>> {
+    let pack = org_pack(&state, &user).await?;
+    state.store.waive_fine(user.org_id(), state.rules(&pack)?, &user.0, id, &r.reason).await?;
+    Ok(Json(json!({"id": id, "status": "waived"})))
+}
+
+/// The fines register as `.xlsx` for finance (SPEC LED-4).
+pub async fn export_fines(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Response> {
+    if !matches!(user.role(), Role::Finance | Role::Office | Role::Leader | Role::Admin) {
+        return Err(AppError::Forbidden);
+    }
+    let fines = fines_for(&state, &user, None).await?;
+    let pack = org_pack(&state, &user).await?;
+    let rules = state.rules(&pack)?;
+    let date = |ms: Option<i64>| ms.map(|m| rules.calendar.local_date(m).to_string()).unwrap_or_default();
+    let mut rows = vec![
+        [
+            "编号",
+            "工号",
+            "姓名",
+            "部门",
+            "金额（元）",
+            "状态",
+            "依据",
+            "生效日期",
+            "收缴日期",
+            "收据号",
+            "免除理由",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
+    for f in &fines {
+        rows.push(vec![
+            f.id.to_string(),
+            f.employee_no.clone().unwrap_or_default(),
+            f.staff_name.clone().unwrap_or_default(),
+            f.unit_name.clone(),
+            format_fen(f.amount),
+            FineStatus::parse(&f.status).map_or(f.status.clone(), |s| s.label_zh().to_string()),
+            f.explanation.clone(),
+            date(Some(f.due_since)),
+            date(f.collected_at),
+            f.receipt_no.clone().unwrap_or_default(),
+            f.waived_reason.clone().unwrap_or_default(),
+        ]);
+    }
+    let bytes = tokio::task::spawn_blocking(move || {
+        chuangkou_tabular::write_xlsx(&[Sheet { name: "罚款登记".into(), rows }])
+    })
+    .await?
+    .map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok((
+        [
+            (CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (CONTENT_DISPOSITION, "attachment; filename=\"fines.xlsx\""),
+        ],
+        bytes,
+    )
+        .into_response())
+}
