@@ -76,6 +76,7 @@ pub mod ledger;
 pub mod org;
 pub mod policy;
 pub mod roster;
+pub mod satisfaction;
 pub mod text;
 
 pub use access::{Permission, Role};

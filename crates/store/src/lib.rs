@@ -24,11 +24,14 @@ use sqlx::sqlite::{
 pub mod cases;
 mod crypto;
 pub mod events;
+pub mod group;
 pub mod import;
 pub mod inspections;
 pub mod ledger;
 mod migrate;
 pub mod org;
+pub mod ratings;
+pub mod surveys;
 pub mod testing;
 pub mod users;
 

@@ -42,6 +42,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0005_ledger_inspections.sql"),
         postgres: include_str!("../migrations/postgres/0005_ledger_inspections.sql"),
     },
+    Migration {
+        version: 6,
+        name: "satisfaction",
+        sqlite: include_str!("../migrations/sqlite/0006_satisfaction.sql"),
+        postgres: include_str!("../migrations/postgres/0006_satisfaction.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

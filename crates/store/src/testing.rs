@@ -88,3 +88,27 @@ macro_rules! story {
         }
     };
 }
+
+/// Reaching behind the system's back, for tests that check what the system
+/// itself would never do or show.
+impl Store {
+    /// Bumps one rollup row directly, as a bad migration or a hand edit
+    /// might, so that `verify_rollups` has something to find.
+    pub async fn break_rollup_for_test(&self, org_id: i64) {
+        let mut tx = self.begin().await.expect("begin");
+        crate::on_tx!(&mut tx, c => sqlx::query(
+            "UPDATE rating_rollups SET n5 = n5 + 1 WHERE org_id = $1
+             AND scope_id = (SELECT MIN(scope_id) FROM rating_rollups WHERE org_id = $1 AND scope = 'unit') AND scope = 'unit'
+             AND day = (SELECT MIN(day) FROM rating_rollups WHERE org_id = $1 AND scope = 'unit')")
+            .bind(org_id).execute(c).await.map(|r| r.rows_affected()))
+        .expect("update rollup");
+        tx.commit().await.expect("commit");
+    }
+
+    /// The raw rows of a questionnaire's responses: id, day, answers.
+    pub async fn raw_responses_for_test(&self, questionnaire_id: i64) -> Vec<(String, i64, String)> {
+        crate::on_read!(self, c => sqlx::query_as("SELECT id, day, answers FROM survey_responses WHERE questionnaire_id = $1")
+            .bind(questionnaire_id).fetch_all(c).await)
+        .expect("read responses")
+    }
+}

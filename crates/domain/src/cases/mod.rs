@@ -33,6 +33,7 @@ labelled_enum! {
         Hotline12345 = "12345", "12345 转办", "12345-forwarded";
         Supervisor = "supervisor", "监督员", "Supervisor";
         Open311 = "open311", "Open311 接口", "Open311";
+        Rating = "rating", "差评转办", "Bad rating";
     }
 }
 

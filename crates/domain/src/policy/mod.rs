@@ -13,8 +13,10 @@ use crate::calendar::Span;
 use crate::cases::CaseKind;
 
 mod ledger;
+mod satisfaction;
 
 pub use ledger::{CodebookRule, InspectionPolicy, LedgerPolicy};
+pub use satisfaction::SatisfactionPolicy;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PolicyError {
@@ -164,6 +166,7 @@ pub struct Pack {
     pub codebook: Vec<CodebookRule>,
     pub ledger: LedgerPolicy,
     pub inspections: InspectionPolicy,
+    pub satisfaction: SatisfactionPolicy,
 }
 
 impl CasePolicy {
@@ -191,6 +194,7 @@ struct PackFile {
     codebook: Vec<ledger::CodebookFile>,
     ledger: ledger::LedgerFile,
     inspections: ledger::InspectionsFile,
+    satisfaction: satisfaction::SatisfactionFile,
 }
 
 #[derive(Deserialize)]
@@ -329,6 +333,15 @@ impl Pack {
         let ledger = ledger::parse_ledger(file, text, raw.ledger, &span)?;
         let inspections =
             InspectionPolicy { rectification: span("rectification", &raw.inspections.rectification)? };
+        let cases = CasePolicy {
+            discipline_body: c.discipline_body,
+            categories,
+            tracks,
+            escalation,
+            duplicate_window: span("duplicate_window", &c.duplicate_window)?,
+            max_extension: span("max_extension", &c.max_extension)?,
+        };
+        let satisfaction = satisfaction::parse_satisfaction(file, text, raw.satisfaction, &cases)?;
         Ok(Pack {
             code: raw.pack.code,
             title: raw.pack.title,
@@ -336,14 +349,8 @@ impl Pack {
             codebook,
             ledger,
             inspections,
-            cases: CasePolicy {
-                discipline_body: c.discipline_body,
-                categories,
-                tracks,
-                escalation,
-                duplicate_window: span("duplicate_window", &c.duplicate_window)?,
-                max_extension: span("max_extension", &c.max_extension)?,
-            },
+            satisfaction,
+            cases,
         })
     }
 }

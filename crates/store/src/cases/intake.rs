@@ -150,7 +150,7 @@ impl Store {
         Ok(out.into_iter().map(|r| r.expect("every item is in its organisation's group")).collect())
     }
 
-    async fn insert_group(
+    pub(crate) async fn insert_group(
         &self,
         tx: &mut Tx,
         org_id: i64,

@@ -1,0 +1,112 @@
+//! Group commit (DESIGN decision 4): many writes, one transaction, one
+//! fsync. Every caller still gets its answer only after the commit that made
+//! its write durable.
+//!
+//! One task owns the queue. It takes the first waiting job,
+//! then everything else already waiting (up to `max_batch`), and commits
+//! them together; while that commit runs, the next batch queues up. With one
+//! client a batch is one job; under a rush the batch grows by itself, with
+//! no timer to tune. If a batch fails, its jobs are retried one by one so
+//! that one bad job does not fail the others.
+//!
+//! One queue, not several in parallel, on both backends: every batch
+//! appends to its organisation's event chain, whose head row is locked until
+//! commit, so parallel batches would only wait for each other.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, oneshot};
+
+use crate::{Result, StoreError};
+
+type Job<J, R> = (J, oneshot::Sender<Result<R>>);
+
+/// A handle to the queue; cheap to clone.
+pub struct GroupCommit<J, R> {
+    tx: mpsc::Sender<Job<J, R>>,
+    what: &'static str,
+}
+
+impl<J, R> Clone for GroupCommit<J, R> {
+    fn clone(&self) -> Self {
+        GroupCommit { tx: self.tx.clone(), what: self.what }
+    }
+}
+
+impl<J, R> GroupCommit<J, R>
+where
+    J: Send + Sync + Clone + 'static,
+    R: Send + 'static,
+{
+    /// Starts the queue's task on the current runtime; `commit` writes a
+    /// batch in one transaction and answers for each job in order.
+    pub fn start<F, Fut>(what: &'static str, max_batch: usize, commit: F) -> Self
+    where
+        F: Fn(Arc<Vec<J>>) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<Vec<R>>> + Send + 'static,
+    {
+        let (tx, rx) = mpsc::channel::<Job<J, R>>(max_batch * 16);
+        tokio::spawn(run(what, max_batch, rx, commit));
+        GroupCommit { tx, what }
+    }
+
+    /// Submits a job; returns after the batch that holds it has committed.
+    pub async fn submit(&self, job: J) -> Result<R> {
+        let (reply, wait) = oneshot::channel();
+        self.tx
+            .send((job, reply))
+            .await
+            .map_err(|_| StoreError::Other(format!("the {} queue has stopped", self.what)))?;
+        wait.await.map_err(|_| {
+            StoreError::Other(format!("the {} queue dropped a job before committing it", self.what))
+        })?
+    }
+}
+
+async fn run<J, R, F, Fut>(what: &'static str, max_batch: usize, mut rx: mpsc::Receiver<Job<J, R>>, commit: F)
+where
+    J: Clone,
+    F: Fn(Arc<Vec<J>>) -> Fut,
+    Fut: Future<Output = Result<Vec<R>>>,
+{
+    while let Some(first) = rx.recv().await {
+        let mut jobs = vec![first];
+        while jobs.len() < max_batch {
+            match rx.try_recv() {
+                Ok(j) => jobs.push(j),
+                Err(_) => break,
+            }
+        }
+        let (items, replies): (Vec<J>, Vec<oneshot::Sender<Result<R>>>) = jobs.into_iter().unzip();
+        let items = Arc::new(items);
+        let started = std::time::Instant::now();
+        let result = commit(items.clone()).await;
+        tracing::debug!(
+            what,
+            batch = items.len(),
+            ms = started.elapsed().as_secs_f64() * 1000.0,
+            "batch committed"
+        );
+        match result {
+            Ok(done) => {
+                for (reply, r) in replies.into_iter().zip(done) {
+                    let _ = reply.send(Ok(r));
+                }
+            }
+            Err(_) if items.len() > 1 => {
+                for (item, reply) in items.iter().zip(replies) {
+                    let one = commit(Arc::new(vec![item.clone()])).await;
+                    let _ = reply.send(one.and_then(|mut v| {
+                        v.pop().ok_or_else(|| StoreError::Other("a batch of one answered nothing".into()))
+                    }));
+                }
+            }
+            Err(e) => {
+                if let Some(reply) = replies.into_iter().next() {
+                    let _ = reply.send(Err(e));
+                }
+            }
+        }
+    }
+}
