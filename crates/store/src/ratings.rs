@@ -61,6 +61,16 @@ pub struct RatingInput {
     pub device: String,
 }
 
+/// Which ratings to list.
+#[derive(Debug, Clone, Default)]
+pub struct RatingFilter {
+    pub unit_ids: Option<Vec<i64>>,
+    pub staff_id: Option<i64>,
+    pub bad_only: bool,
+    pub before_id: Option<i64>,
+    pub limit: i64,
+}
+
 /// What the rater is told after the commit.
 #[derive(Debug, Clone, Serialize)]
 pub struct RatingAck {
@@ -607,29 +617,24 @@ impl Store {
         Ok(rows.into_iter().map(|(id, a, b, c, d, e)| (id, Counts { n: [a, b, c, d, e] })).collect())
     }
 
-    /// Ratings newest first, of some units (all with `None`), optionally only
-    /// the bad ones; keyset pagination on id.
-    pub async fn ratings(
-        &self,
-        org_id: i64,
-        units: Option<&[i64]>,
-        bad_only: bool,
-        before_id: Option<i64>,
-        limit: i64,
-    ) -> Result<Vec<RatingRow>> {
+    /// Ratings newest first, narrowed by `f`; keyset pagination on id.
+    pub async fn ratings(&self, org_id: i64, f: &RatingFilter) -> Result<Vec<RatingRow>> {
         let mut sql = format!("SELECT {RATING_COLUMNS} {RATING_FROM} WHERE r.org_id = $1 AND r.id < $2");
-        if let Some(u) = units {
+        if let Some(u) = &f.unit_ids {
             if u.is_empty() {
                 return Ok(vec![]);
             }
             sql.push_str(&format!(" AND r.unit_id IN ({})", crate::id_list(u)));
         }
-        if bad_only {
+        if let Some(s) = f.staff_id {
+            sql.push_str(&format!(" AND r.staff_id = {s}"));
+        }
+        if f.bad_only {
             sql.push_str(" AND r.level <= 2");
         }
         sql.push_str(" ORDER BY r.id DESC LIMIT $3");
         Ok(on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-            .bind(org_id).bind(before_id.unwrap_or(i64::MAX)).bind(limit.clamp(1, 500)).fetch_all(c).await)?)
+            .bind(org_id).bind(f.before_id.unwrap_or(i64::MAX)).bind(f.limit.clamp(1, 500)).fetch_all(c).await)?)
     }
 
     pub async fn rating(&self, org_id: i64, id: i64) -> Result<RatingRow> {

@@ -12,7 +12,7 @@ use chuangkou_domain::org::{NewServicePoint, NewStaff, NewUnit, ServicePointKind
 use chuangkou_domain::policy::{PolicySet, Rules};
 use chuangkou_domain::satisfaction::{Audience, Dimension, Level, parse_question_lines};
 use chuangkou_store::org::{Organisation, ServicePoint};
-use chuangkou_store::ratings::{RatingInput, Scope};
+use chuangkou_store::ratings::{RatingFilter, RatingInput, Scope};
 use chuangkou_store::surveys::Origin;
 use chuangkou_store::users::{NewUser, User};
 use chuangkou_store::{Store, StoreError, story};
@@ -248,7 +248,7 @@ story!(rollups_equal_a_recomputation_after_a_concurrent_load, |store| {
     assert_eq!(acked, 400);
     assert_eq!(store.verify_rollups().await.unwrap().len(), 0, "rollups equal a recomputation");
     // Every acknowledged rating is stored; counted ones are what the rollups hold.
-    let all = store.ratings(w.org.id, None, false, None, 500).await.unwrap();
+    let all = store.ratings(w.org.id, &RatingFilter { limit: 500, ..Default::default() }).await.unwrap();
     assert_eq!(all.len(), 400);
     let counted = all.iter().filter(|r| r.status == "counted").count() as i64;
     let by_unit = store.rating_counts(w.org.id, Scope::Unit, None, 20261103, 20261103).await.unwrap();

@@ -263,6 +263,32 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("sat.dissatisfied", "不满意", "Dissatisfied"),
     ("public.complain", "我要投诉 / 建议 / 表扬", "Complain, suggest or praise"),
     ("error.home", "返回首页", "Back to the start"),
+    ("rate.question", "您对本次服务满意吗？", "How satisfied are you with our service?"),
+    ("rate.more", "选择标签、留言（选填）", "Add tags or a comment (optional)"),
+    ("rate.comment", "留言", "Comment"),
+    ("rate.phone", "手机号（选填，仅用于回访）", "Mobile number (optional, only for our callback)"),
+    ("rate.submit", "提交评价", "Submit rating"),
+    ("rate.privacy", "评价无需填写个人信息。", "No personal details are needed to rate."),
+    ("rate.thanks", "感谢您的评价！", "Thank you for your rating!"),
+    (
+        "rate.replaced",
+        "您刚才已评价过这里，本次评价替换了上一次。",
+        "You rated here a moment ago; this rating replaces the earlier one.",
+    ),
+    (
+        "rate.case",
+        "很抱歉让您不满意。我们已登记整改，将在规定时限内处理并回访。",
+        "We are sorry. We have opened a case to put it right and will call back within the time limit.",
+    ),
+    ("rate.back", "返回", "Back"),
+    (
+        "survey.anonymous",
+        "本问卷匿名：答案不与您的身份关联，少于 5 人作答的群体不显示结果。",
+        "This survey is anonymous: answers are not linked to you, and no results are shown for a group with fewer than 5 answers.",
+    ),
+    ("survey.submit", "提交问卷", "Submit"),
+    ("survey.thanks", "问卷已提交，谢谢！", "Thank you, your answers are in."),
+    ("nav.ratings", "满意度", "Satisfaction"),
 ];
 
 #[cfg(test)]

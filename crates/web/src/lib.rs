@@ -36,6 +36,7 @@ pub mod open311;
 pub mod pages;
 pub mod photos;
 pub mod qr;
+pub mod satisfaction;
 
 pub use error::AppError;
 
@@ -72,6 +73,12 @@ pub struct AppState {
     pub policies: Arc<PolicySet>,
     /// Case intake with group commit.
     pub intake: Intake,
+    /// Rating intake with group commit.
+    pub ratings: chuangkou_store::ratings::RatingIntake,
+    /// Limits on ratings per device and address.
+    pub limits: Arc<satisfaction::RateLimiter>,
+    /// Service points by QR token.
+    pub points: Arc<satisfaction::PointCache>,
 }
 
 impl AppState {
@@ -81,6 +88,9 @@ impl AppState {
             metrics: Arc::new(metrics::Metrics::default()),
             policies: Arc::new(policies),
             intake: Intake::start(store.clone()),
+            ratings: store.rating_intake(),
+            limits: Default::default(),
+            points: Default::default(),
             store,
         }
     }

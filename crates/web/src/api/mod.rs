@@ -22,6 +22,7 @@ pub mod import;
 pub mod inspections;
 pub mod ledger;
 pub mod org;
+pub mod satisfaction;
 
 pub const OPENAPI: &str = include_str!("openapi.json");
 
@@ -80,6 +81,15 @@ pub fn router() -> Router<AppState> {
         .route("/rectifications/{id}/steps", post(inspections::rectification_step))
         .route("/reports", get(inspections::list_reports).post(inspections::submit_report))
         .route("/reports/{id}/decision", post(inspections::decide_report))
+        .route("/ratings", get(satisfaction::list).post(satisfaction::rate))
+        .route("/ratings/summary", get(satisfaction::summary))
+        .route("/ratings/{id}/appeal", post(satisfaction::appeal))
+        .route("/rating-appeals", get(satisfaction::open_appeals))
+        .route("/rating-appeals/{id}/decision", post(satisfaction::decide))
+        .route("/questionnaires", get(satisfaction::list_questionnaires).post(satisfaction::publish))
+        .route("/questionnaires/{id}/close", post(satisfaction::close))
+        .route("/questionnaires/{id}/results", get(satisfaction::results))
+        .route("/questionnaires/{id}/responses", post(satisfaction::answer))
         .fallback(api_not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }

@@ -21,6 +21,7 @@ mod console_case_new;
 mod console_cases;
 mod console_inspections;
 mod console_ledger;
+mod console_satisfaction;
 mod public;
 mod public_cases;
 mod session;
@@ -37,6 +38,7 @@ pub fn router() -> Router<AppState> {
         .merge(console_case_new::router())
         .merge(console_ledger::router())
         .merge(console_inspections::router())
+        .merge(console_satisfaction::router())
         .merge(public::router())
         .merge(public_cases::router())
 }

@@ -10,4 +10,5 @@ mod ledger;
 mod openapi;
 mod organisation;
 mod pages;
+mod satisfaction;
 mod schema;

@@ -1,0 +1,530 @@
+//! Satisfaction in the console (SPEC SAT-1..3): ratings per unit from the
+//! rollups, bad ratings with the units' appeals and their decisions,
+//! questionnaires (publish, link and QR, results by unit and dimension),
+//! and the anonymous staff surveys to answer.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::HeaderMap;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use chuangkou_domain::Role;
+use chuangkou_domain::satisfaction::{
+    Audience, Counts, Level, QuestionResult, parse_question_lines, question_lines,
+};
+use chuangkou_store::ratings::Scope;
+use chuangkou_store::surveys::GroupResults;
+use serde::Deserialize;
+
+use super::console::format_time;
+use super::public::{SurveyPage, form_fields, survey_answers};
+use super::{Chrome, PageResult, render, render_with};
+use crate::AppState;
+use crate::api::ledger::org_pack;
+use crate::api::satisfaction::{
+    RatingsQuery, answer_staff_survey, appeal_rating, decide_appeal, may_manage_surveys, may_read_results,
+    period, ratings_for, summary_for, today,
+};
+use crate::auth::PageUser;
+use crate::csrf::{self, CsrfToken};
+use crate::error::AppError;
+use crate::i18n::Tr;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/console/ratings", get(ratings))
+        .route("/console/ratings/{id}/appeal", post(appeal))
+        .route("/console/rating-appeals/{id}/decision", post(decide))
+        .route("/console/surveys", get(surveys).post(publish))
+        .route("/console/surveys/{id}", get(results))
+        .route("/console/surveys/{id}/answer", get(answer_page).post(answer))
+        .route("/console/surveys/{id}/close", post(close))
+        .route("/console/surveys/{id}/qr.svg", get(qr))
+}
+
+/// One line of a summary table.
+pub struct Line {
+    pub name: String,
+    pub total: i64,
+    pub counts: [i64; 5],
+    pub rate: String,
+}
+
+fn line(name: String, c: &Counts) -> Line {
+    Line {
+        name,
+        total: c.total(),
+        counts: [c.n[4], c.n[3], c.n[2], c.n[1], c.n[0]],
+        rate: c.satisfaction_rate().map_or("—".into(), |r| format!("{:.1}%", r * 100.0)),
+    }
+}
+
+pub struct BadRow {
+    pub id: i64,
+    pub when: String,
+    pub point: String,
+    pub unit: String,
+    pub level: String,
+    pub comment: String,
+    pub status: String,
+    pub case_id: Option<i64>,
+    pub can_appeal: bool,
+    pub appeal: String,
+}
+
+pub struct AppealRow {
+    pub id: i64,
+    pub rating_id: i64,
+    pub unit: String,
+    pub reason: String,
+    pub filed: String,
+}
+
+#[derive(Template)]
+#[template(path = "ratings.html")]
+struct RatingsPage {
+    c: Chrome,
+    from: String,
+    to: String,
+    units: Vec<Line>,
+    total: Line,
+    bad: Vec<BadRow>,
+    appeals: Vec<AppealRow>,
+    decider: bool,
+}
+
+#[derive(Deserialize, Default)]
+struct PeriodForm {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+fn date_text(day: i64) -> String {
+    format!("{:04}-{:02}-{:02}", day / 10_000, day / 100 % 100, day % 100)
+}
+
+async fn ratings(
+    State(state): State<AppState>,
+    tr: Tr,
+    csrf: CsrfToken,
+    PageUser(user): PageUser,
+    Query(p): Query<PeriodForm>,
+) -> PageResult {
+    if user.role() == Role::Supervisor {
+        return Err(AppError::Forbidden.into());
+    }
+    let (from, to) = period(p.from.as_deref(), p.to.as_deref(), today(&state, &user).await?)?;
+    let scope = if user.role() == Role::Staff { Scope::Staff } else { Scope::Unit };
+    let lines = summary_for(&state, &user, scope, from, to).await?;
+    let mut total = Counts::default();
+    for (_, _, c) in &lines {
+        total.merge(c);
+    }
+    let units: Vec<Line> = lines.iter().map(|(_, name, c)| line(name.clone(), c)).collect();
+    let may_appeal = matches!(user.role(), Role::ShiftLeader | Role::Office | Role::Leader | Role::Admin);
+    let q = RatingsQuery { bad_only: Some(true), limit: Some(50), ..Default::default() };
+    let bad = ratings_for(&state, &user, &q)
+        .await?
+        .into_iter()
+        .map(|r| BadRow {
+            id: r.id,
+            when: format_time(r.created_at),
+            point: r.point_name,
+            unit: r.unit_name,
+            level: Level::from_number(r.level).map_or(String::new(), |l| tr.label(l).to_string()),
+            comment: r.comment.unwrap_or_default(),
+            status: chuangkou_domain::satisfaction::RatingStatus::parse(&r.status)
+                .map_or(r.status.clone(), |s| tr.label(s).to_string()),
+            case_id: r.case_id,
+            can_appeal: may_appeal && r.appeal_id.is_none() && r.status == "counted",
+            appeal: match r.appeal_outcome.as_deref() {
+                Some("upheld") => "申诉成立 / upheld".into(),
+                Some("rejected") => "申诉驳回 / rejected".into(),
+                _ if r.appeal_id.is_some() => "申诉待决定 / appeal pending".into(),
+                _ => String::new(),
+            },
+        })
+        .collect();
+    let pack = org_pack(&state, &user).await?;
+    let decider = state.rules(&pack)?.pack.ledger.appeal_deciders.contains(&user.role());
+    let appeals = if decider || matches!(user.role(), Role::Office | Role::Leader | Role::Admin) {
+        let names: HashMap<i64, String> =
+            state.store.units(user.org_id()).await?.into_iter().map(|u| (u.id, u.name)).collect();
+        state
+            .store
+            .open_rating_appeals(user.org_id())
+            .await?
+            .into_iter()
+            .map(|a| AppealRow {
+                id: a.id,
+                rating_id: a.rating_id,
+                unit: names.get(&a.unit_id).cloned().unwrap_or_default(),
+                reason: a.reason,
+                filed: format_time(a.filed_at),
+            })
+            .collect()
+    } else {
+        vec![]
+    };
+    Ok(render(&RatingsPage {
+        c: Chrome::for_user(&state, tr, csrf, &user, "ratings").await?,
+        from: date_text(from),
+        to: date_text(to),
+        units,
+        total: line("合计 / Total".into(), &total),
+        bad,
+        appeals,
+        decider,
+    }))
+}
+
+fn value(form: &HashMap<String, String>, k: &str) -> String {
+    form.get(k).cloned().unwrap_or_default()
+}
+
+async fn appeal(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    PageUser(user): PageUser,
+    Path(id): Path<i64>,
+    Form(form): Form<HashMap<String, String>>,
+) -> PageResult {
+    csrf::check(&headers, &value(&form, "_csrf"))?;
+    appeal_rating(&state, &user, id, &value(&form, "reason")).await?;
+    Ok(Redirect::to("/console/ratings").into_response())
+}
+
+async fn decide(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    PageUser(user): PageUser,
+    Path(id): Path<i64>,
+    Form(form): Form<HashMap<String, String>>,
+) -> PageResult {
+    csrf::check(&headers, &value(&form, "_csrf"))?;
+    let upheld = match value(&form, "outcome").as_str() {
+        "upheld" => true,
+        "rejected" => false,
+        _ => return Err(AppError::field("outcome", "请选择决定 / choose a decision").into()),
+    };
+    decide_appeal(&state, &user, id, upheld, &value(&form, "note")).await?;
+    Ok(Redirect::to("/console/ratings").into_response())
+}
+
+// ---- questionnaires ----
+
+pub struct SurveyRow {
+    pub id: i64,
+    pub code: String,
+    pub version: i64,
+    pub title: String,
+    pub audience: String,
+    pub open: bool,
+    pub link: Option<String>,
+    pub answered: bool,
+}
+
+#[derive(Template)]
+#[template(path = "surveys.html")]
+struct SurveysPage {
+    c: Chrome,
+    rows: Vec<SurveyRow>,
+    manage: bool,
+    read: bool,
+    audiences: Vec<(String, String)>,
+    example: String,
+    errors: Vec<String>,
+}
+
+async fn surveys_page(
+    state: &AppState,
+    tr: Tr,
+    csrf: CsrfToken,
+    user: &crate::auth::CurrentUser,
+    errors: Vec<String>,
+) -> PageResult {
+    let read = may_read_results(user);
+    let mut rows = Vec::new();
+    for q in state.store.questionnaires(user.org_id()).await? {
+        let staff_open = q.audience == Audience::Staff && q.status == "open";
+        if !read && !staff_open {
+            continue;
+        }
+        rows.push(SurveyRow {
+            answered: staff_open && state.store.has_answered(q.id, user.0.id).await?,
+            id: q.id,
+            code: q.code,
+            version: q.version,
+            title: q.title,
+            audience: tr.label(q.audience).to_string(),
+            open: q.status == "open",
+            link: (q.audience == Audience::Public)
+                .then(|| format!("{}/q/{}", state.config.public_url, q.public_token)),
+        });
+    }
+    let example = question_lines(&parse_question_lines(EXAMPLE).expect("the example parses"));
+    let status = if errors.is_empty() {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok(render_with(
+        status,
+        &SurveysPage {
+            c: Chrome::for_user(state, tr, csrf, user, "ratings").await?,
+            rows,
+            manage: may_manage_surveys(user),
+            read,
+            audiences: tr.choices(Audience::ALL),
+            example,
+            errors,
+        },
+    ))
+}
+
+const EXAMPLE: &str = "scale | tangibles | 服务环境是否整洁舒适？
+scale | reliability | 业务是否一次办结、准确无误？
+scale | responsiveness | 等候时间是否可以接受？
+scale | assurance | 工作人员是否专业、让您放心？
+scale | empathy | 工作人员是否耐心、体谅您的需要？
+choice | 您今天办理的业务 | 缴费; 咨询; 投诉; 其他
+text | 您还有什么意见和建议？";
+
+async fn surveys(
+    State(state): State<AppState>,
+    tr: Tr,
+    csrf: CsrfToken,
+    PageUser(user): PageUser,
+) -> PageResult {
+    if user.role() == Role::Supervisor {
+        return Err(AppError::Forbidden.into());
+    }
+    surveys_page(&state, tr, csrf, &user, vec![]).await
+}
+
+async fn publish(
+    State(state): State<AppState>,
+    tr: Tr,
+    csrf: CsrfToken,
+    headers: HeaderMap,
+    PageUser(user): PageUser,
+    Form(form): Form<HashMap<String, String>>,
+) -> PageResult {
+    csrf::check(&headers, &value(&form, "_csrf"))?;
+    if !may_manage_surveys(&user) {
+        return Err(AppError::Forbidden.into());
+    }
+    let audience = Audience::parse(&value(&form, "audience")).unwrap_or(Audience::Public);
+    let result = match parse_question_lines(&value(&form, "questions")) {
+        Ok(qs) => state
+            .store
+            .publish_questionnaire(
+                user.org_id(),
+                user.0.id,
+                &value(&form, "code"),
+                &value(&form, "title"),
+                audience,
+                &qs,
+            )
+            .await
+            .map_err(AppError::from),
+        Err(e) => Err(AppError::Validation(vec![e])),
+    };
+    match result {
+        Ok(q) => Ok(Redirect::to(&format!("/console/surveys/{}", q.id)).into_response()),
+        Err(AppError::Validation(errs)) => {
+            surveys_page(&state, tr, csrf, &user, errs.into_iter().map(|e| e.message).collect()).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub struct GroupView {
+    pub name: String,
+    pub responses: i64,
+    pub shown: bool,
+    pub dimensions: Vec<(String, String)>,
+    pub questions: Vec<(String, String)>,
+}
+
+fn group_view(tr: Tr, g: &GroupResults) -> GroupView {
+    let (dimensions, questions) = match &g.results {
+        None => (vec![], vec![]),
+        Some(r) => (
+            r.dimensions.iter().map(|(d, m)| (tr.label(d).to_string(), format!("{m:.2}"))).collect(),
+            r.questions
+                .iter()
+                .map(|q| match q {
+                    QuestionResult::Scale { text, mean, counts, .. } => (
+                        text.clone(),
+                        format!(
+                            "{}（{} 份；满意率 {}）",
+                            mean.map_or("—".into(), |m| format!("{m:.2}")),
+                            counts.total(),
+                            counts.satisfaction_rate().map_or("—".into(), |r| format!("{:.1}%", r * 100.0))
+                        ),
+                    ),
+                    QuestionResult::Choice { text, counts } => (
+                        text.clone(),
+                        counts.iter().map(|(o, n)| format!("{o}：{n}")).collect::<Vec<_>>().join("；"),
+                    ),
+                    QuestionResult::Text { text, answers } => (text.clone(), answers.join(" ｜ ")),
+                })
+                .collect(),
+        ),
+    };
+    GroupView {
+        name: g.unit_name.clone(),
+        responses: g.responses,
+        shown: g.results.is_some(),
+        dimensions,
+        questions,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "survey_results.html")]
+struct ResultsPage {
+    c: Chrome,
+    id: i64,
+    title: String,
+    version: i64,
+    audience: String,
+    open: bool,
+    manage: bool,
+    link: Option<String>,
+    from: String,
+    to: String,
+    min: u32,
+    groups: Vec<GroupView>,
+    lines: String,
+}
+
+async fn results(
+    State(state): State<AppState>,
+    tr: Tr,
+    csrf: CsrfToken,
+    PageUser(user): PageUser,
+    Path(id): Path<i64>,
+    Query(p): Query<PeriodForm>,
+) -> PageResult {
+    if !may_read_results(&user) {
+        return Err(AppError::NotFound.into());
+    }
+    let q = state.store.questionnaire(user.org_id(), id).await?;
+    let today = today(&state, &user).await?;
+    let (from, to) =
+        match (p.from.as_deref().filter(|f| !f.is_empty()), p.to.as_deref().filter(|t| !t.is_empty())) {
+            (None, None) => (20000101, crate::api::satisfaction::day_number(today)),
+            (f, t) => period(f, t, today)?,
+        };
+    let pack = org_pack(&state, &user).await?;
+    let min = state.rules(&pack)?.pack.satisfaction.survey_min_answers;
+    let groups = state.store.questionnaire_results(&q, from, to, min).await?;
+    Ok(render(&ResultsPage {
+        c: Chrome::for_user(&state, tr, csrf, &user, "ratings").await?,
+        id: q.id,
+        title: q.title.clone(),
+        version: q.version,
+        audience: tr.label(q.audience).to_string(),
+        open: q.status == "open",
+        manage: may_manage_surveys(&user),
+        link: (q.audience == Audience::Public)
+            .then(|| format!("{}/q/{}", state.config.public_url, q.public_token)),
+        from: date_text(from),
+        to: date_text(to),
+        min,
+        groups: groups.iter().map(|g| group_view(tr, g)).collect(),
+        lines: question_lines(&q.questions),
+    }))
+}
+
+async fn staff_survey(
+    state: &AppState,
+    user: &crate::auth::CurrentUser,
+    id: i64,
+) -> Result<chuangkou_store::surveys::Questionnaire, AppError> {
+    let q = state.store.questionnaire(user.org_id(), id).await?;
+    if q.audience != Audience::Staff || q.status != "open" {
+        return Err(AppError::NotFound);
+    }
+    Ok(q)
+}
+
+async fn answer_page(
+    State(state): State<AppState>,
+    tr: Tr,
+    csrf: CsrfToken,
+    PageUser(user): PageUser,
+    Path(id): Path<i64>,
+) -> PageResult {
+    let q = staff_survey(&state, &user, id).await?;
+    let c = Chrome::for_user(&state, tr, csrf, &user, "ratings").await?;
+    Ok(render(&SurveyPage::new(c, &q, format!("/console/surveys/{id}/answer"), vec![])))
+}
+
+async fn answer(
+    State(state): State<AppState>,
+    tr: Tr,
+    csrf: CsrfToken,
+    headers: HeaderMap,
+    PageUser(user): PageUser,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> PageResult {
+    let fields = form_fields(&body);
+    let token = fields.iter().find(|(k, _)| k == "_csrf").map(|(_, v)| v.clone()).unwrap_or_default();
+    csrf::check(&headers, &token)?;
+    let q = staff_survey(&state, &user, id).await?;
+    match answer_staff_survey(&state, &user, id, &survey_answers(&fields)).await {
+        Ok(()) => Ok(Redirect::to("/console/surveys?answered=1").into_response()),
+        Err(AppError::Validation(errs)) => {
+            let c = Chrome::for_user(&state, tr, csrf, &user, "ratings").await?;
+            let page = SurveyPage::new(
+                c,
+                &q,
+                format!("/console/surveys/{id}/answer"),
+                errs.into_iter().map(|e| e.message).collect(),
+            );
+            Ok(render_with(axum::http::StatusCode::UNPROCESSABLE_ENTITY, &page))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn close(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    PageUser(user): PageUser,
+    Path(id): Path<i64>,
+    Form(form): Form<HashMap<String, String>>,
+) -> PageResult {
+    csrf::check(&headers, &value(&form, "_csrf"))?;
+    if !may_manage_surveys(&user) {
+        return Err(AppError::Forbidden.into());
+    }
+    state.store.close_questionnaire(user.org_id(), id, user.0.id).await?;
+    Ok(Redirect::to(&format!("/console/surveys/{id}")).into_response())
+}
+
+/// The QR code of a public questionnaire's link, to print.
+async fn qr(
+    State(state): State<AppState>,
+    PageUser(user): PageUser,
+    Path(id): Path<i64>,
+) -> Result<Response, super::PageError> {
+    if !may_read_results(&user) {
+        return Err(AppError::NotFound.into());
+    }
+    let q = state.store.questionnaire(user.org_id(), id).await?;
+    if q.audience != Audience::Public {
+        return Err(AppError::NotFound.into());
+    }
+    let svg = crate::qr::svg(&format!("{}/q/{}", state.config.public_url, q.public_token))?;
+    Ok(([(CONTENT_TYPE, "image/svg+xml")], svg).into_response())
+}
