@@ -41,18 +41,7 @@ pub struct BenchArgs {
 
 pub async fn cases(args: BenchArgs) -> Result<i32> {
     let key = b"bench-secret-bench-secret".to_vec();
-    let (url, _dir) = match args.backend.as_str() {
-        "sqlite" => {
-            let dir =
-                std::env::temp_dir().join(format!("chuangkou-bench-{}", chuangkou_store::random_token(4)));
-            std::fs::create_dir_all(&dir)?;
-            (format!("sqlite://{}", dir.join("bench.db").display()), Some(dir))
-        }
-        "postgres" => {
-            (chuangkou_store::testing::pg_database_url().await.context("PostgreSQL is not reachable")?, None)
-        }
-        other => bail!("--backend must be sqlite or postgres, not {other}"),
-    };
+    let (url, _dir) = bench_db(&args.backend).await?;
     let store = Store::connect(&url, key.clone()).await?;
     store.migrate().await?;
     let token = setup(&store).await?;
@@ -78,28 +67,20 @@ pub async fn cases(args: BenchArgs) -> Result<i32> {
         let token = token.clone();
         let identical = args.identical_texts;
         let path = if args.with_duplicates { "/api/v1/cases?duplicates=true" } else { "/api/v1/cases" };
-        tasks.push(tokio::spawn(async move { client(addr, &token, c, deadline, identical, path).await }));
+        tasks.push(tokio::spawn(async move {
+            client(addr, deadline, |i| {
+                let body = format!(
+                    r#"{{"kind":"complaint","channel":"hotline","category":"attitude","description":"{}","reporter_phone":"139{:08}"}}"#,
+                    if identical { TEXTS[(c + i) % TEXTS.len()].to_string() } else { text(c, i) },
+                    (c * 1_000_003 + i) % 100_000_000
+                );
+                post(path, Some(&token), &body)
+            })
+            .await
+        }));
     }
-    let started = Instant::now();
-    let mut latencies: Vec<Duration> = Vec::new();
-    let mut errors = 0usize;
-    for t in tasks {
-        let (lat, err) = t.await??;
-        latencies.extend(lat);
-        errors += err;
-    }
-    let elapsed = started.elapsed().as_secs_f64();
+    let n = report("cases", tasks).await?;
     server.abort();
-    latencies.sort();
-    let n = latencies.len();
-    let pct = |p: f64| {
-        latencies
-            .get(((n as f64 * p) as usize).min(n.saturating_sub(1)))
-            .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
-    };
-    println!("acknowledged: {n} cases in {elapsed:.1} s, errors: {errors}");
-    println!("throughput:   {:.0} cases/s", n as f64 / elapsed);
-    println!("latency:      p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms", pct(0.50), pct(0.99), pct(1.0));
 
     // Durability: a fresh connection finds every acknowledged case.
     store.close().await;
@@ -110,6 +91,150 @@ pub async fn cases(args: BenchArgs) -> Result<i32> {
     println!("durable:      {stored} cases stored for {n} acknowledged");
     if (stored as usize) < n {
         println!("FAILED: acknowledged cases are missing");
+        return Ok(1);
+    }
+    Ok(0)
+}
+
+/// An HTTP/1.1 POST of a JSON body.
+fn post(path: &str, token: Option<&str>, body: &str) -> String {
+    let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
+    format!(
+        "POST {path} HTTP/1.1\r\nHost: bench\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+type ClientTask = tokio::task::JoinHandle<Result<(Vec<Duration>, usize)>>;
+
+/// Waits for the clients and prints throughput and latency; returns how
+/// many writes were acknowledged.
+async fn report(what: &str, tasks: Vec<ClientTask>) -> Result<usize> {
+    let started = Instant::now();
+    let mut latencies: Vec<Duration> = Vec::new();
+    let mut errors = 0usize;
+    for t in tasks {
+        let (lat, err) = t.await??;
+        latencies.extend(lat);
+        errors += err;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    latencies.sort();
+    let n = latencies.len();
+    let pct = |p: f64| {
+        latencies
+            .get(((n as f64 * p) as usize).min(n.saturating_sub(1)))
+            .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+    };
+    println!("acknowledged: {n} {what} in {elapsed:.1} s, errors: {errors}");
+    println!("throughput:   {:.0} {what}/s", n as f64 / elapsed);
+    println!("latency:      p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms", pct(0.50), pct(0.99), pct(1.0));
+    Ok(n)
+}
+
+/// A fresh database for a benchmark: a temporary SQLite file or a new
+/// PostgreSQL database.
+async fn bench_db(backend: &str) -> Result<(String, Option<std::path::PathBuf>)> {
+    Ok(match backend {
+        "sqlite" => {
+            let dir =
+                std::env::temp_dir().join(format!("chuangkou-bench-{}", chuangkou_store::random_token(4)));
+            std::fs::create_dir_all(&dir)?;
+            (format!("sqlite://{}", dir.join("bench.db").display()), Some(dir))
+        }
+        "postgres" => {
+            (chuangkou_store::testing::pg_database_url().await.context("PostgreSQL is not reachable")?, None)
+        }
+        other => bail!("--backend must be sqlite or postgres, not {other}"),
+    })
+}
+
+#[derive(clap::Args)]
+pub struct RatingBenchArgs {
+    /// sqlite or postgres (a fresh database on CHUANGKOU_TEST_PG).
+    #[arg(long, default_value = "sqlite")]
+    pub backend: String,
+    /// Concurrent keep-alive clients.
+    #[arg(long, default_value_t = 64)]
+    pub clients: usize,
+    /// How long to run.
+    #[arg(long, default_value_t = 10)]
+    pub seconds: u64,
+    /// Ratings in a hundred that are 不满意 (each opens a case).
+    #[arg(long, default_value_t = 2)]
+    pub bad_percent: usize,
+}
+
+/// `chuangkou bench ratings`: the public rating API over HTTP on loopback,
+/// every acknowledged rating durable; afterwards every one must be stored
+/// and the rollups must equal a recomputation.
+pub async fn ratings(args: RatingBenchArgs) -> Result<i32> {
+    let key = b"bench-secret-bench-secret".to_vec();
+    let (url, _dir) = bench_db(&args.backend).await?;
+    let store = Store::connect(&url, key.clone()).await?;
+    store.migrate().await?;
+    setup(&store).await?;
+    let org = store.organisation_by_code("BN").await?;
+    let mut tokens = Vec::new();
+    for p in 2..=20 {
+        let point = NewServicePoint {
+            code: format!("S01-L{p:02}"),
+            name: format!("{p} 号车道"),
+            kind: ServicePointKind::Lane,
+            unit_code: "S01".into(),
+            vehicle_plate: None,
+        };
+        store.create_service_point(org.id, "bench", &point).await?;
+    }
+    for p in store.service_points(org.id).await? {
+        tokens.push(p.public_token);
+    }
+    // Every client comes from 127.0.0.1: the per-address limit is raised
+    // for the benchmark (it is still checked on every request).
+    let mut policies = PolicySet::builtin();
+    policies.packs.get_mut("toll").context("toll pack")?.satisfaction.per_address_per_hour = u32::MAX;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let state = AppState::new(store.clone(), WebConfig::default(), policies);
+    let server = tokio::spawn(chuangkou_web::serve(listener, state));
+    println!(
+        "rating intake benchmark: backend={} clients={} seconds={} points={} bad={}%",
+        args.backend,
+        args.clients,
+        args.seconds,
+        tokens.len(),
+        args.bad_percent
+    );
+    let deadline = Instant::now() + Duration::from_secs(args.seconds);
+    let tokens = std::sync::Arc::new(tokens);
+    let bad = args.bad_percent;
+    let mut tasks = Vec::new();
+    for c in 0..args.clients {
+        let tokens = tokens.clone();
+        tasks.push(tokio::spawn(async move {
+            client(addr, deadline, |i| {
+                let k = c.wrapping_mul(7919).wrapping_add(i.wrapping_mul(104_729));
+                let level = if k % 100 < bad { 2 } else { 3 + k % 3 };
+                let body = format!(
+                    r#"{{"point":"{}","level":{level},"tags":["smile"],"device":"phone-{c}-{i}"}}"#,
+                    tokens[k % tokens.len()]
+                );
+                post("/api/v1/ratings", None, &body)
+            })
+            .await
+        }));
+    }
+    let n = report("ratings", tasks).await?;
+    server.abort();
+    store.close().await;
+    let reopened = Store::connect(&url, key).await?;
+    let stored: i64 = chuangkou_store::on_read!(reopened, c => sqlx::query_scalar("SELECT COUNT(*) FROM ratings WHERE org_id = $1")
+        .bind(org.id).fetch_one(c).await)?;
+    println!("durable:      {stored} ratings stored for {n} acknowledged");
+    let diffs = reopened.verify_rollups().await?;
+    println!("rollups:      {} rows differ from a recomputation", diffs.len());
+    if (stored as usize) < n || !diffs.is_empty() {
+        println!("FAILED");
         return Ok(1);
     }
     Ok(0)
@@ -186,13 +311,12 @@ fn text(n: usize, i: usize) -> String {
     )
 }
 
+/// One keep-alive client: sends the requests `make` builds until the
+/// deadline; returns the latencies of the `201`s and the number of others.
 async fn client(
     addr: std::net::SocketAddr,
-    token: &str,
-    n: usize,
     deadline: Instant,
-    identical: bool,
-    path: &str,
+    mut make: impl FnMut(usize) -> String,
 ) -> Result<(Vec<Duration>, usize)> {
     let stream = TcpStream::connect(addr).await?;
     stream.set_nodelay(true)?;
@@ -204,15 +328,7 @@ async fn client(
     let mut line = String::new();
     while Instant::now() < deadline {
         i += 1;
-        let body = format!(
-            r#"{{"kind":"complaint","channel":"hotline","category":"attitude","description":"{}","reporter_phone":"139{:08}"}}"#,
-            if identical { TEXTS[(n + i) % TEXTS.len()].to_string() } else { text(n, i) },
-            (n * 1_000_003 + i) % 100_000_000
-        );
-        let req = format!(
-            "POST {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len()
-        );
+        let req = make(i);
         let t0 = Instant::now();
         w.write_all(req.as_bytes()).await?;
         line.clear();

@@ -176,9 +176,22 @@ async fn serve(args: ServeArgs, config: &Config, store: Store) -> Result<i32> {
 
 async fn verify(store: &Store) -> Result<i32> {
     let report = store.verify().await?;
+    // Rating rollups against a recomputation from the raw ratings.
+    let diffs = store.verify_rollups().await?;
+    for d in &diffs {
+        println!(
+            "ROLLUP: organisation {} {} {} on {}: stored {:?}, recomputed {:?} (levels 1..5)",
+            d.org_id, d.scope, d.scope_id, d.day, d.rollup, d.recomputed
+        );
+    }
     if report.broken.is_empty() {
         println!("OK: {} events in {} organisation chains verified", report.events, report.organisations);
-        return Ok(0);
+        if diffs.is_empty() {
+            println!("OK: rating rollups equal a recomputation from the ratings");
+            return Ok(0);
+        }
+        println!("{} rating rollup rows differ from the ratings", diffs.len());
+        return Ok(1);
     }
     for b in &report.broken {
         println!(

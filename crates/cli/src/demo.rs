@@ -197,6 +197,89 @@ async fn create(store: &Store, creds: &Credentials) -> Result<()> {
             .await?;
     }
     demo_cases(store, &org, &staff_ids).await?;
+    demo_satisfaction(store, &org).await?;
+    Ok(())
+}
+
+/// Ratings at every service point (one bad, which opens a case), a public
+/// questionnaire with a few answers, and a staff survey answered by five.
+async fn demo_satisfaction(store: &Store, org: &chuangkou_store::org::Organisation) -> Result<()> {
+    use chuangkou_domain::satisfaction::{Audience, parse_question_lines};
+    use chuangkou_store::ratings::RatingInput;
+    use chuangkou_store::surveys::Origin;
+
+    let policies = chuangkou_domain::policy::PolicySet::builtin();
+    let rules = policies.rules(&org.pack).context("the demo pack")?;
+    let points = store.service_points(org.id).await?;
+    let mut ratings = Vec::new();
+    for (pi, point) in points.iter().enumerate() {
+        for k in 0..6 {
+            let level = match (pi + k) % 7 {
+                0 | 1 | 2 => "5",
+                3 | 4 => "4",
+                _ => "3",
+            };
+            let input = RatingInput {
+                level: level.into(),
+                tags: if k % 2 == 0 { vec!["smile".into()] } else { vec![] },
+                device: format!("demo-{pi}-{k}"),
+                ..Default::default()
+            };
+            ratings.push(store.prepare_rating(org, rules, point, &input).await?);
+        }
+    }
+    let bad = RatingInput {
+        level: "2".into(),
+        tags: vec!["slow".into()],
+        comment: Some("排队二十分钟只开一条车道".into()),
+        staff_no: Some("S0111".into()),
+        device: "demo-bad".into(),
+        ..Default::default()
+    };
+    ratings.push(store.prepare_rating(org, rules, &points[0], &bad).await?);
+    store.record_ratings(&ratings).await?;
+
+    let office = store.user_by_username("office").await?;
+    let visit = parse_question_lines(
+        "scale | tangibles | 收费站环境是否整洁？\nscale | reliability | 收费是否准确、票据是否齐全？\nscale | responsiveness | 等候时间是否可以接受？\nscale | assurance | 收费员是否专业、让您放心？\nscale | empathy | 收费员是否耐心、文明？\nchoice | 您的车型 | 客车; 货车; 其他\ntext | 您还有什么意见和建议？",
+    )
+    .map_err(|e| anyhow::anyhow!(e.message))?;
+    let q = store
+        .publish_questionnaire(org.id, office.id, "visit", "司乘人员满意度调查", Audience::Public, &visit)
+        .await?;
+    let today = rules.calendar.day_number(store.now_ms());
+    for (i, point) in points.iter().take(6).enumerate() {
+        let a: std::collections::BTreeMap<usize, String> =
+            [(0, "5"), (1, "4"), (2, if i % 2 == 0 { "3" } else { "4" }), (3, "5"), (4, "4"), (5, "客车")]
+                .into_iter()
+                .map(|(k, v)| (k, v.to_string()))
+                .collect();
+        store
+            .answer_questionnaire(
+                &q,
+                None,
+                Origin { unit_id: Some(point.unit_id), point_id: Some(point.id) },
+                &a,
+                today,
+            )
+            .await?;
+    }
+    let staff_q = parse_question_lines(
+        "scale | empathy | 您对单位的关心关怀是否满意？\nscale | reliability | 排班与休息安排是否合理？\nscale | tangibles | 工作环境和设施是否满意？\ntext | 您对单位还有什么建议？",
+    )
+    .map_err(|e| anyhow::anyhow!(e.message))?;
+    let sq = store
+        .publish_questionnaire(org.id, office.id, "staff", "职工满意度调查", Audience::Staff, &staff_q)
+        .await?;
+    for (i, name) in ["leader", "shiftlead", "supervisor", "finance", "admin"].iter().enumerate() {
+        let u = store.user_by_username(name).await?;
+        let a: std::collections::BTreeMap<usize, String> =
+            [(0, ["5", "4", "4", "3", "5"][i]), (1, ["4", "3", "4", "4", "5"][i]), (2, "4")]
+                .into_iter()
+                .map(|(k, v)| (k, v.to_string()))
+                .collect();
+        store.answer_questionnaire(&sq, Some(u.id), Origin::default(), &a, today).await?;
+    }
     Ok(())
 }
 

@@ -41,7 +41,7 @@ pub enum Command {
     /// Policy packs: check files before deploying them.
     #[command(subcommand)]
     Policy(commands::PolicyCommand),
-    /// Benchmarks: `bench cases` measures case intake over HTTP.
+    /// Benchmarks: `bench cases` and `bench ratings` measure intake over HTTP.
     #[command(subcommand, hide = true)]
     Bench(BenchCommand),
 }
@@ -50,6 +50,8 @@ pub enum Command {
 pub enum BenchCommand {
     /// Case intake through the HTTP API with concurrent clients.
     Cases(bench::BenchArgs),
+    /// Rating intake through the public HTTP API with concurrent clients.
+    Ratings(bench::RatingBenchArgs),
 }
 
 fn main() -> Result<()> {
@@ -58,8 +60,11 @@ fn main() -> Result<()> {
     let rt =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
     rt.block_on(async move {
-        if let Command::Bench(BenchCommand::Cases(args)) = cli.command {
-            std::process::exit(bench::cases(args).await?);
+        if let Command::Bench(b) = cli.command {
+            std::process::exit(match b {
+                BenchCommand::Cases(args) => bench::cases(args).await?,
+                BenchCommand::Ratings(args) => bench::ratings(args).await?,
+            });
         }
         let store = cli.config.open_store().await?;
         let code = commands::run(cli.command, &cli.config, store).await?;

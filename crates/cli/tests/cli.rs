@@ -70,9 +70,40 @@ async fn verify_reports_the_first_tampered_event(pg: bool) {
         .unwrap();
     let mut states: Vec<&str> = cases.iter().map(|c| c.state.as_str()).collect();
     states.sort();
-    assert_eq!(states, ["closed", "investigating", "registered", "replied"]);
+    // The fifth, registered, is the one the demo's bad rating opened.
+    assert_eq!(states, ["closed", "investigating", "registered", "registered", "replied"]);
+    // The demo's ratings: one bad, which opened a case.
+    let bad = store
+        .ratings(
+            org.id,
+            &chuangkou_store::ratings::RatingFilter { bad_only: true, limit: 10, ..Default::default() },
+        )
+        .await
+        .unwrap();
+    assert_eq!(bad.len(), 1);
+    assert!(bad[0].case_id.is_some());
     store.close().await;
     assert!(stdout(&ok).starts_with("OK:"));
+    assert!(stdout(&ok).contains("rating rollups equal"), "{}", stdout(&ok));
+
+    // A rollup changed by hand is reported, and put back it passes again.
+    let store = install.store().await;
+    let bump = |by: i64| {
+        let store = store.clone();
+        async move {
+            let mut tx = store.begin().await.unwrap();
+            on_tx!(&mut tx, c => sqlx::query("UPDATE rating_rollups SET n5 = n5 + $1 WHERE scope = 'unit' AND scope_id = (SELECT MIN(scope_id) FROM rating_rollups WHERE scope = 'unit')")
+                .bind(by).execute(&mut *c).await.unwrap().rows_affected());
+            tx.commit().await.unwrap();
+        }
+    };
+    bump(1).await;
+    let off = install.run(&["verify"]);
+    assert_eq!(off.status.code(), Some(1), "{}", stdout(&off));
+    assert!(stdout(&off).contains("ROLLUP: organisation"), "{}", stdout(&off));
+    bump(-1).await;
+    store.close().await;
+    assert_eq!(install.run(&["verify"]).status.code(), Some(0));
 
     // Someone with database access drops the guard and rewrites a staff name.
     let store = install.store().await;

@@ -32,6 +32,12 @@ struct CalendarFile {
     workdays: Vec<String>,
 }
 
+/// A date as a number, yyyymmdd.
+pub fn day_number(d: NaiveDate) -> i64 {
+    use chrono::Datelike;
+    d.year() as i64 * 10_000 + d.month() as i64 * 100 + d.day() as i64
+}
+
 impl Calendar {
     /// Parses a calendar file; errors name the file, line and reason.
     pub fn parse(file: &str, text: &str) -> Result<Calendar, PolicyError> {
@@ -75,6 +81,12 @@ impl Calendar {
     /// The local date of an instant.
     pub fn local_date(&self, at_ms: i64) -> NaiveDate {
         self.local(at_ms).date_naive()
+    }
+
+    /// The local date of `at_ms` as a number, yyyymmdd: how ratings,
+    /// rollups and survey answers name their day.
+    pub fn day_number(&self, at_ms: i64) -> i64 {
+        day_number(self.local_date(at_ms))
     }
 
     pub fn local(&self, at_ms: i64) -> DateTime<FixedOffset> {

@@ -76,7 +76,7 @@ pub struct VerifyReport {
 }
 
 /// Events per multi-row insert (see `append_many`).
-const EVENT_ROWS: usize = 25;
+const EVENT_ROWS: usize = 16;
 
 const EVENT_COLUMNS: &str =
     "id, org_id, seq, at, actor, kind, subject_type, subject_id, payload, reason, prev_hash, hash";
@@ -164,7 +164,8 @@ impl Store {
         let mut ids = Vec::with_capacity(events.len());
         // 10 parameters a row; SQLite looks `$N` up by a linear scan, so a
         // few hundred parameters a statement is the sweet spot.
-        for (chunk_no, chunk) in rows.chunks(EVENT_ROWS).enumerate() {
+        let mut offset = 0;
+        for chunk in crate::few_shapes(&rows, EVENT_ROWS) {
             let values: Vec<String> = (0..chunk.len())
                 .map(|i| {
                     let b = i * 10 + 2;
@@ -188,7 +189,6 @@ impl Store {
                  VALUES {} RETURNING id, seq",
                 values.join(", ")
             );
-            let offset = chunk_no * EVENT_ROWS;
             let mut got: Vec<(i64, i64)> = on_tx!(tx, c => {
                 let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(org_id);
                 for (i, (seq, payload, prev_hash, hash)) in chunk.iter().enumerate() {
@@ -200,6 +200,7 @@ impl Store {
             })?;
             got.sort_by_key(|(_, seq)| *seq);
             ids.extend(got.into_iter().map(|(id, _)| id));
+            offset += chunk.len();
         }
         on_tx!(tx, c => sqlx::query("UPDATE chain_heads SET head_hash = $1 WHERE org_id = $2")
             .bind(&prev).bind(org_id).execute(c).await.map(|r| r.rows_affected()))?;

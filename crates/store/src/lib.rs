@@ -127,6 +127,44 @@ pub(crate) fn required(field: &str, s: &str, max: usize) -> Result<String> {
     chuangkou_domain::text::required(field, s, max).map_err(|e| StoreError::Invalid(vec![e]))
 }
 
+/// Splits `items` into slices for multi-row statements: as many of `max`
+/// as fit, then the rest in falling powers of two. A statement's text
+/// depends on its row count, and every distinct text is prepared and cached
+/// apart; this keeps a busy writer to a handful of shapes instead of one per
+/// batch size, so its statements stay prepared.
+pub(crate) fn few_shapes<T>(items: &[T], max: usize) -> Vec<&[T]> {
+    let mut out = Vec::new();
+    let mut rest = items;
+    while rest.len() >= max {
+        let (a, b) = rest.split_at(max);
+        out.push(a);
+        rest = b;
+    }
+    let mut size = max.next_power_of_two();
+    while !rest.is_empty() {
+        size /= 2;
+        if rest.len() >= size.max(1) {
+            let (a, b) = rest.split_at(size.max(1));
+            out.push(a);
+            rest = b;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn few_shapes_uses_full_chunks_then_powers_of_two() {
+        let v: Vec<u32> = (0..45).collect();
+        let sizes: Vec<usize> = super::few_shapes(&v, 16).iter().map(|c| c.len()).collect();
+        assert_eq!(sizes, [16, 16, 8, 4, 1]);
+        let sizes: Vec<usize> = super::few_shapes(&v[..7], 12).iter().map(|c| c.len()).collect();
+        assert_eq!(sizes, [4, 2, 1]);
+        assert!(super::few_shapes(&v[..0], 8).is_empty());
+    }
+}
+
 /// Ids for an SQL `IN (…)` list; `0` (which matches nothing) when empty.
 /// Ids are integers, so the text is safe to splice into a statement.
 pub(crate) fn id_list(ids: &[i64]) -> String {

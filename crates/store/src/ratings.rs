@@ -9,7 +9,6 @@
 
 use std::collections::HashMap;
 
-use chrono::Datelike;
 use chuangkou_domain::FieldError;
 use chuangkou_domain::calendar::Span;
 use chuangkou_domain::cases::{CaseKind, Channel};
@@ -192,9 +191,9 @@ impl Deltas {
 type RollupRow = (String, i64, i64, i64, i64, i64, i64, i64);
 
 /// Rollup rows per multi-row upsert (9 parameters a row).
-const ROLLUP_ROWS: usize = 27;
+const ROLLUP_ROWS: usize = 16;
 /// Rating rows per multi-row insert (12 parameters a row).
-const RATING_ROWS: usize = 20;
+const RATING_ROWS: usize = 16;
 
 impl Store {
     /// Starts the rating intake queue on the current runtime.
@@ -245,8 +244,7 @@ impl Store {
             return Err(StoreError::NotFound);
         }
         let at = self.now_ms();
-        let date = rules.calendar.local_date(at);
-        let day = (date.year() as i64) * 10_000 + date.month() as i64 * 100 + date.day() as i64;
+        let day = rules.calendar.day_number(at);
         let window_ms = match policy.replace_window {
             Span::Hours(h) => h * 3_600_000,
             Span::WorkingDays(_) => unreachable!("the pack parser allows hours only"),
@@ -337,17 +335,19 @@ impl Store {
         devices.sort_unstable();
         devices.dedup();
         let mut latest: HashMap<(&str, i64), (Option<usize>, Counted, i64)> = HashMap::new();
-        for chunk in devices.chunks(200) {
+        for chunk in devices.chunks(128) {
+            // Padded to a power of two (repeating a device) so that few statement shapes exist.
+            let width = chunk.len().next_power_of_two().max(8);
             let sql = format!(
                 "SELECT id, point_id, unit_id, staff_id, level, day, case_id, device, created_at FROM ratings
                  WHERE org_id = $1 AND status = 'counted' AND created_at >= $2 AND device IN ({})",
-                (0..chunk.len()).map(|k| format!("${}", k + 3)).collect::<Vec<_>>().join(", ")
+                (0..width).map(|k| format!("${}", k + 3)).collect::<Vec<_>>().join(", ")
             );
             type Row = (i64, i64, i64, Option<i64>, i64, i64, Option<i64>, String, i64);
             let rows: Vec<Row> = on_tx!(tx, c => {
                 let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(org_id).bind(cutoff);
-                for d in chunk {
-                    q = q.bind(*d);
+                for k in 0..width {
+                    q = q.bind(chunk[k.min(chunk.len() - 1)]);
                 }
                 q.fetch_all(c).await
             })?;
@@ -462,7 +462,7 @@ impl Store {
         let rounds = plans.iter().map(|p| p.round).max().unwrap_or(0);
         for round in 0..=rounds {
             let ks: Vec<usize> = (0..plans.len()).filter(|&k| plans[k].round == round).collect();
-            for chunk in ks.chunks(RATING_ROWS) {
+            for chunk in crate::few_shapes(&ks, RATING_ROWS) {
                 let values: Vec<String> = (0..chunk.len())
                     .map(|n| {
                         let b = 2 + 12 * n;
@@ -566,7 +566,7 @@ impl Store {
             deltas.0.into_iter().filter(|(_, n)| n.iter().any(|x| *x != 0)).collect();
         // One order for every writer, so that two transactions never wait on each other in a circle.
         rows.sort_unstable_by_key(|(k, _)| *k);
-        for chunk in rows.chunks(ROLLUP_ROWS) {
+        for chunk in crate::few_shapes(&rows, ROLLUP_ROWS) {
             let values: Vec<String> = (0..chunk.len())
                 .map(|n| {
                     let b = 2 + 8 * n;

@@ -64,8 +64,19 @@ impl Default for WebConfig {
     }
 }
 
+/// Everything a request may need. Cloned by every middleware layer and
+/// handler, so it is one `Arc`: a clone is one atomic increment.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+pub struct Shared {
     pub store: Store,
     pub config: Arc<WebConfig>,
     pub metrics: Arc<metrics::Metrics>,
@@ -83,7 +94,7 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(store: Store, config: WebConfig, policies: PolicySet) -> Self {
-        AppState {
+        AppState(Arc::new(Shared {
             config: Arc::new(config),
             metrics: Arc::new(metrics::Metrics::default()),
             policies: Arc::new(policies),
@@ -92,7 +103,7 @@ impl AppState {
             limits: Default::default(),
             points: Default::default(),
             store,
-        }
+        }))
     }
 
     /// Registers a case through the group-commit queue: checked first, then

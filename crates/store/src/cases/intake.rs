@@ -180,7 +180,7 @@ impl Store {
             .filter(|&i| items[i].nc.reporter_name.is_some() || items[i].nc.reporter_phone.is_some())
             .collect();
         let mut reporter_of: Vec<Option<i64>> = vec![None; items.len()];
-        for chunk in with_reporter.chunks(ROWS_OF_4) {
+        for chunk in crate::few_shapes(&with_reporter, ROWS_OF_4) {
             let values: Vec<String> = (0..chunk.len())
                 .map(|k| format!("($1, ${}, ${}, ${}, ${})", 2 + 4 * k, 3 + 4 * k, 4 + 4 * k, 5 + 4 * k))
                 .collect();
@@ -206,7 +206,7 @@ impl Store {
         // The cases; each id is matched back by its unique number.
         let mut id_of: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
         const COLS: usize = 20;
-        for chunk in idx.chunks(ROWS_OF_20) {
+        for chunk in crate::few_shapes(idx, ROWS_OF_20) {
             let values: Vec<String> = (0..chunk.len())
                 .map(|k| {
                     let b = 2 + COLS * k;
@@ -242,7 +242,7 @@ impl Store {
             .flat_map(|&i| bigrams(&items[i].nc.description).into_iter().map(move |t| (t, i)))
             .map(|(t, i)| (t, case_id(i)))
             .collect();
-        for chunk in terms.chunks(ROWS_OF_2) {
+        for chunk in crate::few_shapes(&terms, ROWS_OF_2) {
             let values: Vec<String> =
                 (0..chunk.len()).map(|k| format!("($1, ${}, ${})", 2 + 2 * k, 3 + 2 * k)).collect();
             let sql = format!(
@@ -259,7 +259,7 @@ impl Store {
         }
         let timers: Vec<(i64, &PlannedTimer)> =
             idx.iter().flat_map(|&i| items[i].timers.iter().map(move |t| (case_id(i), t))).collect();
-        for chunk in timers.chunks(ROWS_OF_3) {
+        for chunk in crate::few_shapes(&timers, ROWS_OF_3) {
             let values: Vec<String> = (0..chunk.len())
                 .map(|k| format!("($1, ${}, ${}, 1, ${})", 2 + 3 * k, 3 + 3 * k, 4 + 3 * k))
                 .collect();

@@ -82,9 +82,7 @@ pub fn period(from: Option<&str>, to: Option<&str>, today: NaiveDate) -> ApiResu
     Ok((day_number(from), day_number(to)))
 }
 
-pub fn day_number(d: NaiveDate) -> i64 {
-    d.year() as i64 * 10_000 + d.month() as i64 * 100 + d.day() as i64
-}
+pub use chuangkou_domain::calendar::day_number;
 
 /// Today in the organisation's calendar.
 pub async fn today(state: &AppState, user: &CurrentUser) -> ApiResult<NaiveDate> {
