@@ -215,7 +215,7 @@ async fn demo_satisfaction(store: &Store, org: &chuangkou_store::org::Organisati
     for (pi, point) in points.iter().enumerate() {
         for k in 0..6 {
             let level = match (pi + k) % 7 {
-                0 | 1 | 2 => "5",
+                0..=2 => "5",
                 3 | 4 => "4",
                 _ => "3",
             };
