@@ -163,6 +163,9 @@ pub struct RatingBenchArgs {
     /// Ratings in a hundred that are 不满意 (each opens a case).
     #[arg(long, default_value_t = 2)]
     pub bad_percent: usize,
+    /// Skip HTTP: time the store's batches alone, of this size.
+    #[arg(long)]
+    pub store_only_batch: Option<usize>,
 }
 
 /// `chuangkou bench ratings`: the public rating API over HTTP on loopback,
@@ -186,8 +189,35 @@ pub async fn ratings(args: RatingBenchArgs) -> Result<i32> {
         };
         store.create_service_point(org.id, "bench", &point).await?;
     }
-    for p in store.service_points(org.id).await? {
-        tokens.push(p.public_token);
+    let points = store.service_points(org.id).await?;
+    for p in &points {
+        tokens.push(p.public_token.clone());
+    }
+    if let Some(batch) = args.store_only_batch {
+        let policies = PolicySet::builtin();
+        let rules = policies.rules("toll").context("toll pack")?;
+        let deadline = Instant::now() + Duration::from_secs(args.seconds);
+        let (mut n, mut spent) = (0usize, Duration::ZERO);
+        while Instant::now() < deadline {
+            let mut items = Vec::with_capacity(batch);
+            for k in 0..batch {
+                let input = chuangkou_store::ratings::RatingInput {
+                    level: if (n + k) % 100 < args.bad_percent { "2" } else { "5" }.into(),
+                    device: format!("d-{n}-{k}"),
+                    ..Default::default()
+                };
+                items.push(store.prepare_rating(&org, rules, &points[(n + k) % points.len()], &input).await?);
+            }
+            let t0 = Instant::now();
+            n += store.record_ratings(&items).await?.len();
+            spent += t0.elapsed();
+        }
+        println!(
+            "store only: {n} ratings in batches of {batch}: {:.0} ratings/s of commit time ({:.2} ms a batch)",
+            n as f64 / spent.as_secs_f64(),
+            spent.as_secs_f64() * 1000.0 / (n / batch) as f64
+        );
+        return Ok(0);
     }
     // Every client comes from 127.0.0.1: the per-address limit is raised
     // for the benchmark (it is still checked on every request).
