@@ -25,6 +25,7 @@ story!(every_documented_operation_is_routed, |store| {
     let (case_id, number, code) =
         (case["id"].as_i64().unwrap(), case["number"].clone(), case["tracking_code"].clone());
 
+    let point_token = app.store.service_point(seed.org_id, seed.point_id).await.unwrap().public_token;
     let r = app.get("/api/v1/openapi.json", None).await;
     assert_eq!(r.status, StatusCode::OK);
     let doc: Value = r.json();
@@ -48,6 +49,8 @@ story!(every_documented_operation_is_routed, |store| {
                         return_csv()
                     } else if concrete == "/public/track" {
                         json!({"number": number, "code": code}).to_string()
+                    } else if concrete == "/ratings" {
+                        json!({"point": point_token, "level": 5, "device": "openapi-test"}).to_string()
                     } else {
                         example_body(path)
                     };
@@ -92,6 +95,8 @@ fn example_body(path: &str) -> String {
         "/cases/duplicates" => json!({"description": "态度生硬"}),
         "/cases/{id}/actions" => json!({"action": "note", "text": "已电话联系"}),
         "/cases/{id}/reveal" => json!({"reason": "回访"}),
+        "/questionnaires" => json!({"code": "visit", "title": "满意度调查", "audience": "public",
+            "questions": [{"type": "scale", "text": "等候时间", "dimension": "responsiveness"}]}),
         other => panic!("no example body for {other}"),
     }
     .to_string()

@@ -1,0 +1,370 @@
+//! Quick ratings at service points (SPEC SAT-1, SAT-4) with their daily
+//! rollups (for assessment) and the units' appeals.
+//!
+//! Ratings arrive through group commit (`crate::group`): one transaction
+//! writes a whole batch — the ratings, the cases that bad ratings open, the
+//! status of the ratings they replace, the rollups and one event per rating
+//! — so a rating is acknowledged only when all of it is durable, and the
+//! rollups never disagree with the ratings.
+
+use std::collections::HashMap;
+
+use chuangkou_domain::satisfaction::{Counts, Level};
+use hmac::{Hmac, Mac};
+use serde::Serialize;
+use sha2::Sha256;
+
+use crate::cases::{Prepared, Registered};
+use crate::group::GroupCommit;
+use crate::{Result, Store, Tx, on_read, on_tx};
+
+mod appeals;
+mod intake;
+
+/// A rating checked and ready to write.
+#[derive(Debug, Clone)]
+pub struct NewRating {
+    pub org_id: i64,
+    pub point_id: i64,
+    pub unit_id: i64,
+    pub staff_id: Option<i64>,
+    pub level: Level,
+    pub tags: Vec<String>,
+    pub comment: Option<String>,
+    /// The keyed hash of the device ([`Store::device_hash`]).
+    pub device: String,
+    /// Local date, yyyymmdd.
+    pub day: i64,
+    pub at: i64,
+    /// An earlier rating of the same point from the same device at or after
+    /// this instant is replaced.
+    pub replace_after: i64,
+    /// The case a bad rating opens, prepared by [`Store::prepare_case`].
+    pub bad_case: Option<Prepared>,
+}
+
+/// A rating as the public gives it, before checks.
+#[derive(Debug, Clone, Default)]
+pub struct RatingInput {
+    pub level: String,
+    pub tags: Vec<String>,
+    pub comment: Option<String>,
+    /// The employee number of the person who served, when known (a badge's QR).
+    pub staff_no: Option<String>,
+    /// A phone for the callback of a bad rating (optional).
+    pub phone: Option<String>,
+    /// What identifies the device: its cookie, or its address and browser.
+    pub device: String,
+}
+
+/// Which ratings to list.
+#[derive(Debug, Clone, Default)]
+pub struct RatingFilter {
+    pub unit_ids: Option<Vec<i64>>,
+    pub staff_id: Option<i64>,
+    pub bad_only: bool,
+    pub before_id: Option<i64>,
+    pub limit: i64,
+}
+
+/// What the rater is told after the commit.
+#[derive(Debug, Clone, Serialize)]
+pub struct RatingAck {
+    pub id: i64,
+    /// The earlier rating this one replaced.
+    pub replaced: Option<i64>,
+    /// The case a bad rating opened (with its tracking code, shown once), or
+    /// the case of the bad rating it replaced.
+    pub case: Option<Registered>,
+    pub case_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct RatingRow {
+    pub id: i64,
+    pub point_id: i64,
+    pub point_name: String,
+    pub unit_id: i64,
+    pub unit_name: String,
+    pub staff_id: Option<i64>,
+    pub level: i64,
+    pub tags: String,
+    pub comment: Option<String>,
+    pub day: i64,
+    pub created_at: i64,
+    pub status: String,
+    pub replaces_id: Option<i64>,
+    pub case_id: Option<i64>,
+    pub appeal_id: Option<i64>,
+    pub appeal_outcome: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct RatingAppeal {
+    pub id: i64,
+    pub rating_id: i64,
+    pub unit_id: i64,
+    pub reason: String,
+    pub filed_by: i64,
+    pub filed_at: i64,
+    pub outcome: Option<String>,
+    pub note: Option<String>,
+    pub decided_by: Option<i64>,
+    pub decided_at: Option<i64>,
+}
+
+/// What a rollup scope counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum Scope {
+    Point,
+    Staff,
+    Unit,
+}
+
+impl Scope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Point => "point",
+            Scope::Staff => "staff",
+            Scope::Unit => "unit",
+        }
+    }
+}
+
+/// A rollup row that disagrees with the ratings it counts.
+#[derive(Debug, Clone, Serialize)]
+pub struct RollupDifference {
+    pub org_id: i64,
+    pub scope: String,
+    pub scope_id: i64,
+    pub day: i64,
+    pub rollup: [i64; 5],
+    pub recomputed: [i64; 5],
+}
+
+/// The rating intake queue.
+pub type RatingIntake = GroupCommit<NewRating, RatingAck>;
+
+/// Most ratings one transaction takes.
+pub const MAX_BATCH: usize = 512;
+
+const RATING_COLUMNS: &str =
+    "r.id, r.point_id, p.name AS point_name, r.unit_id, u.name AS unit_name, r.staff_id,
+    r.level, r.tags, r.comment, r.day, r.created_at, r.status, r.replaces_id, r.case_id,
+    a.id AS appeal_id, a.outcome AS appeal_outcome";
+const RATING_FROM: &str =
+    "FROM ratings r JOIN service_points p ON p.id = r.point_id JOIN units u ON u.id = r.unit_id
+    LEFT JOIN rating_appeals a ON a.rating_id = r.id";
+
+/// A counted rating as the rollups see it: where, who, when, which level.
+#[derive(Debug, Clone, Copy, sqlx::FromRow)]
+struct Counted {
+    id: i64,
+    point_id: i64,
+    unit_id: i64,
+    staff_id: Option<i64>,
+    level: i64,
+    day: i64,
+    case_id: Option<i64>,
+}
+
+impl NewRating {
+    /// This rating as the rollups count it, once stored as `id`.
+    fn counted(&self, id: i64) -> Counted {
+        Counted {
+            id,
+            point_id: self.point_id,
+            unit_id: self.unit_id,
+            staff_id: self.staff_id,
+            level: self.level.number(),
+            day: self.day,
+            case_id: None,
+        }
+    }
+}
+
+/// Rollup changes of one transaction, by (scope, id, day).
+#[derive(Default)]
+struct Deltas(HashMap<(Scope, i64, i64), [i64; 5]>);
+
+impl Deltas {
+    fn add(&mut self, r: &Counted, by: i64) {
+        let i = (r.level - 1) as usize;
+        let mut bump = |scope, id| self.0.entry((scope, id, r.day)).or_default()[i] += by;
+        bump(Scope::Point, r.point_id);
+        bump(Scope::Unit, r.unit_id);
+        if let Some(s) = r.staff_id {
+            bump(Scope::Staff, s);
+        }
+    }
+}
+
+/// A stored rollup: scope, scope id, day, counts by level.
+type RollupRow = (String, i64, i64, i64, i64, i64, i64, i64);
+
+/// Rollup rows per multi-row upsert (9 parameters a row).
+const ROLLUP_ROWS: usize = 16;
+/// Rating rows per multi-row insert (12 parameters a row).
+const RATING_ROWS: usize = 16;
+
+impl Store {
+    /// Starts the rating intake queue on the current runtime.
+    pub fn rating_intake(&self) -> RatingIntake {
+        let store = self.clone();
+        GroupCommit::start("rating intake", MAX_BATCH, move |items| {
+            let store = store.clone();
+            async move { store.record_ratings(&items).await }
+        })
+    }
+
+    /// The keyed hash that stands for a device (its cookie, or its address
+    /// and browser): the same device gives the same value, and nothing can
+    /// be learnt from it.
+    pub fn device_hash(&self, raw: &str) -> String {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.key()).expect("any key length");
+        mac.update(b"device:");
+        mac.update(raw.as_bytes());
+        hex::encode(&mac.finalize().into_bytes()[..16])
+    }
+
+    /// A staff member of the organisation by employee number.
+    pub async fn staff_id_by_number(&self, org_id: i64, number: &str) -> Result<Option<i64>> {
+        Ok(
+            on_read!(self, c => sqlx::query_scalar("SELECT id FROM staff WHERE org_id = $1 AND employee_no = $2")
+            .bind(org_id).bind(number).fetch_optional(c).await)?,
+        )
+    }
+
+    async fn apply_deltas(&self, tx: &mut Tx, org_id: i64, deltas: Deltas) -> Result<()> {
+        let mut rows: Vec<((Scope, i64, i64), [i64; 5])> =
+            deltas.0.into_iter().filter(|(_, n)| n.iter().any(|x| *x != 0)).collect();
+        // One order for every writer, so that two transactions never wait on each other in a circle.
+        rows.sort_unstable_by_key(|(k, _)| *k);
+        for chunk in crate::few_shapes(&rows, ROLLUP_ROWS) {
+            let values: Vec<String> = (0..chunk.len())
+                .map(|n| {
+                    let b = 2 + 8 * n;
+                    format!("($1, {})", (b..b + 8).map(|p| format!("${p}")).collect::<Vec<_>>().join(", "))
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO rating_rollups (org_id, scope, scope_id, day, n1, n2, n3, n4, n5) VALUES {}
+                 ON CONFLICT (org_id, scope, scope_id, day) DO UPDATE SET
+                   n1 = rating_rollups.n1 + excluded.n1, n2 = rating_rollups.n2 + excluded.n2,
+                   n3 = rating_rollups.n3 + excluded.n3, n4 = rating_rollups.n4 + excluded.n4,
+                   n5 = rating_rollups.n5 + excluded.n5",
+                values.join(", ")
+            );
+            on_tx!(tx, c => {
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(org_id);
+                for ((scope, id, day), n) in chunk {
+                    q = q.bind(scope.as_str()).bind(*id).bind(*day).bind(n[0]).bind(n[1]).bind(n[2]).bind(n[3]).bind(n[4]);
+                }
+                q.execute(c).await.map(|r| r.rows_affected())
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Counted ratings per scope id over days `from..=to` (yyyymmdd), from
+    /// the rollups; `ids` narrows to some scope ids.
+    pub async fn rating_counts(
+        &self,
+        org_id: i64,
+        scope: Scope,
+        ids: Option<&[i64]>,
+        from: i64,
+        to: i64,
+    ) -> Result<HashMap<i64, Counts>> {
+        let narrow = match ids {
+            Some([]) => return Ok(HashMap::new()),
+            Some(ids) => format!(" AND scope_id IN ({})", crate::id_list(ids)),
+            None => String::new(),
+        };
+        let sql = format!(
+            "SELECT scope_id, CAST(SUM(n1) AS BIGINT), CAST(SUM(n2) AS BIGINT), CAST(SUM(n3) AS BIGINT),
+                    CAST(SUM(n4) AS BIGINT), CAST(SUM(n5) AS BIGINT) FROM rating_rollups
+             WHERE org_id = $1 AND scope = $2 AND day BETWEEN $3 AND $4{narrow} GROUP BY scope_id"
+        );
+        let rows: Vec<(i64, i64, i64, i64, i64, i64)> = on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(org_id).bind(scope.as_str()).bind(from).bind(to).fetch_all(c).await)?;
+        Ok(rows.into_iter().map(|(id, a, b, c, d, e)| (id, Counts { n: [a, b, c, d, e] })).collect())
+    }
+
+    /// Ratings newest first, narrowed by `f`; keyset pagination on id.
+    pub async fn ratings(&self, org_id: i64, f: &RatingFilter) -> Result<Vec<RatingRow>> {
+        let mut sql = format!("SELECT {RATING_COLUMNS} {RATING_FROM} WHERE r.org_id = $1 AND r.id < $2");
+        if let Some(u) = &f.unit_ids {
+            if u.is_empty() {
+                return Ok(vec![]);
+            }
+            sql.push_str(&format!(" AND r.unit_id IN ({})", crate::id_list(u)));
+        }
+        if let Some(s) = f.staff_id {
+            sql.push_str(&format!(" AND r.staff_id = {s}"));
+        }
+        if f.bad_only {
+            sql.push_str(" AND r.level <= 2");
+        }
+        sql.push_str(" ORDER BY r.id DESC LIMIT $3");
+        Ok(on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(org_id).bind(f.before_id.unwrap_or(i64::MAX)).bind(f.limit.clamp(1, 500)).fetch_all(c).await)?)
+    }
+
+    pub async fn rating(&self, org_id: i64, id: i64) -> Result<RatingRow> {
+        let sql = format!("SELECT {RATING_COLUMNS} {RATING_FROM} WHERE r.org_id = $1 AND r.id = $2");
+        Ok(
+            on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(org_id).bind(id).fetch_one(c).await)?,
+        )
+    }
+
+    /// Recomputes every rollup from the counted ratings and lists the rows
+    /// that differ (part of `chuangkou verify`).
+    pub async fn verify_rollups(&self) -> Result<Vec<RollupDifference>> {
+        let mut diffs = Vec::new();
+        for org in self.organisations().await? {
+            let mut want: HashMap<(String, i64, i64), [i64; 5]> = HashMap::new();
+            for (scope, col) in
+                [(Scope::Point, "point_id"), (Scope::Unit, "unit_id"), (Scope::Staff, "staff_id")]
+            {
+                let sql = format!(
+                    "SELECT {col}, day, level, COUNT(*) FROM ratings
+                     WHERE org_id = $1 AND status = 'counted' AND {col} IS NOT NULL GROUP BY {col}, day, level"
+                );
+                let rows: Vec<(i64, i64, i64, i64)> = on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+                    .bind(org.id).fetch_all(c).await)?;
+                for (id, day, level, n) in rows {
+                    want.entry((scope.as_str().to_string(), id, day)).or_default()[(level - 1) as usize] = n;
+                }
+            }
+            let have: Vec<RollupRow> = on_read!(self, c => sqlx::query_as(
+                "SELECT scope, scope_id, day, n1, n2, n3, n4, n5 FROM rating_rollups WHERE org_id = $1")
+                .bind(org.id).fetch_all(c).await)?;
+            for (scope, id, day, a, b, c, d, e) in have {
+                let rollup = [a, b, c, d, e];
+                let recomputed = want.remove(&(scope.clone(), id, day)).unwrap_or_default();
+                if rollup != recomputed {
+                    diffs.push(RollupDifference {
+                        org_id: org.id,
+                        scope,
+                        scope_id: id,
+                        day,
+                        rollup,
+                        recomputed,
+                    });
+                }
+            }
+            for ((scope, id, day), recomputed) in want {
+                diffs.push(RollupDifference {
+                    org_id: org.id,
+                    scope,
+                    scope_id: id,
+                    day,
+                    rollup: [0; 5],
+                    recomputed,
+                });
+            }
+        }
+        Ok(diffs)
+    }
+}
