@@ -171,7 +171,7 @@ impl Store {
     /// Whether a user has answered a staff survey.
     pub async fn has_answered(&self, questionnaire_id: i64, user_id: i64) -> Result<bool> {
         let n: Option<i64> = on_read!(self, c => sqlx::query_scalar(
-            "SELECT 1 FROM survey_participants WHERE questionnaire_id = $1 AND user_id = $2")
+            "SELECT questionnaire_id FROM survey_participants WHERE questionnaire_id = $1 AND user_id = $2")
             .bind(questionnaire_id).bind(user_id).fetch_optional(c).await)?;
         Ok(n.is_some())
     }

@@ -239,6 +239,7 @@ struct SurveysPage {
     audiences: Vec<(String, String)>,
     example: String,
     errors: Vec<String>,
+    answered: bool,
 }
 
 async fn surveys_page(
@@ -247,6 +248,7 @@ async fn surveys_page(
     csrf: CsrfToken,
     user: &crate::auth::CurrentUser,
     errors: Vec<String>,
+    answered: bool,
 ) -> PageResult {
     let read = may_read_results(user);
     let mut rows = Vec::new();
@@ -283,6 +285,7 @@ async fn surveys_page(
             audiences: tr.choices(Audience::ALL),
             example,
             errors,
+            answered,
         },
     ))
 }
@@ -295,16 +298,22 @@ scale | empathy | 工作人员是否耐心、体谅您的需要？
 choice | 您今天办理的业务 | 缴费; 咨询; 投诉; 其他
 text | 您还有什么意见和建议？";
 
+#[derive(Deserialize, Default)]
+struct SurveysQuery {
+    answered: Option<u8>,
+}
+
 async fn surveys(
     State(state): State<AppState>,
     tr: Tr,
     csrf: CsrfToken,
     PageUser(user): PageUser,
+    Query(q): Query<SurveysQuery>,
 ) -> PageResult {
     if user.role() == Role::Supervisor {
         return Err(AppError::Forbidden.into());
     }
-    surveys_page(&state, tr, csrf, &user, vec![]).await
+    surveys_page(&state, tr, csrf, &user, vec![], q.answered == Some(1)).await
 }
 
 async fn publish(
@@ -338,7 +347,7 @@ async fn publish(
     match result {
         Ok(q) => Ok(Redirect::to(&format!("/console/surveys/{}", q.id)).into_response()),
         Err(AppError::Validation(errs)) => {
-            surveys_page(&state, tr, csrf, &user, errs.into_iter().map(|e| e.message).collect()).await
+            surveys_page(&state, tr, csrf, &user, errs.into_iter().map(|e| e.message).collect(), false).await
         }
         Err(e) => Err(e.into()),
     }

@@ -225,4 +225,36 @@ story!(a_staff_survey_shows_results_only_from_five_answers, |store| {
     let five = app.get(&url, Some(&office)).await.json();
     assert_eq!(five["groups"][0]["results"]["responses"], 5, "{five}");
     assert_eq!(five["groups"][0]["results"]["dimensions"][0], json!(["tangibles", 4.2]));
+
+    // In the console: a second survey, answered on its page, withheld until five answer.
+    let r = app
+        .post_json(
+            "/api/v1/questionnaires",
+            Some(&office),
+            json!({
+            "code": "staff-q5", "title": "食堂满意度", "audience": "staff",
+            "questions": [{"type": "scale", "text": "饭菜质量", "dimension": "tangibles"}]}),
+        )
+        .await;
+    let q2 = r.json()["id"].as_i64().unwrap();
+    app.user(seed.org_id, "worker", Role::Staff).await;
+    app.sign_in("worker", crate::common::PASSWORD).await;
+    let page = app.get(&format!("/console/surveys/{q2}/answer"), None).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text().contains("本问卷匿名"));
+    let r = app.post_form(&format!("/console/surveys/{q2}/answer"), &[("q_0", "3")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let list = app.get("/console/surveys?answered=1", None).await.text();
+    assert!(list.contains("问卷已提交") && list.contains("已填写"), "{list}");
+    assert_eq!(
+        app.get(&format!("/console/surveys/{q2}"), None).await.status,
+        StatusCode::NOT_FOUND,
+        "staff read no results"
+    );
+    app.post_form("/logout", &[]).await;
+    app.user(seed.org_id, "officeweb", Role::Office).await;
+    app.sign_in("officeweb", crate::common::PASSWORD).await;
+    let results = app.get(&format!("/console/surveys/{q2}"), None).await.text();
+    assert!(results.contains("少于 5 人作答"), "{results}");
+    assert!(!results.contains("饭菜质量</td>"), "no per-question results with one answer");
 });
