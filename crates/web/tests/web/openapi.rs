@@ -26,6 +26,31 @@ story!(every_documented_operation_is_routed, |store| {
         (case["id"].as_i64().unwrap(), case["number"].clone(), case["tracking_code"].clone());
 
     let point_token = app.store.service_point(seed.org_id, seed.point_id).await.unwrap().public_token;
+    // Satisfaction: two bad ratings (one to appeal in the loop, one already
+    // appealed for the leader to decide), a staff survey to answer and read,
+    // and another to close.
+    let leader = app.token(seed.org_id, "leader", Role::Leader).await;
+    let rate = |device: &str| json!({"point": point_token, "level": 1, "device": device});
+    let bad =
+        app.post_json("/api/v1/ratings", None, rate("openapi-bad-1")).await.json()["id"].as_i64().unwrap();
+    let bad2 =
+        app.post_json("/api/v1/ratings", None, rate("openapi-bad-2")).await.json()["id"].as_i64().unwrap();
+    let appeal = app
+        .post_json(&format!("/api/v1/ratings/{bad2}/appeal"), Some(&token), json!({"reason": "误评"}))
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    let survey = |code: &str| {
+        json!({"code": code, "title": "职工满意度", "audience": "staff",
+            "questions": [{"type": "scale", "text": "工作环境", "dimension": "tangibles"}]})
+    };
+    let staff_q = app.post_json("/api/v1/questionnaires", Some(&token), survey("s1")).await.json()["id"]
+        .as_i64()
+        .unwrap();
+    let close_q = app.post_json("/api/v1/questionnaires", Some(&token), survey("s2")).await.json()["id"]
+        .as_i64()
+        .unwrap();
     let r = app.get("/api/v1/openapi.json", None).await;
     assert_eq!(r.status, StatusCode::OK);
     let doc: Value = r.json();
@@ -40,10 +65,16 @@ story!(every_documented_operation_is_routed, |store| {
                 .replace("/staff/{id}", &format!("/staff/{}", seed.staff_id))
                 .replace("/service-points/{id}", &format!("/service-points/{}", seed.point_id))
                 .replace("/cases/{id}", &format!("/cases/{case_id}"))
-                .replace("{kind}", "staff");
+                .replace("{kind}", "staff")
+                .replace("/ratings/{id}", &format!("/ratings/{bad}"))
+                .replace("/rating-appeals/{id}", &format!("/rating-appeals/{appeal}"))
+                .replace("/questionnaires/{id}/close", &format!("/questionnaires/{close_q}/close"))
+                .replace("/questionnaires/{id}", &format!("/questionnaires/{staff_q}"));
+            // Appeals are decided by the pack's deciders: the toll pack's leaders.
+            let token = if path == "/rating-appeals/{id}/decision" { &leader } else { &token };
             let url = format!("/api/v1{concrete}");
             let r = match method.as_str() {
-                "get" => app.get(&url, Some(&token)).await,
+                "get" => app.get(&url, Some(token)).await,
                 "post" => {
                     let body = if concrete.starts_with("/imports") {
                         return_csv()
@@ -55,7 +86,7 @@ story!(every_documented_operation_is_routed, |store| {
                         example_body(path)
                     };
                     let ct = if concrete.starts_with("/imports") { "text/csv" } else { "application/json" };
-                    app.request(Method::POST, &url, Some(&token), ct, body).await
+                    app.request(Method::POST, &url, Some(token), ct, body).await
                 }
                 m => panic!("undocumented method {m}"),
             };
@@ -95,6 +126,10 @@ fn example_body(path: &str) -> String {
         "/cases/duplicates" => json!({"description": "态度生硬"}),
         "/cases/{id}/actions" => json!({"action": "note", "text": "已电话联系"}),
         "/cases/{id}/reveal" => json!({"reason": "回访"}),
+        "/ratings/{id}/appeal" => json!({"reason": "该车道当时关闭"}),
+        "/rating-appeals/{id}/decision" => json!({"upheld": true, "note": "核实为误评"}),
+        "/questionnaires/{id}/responses" => json!({"answers": {"0": "4"}}),
+        "/questionnaires/{id}/close" => json!({}),
         "/questionnaires" => json!({"code": "visit", "title": "满意度调查", "audience": "public",
             "questions": [{"type": "scale", "text": "等候时间", "dimension": "responsiveness"}]}),
         other => panic!("no example body for {other}"),
