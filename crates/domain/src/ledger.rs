@@ -295,22 +295,11 @@ pub fn parse_attendance(
     sheet: &str,
     grid: &[Vec<String>],
 ) -> (Vec<AttendanceRow>, Vec<crate::roster::ImportError>) {
-    let err = |row: usize, column: &str, reason: &str| crate::roster::ImportError {
-        sheet: sheet.to_string(),
-        row,
-        column: column.to_string(),
-        reason: reason.to_string(),
-    };
+    let err = |row: usize, column: &str, reason: &str| crate::roster::sheet_error(sheet, row, column, reason);
     let Some(header) = grid.first() else {
         return (vec![], vec![err(1, "", "文件是空的 / the file is empty")]);
     };
-    let col = |field: &str| {
-        let (_, zh, en) = ATTENDANCE_COLUMNS.iter().find(|c| c.0 == field).expect("known field");
-        header.iter().position(|h| {
-            let h = h.trim().trim_start_matches('\u{feff}');
-            h == *zh || h.eq_ignore_ascii_case(en) || h == field
-        })
-    };
+    let col = |field: &str| crate::roster::header_index(header, ATTENDANCE_COLUMNS, field);
     let (no, date, kind, note) = (col("employee_no"), col("date"), col("kind"), col("note"));
     let mut errors = vec![];
     for (field, idx) in [("工号", no), ("日期", date), ("类型", kind)] {

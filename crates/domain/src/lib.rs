@@ -72,6 +72,7 @@ pub mod calendar;
 pub mod cases;
 pub mod events;
 pub mod inspections;
+pub mod kpi;
 pub mod ledger;
 pub mod org;
 pub mod policy;

@@ -256,6 +256,21 @@ pub fn plan(kind: ImportKind, sheet: &str, grid: &[Vec<String>], known: &Known) 
     plan
 }
 
+/// An error in one cell (or header) of a sheet.
+pub fn sheet_error(sheet: &str, row: usize, column: &str, reason: &str) -> ImportError {
+    ImportError { sheet: sheet.to_string(), row, column: column.to_string(), reason: reason.to_string() }
+}
+
+/// Where a column is in a header row: by field code, Chinese or English
+/// header (a byte-order mark before the first header is ignored).
+pub fn header_index(header: &[String], columns: &[(&str, &str, &str)], field: &str) -> Option<usize> {
+    let (_, zh, en) = columns.iter().find(|c| c.0 == field).expect("known field");
+    header.iter().position(|h| {
+        let h = h.trim().trim_start_matches('\u{feff}');
+        h == *zh || h.eq_ignore_ascii_case(en) || h == field
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -26,6 +26,7 @@ mod crypto;
 pub mod events;
 pub mod group;
 pub mod import;
+pub mod indicators;
 pub mod inspections;
 pub mod ledger;
 mod migrate;

@@ -48,6 +48,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0006_satisfaction.sql"),
         postgres: include_str!("../migrations/postgres/0006_satisfaction.sql"),
     },
+    Migration {
+        version: 7,
+        name: "volumes",
+        sqlite: include_str!("../migrations/sqlite/0007_volumes.sql"),
+        postgres: include_str!("../migrations/postgres/0007_volumes.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

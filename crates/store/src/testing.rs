@@ -112,3 +112,9 @@ impl Store {
         .expect("read responses")
     }
 }
+
+/// Noon of a day of 2026 in Beijing, in milliseconds: for tests that set the clock.
+pub fn noon_2026(month: u32, day: u32) -> i64 {
+    let cal = chuangkou_domain::policy::PolicySet::builtin().calendars["cn-2026"].clone();
+    cal.start_of_day_ms(chrono::NaiveDate::from_ymd_opt(2026, month, day).expect("a date")) + 12 * 3_600_000
+}

@@ -19,6 +19,7 @@ use crate::extract::ApiJson;
 pub mod cases;
 pub mod fines;
 pub mod import;
+pub mod indicators;
 pub mod inspections;
 pub mod ledger;
 pub mod org;
@@ -81,6 +82,11 @@ pub fn router() -> Router<AppState> {
         .route("/rectifications/{id}/steps", post(inspections::rectification_step))
         .route("/reports", get(inspections::list_reports).post(inspections::submit_report))
         .route("/reports/{id}/decision", post(inspections::decide_report))
+        .route("/indicators", get(indicators::indicators))
+        .route(
+            "/imports/volumes",
+            post(indicators::import_volumes).layer(DefaultBodyLimit::max(crate::UPLOAD_LIMIT)),
+        )
         .route("/ratings", get(satisfaction::list).post(satisfaction::rate))
         .route("/ratings/summary", get(satisfaction::summary))
         .route("/ratings/{id}/appeal", post(satisfaction::appeal))

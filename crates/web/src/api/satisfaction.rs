@@ -62,9 +62,9 @@ pub async fn rate(
     Ok((StatusCode::CREATED, Json(json!({"id": ack.id, "replaced": ack.replaced, "case": case}))))
 }
 
-/// A period as `from`/`to` dates (`YYYY-MM-DD`), as yyyymmdd numbers; the
-/// current month when both are missing.
-pub fn period(from: Option<&str>, to: Option<&str>, today: NaiveDate) -> ApiResult<(i64, i64)> {
+/// A period as `from`/`to` dates (`YYYY-MM-DD`); from the first of the
+/// month to today when missing.
+pub fn dates(from: Option<&str>, to: Option<&str>, today: NaiveDate) -> ApiResult<(NaiveDate, NaiveDate)> {
     let parse = |name: &str, v: Option<&str>| -> ApiResult<Option<NaiveDate>> {
         match v.map(str::trim).filter(|v| !v.is_empty()) {
             None => Ok(None),
@@ -79,6 +79,12 @@ pub fn period(from: Option<&str>, to: Option<&str>, today: NaiveDate) -> ApiResu
     if to < from {
         return Err(AppError::field("to", "结束日期早于开始日期 / the period ends before it starts"));
     }
+    Ok((from, to))
+}
+
+/// [`dates`] as yyyymmdd numbers.
+pub fn period(from: Option<&str>, to: Option<&str>, today: NaiveDate) -> ApiResult<(i64, i64)> {
+    let (from, to) = dates(from, to, today)?;
     Ok((day_number(from), day_number(to)))
 }
 

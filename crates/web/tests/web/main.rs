@@ -6,6 +6,7 @@ mod common;
 mod api_errors;
 mod auth;
 mod cases;
+mod indicators;
 mod ledger;
 mod openapi;
 mod organisation;

@@ -1,0 +1,56 @@
+//! Indicators over HTTP: the volume import reports bad cells by row and
+//! column and changes nothing; the indicators answer per subject and only
+//! to those who may see them.
+
+use axum::http::{Method, StatusCode};
+use chuangkou_domain::Role;
+use chuangkou_store::story;
+use serde_json::json;
+
+use crate::common::TestApp;
+
+story!(volumes_import_and_indicators_by_subject, |store| {
+    let mut app = TestApp::new(store.clone());
+    let seed = app.seed("TY").await;
+    let office = app.token(seed.org_id, "office", Role::Office).await;
+    let staff = app.token(seed.org_id, "someone", Role::Staff).await;
+    let token = store.service_point(seed.org_id, seed.point_id).await.unwrap().public_token;
+
+    let bad = "单位编码,日期,车流量\nS01,2026-11-02,150000\nS01,2026-11-31,7\n";
+    let r = app
+        .request(Method::POST, "/api/v1/imports/volumes?file_name=v.csv", Some(&office), "text/csv", bad)
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert_eq!(r.json()["errors"][0]["row"], 3);
+    assert_eq!(r.json()["errors"][0]["column"], "日期");
+    let r = app.request(Method::POST, "/api/v1/imports/volumes", Some(&staff), "text/csv", bad).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let good = "单位编码,日期,车流量\nS01,2026-11-02,150000\n";
+    let r = app.request(Method::POST, "/api/v1/imports/volumes", Some(&office), "text/csv", good).await;
+    assert_eq!((r.status, r.json()["rows"].clone()), (StatusCode::OK, json!(1)), "{}", r.text());
+
+    store.set_clock(chuangkou_store::testing::noon_2026(11, 2));
+    let r = app
+        .post_json("/api/v1/cases", Some(&office), json!({"kind": "complaint", "category": "attitude", "description": "态度生硬", "unit_id": seed.station_id}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    app.post_json("/api/v1/ratings", None, json!({"point": token, "level": 4, "device": "d1"})).await;
+
+    let url = format!("/api/v1/indicators?unit_id={}&from=2026-11-01&to=2026-11-30", seed.station_id);
+    let i = app.get(&url, Some(&office)).await.json();
+    assert_eq!(i["valid_complaints"], 1, "{i}");
+    assert_eq!(i["volume"]["vehicles"], 150000);
+    assert_eq!(i["complaints_per_10k"].as_f64().map(|x| (x * 1000.0).round() / 1000.0), Some(0.067));
+    assert_eq!(i["satisfaction_rate"], 1.0);
+    // Staff see only themselves; bad periods are named.
+    assert_eq!(app.get(&url, Some(&staff)).await.status, StatusCode::NOT_FOUND);
+    let r = app.get("/api/v1/indicators?from=2026-11-30&to=2026-11-01", Some(&office)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = app
+        .get(
+            &format!("/api/v1/indicators?unit_id={}&staff_id={}", seed.station_id, seed.staff_id),
+            Some(&office),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+});
