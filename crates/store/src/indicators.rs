@@ -203,6 +203,49 @@ impl Store {
         )
     }
 
+    /// Valid complaints of a subject in each of `periods`.
+    pub async fn valid_complaints_by_period(
+        &self,
+        org_id: i64,
+        cal: &Calendar,
+        s: Subject,
+        periods: &[Period],
+    ) -> Result<Vec<i64>> {
+        let f = self.filters(org_id, s).await?;
+        let mut out = Vec::with_capacity(periods.len());
+        for p in periods {
+            let from = cal.start_of_day_ms(p.from);
+            let to = cal.start_of_day_ms(p.to.succ_opt().expect("in range"));
+            out.push(self.valid_complaints(org_id, &f, from, to).await?);
+        }
+        Ok(out)
+    }
+
+    /// The organisation's counted ratings per month (yyyymm) over days
+    /// `from..=to`, from the rollups.
+    pub async fn ratings_by_month(&self, org_id: i64, from: i64, to: i64) -> Result<Vec<(i64, Counts)>> {
+        let rows: Vec<(i64, i64, i64, i64, i64, i64)> = on_read!(self, c => sqlx::query_as(
+            "SELECT day / 100, CAST(SUM(n1) AS BIGINT), CAST(SUM(n2) AS BIGINT), CAST(SUM(n3) AS BIGINT),
+                    CAST(SUM(n4) AS BIGINT), CAST(SUM(n5) AS BIGINT)
+             FROM rating_rollups WHERE org_id = $1 AND scope = 'unit' AND day BETWEEN $2 AND $3
+             GROUP BY day / 100 ORDER BY day / 100")
+            .bind(org_id).bind(from).bind(to).fetch_all(c).await)?;
+        Ok(rows.into_iter().map(|(m, a, b, c, d, e)| (m, Counts { n: [a, b, c, d, e] })).collect())
+    }
+
+    /// What needs attention now: open cases past a deadline, and open
+    /// rectification orders (of which overdue).
+    pub async fn attention(&self, org_id: i64) -> Result<(i64, i64, i64)> {
+        let overdue: i64 = on_read!(self, c => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM cases WHERE org_id = $1 AND overdue AND state NOT IN ('closed', 'withdrawn', 'merged')")
+            .bind(org_id).fetch_one(c).await)?;
+        let (open, late): (i64, i64) = on_read!(self, c => sqlx::query_as(
+            "SELECT COUNT(*), CAST(COALESCE(SUM(CASE WHEN overdue THEN 1 ELSE 0 END), 0) AS BIGINT)
+             FROM rectifications WHERE org_id = $1 AND state <> 'verified'")
+            .bind(org_id).fetch_one(c).await)?;
+        Ok((overdue, open, late))
+    }
+
     /// The indicators of a subject over a period of the calendar's days.
     pub async fn indicators(&self, org_id: i64, cal: &Calendar, s: Subject, p: Period) -> Result<Indicators> {
         let f = self.filters(org_id, s).await?;

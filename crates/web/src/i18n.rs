@@ -289,6 +289,7 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("survey.submit", "提交问卷", "Submit"),
     ("survey.thanks", "问卷已提交，谢谢！", "Thank you, your answers are in."),
     ("nav.ratings", "满意度", "Satisfaction"),
+    ("nav.dashboard", "看板", "Dashboard"),
 ];
 
 #[cfg(test)]

@@ -25,6 +25,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 pub mod api;
 pub mod auth;
 pub mod cases_access;
+pub mod charts;
 mod cookies;
 pub mod csrf;
 pub mod error;

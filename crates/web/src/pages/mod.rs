@@ -22,6 +22,7 @@ mod console_cases;
 mod console_inspections;
 mod console_ledger;
 mod console_satisfaction;
+mod dashboard;
 mod public;
 mod public_cases;
 mod session;
@@ -39,6 +40,7 @@ pub fn router() -> Router<AppState> {
         .merge(console_ledger::router())
         .merge(console_inspections::router())
         .merge(console_satisfaction::router())
+        .merge(dashboard::router())
         .merge(public::router())
         .merge(public_cases::router())
 }

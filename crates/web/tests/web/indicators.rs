@@ -54,3 +54,29 @@ story!(volumes_import_and_indicators_by_subject, |store| {
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
 });
+
+story!(the_dashboard_shows_the_month_to_leaders_only, |store| {
+    let mut app = TestApp::new(store.clone());
+    let seed = app.seed("TY").await;
+    let office = app.token(seed.org_id, "office", Role::Office).await;
+    store.set_clock(chuangkou_store::testing::noon_2026(11, 2));
+    for text in ["态度生硬", "多收费"] {
+        let body = json!({"kind": "complaint", "category": "attitude", "description": text, "unit_id": seed.station_id});
+        assert_eq!(app.post_json("/api/v1/cases", Some(&office), body).await.status, StatusCode::CREATED);
+    }
+    app.user(seed.org_id, "boss", Role::Leader).await;
+    app.sign_in("boss", crate::common::PASSWORD).await;
+    let page = app.get("/console/dashboard?month=2026-11", None).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    assert_eq!(html.matches("class=\"bar\"").count(), 12, "twelve months of complaints");
+    assert!(html.contains(r#"data-value="2""#), "November's two complaints are drawn");
+    assert!(html.contains("<td>小店收费站</td><td>2</td>"), "{html}");
+    assert!(!html.contains("<script"), "no script");
+    let r = app.get("/console/dashboard?month=2026-13", None).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    app.post_form("/logout", &[]).await;
+    app.user(seed.org_id, "worker", Role::Staff).await;
+    app.sign_in("worker", crate::common::PASSWORD).await;
+    assert_eq!(app.get("/console/dashboard", None).await.status, StatusCode::FORBIDDEN);
+});

@@ -1,0 +1,206 @@
+//! The dashboard for leaders and the office (SPEC KPI-4): the month's
+//! indicators for the organisation and each service unit, twelve months of
+//! trends drawn as SVG on the server, and what needs attention now.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::routing::get;
+use chrono::{Datelike, Months, NaiveDate};
+use chuangkou_domain::Role;
+use chuangkou_domain::kpi::Period;
+use chuangkou_domain::org::UnitKind;
+use chuangkou_store::indicators::{Indicators, Subject};
+use serde::Deserialize;
+
+use super::{Chrome, PageResult, render};
+use crate::AppState;
+use crate::api::ledger::org_pack;
+use crate::auth::PageUser;
+use crate::charts;
+use crate::csrf::CsrfToken;
+use crate::error::AppError;
+use crate::i18n::Tr;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/console/dashboard", get(dashboard))
+}
+
+pub struct Card {
+    pub label: &'static str,
+    pub value: String,
+    pub note: String,
+}
+
+pub struct UnitLine {
+    pub name: String,
+    pub complaints: i64,
+    pub per_10k: String,
+    pub satisfaction: String,
+    pub timely: String,
+    pub compliance: String,
+    pub violations: i64,
+    pub good_deeds: i64,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardPage {
+    c: Chrome,
+    month: String,
+    cards: Vec<Card>,
+    units: Vec<UnitLine>,
+    complaints_chart: String,
+    satisfaction_chart: String,
+    overdue_cases: i64,
+    open_rectifications: i64,
+    late_rectifications: i64,
+}
+
+#[derive(Deserialize, Default)]
+struct MonthQuery {
+    /// `YYYY-MM`; the current month when missing.
+    month: Option<String>,
+}
+
+fn pct(r: Option<f64>) -> String {
+    r.map_or("—".into(), |r| format!("{:.1}%", r * 100.0))
+}
+
+fn change(c: &chuangkou_domain::kpi::Compared) -> String {
+    c.change
+        .map_or(format!("上期 {}", c.previous), |x| format!("{:+.1}%（上期 {}）", x * 100.0, c.previous))
+}
+
+fn cards(i: &Indicators) -> Vec<Card> {
+    vec![
+        Card {
+            label: "有效投诉 Valid complaints",
+            value: i.valid_complaints.to_string(),
+            note: format!("环比 {} · 同比 {}", change(&i.month_on_month), change(&i.year_on_year)),
+        },
+        Card {
+            label: "每万车次投诉 Per 10,000",
+            value: i.complaints_per_10k.map_or("—".into(), |x| format!("{x:.2}")),
+            note: format!("车流量 {}", i.volume.vehicles),
+        },
+        Card {
+            label: "服务满意率 Satisfaction",
+            value: pct(i.satisfaction_rate),
+            note: format!("{} 条评价", i.ratings.total()),
+        },
+        Card {
+            label: "投诉处理满意度 Handling",
+            value: pct(i.handling_satisfaction),
+            note: format!("{} 次回访", i.callbacks),
+        },
+        Card {
+            label: "意见处理及时率 Timely",
+            value: pct(i.timely_rate),
+            note: format!("{} / {}", i.cases_on_time, i.cases_due),
+        },
+        Card {
+            label: "整改率 Rectified",
+            value: pct(i.rectification_rate),
+            note: format!("{} / {}", i.rectifications_verified, i.rectifications_due),
+        },
+        Card {
+            label: "现场管理到位率 On-site",
+            value: pct(i.compliance_rate),
+            note: format!("{} / {}", i.items_passed, i.items_checked),
+        },
+        Card {
+            label: "好人好事 / 违规 / 罚款",
+            value: format!("{} / {}", i.good_deeds, i.violations),
+            note: format!("罚款 {} 元", chuangkou_domain::ledger::format_fen(i.fines)),
+        },
+    ]
+}
+
+async fn dashboard(
+    State(state): State<AppState>,
+    tr: Tr,
+    csrf: CsrfToken,
+    PageUser(user): PageUser,
+    Query(q): Query<MonthQuery>,
+) -> PageResult {
+    if !matches!(user.role(), Role::Leader | Role::Office | Role::Admin) {
+        return Err(AppError::Forbidden.into());
+    }
+    let org = user.org_id();
+    let pack = org_pack(&state, &user).await?;
+    let cal = state.rules(&pack)?.calendar;
+    let today = cal.local_date(state.store.now_ms());
+    let first = match q.month.as_deref().map(str::trim).filter(|m| !m.is_empty()) {
+        None => today.with_day(1).expect("day 1"),
+        Some(m) => NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d")
+            .map_err(|_| AppError::field("month", "月份须为 YYYY-MM / the month must be YYYY-MM"))?,
+    };
+    let month = Period::month(first.year(), first.month()).expect("a month");
+    let whole = state.store.indicators(org, cal, Subject::Organisation, month).await?;
+    // Service units: not teams or departments.
+    let mut units = Vec::new();
+    for u in state.store.units(org).await? {
+        if matches!(UnitKind::parse(&u.kind), Some(UnitKind::Team | UnitKind::Department)) {
+            continue;
+        }
+        let i = state.store.indicators(org, cal, Subject::Unit(u.id), month).await?;
+        units.push(UnitLine {
+            name: u.name,
+            complaints: i.valid_complaints,
+            per_10k: i.complaints_per_10k.map_or("—".into(), |x| format!("{x:.2}")),
+            satisfaction: pct(i.satisfaction_rate),
+            timely: pct(i.timely_rate),
+            compliance: pct(i.compliance_rate),
+            violations: i.violations,
+            good_deeds: i.good_deeds,
+        });
+    }
+    // Twelve months to this one.
+    let months: Vec<Period> = (0..12)
+        .rev()
+        .map(|k| {
+            let d = first.checked_sub_months(Months::new(k)).expect("in range");
+            Period::month(d.year(), d.month()).expect("a month")
+        })
+        .collect();
+    let labels: Vec<String> = months.iter().map(|p| format!("{}月", p.from.month())).collect();
+    let complaints = state.store.valid_complaints_by_period(org, cal, Subject::Organisation, &months).await?;
+    let by_month = state
+        .store
+        .ratings_by_month(
+            org,
+            chuangkou_domain::calendar::day_number(months[0].from),
+            chuangkou_domain::calendar::day_number(month.to),
+        )
+        .await?;
+    let rates: Vec<Option<f64>> = months
+        .iter()
+        .map(|p| {
+            let key = p.from.year() as i64 * 100 + p.from.month() as i64;
+            by_month.iter().find(|(m, _)| *m == key).and_then(|(_, c)| c.satisfaction_rate())
+        })
+        .collect();
+    let (overdue_cases, open_rectifications, late_rectifications) = state.store.attention(org).await?;
+    Ok(render(&DashboardPage {
+        c: Chrome::for_user(&state, tr, csrf, &user, "dashboard").await?,
+        month: format!("{:04}-{:02}", first.year(), first.month()),
+        cards: cards(&whole),
+        units,
+        complaints_chart: charts::bars(
+            "chart-complaints",
+            "有效投诉（近 12 个月）/ Valid complaints, 12 months",
+            &labels,
+            &complaints,
+        ),
+        satisfaction_chart: charts::rate_line(
+            "chart-satisfaction",
+            "服务满意率（近 12 个月）/ Satisfaction rate, 12 months",
+            &labels,
+            &rates,
+        ),
+        overdue_cases,
+        open_rectifications,
+        late_rectifications,
+    }))
+}
