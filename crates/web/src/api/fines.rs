@@ -3,8 +3,7 @@
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use chuangkou_domain::Role;
 use chuangkou_domain::ledger::{FineStatus, format_fen};
 use chuangkou_store::ledger::{FineFilter, FineRow};
@@ -122,17 +121,5 @@ pub async fn export_fines(State(state): State<AppState>, user: CurrentUser) -> A
             f.waived_reason.clone().unwrap_or_default(),
         ]);
     }
-    let bytes = tokio::task::spawn_blocking(move || {
-        chuangkou_tabular::write_xlsx(&[Sheet { name: "罚款登记".into(), rows }])
-    })
-    .await?
-    .map_err(|e| AppError::Internal(e.to_string()))?;
-    Ok((
-        [
-            (CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-            (CONTENT_DISPOSITION, "attachment; filename=\"fines.xlsx\""),
-        ],
-        bytes,
-    )
-        .into_response())
+    super::xlsx(Sheet { name: "罚款登记".into(), rows }, "fines.xlsx").await
 }

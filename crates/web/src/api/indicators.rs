@@ -7,9 +7,11 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
+use chrono::{Datelike, NaiveDate};
 use chuangkou_domain::Role;
 use chuangkou_domain::kpi::{Period, parse_volumes};
-use chuangkou_store::indicators::Subject;
+use chuangkou_domain::org::UnitKind;
+use chuangkou_store::indicators::{Indicators, Subject};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -96,4 +98,103 @@ pub async fn import_volumes(
     }
     let n = state.store.record_volumes(user.org_id(), &user.0.actor(), &rows).await?;
     Ok((StatusCode::OK, Json(json!({"applied": true, "rows": n, "errors": []}))))
+}
+
+/// The month's indicators of the organisation and of each service unit
+/// (not teams or departments), in tree order.
+pub async fn by_unit(
+    state: &AppState,
+    org: i64,
+    cal: &chuangkou_domain::calendar::Calendar,
+    month: Period,
+) -> ApiResult<Vec<(String, Indicators)>> {
+    let mut out = vec![(
+        "全公司 / Organisation".to_string(),
+        state.store.indicators(org, cal, Subject::Organisation, month).await?,
+    )];
+    for u in state.store.units(org).await? {
+        if matches!(UnitKind::parse(&u.kind), Some(UnitKind::Team | UnitKind::Department)) {
+            continue;
+        }
+        out.push((u.name, state.store.indicators(org, cal, Subject::Unit(u.id), month).await?));
+    }
+    Ok(out)
+}
+
+/// A month as `YYYY-MM`; the current month when missing.
+pub fn month_of(m: Option<&str>, today: NaiveDate) -> ApiResult<Period> {
+    let first = match m.map(str::trim).filter(|m| !m.is_empty()) {
+        None => today.with_day(1).expect("day 1"),
+        Some(m) => NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d")
+            .map_err(|_| AppError::field("month", "月份须为 YYYY-MM / the month must be YYYY-MM"))?,
+    };
+    Ok(Period::month(first.year(), first.month()).expect("a month"))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct MonthQuery {
+    pub month: Option<String>,
+}
+
+/// `GET /api/v1/exports/indicators.xlsx?month=YYYY-MM`: the month's
+/// indicators, one line per service unit, for the office and leaders.
+pub async fn export(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    q: Result<Query<MonthQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<axum::response::Response> {
+    let Query(q) = q.map_err(|e| AppError::bad_request("bad_query", e.body_text()))?;
+    if !matches!(user.role(), Role::Office | Role::Leader | Role::Admin) {
+        return Err(AppError::Forbidden);
+    }
+    let pack = org_pack(&state, &user).await?;
+    let cal = state.rules(&pack)?.calendar;
+    let month = month_of(q.month.as_deref(), cal.local_date(state.store.now_ms()))?;
+    let pct = |r: Option<f64>| r.map_or(String::new(), |r| format!("{:.1}%", r * 100.0));
+    let change = |c: &chuangkou_domain::kpi::Compared| {
+        c.change.map_or(String::new(), |x| format!("{:+.1}%", x * 100.0))
+    };
+    let mut rows = vec![
+        [
+            "单位",
+            "有效投诉",
+            "环比",
+            "同比",
+            "车流量",
+            "每万车次投诉",
+            "服务满意率",
+            "评价数",
+            "投诉处理满意度",
+            "意见处理及时率",
+            "整改率",
+            "现场管理到位率",
+            "好人好事",
+            "违规",
+            "罚款（元）",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
+    for (name, i) in by_unit(&state, user.org_id(), cal, month).await? {
+        rows.push(vec![
+            name,
+            i.valid_complaints.to_string(),
+            change(&i.month_on_month),
+            change(&i.year_on_year),
+            i.volume.vehicles.to_string(),
+            i.complaints_per_10k.map_or(String::new(), |x| format!("{x:.2}")),
+            pct(i.satisfaction_rate),
+            i.ratings.total().to_string(),
+            pct(i.handling_satisfaction),
+            pct(i.timely_rate),
+            pct(i.rectification_rate),
+            pct(i.compliance_rate),
+            i.good_deeds.to_string(),
+            i.violations.to_string(),
+            chuangkou_domain::ledger::format_fen(i.fines),
+        ]);
+    }
+    let name = format!("{}年{}月指标", month.from.year(), month.from.month());
+    super::xlsx(chuangkou_tabular::Sheet { name, rows }, "indicators.xlsx").await
 }

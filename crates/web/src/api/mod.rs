@@ -83,6 +83,7 @@ pub fn router() -> Router<AppState> {
         .route("/reports", get(inspections::list_reports).post(inspections::submit_report))
         .route("/reports/{id}/decision", post(inspections::decide_report))
         .route("/indicators", get(indicators::indicators))
+        .route("/exports/indicators.xlsx", get(indicators::export))
         .route(
             "/imports/volumes",
             post(indicators::import_volumes).layer(DefaultBodyLimit::max(crate::UPLOAD_LIMIT)),
@@ -98,6 +99,22 @@ pub fn router() -> Router<AppState> {
         .route("/questionnaires/{id}/responses", post(satisfaction::answer))
         .fallback(api_not_found)
         .method_not_allowed_fallback(method_not_allowed)
+}
+
+/// A sheet as an `.xlsx` download; every cell is written as text, so a
+/// cell starting with `=`, `+`, `-` or `@` is never a formula.
+pub async fn xlsx(sheet: chuangkou_tabular::Sheet, file_name: &'static str) -> ApiResult<Response> {
+    let bytes = tokio::task::spawn_blocking(move || chuangkou_tabular::write_xlsx(&[sheet]))
+        .await?
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok((
+        [
+            (CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),
+            (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file_name}\"")),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 async fn api_not_found() -> AppError {

@@ -6,11 +6,12 @@ use askama::Template;
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::routing::get;
-use chrono::{Datelike, Months, NaiveDate};
+use chrono::{Datelike, Months};
 use chuangkou_domain::Role;
 use chuangkou_domain::kpi::Period;
-use chuangkou_domain::org::UnitKind;
 use chuangkou_store::indicators::{Indicators, Subject};
+
+use crate::api::indicators::{by_unit, month_of};
 use serde::Deserialize;
 
 use super::{Chrome, PageResult, render};
@@ -48,6 +49,7 @@ pub struct UnitLine {
 struct DashboardPage {
     c: Chrome,
     month: String,
+    export: String,
     cards: Vec<Card>,
     units: Vec<UnitLine>,
     complaints_chart: String,
@@ -130,23 +132,14 @@ async fn dashboard(
     let org = user.org_id();
     let pack = org_pack(&state, &user).await?;
     let cal = state.rules(&pack)?.calendar;
-    let today = cal.local_date(state.store.now_ms());
-    let first = match q.month.as_deref().map(str::trim).filter(|m| !m.is_empty()) {
-        None => today.with_day(1).expect("day 1"),
-        Some(m) => NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d")
-            .map_err(|_| AppError::field("month", "月份须为 YYYY-MM / the month must be YYYY-MM"))?,
-    };
-    let month = Period::month(first.year(), first.month()).expect("a month");
-    let whole = state.store.indicators(org, cal, Subject::Organisation, month).await?;
-    // Service units: not teams or departments.
-    let mut units = Vec::new();
-    for u in state.store.units(org).await? {
-        if matches!(UnitKind::parse(&u.kind), Some(UnitKind::Team | UnitKind::Department)) {
-            continue;
-        }
-        let i = state.store.indicators(org, cal, Subject::Unit(u.id), month).await?;
-        units.push(UnitLine {
-            name: u.name,
+    let month = month_of(q.month.as_deref(), cal.local_date(state.store.now_ms()))?;
+    let first = month.from;
+    let mut lines = by_unit(&state, org, cal, month).await?;
+    let whole = lines.remove(0).1;
+    let units = lines
+        .into_iter()
+        .map(|(name, i)| UnitLine {
+            name,
             complaints: i.valid_complaints,
             per_10k: i.complaints_per_10k.map_or("—".into(), |x| format!("{x:.2}")),
             satisfaction: pct(i.satisfaction_rate),
@@ -154,8 +147,8 @@ async fn dashboard(
             compliance: pct(i.compliance_rate),
             violations: i.violations,
             good_deeds: i.good_deeds,
-        });
-    }
+        })
+        .collect();
     // Twelve months to this one.
     let months: Vec<Period> = (0..12)
         .rev()
@@ -185,6 +178,7 @@ async fn dashboard(
     Ok(render(&DashboardPage {
         c: Chrome::for_user(&state, tr, csrf, &user, "dashboard").await?,
         month: format!("{:04}-{:02}", first.year(), first.month()),
+        export: format!("/api/v1/exports/indicators.xlsx?month={:04}-{:02}", first.year(), first.month()),
         cards: cards(&whole),
         units,
         complaints_chart: charts::bars(

@@ -80,3 +80,31 @@ story!(the_dashboard_shows_the_month_to_leaders_only, |store| {
     app.sign_in("worker", crate::common::PASSWORD).await;
     assert_eq!(app.get("/console/dashboard", None).await.status, StatusCode::FORBIDDEN);
 });
+
+story!(the_months_indicators_export_to_xlsx_as_text, |store| {
+    let mut app = TestApp::new(store.clone());
+    let seed = app.seed("TY").await;
+    let office = app.token(seed.org_id, "office", Role::Office).await;
+    let staff = app.token(seed.org_id, "someone", Role::Staff).await;
+    // A unit whose name looks like a formula stays text.
+    let r = app
+        .post_json(
+            "/api/v1/units",
+            Some(&office),
+            json!({"code": "S09", "name": "=1+1 东站", "kind": "station"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    store.set_clock(chuangkou_store::testing::noon_2026(11, 2));
+    let body = json!({"kind": "complaint", "category": "attitude", "description": "态度生硬", "unit_id": seed.station_id});
+    app.post_json("/api/v1/cases", Some(&office), body).await;
+    let r = app.get("/api/v1/exports/indicators.xlsx?month=2026-11", Some(&office)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let sheets = chuangkou_tabular::read(&r.body, "indicators.xlsx").unwrap();
+    let rows = &sheets[0].rows;
+    assert_eq!(rows[0][0], "单位");
+    let station = rows.iter().find(|r| r[0] == "小店收费站").expect("the station's line");
+    assert_eq!(station[1], "1");
+    assert!(rows.iter().any(|r| r[0] == "=1+1 东站"), "formula-like text is kept as text");
+    assert_eq!(app.get("/api/v1/exports/indicators.xlsx", Some(&staff)).await.status, StatusCode::FORBIDDEN);
+});
