@@ -42,6 +42,12 @@ test('a leader opens the dashboard and finds the charts and the units filled wit
   assert.ok(Number(cells[1]) >= 1, cells.join(' | '));
   assert.match(cells[2], /^\d+\.\d\d$/);
   assert.match(cells[3], /%$/);
+  // The month's ranking: 陈晓燕 lost a point to the demo's bad rating naming her.
+  const chen = page.locator('#ranking tr', { hasText: '陈晓燕' });
+  const chenCells = await chen.locator('td').allTextContents();
+  assert.equal(chenCells[3], '99.00', chenCells.join(' | '));
+  assert.ok(Number(chenCells[0]) > 1, 'ranked below those with full marks');
+  assert.match(await page.textContent('#awards'), /服务标兵/);
   await page.screenshot({ path: resolve(shots, 'dashboard-desk.png'), fullPage: true });
 
   // On a phone the charts scale to the screen.

@@ -84,7 +84,7 @@ async fn complaint(store: &Store, w: &World, at: i64, unit: i64, staff: Option<i
     let nc = NewCase {
         kind: CaseKind::Complaint,
         channel: Channel::Hotline,
-        category: "detour".into(),
+        category: "general".into(),
         track: None,
         description: "司机绕道".into(),
         unit_id: Some(unit),
@@ -333,4 +333,86 @@ story!(each_indicator_on_a_small_hand_computed_set, |store| {
     // Nothing in the ledger or inspections yet: counts are zero, rates absent.
     assert_eq!((org.good_deeds, org.violations, org.fines), (0, 0, 0));
     assert_eq!((org.items_checked, org.compliance_rate, org.rectification_rate), (0, None, None));
+});
+
+story!(the_months_assessment_ranks_scores_and_honours_eligibility, |store| {
+    let w = world(&store, "toll").await;
+    let policies = PolicySet::builtin();
+    let rules = policies.rules(&w.org.pack).unwrap();
+    // Team C1-T1: 王师傅 (D01) and three more; one more at C2, in no team.
+    let mut ids = vec![w.staff];
+    for (no, name, unit) in
+        [("D02", "李强", "C1-T1"), ("D03", "张敏", "C1-T1"), ("D04", "赵静", "C1-T1"), ("E01", "周平", "C2")]
+    {
+        let s = NewStaff {
+            employee_no: no.into(),
+            name: name.into(),
+            unit_code: unit.into(),
+            position: None,
+            phone: None,
+        };
+        ids.push(store.create_staff(w.org.id, "t", &s).await.unwrap().id);
+    }
+    // D01 broke a rule in January: no awards all year, though March is clean.
+    let mut f = chuangkou_store::ledger::NewFact::new(
+        chuangkou_domain::ledger::FactKind::Violation,
+        Some(ids[0]),
+        noon(2026, 1, 15),
+    );
+    f.rule_code = Some("TY-U1".into());
+    f.note = "未着装".into();
+    let by = chuangkou_store::ledger::Proposer { actor: "t".into(), user_id: Some(w.office) };
+    store.record_fact(w.org.id, rules, &by, &f).await.unwrap();
+    // March: a valid complaint about D02; two bad ratings naming D03.
+    complaint(&store, &w, noon(2026, 3, 3), w.units[0], Some(ids[1])).await;
+    let point = store
+        .create_service_point(
+            w.org.id,
+            "t",
+            &NewServicePoint {
+                code: "L1".into(),
+                name: "1 号车道".into(),
+                kind: ServicePointKind::Lane,
+                unit_code: "C1".into(),
+                vehicle_plate: None,
+            },
+        )
+        .await
+        .unwrap();
+    store.set_clock(noon(2026, 3, 5));
+    for dev in ["a", "b"] {
+        let r = RatingInput {
+            level: "2".into(),
+            staff_no: Some("D03".into()),
+            device: dev.into(),
+            ..Default::default()
+        };
+        let r = store.prepare_rating(&w.org, rules, &point, &r).await.unwrap();
+        store.record_ratings(&[r]).await.unwrap();
+    }
+
+    let a = store.assess_month(w.org.id, rules, Period::month(2026, 3).unwrap()).await.unwrap();
+    let by_no = |no: &str| a.staff.iter().find(|s| s.employee_no == no).unwrap();
+    // The bad ratings opened cases about D03; they are scored once, as bad ratings: 100 − 2.
+    assert_eq!(
+        (by_no("D01").score, by_no("D02").score, by_no("D03").score, by_no("D04").score),
+        (100.0, 95.0, 98.0, 100.0)
+    );
+    assert_eq!(by_no("D03").tally.complaints, 0);
+    assert_eq!(by_no("D03").tally.bad_ratings, 2);
+    let order: Vec<(&str, usize)> = a.staff.iter().map(|s| (s.employee_no.as_str(), s.rank)).collect();
+    assert_eq!(order, [("D01", 1), ("D04", 1), ("E01", 1), ("D03", 4), ("D02", 5)]);
+    assert_eq!((by_no("D01").stars, by_no("D03").stars, by_no("D02").stars), (5, 4, 3));
+    assert!(!by_no("D01").eligible && !by_no("D01").reasons.is_empty());
+    // 服务标兵: the best three eligible at 98 or more; D01 is shown as ineligible, with the reason.
+    let model = a.awards.iter().find(|x| x.title == "服务标兵").unwrap();
+    assert_eq!(model.winners.iter().map(|w| w.1.as_str()).collect::<Vec<_>>(), ["赵静", "周平", "张敏"]);
+    assert_eq!(model.ineligible.len(), 1);
+    assert_eq!(model.ineligible[0].1, "王师傅");
+    assert!(!model.ineligible[0].3.is_empty());
+    // 金牌服务班组: the team's mean, (100 + 95 + 98 + 100) / 4 = 98.25 ≥ 95.
+    assert_eq!(a.teams.len(), 1);
+    assert_eq!(a.teams[0].score, 98.25);
+    let gold = a.awards.iter().find(|x| x.title == "金牌服务班组").unwrap();
+    assert_eq!(gold.winners[0].1, "C1-T1");
 });

@@ -12,9 +12,11 @@ use serde::Deserialize;
 use crate::calendar::Span;
 use crate::cases::CaseKind;
 
+mod assessment;
 mod ledger;
 mod satisfaction;
 
+pub use assessment::{AssessmentPolicy, Award, AwardLevel, Tally};
 pub use ledger::{CodebookRule, InspectionPolicy, LedgerPolicy};
 pub use satisfaction::SatisfactionPolicy;
 
@@ -167,6 +169,7 @@ pub struct Pack {
     pub ledger: LedgerPolicy,
     pub inspections: InspectionPolicy,
     pub satisfaction: SatisfactionPolicy,
+    pub assessment: AssessmentPolicy,
 }
 
 impl CasePolicy {
@@ -195,6 +198,7 @@ struct PackFile {
     ledger: ledger::LedgerFile,
     inspections: ledger::InspectionsFile,
     satisfaction: satisfaction::SatisfactionFile,
+    assessment: assessment::AssessmentFile,
 }
 
 #[derive(Deserialize)]
@@ -342,6 +346,7 @@ impl Pack {
             max_extension: span("max_extension", &c.max_extension)?,
         };
         let satisfaction = satisfaction::parse_satisfaction(file, text, raw.satisfaction, &cases)?;
+        let assessment = assessment::parse_assessment(file, text, raw.assessment)?;
         Ok(Pack {
             code: raw.pack.code,
             title: raw.pack.title,
@@ -350,6 +355,7 @@ impl Pack {
             ledger,
             inspections,
             satisfaction,
+            assessment,
             cases,
         })
     }

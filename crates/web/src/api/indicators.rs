@@ -198,3 +198,20 @@ pub async fn export(
     let name = format!("{}年{}月指标", month.from.year(), month.from.month());
     super::xlsx(chuangkou_tabular::Sheet { name, rows }, "indicators.xlsx").await
 }
+
+/// `GET /api/v1/assessment?month=YYYY-MM`: the month's scores, rankings,
+/// star grades and award candidates (KPI-3), for the office and leaders.
+pub async fn assessment(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    q: Result<Query<MonthQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<Value>> {
+    let Query(q) = q.map_err(|e| AppError::bad_request("bad_query", e.body_text()))?;
+    if !matches!(user.role(), Role::Office | Role::Leader | Role::Admin) {
+        return Err(AppError::Forbidden);
+    }
+    let pack = org_pack(&state, &user).await?;
+    let rules = state.rules(&pack)?;
+    let month = month_of(q.month.as_deref(), rules.calendar.local_date(state.store.now_ms()))?;
+    Ok(Json(json!(state.store.assess_month(user.org_id(), rules, month).await?)))
+}

@@ -83,6 +83,7 @@ pub fn router() -> Router<AppState> {
         .route("/reports", get(inspections::list_reports).post(inspections::submit_report))
         .route("/reports/{id}/decision", post(inspections::decide_report))
         .route("/indicators", get(indicators::indicators))
+        .route("/assessment", get(indicators::assessment))
         .route("/exports/indicators.xlsx", get(indicators::export))
         .route(
             "/imports/volumes",

@@ -57,6 +57,18 @@ struct DashboardPage {
     overdue_cases: i64,
     open_rectifications: i64,
     late_rectifications: i64,
+    ranking: Vec<RankLine>,
+    teams: Vec<(usize, String, String)>,
+    awards: Vec<(String, String, String)>,
+}
+
+pub struct RankLine {
+    pub rank: usize,
+    pub name: String,
+    pub unit: String,
+    pub score: String,
+    pub stars: String,
+    pub note: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -175,6 +187,40 @@ async fn dashboard(
         })
         .collect();
     let (overdue_cases, open_rectifications, late_rectifications) = state.store.attention(org).await?;
+    let assessed = state.store.assess_month(org, state.rules(&pack)?, month).await?;
+    // The top ten and, in a larger organisation, the five at the bottom.
+    let n = assessed.staff.len();
+    let shown: Vec<&chuangkou_store::assessment::StaffScore> = if n <= 15 {
+        assessed.staff.iter().collect()
+    } else {
+        assessed.staff.iter().take(10).chain(assessed.staff.iter().skip(n - 5)).collect()
+    };
+    let ranking = shown
+        .into_iter()
+        .map(|s| RankLine {
+            rank: s.rank,
+            name: s.name.clone(),
+            unit: s.unit_name.clone(),
+            score: format!("{:.2}", s.score),
+            stars: "★".repeat(s.stars as usize),
+            note: if s.eligible {
+                String::new()
+            } else {
+                "本年度不参与评先 / not eligible this year".into()
+            },
+        })
+        .collect();
+    let teams =
+        assessed.teams.iter().take(5).map(|t| (t.rank, t.name.clone(), format!("{:.2}", t.score))).collect();
+    let awards = assessed
+        .awards
+        .iter()
+        .map(|a| {
+            let winners = a.winners.iter().map(|w| w.1.clone()).collect::<Vec<_>>().join("、");
+            let out = a.ineligible.iter().map(|i| i.1.clone()).collect::<Vec<_>>().join("、");
+            (a.title.clone(), if winners.is_empty() { "—".into() } else { winners }, out)
+        })
+        .collect();
     Ok(render(&DashboardPage {
         c: Chrome::for_user(&state, tr, csrf, &user, "dashboard").await?,
         month: format!("{:04}-{:02}", first.year(), first.month()),
@@ -196,5 +242,8 @@ async fn dashboard(
         overdue_cases,
         open_rectifications,
         late_rectifications,
+        ranking,
+        teams,
+        awards,
     }))
 }

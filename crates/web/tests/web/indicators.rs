@@ -72,6 +72,8 @@ story!(the_dashboard_shows_the_month_to_leaders_only, |store| {
     assert_eq!(html.matches("class=\"bar\"").count(), 12, "twelve months of complaints");
     assert!(html.contains(r#"data-value="2""#), "November's two complaints are drawn");
     assert!(html.contains("<td>小店收费站</td><td>2</td>"), "{html}");
+    assert!(html.contains("<td>1</td><td>陈晓燕</td>"), "the month's ranking lists the staff: {html}");
+    assert!(html.contains("服务标兵"), "the pack's awards");
     assert!(!html.contains("<script"), "no script");
     let r = app.get("/console/dashboard?month=2026-13", None).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
