@@ -11,11 +11,12 @@ use chuangkou_domain::calendar::day_number;
 use chuangkou_domain::kpi::Period;
 use chuangkou_domain::org::UnitKind;
 use chuangkou_domain::policy::{AwardLevel, Rules, Tally};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::{Result, Store, on_read};
+use crate::users::sha256_hex;
+use crate::{NewEvent, Result, Store, StoreError, on_read, on_tx};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StaffScore {
     pub rank: usize,
     pub staff_id: i64,
@@ -30,7 +31,7 @@ pub struct StaffScore {
     pub reasons: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TeamScore {
     pub rank: usize,
     pub unit_id: i64,
@@ -39,7 +40,7 @@ pub struct TeamScore {
     pub score: f64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AwardResult {
     pub code: String,
     pub title: String,
@@ -50,7 +51,7 @@ pub struct AwardResult {
     pub ineligible: Vec<(i64, String, f64, Vec<String>)>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Assessment {
     pub month: String,
     pub staff: Vec<StaffScore>,
@@ -229,5 +230,91 @@ impl Store {
             teams,
             awards,
         })
+    }
+}
+
+/// A closed month: its frozen results, and where today's data differ.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClosedMonth {
+    pub month: String,
+    pub closed_by: i64,
+    pub closed_at: i64,
+    /// The results as they stood when the month was closed.
+    pub results: Assessment,
+    /// Staff whose score differs now: (staff id, name, frozen, now).
+    pub differences: Vec<(i64, String, f64, f64)>,
+}
+
+impl Store {
+    /// A leader closes a month: its assessment is stored as it stands and
+    /// the closing is an event carrying the results' digest. Once only.
+    pub async fn close_month(
+        &self,
+        org_id: i64,
+        rules: Rules<'_>,
+        month: Period,
+        user_id: i64,
+    ) -> Result<ClosedMonth> {
+        let a = self.assess_month(org_id, rules, month).await?;
+        let json = serde_json::to_string(&a).map_err(|e| StoreError::Other(e.to_string()))?;
+        let now = self.now_ms();
+        let mut tx = self.begin().await?;
+        let took: Option<String> = on_tx!(&mut tx, c => sqlx::query_scalar(
+            "INSERT INTO assessment_months (org_id, month, closed_by, closed_at, results) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (org_id, month) DO NOTHING RETURNING month")
+            .bind(org_id).bind(&a.month).bind(user_id).bind(now).bind(&json).fetch_optional(c).await)?;
+        if took.is_none() {
+            return Err(StoreError::refused(
+                true,
+                format!("{} 已经关账 / this month is already closed", a.month),
+            ));
+        }
+        let actor = format!("user:{user_id}");
+        self.append(
+            &mut tx,
+            NewEvent {
+                org_id,
+                actor: &actor,
+                kind: "assessment.closed",
+                subject_type: "organisation",
+                subject_id: org_id,
+                payload: serde_json::json!({
+                    "month": a.month, "staff": a.staff.len(), "sha256": sha256_hex(&json),
+                    "awards": a.awards.iter().map(|w| (w.code.clone(), w.winners.iter().map(|x| x.0).collect::<Vec<_>>())).collect::<Vec<_>>(),
+                }),
+                reason: "",
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(self.closed_month(org_id, rules, month).await?.expect("just closed"))
+    }
+
+    /// A closed month's frozen results with today's differences; `None`
+    /// when the month is open.
+    pub async fn closed_month(
+        &self,
+        org_id: i64,
+        rules: Rules<'_>,
+        month: Period,
+    ) -> Result<Option<ClosedMonth>> {
+        let key = format!("{:04}-{:02}", month.from.year(), month.from.month());
+        let row: Option<(i64, i64, String)> = on_read!(self, c => sqlx::query_as(
+            "SELECT closed_by, closed_at, results FROM assessment_months WHERE org_id = $1 AND month = $2")
+            .bind(org_id).bind(&key).fetch_optional(c).await)?;
+        let Some((closed_by, closed_at, results)) = row else { return Ok(None) };
+        let results: Assessment =
+            serde_json::from_str(&results).map_err(|e| StoreError::Other(e.to_string()))?;
+        let now = self.assess_month(org_id, rules, month).await?;
+        let frozen: HashMap<i64, f64> = results.staff.iter().map(|s| (s.staff_id, s.score)).collect();
+        let differences = now
+            .staff
+            .iter()
+            .filter_map(|s| {
+                let was = *frozen.get(&s.staff_id)?;
+                (was != s.score).then(|| (s.staff_id, s.name.clone(), was, s.score))
+            })
+            .collect();
+        Ok(Some(ClosedMonth { month: key, closed_by, closed_at, results, differences }))
     }
 }

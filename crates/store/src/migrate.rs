@@ -54,6 +54,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0007_volumes.sql"),
         postgres: include_str!("../migrations/postgres/0007_volumes.sql"),
     },
+    Migration {
+        version: 8,
+        name: "assessment_months",
+        sqlite: include_str!("../migrations/sqlite/0008_assessment_months.sql"),
+        postgres: include_str!("../migrations/postgres/0008_assessment_months.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

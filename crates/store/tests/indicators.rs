@@ -415,4 +415,27 @@ story!(the_months_assessment_ranks_scores_and_honours_eligibility, |store| {
     assert_eq!(a.teams[0].score, 98.25);
     let gold = a.awards.iter().find(|x| x.title == "金牌服务班组").unwrap();
     assert_eq!(gold.winners[0].1, "C1-T1");
+
+    // A leader closes March: the results are frozen; a violation recorded
+    // later for March shows as a difference, not as a rewrite.
+    let march = Period::month(2026, 3).unwrap();
+    assert!(store.closed_month(w.org.id, rules, march).await.unwrap().is_none());
+    let closed = store.close_month(w.org.id, rules, march, w.office).await.unwrap();
+    assert!(closed.differences.is_empty());
+    let e = store.close_month(w.org.id, rules, march, w.office).await.unwrap_err();
+    assert!(matches!(e, StoreError::Refused { conflict: true, .. }), "{e:?}");
+    let mut late = chuangkou_store::ledger::NewFact::new(
+        chuangkou_domain::ledger::FactKind::Violation,
+        Some(ids[3]),
+        noon(2026, 3, 20),
+    );
+    late.rule_code = Some("TY-U2".into());
+    late.note = "补录".into();
+    store.record_fact(w.org.id, rules, &by, &late).await.unwrap();
+    let now = store.closed_month(w.org.id, rules, march).await.unwrap().unwrap();
+    let frozen_d04 = now.results.staff.iter().find(|s| s.employee_no == "D04").unwrap().score;
+    assert_eq!(frozen_d04, 100.0, "the frozen results stay as they were");
+    assert_eq!(now.differences, vec![(ids[3], "赵静".to_string(), 100.0, 97.0)]);
+    let events = store.events(w.org.id, None, 50).await.unwrap();
+    assert!(events.iter().any(|e| e.kind == "assessment.closed" && e.payload.contains("2026-03")));
 });

@@ -41,7 +41,7 @@ pub struct AssessmentPolicy {
 }
 
 /// What a person did in a month, as the score counts it.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tally {
     pub complaints: i64,
     pub violations: i64,

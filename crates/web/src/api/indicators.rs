@@ -213,5 +213,46 @@ pub async fn assessment(
     let pack = org_pack(&state, &user).await?;
     let rules = state.rules(&pack)?;
     let month = month_of(q.month.as_deref(), rules.calendar.local_date(state.store.now_ms()))?;
-    Ok(Json(json!(state.store.assess_month(user.org_id(), rules, month).await?)))
+    // A closed month answers with its frozen results and today's differences.
+    if let Some(closed) = state.store.closed_month(user.org_id(), rules, month).await? {
+        return Ok(Json(json!({"closed": true, "closed_at": closed.closed_at, "results": closed.results,
+            "differences": closed.differences})));
+    }
+    Ok(Json(
+        json!({"closed": false, "results": state.store.assess_month(user.org_id(), rules, month).await?}),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CloseInput {
+    /// `YYYY-MM`.
+    pub month: String,
+}
+
+/// `POST /api/v1/assessment/close`: a leader closes a month (once); its
+/// results are frozen and the closing is an event.
+pub async fn close_month(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    crate::extract::ApiJson(c): crate::extract::ApiJson<CloseInput>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    if user.role() != Role::Leader {
+        return Err(AppError::Forbidden);
+    }
+    let pack = org_pack(&state, &user).await?;
+    let rules = state.rules(&pack)?;
+    let today = rules.calendar.local_date(state.store.now_ms());
+    let month = month_of(Some(&c.month), today)?;
+    if month.from > today {
+        return Err(AppError::field(
+            "month",
+            "不能关闭尚未开始的月份 / a month that has not begun cannot be closed",
+        ));
+    }
+    let closed = state.store.close_month(user.org_id(), rules, month, user.0.id).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"closed": true, "month": closed.month, "closed_at": closed.closed_at})),
+    ))
 }

@@ -84,6 +84,7 @@ pub fn router() -> Router<AppState> {
         .route("/reports/{id}/decision", post(inspections::decide_report))
         .route("/indicators", get(indicators::indicators))
         .route("/assessment", get(indicators::assessment))
+        .route("/assessment/close", post(indicators::close_month))
         .route("/exports/indicators.xlsx", get(indicators::export))
         .route(
             "/imports/volumes",

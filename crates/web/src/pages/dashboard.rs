@@ -5,7 +5,7 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Query, State};
-use axum::routing::get;
+use axum::routing::{get, post};
 use chrono::{Datelike, Months};
 use chuangkou_domain::Role;
 use chuangkou_domain::kpi::Period;
@@ -24,7 +24,27 @@ use crate::error::AppError;
 use crate::i18n::Tr;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/console/dashboard", get(dashboard))
+    Router::new().route("/console/dashboard", get(dashboard)).route("/console/dashboard/close", post(close))
+}
+
+/// A leader closes the month shown: its results are frozen.
+async fn close(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    PageUser(user): PageUser,
+    axum::extract::Form(form): axum::extract::Form<std::collections::HashMap<String, String>>,
+) -> PageResult {
+    crate::csrf::check(&headers, form.get("_csrf").map_or("", |s| s.as_str()))?;
+    if user.role() != Role::Leader {
+        return Err(AppError::Forbidden.into());
+    }
+    let pack = org_pack(&state, &user).await?;
+    let rules = state.rules(&pack)?;
+    let month =
+        month_of(form.get("month").map(|s| s.as_str()), rules.calendar.local_date(state.store.now_ms()))?;
+    state.store.close_month(user.org_id(), rules, month, user.0.id).await?;
+    let to = format!("/console/dashboard?month={:04}-{:02}", month.from.year(), month.from.month());
+    Ok(axum::response::IntoResponse::into_response(axum::response::Redirect::to(&to)))
 }
 
 pub struct Card {
@@ -60,6 +80,9 @@ struct DashboardPage {
     ranking: Vec<RankLine>,
     teams: Vec<(usize, String, String)>,
     awards: Vec<(String, String, String)>,
+    /// When the month was closed, and how many scores differ since.
+    closed: Option<(String, usize)>,
+    may_close: bool,
 }
 
 pub struct RankLine {
@@ -187,7 +210,11 @@ async fn dashboard(
         })
         .collect();
     let (overdue_cases, open_rectifications, late_rectifications) = state.store.attention(org).await?;
-    let assessed = state.store.assess_month(org, state.rules(&pack)?, month).await?;
+    // A closed month shows its frozen results; today's differences are counted beside them.
+    let (assessed, closed) = match state.store.closed_month(org, state.rules(&pack)?, month).await? {
+        Some(c) => (c.results, Some((super::console::format_time(c.closed_at), c.differences.len()))),
+        None => (state.store.assess_month(org, state.rules(&pack)?, month).await?, None),
+    };
     // The top ten and, in a larger organisation, the five at the bottom.
     let n = assessed.staff.len();
     let shown: Vec<&chuangkou_store::assessment::StaffScore> = if n <= 15 {
@@ -245,5 +272,11 @@ async fn dashboard(
         ranking,
         teams,
         awards,
+        may_close: user.role() == Role::Leader && closed.is_none() && month.from <= today_of(&state, cal),
+        closed,
     }))
+}
+
+fn today_of(state: &AppState, cal: &chuangkou_domain::calendar::Calendar) -> chrono::NaiveDate {
+    cal.local_date(state.store.now_ms())
 }

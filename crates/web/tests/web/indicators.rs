@@ -77,6 +77,11 @@ story!(the_dashboard_shows_the_month_to_leaders_only, |store| {
     assert!(!html.contains("<script"), "no script");
     let r = app.get("/console/dashboard?month=2026-13", None).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // The leader closes the month from the dashboard; it then shows the frozen results.
+    let r = app.post_form("/console/dashboard/close", &[("month", "2026-11")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let html = app.get("/console/dashboard?month=2026-11", None).await.text();
+    assert!(html.contains("id=\"month-closed\"") && !html.contains("关账并冻结本月结果"), "{html}");
     app.post_form("/logout", &[]).await;
     app.user(seed.org_id, "worker", Role::Staff).await;
     app.sign_in("worker", crate::common::PASSWORD).await;
@@ -109,4 +114,36 @@ story!(the_months_indicators_export_to_xlsx_as_text, |store| {
     assert_eq!(station[1], "1");
     assert!(rows.iter().any(|r| r[0] == "=1+1 东站"), "formula-like text is kept as text");
     assert_eq!(app.get("/api/v1/exports/indicators.xlsx", Some(&staff)).await.status, StatusCode::FORBIDDEN);
+});
+
+story!(a_leader_closes_a_month_and_its_results_stay_frozen, |store| {
+    let mut app = TestApp::new(store.clone());
+    let seed = app.seed("TY").await;
+    let office = app.token(seed.org_id, "office", Role::Office).await;
+    let leader = app.token(seed.org_id, "leader", Role::Leader).await;
+    store.set_clock(chuangkou_store::testing::noon_2026(11, 20));
+    let open = app.get("/api/v1/assessment?month=2026-11", Some(&office)).await.json();
+    assert_eq!(open["closed"], false);
+    assert_eq!(open["results"]["staff"][0]["score"], 100.0);
+    let close = json!({"month": "2026-11"});
+    assert_eq!(
+        app.post_json("/api/v1/assessment/close", Some(&office), close.clone()).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let r = app.post_json("/api/v1/assessment/close", Some(&leader), json!({"month": "2026-12"})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "a month not begun");
+    let r = app.post_json("/api/v1/assessment/close", Some(&leader), close.clone()).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    assert_eq!(
+        app.post_json("/api/v1/assessment/close", Some(&leader), close).await.status,
+        StatusCode::CONFLICT
+    );
+    // A complaint about the collector registered in November after closing: a difference.
+    let body = json!({"kind": "complaint", "category": "attitude", "description": "态度生硬", "subject_staff_id": seed.staff_id});
+    assert_eq!(app.post_json("/api/v1/cases", Some(&office), body).await.status, StatusCode::CREATED);
+    let closed = app.get("/api/v1/assessment?month=2026-11", Some(&leader)).await.json();
+    assert_eq!(closed["closed"], true);
+    assert_eq!(closed["results"]["staff"][0]["score"], 100.0, "frozen");
+    assert_eq!(closed["differences"][0][2], 100.0);
+    assert_eq!(closed["differences"][0][3], 95.0);
 });
