@@ -256,3 +256,74 @@ pub async fn close_month(
         Json(json!({"closed": true, "month": closed.month, "closed_at": closed.closed_at})),
     ))
 }
+
+/// `GET /api/v1/exports/assessment.xlsx?month=YYYY-MM`: the month's
+/// ranking with each person's tally, score, stars and eligibility, then the
+/// teams and the awards — the frozen results once the month is closed.
+pub async fn export_assessment(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    q: Result<Query<MonthQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<axum::response::Response> {
+    let Query(q) = q.map_err(|e| AppError::bad_request("bad_query", e.body_text()))?;
+    if !matches!(user.role(), Role::Office | Role::Leader | Role::Admin) {
+        return Err(AppError::Forbidden);
+    }
+    let pack = org_pack(&state, &user).await?;
+    let rules = state.rules(&pack)?;
+    let month = month_of(q.month.as_deref(), rules.calendar.local_date(state.store.now_ms()))?;
+    let (a, closed) = match state.store.closed_month(user.org_id(), rules, month).await? {
+        Some(c) => (c.results, true),
+        None => (state.store.assess_month(user.org_id(), rules, month).await?, false),
+    };
+    let mut rows = vec![
+        [
+            "名次",
+            "工号",
+            "姓名",
+            "单位",
+            "有效投诉",
+            "违规",
+            "差评",
+            "好人好事",
+            "表彰",
+            "得分",
+            "星级",
+            "评先资格",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
+    for s in &a.staff {
+        rows.push(vec![
+            s.rank.to_string(),
+            s.employee_no.clone(),
+            s.name.clone(),
+            s.unit_name.clone(),
+            s.tally.complaints.to_string(),
+            s.tally.violations.to_string(),
+            s.tally.bad_ratings.to_string(),
+            s.tally.good_deeds.to_string(),
+            s.tally.commendations.to_string(),
+            format!("{:.2}", s.score),
+            "★".repeat(s.stars as usize),
+            if s.eligible { "有".into() } else { format!("无：{}", s.reasons.join("；")) },
+        ]);
+    }
+    rows.push(vec![]);
+    rows.push(["班组名次", "班组", "人数", "平均分"].map(String::from).to_vec());
+    for t in &a.teams {
+        rows.push(vec![t.rank.to_string(), t.name.clone(), t.members.to_string(), format!("{:.2}", t.score)]);
+    }
+    rows.push(vec![]);
+    rows.push(["奖项", "候选", "因违规不参评"].map(String::from).to_vec());
+    for w in &a.awards {
+        rows.push(vec![
+            w.title.clone(),
+            w.winners.iter().map(|x| x.1.clone()).collect::<Vec<_>>().join("、"),
+            w.ineligible.iter().map(|x| x.1.clone()).collect::<Vec<_>>().join("、"),
+        ]);
+    }
+    let name = format!("{}考核{}", a.month, if closed { "（已关账）" } else { "" });
+    super::xlsx(chuangkou_tabular::Sheet { name, rows }, "assessment.xlsx").await
+}

@@ -146,4 +146,15 @@ story!(a_leader_closes_a_month_and_its_results_stay_frozen, |store| {
     assert_eq!(closed["results"]["staff"][0]["score"], 100.0, "frozen");
     assert_eq!(closed["differences"][0][2], 100.0);
     assert_eq!(closed["differences"][0][3], 95.0);
+    // The ranking export carries the frozen scores too.
+    let r = app.get("/api/v1/exports/assessment.xlsx?month=2026-11", Some(&leader)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let sheets = chuangkou_tabular::read(&r.body, "assessment.xlsx").unwrap();
+    assert!(sheets[0].name.contains("已关账"), "{}", sheets[0].name);
+    let chen = sheets[0]
+        .rows
+        .iter()
+        .find(|r| r.get(2).is_some_and(|n| n == "陈晓燕"))
+        .expect("the collector's line");
+    assert_eq!((chen[0].as_str(), chen[9].as_str()), ("1", "100.00"));
 });
