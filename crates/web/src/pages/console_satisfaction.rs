@@ -22,7 +22,8 @@ use chuangkou_store::surveys::GroupResults;
 use serde::Deserialize;
 
 use super::console::format_time;
-use super::public::{SurveyPage, form_fields, survey_answers};
+use super::public::form_fields;
+use super::public_surveys::{SurveyPage, survey_answers};
 use super::{Chrome, PageResult, render, render_with};
 use crate::AppState;
 use crate::api::ledger::org_pack;

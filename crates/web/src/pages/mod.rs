@@ -25,6 +25,7 @@ mod console_satisfaction;
 mod dashboard;
 mod public;
 mod public_cases;
+mod public_surveys;
 mod session;
 
 pub fn router() -> Router<AppState> {

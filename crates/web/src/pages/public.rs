@@ -1,8 +1,6 @@
 //! Public pages: an organisation's landing page and the page a service
 //! point's QR code opens. No sign-in, nothing personal, nothing internal.
 
-use std::collections::BTreeMap;
-
 use askama::Template;
 use axum::Router;
 use axum::body::Bytes;
@@ -11,16 +9,14 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use axum::routing::{get, post};
 use chuangkou_domain::org::{ServicePointKind, UnitKind};
-use chuangkou_domain::satisfaction::{Audience, Level, Question};
+use chuangkou_domain::satisfaction::Level;
 use chuangkou_store::org::{Organisation, ServicePoint};
 use chuangkou_store::ratings::RatingInput;
-use chuangkou_store::surveys::{Origin, Questionnaire};
 use serde::Deserialize;
 
 use super::public_cases::Choice;
 use super::{Chrome, PageError, PageResult, render, render_with};
 use crate::AppState;
-use crate::api::satisfaction::day_number;
 use crate::cookies::{cookie, set_cookie};
 use crate::csrf::{self, CsrfToken};
 use crate::error::AppError;
@@ -33,7 +29,7 @@ pub fn router() -> Router<AppState> {
         .route("/o/{code}", get(organisation))
         .route("/p/{token}", get(point))
         .route("/p/{token}/rate", post(rate))
-        .route("/q/{token}", get(survey).post(answer_survey))
+        .route("/q/{token}", get(super::public_surveys::survey).post(super::public_surveys::answer_survey))
 }
 
 pub struct PublicUnit {
@@ -159,13 +155,13 @@ fn with_device_cookie(state: &AppState, headers: &HeaderMap, mut res: Response) 
 
 #[derive(Template)]
 #[template(path = "public_rated.html")]
-struct RatedPage {
-    c: Chrome,
-    org_name: String,
-    replaced: bool,
-    number: Option<String>,
-    code: Option<String>,
-    point_token: Option<String>,
+pub(super) struct RatedPage {
+    pub(super) c: Chrome,
+    pub(super) org_name: String,
+    pub(super) replaced: bool,
+    pub(super) number: Option<String>,
+    pub(super) code: Option<String>,
+    pub(super) point_token: Option<String>,
 }
 
 /// Reads a form body with repeated fields (tags).
@@ -173,7 +169,7 @@ pub(super) fn form_fields(body: &[u8]) -> Vec<(String, String)> {
     form_urlencoded::parse(body).into_owned().collect()
 }
 
-fn field(fields: &[(String, String)], name: &str) -> Option<String> {
+pub(super) fn field(fields: &[(String, String)], name: &str) -> Option<String> {
     fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
 }
 
@@ -223,161 +219,6 @@ async fn rate(
         Err(AppError::TooManyRequests(m)) => {
             let page = point_page(&state, tr, csrf, &found, staff_no, chosen, vec![m])?;
             Ok(render_with(StatusCode::TOO_MANY_REQUESTS, &page))
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
-// ---- public questionnaires (SAT-2) ----
-
-pub struct QuestionView {
-    pub index: usize,
-    pub kind: &'static str,
-    pub text: String,
-    pub dimension: Option<String>,
-    pub options: Vec<String>,
-}
-
-#[derive(Template)]
-#[template(path = "survey_form.html")]
-pub(super) struct SurveyPage {
-    pub c: Chrome,
-    pub title: String,
-    pub anonymous: bool,
-    pub action: String,
-    pub questions: Vec<QuestionView>,
-    pub levels: Vec<Choice>,
-    pub errors: Vec<String>,
-}
-
-impl SurveyPage {
-    pub fn new(c: Chrome, q: &Questionnaire, action: String, errors: Vec<String>) -> Self {
-        let tr = c.tr;
-        let questions = q
-            .questions
-            .iter()
-            .enumerate()
-            .map(|(index, q)| match q {
-                Question::Scale { text, dimension } => QuestionView {
-                    index,
-                    kind: "scale",
-                    text: text.clone(),
-                    dimension: Some(tr.label(dimension).to_string()),
-                    options: vec![],
-                },
-                Question::Choice { text, options } => QuestionView {
-                    index,
-                    kind: "choice",
-                    text: text.clone(),
-                    dimension: None,
-                    options: options.clone(),
-                },
-                Question::Text { text } => {
-                    QuestionView { index, kind: "text", text: text.clone(), dimension: None, options: vec![] }
-                }
-            })
-            .collect();
-        let levels = Level::ALL
-            .iter()
-            .map(|l| Choice { value: l.as_str().into(), label: tr.label(l).into() })
-            .collect();
-        SurveyPage {
-            c,
-            title: q.title.clone(),
-            anonymous: q.audience == Audience::Staff,
-            action,
-            questions,
-            levels,
-            errors,
-        }
-    }
-}
-
-/// Answers from a survey form: `q_<n>` fields by question position.
-pub(super) fn survey_answers(fields: &[(String, String)]) -> BTreeMap<usize, String> {
-    fields
-        .iter()
-        .filter_map(|(k, v)| k.strip_prefix("q_").and_then(|n| n.parse().ok()).map(|n| (n, v.clone())))
-        .collect()
-}
-
-#[derive(Deserialize, Default)]
-struct SurveyQuery {
-    /// The service point's token, when the survey was reached from its QR page.
-    p: Option<String>,
-}
-
-async fn public_survey(state: &AppState, token: &str) -> Result<Questionnaire, PageError> {
-    if token.len() != 32 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(AppError::NotFound.into());
-    }
-    let q = state.store.questionnaire_by_token(token).await?;
-    if q.audience != Audience::Public {
-        return Err(AppError::NotFound.into());
-    }
-    Ok(q)
-}
-
-async fn survey(
-    State(state): State<AppState>,
-    tr: Tr,
-    csrf: CsrfToken,
-    Path(token): Path<String>,
-    Query(sq): Query<SurveyQuery>,
-) -> PageResult {
-    let q = public_survey(&state, &token).await?;
-    let action = match sq.p.filter(|p| p.len() == 32 && p.bytes().all(|b| b.is_ascii_hexdigit())) {
-        Some(p) => format!("/q/{token}?p={p}"),
-        None => format!("/q/{token}"),
-    };
-    Ok(render(&SurveyPage::new(Chrome::public(tr, csrf), &q, action, vec![])))
-}
-
-async fn answer_survey(
-    State(state): State<AppState>,
-    tr: Tr,
-    csrf: CsrfToken,
-    headers: HeaderMap,
-    Path(token): Path<String>,
-    Query(sq): Query<SurveyQuery>,
-    body: Bytes,
-) -> PageResult {
-    let q = public_survey(&state, &token).await?;
-    let fields = form_fields(&body);
-    csrf::check(&headers, &field(&fields, "_csrf").unwrap_or_default())?;
-    let point = match sq.p.as_deref() {
-        Some(p) => Some(state.points.get(&state, p).await?),
-        None => None,
-    };
-    let origin =
-        Origin { unit_id: point.as_ref().map(|f| f.0.unit_id), point_id: point.as_ref().map(|f| f.0.id) };
-    let org = state.store.organisation(q.org_id).await?;
-    let today = state.rules(&org.pack)?.calendar.local_date(state.store.now_ms());
-    match state
-        .store
-        .answer_questionnaire(&q, None, origin, &survey_answers(&fields), day_number(today))
-        .await
-    {
-        Ok(()) => Ok(render(&RatedPage {
-            c: Chrome::public(tr, csrf),
-            org_name: org.name,
-            replaced: false,
-            number: None,
-            code: None,
-            point_token: point.map(|f| f.0.public_token.clone()),
-        })),
-        Err(chuangkou_store::StoreError::Invalid(errs)) => {
-            let action = match &sq.p {
-                Some(p) => format!("/q/{token}?p={p}"),
-                None => format!("/q/{token}"),
-            };
-            let page = SurveyPage::new(
-                Chrome::public(tr, csrf),
-                &q,
-                action,
-                errs.into_iter().map(|e| e.message).collect(),
-            );
-            Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page))
         }
         Err(e) => Err(e.into()),
     }
