@@ -134,7 +134,7 @@ async fn report(what: &str, tasks: Vec<ClientTask>) -> Result<usize> {
 
 /// A fresh database for a benchmark: a temporary SQLite file or a new
 /// PostgreSQL database.
-async fn bench_db(backend: &str) -> Result<(String, Option<std::path::PathBuf>)> {
+pub(crate) async fn bench_db(backend: &str) -> Result<(String, Option<std::path::PathBuf>)> {
     Ok(match backend {
         "sqlite" => {
             let dir =

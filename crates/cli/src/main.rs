@@ -6,6 +6,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
 mod bench;
+mod bench_dashboard;
 mod commands;
 mod config;
 mod demo;
@@ -52,6 +53,8 @@ pub enum BenchCommand {
     Cases(bench::BenchArgs),
     /// Rating intake through the public HTTP API with concurrent clients.
     Ratings(bench::RatingBenchArgs),
+    /// A year of data the size of seed 000; the monthly assessment and the dashboard page.
+    Dashboard(bench_dashboard::DashboardBenchArgs),
 }
 
 fn main() -> Result<()> {
@@ -64,6 +67,7 @@ fn main() -> Result<()> {
             std::process::exit(match b {
                 BenchCommand::Cases(args) => bench::cases(args).await?,
                 BenchCommand::Ratings(args) => bench::ratings(args).await?,
+                BenchCommand::Dashboard(args) => bench_dashboard::dashboard(args).await?,
             });
         }
         let store = cli.config.open_store().await?;

@@ -60,6 +60,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0008_assessment_months.sql"),
         postgres: include_str!("../migrations/postgres/0008_assessment_months.sql"),
     },
+    Migration {
+        version: 9,
+        name: "indicator_indexes",
+        sqlite: include_str!("../migrations/sqlite/0009_indicator_indexes.sql"),
+        postgres: include_str!("../migrations/postgres/0009_indicator_indexes.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
