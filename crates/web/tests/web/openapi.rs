@@ -70,13 +70,19 @@ story!(every_documented_operation_is_routed, |store| {
                 .replace("/rating-appeals/{id}", &format!("/rating-appeals/{appeal}"))
                 .replace("/questionnaires/{id}/close", &format!("/questionnaires/{close_q}/close"))
                 .replace("/questionnaires/{id}", &format!("/questionnaires/{staff_q}"));
-            // Appeals are decided by the pack's deciders: the toll pack's leaders.
-            let token = if path == "/rating-appeals/{id}/decision" { &leader } else { &token };
+            // Appeal decisions and closing a month are the leaders'.
+            let token = if path == "/rating-appeals/{id}/decision" || path == "/assessment/close" {
+                &leader
+            } else {
+                &token
+            };
             let url = format!("/api/v1{concrete}");
             let r = match method.as_str() {
                 "get" => app.get(&url, Some(token)).await,
                 "post" => {
-                    let body = if concrete.starts_with("/imports") {
+                    let body = if concrete == "/imports/volumes" {
+                        "单位编码,日期,车流量\nS01,2026-11-02,150000\n".to_string()
+                    } else if concrete.starts_with("/imports") {
                         return_csv()
                     } else if concrete == "/public/track" {
                         json!({"number": number, "code": code}).to_string()
@@ -130,6 +136,7 @@ fn example_body(path: &str) -> String {
         "/rating-appeals/{id}/decision" => json!({"upheld": true, "note": "核实为误评"}),
         "/questionnaires/{id}/responses" => json!({"answers": {"0": "4"}}),
         "/questionnaires/{id}/close" => json!({}),
+        "/assessment/close" => json!({"month": "2026-01"}),
         "/questionnaires" => json!({"code": "visit", "title": "满意度调查", "audience": "public",
             "questions": [{"type": "scale", "text": "等候时间", "dimension": "responsiveness"}]}),
         other => panic!("no example body for {other}"),
