@@ -109,7 +109,9 @@ impl AppState {
         let rules = self.rules(&org.pack)?;
         let policy = &rules.pack.satisfaction;
         let hour = (self.store.now_ms() / 3_600_000) as u64;
-        let device = self.store.device_hash(&input.device);
+        // The limiter lives in memory only, so it keys by the raw device;
+        // the keyed hash is computed once, by `prepare_rating`, for storage.
+        let device = &input.device;
         if !self.limits.allow(&format!("a:{address}"), hour, policy.per_address_per_hour) {
             return Err(AppError::TooManyRequests(
                 "这个网络的评价太多了，请稍后再试 / too many ratings from this network, please try again later".into(),

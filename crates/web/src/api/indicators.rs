@@ -121,6 +121,22 @@ pub async fn by_unit(
     Ok(out)
 }
 
+/// For the office and leaders: the pack's rules and the month asked for
+/// (`YYYY-MM`, the current one when missing).
+pub async fn month_for<'a>(
+    state: &'a AppState,
+    user: &CurrentUser,
+    month: Option<&str>,
+) -> ApiResult<(chuangkou_domain::policy::Rules<'a>, Period)> {
+    if !matches!(user.role(), Role::Office | Role::Leader | Role::Admin) {
+        return Err(AppError::Forbidden);
+    }
+    let pack = org_pack(state, user).await?;
+    let rules = state.rules(&pack)?;
+    let month = month_of(month, rules.calendar.local_date(state.store.now_ms()))?;
+    Ok((rules, month))
+}
+
 /// A month as `YYYY-MM`; the current month when missing.
 pub fn month_of(m: Option<&str>, today: NaiveDate) -> ApiResult<Period> {
     let first = match m.map(str::trim).filter(|m| !m.is_empty()) {
@@ -145,12 +161,8 @@ pub async fn export(
     q: Result<Query<MonthQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<axum::response::Response> {
     let Query(q) = q.map_err(|e| AppError::bad_request("bad_query", e.body_text()))?;
-    if !matches!(user.role(), Role::Office | Role::Leader | Role::Admin) {
-        return Err(AppError::Forbidden);
-    }
-    let pack = org_pack(&state, &user).await?;
-    let cal = state.rules(&pack)?.calendar;
-    let month = month_of(q.month.as_deref(), cal.local_date(state.store.now_ms()))?;
+    let (rules, month) = month_for(&state, &user, q.month.as_deref()).await?;
+    let cal = rules.calendar;
     let pct = |r: Option<f64>| r.map_or(String::new(), |r| format!("{:.1}%", r * 100.0));
     let change = |c: &chuangkou_domain::kpi::Compared| {
         c.change.map_or(String::new(), |x| format!("{:+.1}%", x * 100.0))
@@ -207,12 +219,7 @@ pub async fn assessment(
     q: Result<Query<MonthQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Json<Value>> {
     let Query(q) = q.map_err(|e| AppError::bad_request("bad_query", e.body_text()))?;
-    if !matches!(user.role(), Role::Office | Role::Leader | Role::Admin) {
-        return Err(AppError::Forbidden);
-    }
-    let pack = org_pack(&state, &user).await?;
-    let rules = state.rules(&pack)?;
-    let month = month_of(q.month.as_deref(), rules.calendar.local_date(state.store.now_ms()))?;
+    let (rules, month) = month_for(&state, &user, q.month.as_deref()).await?;
     // A closed month answers with its frozen results and today's differences.
     if let Some(closed) = state.store.closed_month(user.org_id(), rules, month).await? {
         return Ok(Json(json!({"closed": true, "closed_at": closed.closed_at, "results": closed.results,
@@ -266,12 +273,7 @@ pub async fn export_assessment(
     q: Result<Query<MonthQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<axum::response::Response> {
     let Query(q) = q.map_err(|e| AppError::bad_request("bad_query", e.body_text()))?;
-    if !matches!(user.role(), Role::Office | Role::Leader | Role::Admin) {
-        return Err(AppError::Forbidden);
-    }
-    let pack = org_pack(&state, &user).await?;
-    let rules = state.rules(&pack)?;
-    let month = month_of(q.month.as_deref(), rules.calendar.local_date(state.store.now_ms()))?;
+    let (rules, month) = month_for(&state, &user, q.month.as_deref()).await?;
     let (a, closed) = match state.store.closed_month(user.org_id(), rules, month).await? {
         Some(c) => (c.results, true),
         None => (state.store.assess_month(user.org_id(), rules, month).await?, false),

@@ -15,7 +15,7 @@ use chuangkou_store::surveys::{Origin, Questionnaire};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::ledger::org_pack;
+use super::ledger::{ReasonInput, org_pack};
 use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{ApiResult, AppError};
@@ -218,18 +218,12 @@ pub async fn summary(
     })))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AppealInput {
-    pub reason: String,
-}
-
 /// A unit appeals a bad rating: its shift leader, or the office.
 pub async fn appeal(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
-    ApiJson(a): ApiJson<AppealInput>,
+    ApiJson(a): ApiJson<ReasonInput>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let appeal = appeal_rating(&state, &user, id, &a.reason).await?;
     Ok((StatusCode::CREATED, Json(json!(appeal))))

@@ -19,7 +19,7 @@ use chuangkou_store::ledger::{EntryRow, FactRow};
 use serde::Deserialize;
 
 use super::console::format_time;
-use super::{Chrome, PageResult, render};
+use super::{Chrome, PageResult, form_value, render};
 use crate::AppState;
 use crate::api::fines::fines_for;
 use crate::api::ledger::{
@@ -261,10 +261,6 @@ async fn page(
         c: Chrome::for_user(&state, tr, csrf, &user, "ledger").await?,
     };
     Ok(render(&page))
-}
-
-fn form_value(form: &HashMap<String, String>, key: &str) -> String {
-    form.get(key).cloned().unwrap_or_default()
 }
 
 fn nonempty(form: &HashMap<String, String>, key: &str) -> Option<String> {

@@ -24,7 +24,7 @@ use serde::Deserialize;
 use super::console::format_time;
 use super::public::form_fields;
 use super::public_surveys::{SurveyPage, survey_answers};
-use super::{Chrome, PageResult, render, render_with};
+use super::{Chrome, PageResult, form_value, render, render_with};
 use crate::AppState;
 use crate::api::ledger::org_pack;
 use crate::api::satisfaction::{
@@ -184,10 +184,6 @@ async fn ratings(
     }))
 }
 
-fn value(form: &HashMap<String, String>, k: &str) -> String {
-    form.get(k).cloned().unwrap_or_default()
-}
-
 async fn appeal(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -195,8 +191,8 @@ async fn appeal(
     Path(id): Path<i64>,
     Form(form): Form<HashMap<String, String>>,
 ) -> PageResult {
-    csrf::check(&headers, &value(&form, "_csrf"))?;
-    appeal_rating(&state, &user, id, &value(&form, "reason")).await?;
+    csrf::check(&headers, &form_value(&form, "_csrf"))?;
+    appeal_rating(&state, &user, id, &form_value(&form, "reason")).await?;
     Ok(Redirect::to("/console/ratings").into_response())
 }
 
@@ -207,13 +203,13 @@ async fn decide(
     Path(id): Path<i64>,
     Form(form): Form<HashMap<String, String>>,
 ) -> PageResult {
-    csrf::check(&headers, &value(&form, "_csrf"))?;
-    let upheld = match value(&form, "outcome").as_str() {
+    csrf::check(&headers, &form_value(&form, "_csrf"))?;
+    let upheld = match form_value(&form, "outcome").as_str() {
         "upheld" => true,
         "rejected" => false,
         _ => return Err(AppError::field("outcome", "请选择决定 / choose a decision").into()),
     };
-    decide_appeal(&state, &user, id, upheld, &value(&form, "note")).await?;
+    decide_appeal(&state, &user, id, upheld, &form_value(&form, "note")).await?;
     Ok(Redirect::to("/console/ratings").into_response())
 }
 
@@ -325,19 +321,19 @@ async fn publish(
     PageUser(user): PageUser,
     Form(form): Form<HashMap<String, String>>,
 ) -> PageResult {
-    csrf::check(&headers, &value(&form, "_csrf"))?;
+    csrf::check(&headers, &form_value(&form, "_csrf"))?;
     if !may_manage_surveys(&user) {
         return Err(AppError::Forbidden.into());
     }
-    let audience = Audience::parse(&value(&form, "audience")).unwrap_or(Audience::Public);
-    let result = match parse_question_lines(&value(&form, "questions")) {
+    let audience = Audience::parse(&form_value(&form, "audience")).unwrap_or(Audience::Public);
+    let result = match parse_question_lines(&form_value(&form, "questions")) {
         Ok(qs) => state
             .store
             .publish_questionnaire(
                 user.org_id(),
                 user.0.id,
-                &value(&form, "code"),
-                &value(&form, "title"),
+                &form_value(&form, "code"),
+                &form_value(&form, "title"),
                 audience,
                 &qs,
             )
@@ -514,7 +510,7 @@ async fn close(
     Path(id): Path<i64>,
     Form(form): Form<HashMap<String, String>>,
 ) -> PageResult {
-    csrf::check(&headers, &value(&form, "_csrf"))?;
+    csrf::check(&headers, &form_value(&form, "_csrf"))?;
     if !may_manage_surveys(&user) {
         return Err(AppError::Forbidden.into());
     }

@@ -11,7 +11,7 @@ use chuangkou_domain::Role;
 use chuangkou_domain::kpi::Period;
 use chuangkou_store::indicators::{Indicators, Subject};
 
-use crate::api::indicators::{by_unit, month_of};
+use crate::api::indicators::{by_unit, month_for, month_of};
 use serde::Deserialize;
 
 use super::{Chrome, PageResult, render};
@@ -161,13 +161,9 @@ async fn dashboard(
     PageUser(user): PageUser,
     Query(q): Query<MonthQuery>,
 ) -> PageResult {
-    if !matches!(user.role(), Role::Leader | Role::Office | Role::Admin) {
-        return Err(AppError::Forbidden.into());
-    }
     let org = user.org_id();
-    let pack = org_pack(&state, &user).await?;
-    let cal = state.rules(&pack)?.calendar;
-    let month = month_of(q.month.as_deref(), cal.local_date(state.store.now_ms()))?;
+    let (rules, month) = month_for(&state, &user, q.month.as_deref()).await?;
+    let cal = rules.calendar;
     let first = month.from;
     let mut lines = by_unit(&state, org, cal, month).await?;
     let whole = lines.remove(0).1;
@@ -211,9 +207,9 @@ async fn dashboard(
         .collect();
     let (overdue_cases, open_rectifications, late_rectifications) = state.store.attention(org).await?;
     // A closed month shows its frozen results; today's differences are counted beside them.
-    let (assessed, closed) = match state.store.closed_month(org, state.rules(&pack)?, month).await? {
+    let (assessed, closed) = match state.store.closed_month(org, rules, month).await? {
         Some(c) => (c.results, Some((super::console::format_time(c.closed_at), c.differences.len()))),
-        None => (state.store.assess_month(org, state.rules(&pack)?, month).await?, None),
+        None => (state.store.assess_month(org, rules, month).await?, None),
     };
     // The top ten and, in a larger organisation, the five at the bottom.
     let n = assessed.staff.len();

@@ -105,6 +105,11 @@ impl Chrome {
     }
 }
 
+/// A field of a posted form; empty when missing.
+pub fn form_value(form: &std::collections::HashMap<String, String>, key: &str) -> String {
+    form.get(key).cloned().unwrap_or_default()
+}
+
 pub fn render(t: &impl Template) -> Response {
     render_with(StatusCode::OK, t)
 }
