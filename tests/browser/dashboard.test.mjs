@@ -49,6 +49,12 @@ test('a leader opens the dashboard and finds the charts and the units filled wit
   assert.ok(Number(chenCells[0]) > 1, 'ranked below those with full marks');
   assert.match(await page.textContent('#awards'), /服务标兵/);
   await page.screenshot({ path: resolve(shots, 'dashboard-desk.png'), fullPage: true });
+  // The month's printable notice is a PDF a click away (its text is checked
+  // by the Rust tests with pdftotext).
+  const notice = await page.request.get(server.url + (await page.getAttribute('#notice-pdf', 'href')));
+  assert.equal(notice.status(), 200);
+  assert.equal(notice.headers()['content-type'], 'application/pdf');
+  assert.equal((await notice.body()).subarray(0, 5).toString(), '%PDF-');
 
   // On a phone the charts scale to the screen.
   const phone = await (await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true })).newPage();

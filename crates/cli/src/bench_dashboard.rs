@@ -2,7 +2,8 @@
 //! stations, 1,300 staff, about 150,000 vehicles a day) with a year of
 //! ratings, cases, traffic and ledger facts, written through the store's
 //! own paths; then the time of the month's full assessment and of the
-//! dashboard page (the real router, signed in as a leader), as p50/p95.
+//! dashboard page and of the monthly notice PDF (the real router, signed
+//! in as a leader), as p50/p95.
 
 use std::time::{Duration, Instant};
 
@@ -240,18 +241,27 @@ pub async fn dashboard(args: DashboardBenchArgs) -> Result<i32> {
     // The dashboard page, signed in as a leader, through the real router.
     let app = chuangkou_web::app(AppState::new(store.clone(), WebConfig::default(), PolicySet::builtin()));
     let cookies = sign_in(&app).await?;
+    let mut times = time_get(&app, &cookies, "/console/dashboard", args.requests).await?;
+    report("dashboard page", &mut times);
+    // The month's printable notice (assessment, indicators, PDF layout).
+    let mut times = time_get(&app, &cookies, "/api/v1/exports/notice.pdf", args.requests.min(10)).await?;
+    report("notice PDF", &mut times);
+    Ok(0)
+}
+
+/// Times `n` GETs of `path` through the router, checking each answers.
+async fn time_get(app: &axum::Router, cookies: &str, path: &str, n: usize) -> Result<Vec<Duration>> {
     let mut times = Vec::new();
-    for _ in 0..args.requests {
-        let req = Request::get("/console/dashboard").header(header::COOKIE, &cookies).body(Body::empty())?;
+    for _ in 0..n {
+        let req = Request::get(path).header(header::COOKIE, cookies).body(Body::empty())?;
         let t0 = Instant::now();
         let res = app.clone().oneshot(req).await?;
         let status = res.status();
         let body = http_body_util::BodyExt::collect(res.into_body()).await?.to_bytes();
         times.push(t0.elapsed());
-        anyhow::ensure!(status.is_success() && body.len() > 1000, "dashboard answered {status}");
+        anyhow::ensure!(status.is_success() && body.len() > 1000, "{path} answered {status}");
     }
-    report("dashboard page", &mut times);
-    Ok(0)
+    Ok(times)
 }
 
 fn report(what: &str, times: &mut [Duration]) {

@@ -39,6 +39,10 @@ pub struct ServeArgs {
     /// How often to fire due deadline timers, in milliseconds.
     #[arg(long, env = "CHUANGKOU_SWEEP_MS", default_value_t = 1000)]
     pub sweep_ms: u64,
+    /// The Chinese TrueType font (.ttf/.ttc) PDF notices are set in.
+    /// Default: Debian's fonts-wqy-microhei (or -zenhei) where installed.
+    #[arg(long, env = "CHUANGKOU_PDF_FONT")]
+    pub pdf_font: Option<std::path::PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -156,6 +160,7 @@ async fn serve(args: ServeArgs, config: &Config, store: Store) -> Result<i32> {
     let web = WebConfig {
         public_url: args.public_url.unwrap_or_else(|| url.clone()),
         secure_cookies: args.secure_cookies,
+        pdf_font: args.pdf_font,
         ..WebConfig::default()
     };
     if let Some(creds) = &creds {

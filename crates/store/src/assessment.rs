@@ -141,7 +141,15 @@ impl Store {
         .await?;
 
         let units = self.units(org_id).await?;
-        let unit_name: HashMap<i64, String> = units.iter().map(|u| (u.id, u.name.clone())).collect();
+        // A team is named with its station ("小店收费站一班"): every station has a 一班.
+        let plain: HashMap<i64, &str> = units.iter().map(|u| (u.id, u.name.as_str())).collect();
+        let unit_name: HashMap<i64, String> = units
+            .iter()
+            .map(|u| {
+                let parent = u.parent_id.and_then(|p| plain.get(&p)).filter(|_| u.kind == "team");
+                (u.id, parent.map_or_else(|| u.name.clone(), |p| format!("{p}{}", u.name)))
+            })
+            .collect();
         let eligibility = self.eligibility(org_id, rules, month.from.year(), None).await?;
         let staff_rows: Vec<(i64, i64)> = on_read!(self, c => sqlx::query_as(
             "SELECT id, unit_id FROM staff WHERE org_id = $1 AND active = TRUE")
@@ -178,7 +186,7 @@ impl Store {
                 (!members.is_empty()).then(|| TeamScore {
                     rank: 0,
                     unit_id: u.id,
-                    name: u.name.clone(),
+                    name: unit_name[&u.id].clone(),
                     members: members.len(),
                     score: (members.iter().sum::<f64>() / members.len() as f64 * 100.0).round() / 100.0,
                 })

@@ -414,7 +414,7 @@ story!(the_months_assessment_ranks_scores_and_honours_eligibility, |store| {
     assert_eq!(a.teams.len(), 1);
     assert_eq!(a.teams[0].score, 98.25);
     let gold = a.awards.iter().find(|x| x.title == "金牌服务班组").unwrap();
-    assert_eq!(gold.winners[0].1, "C1-T1");
+    assert_eq!(gold.winners[0].1, "C1C1-T1", "a team is named with its station");
 
     // A leader closes March: the results are frozen; a violation recorded
     // later for March shows as a difference, not as a rewrite.

@@ -42,6 +42,8 @@ pub enum AppError {
     TooManyRequests(String),
     /// 408
     Timeout,
+    /// 503: something this installation lacks (e.g. a font for PDFs).
+    Unavailable { code: &'static str, message: String },
     /// 500: logged, never shown.
     Internal(String),
 }
@@ -60,6 +62,7 @@ impl AppError {
             AppError::Validation(_) | AppError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Timeout => StatusCode::REQUEST_TIMEOUT,
+            AppError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -75,7 +78,7 @@ impl AppError {
             AppError::TooLarge => "payload_too_large",
             AppError::UnsupportedMediaType(_) => "unsupported_media_type",
             AppError::Validation(_) => "validation",
-            AppError::Unprocessable { code, .. } => code,
+            AppError::Unprocessable { code, .. } | AppError::Unavailable { code, .. } => code,
             AppError::TooManyRequests(_) => "too_many_requests",
             AppError::Timeout => "timeout",
             AppError::Internal(_) => "internal",
@@ -91,6 +94,7 @@ impl AppError {
             | AppError::Refused(message)
             | AppError::UnsupportedMediaType(message)
             | AppError::Unprocessable { message, .. }
+            | AppError::Unavailable { message, .. }
             | AppError::TooManyRequests(message) => message.clone(),
             AppError::Forbidden => "无权执行此操作 / you may not do this".into(),
             AppError::NotFound => "未找到 / not found".into(),

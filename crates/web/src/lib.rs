@@ -33,6 +33,7 @@ mod extract;
 pub mod i18n;
 pub mod ledger_access;
 pub mod metrics;
+pub mod notice;
 pub mod open311;
 pub mod pages;
 pub mod photos;
@@ -52,6 +53,9 @@ pub struct WebConfig {
     pub login_delay_ms: u64,
     /// Requests taking longer are answered 408.
     pub request_timeout: Duration,
+    /// The CJK TrueType font PDF documents are set in; a system font when
+    /// `None` (see `chuangkou_notice::Font::discover`).
+    pub pdf_font: Option<std::path::PathBuf>,
 }
 
 impl Default for WebConfig {
@@ -61,6 +65,7 @@ impl Default for WebConfig {
             secure_cookies: false,
             login_delay_ms: 250,
             request_timeout: Duration::from_secs(30),
+            pdf_font: None,
         }
     }
 }
@@ -91,6 +96,8 @@ pub struct Shared {
     pub limits: Arc<satisfaction::RateLimiter>,
     /// Service points by QR token.
     pub points: Arc<satisfaction::PointCache>,
+    /// The font for PDF documents, read on first use.
+    pub pdf_font: tokio::sync::OnceCell<Arc<chuangkou_notice::Font>>,
 }
 
 impl AppState {
@@ -103,8 +110,35 @@ impl AppState {
             ratings: store.rating_intake(),
             limits: Default::default(),
             points: Default::default(),
+            pdf_font: Default::default(),
             store,
         }))
+    }
+
+    /// Lays `doc` out as a PDF in the configured CJK font (read once, on
+    /// first use), off the async threads.
+    pub async fn pdf(&self, doc: chuangkou_notice::Document) -> Result<Vec<u8>, AppError> {
+        let configured = self.config.pdf_font.clone();
+        let font = self
+            .pdf_font
+            .get_or_try_init(|| async move {
+                tokio::task::spawn_blocking(move || chuangkou_notice::Font::discover(configured.as_deref()))
+                    .await
+                    .map_err(|e| AppError::Internal(e.to_string()))?
+                    .map(Arc::new)
+                    .map_err(|e| {
+                        tracing::error!(error = %e, "no font for PDF documents");
+                        AppError::Unavailable {
+                            code: "pdf_font_missing",
+                            message: format!("无法生成 PDF：服务器缺少中文字体 / cannot make the PDF: {e}"),
+                        }
+                    })
+            })
+            .await?
+            .clone();
+        tokio::task::spawn_blocking(move || chuangkou_notice::render(&doc, &font))
+            .await?
+            .map_err(|e| AppError::Internal(e.to_string()))
     }
 
     /// Registers a case through the group-commit queue: checked first, then

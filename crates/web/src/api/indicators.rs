@@ -7,6 +7,7 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use chrono::{Datelike, NaiveDate};
 use chuangkou_domain::Role;
 use chuangkou_domain::kpi::{Period, parse_volumes};
@@ -274,10 +275,8 @@ pub async fn export_assessment(
 ) -> ApiResult<axum::response::Response> {
     let Query(q) = q.map_err(|e| AppError::bad_request("bad_query", e.body_text()))?;
     let (rules, month) = month_for(&state, &user, q.month.as_deref()).await?;
-    let (a, closed) = match state.store.closed_month(user.org_id(), rules, month).await? {
-        Some(c) => (c.results, true),
-        None => (state.store.assess_month(user.org_id(), rules, month).await?, false),
-    };
+    let (a, closed_at) = month_results(&state, user.org_id(), rules, month).await?;
+    let closed = closed_at.is_some();
     let mut rows = vec![
         [
             "名次",
@@ -328,4 +327,54 @@ pub async fn export_assessment(
     }
     let name = format!("{}考核{}", a.month, if closed { "（已关账）" } else { "" });
     super::xlsx(chuangkou_tabular::Sheet { name, rows }, "assessment.xlsx").await
+}
+
+/// The month's results for the exports: the frozen ones with the time of
+/// closing once the month is closed, else as they stand now.
+async fn month_results(
+    state: &AppState,
+    org_id: i64,
+    rules: chuangkou_domain::policy::Rules<'_>,
+    month: Period,
+) -> ApiResult<(chuangkou_store::assessment::Assessment, Option<i64>)> {
+    Ok(match state.store.closed_month(org_id, rules, month).await? {
+        Some(c) => (c.results, Some(c.closed_at)),
+        None => (state.store.assess_month(org_id, rules, month).await?, None),
+    })
+}
+
+/// `GET /api/v1/exports/notice.pdf?month=YYYY-MM`: the month's printable
+/// notice (通报) — overall figures, rankings, awards, commendations and
+/// criticisms — from the same results as the `.xlsx` export: the frozen
+/// ones once the month is closed, marked as a draft before.
+pub async fn export_notice(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    q: Result<Query<MonthQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<axum::response::Response> {
+    let Query(q) = q.map_err(|e| AppError::bad_request("bad_query", e.body_text()))?;
+    let (rules, month) = month_for(&state, &user, q.month.as_deref()).await?;
+    let cal = rules.calendar;
+    let (results, closed_at) = month_results(&state, user.org_id(), rules, month).await?;
+    let closed_on = closed_at.map(|at| cal.local_date(at));
+    let figures = state.store.indicators(user.org_id(), cal, Subject::Organisation, month).await?;
+    let org = state.store.organisation(user.org_id()).await?;
+    let doc = crate::notice::monthly_notice(&crate::notice::NoticeData {
+        org_name: &org.name,
+        month: month.from,
+        results: &results,
+        figures: &figures,
+        closed_on,
+        today: cal.local_date(state.store.now_ms()),
+    });
+    let pdf = state.pdf(doc).await?;
+    let file = format!("notice-{}.pdf", month.from.format("%Y-%m"));
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "application/pdf".to_string()),
+            (axum::http::header::CONTENT_DISPOSITION, format!("inline; filename=\"{file}\"")),
+        ],
+        pdf,
+    )
+        .into_response())
 }

@@ -87,6 +87,7 @@ pub fn router() -> Router<AppState> {
         .route("/assessment/close", post(indicators::close_month))
         .route("/exports/indicators.xlsx", get(indicators::export))
         .route("/exports/assessment.xlsx", get(indicators::export_assessment))
+        .route("/exports/notice.pdf", get(indicators::export_notice))
         .route(
             "/imports/volumes",
             post(indicators::import_volumes).layer(DefaultBodyLimit::max(crate::UPLOAD_LIMIT)),

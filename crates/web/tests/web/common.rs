@@ -48,8 +48,12 @@ pub struct Seed {
 
 impl TestApp {
     pub fn new(store: Store) -> Self {
-        let config =
-            WebConfig { login_delay_ms: 0, public_url: "http://ck.test".into(), ..WebConfig::default() };
+        TestApp::with_config(store, WebConfig::default())
+    }
+
+    /// With `config`, but never a login delay and always the test's public URL.
+    pub fn with_config(store: Store, config: WebConfig) -> Self {
+        let config = WebConfig { login_delay_ms: 0, public_url: "http://ck.test".into(), ..config };
         let router = chuangkou_web::app(AppState::new(
             store.clone(),
             config,

@@ -158,3 +158,87 @@ story!(a_leader_closes_a_month_and_its_results_stay_frozen, |store| {
         .expect("the collector's line");
     assert_eq!((chen[0].as_str(), chen[9].as_str()), ("1", "100.00"));
 });
+
+story!(the_months_notice_prints_its_results_in_chinese, |store| {
+    let mut app = TestApp::new(store.clone());
+    let seed = app.seed("TY").await;
+    let office = app.token(seed.org_id, "office", Role::Office).await;
+    let leader = app.token(seed.org_id, "leader", Role::Leader).await;
+    let staff = app.token(seed.org_id, "someone", Role::Staff).await;
+    let li = chuangkou_domain::org::NewStaff {
+        employee_no: "1002".into(),
+        name: "李强".into(),
+        unit_code: "S01-T1".into(),
+        position: None,
+        phone: None,
+    };
+    let li = store.create_staff(seed.org_id, "test", &li).await.unwrap().id;
+    store.set_clock(chuangkou_store::testing::noon_2026(11, 5));
+    // A valid complaint about 李强 (100 − 5) and an approved good deed of 陈晓燕 (100 + 2).
+    let body = json!({"kind": "complaint", "category": "attitude", "description": "态度生硬", "subject_staff_id": li});
+    assert_eq!(app.post_json("/api/v1/cases", Some(&office), body).await.status, StatusCode::CREATED);
+    let deed = json!({"kind": "good_deed", "staff_id": seed.staff_id, "deed": "lost_property",
+        "item": "钱包", "item_value": "500", "note": "拾金不昧", "date": "2026-11-04"});
+    let r = app.post_json("/api/v1/ledger/entries", Some(&office), deed).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let id = r.json()["entry"]["id"].as_i64().unwrap();
+    let r = app
+        .post_json(&format!("/api/v1/ledger/entries/{id}/decision"), Some(&leader), json!({"approve": true}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+
+    let r = app.get("/api/v1/exports/notice.pdf?month=2026-11", Some(&office)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.headers["content-type"], "application/pdf");
+    let pages = chuangkou_notice::pdftotext(&r.body).expect("pdftotext (poppler-utils)");
+    let text: String = pages.concat().split_whitespace().collect();
+    for expected in [
+        "TY公司",
+        "关于2026年11月服务质量考核情况的通报",
+        "草稿：本月尚未关账",
+        "本月有效投诉1件，上月无有效投诉，上年同期无有效投诉",
+        "本月参加考核2人、1个班组",
+        // The ranking: 陈晓燕 first with 102.00, 李强 second with 95.00.
+        "11001陈晓燕小店收费站一班102.00",
+        "21002李强小店收费站一班95.00",
+        // 服务标兵 goes to the eligible best at 98 or more.
+        "服务标兵：陈晓燕（102.00分）",
+        "金牌服务班组：小店收费站一班（98.50分）",
+        // Commended for the good deed; criticised for the complaint.
+        "陈晓燕小店收费站一班10102.00",
+        "李强小店收费站一班10095.00",
+    ] {
+        assert!(text.contains(expected), "{expected:?} is not in the notice:\n{}", pages.concat());
+    }
+    assert!(!text.contains("关账，结果已冻结"));
+
+    // Only the office and leaders print it; a bad month is named.
+    assert_eq!(app.get("/api/v1/exports/notice.pdf", Some(&staff)).await.status, StatusCode::FORBIDDEN);
+    let r = app.get("/api/v1/exports/notice.pdf?month=2026-13", Some(&office)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Once closed, the notice prints the frozen results, and says so.
+    let r = app.post_json("/api/v1/assessment/close", Some(&leader), json!({"month": "2026-11"})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let body = json!({"kind": "complaint", "category": "attitude", "description": "又一次", "subject_staff_id": seed.staff_id});
+    assert_eq!(app.post_json("/api/v1/cases", Some(&office), body).await.status, StatusCode::CREATED);
+    let r = app.get("/api/v1/exports/notice.pdf?month=2026-11", Some(&leader)).await;
+    let text: String = chuangkou_notice::pdftotext(&r.body).unwrap().concat().split_whitespace().collect();
+    assert!(text.contains("2026年11月5日关账，结果已冻结"), "{text}");
+    assert!(text.contains("11001陈晓燕小店收费站一班102.00"), "frozen, not 97.00: {text}");
+    assert!(!text.contains("草稿"));
+});
+
+story!(without_a_chinese_font_the_notice_is_refused_with_the_reason, |store| {
+    let config = chuangkou_web::WebConfig {
+        pdf_font: Some("/nonexistent/wqy-microhei.ttc".into()),
+        ..Default::default()
+    };
+    let mut app = TestApp::with_config(store.clone(), config);
+    let seed = app.seed("TY").await;
+    let office = app.token(seed.org_id, "office", Role::Office).await;
+    let r = app.get("/api/v1/exports/notice.pdf?month=2026-11", Some(&office)).await;
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(r.code(), "pdf_font_missing");
+    assert!(r.json()["message"].as_str().unwrap().contains("/nonexistent/wqy-microhei.ttc"), "{}", r.text());
+});
