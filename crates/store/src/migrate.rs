@@ -66,6 +66,18 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0009_indicator_indexes.sql"),
         postgres: include_str!("../migrations/postgres/0009_indicator_indexes.sql"),
     },
+    Migration {
+        version: 10,
+        name: "open_overdue_cases",
+        sqlite: include_str!("../migrations/sqlite/0010_open_overdue_cases.sql"),
+        postgres: include_str!("../migrations/postgres/0010_open_overdue_cases.sql"),
+    },
+    Migration {
+        version: 11,
+        name: "indicator_covering_indexes",
+        sqlite: include_str!("../migrations/sqlite/0011_indicator_covering_indexes.sql"),
+        postgres: include_str!("../migrations/postgres/0011_indicator_covering_indexes.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
