@@ -98,6 +98,17 @@ pub async fn dashboard(args: DashboardBenchArgs) -> Result<i32> {
     // The month's printable notice (assessment, indicators, PDF layout).
     let mut times = time_get(&app, &cookies, "/api/v1/exports/notice.pdf", args.requests.min(10)).await?;
     report("notice PDF", &mut times);
+    // DESIGN: resident set < 200 MB at this size (the whole process:
+    // server, store and the benchmark's own bookkeeping).
+    if let Ok(status) = std::fs::read_to_string("/proc/self/status") {
+        let field = |name: &str| {
+            status
+                .lines()
+                .find(|l| l.starts_with(name))
+                .map_or("?".into(), |l| l[name.len()..].trim().to_string())
+        };
+        println!("memory               resident now {}, peak {}", field("VmRSS:"), field("VmHWM:"));
+    }
     Ok(0)
 }
 

@@ -109,17 +109,23 @@ pub async fn by_unit(
     cal: &chuangkou_domain::calendar::Calendar,
     month: Period,
 ) -> ApiResult<Vec<(String, Indicators)>> {
-    let mut out = vec![(
-        "全公司 / Organisation".to_string(),
-        state.store.indicators(org, cal, Subject::Organisation, month).await?,
-    )];
+    use futures_util::{StreamExt, TryStreamExt};
+    let mut subjects = vec![("全公司 / Organisation".to_string(), Subject::Organisation)];
     for u in state.store.units(org).await? {
-        if matches!(UnitKind::parse(&u.kind), Some(UnitKind::Team | UnitKind::Department)) {
-            continue;
+        if !matches!(UnitKind::parse(&u.kind), Some(UnitKind::Team | UnitKind::Department)) {
+            subjects.push((u.name, Subject::Unit(u.id)));
         }
-        out.push((u.name, state.store.indicators(org, cal, Subject::Unit(u.id), month).await?));
     }
-    Ok(out)
+    // A few at a time: on PostgreSQL the counts wait on round trips, which
+    // then overlap; SQLite's readers share the WAL file.
+    let store = &state.store;
+    futures_util::stream::iter(subjects)
+        .map(
+            |(name, s)| async move { Ok::<_, AppError>((name, store.indicators(org, cal, s, month).await?)) },
+        )
+        .buffered(4)
+        .try_collect()
+        .await
 }
 
 /// For the office and leaders: the pack's rules and the month asked for
