@@ -12,7 +12,7 @@ use chuangkou_store::indicators::Indicators;
 /// What the notice is made from.
 pub struct NoticeData<'a> {
     pub org_name: &'a str,
-    /// `YYYY-MM`.
+    /// The first day of the month.
     pub month: NaiveDate,
     pub results: &'a Assessment,
     /// The organisation's indicators for the month.
@@ -50,7 +50,7 @@ fn score(s: f64) -> String {
     format!("{s:.2}")
 }
 
-fn staff_table(columns: Vec<Column>, rows: Vec<Vec<String>>) -> Block {
+fn table(columns: Vec<Column>, rows: Vec<Vec<String>>) -> Block {
     Block::Table(Table { columns, rows })
 }
 
@@ -103,7 +103,7 @@ pub fn monthly_notice(d: &NoticeData<'_>) -> Document {
         a.staff.len(),
         a.teams.len()
     )));
-    b.push(staff_table(
+    b.push(table(
         vec![
             Column::new("名次", 1.0, Align::Centre),
             Column::new("班组", 4.0, Align::Left),
@@ -116,7 +116,7 @@ pub fn monthly_notice(d: &NoticeData<'_>) -> Document {
             .collect(),
     ));
     b.push(Block::Paragraph(format!("个人得分前{}名：", TOP.min(a.staff.len()))));
-    b.push(staff_table(
+    b.push(table(
         vec![
             Column::new("名次", 1.0, Align::Centre),
             Column::new("工号", 1.4, Align::Left),
@@ -167,7 +167,7 @@ pub fn monthly_notice(d: &NoticeData<'_>) -> Document {
         b.push(Block::Paragraph("本月无通报表扬。".into()));
     } else {
         b.push(Block::Paragraph("对以下同志的好人好事和受到的表彰予以通报表扬：".into()));
-        b.push(staff_table(
+        b.push(table(
             vec![
                 Column::new("姓名", 1.6, Align::Left),
                 Column::new("单位", 3.0, Align::Left),
@@ -200,7 +200,7 @@ pub fn monthly_notice(d: &NoticeData<'_>) -> Document {
         b.push(Block::Paragraph("本月无通报批评。".into()));
     } else {
         b.push(Block::Paragraph("以下同志本月被有效投诉、违反服务规范或收到差评，予以通报批评：".into()));
-        b.push(staff_table(
+        b.push(table(
             vec![
                 Column::new("姓名", 1.6, Align::Left),
                 Column::new("单位", 3.0, Align::Left),
