@@ -77,7 +77,7 @@ impl Font {
             .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
             .unwrap_or_else(|| "CJKFont".into());
         let b = face.global_bounding_box();
-        let font = Font {
+        Ok(Font {
             name,
             index,
             units_per_em: f32::from(face.units_per_em()),
@@ -85,9 +85,9 @@ impl Font {
             descender: f32::from(face.descender()),
             cap_height: f32::from(face.capital_height().unwrap_or(face.ascender())),
             bbox: [b.x_min.into(), b.y_min.into(), b.x_max.into(), b.y_max.into()],
-            data: Vec::new(),
-        };
-        Ok(Font { data, ..font })
+            // Last: the face borrowing it is not used after this.
+            data,
+        })
     }
 
     pub(crate) fn face(&self) -> ttf_parser::Face<'_> {

@@ -62,13 +62,13 @@ impl<'f> Shaper<'f> {
         }
     }
 
-    fn glyph(&mut self, c: char) -> (u16, f32) {
-        if let Some(g) = self.glyphs.get(&c) {
+    fn glyph(&mut self, ch: char) -> (u16, f32) {
+        if let Some(g) = self.glyphs.get(&ch) {
             return *g;
         }
         // Tabs and other controls print as spaces; a character the font
         // lacks prints as its "missing glyph" box.
-        let c = if c.is_control() { ' ' } else { c };
+        let c = if ch.is_control() { ' ' } else { ch };
         let old = self.face.glyph_index(c).map_or(0, |g| g.0);
         let advance = self.face.glyph_hor_advance(ttf_parser::GlyphId(old)).unwrap_or(0);
         let advance = self.font.to_pdf_units(f32::from(advance));
@@ -77,7 +77,7 @@ impl<'f> Shaper<'f> {
             self.unicode.entry(new).or_insert(c);
         }
         self.widths.insert(new, advance);
-        self.glyphs.insert(c, (new, advance));
+        self.glyphs.insert(ch, (new, advance));
         (new, advance)
     }
 
@@ -267,30 +267,29 @@ impl<'f> Pages<'f> {
         let widths: Vec<f32> = t.columns.iter().map(|c| c.width / total * TEXT_W).collect();
         let lead = TABLE * 1.45;
         let header: Vec<String> = t.columns.iter().map(|c| c.header.clone()).collect();
+        let header = self.cells(&header, &widths);
+        let hh = row_height(&header, lead);
+        let centred = vec![Align::Centre; t.columns.len()];
+        let aligns: Vec<Align> = t.columns.iter().map(|c| c.align).collect();
+        // The header opens the table, kept with its first row, and every
+        // page the table continues on.
         let mut header_due = true;
         for row in &t.rows {
             let cells = self.cells(row, &widths);
             let h = row_height(&cells, lead);
-            let header_cells = self.cells(&header, &widths);
-            let hh = row_height(&header_cells, lead);
             if self.y + h + if header_due { hh } else { 0.0 } > PAGE_H - MARGIN_BOTTOM {
                 self.new_page();
                 header_due = true;
             }
             if header_due {
-                let aligns = vec![Align::Centre; t.columns.len()];
-                self.row(&header_cells, &widths, &aligns, hh, lead, Some(0.88));
+                self.row(&header, &widths, &centred, hh, lead, Some(0.88));
                 header_due = false;
             }
-            let aligns: Vec<Align> = t.columns.iter().map(|c| c.align).collect();
             self.row(&cells, &widths, &aligns, h, lead, None);
         }
         if t.rows.is_empty() {
-            let header_cells = self.cells(&header, &widths);
-            let hh = row_height(&header_cells, lead);
             self.room(hh);
-            let aligns = vec![Align::Centre; t.columns.len()];
-            self.row(&header_cells, &widths, &aligns, hh, lead, Some(0.88));
+            self.row(&header, &widths, &centred, hh, lead, Some(0.88));
         }
     }
 

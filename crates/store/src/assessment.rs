@@ -259,7 +259,39 @@ pub struct ClosedMonth {
     pub differences: Vec<(i64, String, f64, f64)>,
 }
 
+/// A month's results as everyone is shown them: frozen once the month is
+/// closed, else as they stand now.
+pub enum MonthResults {
+    Closed(ClosedMonth),
+    Open(Assessment),
+}
+
+impl MonthResults {
+    pub fn results(&self) -> &Assessment {
+        match self {
+            MonthResults::Closed(c) => &c.results,
+            MonthResults::Open(a) => a,
+        }
+    }
+
+    pub fn closed(&self) -> Option<&ClosedMonth> {
+        match self {
+            MonthResults::Closed(c) => Some(c),
+            MonthResults::Open(_) => None,
+        }
+    }
+}
+
 impl Store {
+    /// The month's results: the closed month's frozen ones with today's
+    /// differences, else the assessment as it stands.
+    pub async fn month_results(&self, org_id: i64, rules: Rules<'_>, month: Period) -> Result<MonthResults> {
+        Ok(match self.closed_month(org_id, rules, month).await? {
+            Some(c) => MonthResults::Closed(c),
+            None => MonthResults::Open(self.assess_month(org_id, rules, month).await?),
+        })
+    }
+
     /// A leader closes a month: its assessment is stored as it stands and
     /// the closing is an event carrying the results' digest. Once only.
     pub async fn close_month(

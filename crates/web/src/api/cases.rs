@@ -3,7 +3,7 @@
 //! public tracking endpoint.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chuangkou_domain::calendar::Span;
 use chuangkou_domain::cases::lifecycle::Conclusion;
@@ -19,7 +19,7 @@ use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::cases_access::{self, for_viewer, may_see_reporter, visible};
 use crate::error::{ApiResult, AppError};
-use crate::extract::{ApiJson, ClientAddr};
+use crate::extract::{ApiJson, ApiQuery, ClientAddr};
 
 /// A new case as staff, the API or a form describe it.
 #[derive(Deserialize, Default)]
@@ -130,10 +130,9 @@ pub struct RegisterQuery {
 pub async fn register(
     State(state): State<AppState>,
     user: CurrentUser,
-    q: Result<Query<RegisterQuery>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(q): ApiQuery<RegisterQuery>,
     ApiJson(input): ApiJson<CaseInput>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let Query(q) = q.map_err(|e| AppError::bad_request("bad_query", e.body_text()))?;
     if !cases_access::may_register(&user) {
         return Err(AppError::Forbidden);
     }
@@ -255,9 +254,8 @@ pub async fn filter_for(state: &AppState, user: &CurrentUser, q: ListQuery) -> A
 pub async fn list(
     State(state): State<AppState>,
     user: CurrentUser,
-    q: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<Value>> {
-    let Query(q) = q.map_err(|e| AppError::bad_request("bad_query", e.body_text()))?;
     let f = filter_for(&state, &user, q).await?;
     let rows = state.store.cases(user.org_id(), &f).await?;
     let next = (rows.len() as i64 == f.limit).then(|| rows.last().map(|c| c.id)).flatten();

@@ -2,7 +2,7 @@
 //! by finance, waivers by decision, and the `.xlsx` export for finance.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::Response;
 use chuangkou_domain::Role;
 use chuangkou_domain::ledger::{FineStatus, format_fen};
@@ -15,7 +15,7 @@ use super::ledger::{ReasonInput, org_pack};
 use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{ApiResult, AppError};
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ApiQuery};
 use crate::ledger_access::{Reach, reach};
 
 #[derive(Deserialize, Default)]
@@ -46,9 +46,8 @@ pub async fn fines_for(
 pub async fn list_fines(
     State(state): State<AppState>,
     user: CurrentUser,
-    q: Result<Query<FinesQuery>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(q): ApiQuery<FinesQuery>,
 ) -> ApiResult<Json<Value>> {
-    let Query(q) = q.map_err(|e| AppError::bad_request("bad_query", e.body_text()))?;
     Ok(Json(json!({"fines": fines_for(&state, &user, q.status.as_deref()).await?})))
 }
 

@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -17,6 +17,7 @@ use serde_json::json;
 use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{ApiResult, AppError};
+use crate::extract::ApiQuery;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -63,12 +64,11 @@ pub async fn import(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(kind): Path<String>,
-    q: Result<Query<ImportQuery>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(q): ApiQuery<ImportQuery>,
     headers: HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> ApiResult<Response> {
     let kind = ImportKind::parse(&kind).ok_or(AppError::NotFound)?;
-    let Query(q) = q.map_err(|e| AppError::bad_request("bad_query", e.body_text()))?;
     let mode = parse_mode(q.mode.as_deref())?;
     let body = body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {

@@ -5,13 +5,14 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use chrono::{Datelike, NaiveDate};
 use chuangkou_domain::Role;
 use chuangkou_domain::kpi::{Period, parse_volumes};
 use chuangkou_domain::org::UnitKind;
+use chuangkou_store::assessment::MonthResults;
 use chuangkou_store::indicators::{Indicators, Subject};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -21,6 +22,7 @@ use super::satisfaction::dates;
 use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{ApiResult, AppError};
+use crate::extract::ApiQuery;
 use crate::ledger_access::{Reach, reach};
 
 #[derive(Deserialize, Default)]
@@ -37,9 +39,8 @@ pub struct IndicatorQuery {
 pub async fn indicators(
     State(state): State<AppState>,
     user: CurrentUser,
-    q: Result<Query<IndicatorQuery>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(q): ApiQuery<IndicatorQuery>,
 ) -> ApiResult<Json<Value>> {
-    let Query(q) = q.map_err(|e| AppError::bad_request("bad_query", e.body_text()))?;
     let subject = match (q.unit_id, q.staff_id, q.vehicle_id) {
         (None, None, None) => Subject::Organisation,
         (Some(u), None, None) => Subject::Unit(u),
@@ -75,10 +76,9 @@ pub async fn indicators(
 pub async fn import_volumes(
     State(state): State<AppState>,
     user: CurrentUser,
-    q: Result<Query<FileQuery>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(q): ApiQuery<FileQuery>,
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let Query(q) = q.map_err(|e| AppError::bad_request("bad_query", e.body_text()))?;
     if !matches!(user.role(), Role::Office | Role::Admin) {
         return Err(AppError::Forbidden);
     }
@@ -165,9 +165,8 @@ pub struct MonthQuery {
 pub async fn export(
     State(state): State<AppState>,
     user: CurrentUser,
-    q: Result<Query<MonthQuery>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(q): ApiQuery<MonthQuery>,
 ) -> ApiResult<axum::response::Response> {
-    let Query(q) = q.map_err(|e| AppError::bad_request("bad_query", e.body_text()))?;
     let (rules, month) = month_for(&state, &user, q.month.as_deref()).await?;
     let cal = rules.calendar;
     let pct = |r: Option<f64>| r.map_or(String::new(), |r| format!("{:.1}%", r * 100.0));
@@ -223,18 +222,15 @@ pub async fn export(
 pub async fn assessment(
     State(state): State<AppState>,
     user: CurrentUser,
-    q: Result<Query<MonthQuery>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(q): ApiQuery<MonthQuery>,
 ) -> ApiResult<Json<Value>> {
-    let Query(q) = q.map_err(|e| AppError::bad_request("bad_query", e.body_text()))?;
     let (rules, month) = month_for(&state, &user, q.month.as_deref()).await?;
     // A closed month answers with its frozen results and today's differences.
-    if let Some(closed) = state.store.closed_month(user.org_id(), rules, month).await? {
-        return Ok(Json(json!({"closed": true, "closed_at": closed.closed_at, "results": closed.results,
-            "differences": closed.differences})));
-    }
-    Ok(Json(
-        json!({"closed": false, "results": state.store.assess_month(user.org_id(), rules, month).await?}),
-    ))
+    Ok(Json(match state.store.month_results(user.org_id(), rules, month).await? {
+        MonthResults::Closed(c) => json!({"closed": true, "closed_at": c.closed_at, "results": c.results,
+            "differences": c.differences}),
+        MonthResults::Open(a) => json!({"closed": false, "results": a}),
+    }))
 }
 
 #[derive(Deserialize)]
@@ -277,12 +273,11 @@ pub async fn close_month(
 pub async fn export_assessment(
     State(state): State<AppState>,
     user: CurrentUser,
-    q: Result<Query<MonthQuery>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(q): ApiQuery<MonthQuery>,
 ) -> ApiResult<axum::response::Response> {
-    let Query(q) = q.map_err(|e| AppError::bad_request("bad_query", e.body_text()))?;
     let (rules, month) = month_for(&state, &user, q.month.as_deref()).await?;
-    let (a, closed_at) = month_results(&state, user.org_id(), rules, month).await?;
-    let closed = closed_at.is_some();
+    let m = state.store.month_results(user.org_id(), rules, month).await?;
+    let (a, closed) = (m.results(), m.closed().is_some());
     let mut rows = vec![
         [
             "名次",
@@ -335,20 +330,6 @@ pub async fn export_assessment(
     super::xlsx(chuangkou_tabular::Sheet { name, rows }, "assessment.xlsx").await
 }
 
-/// The month's results for the exports: the frozen ones with the time of
-/// closing once the month is closed, else as they stand now.
-async fn month_results(
-    state: &AppState,
-    org_id: i64,
-    rules: chuangkou_domain::policy::Rules<'_>,
-    month: Period,
-) -> ApiResult<(chuangkou_store::assessment::Assessment, Option<i64>)> {
-    Ok(match state.store.closed_month(org_id, rules, month).await? {
-        Some(c) => (c.results, Some(c.closed_at)),
-        None => (state.store.assess_month(org_id, rules, month).await?, None),
-    })
-}
-
 /// `GET /api/v1/exports/notice.pdf?month=YYYY-MM`: the month's printable
 /// notice (通报) — overall figures, rankings, awards, commendations and
 /// criticisms — from the same results as the `.xlsx` export: the frozen
@@ -356,21 +337,19 @@ async fn month_results(
 pub async fn export_notice(
     State(state): State<AppState>,
     user: CurrentUser,
-    q: Result<Query<MonthQuery>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(q): ApiQuery<MonthQuery>,
 ) -> ApiResult<axum::response::Response> {
-    let Query(q) = q.map_err(|e| AppError::bad_request("bad_query", e.body_text()))?;
     let (rules, month) = month_for(&state, &user, q.month.as_deref()).await?;
     let cal = rules.calendar;
-    let (results, closed_at) = month_results(&state, user.org_id(), rules, month).await?;
-    let closed_on = closed_at.map(|at| cal.local_date(at));
+    let m = state.store.month_results(user.org_id(), rules, month).await?;
     let figures = state.store.indicators(user.org_id(), cal, Subject::Organisation, month).await?;
     let org = state.store.organisation(user.org_id()).await?;
     let doc = crate::notice::monthly_notice(&crate::notice::NoticeData {
         org_name: &org.name,
         month: month.from,
-        results: &results,
+        results: m.results(),
         figures: &figures,
-        closed_on,
+        closed_on: m.closed().map(|c| cal.local_date(c.closed_at)),
         today: cal.local_date(state.store.now_ms()),
     });
     let pdf = state.pdf(doc).await?;

@@ -4,7 +4,7 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::Datelike;
 use chuangkou_domain::ledger::{
@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{ApiResult, AppError};
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ApiQuery};
 use crate::ledger_access::{Reach, reach, visible_entry};
 
 /// The pack of the user's organisation.
@@ -149,9 +149,8 @@ pub async fn entry_filter(state: &AppState, user: &CurrentUser, q: &EntriesQuery
 pub async fn list_entries(
     State(state): State<AppState>,
     user: CurrentUser,
-    q: Result<Query<EntriesQuery>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(q): ApiQuery<EntriesQuery>,
 ) -> ApiResult<Json<Value>> {
-    let Query(q) = q.map_err(|e| AppError::bad_request("bad_query", e.body_text()))?;
     let f = entry_filter(&state, &user, &q).await?;
     let rows = state.store.entries(user.org_id(), &f).await?;
     let next = (rows.len() as i64 == f.limit).then(|| rows.last().map(|e| e.id)).flatten();
@@ -368,9 +367,8 @@ pub async fn eligibility_for(
 pub async fn eligibility(
     State(state): State<AppState>,
     user: CurrentUser,
-    q: Result<Query<YearQuery>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(q): ApiQuery<YearQuery>,
 ) -> ApiResult<Json<Value>> {
-    let Query(q) = q.map_err(|e| AppError::bad_request("bad_query", e.body_text()))?;
     let (year, rows) = eligibility_for(&state, &user, q.year).await?;
     Ok(Json(json!({"year": year, "staff": rows})))
 }
@@ -435,10 +433,9 @@ pub struct FileQuery {
 pub async fn import_attendance(
     State(state): State<AppState>,
     user: CurrentUser,
-    q: Result<Query<FileQuery>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(q): ApiQuery<FileQuery>,
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let Query(q) = q.map_err(|e| AppError::bad_request("bad_query", e.body_text()))?;
     let out = import_attendance_for(
         &state,
         &user,

@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -14,7 +14,7 @@ use serde_json::json;
 use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{ApiResult, AppError};
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ApiQuery};
 
 pub mod cases;
 pub mod fines;
@@ -167,10 +167,9 @@ struct EventsQuery {
 async fn events(
     State(state): State<AppState>,
     user: CurrentUser,
-    q: Result<Query<EventsQuery>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(q): ApiQuery<EventsQuery>,
 ) -> ApiResult<Json<serde_json::Value>> {
     user.require(Permission::ViewEventLog)?;
-    let Query(q) = q.map_err(|e| AppError::bad_request("bad_query", e.body_text()))?;
     let rows = state.store.events(user.org_id(), q.before, q.limit.unwrap_or(50)).await?;
     let next = rows.last().map(|e| e.seq);
     Ok(Json(json!({"events": rows, "next_before": next})))

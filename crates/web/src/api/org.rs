@@ -1,7 +1,7 @@
 //! Units, staff, vehicles and service points.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{ApiResult, AppError};
-use crate::extract::{ApiJson, input_fields};
+use crate::extract::{ApiJson, ApiQuery, input_fields};
 
 type Created = (StatusCode, Json<Value>);
 
@@ -96,10 +96,9 @@ pub fn staff_view(user: &CurrentUser, mut s: Staff) -> Staff {
 pub async fn list_staff(
     State(s): State<AppState>,
     user: CurrentUser,
-    q: Result<Query<StaffListQuery>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(q): ApiQuery<StaffListQuery>,
 ) -> ApiResult<Json<Value>> {
     user.require(Permission::ViewOrganisation)?;
-    let Query(q) = q.map_err(|e| AppError::bad_request("bad_query", e.body_text()))?;
     let limit = q.limit.unwrap_or(50).clamp(1, 500);
     let rows = s
         .store

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use chrono::{Datelike, NaiveDate};
 use chuangkou_domain::Role;
@@ -19,7 +19,7 @@ use super::ledger::{ReasonInput, org_pack};
 use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{ApiResult, AppError};
-use crate::extract::{ApiJson, ClientAddr};
+use crate::extract::{ApiJson, ApiQuery, ClientAddr};
 use crate::ledger_access::{Reach, reach};
 
 #[derive(Deserialize)]
@@ -135,9 +135,8 @@ pub async fn ratings_for(
 pub async fn list(
     State(state): State<AppState>,
     user: CurrentUser,
-    q: Result<Query<RatingsQuery>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(q): ApiQuery<RatingsQuery>,
 ) -> ApiResult<Json<Value>> {
-    let Query(q) = q.map_err(|e| AppError::bad_request("bad_query", e.body_text()))?;
     let rows = ratings_for(&state, &user, &q).await?;
     let next = rows.last().map(|r| r.id);
     Ok(Json(json!({"ratings": rows, "next_before": next})))
@@ -196,9 +195,8 @@ pub async fn summary_for(
 pub async fn summary(
     State(state): State<AppState>,
     user: CurrentUser,
-    q: Result<Query<SummaryQuery>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(q): ApiQuery<SummaryQuery>,
 ) -> ApiResult<Json<Value>> {
-    let Query(q) = q.map_err(|e| AppError::bad_request("bad_query", e.body_text()))?;
     let scope = match q.scope.as_deref().unwrap_or("unit") {
         "unit" => Scope::Unit,
         "point" => Scope::Point,
@@ -360,9 +358,8 @@ pub async fn results(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
-    q: Result<Query<PeriodQuery>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(p): ApiQuery<PeriodQuery>,
 ) -> ApiResult<Json<Value>> {
-    let Query(p) = q.map_err(|e| AppError::bad_request("bad_query", e.body_text()))?;
     if !may_read_results(&user) {
         return Err(AppError::Forbidden);
     }

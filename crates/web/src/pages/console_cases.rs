@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Form, Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
@@ -27,6 +27,7 @@ use crate::auth::{CurrentUser, PageUser};
 use crate::cases_access::{may_register, may_see_reporter, visible};
 use crate::csrf::{self, CsrfToken};
 use crate::error::AppError;
+use crate::extract::ApiQuery;
 use crate::i18n::Tr;
 
 pub fn router() -> Router<AppState> {
@@ -102,9 +103,8 @@ async fn list(
     tr: Tr,
     csrf: CsrfToken,
     PageUser(user): PageUser,
-    q: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(q): ApiQuery<ListQuery>,
 ) -> PageResult {
-    let Query(q) = q.map_err(|e| AppError::bad_request("bad_query", e.body_text()))?;
     let inbox = q.inbox.clone().unwrap_or_else(|| "all".into());
     let text = q.q.clone().unwrap_or_default();
     let state_filter = q.state.clone().unwrap_or_default();

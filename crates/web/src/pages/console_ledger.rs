@@ -29,6 +29,7 @@ use crate::api::ledger::{
 use crate::auth::PageUser;
 use crate::csrf::{self, CsrfToken};
 use crate::error::AppError;
+use crate::extract::ApiQuery;
 use crate::i18n::Tr;
 use crate::ledger_access::{Reach, reach, visible_entry};
 
@@ -104,9 +105,8 @@ async fn list(
     tr: Tr,
     csrf: CsrfToken,
     PageUser(user): PageUser,
-    q: Result<Query<EntriesQuery>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(q): ApiQuery<EntriesQuery>,
 ) -> PageResult {
-    let Query(q) = q.map_err(|e| AppError::bad_request("bad_query", e.body_text()))?;
     let r = reach(&state, &user).await?;
     if r == Reach::Nothing {
         return Err(AppError::Forbidden.into());

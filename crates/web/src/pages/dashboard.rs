@@ -207,10 +207,9 @@ async fn dashboard(
         .collect();
     let (overdue_cases, open_rectifications, late_rectifications) = state.store.attention(org).await?;
     // A closed month shows its frozen results; today's differences are counted beside them.
-    let (assessed, closed) = match state.store.closed_month(org, rules, month).await? {
-        Some(c) => (c.results, Some((super::console::format_time(c.closed_at), c.differences.len()))),
-        None => (state.store.assess_month(org, rules, month).await?, None),
-    };
+    let m = state.store.month_results(org, rules, month).await?;
+    let closed = m.closed().map(|c| (super::console::format_time(c.closed_at), c.differences.len()));
+    let assessed = m.results();
     // The top ten and, in a larger organisation, the five at the bottom.
     let n = assessed.staff.len();
     let shown: Vec<&chuangkou_store::assessment::StaffScore> = if n <= 15 {
