@@ -78,6 +78,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0011_indicator_covering_indexes.sql"),
         postgres: include_str!("../migrations/postgres/0011_indicator_covering_indexes.sql"),
     },
+    Migration {
+        version: 12,
+        name: "case_search_fts",
+        sqlite: include_str!("../migrations/sqlite/0012_case_search_fts.sql"),
+        postgres: include_str!("../migrations/postgres/0012_case_search_fts.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -70,7 +70,6 @@ pub struct DuplicateProbe<'a> {
 /// parameters a statement. SQLite looks a `$N` parameter up by a linear scan,
 /// so one statement with thousands of parameters costs more than several
 /// with a few hundred.
-const ROWS_OF_2: usize = 125;
 const ROWS_OF_3: usize = 84;
 const ROWS_OF_4: usize = 62;
 const ROWS_OF_20: usize = 12;
@@ -237,26 +236,9 @@ impl Store {
         }
         let case_id = |i: usize| id_of[&numbers[i]];
         // Search terms and timers of all of them.
-        let terms: Vec<(String, i64)> = idx
-            .iter()
-            .flat_map(|&i| bigrams(&items[i].nc.description).into_iter().map(move |t| (t, i)))
-            .map(|(t, i)| (t, case_id(i)))
-            .collect();
-        for chunk in crate::few_shapes(&terms, ROWS_OF_2) {
-            let values: Vec<String> =
-                (0..chunk.len()).map(|k| format!("($1, ${}, ${})", 2 + 2 * k, 3 + 2 * k)).collect();
-            let sql = format!(
-                "INSERT INTO case_terms (org_id, term, case_id) VALUES {} ON CONFLICT DO NOTHING",
-                values.join(", ")
-            );
-            on_tx!(tx, c => {
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(org_id);
-                for (t, id) in chunk {
-                    q = q.bind(t).bind(*id);
-                }
-                q.execute(c).await.map(|r| r.rows_affected())
-            })?;
-        }
+        let docs: Vec<(i64, &str)> =
+            idx.iter().map(|&i| (case_id(i), items[i].nc.description.as_str())).collect();
+        self.index_case_texts(tx, org_id, &docs).await?;
         let timers: Vec<(i64, &PlannedTimer)> =
             idx.iter().flat_map(|&i| items[i].timers.iter().map(move |t| (case_id(i), t))).collect();
         for chunk in crate::few_shapes(&timers, ROWS_OF_3) {
@@ -507,37 +489,28 @@ impl Store {
             }
             out.push(dup(h.case, reasons, similarity));
         }
-        // Similar text with nothing else in common, through the term index,
-        // among the most recent cases of the window only: the cost stays
-        // bounded however busy the window was.
-        // (The newest id bounds the scan; the window itself is checked in the
-        // join below. MIN(id) over the window would scan the whole window.)
+        // Similar text with nothing else in common, among the most recent
+        // cases of the window only: the cost stays bounded however busy the
+        // window was. (The newest id bounds the scan; the window itself is
+        // checked in the query. MIN(id) over the window would scan it all.)
         let last: Option<i64> = on_read!(self, c => sqlx::query_scalar("SELECT MAX(id) FROM cases WHERE org_id = $1")
             .bind(org_id).fetch_one(c).await)?;
-        let floor = last.map_or(i64::MAX, |l| l - RECENT_FOR_TEXT);
-        let terms: Vec<String> = bigrams(text).into_iter().take(64).collect();
-        if !terms.is_empty() && floor != i64::MAX {
-            let placeholders: Vec<String> = (0..terms.len()).map(|i| format!("${}", i + 4)).collect();
+        if let Some(last) = last.filter(|_| !bigrams(text).is_empty()) {
             let sql = format!(
-                "SELECT {} FROM cases k JOIN (SELECT case_id, COUNT(*) AS n FROM case_terms
-                   WHERE org_id = $1 AND case_id >= $3 AND term IN ({}) GROUP BY case_id ORDER BY n DESC LIMIT 20) t ON t.case_id = k.id
-                 WHERE k.org_id = $1 AND k.registered_at >= $2 AND k.state <> 'merged'",
-                CASE_COLUMNS,
-                placeholders.join(", ")
+                "SELECT {CASE_COLUMNS} FROM cases k
+                 WHERE k.org_id = $1 AND k.id > $3 AND k.registered_at >= $2 AND k.state <> 'merged'"
             );
-            let mut rows: Vec<super::CaseRow> = on_read!(self, c => {
-                let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(org_id).bind(since).bind(floor);
-                for t in &terms {
-                    q = q.bind(t);
-                }
-                q.fetch_all(c).await
-            })?;
-            rows.retain(|r| !out.iter().any(|d| d.case_id == r.id));
-            for r in rows {
-                let similarity = dice(text, &r.description);
-                if similarity >= LIKELY_DUPLICATE {
-                    out.push(dup(r, vec!["text"], similarity));
-                }
+            let rows: Vec<super::CaseRow> = on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind(org_id).bind(since).bind(last - RECENT_FOR_TEXT).fetch_all(c).await)?;
+            let mut similar: Vec<(f64, super::CaseRow)> = rows
+                .into_iter()
+                .filter(|r| !out.iter().any(|d| d.case_id == r.id))
+                .map(|r| (dice(text, &r.description), r))
+                .filter(|(similarity, _)| *similarity >= LIKELY_DUPLICATE)
+                .collect();
+            similar.sort_by(|a, b| b.0.total_cmp(&a.0));
+            for (similarity, r) in similar.into_iter().take(20) {
+                out.push(dup(r, vec!["text"], similarity));
             }
         }
         out.retain(|d| Some(d.case_id) != exclude_case && !d.reasons.is_empty());

@@ -11,6 +11,7 @@ mod group;
 mod intake;
 mod notify;
 mod query;
+mod search;
 mod timers;
 mod tracking;
 

@@ -1,7 +1,6 @@
 //! Reading cases: the staff inbox and search (SPEC CASE-11 console), and a
 //! case's timeline.
 
-use chuangkou_domain::cases::similar::bigrams;
 use serde::Serialize;
 
 use super::{CASE_COLUMNS, CaseRow};
@@ -148,7 +147,6 @@ impl Store {
             }
         }
         if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-            let terms = bigrams(q);
             if q.chars().filter(|c| c.is_alphanumeric()).count() < 2 {
                 // One character: no bigram to look up; scan this org's texts.
                 wh.push(format!(
@@ -156,14 +154,12 @@ impl Store {
                     text(&Some(format!("%{q}%")), &mut texts)
                 ));
             } else {
-                let ph: Vec<String> = terms.iter().map(|t| text(&Some(t.clone()), &mut texts)).collect();
+                let backend = self.backend();
+                let terms = super::search::TermQuery::new(backend, q);
+                let ph: Vec<String> =
+                    terms.values.iter().map(|t| text(&Some(t.clone()), &mut texts)).collect();
                 let number = text(&Some(q.to_string()), &mut texts);
-                wh.push(format!(
-                    "(k.number = {number} OR k.id IN (SELECT case_id FROM case_terms WHERE org_id = $1 AND term IN ({})
-                      GROUP BY case_id HAVING COUNT(*) = {}))",
-                    ph.join(", "),
-                    terms.len()
-                ));
+                wh.push(format!("(k.number = {number} OR {})", terms.clause(backend, &ph)));
             }
         }
         let sql = format!(
