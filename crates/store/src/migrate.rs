@@ -84,6 +84,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0012_case_search_fts.sql"),
         postgres: include_str!("../migrations/postgres/0012_case_search_fts.sql"),
     },
+    Migration {
+        version: 13,
+        name: "tracking_digest",
+        sqlite: include_str!("../migrations/sqlite/0013_tracking_digest.sql"),
+        postgres: include_str!("../migrations/postgres/0013_tracking_digest.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -215,7 +215,7 @@ impl Store {
                 .collect();
             let sql = format!(
                 "INSERT INTO cases (org_id, number, kind, channel, category, track, state, description, unit_id, service_point_id,
-                   subject_staff_id, plate, routed_to, reporter_id, phone_hash, tracking_hash, first_responsible_id, owner_id,
+                   subject_staff_id, plate, routed_to, reporter_id, phone_hash, tracking_digest, first_responsible_id, owner_id,
                    registered_at, investigate_due, handle_due, updated_at)
                  VALUES {} RETURNING id, number",
                 values.join(", ")

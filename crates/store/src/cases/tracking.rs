@@ -90,7 +90,7 @@ impl Store {
         let found = match normalise_tracking_code(code) {
             Some(code) => {
                 let sql = format!(
-                    "SELECT {CASE_COLUMNS} FROM cases k WHERE k.tracking_hash = $1 AND k.number = $2"
+                    "SELECT {CASE_COLUMNS} FROM cases k WHERE k.number = $2 AND k.tracking_digest = $1"
                 );
                 on_read!(self, c => sqlx::query_as::<_, CaseRow>(sqlx::AssertSqlSafe(sql))
                     .bind(sha256_hex(&code)).bind(number.trim().to_uppercase()).fetch_optional(c).await)
