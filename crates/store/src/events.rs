@@ -76,7 +76,7 @@ pub struct VerifyReport {
 }
 
 /// Events per multi-row insert (see `append_many`).
-const EVENT_ROWS: usize = 16;
+const EVENT_ROWS: usize = 32;
 
 const EVENT_COLUMNS: &str =
     "id, org_id, seq, at, actor, kind, subject_type, subject_id, payload, reason, prev_hash, hash";
@@ -162,38 +162,21 @@ impl Store {
             prev = hash;
         }
         let mut ids = Vec::with_capacity(events.len());
-        // 10 parameters a row; SQLite looks `$N` up by a linear scan, so a
-        // few hundred parameters a statement is the sweet spot.
         let mut offset = 0;
         for chunk in crate::few_shapes(&rows, EVENT_ROWS) {
-            let values: Vec<String> = (0..chunk.len())
-                .map(|i| {
-                    let b = i * 10 + 2;
-                    format!(
-                        "($1, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                        b,
-                        b + 1,
-                        b + 2,
-                        b + 3,
-                        b + 4,
-                        b + 5,
-                        b + 6,
-                        b + 7,
-                        b + 8,
-                        b + 9
-                    )
-                })
-                .collect();
-            let sql = format!(
-                "INSERT INTO events (org_id, seq, at, actor, kind, subject_type, subject_id, payload, reason, prev_hash, hash)
-                 VALUES {} RETURNING id, seq",
-                values.join(", ")
+            let sql = crate::numbered(
+                self.backend(),
+                &format!(
+                    "INSERT INTO events (org_id, seq, at, actor, kind, subject_type, subject_id, payload, reason, prev_hash, hash)
+                     VALUES {} RETURNING id, seq",
+                    crate::row_list("(#, #, #, #, #, #, #, #, #, #, #)", chunk.len())
+                ),
             );
             let mut got: Vec<(i64, i64)> = on_tx!(tx, c => {
-                let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(org_id);
+                let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()));
                 for (i, (seq, payload, prev_hash, hash)) in chunk.iter().enumerate() {
                     let e = &events[offset + i];
-                    q = q.bind(*seq).bind(at).bind(e.actor).bind(e.kind).bind(e.subject_type).bind(e.subject_id)
+                    q = q.bind(org_id).bind(*seq).bind(at).bind(e.actor).bind(e.kind).bind(e.subject_type).bind(e.subject_id)
                         .bind(payload).bind(e.reason).bind(prev_hash).bind(hash);
                 }
                 q.fetch_all(c).await

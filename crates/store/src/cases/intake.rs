@@ -18,7 +18,7 @@ use serde_json::json;
 use super::CASE_COLUMNS;
 use crate::org::Organisation;
 use crate::users::sha256_hex;
-use crate::{NewEvent, Result, Store, StoreError, Tx, on_read, on_tx};
+use crate::{NewEvent, Result, Store, StoreError, Tx, numbered, on_read, on_tx, row_list};
 
 #[derive(Debug, Clone)]
 pub struct NewCase {
@@ -156,6 +156,7 @@ impl Store {
         items: &[Prepared],
         idx: &[usize],
     ) -> Result<Vec<(usize, Registered)>> {
+        let backend = self.backend();
         // Numbers: take a block of the year's sequence at once.
         let mut numbers: Vec<String> = vec![String::new(); items.len()];
         let mut years: Vec<i32> = idx.iter().map(|&i| items[i].year).collect();
@@ -180,18 +181,18 @@ impl Store {
             .collect();
         let mut reporter_of: Vec<Option<i64>> = vec![None; items.len()];
         for chunk in crate::few_shapes(&with_reporter, ROWS_OF_4) {
-            let values: Vec<String> = (0..chunk.len())
-                .map(|k| format!("($1, ${}, ${}, ${}, ${})", 2 + 4 * k, 3 + 4 * k, 4 + 4 * k, 5 + 4 * k))
-                .collect();
-            let sql = format!(
-                "INSERT INTO reporters (org_id, name_enc, phone_enc, phone_hash, created_at) VALUES {} RETURNING id",
-                values.join(", ")
+            let sql = numbered(
+                backend,
+                &format!(
+                    "INSERT INTO reporters (org_id, name_enc, phone_enc, phone_hash, created_at) VALUES {} RETURNING id",
+                    row_list("(#, #, #, #, #)", chunk.len())
+                ),
             );
             let mut ids: Vec<i64> = on_tx!(tx, c => {
-                let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.as_str())).bind(org_id);
+                let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.as_str()));
                 for &i in chunk {
                     let p = &items[i];
-                    q = q.bind(p.nc.reporter_name.as_deref().map(|n| self.encrypt(n)))
+                    q = q.bind(org_id).bind(p.nc.reporter_name.as_deref().map(|n| self.encrypt(n)))
                         .bind(p.nc.reporter_phone.as_deref().map(|n| self.encrypt(n)))
                         .bind(&p.phone_hash).bind(p.now);
                 }
@@ -204,27 +205,22 @@ impl Store {
         }
         // The cases; each id is matched back by its unique number.
         let mut id_of: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
-        const COLS: usize = 20;
         for chunk in crate::few_shapes(idx, ROWS_OF_20) {
-            let values: Vec<String> = (0..chunk.len())
-                .map(|k| {
-                    let b = 2 + COLS * k;
-                    let ph: Vec<String> = (0..COLS).map(|j| format!("${}", b + j)).collect();
-                    format!("($1, {}, 'registered', {})", ph[..5].join(", "), ph[5..].join(", "))
-                })
-                .collect();
-            let sql = format!(
-                "INSERT INTO cases (org_id, number, kind, channel, category, track, state, description, unit_id, service_point_id,
-                   subject_staff_id, plate, routed_to, reporter_id, phone_hash, tracking_digest, first_responsible_id, owner_id,
-                   registered_at, investigate_due, handle_due, updated_at)
-                 VALUES {} RETURNING id, number",
-                values.join(", ")
+            let sql = numbered(
+                backend,
+                &format!(
+                    "INSERT INTO cases (org_id, number, kind, channel, category, track, state, description, unit_id,
+                       service_point_id, subject_staff_id, plate, routed_to, reporter_id, phone_hash, tracking_digest,
+                       first_responsible_id, owner_id, registered_at, investigate_due, handle_due, updated_at)
+                     VALUES {} RETURNING id, number",
+                    row_list("(#, #, #, #, #, #, 'registered', #, #, #, #, #, #, #, #, #, #, #, #, #, #, #)", chunk.len())
+                ),
             );
             let got: Vec<(i64, String)> = on_tx!(tx, c => {
-                let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(org_id);
+                let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()));
                 for &i in chunk {
                     let (p, nc) = (&items[i], &items[i].nc);
-                    q = q.bind(&numbers[i]).bind(nc.kind.as_str()).bind(nc.channel.as_str()).bind(&p.category).bind(&p.track)
+                    q = q.bind(org_id).bind(&numbers[i]).bind(nc.kind.as_str()).bind(nc.channel.as_str()).bind(&p.category).bind(&p.track)
                         .bind(&nc.description).bind(p.unit_id).bind(p.point_id).bind(nc.subject_staff_id).bind(&nc.plate)
                         .bind(&p.routed_to).bind(reporter_of[i]).bind(&p.phone_hash)
                         .bind(p.tracking_code.as_deref().map(sha256_hex)).bind(nc.registered_by).bind(nc.registered_by)
@@ -242,17 +238,17 @@ impl Store {
         let timers: Vec<(i64, &PlannedTimer)> =
             idx.iter().flat_map(|&i| items[i].timers.iter().map(move |t| (case_id(i), t))).collect();
         for chunk in crate::few_shapes(&timers, ROWS_OF_3) {
-            let values: Vec<String> = (0..chunk.len())
-                .map(|k| format!("($1, ${}, ${}, 1, ${})", 2 + 3 * k, 3 + 3 * k, 4 + 3 * k))
-                .collect();
-            let sql = format!(
-                "INSERT INTO timers (org_id, case_id, action, version, due_at) VALUES {}",
-                values.join(", ")
+            let sql = numbered(
+                backend,
+                &format!(
+                    "INSERT INTO timers (org_id, case_id, action, version, due_at) VALUES {}",
+                    row_list("(#, #, #, 1, #)", chunk.len())
+                ),
             );
             on_tx!(tx, c => {
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(org_id);
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
                 for (id, t) in chunk {
-                    q = q.bind(*id).bind(t.action.encode()).bind(t.due_at);
+                    q = q.bind(org_id).bind(*id).bind(t.action.encode()).bind(t.due_at);
                 }
                 q.execute(c).await.map(|r| r.rows_affected())
             })?;

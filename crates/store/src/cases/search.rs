@@ -10,9 +10,9 @@
 
 use chuangkou_domain::cases::similar::bigrams;
 
-use crate::{Backend, Result, Store, Tx, on_tx};
+use crate::{Backend, Result, Store, Tx, numbered, on_tx, row_list};
 
-/// Cases per multi-row statement (two parameters a row).
+/// Rows per multi-row statement.
 const ROWS: usize = 125;
 
 /// A bigram as one FTS5 token: the hex of its UTF-8 bytes.
@@ -72,9 +72,13 @@ impl Store {
             Backend::Sqlite => {
                 let rows: Vec<(i64, String)> = docs.iter().map(|(id, text)| (*id, document(text))).collect();
                 for chunk in crate::few_shapes(&rows, ROWS) {
-                    let values: Vec<String> =
-                        (0..chunk.len()).map(|k| format!("(${}, ${})", 1 + 2 * k, 2 + 2 * k)).collect();
-                    let sql = format!("INSERT INTO case_search (rowid, terms) VALUES {}", values.join(", "));
+                    let sql = numbered(
+                        Backend::Sqlite,
+                        &format!(
+                            "INSERT INTO case_search (rowid, terms) VALUES {}",
+                            row_list("(#, #)", chunk.len())
+                        ),
+                    );
                     on_tx!(tx, c => {
                         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
                         for (id, doc) in chunk {
@@ -90,16 +94,17 @@ impl Store {
                     .flat_map(|(id, text)| bigrams(text).into_iter().map(move |t| (t, *id)))
                     .collect();
                 for chunk in crate::few_shapes(&terms, ROWS) {
-                    let values: Vec<String> =
-                        (0..chunk.len()).map(|k| format!("($1, ${}, ${})", 2 + 2 * k, 3 + 2 * k)).collect();
-                    let sql = format!(
-                        "INSERT INTO case_terms (org_id, term, case_id) VALUES {} ON CONFLICT DO NOTHING",
-                        values.join(", ")
+                    let sql = numbered(
+                        Backend::Postgres,
+                        &format!(
+                            "INSERT INTO case_terms (org_id, term, case_id) VALUES {} ON CONFLICT DO NOTHING",
+                            row_list("(#, #, #)", chunk.len())
+                        ),
                     );
                     on_tx!(tx, c => {
-                        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(org_id);
+                        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
                         for (t, id) in chunk {
-                            q = q.bind(t).bind(*id);
+                            q = q.bind(org_id).bind(t).bind(*id);
                         }
                         q.execute(c).await.map(|r| r.rows_affected())
                     })?;

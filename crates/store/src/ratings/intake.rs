@@ -15,7 +15,7 @@ use serde_json::json;
 use super::{Counted, Deltas, NewRating, RATING_ROWS, RatingAck, RatingInput};
 use crate::cases::{NewCase, Prepared, Registered};
 use crate::org::{Organisation, ServicePoint};
-use crate::{NewEvent, Result, Store, StoreError, Tx, on_tx};
+use crate::{NewEvent, Result, Store, StoreError, Tx, numbered, on_tx, row_list};
 
 impl Store {
     /// Checks a rating against the pack and prepares it (and, for a bad
@@ -133,10 +133,13 @@ impl Store {
         for chunk in devices.chunks(128) {
             // Padded to a power of two (repeating a device) so that few statement shapes exist.
             let width = chunk.len().next_power_of_two().max(8);
-            let sql = format!(
-                "SELECT id, point_id, unit_id, staff_id, level, day, case_id, device, created_at FROM ratings
-                 WHERE org_id = $1 AND status = 'counted' AND created_at >= $2 AND device IN ({})",
-                (0..width).map(|k| format!("${}", k + 3)).collect::<Vec<_>>().join(", ")
+            let sql = numbered(
+                self.backend(),
+                &format!(
+                    "SELECT id, point_id, unit_id, staff_id, level, day, case_id, device, created_at FROM ratings
+                     WHERE org_id = # AND status = 'counted' AND created_at >= # AND device IN ({})",
+                    vec!["#"; width].join(", ")
+                ),
             );
             type Row = (i64, i64, i64, Option<i64>, i64, i64, Option<i64>, String, i64);
             let rows: Vec<Row> = on_tx!(tx, c => {
@@ -258,26 +261,20 @@ impl Store {
         for round in 0..=rounds {
             let ks: Vec<usize> = (0..plans.len()).filter(|&k| plans[k].round == round).collect();
             for chunk in crate::few_shapes(&ks, RATING_ROWS) {
-                let values: Vec<String> = (0..chunk.len())
-                    .map(|n| {
-                        let b = 2 + 12 * n;
-                        format!(
-                            "($1, {})",
-                            (b..b + 12).map(|p| format!("${p}")).collect::<Vec<_>>().join(", ")
-                        )
-                    })
-                    .collect();
-                let sql = format!(
-                    "INSERT INTO ratings (org_id, point_id, unit_id, staff_id, level, tags, comment, device, day, created_at,
-                       status, replaces_id, case_id) VALUES {} RETURNING id",
-                    values.join(", ")
+                let sql = numbered(
+                    self.backend(),
+                    &format!(
+                        "INSERT INTO ratings (org_id, point_id, unit_id, staff_id, level, tags, comment, device, day,
+                           created_at, status, replaces_id, case_id) VALUES {} RETURNING id",
+                        row_list("(#, #, #, #, #, #, #, #, #, #, #, #, #)", chunk.len())
+                    ),
                 );
                 let mut got: Vec<i64> = on_tx!(tx, c => {
-                    let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.as_str())).bind(org_id);
+                    let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.as_str()));
                     for &k in chunk {
                         let r = &items[idx[k]];
                         let replaces = plans[k].replaces.map(|p| p.id(&ids));
-                        q = q.bind(r.point_id).bind(r.unit_id).bind(r.staff_id).bind(r.level.number())
+                        q = q.bind(org_id).bind(r.point_id).bind(r.unit_id).bind(r.staff_id).bind(r.level.number())
                             .bind(r.tags.join(",")).bind(&r.comment).bind(&r.device).bind(r.day).bind(r.at)
                             .bind(plans[k].status.as_str()).bind(replaces).bind(case_of[k]);
                     }

@@ -241,24 +241,21 @@ impl Store {
         // One order for every writer, so that two transactions never wait on each other in a circle.
         rows.sort_unstable_by_key(|(k, _)| *k);
         for chunk in crate::few_shapes(&rows, ROLLUP_ROWS) {
-            let values: Vec<String> = (0..chunk.len())
-                .map(|n| {
-                    let b = 2 + 8 * n;
-                    format!("($1, {})", (b..b + 8).map(|p| format!("${p}")).collect::<Vec<_>>().join(", "))
-                })
-                .collect();
-            let sql = format!(
-                "INSERT INTO rating_rollups (org_id, scope, scope_id, day, n1, n2, n3, n4, n5) VALUES {}
-                 ON CONFLICT (org_id, scope, scope_id, day) DO UPDATE SET
-                   n1 = rating_rollups.n1 + excluded.n1, n2 = rating_rollups.n2 + excluded.n2,
-                   n3 = rating_rollups.n3 + excluded.n3, n4 = rating_rollups.n4 + excluded.n4,
-                   n5 = rating_rollups.n5 + excluded.n5",
-                values.join(", ")
+            let sql = crate::numbered(
+                self.backend(),
+                &format!(
+                    "INSERT INTO rating_rollups (org_id, scope, scope_id, day, n1, n2, n3, n4, n5) VALUES {}
+                     ON CONFLICT (org_id, scope, scope_id, day) DO UPDATE SET
+                       n1 = rating_rollups.n1 + excluded.n1, n2 = rating_rollups.n2 + excluded.n2,
+                       n3 = rating_rollups.n3 + excluded.n3, n4 = rating_rollups.n4 + excluded.n4,
+                       n5 = rating_rollups.n5 + excluded.n5",
+                    crate::row_list("(#, #, #, #, #, #, #, #, #)", chunk.len())
+                ),
             );
             on_tx!(tx, c => {
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(org_id);
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
                 for ((scope, id, day), n) in chunk {
-                    q = q.bind(scope.as_str()).bind(*id).bind(*day).bind(n[0]).bind(n[1]).bind(n[2]).bind(n[3]).bind(n[4]);
+                    q = q.bind(org_id).bind(scope.as_str()).bind(*id).bind(*day).bind(n[0]).bind(n[1]).bind(n[2]).bind(n[3]).bind(n[4]);
                 }
                 q.execute(c).await.map(|r| r.rows_affected())
             })?;
