@@ -191,8 +191,7 @@ mod tests {
 /// a value per `#`, even when rows repeat one (the organisation's id).
 pub(crate) fn numbered(backend: Backend, sql: &str) -> String {
     let mut out = String::with_capacity(sql.len() + sql.len() / 4);
-    let mut n = 0;
-    for part in sql.split('#') {
+    for (n, part) in sql.split('#').enumerate() {
         if n > 0 {
             match backend {
                 Backend::Sqlite => out.push('?'),
@@ -203,7 +202,6 @@ pub(crate) fn numbered(backend: Backend, sql: &str) -> String {
             }
         }
         out.push_str(part);
-        n += 1;
     }
     out
 }
