@@ -265,6 +265,11 @@ pub struct Store {
     clock_offset_ms: Arc<AtomicI64>,
     /// Where it connected, so that [`Store::reopen`] can do it again.
     url: Arc<str>,
+    /// Organisations already read. An organisation is never changed or
+    /// deleted once created (no statement does), so a copy never goes stale;
+    /// nearly every request needs its own, and reading it cost a round trip
+    /// to a reader connection each time.
+    orgs: Arc<std::sync::RwLock<std::collections::HashMap<i64, org::Organisation>>>,
 }
 
 impl Store {
@@ -313,7 +318,13 @@ impl Store {
                 .await?;
             Db::Sqlite { writer, reader }
         };
-        Ok(Store { db, key: Arc::new(key), clock_offset_ms: Arc::new(AtomicI64::new(0)), url: url.into() })
+        Ok(Store {
+            db,
+            key: Arc::new(key),
+            clock_offset_ms: Arc::new(AtomicI64::new(0)),
+            url: url.into(),
+            orgs: Arc::default(),
+        })
     }
 
     /// A new, independent handle on the same database — new pools, as a

@@ -129,9 +129,14 @@ impl Store {
     }
 
     pub async fn organisation(&self, id: i64) -> Result<Organisation> {
-        Ok(on_read!(self, c => sqlx::query_as(
+        if let Some(org) = self.orgs.read().expect("organisation cache").get(&id) {
+            return Ok(org.clone());
+        }
+        let org: Organisation = on_read!(self, c => sqlx::query_as(
             "SELECT id, code, name, pack, hotline, created_at FROM organisations WHERE id = $1")
-            .bind(id).fetch_one(c).await)?)
+            .bind(id).fetch_one(c).await)?;
+        self.orgs.write().expect("organisation cache").insert(id, org.clone());
+        Ok(org)
     }
 
     pub async fn organisation_by_code(&self, code: &str) -> Result<Organisation> {

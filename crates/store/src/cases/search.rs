@@ -17,7 +17,7 @@ const ROWS: usize = 125;
 
 /// A bigram as one FTS5 token: the hex of its UTF-8 bytes.
 fn token(term: &str) -> String {
-    term.bytes().map(|b| format!("{b:02x}")).collect()
+    hex::encode(term)
 }
 
 /// A case text as an FTS5 document: its bigram tokens.
