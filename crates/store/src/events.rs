@@ -132,12 +132,34 @@ impl Store {
         if events.is_empty() {
             return Ok(vec![]);
         }
-        let n = events.len() as i64;
-        let at = self.now_ms();
-        let (last, mut prev): (i64, String) = on_tx!(tx, c => sqlx::query_as(
+        let (last, prev) = self.reserve_chain(tx, org_id, events.len() as i64).await?;
+        self.write_reserved(tx, org_id, last, prev, events).await
+    }
+
+    /// Takes the next `n` places of an organisation's chain in `tx` (locking
+    /// its head until commit) for [`Store::write_reserved`], so that rows
+    /// written in between can name the place of their event. Returns the
+    /// last place taken and the hash the first one follows. Nothing else
+    /// may append to the chain in `tx` until the places are written.
+    pub(crate) async fn reserve_chain(&self, tx: &mut Tx, org_id: i64, n: i64) -> Result<(i64, String)> {
+        on_tx!(tx, c => sqlx::query_as(
             "UPDATE chain_heads SET seq = seq + $2 WHERE org_id = $1 RETURNING seq, head_hash")
             .bind(org_id).bind(n).fetch_optional(c).await)?
-        .ok_or_else(|| StoreError::Other(format!("organisation {org_id} has no event chain")))?;
+        .ok_or_else(|| StoreError::Other(format!("organisation {org_id} has no event chain")))
+    }
+
+    /// Writes `events` at the places ending at `last` taken by
+    /// [`Store::reserve_chain`], after `prev`. Returns their ids in order.
+    pub(crate) async fn write_reserved(
+        &self,
+        tx: &mut Tx,
+        org_id: i64,
+        last: i64,
+        mut prev: String,
+        events: &[NewEvent<'_>],
+    ) -> Result<Vec<i64>> {
+        let n = events.len() as i64;
+        let at = self.now_ms();
         let mut rows = Vec::with_capacity(events.len());
         for (i, e) in events.iter().enumerate() {
             debug_assert_eq!(e.org_id, org_id);
@@ -198,6 +220,13 @@ impl Store {
         Ok(on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(org_id).bind(before_seq.unwrap_or(i64::MAX)).bind(limit.clamp(1, 500))
             .fetch_all(c).await)?)
+    }
+
+    /// The event at place `seq` of an organisation's chain.
+    pub async fn event_at(&self, org_id: i64, seq: i64) -> Result<Option<EventRow>> {
+        let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE org_id = $1 AND seq = $2");
+        Ok(on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(org_id).bind(seq).fetch_optional(c).await)?)
     }
 
     /// The events about one record, oldest first: its history.

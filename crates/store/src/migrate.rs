@@ -90,6 +90,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0013_tracking_digest.sql"),
         postgres: include_str!("../migrations/postgres/0013_tracking_digest.sql"),
     },
+    Migration {
+        version: 14,
+        name: "rating_batch_events",
+        sqlite: include_str!("../migrations/sqlite/0014_rating_batch_events.sql"),
+        postgres: include_str!("../migrations/postgres/0014_rating_batch_events.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

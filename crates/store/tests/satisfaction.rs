@@ -291,9 +291,16 @@ story!(a_unit_appeals_a_malicious_rating_and_the_decision_is_recorded, |store| {
         store.decide_rating_appeal(w.org.id, appeal.id, w.leader.id, false, "改判").await.is_err(),
         "decided once"
     );
-    let history = store.history(w.org.id, "rating", bad.id).await.unwrap();
+    let history = store.rating_history(w.org.id, bad.id).await.unwrap();
     let kinds: Vec<&str> = history.iter().map(|e| e.kind.as_str()).collect();
-    assert_eq!(kinds, ["rating.recorded", "rating.appealed", "rating.excluded"]);
+    assert_eq!(kinds, ["ratings.recorded", "rating.appealed", "rating.excluded"]);
+    // The batch's event lists this rating with its level and case.
+    let recorded: serde_json::Value = serde_json::from_str(&history[0].payload).unwrap();
+    let columns: Vec<&str> =
+        recorded["columns"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
+    let line = recorded["ratings"].as_array().unwrap().iter().find(|r| r[0] == bad.id).expect("listed");
+    assert_eq!(line[columns.iter().position(|c| *c == "level").unwrap()], Level::VeryDissatisfied.number());
+    assert_eq!(line[columns.iter().position(|c| *c == "case_id").unwrap()], serde_json::json!(bad.case_id));
     // A rejected appeal leaves the rating counted.
     let other = rate(&store, &w, 1, input(Level::Dissatisfied, "angry2")).await;
     let a2 = store.appeal_rating(w.org.id, other.id, w.office.id, "恶意差评").await.unwrap();

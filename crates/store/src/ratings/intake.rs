@@ -17,6 +17,10 @@ use crate::cases::{NewCase, Prepared, Registered};
 use crate::org::{Organisation, ServicePoint};
 use crate::{NewEvent, Result, Store, StoreError, Tx, numbered, on_tx, row_list};
 
+/// The fields of each rating in a `ratings.recorded` event's payload.
+pub const BATCH_COLUMNS: [&str; 10] =
+    ["id", "point_id", "unit_id", "staff_id", "level", "tags", "has_comment", "day", "replaces", "case_id"];
+
 impl Store {
     /// Checks a rating against the pack and prepares it (and, for a bad
     /// rating, its case on the pack's bad-rating track). Nothing is written.
@@ -255,6 +259,9 @@ impl Store {
                 _ => None,
             };
         }
+        // The batch's one event takes its place in the chain now, after the
+        // cases' events, so that each rating can name it.
+        let (event_seq, prev_hash) = self.reserve_chain(tx, org_id, 1).await?;
         // The ratings, round by round so that a replacement names the row it replaces.
         let mut ids: Vec<i64> = vec![0; idx.len()];
         let rounds = plans.iter().map(|p| p.round).max().unwrap_or(0);
@@ -265,8 +272,8 @@ impl Store {
                     self.backend(),
                     &format!(
                         "INSERT INTO ratings (org_id, point_id, unit_id, staff_id, level, tags, comment, device, day,
-                           created_at, status, replaces_id, case_id) VALUES {} RETURNING id",
-                        row_list("(#, #, #, #, #, #, #, #, #, #, #, #, #)", chunk.len())
+                           created_at, status, replaces_id, case_id, event_seq) VALUES {} RETURNING id",
+                        row_list("(#, #, #, #, #, #, #, #, #, #, #, #, #, #)", chunk.len())
                     ),
                 );
                 let mut got: Vec<i64> = on_tx!(tx, c => {
@@ -276,7 +283,7 @@ impl Store {
                         let replaces = plans[k].replaces.map(|p| p.id(&ids));
                         q = q.bind(org_id).bind(r.point_id).bind(r.unit_id).bind(r.staff_id).bind(r.level.number())
                             .bind(r.tags.join(",")).bind(&r.comment).bind(&r.device).bind(r.day).bind(r.at)
-                            .bind(plans[k].status.as_str()).bind(replaces).bind(case_of[k]);
+                            .bind(plans[k].status.as_str()).bind(replaces).bind(case_of[k]).bind(event_seq);
                     }
                     q.fetch_all(c).await
                 })?;
@@ -299,28 +306,36 @@ impl Store {
             }
         }
         self.apply_deltas(tx, org_id, deltas).await?;
-        let events: Vec<NewEvent<'_>> = idx
+        // One event for the batch, listing every rating in insertion order.
+        let ratings: Vec<serde_json::Value> = idx
             .iter()
             .enumerate()
             .map(|(k, &i)| {
                 let r = &items[i];
-                let replaces = plans[k].replaces.map(|p| p.id(&ids));
-                NewEvent {
-                    org_id,
-                    actor: "public",
-                    kind: "rating.recorded",
-                    subject_type: "rating",
-                    subject_id: ids[k],
-                    payload: json!({
-                        "point_id": r.point_id, "unit_id": r.unit_id, "staff_id": r.staff_id,
-                        "level": r.level.number(), "tags": r.tags, "has_comment": r.comment.is_some(),
-                        "day": r.day, "replaces": replaces, "case_id": case_of[k],
-                    }),
-                    reason: "",
-                }
+                json!([
+                    ids[k],
+                    r.point_id,
+                    r.unit_id,
+                    r.staff_id,
+                    r.level.number(),
+                    r.tags.join(","),
+                    r.comment.is_some(),
+                    r.day,
+                    plans[k].replaces.map(|p| p.id(&ids)),
+                    case_of[k],
+                ])
             })
             .collect();
-        self.append_many(tx, org_id, &events).await?;
+        let event = NewEvent {
+            org_id,
+            actor: "public",
+            kind: "ratings.recorded",
+            subject_type: "rating_batch",
+            subject_id: ids.iter().copied().min().unwrap_or(0),
+            payload: json!({ "columns": BATCH_COLUMNS, "ratings": ratings }),
+            reason: "",
+        };
+        self.write_reserved(tx, org_id, event_seq, prev_hash, &[event]).await?;
         Ok(idx
             .iter()
             .enumerate()

@@ -16,7 +16,7 @@ use sha2::Sha256;
 
 use crate::cases::{Prepared, Registered};
 use crate::group::GroupCommit;
-use crate::{Result, Store, Tx, on_read, on_tx};
+use crate::{Result, Store, StoreError, Tx, on_read, on_tx};
 
 mod appeals;
 mod intake;
@@ -313,6 +313,22 @@ impl Store {
         Ok(
             on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(org_id).bind(id).fetch_one(c).await)?,
         )
+    }
+
+    /// A rating's whole history, oldest first: the event of the batch that
+    /// recorded it (`ratings.recorded`, listing it among the others), then
+    /// its own events (appeal, exclusion).
+    pub async fn rating_history(&self, org_id: i64, id: i64) -> Result<Vec<crate::EventRow>> {
+        let seq: Option<i64> = on_read!(self, c => sqlx::query_scalar(
+            "SELECT event_seq FROM ratings WHERE org_id = $1 AND id = $2")
+            .bind(org_id).bind(id).fetch_optional(c).await)?
+        .ok_or(StoreError::NotFound)?;
+        let mut out = Vec::new();
+        if let Some(seq) = seq {
+            out.extend(self.event_at(org_id, seq).await?);
+        }
+        out.extend(self.history(org_id, "rating", id).await?);
+        Ok(out)
     }
 
     /// Recomputes every rollup from the counted ratings and lists the rows
