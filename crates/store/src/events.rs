@@ -76,7 +76,7 @@ pub struct VerifyReport {
 }
 
 /// Events per multi-row insert (see `append_many`).
-const EVENT_ROWS: usize = 32;
+const EVENT_ROWS: usize = 64;
 
 const EVENT_COLUMNS: &str =
     "id, org_id, seq, at, actor, kind, subject_type, subject_id, payload, reason, prev_hash, hash";

@@ -130,10 +130,13 @@ pub(crate) fn required(field: &str, s: &str, max: usize) -> Result<String> {
 }
 
 /// Splits `items` into slices for multi-row statements: as many of `max`
-/// as fit, then the rest in falling powers of two. A statement's text
-/// depends on its row count, and every distinct text is prepared and cached
-/// apart; this keeps a busy writer to a handful of shapes instead of one per
-/// batch size, so its statements stay prepared.
+/// as fit, then the rest in at most two: a multiple of eight and fewer than
+/// eight. A statement's text depends on its row count, and every distinct
+/// text is prepared and cached apart; this keeps a busy writer to a few
+/// dozen shapes instead of one per batch size, so its statements stay
+/// prepared — and a batch to two or three statements a table, each a
+/// round trip to the connection's thread. (Falling powers of two, as
+/// before, made a batch of 31 five statements a table.)
 pub(crate) fn few_shapes<T>(items: &[T], max: usize) -> Vec<&[T]> {
     let mut out = Vec::new();
     let mut rest = items;
@@ -142,11 +145,10 @@ pub(crate) fn few_shapes<T>(items: &[T], max: usize) -> Vec<&[T]> {
         out.push(a);
         rest = b;
     }
-    let mut size = max.next_power_of_two();
-    while !rest.is_empty() {
-        size /= 2;
-        if rest.len() >= size.max(1) {
-            let (a, b) = rest.split_at(size.max(1));
+    let eights = rest.len() / 8 * 8;
+    for size in [eights, rest.len() - eights] {
+        if size > 0 {
+            let (a, b) = rest.split_at(size);
             out.push(a);
             rest = b;
         }
@@ -157,12 +159,14 @@ pub(crate) fn few_shapes<T>(items: &[T], max: usize) -> Vec<&[T]> {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn few_shapes_uses_full_chunks_then_powers_of_two() {
+    fn few_shapes_uses_full_chunks_then_eights_then_the_rest() {
         let v: Vec<u32> = (0..45).collect();
         let sizes: Vec<usize> = super::few_shapes(&v, 16).iter().map(|c| c.len()).collect();
-        assert_eq!(sizes, [16, 16, 8, 4, 1]);
+        assert_eq!(sizes, [16, 16, 8, 5]);
         let sizes: Vec<usize> = super::few_shapes(&v[..7], 12).iter().map(|c| c.len()).collect();
-        assert_eq!(sizes, [4, 2, 1]);
+        assert_eq!(sizes, [7]);
+        let sizes: Vec<usize> = super::few_shapes(&v[..31], 64).iter().map(|c| c.len()).collect();
+        assert_eq!(sizes, [24, 7]);
         assert!(super::few_shapes(&v[..0], 8).is_empty());
     }
 
@@ -306,10 +310,13 @@ impl Store {
             // readers (two cores; the OS keeps the file cached besides),
             // which holds the process under DESIGN's 200 MB resident at
             // 10 million ratings and a million cases.
+            // The writer keeps more prepared statements than sqlx's 100: the
+            // multi-row statements of group commit come in a few dozen shapes
+            // a table (`few_shapes`).
             let writer = SqlitePoolOptions::new()
                 .max_connections(1)
                 .acquire_timeout(Duration::from_secs(30))
-                .connect_with(opts.clone().pragma("cache_size", "-32768"))
+                .connect_with(opts.clone().pragma("cache_size", "-32768").statement_cache_capacity(400))
                 .await?;
             let reader = SqlitePoolOptions::new()
                 .max_connections(4)

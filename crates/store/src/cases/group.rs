@@ -17,7 +17,8 @@ pub struct Intake {
 impl Intake {
     /// Starts the queue's task on the current runtime.
     pub fn start(store: Store) -> Intake {
-        let queue = GroupCommit::start("case intake", MAX_BATCH, move |items| {
+        let own_thread = store.backend() == crate::Backend::Sqlite;
+        let queue = GroupCommit::start("case intake", MAX_BATCH, own_thread, move |items| {
             let store = store.clone();
             async move { store.register_batch(&items).await }
         });

@@ -66,13 +66,13 @@ pub struct DuplicateProbe<'a> {
     pub exclude_case: Option<i64>,
 }
 
-/// Rows per multi-row statement, by parameters per row: about 250
-/// parameters a statement. SQLite looks a `$N` parameter up by a linear scan,
-/// so one statement with thousands of parameters costs more than several
-/// with a few hundred.
-const ROWS_OF_3: usize = 84;
-const ROWS_OF_4: usize = 62;
-const ROWS_OF_20: usize = 12;
+/// Rows per multi-row statement: a batch of 64 cases is one statement per
+/// table. Every statement is a round trip to the writer's thread, so fewer
+/// and larger ones shorten a batch (parameters are positional on SQLite,
+/// see `crate::numbered`, so their number costs nothing extra).
+const TIMER_ROWS: usize = 256;
+const REPORTER_ROWS: usize = 64;
+const CASE_ROWS: usize = 64;
 
 /// How many of the window's latest cases are compared by text alone. A busy
 /// toll company registers a few dozen complaints a day, so 300 covers the
@@ -134,7 +134,9 @@ impl Store {
     /// with a handful of multi-row statements however many there are (group
     /// commit). Returns them in the order given.
     pub async fn register_batch(&self, items: &[Prepared]) -> Result<Vec<Registered>> {
+        let t0 = std::time::Instant::now();
         let mut tx = self.begin().await?;
+        let t1 = t0.elapsed();
         let mut out: Vec<Option<Registered>> = vec![None; items.len()];
         let mut orgs: Vec<i64> = items.iter().map(|p| p.org_id).collect();
         orgs.sort_unstable();
@@ -145,7 +147,16 @@ impl Store {
                 out[i] = Some(r);
             }
         }
+        let t2 = t0.elapsed();
         tx.commit().await?;
+        let t3 = t0.elapsed();
+        tracing::debug!(
+            n = items.len(),
+            begin = t1.as_micros() as u64,
+            stmts = (t2 - t1).as_micros() as u64,
+            commit = (t3 - t2).as_micros() as u64,
+            "phases"
+        );
         Ok(out.into_iter().map(|r| r.expect("every item is in its organisation's group")).collect())
     }
 
@@ -180,7 +191,7 @@ impl Store {
             .filter(|&i| items[i].nc.reporter_name.is_some() || items[i].nc.reporter_phone.is_some())
             .collect();
         let mut reporter_of: Vec<Option<i64>> = vec![None; items.len()];
-        for chunk in crate::few_shapes(&with_reporter, ROWS_OF_4) {
+        for chunk in crate::few_shapes(&with_reporter, REPORTER_ROWS) {
             let sql = numbered(
                 backend,
                 &format!(
@@ -205,7 +216,7 @@ impl Store {
         }
         // The cases; each id is matched back by its unique number.
         let mut id_of: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
-        for chunk in crate::few_shapes(idx, ROWS_OF_20) {
+        for chunk in crate::few_shapes(idx, CASE_ROWS) {
             let sql = numbered(
                 backend,
                 &format!(
@@ -237,7 +248,7 @@ impl Store {
         self.index_case_texts(tx, org_id, &docs).await?;
         let timers: Vec<(i64, &PlannedTimer)> =
             idx.iter().flat_map(|&i| items[i].timers.iter().map(move |t| (case_id(i), t))).collect();
-        for chunk in crate::few_shapes(&timers, ROWS_OF_3) {
+        for chunk in crate::few_shapes(&timers, TIMER_ROWS) {
             let sql = numbered(
                 backend,
                 &format!(

@@ -202,16 +202,17 @@ impl Deltas {
 /// A stored rollup: scope, scope id, day, counts by level.
 type RollupRow = (String, i64, i64, i64, i64, i64, i64, i64);
 
-/// Rollup rows per multi-row upsert (9 parameters a row).
-const ROLLUP_ROWS: usize = 16;
-/// Rating rows per multi-row insert (12 parameters a row).
-const RATING_ROWS: usize = 16;
+/// Rollup rows per multi-row upsert, and rating rows per multi-row insert:
+/// a batch of 64 is one statement (see `cases::intake`'s row counts).
+const ROLLUP_ROWS: usize = 64;
+const RATING_ROWS: usize = 64;
 
 impl Store {
     /// Starts the rating intake queue on the current runtime.
     pub fn rating_intake(&self) -> RatingIntake {
         let store = self.clone();
-        GroupCommit::start("rating intake", MAX_BATCH, move |items| {
+        let own_thread = store.backend() == crate::Backend::Sqlite;
+        GroupCommit::start("rating intake", MAX_BATCH, own_thread, move |items| {
             let store = store.clone();
             async move { store.record_ratings(&items).await }
         })
