@@ -9,7 +9,7 @@ use chrono::Datelike;
 use chuangkou_domain::FieldError;
 use chuangkou_domain::cases::clock::{self, PlannedTimer};
 use chuangkou_domain::cases::number::{case_number, tracking_code};
-use chuangkou_domain::cases::similar::{LIKELY_DUPLICATE, bigrams, dice};
+use chuangkou_domain::cases::similar::{LIKELY_DUPLICATE, Pairs};
 use chuangkou_domain::cases::{CaseKind, Channel};
 use chuangkou_domain::policy::Rules;
 use serde::Serialize;
@@ -478,6 +478,7 @@ impl Store {
                 }
             }
         }
+        let probe = Pairs::of(text);
         let mut out: Vec<Duplicate> = Vec::new();
         for h in hits {
             let mut reasons = Vec::new();
@@ -490,7 +491,7 @@ impl Store {
             if plate.is_some() && h.case.plate.as_deref() == plate {
                 reasons.push("plate");
             }
-            let similarity = dice(text, &h.case.description);
+            let similarity = probe.dice(&Pairs::of(&h.case.description));
             if similarity >= LIKELY_DUPLICATE {
                 reasons.push("text");
             }
@@ -498,26 +499,37 @@ impl Store {
         }
         // Similar text with nothing else in common, among the most recent
         // cases of the window only: the cost stays bounded however busy the
-        // window was. (The newest id bounds the scan; the window itself is
+        // window was. Their texts are compared first; only the closest are
+        // read whole. (The newest id bounds the scan; the window itself is
         // checked in the query. MIN(id) over the window would scan it all.)
         let last: Option<i64> = on_read!(self, c => sqlx::query_scalar("SELECT MAX(id) FROM cases WHERE org_id = $1")
             .bind(org_id).fetch_one(c).await)?;
-        if let Some(last) = last.filter(|_| !bigrams(text).is_empty()) {
-            let sql = format!(
-                "SELECT {CASE_COLUMNS} FROM cases k
-                 WHERE k.org_id = $1 AND k.id > $3 AND k.registered_at >= $2 AND k.state <> 'merged'"
-            );
-            let rows: Vec<super::CaseRow> = on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        if let Some(last) = last.filter(|_| !probe.is_empty()) {
+            let texts: Vec<(i64, String)> = on_read!(self, c => sqlx::query_as(
+                "SELECT id, description FROM cases
+                 WHERE org_id = $1 AND id > $3 AND registered_at >= $2 AND state <> 'merged'")
                 .bind(org_id).bind(since).bind(last - RECENT_FOR_TEXT).fetch_all(c).await)?;
-            let mut similar: Vec<(f64, super::CaseRow)> = rows
-                .into_iter()
-                .filter(|r| !out.iter().any(|d| d.case_id == r.id))
-                .map(|r| (dice(text, &r.description), r))
+            let mut similar: Vec<(f64, i64)> = texts
+                .iter()
+                .filter(|(id, _)| !out.iter().any(|d| d.case_id == *id))
+                .map(|(id, description)| (probe.dice(&Pairs::of(description)), *id))
                 .filter(|(similarity, _)| *similarity >= LIKELY_DUPLICATE)
                 .collect();
             similar.sort_by(|a, b| b.0.total_cmp(&a.0));
-            for (similarity, r) in similar.into_iter().take(20) {
-                out.push(dup(r, vec!["text"], similarity));
+            similar.truncate(20);
+            if !similar.is_empty() {
+                let ids: Vec<i64> = similar.iter().map(|(_, id)| *id).collect();
+                let sql = format!(
+                    "SELECT {CASE_COLUMNS} FROM cases k WHERE k.org_id = $1 AND k.id IN ({})",
+                    crate::id_list(&ids)
+                );
+                let rows: Vec<super::CaseRow> = on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+                    .bind(org_id).fetch_all(c).await)?;
+                for (similarity, id) in similar {
+                    if let Some(r) = rows.iter().find(|r| r.id == id) {
+                        out.push(dup(r.clone(), vec!["text"], similarity));
+                    }
+                }
             }
         }
         out.retain(|d| Some(d.case_id) != exclude_case && !d.reasons.is_empty());
