@@ -186,13 +186,12 @@ impl Store {
         let mut ids = Vec::with_capacity(events.len());
         let mut offset = 0;
         for chunk in crate::few_shapes(&rows, EVENT_ROWS) {
-            let sql = crate::numbered(
+            let sql = crate::insert_rows(
                 self.backend(),
-                &format!(
-                    "INSERT INTO events (org_id, seq, at, actor, kind, subject_type, subject_id, payload, reason, prev_hash, hash)
-                     VALUES {} RETURNING id, seq",
-                    crate::row_list("(#, #, #, #, #, #, #, #, #, #, #)", chunk.len())
-                ),
+                "events (org_id, seq, at, actor, kind, subject_type, subject_id, payload, reason, prev_hash, hash)",
+                "(#, #, #, #, #, #, #, #, #, #, #)",
+                chunk.len(),
+                "RETURNING id, seq",
             );
             let mut got: Vec<(i64, i64)> = on_tx!(tx, c => {
                 let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()));

@@ -62,18 +62,14 @@ where
         let (tx, rx) = mpsc::channel::<Job<J, R>>(max_batch * 16);
         let queue = run(what, max_batch, rx, commit);
         if own_thread {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
-            match runtime {
-                Ok(rt) => {
-                    let spawned = std::thread::Builder::new()
-                        .name(format!("{what} queue"))
-                        .spawn(move || rt.block_on(queue));
-                    if let Err(e) = spawned {
-                        panic!("cannot start the {what} queue's thread: {e}");
-                    }
-                }
-                Err(e) => panic!("cannot start the {what} queue's runtime: {e}"),
-            }
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap_or_else(|e| panic!("cannot start the {what} queue's runtime: {e}"));
+            std::thread::Builder::new()
+                .name(format!("{what} queue"))
+                .spawn(move || rt.block_on(queue))
+                .unwrap_or_else(|e| panic!("cannot start the {what} queue's thread: {e}"));
         } else {
             tokio::spawn(queue);
         }

@@ -156,36 +156,6 @@ pub(crate) fn few_shapes<T>(items: &[T], max: usize) -> Vec<&[T]> {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn few_shapes_uses_full_chunks_then_eights_then_the_rest() {
-        let v: Vec<u32> = (0..45).collect();
-        let sizes: Vec<usize> = super::few_shapes(&v, 16).iter().map(|c| c.len()).collect();
-        assert_eq!(sizes, [16, 16, 8, 5]);
-        let sizes: Vec<usize> = super::few_shapes(&v[..7], 12).iter().map(|c| c.len()).collect();
-        assert_eq!(sizes, [7]);
-        let sizes: Vec<usize> = super::few_shapes(&v[..31], 64).iter().map(|c| c.len()).collect();
-        assert_eq!(sizes, [24, 7]);
-        assert!(super::few_shapes(&v[..0], 8).is_empty());
-    }
-
-    #[test]
-    fn numbered_parameters_by_backend() {
-        use super::{Backend, numbered, row_list};
-        let sql = format!("INSERT INTO t (a, b, c) VALUES {}", row_list("(#, 'x', #)", 2));
-        assert_eq!(
-            numbered(Backend::Sqlite, &sql),
-            "INSERT INTO t (a, b, c) VALUES (?, 'x', ?), (?, 'x', ?)"
-        );
-        assert_eq!(
-            numbered(Backend::Postgres, &sql),
-            "INSERT INTO t (a, b, c) VALUES ($1, 'x', $2), ($3, 'x', $4)"
-        );
-        assert_eq!(numbered(Backend::Postgres, "SELECT 1"), "SELECT 1");
-    }
-}
-
 /// Numbers the parameters of a statement written with `#` for each one,
 /// bound in order: `?` on SQLite, `$1, $2, …` on PostgreSQL. For the
 /// multi-row statements of the write path: SQLite finds a numbered `$N`
@@ -214,6 +184,46 @@ pub(crate) fn numbered(backend: Backend, sql: &str) -> String {
 /// comma-separated: the `VALUES` list of a multi-row statement.
 pub(crate) fn row_list(template: &str, rows: usize) -> String {
     vec![template; rows].join(", ")
+}
+
+/// A multi-row insert, numbered for `backend`: `INSERT INTO {into} VALUES`
+/// `rows` copies of `row`, then `then` (`RETURNING …`, `ON CONFLICT …`).
+pub(crate) fn insert_rows(backend: Backend, into: &str, row: &str, rows: usize, then: &str) -> String {
+    numbered(backend, &format!("INSERT INTO {into} VALUES {} {then}", row_list(row, rows)))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn few_shapes_uses_full_chunks_then_eights_then_the_rest() {
+        let v: Vec<u32> = (0..45).collect();
+        let sizes: Vec<usize> = super::few_shapes(&v, 16).iter().map(|c| c.len()).collect();
+        assert_eq!(sizes, [16, 16, 8, 5]);
+        let sizes: Vec<usize> = super::few_shapes(&v[..7], 12).iter().map(|c| c.len()).collect();
+        assert_eq!(sizes, [7]);
+        let sizes: Vec<usize> = super::few_shapes(&v[..31], 64).iter().map(|c| c.len()).collect();
+        assert_eq!(sizes, [24, 7]);
+        assert!(super::few_shapes(&v[..0], 8).is_empty());
+    }
+
+    #[test]
+    fn numbered_parameters_by_backend() {
+        use super::{Backend, numbered, row_list};
+        let sql = format!("INSERT INTO t (a, b, c) VALUES {}", row_list("(#, 'x', #)", 2));
+        assert_eq!(
+            numbered(Backend::Sqlite, &sql),
+            "INSERT INTO t (a, b, c) VALUES (?, 'x', ?), (?, 'x', ?)"
+        );
+        assert_eq!(
+            numbered(Backend::Postgres, &sql),
+            "INSERT INTO t (a, b, c) VALUES ($1, 'x', $2), ($3, 'x', $4)"
+        );
+        assert_eq!(numbered(Backend::Postgres, "SELECT 1"), "SELECT 1");
+        assert_eq!(
+            super::insert_rows(Backend::Sqlite, "t (a, b)", "(#, #)", 2, "RETURNING id"),
+            "INSERT INTO t (a, b) VALUES (?, ?), (?, ?) RETURNING id"
+        );
+    }
 }
 
 /// Ids for an SQL `IN (…)` list; `0` (which matches nothing) when empty.

@@ -18,7 +18,7 @@ use serde_json::json;
 use super::CASE_COLUMNS;
 use crate::org::Organisation;
 use crate::users::sha256_hex;
-use crate::{NewEvent, Result, Store, StoreError, Tx, numbered, on_read, on_tx, row_list};
+use crate::{NewEvent, Result, Store, StoreError, Tx, on_read, on_tx};
 
 #[derive(Debug, Clone)]
 pub struct NewCase {
@@ -192,12 +192,12 @@ impl Store {
             .collect();
         let mut reporter_of: Vec<Option<i64>> = vec![None; items.len()];
         for chunk in crate::few_shapes(&with_reporter, REPORTER_ROWS) {
-            let sql = numbered(
+            let sql = crate::insert_rows(
                 backend,
-                &format!(
-                    "INSERT INTO reporters (org_id, name_enc, phone_enc, phone_hash, created_at) VALUES {} RETURNING id",
-                    row_list("(#, #, #, #, #)", chunk.len())
-                ),
+                "reporters (org_id, name_enc, phone_enc, phone_hash, created_at)",
+                "(#, #, #, #, #)",
+                chunk.len(),
+                "RETURNING id",
             );
             let mut ids: Vec<i64> = on_tx!(tx, c => {
                 let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.as_str()));
@@ -217,15 +217,14 @@ impl Store {
         // The cases; each id is matched back by its unique number.
         let mut id_of: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
         for chunk in crate::few_shapes(idx, CASE_ROWS) {
-            let sql = numbered(
+            let sql = crate::insert_rows(
                 backend,
-                &format!(
-                    "INSERT INTO cases (org_id, number, kind, channel, category, track, state, description, unit_id,
-                       service_point_id, subject_staff_id, plate, routed_to, reporter_id, phone_hash, tracking_digest,
-                       first_responsible_id, owner_id, registered_at, investigate_due, handle_due, updated_at)
-                     VALUES {} RETURNING id, number",
-                    row_list("(#, #, #, #, #, #, 'registered', #, #, #, #, #, #, #, #, #, #, #, #, #, #, #)", chunk.len())
-                ),
+                "cases (org_id, number, kind, channel, category, track, state, description, unit_id, service_point_id,
+                   subject_staff_id, plate, routed_to, reporter_id, phone_hash, tracking_digest, first_responsible_id,
+                   owner_id, registered_at, investigate_due, handle_due, updated_at)",
+                "(#, #, #, #, #, #, 'registered', #, #, #, #, #, #, #, #, #, #, #, #, #, #, #)",
+                chunk.len(),
+                "RETURNING id, number",
             );
             let got: Vec<(i64, String)> = on_tx!(tx, c => {
                 let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()));
@@ -249,12 +248,12 @@ impl Store {
         let timers: Vec<(i64, &PlannedTimer)> =
             idx.iter().flat_map(|&i| items[i].timers.iter().map(move |t| (case_id(i), t))).collect();
         for chunk in crate::few_shapes(&timers, TIMER_ROWS) {
-            let sql = numbered(
+            let sql = crate::insert_rows(
                 backend,
-                &format!(
-                    "INSERT INTO timers (org_id, case_id, action, version, due_at) VALUES {}",
-                    row_list("(#, #, #, 1, #)", chunk.len())
-                ),
+                "timers (org_id, case_id, action, version, due_at)",
+                "(#, #, #, 1, #)",
+                chunk.len(),
+                "",
             );
             on_tx!(tx, c => {
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));

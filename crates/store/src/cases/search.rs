@@ -10,7 +10,7 @@
 
 use chuangkou_domain::cases::similar::bigrams;
 
-use crate::{Backend, Result, Store, Tx, numbered, on_tx, row_list};
+use crate::{Backend, Result, Store, Tx, on_tx};
 
 /// Rows per multi-row statement.
 const ROWS: usize = 125;
@@ -68,48 +68,32 @@ impl Store {
         org_id: i64,
         docs: &[(i64, &str)],
     ) -> Result<()> {
-        match self.backend() {
-            Backend::Sqlite => {
-                let rows: Vec<(i64, String)> = docs.iter().map(|(id, text)| (*id, document(text))).collect();
-                for chunk in crate::few_shapes(&rows, ROWS) {
-                    let sql = numbered(
-                        Backend::Sqlite,
-                        &format!(
-                            "INSERT INTO case_search (rowid, terms) VALUES {}",
-                            row_list("(#, #)", chunk.len())
-                        ),
-                    );
-                    on_tx!(tx, c => {
-                        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
-                        for (id, doc) in chunk {
-                            q = q.bind(*id).bind(doc);
-                        }
-                        q.execute(c).await.map(|r| r.rows_affected())
-                    })?;
+        // One row a case (its document) on SQLite, one a bigram on PostgreSQL;
+        // the organisation's id is an integer, spliced into the row as text.
+        let backend = self.backend();
+        let (rows, into, row, then): (Vec<(i64, String)>, _, _, _) = match backend {
+            Backend::Sqlite => (
+                docs.iter().map(|(id, text)| (*id, document(text))).collect(),
+                "case_search (rowid, terms)",
+                "(#, #)".to_string(),
+                "",
+            ),
+            Backend::Postgres => (
+                docs.iter().flat_map(|(id, text)| bigrams(text).into_iter().map(move |t| (*id, t))).collect(),
+                "case_terms (org_id, case_id, term)",
+                format!("({org_id}, #, #)"),
+                "ON CONFLICT DO NOTHING",
+            ),
+        };
+        for chunk in crate::few_shapes(&rows, ROWS) {
+            let sql = crate::insert_rows(backend, into, &row, chunk.len(), then);
+            on_tx!(tx, c => {
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
+                for (id, text) in chunk {
+                    q = q.bind(*id).bind(text);
                 }
-            }
-            Backend::Postgres => {
-                let terms: Vec<(String, i64)> = docs
-                    .iter()
-                    .flat_map(|(id, text)| bigrams(text).into_iter().map(move |t| (t, *id)))
-                    .collect();
-                for chunk in crate::few_shapes(&terms, ROWS) {
-                    let sql = numbered(
-                        Backend::Postgres,
-                        &format!(
-                            "INSERT INTO case_terms (org_id, term, case_id) VALUES {} ON CONFLICT DO NOTHING",
-                            row_list("(#, #, #)", chunk.len())
-                        ),
-                    );
-                    on_tx!(tx, c => {
-                        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
-                        for (t, id) in chunk {
-                            q = q.bind(org_id).bind(t).bind(*id);
-                        }
-                        q.execute(c).await.map(|r| r.rows_affected())
-                    })?;
-                }
-            }
+                q.execute(c).await.map(|r| r.rows_affected())
+            })?;
         }
         Ok(())
     }

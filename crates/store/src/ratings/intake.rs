@@ -142,7 +142,7 @@ impl Store {
                 &format!(
                     "SELECT id, point_id, unit_id, staff_id, level, day, case_id, device, created_at FROM ratings
                      WHERE org_id = # AND status = 'counted' AND created_at >= # AND device IN ({})",
-                    vec!["#"; width].join(", ")
+                    row_list("#", width)
                 ),
             );
             type Row = (i64, i64, i64, Option<i64>, i64, i64, Option<i64>, String, i64);
@@ -268,13 +268,13 @@ impl Store {
         for round in 0..=rounds {
             let ks: Vec<usize> = (0..plans.len()).filter(|&k| plans[k].round == round).collect();
             for chunk in crate::few_shapes(&ks, RATING_ROWS) {
-                let sql = numbered(
+                let sql = crate::insert_rows(
                     self.backend(),
-                    &format!(
-                        "INSERT INTO ratings (org_id, point_id, unit_id, staff_id, level, tags, comment, device, day,
-                           created_at, status, replaces_id, case_id, event_seq) VALUES {} RETURNING id",
-                        row_list("(#, #, #, #, #, #, #, #, #, #, #, #, #, #)", chunk.len())
-                    ),
+                    "ratings (org_id, point_id, unit_id, staff_id, level, tags, comment, device, day,
+                           created_at, status, replaces_id, case_id, event_seq)",
+                    "(#, #, #, #, #, #, #, #, #, #, #, #, #, #)",
+                    chunk.len(),
+                    "RETURNING id",
                 );
                 let mut got: Vec<i64> = on_tx!(tx, c => {
                     let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.as_str()));

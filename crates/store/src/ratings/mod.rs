@@ -243,16 +243,15 @@ impl Store {
         // One order for every writer, so that two transactions never wait on each other in a circle.
         rows.sort_unstable_by_key(|(k, _)| *k);
         for chunk in crate::few_shapes(&rows, ROLLUP_ROWS) {
-            let sql = crate::numbered(
+            let sql = crate::insert_rows(
                 self.backend(),
-                &format!(
-                    "INSERT INTO rating_rollups (org_id, scope, scope_id, day, n1, n2, n3, n4, n5) VALUES {}
-                     ON CONFLICT (org_id, scope, scope_id, day) DO UPDATE SET
+                "rating_rollups (org_id, scope, scope_id, day, n1, n2, n3, n4, n5)",
+                "(#, #, #, #, #, #, #, #, #)",
+                chunk.len(),
+                "ON CONFLICT (org_id, scope, scope_id, day) DO UPDATE SET
                        n1 = rating_rollups.n1 + excluded.n1, n2 = rating_rollups.n2 + excluded.n2,
                        n3 = rating_rollups.n3 + excluded.n3, n4 = rating_rollups.n4 + excluded.n4,
                        n5 = rating_rollups.n5 + excluded.n5",
-                    crate::row_list("(#, #, #, #, #, #, #, #, #)", chunk.len())
-                ),
             );
             on_tx!(tx, c => {
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
