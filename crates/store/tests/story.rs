@@ -169,8 +169,32 @@ story!(migrations_run_twice_apply_once, |store| {
 async fn sqlite_is_durable_by_configuration() {
     let store = chuangkou_store::testing::sqlite().await;
     let chuangkou_store::Db::Sqlite { writer, .. } = &store.db else { unreachable!() };
-    let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(writer).await.unwrap();
-    let sync: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(writer).await.unwrap();
-    let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(writer).await.unwrap();
+    let mut guard = writer.lock().await;
+    let writer = guard.as_mut().expect("the writer is open");
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&mut *writer).await.unwrap();
+    let sync: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(&mut *writer).await.unwrap();
+    let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(&mut *writer).await.unwrap();
     assert_eq!((mode.as_str(), sync, fk), ("wal", 2, 1), "WAL, synchronous=FULL, foreign keys on");
 }
+
+story!(a_write_transaction_dropped_before_commit_leaves_nothing, |store| {
+    // A batch that fails half-way drops its transaction; the writer must be
+    // clean for the next one (on SQLite, one connection taken in turn).
+    let org = org_with_station(&store).await;
+    {
+        let mut tx = store.begin().await.unwrap();
+        on_tx!(&mut tx, c => sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO units (org_id, code, name, kind, created_at) VALUES ({org}, 'S99', '半途站', 'station', 0)"
+        ))).execute(c).await.map(|_| ()))
+        .unwrap();
+    }
+    let mut tx = store.begin().await.unwrap();
+    let n: i64 = on_tx!(&mut tx, c => sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT COUNT(*) FROM units WHERE org_id = {org} AND code = 'S99'"
+    ))).fetch_one(c).await)
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(n, 0, "the dropped transaction's row is gone");
+    let units = store.units(org).await.unwrap();
+    assert_eq!(units.iter().map(|u| u.code.as_str()).collect::<Vec<_>>(), ["S01"]);
+});

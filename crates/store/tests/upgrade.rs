@@ -7,7 +7,7 @@ use chuangkou_domain::cases::similar::bigrams;
 use chuangkou_store::cases::CaseFilter;
 use chuangkou_store::testing::{TEST_KEY, pg_database_url};
 use chuangkou_store::users::sha256_hex;
-use chuangkou_store::{Db, Store};
+use chuangkou_store::{Store, on_tx};
 
 /// Migration 0011 is the last before case search moved to FTS5 on SQLite
 /// (0012) and the tracking digest to its own column (0013).
@@ -20,15 +20,12 @@ async fn cases_written_before_0012_stay_findable_and_trackable(store: Store) {
     // What the intake of that version wrote: the case with its code's hash
     // in `tracking_hash`, and one `case_terms` row per bigram.
     let exec = |sql: String| {
-        let db = store.db.clone();
+        let store = store.clone();
         async move {
-            match db {
-                Db::Sqlite { writer, .. } => {
-                    sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&writer).await.map(|_| ())
-                }
-                Db::Pg(pool) => sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&pool).await.map(|_| ()),
-            }
-            .unwrap()
+            let mut tx = store.begin().await.unwrap();
+            on_tx!(&mut tx, c => sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(c).await.map(|_| ()))
+                .unwrap();
+            tx.commit().await.unwrap();
         }
     };
     exec("INSERT INTO organisations (code, name, pack, created_at) VALUES ('TY', '太原', 'toll', 0)".into())
