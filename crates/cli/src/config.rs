@@ -27,6 +27,12 @@ pub struct Config {
     /// Log format: `text` or `json`.
     #[arg(long, env = "CHUANGKOU_LOG_FORMAT", default_value = "text", global = true)]
     pub log_format: String,
+    /// Nice value (0–19) of the runtime's worker threads on Linux. They
+    /// run below the SQLite writer's thread, so that under load a commit is
+    /// not queued behind request handling; 0 runs them at the same priority.
+    #[arg(long, env = "CHUANGKOU_WORKER_NICE", default_value_t = 10, global = true,
+          value_parser = clap::value_parser!(i32).range(0..=19))]
+    pub worker_nice: i32,
 }
 
 impl Config {

@@ -60,8 +60,12 @@ pub enum BenchCommand {
 fn main() -> Result<()> {
     let cli = Cli::parse();
     config::init_tracing(&cli.config);
-    let rt =
-        tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
+    let nice = cli.config.worker_nice;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .on_thread_start(move || lower_priority(nice))
+        .build()
+        .context("starting the runtime")?;
     rt.block_on(async move {
         if let Command::Bench(b) = cli.command {
             std::process::exit(match b {
@@ -74,4 +78,16 @@ fn main() -> Result<()> {
         let code = commands::run(cli.command, &cli.config, store).await?;
         std::process::exit(code)
     })
+}
+
+/// Lowers the calling thread's priority. The SQLite writer's thread is
+/// opened by the main thread before any worker starts, so it keeps the
+/// default priority (`Store::connect`).
+fn lower_priority(nice: i32) {
+    if nice > 0 {
+        // On Linux the nice value belongs to the thread (`None`: the caller).
+        if let Err(e) = rustix::process::setpriority_process(None, nice) {
+            tracing::warn!(error = %e, "cannot lower the priority of a worker thread");
+        }
+    }
 }

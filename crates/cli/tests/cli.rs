@@ -20,6 +20,10 @@ impl Install {
     }
 
     fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("run chuangkou")
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_chuangkou"));
         cmd.args(args)
             .env("CHUANGKOU_DATA_DIR", &self.data_dir)
@@ -29,7 +33,8 @@ impl Install {
             Some(u) => cmd.env("CHUANGKOU_DATABASE_URL", u),
             None => cmd.env_remove("CHUANGKOU_DATABASE_URL"),
         };
-        cmd.output().expect("run chuangkou")
+        cmd.env_remove("CHUANGKOU_WORKER_NICE");
+        cmd
     }
 
     /// Opens the same database the binary uses, with its secret.
@@ -209,4 +214,36 @@ async fn import_and_users_from_the_command_line_sqlite() {
 #[tokio::test]
 async fn import_and_users_from_the_command_line_postgres() {
     import_and_users_from_the_command_line(true).await;
+}
+
+/// `serve` runs the runtime's workers below the SQLite writer's thread, so
+/// that under load a commit is not queued behind request handling.
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn serve_runs_its_workers_below_the_sqlite_writer() {
+    use std::io::BufRead;
+    let install = Install::new(false).await.unwrap();
+    let mut child = install
+        .command(&["serve", "--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("start serve");
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    assert!(lines.by_ref().map_while(Result::ok).any(|l| l.contains("listening")), "serve did not start");
+    // (thread name, nice value) of every thread of the process.
+    let threads: Vec<(String, i32)> = std::fs::read_dir(format!("/proc/{}/task", child.id()))
+        .unwrap()
+        .filter_map(|t| {
+            let stat = std::fs::read_to_string(t.ok()?.path().join("stat")).ok()?;
+            let (name, rest) = stat.split_once(" (")?.1.rsplit_once(") ")?;
+            // After the name: state is field 3; nice is field 19.
+            Some((name.to_string(), rest.split_whitespace().nth(16)?.parse().ok()?))
+        })
+        .collect();
+    let _ = child.kill();
+    let _ = child.wait();
+    let nice_of = |name: &str| threads.iter().filter(|(n, _)| n == name).map(|(_, v)| *v).collect::<Vec<_>>();
+    assert_eq!(nice_of("sqlite-writer"), vec![0], "{threads:?}");
+    let workers = nice_of("tokio-rt-worker");
+    assert!(!workers.is_empty() && workers.iter().all(|n| *n == 10), "{threads:?}");
 }
