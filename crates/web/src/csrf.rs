@@ -7,10 +7,9 @@
 //! to fill in the field. Requests the browser marks `Sec-Fetch-Site:
 //! cross-site` are refused outright.
 
-use axum::extract::{FromRequestParts, Request, State};
+use axum::extract::{FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, header};
-use axum::middleware::Next;
 use axum::response::Response;
 
 use crate::AppState;
@@ -35,24 +34,29 @@ impl<S: Send + Sync> FromRequestParts<S> for CsrfToken {
     }
 }
 
-pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    // The JSON API takes no forms: its callers need no form token.
+/// Puts the page's form token in the request; returns a new token when the
+/// browser has none yet, for [`after`] to set as its cookie. The JSON API
+/// takes no forms: its callers need no form token.
+pub fn before(req: &mut Request) -> Option<String> {
     if req.uri().path().starts_with("/api/") {
         req.extensions_mut().insert(CsrfToken(String::new()));
-        return next.run(req).await;
+        return None;
     }
     let existing =
         cookie(req.headers(), COOKIE).filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()));
-    let token = existing.clone().unwrap_or_else(|| chuangkou_store::random_token(32));
-    req.extensions_mut().insert(CsrfToken(token.clone()));
-    let mut res = next.run(req).await;
-    if existing.is_none()
-        && let Ok(v) =
-            HeaderValue::from_str(&set_cookie(COOKIE, &token, 60 * 60 * 24 * 30, state.config.secure_cookies))
+    let new = existing.is_none().then(|| chuangkou_store::random_token(32));
+    let token = existing.or_else(|| new.clone()).unwrap_or_default();
+    req.extensions_mut().insert(CsrfToken(token));
+    new
+}
+
+/// Sets the cookie of a token [`before`] made.
+pub fn after(state: &AppState, res: &mut Response, token: &str) {
+    if let Ok(v) =
+        HeaderValue::from_str(&set_cookie(COOKIE, token, 60 * 60 * 24 * 30, state.config.secure_cookies))
     {
         res.headers_mut().append(header::SET_COOKIE, v);
     }
-    res
 }
 
 /// Refuses a state-changing request whose submitted token does not match

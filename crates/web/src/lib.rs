@@ -10,17 +10,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Request};
-use axum::http::{HeaderName, HeaderValue, StatusCode, header};
-use axum::middleware::{self, Next};
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chuangkou_domain::policy::{PolicySet, Rules};
 use chuangkou_store::Store;
 use chuangkou_store::cases::Intake;
-use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
-use tower_http::set_header::SetResponseHeaderLayer;
 
 pub mod api;
 pub mod auth;
@@ -30,6 +27,7 @@ mod cookies;
 pub mod csrf;
 pub mod error;
 mod extract;
+mod frame;
 pub mod i18n;
 pub mod ledger_access;
 pub mod metrics;
@@ -86,6 +84,7 @@ pub struct Shared {
     pub store: Store,
     pub config: Arc<WebConfig>,
     pub metrics: Arc<metrics::Metrics>,
+    pub request_ids: frame::RequestIds,
     /// The policy packs and calendars, checked at start-up.
     pub policies: Arc<PolicySet>,
     /// Case intake with group commit.
@@ -105,6 +104,7 @@ impl AppState {
         AppState(Arc::new(Shared {
             config: Arc::new(config),
             metrics: Arc::new(metrics::Metrics::default()),
+            request_ids: Default::default(),
             policies: Arc::new(policies),
             intake: Intake::start(store.clone()),
             ratings: store.rating_intake(),
@@ -167,7 +167,6 @@ pub const UPLOAD_LIMIT: usize = 10 * 1024 * 1024;
 
 /// The whole application.
 pub fn app(state: AppState) -> Router {
-    let x_request_id = HeaderName::from_static("x-request-id");
     Router::new()
         .merge(pages::router())
         .nest("/api/v1", api::router())
@@ -176,30 +175,7 @@ pub fn app(state: AppState) -> Router {
         .route("/metrics", get(metrics::render))
         .fallback(pages::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(middleware::from_fn_with_state(state.clone(), csrf::layer))
-        .layer(middleware::from_fn_with_state(state.clone(), timeout))
-        .layer(middleware::from_fn_with_state(state.clone(), metrics::track))
-        .layer(CatchPanicLayer::custom(|_| AppError::Internal("handler panicked".into()).into_response()))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_FRAME_OPTIONS,
-            HeaderValue::from_static("DENY"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(
-                "default-src 'self'; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'",
-            ),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("same-origin"),
-        ))
-        .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
-        .layer(SetRequestIdLayer::new(x_request_id, NextRequestId::default()))
+        .layer(middleware::from_fn_with_state(state.clone(), frame::frame))
         .with_state(state)
 }
 
@@ -207,38 +183,6 @@ async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) ->
     match state.store.organisations().await {
         Ok(_) => (StatusCode::OK, "ok").into_response(),
         Err(e) => AppError::from(e).into_response(),
-    }
-}
-
-async fn timeout(
-    axum::extract::State(state): axum::extract::State<AppState>,
-    req: Request,
-    next: Next,
-) -> Response {
-    match tokio::time::timeout(state.config.request_timeout, next.run(req)).await {
-        Ok(r) => r,
-        Err(_) => AppError::Timeout.into_response(),
-    }
-}
-
-/// Request ids: a random per-process prefix and a counter — unique, short,
-/// and free of anything about the request.
-#[derive(Clone)]
-struct NextRequestId {
-    prefix: Arc<str>,
-    n: Arc<std::sync::atomic::AtomicU64>,
-}
-
-impl Default for NextRequestId {
-    fn default() -> Self {
-        NextRequestId { prefix: chuangkou_store::random_token(4).into(), n: Default::default() }
-    }
-}
-
-impl MakeRequestId for NextRequestId {
-    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
-        let n = self.n.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        HeaderValue::from_str(&format!("{}-{n}", self.prefix)).ok().map(RequestId::new)
     }
 }
 

@@ -2,15 +2,12 @@
 //! request. Neither records paths with ids or query strings: routes are
 //! logged by their template (`/api/v1/staff/{id}`), never with personal data.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use tower_http::request_id::RequestId;
 
 use crate::AppState;
 
@@ -23,17 +20,25 @@ pub struct Metrics {
 
 #[derive(Default)]
 struct Inner {
-    /// (method, route, status) → count
-    requests: BTreeMap<(String, String, u16), u64>,
+    /// route → (method, status, count); a route sees a handful of
+    /// (method, status) pairs, and a known route costs no allocation.
+    requests: HashMap<String, Vec<(String, u16, u64)>>,
     buckets: [u64; BUCKETS_MS.len()],
     count: u64,
     sum_ms: f64,
 }
 
 impl Metrics {
-    fn observe(&self, method: &str, route: &str, status: u16, ms: f64) {
+    pub(crate) fn observe(&self, method: &str, route: &str, status: u16, ms: f64) {
         let mut m = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        *m.requests.entry((method.to_string(), route.to_string(), status)).or_default() += 1;
+        let counts = match m.requests.get_mut(route) {
+            Some(c) => c,
+            None => m.requests.entry(route.to_string()).or_default(),
+        };
+        match counts.iter_mut().find(|(me, st, _)| me == method && *st == status) {
+            Some((_, _, n)) => *n += 1,
+            None => counts.push((method.to_string(), status, 1)),
+        }
         for (i, b) in BUCKETS_MS.iter().enumerate() {
             if ms <= *b {
                 m.buckets[i] += 1;
@@ -48,7 +53,15 @@ impl Metrics {
         let mut out = String::from(
             "# HELP chuangkou_http_requests_total HTTP requests by route and status.\n# TYPE chuangkou_http_requests_total counter\n",
         );
-        for ((method, route, status), n) in &m.requests {
+        let mut lines: Vec<(&str, &str, u16, u64)> = m
+            .requests
+            .iter()
+            .flat_map(|(route, c)| {
+                c.iter().map(move |(method, status, n)| (method.as_str(), route.as_str(), *status, *n))
+            })
+            .collect();
+        lines.sort_unstable();
+        for (method, route, status, n) in lines {
             out += &format!(
                 "chuangkou_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {n}\n"
             );
@@ -66,24 +79,6 @@ impl Metrics {
         out += &format!("chuangkou_http_request_duration_seconds_count {}\n", m.count);
         out
     }
-}
-
-pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let start = Instant::now();
-    let method = req.method().to_string();
-    let route = req.extensions().get::<MatchedPath>().map_or("unmatched", |p| p.as_str()).to_string();
-    let request_id = req
-        .extensions()
-        .get::<RequestId>()
-        .and_then(|r| r.header_value().to_str().ok())
-        .unwrap_or("")
-        .to_string();
-    let res = next.run(req).await;
-    let ms = start.elapsed().as_secs_f64() * 1000.0;
-    let status = res.status().as_u16();
-    state.metrics.observe(&method, &route, status, ms);
-    tracing::info!(target: "chuangkou::http", %request_id, %method, %route, status, ms = format!("{ms:.2}"), "request");
-    res
 }
 
 pub async fn render(State(state): State<AppState>) -> Response {

@@ -121,7 +121,22 @@ story!(health_metrics_request_ids_and_safe_headers, |store| {
     let r = app.get("/healthz", None).await;
     assert_eq!((r.status, r.text().as_str()), (StatusCode::OK, "ok"));
     assert!(r.headers.contains_key("x-request-id"));
-    assert_eq!(r.headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+    for (name, value) in [
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "same-origin"),
+    ] {
+        assert_eq!(r.headers[name], value);
+    }
+    assert!(r.headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap().contains("frame-ancestors 'none'"));
+    // Every response gets its own id; an id the caller (a proxy) sent is kept.
+    assert_ne!(app.get("/healthz", None).await.headers["x-request-id"], r.headers["x-request-id"]);
+    let req = axum::http::Request::builder()
+        .uri("/healthz")
+        .header("x-request-id", "lb-42")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    assert_eq!(app.send(req).await.headers["x-request-id"], "lb-42");
     app.get("/login", None).await;
     let m = app.get("/metrics", None).await.text();
     assert!(
@@ -131,4 +146,18 @@ story!(health_metrics_request_ids_and_safe_headers, |store| {
     assert!(m.contains("chuangkou_http_request_duration_seconds_count"));
     let css = app.get("/static/app.css", None).await;
     assert!(css.headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/css"));
+});
+
+story!(a_request_over_its_time_limit_is_answered_408_and_counted, |store| {
+    let config =
+        chuangkou_web::WebConfig { request_timeout: std::time::Duration::ZERO, ..Default::default() };
+    let mut app = TestApp::with_config(store, config);
+    app.seed("TY").await;
+    // Any handler that waits on the database outlives a zero time limit.
+    let r = app.get("/o/TY", None).await;
+    assert_eq!(r.status, StatusCode::REQUEST_TIMEOUT);
+    assert_eq!(r.json()["code"], "timeout");
+    assert!(r.headers.contains_key("x-request-id"));
+    let m = app.get("/metrics", None).await.text();
+    assert!(m.contains("route=\"/o/{code}\",status=\"408\"} 1"), "{m}");
 });
