@@ -57,6 +57,9 @@ pub enum BenchCommand {
     Dashboard(bench_dashboard::DashboardBenchArgs),
 }
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> Result<()> {
     let cli = Cli::parse();
     config::init_tracing(&cli.config);
