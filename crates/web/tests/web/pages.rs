@@ -149,15 +149,24 @@ story!(health_metrics_request_ids_and_safe_headers, |store| {
 });
 
 story!(a_request_over_its_time_limit_is_answered_408_and_counted, |store| {
-    let config =
-        chuangkou_web::WebConfig { request_timeout: std::time::Duration::ZERO, ..Default::default() };
+    let config = chuangkou_web::WebConfig {
+        request_timeout: std::time::Duration::from_millis(200),
+        ..Default::default()
+    };
     let mut app = TestApp::with_config(store, config);
-    app.seed("TY").await;
-    // Any handler that waits on the database outlives a zero time limit.
-    let r = app.get("/o/TY", None).await;
+    // A body that never ends (a slow or stalled client) holds its request
+    // past the limit.
+    let stalled = futures_util::stream::pending::<Result<axum::body::Bytes, std::io::Error>>();
+    let req = axum::http::Request::builder()
+        .method("POST")
+        .uri("/api/v1/ratings")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(axum::body::Body::from_stream(stalled))
+        .unwrap();
+    let r = app.send(req).await;
     assert_eq!(r.status, StatusCode::REQUEST_TIMEOUT);
     assert_eq!(r.json()["code"], "timeout");
     assert!(r.headers.contains_key("x-request-id"));
     let m = app.get("/metrics", None).await.text();
-    assert!(m.contains("route=\"/o/{code}\",status=\"408\"} 1"), "{m}");
+    assert!(m.contains("route=\"/api/v1/ratings\",status=\"408\"} 1"), "{m}");
 });
