@@ -185,14 +185,25 @@ impl Store {
         }
         let mut ids = Vec::with_capacity(events.len());
         let mut offset = 0;
-        for chunk in crate::few_shapes(&rows, EVENT_ROWS) {
-            let sql = crate::insert_rows(
-                self.backend(),
-                "events (org_id, seq, at, actor, kind, subject_type, subject_id, payload, reason, prev_hash, hash)",
-                "(#, #, #, #, #, #, #, #, #, #, #)",
-                chunk.len(),
-                "RETURNING id, seq",
-            );
+        let mut batches: Vec<(String, &[_])> = crate::few_shapes(&rows, EVENT_ROWS)
+            .into_iter()
+            .map(|chunk| {
+                let sql = crate::insert_rows(
+                    self.backend(),
+                    "events (org_id, seq, at, actor, kind, subject_type, subject_id, payload, reason, prev_hash, hash)",
+                    "(#, #, #, #, #, #, #, #, #, #, #)",
+                    chunk.len(),
+                    "RETURNING id, seq",
+                );
+                (sql, chunk)
+            })
+            .collect();
+        // On SQLite the chain's new head goes in the rows' round trip.
+        let head_with_rows = self.backend() == crate::Backend::Sqlite && batches.len() == 1;
+        if head_with_rows {
+            batches[0].0.push_str(";\nUPDATE chain_heads SET head_hash = ? WHERE org_id = ?");
+        }
+        for (sql, chunk) in batches {
             let mut got: Vec<(i64, i64)> = on_tx!(tx, c => {
                 let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()));
                 for (i, (seq, payload, prev_hash, hash)) in chunk.iter().enumerate() {
@@ -200,14 +211,19 @@ impl Store {
                     q = q.bind(org_id).bind(*seq).bind(at).bind(e.actor).bind(e.kind).bind(e.subject_type).bind(e.subject_id)
                         .bind(payload).bind(e.reason).bind(prev_hash).bind(hash);
                 }
+                if head_with_rows {
+                    q = q.bind(&prev).bind(org_id);
+                }
                 q.fetch_all(c).await
             })?;
             got.sort_by_key(|(_, seq)| *seq);
             ids.extend(got.into_iter().map(|(id, _)| id));
             offset += chunk.len();
         }
-        on_tx!(tx, c => sqlx::query("UPDATE chain_heads SET head_hash = $1 WHERE org_id = $2")
-            .bind(&prev).bind(org_id).execute(c).await.map(|r| r.rows_affected()))?;
+        if !head_with_rows {
+            on_tx!(tx, c => sqlx::query("UPDATE chain_heads SET head_hash = $1 WHERE org_id = $2")
+                .bind(&prev).bind(org_id).execute(c).await.map(|r| r.rows_affected()))?;
+        }
         Ok(ids)
     }
 
