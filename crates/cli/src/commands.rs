@@ -163,6 +163,9 @@ async fn serve(args: ServeArgs, config: &Config, store: Store) -> Result<i32> {
         pdf_font: args.pdf_font,
         ..WebConfig::default()
     };
+    // Built before the line that says it is ready: the intake queues'
+    // threads start here.
+    let state = AppState::new(store.clone(), web, policies);
     if let Some(creds) = &creds {
         crate::demo::print(creds, Some(&url));
     }
@@ -174,7 +177,7 @@ async fn serve(args: ServeArgs, config: &Config, store: Store) -> Result<i32> {
     if hook.is_some() || smtp.is_some() {
         crate::senders::spawn(store.clone(), hook, smtp);
     }
-    chuangkou_web::serve(listener, AppState::new(store.clone(), web, policies)).await?;
+    chuangkou_web::serve(listener, state).await?;
     store.close().await;
     Ok(0)
 }

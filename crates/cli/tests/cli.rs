@@ -231,19 +231,34 @@ async fn serve_runs_its_workers_below_the_sqlite_writer() {
     let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
     assert!(lines.by_ref().map_while(Result::ok).any(|l| l.contains("listening")), "serve did not start");
     // (thread name, nice value) of every thread of the process.
-    let threads: Vec<(String, i32)> = std::fs::read_dir(format!("/proc/{}/task", child.id()))
-        .unwrap()
-        .filter_map(|t| {
-            let stat = std::fs::read_to_string(t.ok()?.path().join("stat")).ok()?;
-            let (name, rest) = stat.split_once(" (")?.1.rsplit_once(") ")?;
-            // After the name: state is field 3; nice is field 19.
-            Some((name.to_string(), rest.split_whitespace().nth(16)?.parse().ok()?))
-        })
-        .collect();
+    let list = || -> Vec<(String, i32)> {
+        std::fs::read_dir(format!("/proc/{}/task", child.id()))
+            .unwrap()
+            .filter_map(|t| {
+                let stat = std::fs::read_to_string(t.ok()?.path().join("stat")).ok()?;
+                let (name, rest) = stat.split_once(" (")?.1.rsplit_once(") ")?;
+                // After the name: state is field 3; nice is field 19.
+                Some((name.to_string(), rest.split_whitespace().nth(16)?.parse().ok()?))
+            })
+            .collect()
+    };
+    // A thread takes its name once it runs: wait (a while, on a busy machine) for the queues'.
+    let named = |t: &[(String, i32)]| {
+        ["rating intake q", "case intake que"].iter().all(|q| t.iter().any(|(n, _)| n == q))
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mut threads = list();
+    while !named(&threads) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        threads = list();
+    }
     let _ = child.kill();
     let _ = child.wait();
     let nice_of = |name: &str| threads.iter().filter(|(n, _)| n == name).map(|(_, v)| *v).collect::<Vec<_>>();
     assert_eq!(nice_of("sqlite-writer"), vec![0], "{threads:?}");
+    // The intake queues' threads (names cut to 15 bytes by the kernel) too.
+    assert_eq!(nice_of("rating intake q"), vec![0], "{threads:?}");
+    assert_eq!(nice_of("case intake que"), vec![0], "{threads:?}");
     let workers = nice_of("tokio-rt-worker");
     assert!(!workers.is_empty() && workers.iter().all(|n| *n == 10), "{threads:?}");
 }

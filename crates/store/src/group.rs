@@ -13,16 +13,19 @@
 //! appends to its organisation's event chain, whose head row is locked until
 //! commit, so parallel batches would only wait for each other.
 //!
-//! Case intake on SQLite runs its queue on a thread of its own. A batch of
-//! cases is a dozen round trips between the queue and the connection's
-//! thread; on the shared runtime each answer waited behind every HTTP task
-//! that was ready (BEGIN alone took 0.35 ms under load, 0.07 ms on its own
-//! thread), and with the queue on its own thread more clients make bigger
-//! batches instead of longer waits. Rating intake is bound by the CPU of the
-//! HTTP side instead, and there the extra thread measured slower (10,000–
-//! 11,800 against 12,100–12,600 ratings/s), so it stays a task of the shared
-//! runtime. PostgreSQL connections belong to the runtime that opened them,
-//! so on PostgreSQL both queues are tasks of the shared runtime.
+//! On SQLite both intake queues run on a thread of their own. A batch is a
+//! dozen round trips between the queue and the connection's thread; on the
+//! shared runtime each answer waited behind every HTTP task that was ready
+//! (BEGIN alone took 0.35 ms under load, 0.07 ms on its own thread), and
+//! with the queue on its own thread more clients make bigger batches
+//! instead of longer waits. The thread is started from the thread that
+//! builds the application (`serve`'s main thread), so it keeps that
+//! thread's priority, above the runtime's workers (`--worker-nice`).
+//! Rating intake once measured slower on its own thread, while the workers
+//! ran at the queue's priority; with them below it, it measures faster
+//! (256 clients: 20,200–22,200 against 19,700–20,600 ratings/s).
+//! PostgreSQL connections belong to the runtime that opened them, so on
+//! PostgreSQL both queues are tasks of the shared runtime.
 
 use std::future::Future;
 use std::sync::Arc;

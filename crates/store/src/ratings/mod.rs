@@ -211,9 +211,9 @@ impl Store {
     /// Starts the rating intake queue on the current runtime.
     pub fn rating_intake(&self) -> RatingIntake {
         let store = self.clone();
-        // On the shared runtime: rating intake is bound by the CPU of the
-        // HTTP side, and a thread of its own measured slower (see `group`).
-        GroupCommit::start("rating intake", MAX_BATCH, false, move |items| {
+        // On SQLite a thread of its own, like case intake (see `group`).
+        let own_thread = store.backend() == crate::Backend::Sqlite;
+        GroupCommit::start("rating intake", MAX_BATCH, own_thread, move |items| {
             let store = store.clone();
             async move { store.record_ratings(&items).await }
         })
