@@ -143,7 +143,9 @@ impl Store {
         orgs.dedup();
         for org in orgs {
             let idx: Vec<usize> = (0..items.len()).filter(|&i| items[i].org_id == org).collect();
-            for (i, r) in self.insert_group(&mut tx, org, items, &idx).await? {
+            let (registered, events) = self.insert_group(&mut tx, org, items, &idx).await?;
+            self.append_many(&mut tx, org, &events).await?;
+            for (i, r) in registered {
                 out[i] = Some(r);
             }
         }
@@ -160,13 +162,16 @@ impl Store {
         Ok(out.into_iter().map(|r| r.expect("every item is in its organisation's group")).collect())
     }
 
-    pub(crate) async fn insert_group(
+    /// Writes the cases `idx` of `items`, all of one organisation, and
+    /// returns them with their `case.registered` events, in order, for the
+    /// caller to append — rating intake appends them with its batch's own.
+    pub(crate) async fn insert_group<'a>(
         &self,
         tx: &mut Tx,
         org_id: i64,
-        items: &[Prepared],
+        items: &'a [Prepared],
         idx: &[usize],
-    ) -> Result<Vec<(usize, Registered)>> {
+    ) -> Result<(Vec<(usize, Registered)>, Vec<NewEvent<'a>>)> {
         let backend = self.backend();
         // Numbers: take a block of the year's sequence at once.
         let mut numbers: Vec<String> = vec![String::new(); items.len()];
@@ -285,8 +290,7 @@ impl Store {
                 }
             })
             .collect();
-        self.append_many(tx, org_id, &events).await?;
-        Ok(idx
+        let registered = idx
             .iter()
             .map(|&i| {
                 let p = &items[i];
@@ -299,7 +303,8 @@ impl Store {
                 };
                 (i, r)
             })
-            .collect())
+            .collect();
+        Ok((registered, events))
     }
 
     /// Checks a new case against the pack and the organisation's records and

@@ -239,8 +239,10 @@ impl Store {
             .collect::<Result<_>>()?;
         let all: Vec<usize> = (0..case_items.len()).collect();
         let mut opened: Vec<Option<Registered>> = vec![None; idx.len()];
+        let mut events = Vec::new();
         if !case_items.is_empty() {
-            let mut regs = self.insert_group(tx, org_id, &case_items, &all).await?;
+            let (mut regs, case_events) = self.insert_group(tx, org_id, &case_items, &all).await?;
+            events = case_events;
             regs.sort_by_key(|(i, _)| *i);
             let mut regs = regs.into_iter().map(|(_, r)| r);
             for (k, p) in plans.iter().enumerate() {
@@ -259,9 +261,9 @@ impl Store {
                 _ => None,
             };
         }
-        // The batch's one event takes its place in the chain now, after the
-        // cases' events, so that each rating can name it.
-        let (event_seq, prev_hash) = self.reserve_chain(tx, org_id, 1).await?;
+        // The cases' events and then the batch's one event take their places
+        // in the chain now, together, so that each rating can name the last.
+        let (event_seq, prev_hash) = self.reserve_chain(tx, org_id, events.len() as i64 + 1).await?;
         // The ratings, round by round so that a replacement names the row it replaces.
         let mut ids: Vec<i64> = vec![0; idx.len()];
         let rounds = plans.iter().map(|p| p.round).max().unwrap_or(0);
@@ -326,7 +328,7 @@ impl Store {
                 ])
             })
             .collect();
-        let event = NewEvent {
+        events.push(NewEvent {
             org_id,
             actor: "public",
             kind: "ratings.recorded",
@@ -334,8 +336,8 @@ impl Store {
             subject_id: ids.iter().copied().min().unwrap_or(0),
             payload: json!({ "columns": BATCH_COLUMNS, "ratings": ratings }),
             reason: "",
-        };
-        self.write_reserved(tx, org_id, event_seq, prev_hash, &[event]).await?;
+        });
+        self.write_reserved(tx, org_id, event_seq, prev_hash, &events).await?;
         Ok(idx
             .iter()
             .enumerate()
