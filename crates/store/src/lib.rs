@@ -482,6 +482,41 @@ impl Store {
         &self.key
     }
 
+    /// On SQLite, checkpoints the WAL from a reader connection every
+    /// `every`, instead of on the writer at the commit that crosses the
+    /// threshold. Under a rush each batch dirties a leaf of the device index
+    /// per rating, the WAL reaches the threshold every half second, and the
+    /// commit that ran the checkpoint — copying 40 MB and syncing — took
+    /// 30–70 ms: the p99 of a minute's rush. A passive checkpoint runs
+    /// beside the writer and never waits for it. The writer keeps a
+    /// checkpoint of its own for a WAL ten times as long (400 MB): under a
+    /// rush that never pauses, the WAL can only start over once everything
+    /// in it is copied, which the writer's own checkpoint then finishes (a
+    /// safety net of 80 MB, hit five times as often, measured p99 54 ms
+    /// against 32). Nothing to do on PostgreSQL.
+    pub async fn checkpoint_in_background(&self, every: Duration) -> Result<()> {
+        let Db::Sqlite { writer, reader } = &self.db else {
+            return Ok(());
+        };
+        if let Some(c) = writer.lock().await.as_mut() {
+            sqlx::query("PRAGMA wal_autocheckpoint = 100000").execute(&mut *c).await?;
+        }
+        let reader = reader.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            while !reader.is_closed() {
+                tick.tick().await;
+                if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&reader).await
+                    && !reader.is_closed()
+                {
+                    tracing::warn!(error = %e, "WAL checkpoint failed");
+                }
+            }
+        });
+        Ok(())
+    }
+
     pub async fn close(&self) {
         match &self.db {
             Db::Sqlite { writer, reader } => {

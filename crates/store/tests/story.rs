@@ -198,3 +198,42 @@ story!(a_write_transaction_dropped_before_commit_leaves_nothing, |store| {
     let units = store.units(org).await.unwrap();
     assert_eq!(units.iter().map(|u| u.code.as_str()).collect::<Vec<_>>(), ["S01"]);
 });
+
+#[tokio::test]
+async fn sqlite_checkpoints_its_wal_beside_the_writer() {
+    let dir = std::env::temp_dir().join("chuangkou-tests");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("checkpoint-{}-{}.db", std::process::id(), chuangkou_store::random_token(4)));
+    let store = chuangkou_store::Store::connect(&format!("sqlite://{}", path.display()), b"k".to_vec())
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    store.checkpoint_in_background(std::time::Duration::from_millis(20)).await.unwrap();
+    {
+        let chuangkou_store::Db::Sqlite { writer, .. } = &store.db else { unreachable!() };
+        let mut guard = writer.lock().await;
+        let w = guard.as_mut().unwrap();
+        let auto: i64 = sqlx::query_scalar("PRAGMA wal_autocheckpoint").fetch_one(&mut *w).await.unwrap();
+        assert_eq!(auto, 100_000, "the writer checkpoints only as a safety net");
+        sqlx::raw_sql("PRAGMA wal_checkpoint(TRUNCATE)").execute(&mut *w).await.unwrap();
+    }
+    let before = std::fs::metadata(&path).unwrap().len();
+    // About 4 MB in one commit: it goes to the WAL, and only a checkpoint
+    // copies it into the database file.
+    let mut tx = store.begin().await.unwrap();
+    on_tx!(&mut tx, c => sqlx::raw_sql(
+        "CREATE TABLE ballast (b BLOB);
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000)
+         INSERT INTO ballast SELECT randomblob(4000) FROM n"
+    ).execute(c).await.map(|_| ()))
+    .unwrap();
+    tx.commit().await.unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mut size = std::fs::metadata(&path).unwrap().len();
+    while size < before + 3_000_000 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        size = std::fs::metadata(&path).unwrap().len();
+    }
+    assert!(size >= before + 3_000_000, "the database file grew from {before} to only {size} bytes");
+    store.close().await;
+}
