@@ -35,11 +35,14 @@ pub fn day_ms(rules: Rules<'_>, name: &str, day: Option<&str>, now: i64) -> ApiR
         Some(d) => {
             let date = chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
                 .map_err(|_| AppError::field(name, "日期须为 YYYY-MM-DD / the date must be YYYY-MM-DD"))?;
-            let at = rules.calendar.start_of_day_ms(date) + 12 * 3_600_000;
-            if at > now + 86_400_000 {
+            let today = rules.calendar.local_date(now);
+            if date > today {
                 return Err(AppError::field(name, "日期不能晚于今天 / the date cannot be in the future"));
             }
-            Ok(at)
+            // Today is now: noon would be in the future every morning (an
+            // inspection recorded at 8 o'clock was refused as not yet
+            // happened). An earlier day is its noon, clear of any edge.
+            Ok(if date == today { now } else { rules.calendar.start_of_day_ms(date) + 12 * 3_600_000 })
         }
     }
 }

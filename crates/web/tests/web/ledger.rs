@@ -202,3 +202,24 @@ story!(attendance_imports_are_all_or_nothing_with_a_row_report, |store| {
     let facts = events["events"].as_array().unwrap().iter().filter(|e| e["kind"] == "fact.recorded").count();
     assert_eq!(facts, 2);
 });
+
+story!(an_inspection_dated_today_is_taken_in_the_morning_and_tomorrow_is_refused, |store| {
+    let mut app = TestApp::new(store.clone());
+    let seed = app.seed("TY").await;
+    let supervisor = app.token(seed.org_id, "supervisor", Role::Supervisor).await;
+    // 08:30 in Beijing on 2 December 2026 (00:30 UTC): today's noon has not come yet.
+    store.set_clock(
+        chrono::DateTime::parse_from_rfc3339("2026-12-02T08:30:00+08:00").unwrap().timestamp_millis(),
+    );
+    let visit = |date: &str| {
+        json!({"kind": "routine", "mode": "open", "target_kind": "staff", "target_id": seed.staff_id, "date": date,
+               "items": [{"rule_code": "TY-U1", "result": "pass"}]})
+    };
+    let r = app.post_json("/api/v1/inspections", Some(&supervisor), visit("2026-12-02")).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let r = app.post_json("/api/v1/inspections", Some(&supervisor), visit("2026-12-01")).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let r = app.post_json("/api/v1/inspections", Some(&supervisor), visit("2026-12-03")).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert_eq!(r.json()["details"][0]["field"], "date", "{}", r.text());
+});
