@@ -137,6 +137,8 @@ struct ErrorPage {
     status: u16,
     message: String,
     code: &'static str,
+    /// What is wrong with each field, for a form that did not pass.
+    fields: Vec<chuangkou_domain::FieldError>,
 }
 
 impl IntoResponse for PageError {
@@ -145,9 +147,13 @@ impl IntoResponse for PageError {
             tracing::error!(%cause, "internal error on a page");
         }
         let status = self.0.status();
+        let fields = match &self.0 {
+            AppError::Validation(errors) => errors.clone(),
+            _ => vec![],
+        };
         render_with(
             status,
-            &ErrorPage { status: status.as_u16(), message: self.0.message(), code: self.0.code() },
+            &ErrorPage { status: status.as_u16(), message: self.0.message(), code: self.0.code(), fields },
         )
     }
 }

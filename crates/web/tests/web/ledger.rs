@@ -223,3 +223,16 @@ story!(an_inspection_dated_today_is_taken_in_the_morning_and_tomorrow_is_refused
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
     assert_eq!(r.json()["details"][0]["field"], "date", "{}", r.text());
 });
+
+story!(a_form_that_does_not_pass_names_what_is_wrong_on_the_page, |store| {
+    let mut app = TestApp::new(store.clone());
+    let seed = app.seed("TY").await;
+    app.token(seed.org_id, "office", Role::Office).await;
+    app.sign_in("office", crate::common::PASSWORD).await;
+    let staff = seed.staff_id.to_string();
+    let fields = [("what", "fact"), ("kind", "violation"), ("staff_id", &staff), ("date", "2099-01-01")];
+    let r = app.post_form("/console/ledger/new", &fields).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    let html = r.text();
+    assert!(html.contains("data-field=\"date\"") && html.contains("日期不能晚于今天"), "{html}");
+});
