@@ -50,7 +50,7 @@ pub async fn cases(args: BenchArgs) -> Result<i32> {
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
-    store.checkpoint_in_background(Duration::from_millis(250)).await?;
+    store.checkpoint_in_background(chuangkou_store::CHECKPOINT_EVERY).await?;
     let state = AppState::new(store.clone(), WebConfig::default(), PolicySet::builtin());
     let server = tokio::spawn(chuangkou_web::serve(listener, state));
 
@@ -226,8 +226,7 @@ pub async fn ratings(args: RatingBenchArgs) -> Result<i32> {
     policies.packs.get_mut("toll").context("toll pack")?.satisfaction.per_address_per_hour = u32::MAX;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
-    // As `serve` does.
-    store.checkpoint_in_background(Duration::from_millis(250)).await?;
+    store.checkpoint_in_background(chuangkou_store::CHECKPOINT_EVERY).await?;
     let state = AppState::new(store.clone(), WebConfig::default(), policies);
     let server = tokio::spawn(chuangkou_web::serve(listener, state));
     println!(

@@ -172,7 +172,7 @@ async fn serve(args: ServeArgs, config: &Config, store: Store) -> Result<i32> {
     println!("Chuangkou is listening on {url}");
     tracing::info!(%addr, backend = ?store.backend(), "serving");
     spawn_sweeper(store.clone(), args.sweep_ms);
-    store.checkpoint_in_background(std::time::Duration::from_millis(250)).await?;
+    store.checkpoint_in_background(chuangkou_store::CHECKPOINT_EVERY).await?;
     let hook = args.sms_webhook.as_deref().map(crate::senders::Webhook::parse).transpose()?;
     let smtp = args.smtp.clone().map(|addr| crate::senders::Smtp { addr, from: args.smtp_from.clone() });
     if hook.is_some() || smtp.is_some() {

@@ -331,6 +331,10 @@ impl Drop for SqliteTx {
     }
 }
 
+/// How often `serve` checkpoints SQLite's WAL beside the writer
+/// ([`Store::checkpoint_in_background`]).
+pub const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,

@@ -44,8 +44,13 @@ pub fn before(req: &mut Request) -> Option<String> {
     }
     let existing =
         cookie(req.headers(), COOKIE).filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()));
-    let new = existing.is_none().then(|| chuangkou_store::random_token(32));
-    let token = existing.or_else(|| new.clone()).unwrap_or_default();
+    let (token, new) = match existing {
+        Some(t) => (t, None),
+        None => {
+            let t = chuangkou_store::random_token(32);
+            (t.clone(), Some(t))
+        }
+    };
     req.extensions_mut().insert(CsrfToken(token));
     new
 }

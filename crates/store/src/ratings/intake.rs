@@ -239,16 +239,17 @@ impl Store {
             .collect::<Result<_>>()?;
         let all: Vec<usize> = (0..case_items.len()).collect();
         let mut opened: Vec<Option<Registered>> = vec![None; idx.len()];
-        let mut events = Vec::new();
-        if !case_items.is_empty() {
-            let (mut regs, case_events) = self.insert_group(tx, org_id, &case_items, &all).await?;
-            events = case_events;
-            regs.sort_by_key(|(i, _)| *i);
-            let mut regs = regs.into_iter().map(|(_, r)| r);
-            for (k, p) in plans.iter().enumerate() {
-                if p.needs_case {
-                    opened[k] = regs.next();
-                }
+        // The cases' events, to be appended with the batch's own.
+        let (mut regs, mut events) = if case_items.is_empty() {
+            (vec![], vec![])
+        } else {
+            self.insert_group(tx, org_id, &case_items, &all).await?
+        };
+        regs.sort_by_key(|(i, _)| *i);
+        let mut regs = regs.into_iter().map(|(_, r)| r);
+        for (k, p) in plans.iter().enumerate() {
+            if p.needs_case {
+                opened[k] = regs.next();
             }
         }
         // A bad rating replacing a bad one in the batch keeps that one's case.
