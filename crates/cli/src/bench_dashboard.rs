@@ -174,6 +174,7 @@ async fn generate(
             unit_code: format!("S{station:02}-T{team}"),
             position: None,
             phone: None,
+            certificate_no: None,
         };
         let row = store.create_staff(org.id, "bench", &s).await?;
         staff_numbers.push((row.id, no));

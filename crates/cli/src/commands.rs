@@ -171,7 +171,7 @@ async fn serve(args: ServeArgs, config: &Config, store: Store) -> Result<i32> {
     }
     println!("Chuangkou is listening on {url}");
     tracing::info!(%addr, backend = ?store.backend(), "serving");
-    spawn_sweeper(store.clone(), args.sweep_ms);
+    spawn_sweeper(store.clone(), state.policies.clone(), args.sweep_ms);
     store.checkpoint_in_background(chuangkou_store::CHECKPOINT_EVERY).await?;
     let hook = args.sms_webhook.as_deref().map(crate::senders::Webhook::parse).transpose()?;
     let smtp = args.smtp.clone().map(|addr| crate::senders::Smtp { addr, from: args.smtp_from.clone() });
@@ -354,18 +354,19 @@ async fn org(store: &Store, cmd: OrgCommand, policies: &chuangkou_domain::policy
 
 /// Fires due deadline timers in the background. Safe with several
 /// instances on one PostgreSQL: each timer is claimed by one of them.
-fn spawn_sweeper(store: Store, every_ms: u64) {
+fn spawn_sweeper(store: Store, policies: std::sync::Arc<chuangkou_domain::policy::PolicySet>, every_ms: u64) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_millis(every_ms.max(50)));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            match store.sweep_timers().await {
+            match store.sweep_timers(&policies).await {
                 Ok(r) if r.fired + r.skipped > 0 => {
                     tracing::info!(
                         fired = r.fired,
                         escalated = r.escalated,
                         overdue = r.overdue,
+                        facts = r.facts,
                         skipped = r.skipped,
                         "timers"
                     )

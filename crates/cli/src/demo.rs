@@ -122,6 +122,7 @@ async fn create(store: &Store, creds: &Credentials) -> Result<()> {
         unit_code: unit.into(),
         position: Some(position.into()),
         phone: Some(format!("139{:08}", no.bytes().fold(7u64, |h, b| h * 31 + b as u64) % 100_000_000)),
+        certificate_no: None,
     };
 
     store.create_unit(o, ACTOR, &unit("C00", "公司本部", UnitKind::Company, None)).await?;

@@ -339,7 +339,7 @@ mod tests {
         store.set_email(org.id, leader.id, "t", Some("leader@example.test")).await.unwrap();
         let r = w.complaint(office.id, None).await;
         store.advance_clock(72 * 3_600_000 + 1);
-        store.sweep_timers().await.unwrap();
+        store.sweep_timers(&chuangkou_domain::policy::PolicySet::builtin()).await.unwrap();
         let (addr, log) = smtp_server().await;
         let smtp = Smtp { addr, from: "noreply@chuangkou.test".into() };
         assert_eq!(send_mail(store, &smtp).await.unwrap(), 1, "only the leader has an address");

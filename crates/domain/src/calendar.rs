@@ -156,6 +156,17 @@ impl Span {
             Span::WorkingDays(n) => cal.add_working_days(from_ms, n),
         }
     }
+
+    /// A deadline `due_ms` moved on by this span (an approved extension).
+    /// Working days are counted from the deadline's own day: a deadline at
+    /// the end of Wednesday (Thursday 00:00) extended by `2wd` ends on
+    /// Friday, not Monday, so the day a deadline *ends* is its day.
+    pub fn extend(self, cal: &Calendar, due_ms: i64) -> i64 {
+        match self {
+            Span::Hours(_) => self.after(cal, due_ms),
+            Span::WorkingDays(n) => cal.add_working_days(due_ms - 1, n),
+        }
+    }
 }
 
 impl std::fmt::Display for Span {
@@ -182,6 +193,21 @@ mod tests {
     fn date(cal: &Calendar, ms: i64) -> String {
         // The end of a day is the first instant of the next; show the day it ends.
         cal.local(ms - 1).format("%Y-%m-%d").to_string()
+    }
+
+    #[test]
+    fn an_extension_in_working_days_counts_from_the_deadlines_own_day() {
+        let cal = cn2026();
+        // Due at the end of Wed 18 Nov 2026; 2wd more: the end of Fri 20 Nov.
+        let due = cal.start_of_day_ms(NaiveDate::from_ymd_opt(2026, 11, 19).unwrap());
+        assert_eq!(date(&cal, Span::WorkingDays(2).extend(&cal, due)), "2026-11-20");
+        // A deadline in the middle of a day: that day is its day too.
+        let mid = at(&cal, 2026, 11, 18, 14);
+        assert_eq!(date(&cal, Span::WorkingDays(2).extend(&cal, mid)), "2026-11-20");
+        // Across a weekend: end of Fri 20 Nov + 1wd = end of Mon 23 Nov.
+        let fri = cal.start_of_day_ms(NaiveDate::from_ymd_opt(2026, 11, 21).unwrap());
+        assert_eq!(date(&cal, Span::WorkingDays(1).extend(&cal, fri)), "2026-11-23");
+        assert_eq!(Span::Hours(24).extend(&cal, mid), mid + 24 * 3_600_000);
     }
 
     #[test]

@@ -59,6 +59,8 @@ labelled_enum!(
         Violation = "violation", "违反服务规范", "Violation of the service rules";
         ComplaintSubstantiated = "complaint_substantiated", "投诉经查属实", "Substantiated complaint";
         ComplaintMishandled = "complaint_mishandled", "投诉处置不当", "Complaint mishandled";
+        DeadlineMissed = "deadline_missed", "超过办理时限未办结", "Handling deadline missed";
+        FirstQuestionNeglected = "first_question_neglected", "首问责任未落实", "First-question duty not carried out";
         InspectionFailure = "inspection_failure", "检查不合格", "Failed inspection item";
         Attendance = "attendance", "考勤", "Attendance";
     }
@@ -136,12 +138,24 @@ pub enum Repeat {
 }
 
 /// "At least N matching facts in the period", counted per person (or per
-/// unit for rules on entries, counting distinct people).
+/// unit for rules on entries: warned people, or warnings — `of`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Count {
     pub period: Period,
     pub at_least: u32,
     pub repeat: Repeat,
+    pub of: CountOf,
+}
+
+/// What a rule on entries counts in the unit: distinct people with such an
+/// entry, or the entries themselves (seed 002 第三篇: 累计被效能告诫3人次 —
+/// three warnings, whether of three people or of one person three times).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CountOf {
+    #[default]
+    People,
+    Entries,
 }
 
 /// One entry a rule proposes.
@@ -384,7 +398,12 @@ mod tests {
 
     #[test]
     fn more_than_three_late_arrivals_in_a_month_fire_once_at_the_fourth() {
-        let r = rule(Some(Count { period: Period::Month, at_least: 4, repeat: Repeat::Once }));
+        let r = rule(Some(Count {
+            period: Period::Month,
+            at_least: 4,
+            repeat: Repeat::Once,
+            of: CountOf::People,
+        }));
         let late =
             FactView { kind: FactKind::Attendance, severity: None, detail: Some(AttendanceKind::Late) };
         let absent = FactView { detail: Some(AttendanceKind::AbsentFromPost), ..late };
@@ -397,7 +416,12 @@ mod tests {
 
     #[test]
     fn each_rules_fire_on_every_fact_from_the_threshold() {
-        let r = rule(Some(Count { period: Period::Year, at_least: 2, repeat: Repeat::Each }));
+        let r = rule(Some(Count {
+            period: Period::Year,
+            at_least: 2,
+            repeat: Repeat::Each,
+            of: CountOf::People,
+        }));
         assert!(!r.fires(1, false));
         assert!(r.fires(2, false));
         assert!(r.fires(3, true));

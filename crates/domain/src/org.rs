@@ -43,6 +43,9 @@ pub struct NewStaff {
     pub unit_code: String,
     pub position: Option<String>,
     pub phone: Option<String>,
+    /// A service certificate's number (a driver's 客运服务资格证), published
+    /// on the vehicle's public card.
+    pub certificate_no: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,10 +112,16 @@ pub fn parse_staff(f: &impl Fields) -> Result<NewStaff, Vec<FieldError>> {
     } else {
         c.take(text::phone("phone", f.get("phone")).map(Some))
     };
-    match (employee_no, name, unit_code, position, phone) {
-        (Some(employee_no), Some(name), Some(unit_code), Some(position), Some(phone)) => {
-            Ok(NewStaff { employee_no, name, unit_code, position, phone })
-        }
+    let certificate_no = c.take(text::optional("certificate_no", f.get("certificate_no"), 40));
+    match (employee_no, name, unit_code, position, phone, certificate_no) {
+        (
+            Some(employee_no),
+            Some(name),
+            Some(unit_code),
+            Some(position),
+            Some(phone),
+            Some(certificate_no),
+        ) => Ok(NewStaff { employee_no, name, unit_code, position, phone, certificate_no }),
         _ => Err(c.0),
     }
 }

@@ -55,6 +55,7 @@ impl ImportKind {
                 ("unit_code", "单位编码", "Unit code"),
                 ("position", "岗位", "Position"),
                 ("phone", "电话", "Phone"),
+                ("certificate_no", "资格证号", "Certificate no"),
             ],
             Self::Vehicles => &[
                 ("plate", "车牌号", "Plate"),

@@ -7,10 +7,11 @@
 use std::collections::HashMap;
 
 use chrono::Datelike;
+use chuangkou_domain::Role;
 use chuangkou_domain::calendar::day_number;
 use chuangkou_domain::kpi::Period;
 use chuangkou_domain::org::UnitKind;
-use chuangkou_domain::policy::{AwardLevel, Rules, Tally};
+use chuangkou_domain::policy::{AwardLevel, Candidate, Rules, Selection, Tally};
 use serde::{Deserialize, Serialize};
 
 use crate::users::sha256_hex;
@@ -28,7 +29,14 @@ pub struct StaffScore {
     pub score: f64,
     pub stars: u8,
     pub eligible: bool,
+    /// Of one of the pack's ranked roles: may win staff awards.
+    #[serde(default = "yes")]
+    pub ranked: bool,
     pub reasons: Vec<String>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -38,6 +46,12 @@ pub struct TeamScore {
     pub name: String,
     pub members: usize,
     pub score: f64,
+    /// Members who lost award eligibility this year.
+    #[serde(default)]
+    pub ineligible_members: usize,
+    /// Entries about the team itself that cost it award eligibility.
+    #[serde(default)]
+    pub reasons: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -99,6 +113,46 @@ impl Store {
         Ok(())
     }
 
+    /// Staff linked to a user whose role is not one of `ranked`: leaders,
+    /// office clerks… are scored but do not compete for staff awards.
+    async fn unranked_staff(&self, org_id: i64, ranked: &[Role]) -> Result<std::collections::HashSet<i64>> {
+        let rows: Vec<(i64, String)> = on_read!(self, c => sqlx::query_as(
+            "SELECT staff_id, role FROM users WHERE org_id = $1 AND staff_id IS NOT NULL")
+            .bind(org_id).fetch_all(c).await)?;
+        Ok(rows
+            .into_iter()
+            .filter(|(_, role)| Role::parse(role).is_none_or(|r| !ranked.contains(&r)))
+            .map(|(s, _)| s)
+            .collect())
+    }
+
+    /// Entries about teams themselves (no person) that cost award
+    /// eligibility this year, as reasons per team.
+    async fn team_ineligibility(
+        &self,
+        org_id: i64,
+        rules: Rules<'_>,
+        year: i32,
+    ) -> Result<HashMap<i64, Vec<String>>> {
+        let kinds = crate::ledger::in_list(&rules.pack.ledger.ineligible_by);
+        if kinds.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let (start, end) = chuangkou_domain::ledger::year_bounds(rules.calendar, year);
+        let sql = format!(
+            "SELECT unit_id, id, COALESCE(decided_kind, kind), status, explanation FROM ledger_entries
+              WHERE org_id = $1 AND staff_id IS NULL AND status IN ('proposed', 'approved') AND reverses_id IS NULL
+                AND COALESCE(decided_kind, kind) IN ({kinds}) AND occurred_at >= $2 AND occurred_at < $3 ORDER BY id"
+        );
+        let rows: Vec<(i64, i64, String, String, String)> = on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(org_id).bind(start).bind(end).fetch_all(c).await)?;
+        let mut out: HashMap<i64, Vec<String>> = HashMap::new();
+        for (unit, entry, kind, status, why) in rows {
+            out.entry(unit).or_default().push(crate::ledger::reason(entry, &kind, &status, &why));
+        }
+        Ok(out)
+    }
+
     /// The month's assessment of every active staff member and team.
     pub async fn assess_month(&self, org_id: i64, rules: Rules<'_>, month: Period) -> Result<Assessment> {
         let policy = &rules.pack.assessment;
@@ -118,24 +172,29 @@ impl Store {
             org_id, from, to, &mut tally, |t, n| t.complaints += n,
         )
         .await?;
-        self.tally_by_staff(
-            "SELECT staff_id, COUNT(*) FROM facts WHERE org_id = $1 AND kind = 'violation' AND staff_id IS NOT NULL
-               AND voided_at IS NULL AND occurred_at >= $2 AND occurred_at < $3 GROUP BY staff_id",
-            org_id, from, to, &mut tally, |t, n| t.violations += n,
-        )
-        .await?;
-        self.tally_by_staff(
-            "SELECT staff_id, COUNT(*) FROM ledger_entries WHERE org_id = $1 AND staff_id IS NOT NULL AND status = 'approved'
-               AND COALESCE(decided_kind, kind) = 'good_deed' AND occurred_at >= $2 AND occurred_at < $3 GROUP BY staff_id",
-            org_id, from, to, &mut tally, |t, n| t.good_deeds += n,
-        )
-        .await?;
-        self.tally_by_staff(
-            "SELECT staff_id, COUNT(*) FROM ledger_entries WHERE org_id = $1 AND staff_id IS NOT NULL AND status = 'approved'
-               AND COALESCE(decided_kind, kind) = 'commendation' AND occurred_at >= $2 AND occurred_at < $3 GROUP BY staff_id",
-            org_id, from, to, &mut tally, |t, n| t.commendations += n,
-        )
-        .await?;
+        // The ledger: approved entries (not reversal entries; a reversed
+        // entry is no longer approved), whatever fact or inspection
+        // produced them.
+        let ledger: Vec<(i64, i64, i64, i64, i64, i64)> = on_read!(self, c => sqlx::query_as(
+            "SELECT staff_id,
+                    CAST(SUM(CASE WHEN k = 'violation' THEN 1 ELSE 0 END) AS BIGINT),
+                    CAST(SUM(CASE WHEN k = 'good_deed' THEN 1 ELSE 0 END) AS BIGINT),
+                    CAST(SUM(CASE WHEN k = 'commendation' THEN 1 ELSE 0 END) AS BIGINT),
+                    CAST(SUM(CASE WHEN k = 'efficiency_warning' THEN 1 ELSE 0 END) AS BIGINT),
+                    CAST(SUM(CASE WHEN k = 'criticism' THEN 1 ELSE 0 END) AS BIGINT)
+             FROM (SELECT staff_id, COALESCE(decided_kind, kind) AS k FROM ledger_entries
+                   WHERE org_id = $1 AND staff_id IS NOT NULL AND status = 'approved' AND reverses_id IS NULL
+                     AND occurred_at >= $2 AND occurred_at < $3) e
+             GROUP BY staff_id")
+            .bind(org_id).bind(from).bind(to).fetch_all(c).await)?;
+        for (staff, violations, good_deeds, commendations, warnings, criticisms) in ledger {
+            let t = tally.entry(staff).or_default();
+            t.violations += violations;
+            t.good_deeds += good_deeds;
+            t.commendations += commendations;
+            t.warnings += warnings;
+            t.criticisms += criticisms;
+        }
         // Naming the staff lets the rollups' key (org, scope, staff, day) seek
         // each one's month instead of reading every staff day of the year:
         // 6 ms instead of 38 at 10 million ratings.
@@ -160,6 +219,7 @@ impl Store {
             })
             .collect();
         let eligibility = self.eligibility(org_id, rules, month.from.year(), None).await?;
+        let unranked = self.unranked_staff(org_id, &policy.ranked_roles).await?;
         let unit_of: HashMap<i64, i64> = staff_rows.into_iter().collect();
         let mut staff: Vec<StaffScore> = eligibility
             .into_iter()
@@ -178,23 +238,29 @@ impl Store {
                     score,
                     stars: policy.stars(score),
                     eligible: e.eligible,
+                    ranked: !unranked.contains(&e.staff_id),
                     reasons: e.reasons,
                 })
             })
             .collect();
         rank(&mut staff, |s| s.score, |s| s.employee_no.as_str(), |s, r| s.rank = r);
 
+        let team_entries = self.team_ineligibility(org_id, rules, month.from.year()).await?;
         let mut teams: Vec<TeamScore> = units
             .iter()
             .filter(|u| UnitKind::parse(&u.kind) == Some(UnitKind::Team))
             .filter_map(|u| {
-                let members: Vec<f64> = staff.iter().filter(|s| s.unit_id == u.id).map(|s| s.score).collect();
+                let members: Vec<&StaffScore> = staff.iter().filter(|s| s.unit_id == u.id).collect();
                 (!members.is_empty()).then(|| TeamScore {
                     rank: 0,
                     unit_id: u.id,
                     name: unit_name[&u.id].clone(),
                     members: members.len(),
-                    score: (members.iter().sum::<f64>() / members.len() as f64 * 100.0).round() / 100.0,
+                    score: (members.iter().map(|s| s.score).sum::<f64>() / members.len() as f64 * 100.0)
+                        .round()
+                        / 100.0,
+                    ineligible_members: members.iter().filter(|s| !s.eligible).count(),
+                    reasons: team_entries.get(&u.id).cloned().unwrap_or_default(),
                 })
             })
             .collect();
@@ -204,31 +270,34 @@ impl Store {
             .awards
             .iter()
             .map(|a| {
-                let (winners, ineligible) = match a.level {
-                    AwardLevel::Staff => {
-                        let qualifying = staff.iter().filter(|s| s.score >= a.min_score);
-                        let winners = qualifying
-                            .clone()
-                            .filter(|s| s.eligible)
-                            .take(a.top as usize)
-                            .map(|s| (s.staff_id, s.name.clone(), s.score))
-                            .collect();
-                        let ineligible = qualifying
-                            .filter(|s| !s.eligible)
-                            .map(|s| (s.staff_id, s.name.clone(), s.score, s.reasons.clone()))
-                            .collect();
-                        (winners, ineligible)
-                    }
-                    AwardLevel::Team => (
-                        teams
-                            .iter()
-                            .filter(|t| t.score >= a.min_score)
-                            .take(a.top as usize)
-                            .map(|t| (t.unit_id, t.name.clone(), t.score))
-                            .collect(),
-                        vec![],
-                    ),
+                let candidates: Vec<Candidate> = match a.level {
+                    AwardLevel::Staff => staff
+                        .iter()
+                        .map(|s| Candidate {
+                            id: s.staff_id,
+                            name: s.name.clone(),
+                            score: s.score,
+                            ranked: s.ranked,
+                            eligible: s.eligible,
+                            reasons: s.reasons.clone(),
+                        })
+                        .collect(),
+                    AwardLevel::Team => teams
+                        .iter()
+                        .map(|t| {
+                            let reasons = a.team_reasons(&t.reasons, t.ineligible_members);
+                            Candidate {
+                                id: t.unit_id,
+                                name: t.name.clone(),
+                                score: t.score,
+                                ranked: true,
+                                eligible: reasons.is_empty(),
+                                reasons,
+                            }
+                        })
+                        .collect(),
                 };
+                let Selection { winners, ineligible } = a.select(&candidates);
                 AwardResult {
                     code: a.code.clone(),
                     title: a.title.clone(),

@@ -346,18 +346,16 @@ impl Store {
             (None, None, Some(_)) => " AND 1 = 0".to_string(),
             (None, None, None) => String::new(),
         };
+        // Approved entries, not reversal entries (a reversed entry is no
+        // longer approved): a violation counts whatever fact produced it.
         let sql = format!(
             "SELECT CAST(COALESCE(SUM(CASE WHEN COALESCE(decided_kind, kind) = 'good_deed' THEN 1 ELSE 0 END), 0) AS BIGINT),
-                    CAST(COALESCE(SUM(CASE WHEN COALESCE(decided_kind, kind) = 'fine' THEN COALESCE(amount, 0) ELSE 0 END), 0) AS BIGINT)
-             FROM ledger_entries WHERE org_id = $1 AND status = 'approved' AND occurred_at >= $2 AND occurred_at < $3{who}"
-        );
-        let (good_deeds, fines): (i64, i64) = on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-            .bind(org_id).bind(from).bind(to).fetch_one(c).await)?;
-        let sql = format!(
-            "SELECT COUNT(*) FROM facts WHERE org_id = $1 AND kind = 'violation' AND voided_at IS NULL
+                    CAST(COALESCE(SUM(CASE WHEN COALESCE(decided_kind, kind) = 'fine' THEN COALESCE(amount, 0) ELSE 0 END), 0) AS BIGINT),
+                    CAST(COALESCE(SUM(CASE WHEN COALESCE(decided_kind, kind) = 'violation' THEN 1 ELSE 0 END), 0) AS BIGINT)
+             FROM ledger_entries WHERE org_id = $1 AND status = 'approved' AND reverses_id IS NULL
                AND occurred_at >= $2 AND occurred_at < $3{who}"
         );
-        let violations: i64 = on_read!(self, c => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.as_str()))
+        let (good_deeds, fines, violations): (i64, i64, i64) = on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
             .bind(org_id).bind(from).bind(to).fetch_one(c).await)?;
 
         Ok(Indicators {
@@ -385,5 +383,44 @@ impl Store {
             violations,
             fines,
         })
+    }
+}
+
+/// A target of the pack beside the indicator's value.
+#[derive(Debug, Clone, Serialize)]
+pub struct TargetCheck {
+    pub indicator: chuangkou_domain::policy::Indicator,
+    /// "≥ 100%".
+    pub target: String,
+    /// As the indicators hold it (a fraction for rates); `None`: nothing to measure.
+    pub actual: Option<f64>,
+    pub met: Option<bool>,
+}
+
+impl Indicators {
+    /// The value of one indicator, as a number.
+    pub fn value(&self, i: chuangkou_domain::policy::Indicator) -> Option<f64> {
+        use chuangkou_domain::policy::Indicator as I;
+        match i {
+            I::ValidComplaints => Some(self.valid_complaints as f64),
+            I::ComplaintsPer10k => self.complaints_per_10k,
+            I::SatisfactionRate => self.satisfaction_rate,
+            I::HandlingSatisfaction => self.handling_satisfaction,
+            I::TimelyRate => self.timely_rate,
+            I::RectificationRate => self.rectification_rate,
+            I::ComplianceRate => self.compliance_rate,
+            I::Violations => Some(self.violations as f64),
+        }
+    }
+
+    /// Each of the pack's targets with the actual value and whether it was met.
+    pub fn against(&self, targets: &[chuangkou_domain::policy::Target]) -> Vec<TargetCheck> {
+        targets
+            .iter()
+            .map(|t| {
+                let actual = self.value(t.indicator);
+                TargetCheck { indicator: t.indicator, target: t.describe(), actual, met: t.met(actual) }
+            })
+            .collect()
     }
 }

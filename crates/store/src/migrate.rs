@@ -96,6 +96,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0014_rating_batch_events.sql"),
         postgres: include_str!("../migrations/postgres/0014_rating_batch_events.sql"),
     },
+    Migration {
+        version: 15,
+        name: "staff_certificates",
+        sqlite: include_str!("../migrations/sqlite/0015_staff_certificates.sql"),
+        postgres: include_str!("../migrations/postgres/0015_staff_certificates.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -41,6 +41,7 @@ pub struct Staff {
     pub name: String,
     pub position: Option<String>,
     pub phone: Option<String>,
+    pub certificate_no: Option<String>,
     pub active: bool,
 }
 
@@ -66,6 +67,11 @@ pub struct ServicePoint {
     pub kind: String,
     pub vehicle_id: Option<i64>,
     pub plate: Option<String>,
+    /// A vehicle's driver now (seed 002 星级服务车: the driver answers for
+    /// the taxi), with what its public card shows of them.
+    pub driver_id: Option<i64>,
+    pub driver_name: Option<String>,
+    pub driver_certificate: Option<String>,
     #[serde(skip)]
     pub public_token: String,
 }
@@ -80,19 +86,20 @@ pub struct StaffQuery {
     pub limit: i64,
 }
 
-/// `(id, unit_id, name, position, phone)` of a stored staff member.
-type StaffRow = (i64, i64, String, Option<String>, Option<String>);
+/// `(id, unit_id, name, position, phone, certificate_no)` of a stored staff member.
+type StaffRow = (i64, i64, String, Option<String>, Option<String>, Option<String>);
 
 const STAFF_SELECT: &str =
     "SELECT s.id, s.unit_id, u.code AS unit_code, u.name AS unit_name, s.employee_no, s.name,
-    s.position, s.phone, s.active FROM staff s JOIN units u ON u.id = s.unit_id";
+    s.position, s.phone, s.certificate_no, s.active FROM staff s JOIN units u ON u.id = s.unit_id";
 const VEHICLE_SELECT: &str =
     "SELECT v.id, v.unit_id, u.code AS unit_code, v.plate, v.driver_id, s.name AS driver_name, s.employee_no AS driver_employee_no
     FROM vehicles v JOIN units u ON u.id = v.unit_id LEFT JOIN staff s ON s.id = v.driver_id";
 const POINT_SELECT: &str =
     "SELECT p.id, p.org_id, p.unit_id, u.name AS unit_name, p.code, p.name, p.kind, p.vehicle_id,
-    v.plate, p.public_token FROM service_points p JOIN units u ON u.id = p.unit_id
-    LEFT JOIN vehicles v ON v.id = p.vehicle_id";
+    v.plate, v.driver_id, d.name AS driver_name, d.certificate_no AS driver_certificate, p.public_token
+    FROM service_points p JOIN units u ON u.id = p.unit_id
+    LEFT JOIN vehicles v ON v.id = p.vehicle_id LEFT JOIN staff d ON d.id = v.driver_id";
 
 impl Store {
     /// Creates an organisation and starts its event chain.
@@ -282,9 +289,10 @@ impl Store {
         let unit_id = self.unit_id_in(tx, org_id, &s.unit_code, "unit_code").await?;
         let now = self.now_ms();
         let id: i64 = on_tx!(tx, c => sqlx::query_scalar(
-            "INSERT INTO staff (org_id, unit_id, employee_no, name, position, phone, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id")
-            .bind(org_id).bind(unit_id).bind(&s.employee_no).bind(&s.name).bind(&s.position).bind(&s.phone).bind(now)
+            "INSERT INTO staff (org_id, unit_id, employee_no, name, position, phone, certificate_no, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id")
+            .bind(org_id).bind(unit_id).bind(&s.employee_no).bind(&s.name).bind(&s.position).bind(&s.phone)
+            .bind(&s.certificate_no).bind(now)
             .fetch_one(c).await)?;
         self.append(tx, NewEvent {
             org_id,
@@ -292,7 +300,8 @@ impl Store {
             kind: "staff.created",
             subject_type: "staff",
             subject_id: id,
-            payload: json!({"employee_no": s.employee_no, "name": s.name, "unit_id": unit_id, "position": s.position}),
+            payload: json!({"employee_no": s.employee_no, "name": s.name, "unit_id": unit_id, "position": s.position,
+                "certificate_no": s.certificate_no}),
             reason: "",
         })
         .await?;
@@ -311,16 +320,20 @@ impl Store {
     ) -> Result<bool> {
         let unit_id = self.unit_id_in(tx, org_id, &s.unit_code, "unit_code").await?;
         let row: Option<StaffRow> = on_tx!(tx, c => sqlx::query_as(
-            "SELECT id, unit_id, name, position, phone FROM staff WHERE org_id = $1 AND employee_no = $2")
+            "SELECT id, unit_id, name, position, phone, certificate_no FROM staff WHERE org_id = $1 AND employee_no = $2")
             .bind(org_id).bind(&s.employee_no).fetch_optional(c).await)?;
-        let Some((id, old_unit, old_name, old_pos, old_phone)) = row else {
+        let Some((id, old_unit, old_name, old_pos, old_phone, old_cert)) = row else {
             return Err(StoreError::NotFound);
         };
-        if (old_unit, &old_name, &old_pos, &old_phone) == (unit_id, &s.name, &s.position, &s.phone) {
+        if (old_unit, &old_name, &old_pos, &old_phone, &old_cert)
+            == (unit_id, &s.name, &s.position, &s.phone, &s.certificate_no)
+        {
             return Ok(false);
         }
-        on_tx!(tx, c => sqlx::query("UPDATE staff SET unit_id = $1, name = $2, position = $3, phone = $4 WHERE id = $5 AND org_id = $6")
-            .bind(unit_id).bind(&s.name).bind(&s.position).bind(&s.phone).bind(id).bind(org_id).execute(c).await.map(|r| r.rows_affected()))?;
+        on_tx!(tx, c => sqlx::query(
+            "UPDATE staff SET unit_id = $1, name = $2, position = $3, phone = $4, certificate_no = $5 WHERE id = $6 AND org_id = $7")
+            .bind(unit_id).bind(&s.name).bind(&s.position).bind(&s.phone).bind(&s.certificate_no).bind(id).bind(org_id)
+            .execute(c).await.map(|r| r.rows_affected()))?;
         self.append(
             tx,
             NewEvent {
@@ -330,8 +343,8 @@ impl Store {
                 subject_type: "staff",
                 subject_id: id,
                 payload: json!({
-                    "before": {"unit_id": old_unit, "name": old_name, "position": old_pos},
-                    "after": {"unit_id": unit_id, "name": s.name, "position": s.position},
+                    "before": {"unit_id": old_unit, "name": old_name, "position": old_pos, "certificate_no": old_cert},
+                    "after": {"unit_id": unit_id, "name": s.name, "position": s.position, "certificate_no": s.certificate_no},
                 }),
                 reason,
             },

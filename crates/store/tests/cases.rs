@@ -40,6 +40,7 @@ async fn world(store: &Store, pack: &str) -> World {
         unit_code: u.into(),
         position: None,
         phone: Some(format!("1390000{no}").chars().filter(char::is_ascii_digit).collect()),
+        certificate_no: None,
     };
     let master = store.create_staff(org.id, "t", &staff("S0100", "S01")).await.unwrap();
     let collector = store.create_staff(org.id, "t", &staff("S0111", "S01-T1")).await.unwrap();
@@ -179,12 +180,12 @@ story!(a_toll_complaint_not_investigated_in_24_hours_escalates_to_the_shift_lead
     assert_eq!(r.handle_due, registered + 48 * H, "the pack's 48 hours");
 
     store.advance_clock(20 * H + 60_000);
-    let warned = store.sweep_timers().await.unwrap();
+    let warned = store.sweep_timers(&w.policies).await.unwrap();
     assert_eq!((warned.escalated, warned.overdue), (1, 0), "the handler is warned 4 hours before");
     assert!(store.case(w.org.id, r.id).await.unwrap().escalated_to.is_none());
 
     store.advance_clock(4 * H);
-    let at_24h = store.sweep_timers().await.unwrap();
+    let at_24h = store.sweep_timers(&w.policies).await.unwrap();
     assert_eq!((at_24h.escalated, at_24h.overdue), (1, 1), "{at_24h:?}");
     let case = store.case(w.org.id, r.id).await.unwrap();
     assert_eq!(case.escalated_to.as_deref(), Some("shift_leader"));
@@ -203,10 +204,10 @@ story!(a_toll_complaint_not_investigated_in_24_hours_escalates_to_the_shift_lead
 
     // Then the office head at 48h and the leading group at 72h.
     store.advance_clock(24 * H);
-    store.sweep_timers().await.unwrap();
+    store.sweep_timers(&w.policies).await.unwrap();
     assert_eq!(store.case(w.org.id, r.id).await.unwrap().escalated_to.as_deref(), Some("office_head"));
     store.advance_clock(24 * H);
-    store.sweep_timers().await.unwrap();
+    store.sweep_timers(&w.policies).await.unwrap();
     assert_eq!(store.case(w.org.id, r.id).await.unwrap().escalated_to.as_deref(), Some("leader"));
     assert_eq!(store.notifications(w.org.id, w.leader, 10).await.unwrap().len(), 1);
 });
@@ -240,7 +241,7 @@ story!(a_case_handled_in_time_escalates_to_nobody, |store| {
     act(&store, &w, r.id, office(&w), conclude()).await.unwrap();
     act(&store, &w, r.id, office(&w), reply("已批评教育")).await.unwrap();
     store.advance_clock(100 * H);
-    let report = store.sweep_timers().await.unwrap();
+    let report = store.sweep_timers(&w.policies).await.unwrap();
     assert_eq!((report.fired, report.skipped), (0, 7), "{report:?}");
     assert!(!store.case(w.org.id, r.id).await.unwrap().overdue);
 });
@@ -276,14 +277,14 @@ story!(timers_fire_once_across_restarts_and_concurrent_sweepers, |store| {
     store.advance_clock(24 * H + 1);
     // Two instances with their own connections, sweeping at the same time.
     let other = store.reopen().await.unwrap();
-    let (a, b) = tokio::join!(store.sweep_timers(), other.sweep_timers());
+    let (a, b) = tokio::join!(store.sweep_timers(&w.policies), other.sweep_timers(&w.policies));
     let (a, b) = (a.unwrap(), b.unwrap());
     assert_eq!(a.fired + b.fired, 5 * 3, "warning, deadline and escalation for each of 5 cases: {a:?} {b:?}");
     // A restart: a new process finds nothing due to fire again.
     store.close().await;
     other.close().await;
     let restarted = store.reopen().await.unwrap();
-    assert_eq!(restarted.sweep_timers().await.unwrap(), Default::default());
+    assert_eq!(restarted.sweep_timers(&w.policies).await.unwrap(), Default::default());
     let escalations = restarted
         .events(w.org.id, None, 500)
         .await
@@ -295,7 +296,7 @@ story!(timers_fire_once_across_restarts_and_concurrent_sweepers, |store| {
     // Later deadlines still fire after the restart.
     restarted.advance_clock(24 * H);
     assert_eq!(
-        restarted.sweep_timers().await.unwrap().escalated,
+        restarted.sweep_timers(&w.policies).await.unwrap().escalated,
         10,
         "handle warning and office-head step for each"
     );
@@ -358,10 +359,35 @@ story!(an_extension_needs_a_leader_and_tells_the_reporter_why, |store| {
     );
     // The old 24h timers no longer escalate; the new 48h ones do.
     store.advance_clock(24 * H + 1);
-    let s = store.sweep_timers().await.unwrap();
+    let s = store.sweep_timers(&w.policies).await.unwrap();
     assert_eq!(s.fired, 0, "{s:?}");
     store.advance_clock(24 * H);
-    assert!(store.sweep_timers().await.unwrap().escalated >= 1);
+    assert!(store.sweep_timers(&w.policies).await.unwrap().escalated >= 1);
+});
+
+story!(a_hall_extension_of_two_working_days_ends_two_working_days_after_the_original_deadline, |store| {
+    // Seed 002 限时办结: a matter needing a leader's approval is done in 2
+    // working days; a leader may extend it. Registered Mon 16 Nov 2026 at
+    // 10:00, it is due at the end of Wed 18 Nov; 2wd more is the end of
+    // Fri 20 Nov (not Mon 23 Nov).
+    let w = world(&store, "hall").await;
+    let cal = &w.policies.calendars["cn-2026"];
+    let day = |d: u32| cal.start_of_day_ms(chrono::NaiveDate::from_ymd_opt(2026, 11, d).unwrap());
+    store.set_clock(day(16) + 10 * H);
+    let mut nc = complaint(&w, "许可证办理超时");
+    nc.category = "efficiency".into();
+    nc.track = Some("leader_approval".into());
+    let r = register(&store, &w, &nc).await;
+    assert_eq!(r.handle_due, day(19), "the end of Wed 18 Nov");
+    let mut ask = ActInput::new(Command::RequestExtension);
+    ask.extension = Some(Span::WorkingDays(2));
+    ask.reason = "需补充检验报告".into();
+    act(&store, &w, r.id, office(&w), ask).await.unwrap();
+    let leader = Actor::User { id: w.leader, role: Role::Leader };
+    let out = act(&store, &w, r.id, leader, ActInput::new(Command::DecideExtension { approve: true }))
+        .await
+        .unwrap();
+    assert_eq!(out.case.handle_due, day(21), "the end of Fri 20 Nov 2026");
 });
 
 story!(a_complaint_about_a_leader_goes_to_the_discipline_body, |store| {

@@ -54,6 +54,7 @@ async fn world(store: &Store, pack: &str) -> World {
                 unit_code: "C1-T1".into(),
                 position: None,
                 phone: None,
+                certificate_no: None,
             },
         )
         .await
@@ -260,7 +261,7 @@ story!(each_indicator_on_a_small_hand_computed_set, |store| {
         .unwrap();
     // b: replied two weeks later, after its deadline; the sweep marks it overdue first.
     store.set_clock(noon(2026, 3, 20));
-    store.sweep_timers().await.unwrap();
+    store.sweep_timers(&chuangkou_domain::policy::PolicySet::builtin()).await.unwrap();
     for s in [
         ActInput::new(Command::StartInvestigation),
         ActInput::new(Command::Conclude(Conclusion {
@@ -320,7 +321,7 @@ story!(each_indicator_on_a_small_hand_computed_set, |store| {
     assert_eq!((org.ratings.total(), org.satisfaction_rate), (4, Some(0.75)));
     assert_eq!((org.callbacks, org.handling_satisfaction), (2, Some(0.5)));
     // Due in March: all five; on time: only a (b was late; the rest are unanswered and overdue by now).
-    store.sweep_timers().await.unwrap();
+    store.sweep_timers(&chuangkou_domain::policy::PolicySet::builtin()).await.unwrap();
     let org = store.indicators(w.org.id, cal, Subject::Organisation, march).await.unwrap();
     assert_eq!((org.cases_due, org.cases_on_time), (5, 1));
     assert_eq!(org.timely_rate, Some(0.2));
@@ -350,6 +351,7 @@ story!(the_months_assessment_ranks_scores_and_honours_eligibility, |store| {
             unit_code: unit.into(),
             position: None,
             phone: None,
+            certificate_no: None,
         };
         ids.push(store.create_staff(w.org.id, "t", &s).await.unwrap().id);
     }
@@ -431,7 +433,33 @@ story!(the_months_assessment_ranks_scores_and_honours_eligibility, |store| {
     );
     late.rule_code = Some("TY-U2".into());
     late.note = "补录".into();
-    store.record_fact(w.org.id, rules, &by, &late).await.unwrap();
+    let out = store.record_fact(w.org.id, rules, &by, &late).await.unwrap();
+    // It counts once approved (by someone other than its proposer).
+    let leader = store
+        .create_user(
+            w.org.id,
+            "t",
+            &NewUser {
+                username: "leader",
+                display_name: "l",
+                password_hash: "x",
+                role: Role::Leader,
+                staff_id: None,
+            },
+        )
+        .await
+        .unwrap();
+    for id in out.proposed {
+        if store.entry(w.org.id, id).await.unwrap().kind == "violation" {
+            let ok = chuangkou_store::ledger::EntryDecision {
+                approve: true,
+                kind: None,
+                amount: None,
+                note: String::new(),
+            };
+            store.decide_entry(w.org.id, rules, &leader, id, &ok).await.unwrap();
+        }
+    }
     let now = store.closed_month(w.org.id, rules, march).await.unwrap().unwrap();
     let frozen_d04 = now.results.staff.iter().find(|s| s.employee_no == "D04").unwrap().score;
     assert_eq!(frozen_d04, 100.0, "the frozen results stay as they were");

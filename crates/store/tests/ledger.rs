@@ -58,6 +58,7 @@ async fn world(store: &Store, pack: &str) -> World {
         unit_code: "S01-T1".into(),
         position: None,
         phone: None,
+        certificate_no: None,
     };
     let mut ids = [0i64; 3];
     for (i, no) in ["1001", "1002", "1003"].iter().enumerate() {
@@ -455,9 +456,9 @@ story!(a_failed_inspection_item_proposes_a_fine_and_a_rectification_that_falls_d
     let r = store.rectification(w.org, out.rectifications[0]).await.unwrap();
     assert_eq!(r.state, "open");
     store.advance_clock(9 * 86_400_000);
-    assert_eq!(store.sweep_timers().await.unwrap().rectifications_overdue, 1);
+    assert_eq!(store.sweep_timers(&w.policies).await.unwrap().rectifications_overdue, 1);
     let again = store.reopen().await.unwrap();
-    assert_eq!(again.sweep_timers().await.unwrap().rectifications_overdue, 0);
+    assert_eq!(again.sweep_timers(&w.policies).await.unwrap().rectifications_overdue, 0);
     assert!(store.rectification(w.org, r.id).await.unwrap().overdue);
     // The unit reports it done; the inspector verifies; overdue stays.
     let shift = store

@@ -49,6 +49,7 @@ async fn world(store: &Store, pack: &str) -> World {
                 unit_code: "S01".into(),
                 position: None,
                 phone: None,
+                certificate_no: None,
             },
         )
         .await

@@ -31,6 +31,7 @@ fn staff(no: &str, name: &str) -> NewStaff {
         unit_code: "S01".into(),
         position: Some("收费员".into()),
         phone: None,
+        certificate_no: None,
     }
 }
 

@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use chuangkou_domain::kpi::Compared;
 use chuangkou_notice::{Align, Block, Column, Document, Table};
 use chuangkou_store::assessment::{Assessment, StaffScore};
-use chuangkou_store::indicators::Indicators;
+use chuangkou_store::indicators::{Indicators, TargetCheck};
 
 /// What the notice is made from.
 pub struct NoticeData<'a> {
@@ -17,6 +17,8 @@ pub struct NoticeData<'a> {
     pub results: &'a Assessment,
     /// The organisation's indicators for the month.
     pub figures: &'a Indicators,
+    /// The pack's targets beside the month's figures.
+    pub targets: &'a [TargetCheck],
     /// The day the month was closed, or `None` while it is open (a draft).
     pub closed_on: Option<NaiveDate>,
     /// The day the notice is printed.
@@ -96,6 +98,18 @@ pub fn monthly_notice(d: &NoticeData<'_>) -> Document {
         f.fines as f64 / 100.0,
     );
     b.push(Block::Paragraph(overall));
+    if !d.targets.is_empty() {
+        b.push(Block::Paragraph("主要指标完成情况：".into()));
+        b.push(table(
+            vec![
+                Column::new("指标", 3.0, Align::Left),
+                Column::new("目标", 1.6, Align::Right),
+                Column::new("实际", 1.6, Align::Right),
+                Column::new("完成情况", 1.6, Align::Centre),
+            ],
+            d.targets.iter().map(target_row).collect(),
+        ));
+    }
 
     b.push(Block::Heading("二、考核排名".into()));
     b.push(Block::Paragraph(format!(
@@ -190,23 +204,23 @@ pub fn monthly_notice(d: &NoticeData<'_>) -> Document {
         ));
     }
 
-    let criticised: Vec<&StaffScore> = a
-        .staff
-        .iter()
-        .filter(|s| s.tally.complaints > 0 || s.tally.violations > 0 || s.tally.bad_ratings > 0)
-        .collect();
+    // Criticised: approved violations, criticisms and efficiency warnings
+    // in the ledger — never a lone bad rating or a complaint still open.
+    let criticised: Vec<&StaffScore> = a.staff.iter().filter(|s| s.tally.criticised()).collect();
     b.push(Block::Heading("五、批评".into()));
     if criticised.is_empty() {
         b.push(Block::Paragraph("本月无通报批评。".into()));
     } else {
-        b.push(Block::Paragraph("以下同志本月被有效投诉、违反服务规范或收到差评，予以通报批评：".into()));
+        b.push(Block::Paragraph(
+            "以下同志本月违反服务规范、受到通报批评或效能告诫，经审批生效，予以通报批评：".into(),
+        ));
         b.push(table(
             vec![
                 Column::new("姓名", 1.6, Align::Left),
                 Column::new("单位", 3.0, Align::Left),
-                Column::new("有效投诉", 1.4, Align::Right),
                 Column::new("违规", 1.1, Align::Right),
-                Column::new("差评", 1.1, Align::Right),
+                Column::new("通报批评", 1.4, Align::Right),
+                Column::new("效能告诫", 1.4, Align::Right),
                 Column::new("得分", 1.4, Align::Right),
             ],
             criticised
@@ -215,9 +229,9 @@ pub fn monthly_notice(d: &NoticeData<'_>) -> Document {
                     vec![
                         s.name.clone(),
                         s.unit_name.clone(),
-                        s.tally.complaints.to_string(),
                         s.tally.violations.to_string(),
-                        s.tally.bad_ratings.to_string(),
+                        s.tally.criticisms.to_string(),
+                        s.tally.warnings.to_string(),
                         score(s.score),
                     ]
                 })
@@ -230,6 +244,21 @@ pub fn monthly_notice(d: &NoticeData<'_>) -> Document {
     ));
     b.push(Block::Signature(vec![d.org_name.to_string(), date(d.closed_on.unwrap_or(d.today))]));
     Document { title, footer: format!("{} · {month}服务质量考核通报", d.org_name), blocks: b }
+}
+
+/// A target's row: indicator, target, actual, 已完成 / 未完成 / 无数据.
+pub fn target_row(t: &TargetCheck) -> Vec<String> {
+    let actual = match t.actual {
+        Some(v) if t.indicator.is_rate() => format!("{:.1}%", v * 100.0),
+        Some(v) => format!("{v}"),
+        None => "—".into(),
+    };
+    let met = match t.met {
+        Some(true) => "已完成",
+        Some(false) => "未完成",
+        None => "无数据",
+    };
+    vec![t.indicator.label_zh().to_string(), t.target.clone(), actual, met.to_string()]
 }
 
 /// 1 → 一 … 10 → 十, then digits.

@@ -26,9 +26,10 @@ impl Deadlines {
 }
 
 /// Due times for a case registered at `registered_at` on `track`. An
-/// approved extension moves both by `extension` counted from the original.
+/// approved extension moves both by `extension` counted from the original
+/// (working days from the original deadline's own day: [`Span::extend`]).
 pub fn deadlines(track: &Track, cal: &Calendar, registered_at: i64, extension: Option<Span>) -> Deadlines {
-    let extend = |due: i64| extension.map_or(due, |e| e.after(cal, due));
+    let extend = |due: i64| extension.map_or(due, |e| e.extend(cal, due));
     Deadlines {
         investigate: track.investigate.map(|s| extend(s.after(cal, registered_at))),
         handle: extend(track.handle.after(cal, registered_at)),
@@ -42,6 +43,9 @@ pub enum TimerAction {
     Deadline(Stage),
     /// A step of the ladder: if the stage is not met, escalate to `to`.
     Escalate { stage: Stage, step: usize, to: LadderRole },
+    /// 首问负责: if the case is still untouched (registered, neither started
+    /// nor handed over), its first-responsible person did not do their duty.
+    FirstResponse,
 }
 
 impl TimerAction {
@@ -52,6 +56,7 @@ impl TimerAction {
             TimerAction::Escalate { stage, step, to } => {
                 format!("escalate:{}:{step}:{}", stage.as_str(), to.as_str())
             }
+            TimerAction::FirstResponse => "first_response".to_string(),
         }
     }
 
@@ -59,6 +64,7 @@ impl TimerAction {
         let parts: Vec<&str> = s.split(':').collect();
         match parts.as_slice() {
             ["deadline", stage] => Some(TimerAction::Deadline(Stage::parse(stage)?)),
+            ["first_response"] => Some(TimerAction::FirstResponse),
             ["escalate", stage, step, to] => Some(TimerAction::Escalate {
                 stage: Stage::parse(stage)?,
                 step: step.parse().ok()?,
@@ -74,9 +80,12 @@ impl TimerAction {
         }
     }
 
-    pub fn stage(self) -> Stage {
+    /// The stage whose meeting makes the timer moot; `None` for the
+    /// first-response check, which looks at the state instead.
+    pub fn stage(self) -> Option<Stage> {
         match self {
-            TimerAction::Deadline(s) | TimerAction::Escalate { stage: s, .. } => s,
+            TimerAction::Deadline(s) | TimerAction::Escalate { stage: s, .. } => Some(s),
+            TimerAction::FirstResponse => None,
         }
     }
 }
@@ -103,6 +112,14 @@ pub fn plan(policy: &CasePolicy, d: &Deadlines) -> Vec<PlannedTimer> {
     }
     timers.sort_by_key(|t| t.due_at);
     timers
+}
+
+/// The first-response check of a case registered at `registered_at`, when
+/// the pack sets `cases.first_response`.
+pub fn first_response(policy: &CasePolicy, cal: &Calendar, registered_at: i64) -> Option<PlannedTimer> {
+    policy
+        .first_response
+        .map(|s| PlannedTimer { due_at: s.after(cal, registered_at), action: TimerAction::FirstResponse })
 }
 
 /// Whether reaching `state` meets `stage`.
@@ -164,7 +181,20 @@ mod tests {
         for t in plan(&toll().cases, &Deadlines { investigate: Some(1), handle: 2 }) {
             assert_eq!(TimerAction::decode(&t.action.encode()), Some(t.action));
         }
+        let f = TimerAction::FirstResponse;
+        assert_eq!(TimerAction::decode(&f.encode()), Some(f));
         assert_eq!(TimerAction::decode("nonsense"), None);
+    }
+
+    #[test]
+    fn the_hall_checks_the_first_question_duty_at_the_end_of_the_working_day_and_the_toll_never() {
+        let hall = Pack::parse("hall.toml", include_str!("../../../../policy/hall.toml")).unwrap();
+        let cal = cal();
+        // Registered Mon 16 Nov 2026 at 10:00 Beijing time: checked at the end of that day.
+        let at = cal.start_of_day_ms(chrono::NaiveDate::from_ymd_opt(2026, 11, 16).unwrap()) + 10 * H;
+        let t = first_response(&hall.cases, &cal, at).unwrap();
+        assert_eq!(t.due_at, cal.start_of_day_ms(chrono::NaiveDate::from_ymd_opt(2026, 11, 17).unwrap()));
+        assert_eq!(first_response(&toll().cases, &cal, at), None);
     }
 
     #[test]

@@ -8,8 +8,8 @@ use super::{Pack, PolicyError};
 use crate::Role;
 use crate::calendar::Span;
 use crate::ledger::{
-    AttendanceKind, Count, EntryKind, FactKind, LedgerRule, Period, Proposal, Repeat, Severity, Target,
-    parse_yuan_range,
+    AttendanceKind, Count, CountOf, EntryKind, FactKind, LedgerRule, Period, Proposal, Repeat, Severity,
+    Target, parse_yuan_range,
 };
 
 /// One rule of the codebook (SPEC STD-1).
@@ -108,6 +108,8 @@ pub(super) struct CountFile {
     period: Period,
     at_least: u32,
     repeat: Repeat,
+    #[serde(default)]
+    of: CountOf,
 }
 
 #[derive(Deserialize)]
@@ -179,6 +181,12 @@ pub(super) fn parse_ledger(
         if r.on_entry.is_some() && r.count.is_none() {
             return Err(err(&at, format!("ledger rule {}: on_entry needs a count", r.code)));
         }
+        if r.on_entry.is_none() && r.count.as_ref().is_some_and(|c| c.of == CountOf::Entries) {
+            return Err(err(
+                &at,
+                format!("ledger rule {}: of = \"entries\" is for rules on entries", r.code),
+            ));
+        }
         if r.propose.is_empty() {
             return Err(err(&at, format!("ledger rule {} proposes nothing", r.code)));
         }
@@ -218,7 +226,12 @@ pub(super) fn parse_ledger(
             on_entry: r.on_entry,
             severity: r.severity,
             detail: r.detail,
-            count: r.count.map(|c| Count { period: c.period, at_least: c.at_least.max(1), repeat: c.repeat }),
+            count: r.count.map(|c| Count {
+                period: c.period,
+                at_least: c.at_least.max(1),
+                repeat: c.repeat,
+                of: c.of,
+            }),
             propose,
         });
     }

@@ -7,7 +7,7 @@
 //! Every error names the file, the line and the reason, and a bad pack
 //! stops start-up with the same message.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::calendar::Span;
 use crate::cases::CaseKind;
@@ -16,7 +16,7 @@ mod assessment;
 mod ledger;
 mod satisfaction;
 
-pub use assessment::{AssessmentPolicy, Award, AwardLevel, Tally};
+pub use assessment::{AssessmentPolicy, Award, AwardLevel, Candidate, Indicator, Selection, Tally, Target};
 pub use ledger::{CodebookRule, InspectionPolicy, LedgerPolicy};
 pub use satisfaction::SatisfactionPolicy;
 
@@ -156,6 +156,10 @@ pub struct CasePolicy {
     pub duplicate_window: Span,
     /// How long a leader-approved extension adds.
     pub max_extension: Span,
+    /// 首问负责: how long after registration the first-responsible person
+    /// has to start the case or hand it over before a
+    /// `first_question_neglected` fact is recorded for them; `None`: never.
+    pub first_response: Option<Span>,
 }
 
 #[derive(Debug, Clone)]
@@ -163,6 +167,8 @@ pub struct Pack {
     pub code: String,
     pub title: String,
     pub calendar: String,
+    /// The sector's regulator and its supervision hotline, when published.
+    pub regulator: Option<Regulator>,
     pub cases: CasePolicy,
     /// The service rules staff are held to (SPEC STD-1).
     pub codebook: Vec<CodebookRule>,
@@ -207,6 +213,17 @@ struct PackMeta {
     code: String,
     title: String,
     calendar: String,
+    #[serde(default)]
+    regulator: Option<Regulator>,
+}
+
+/// The authority that supervises the sector, published on public pages
+/// (seed 002: 公开运政监督电话).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Regulator {
+    pub name: String,
+    pub hotline: String,
 }
 
 #[derive(Deserialize)]
@@ -215,6 +232,7 @@ struct CasesFile {
     discipline_body: String,
     duplicate_window: String,
     max_extension: String,
+    first_response: Option<String>,
     categories: Vec<CategoryFile>,
     tracks: Vec<TrackFile>,
     escalation: Vec<StepFile>,
@@ -344,6 +362,7 @@ impl Pack {
             escalation,
             duplicate_window: span("duplicate_window", &c.duplicate_window)?,
             max_extension: span("max_extension", &c.max_extension)?,
+            first_response: c.first_response.as_deref().map(|v| span("first_response", v)).transpose()?,
         };
         let satisfaction = satisfaction::parse_satisfaction(file, text, raw.satisfaction, &cases)?;
         let assessment = assessment::parse_assessment(file, text, raw.assessment)?;
@@ -351,6 +370,7 @@ impl Pack {
             code: raw.pack.code,
             title: raw.pack.title,
             calendar: raw.pack.calendar,
+            regulator: raw.pack.regulator,
             codebook,
             ledger,
             inspections,

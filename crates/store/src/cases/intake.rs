@@ -334,7 +334,7 @@ impl Store {
             })?,
             None => policy.default_track(nc.kind).ok_or_else(|| invalid("kind", "no default track"))?,
         };
-        let (unit_id, point_id) = self.check_refs(org.id, nc).await?;
+        let (unit_id, point_id, subject) = self.check_refs(org.id, nc).await?;
         let now = self.now_ms();
         let deadlines = clock::deadlines(track, cal, now, None);
         let code = nc.issue_tracking_code.then(|| {
@@ -353,7 +353,14 @@ impl Store {
             } else {
                 "office".to_string()
             },
-            timers: clock::plan(policy, &deadlines),
+            timers: {
+                let mut timers = clock::plan(policy, &deadlines);
+                // Only a case a person registered has a first-responsible person.
+                if nc.registered_by.is_some() {
+                    timers.extend(clock::first_response(policy, cal, now));
+                }
+                timers
+            },
             deadlines,
             year: cal.local(now).year(),
             now,
@@ -361,21 +368,29 @@ impl Store {
             tracking_code: code,
             unit_id,
             point_id,
-            nc: nc.clone(),
+            nc: NewCase { subject_staff_id: subject, ..nc.clone() },
         })
     }
 
     /// Checks that referenced records are the organisation's; a service
     /// point also gives the case its unit. (Units, points and staff are never
     /// deleted, so a check made before the write still holds at commit.)
-    async fn check_refs(&self, org_id: i64, nc: &NewCase) -> Result<(Option<i64>, Option<i64>)> {
+    /// Checks the case's references; returns its unit (the service point's
+    /// when none is given), service point and the staff member concerned —
+    /// at a vehicle's service point its driver when nobody else is named
+    /// (seed 002 星级服务车: the driver answers for the taxi).
+    async fn check_refs(&self, org_id: i64, nc: &NewCase) -> Result<(Option<i64>, Option<i64>, Option<i64>)> {
         let mut unit_id = nc.unit_id;
+        let mut subject = nc.subject_staff_id;
         if let Some(p) = nc.service_point_id {
-            let unit: Option<i64> = on_read!(self, c => sqlx::query_scalar("SELECT unit_id FROM service_points WHERE org_id = $1 AND id = $2")
+            let row: Option<(i64, Option<i64>)> = on_read!(self, c => sqlx::query_as(
+                "SELECT p.unit_id, v.driver_id FROM service_points p LEFT JOIN vehicles v ON v.id = p.vehicle_id
+                 WHERE p.org_id = $1 AND p.id = $2")
                 .bind(org_id).bind(p).fetch_optional(c).await)?;
-            let unit =
-                unit.ok_or_else(|| invalid("service_point_id", "服务点不存在 / no such service point"))?;
+            let (unit, driver) =
+                row.ok_or_else(|| invalid("service_point_id", "服务点不存在 / no such service point"))?;
             unit_id = unit_id.or(Some(unit));
+            subject = subject.or(driver);
         }
         if let Some(u) = unit_id {
             let ok: Option<i64> = on_read!(self, c => sqlx::query_scalar("SELECT id FROM units WHERE org_id = $1 AND id = $2")
@@ -387,7 +402,7 @@ impl Store {
                 .bind(org_id).bind(s).fetch_optional(c).await)?;
             ok.ok_or_else(|| invalid("subject_staff_id", "员工不存在 / no such staff member"))?;
         }
-        Ok((unit_id, nc.service_point_id))
+        Ok((unit_id, nc.service_point_id, subject))
     }
 
     /// Writes a case's timers in one statement.

@@ -6,11 +6,19 @@
 //! marked fired in the same transaction as its event, so that each fires
 //! exactly once across restarts and instances. There is no cap on how many
 //! fire: the sweep takes batches until nothing is due.
+//!
+//! The clock also feeds the ledger (seed 002 第三篇 效能告诫): a handling
+//! deadline that passes unhandled records a `deadline_missed` fact for the
+//! case's handler, and a case its first-responsible person left untouched
+//! past the pack's `cases.first_response` a `first_question_neglected`
+//! fact for them — in the transaction that fires the timer, and only where
+//! a rule of the pack listens to that kind of fact.
 
 use chuangkou_domain::Role;
 use chuangkou_domain::cases::State;
 use chuangkou_domain::cases::clock::TimerAction;
-use chuangkou_domain::policy::{LadderRole, Stage};
+use chuangkou_domain::ledger::FactKind;
+use chuangkou_domain::policy::{LadderRole, PolicySet, Stage};
 use serde::Serialize;
 use serde_json::json;
 
@@ -25,6 +33,9 @@ pub struct SweepReport {
     pub escalated: usize,
     /// Of those, deadlines that made a case overdue.
     pub overdue: usize,
+    /// Facts the clock recorded for the ledger's rules (missed deadlines,
+    /// neglected first-question duties).
+    pub facts: usize,
     /// Timers whose stage was already met, or which an extension replaced.
     pub skipped: usize,
     /// Rectification orders that passed their deadline unfinished.
@@ -45,11 +56,12 @@ struct DueTimer {
 pub(crate) const BATCH: i64 = 500;
 
 impl Store {
-    /// Fires every timer due by now. Returns what it did.
-    pub async fn sweep_timers(&self) -> Result<SweepReport> {
+    /// Fires every timer due by now. Returns what it did. `policies` give
+    /// each organisation's pack, for the facts the clock records.
+    pub async fn sweep_timers(&self, policies: &PolicySet) -> Result<SweepReport> {
         let mut report = SweepReport::default();
         loop {
-            let n = self.sweep_batch(&mut report).await?;
+            let n = self.sweep_batch(policies, &mut report).await?;
             if n < BATCH as usize {
                 break;
             }
@@ -58,7 +70,7 @@ impl Store {
         Ok(report)
     }
 
-    async fn sweep_batch(&self, report: &mut SweepReport) -> Result<usize> {
+    async fn sweep_batch(&self, policies: &PolicySet, report: &mut SweepReport) -> Result<usize> {
         let now = self.now_ms();
         let claim = self.claim_rows();
         let sql = format!(
@@ -75,19 +87,47 @@ impl Store {
                 Stage::Investigate => case.investigated_at.is_some(),
                 Stage::Handle => case.handled_at.is_some(),
             };
-            let open = State::parse(&case.state).is_some_and(State::is_open);
+            let state = State::parse(&case.state);
+            let open = state.is_some_and(State::is_open);
             let live = open && t.version == case.deadline_version;
+            let met = |a: TimerAction| match a.stage() {
+                Some(stage) => stage_met(stage),
+                // Started, or offered to someone who can take it: done.
+                None => state != Some(State::Registered) || case.pending_owner_id.is_some(),
+            };
             match action {
-                Some(a) if live && !stage_met(a.stage()) => {
+                Some(a) if live && !met(a) => {
                     report.fired += 1;
                     match a {
                         TimerAction::Deadline(stage) => {
                             report.overdue += 1;
                             self.mark_overdue(&mut tx, &case, stage, t.due_at).await?;
+                            if stage == Stage::Handle {
+                                let who = case.owner_id;
+                                let note = format!("案件 {} 超过办理时限未办结", case.number);
+                                report.facts += self
+                                    .clock_fact(
+                                        &mut tx,
+                                        policies,
+                                        &case,
+                                        FactKind::DeadlineMissed,
+                                        who,
+                                        t.due_at,
+                                        &note,
+                                    )
+                                    .await?;
+                            }
                         }
                         TimerAction::Escalate { stage, to, .. } => {
                             report.escalated += 1;
                             self.escalate(&mut tx, &case, stage, to, t.due_at).await?;
+                        }
+                        TimerAction::FirstResponse => {
+                            let who = case.first_responsible_id.or(case.owner_id);
+                            let note = format!("案件 {} 登记后首问责任人未办理也未移交", case.number);
+                            let kind = FactKind::FirstQuestionNeglected;
+                            report.facts +=
+                                self.clock_fact(&mut tx, policies, &case, kind, who, t.due_at, &note).await?;
                         }
                     }
                 }
@@ -123,6 +163,44 @@ impl Store {
         )
         .await?;
         Ok(())
+    }
+
+    /// Records a fact the clock observed about `user` (their staff record;
+    /// the case's unit when the user has none), if a rule of the
+    /// organisation's pack listens to `kind`. Returns how many were recorded.
+    #[allow(clippy::too_many_arguments)]
+    async fn clock_fact(
+        &self,
+        tx: &mut crate::Tx,
+        policies: &PolicySet,
+        case: &super::CaseRow,
+        kind: FactKind,
+        user: Option<i64>,
+        at: i64,
+        note: &str,
+    ) -> Result<usize> {
+        let org = self.organisation(case.org_id).await?;
+        let Some(rules) = policies.rules(&org.pack) else { return Ok(0) };
+        if !rules.pack.ledger.rules.iter().any(|r| r.on.contains(&kind)) {
+            return Ok(0);
+        }
+        let staff: Option<i64> = match user {
+            Some(u) => on_tx!(tx, c => sqlx::query_scalar(
+                "SELECT staff_id FROM users WHERE org_id = $1 AND id = $2")
+                .bind(case.org_id).bind(u).fetch_optional(c).await)?
+            .flatten(),
+            None => None,
+        };
+        if staff.is_none() && case.unit_id.is_none() {
+            return Ok(0);
+        }
+        let mut f = crate::ledger::NewFact::new(kind, staff, at);
+        f.unit_id = if staff.is_none() { case.unit_id } else { None };
+        f.case_id = Some(case.id);
+        f.note = note.to_string();
+        let by = crate::ledger::Proposer { actor: "system".into(), user_id: None };
+        self.record_fact_tx(tx, case.org_id, rules, &by, &f).await?;
+        Ok(1)
     }
 
     async fn escalate(

@@ -12,8 +12,10 @@ use crate::users::User;
 use crate::{NewEvent, Result, Store, StoreError, Tx, on_tx};
 
 impl Store {
-    /// A manual proposal: commendations, good deeds, talks, penalties.
-    pub async fn propose_entry(&self, org_id: i64, by: &User, e: &NewEntry) -> Result<i64> {
+    /// A manual proposal: commendations, good deeds, talks, penalties, and
+    /// efficiency warnings (which count towards a collective warning like
+    /// the ones the rules propose).
+    pub async fn propose_entry(&self, org_id: i64, rules: Rules<'_>, by: &User, e: &NewEntry) -> Result<i64> {
         if !matches!(by.role(), Role::Office | Role::Leader | Role::Admin) {
             return Err(StoreError::refused(
                 false,
@@ -28,16 +30,17 @@ impl Store {
             }
             _ => None,
         };
-        if matches!(
-            e.kind,
-            EntryKind::Violation
-                | EntryKind::AwardIneligible
-                | EntryKind::EfficiencyWarning
-                | EntryKind::CollectiveWarning
-        ) {
+        if matches!(e.kind, EntryKind::Violation | EntryKind::AwardIneligible | EntryKind::CollectiveWarning)
+        {
             return Err(StoreError::field(
                 "kind",
-                "违规和告诫由事实和规则产生，请录入事实 / record the fact; the rules propose these",
+                "违规和集体告诫由事实和规则产生，请录入事实 / record the fact; the rules propose these",
+            ));
+        }
+        if e.kind == EntryKind::EfficiencyWarning && e.staff_id.is_none() {
+            return Err(StoreError::field(
+                "staff_id",
+                "效能告诫须指明被告诫人 / an efficiency warning names the person",
             ));
         }
         let mut tx = self.begin().await?;
@@ -68,6 +71,19 @@ impl Store {
                 },
             )
             .await?;
+        let mut proposed = vec![(id, e.kind)];
+        let source = super::engine::EntrySource { fact_id: None, case_id: None, inspection_id: None };
+        self.rules_on_entries(
+            &mut tx,
+            org_id,
+            rules,
+            &proposer,
+            unit_id,
+            e.occurred_at,
+            &source,
+            &mut proposed,
+        )
+        .await?;
         tx.commit().await?;
         Ok(id)
     }

@@ -2,7 +2,8 @@
 //! evaluated in the same transaction, propose entries with an explanation.
 
 use chuangkou_domain::ledger::{
-    AttendanceKind, EntryKind, EntryStatus, FactKind, FactView, LedgerRule, Severity, Target, period_bounds,
+    AttendanceKind, CountOf, EntryKind, EntryStatus, FactKind, FactView, LedgerRule, Severity, Target,
+    period_bounds,
 };
 use chuangkou_domain::policy::Rules;
 use serde_json::json;
@@ -10,6 +11,13 @@ use serde_json::json;
 use super::{FactOutcome, Insert, NewFact, Proposer, in_list};
 use crate::cases::NotifyTarget;
 use crate::{NewEvent, Result, Store, StoreError, Tx, on_tx};
+
+/// What an entry a rule on entries proposes came from.
+pub(crate) struct EntrySource {
+    pub fact_id: Option<i64>,
+    pub case_id: Option<i64>,
+    pub inspection_id: Option<i64>,
+}
 
 /// A fact as counting rules see it.
 #[derive(sqlx::FromRow)]
@@ -174,62 +182,9 @@ impl Store {
             }
         }
         // Rules on entries: a unit whose people collect warnings.
-        let mut i = 0;
-        while i < proposed.len() {
-            let kind = proposed[i].1;
-            i += 1;
-            for rule in pack.ledger.rules.iter().filter(|r| r.on_entry == Some(kind)) {
-                let Some(c) = rule.count else { continue };
-                let (key, start, end) = period_bounds(c.period, rules.calendar, f.occurred_at);
-                let people: Vec<(i64, i64)> = on_tx!(tx, c => sqlx::query_as(
-                    "SELECT staff_id, MIN(id) FROM ledger_entries
-                     WHERE org_id = $1 AND unit_id = $2 AND kind = $3 AND staff_id IS NOT NULL
-                       AND status IN ('proposed', 'approved') AND occurred_at >= $4 AND occurred_at < $5
-                     GROUP BY staff_id ORDER BY staff_id")
-                    .bind(org_id).bind(unit_id).bind(kind.as_str()).bind(start).bind(end).fetch_all(c).await)?;
-                let already = self.rule_fired(tx, org_id, &rule.code, &key, None, unit_id).await?;
-                if !rule.fires(people.len() as u32, already) {
-                    continue;
-                }
-                let entry_ids: Vec<String> = people.iter().map(|(_, e)| format!("#{e}")).collect();
-                let explanation = format!(
-                    "规则「{}」（{}）：{key} 本部门 {} 人被{}（台账 {}）",
-                    rule.title,
-                    rule.source,
-                    people.len(),
-                    kind.label_zh(),
-                    entry_ids.join("、")
-                );
-                for p in &rule.propose {
-                    let id = self
-                        .insert_entry(
-                            tx,
-                            org_id,
-                            &Insert {
-                                staff_id: None,
-                                unit_id,
-                                kind: p.kind,
-                                choices: &p.choices,
-                                status: EntryStatus::Proposed,
-                                fine: p.fine,
-                                rule_code: &rule.code,
-                                codebook_code: None,
-                                period_key: Some(&key),
-                                explanation: &explanation,
-                                fact_ids: &[fact_id],
-                                detail: None,
-                                occurred_at: f.occurred_at,
-                                by,
-                                reverses_id: None,
-                                case_id: f.case_id,
-                                inspection_id: f.inspection_id,
-                            },
-                        )
-                        .await?;
-                    proposed.push((id, p.kind));
-                }
-            }
-        }
+        let source =
+            EntrySource { fact_id: Some(fact_id), case_id: f.case_id, inspection_id: f.inspection_id };
+        self.rules_on_entries(tx, org_id, rules, by, unit_id, f.occurred_at, &source, &mut proposed).await?;
         if !proposed.is_empty() {
             for role in &pack.ledger.approvers {
                 self.notify(
@@ -248,6 +203,95 @@ impl Store {
             }
         }
         Ok(FactOutcome { fact_id, proposed: proposed.into_iter().map(|(id, _)| id).collect() })
+    }
+
+    /// Runs the pack's rules on entries for every entry in `proposed` from
+    /// `from` on (a collective warning for a unit whose people collect
+    /// warnings), appending what they propose, which is looked at in turn.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn rules_on_entries(
+        &self,
+        tx: &mut Tx,
+        org_id: i64,
+        rules: Rules<'_>,
+        by: &Proposer,
+        unit_id: i64,
+        occurred_at: i64,
+        source: &EntrySource,
+        proposed: &mut Vec<(i64, EntryKind)>,
+    ) -> Result<()> {
+        let mut i = 0;
+        while i < proposed.len() {
+            let kind = proposed[i].1;
+            i += 1;
+            for rule in rules.pack.ledger.rules.iter().filter(|r| r.on_entry == Some(kind)) {
+                let Some(c) = rule.count else { continue };
+                let (key, start, end) = period_bounds(c.period, rules.calendar, occurred_at);
+                // (staff, entry): one row a warned person, or one a warning.
+                let sql = match c.of {
+                    CountOf::People => {
+                        "SELECT staff_id, MIN(id) FROM ledger_entries
+                         WHERE org_id = $1 AND unit_id = $2 AND kind = $3 AND staff_id IS NOT NULL
+                           AND status IN ('proposed', 'approved') AND occurred_at >= $4 AND occurred_at < $5
+                         GROUP BY staff_id ORDER BY staff_id"
+                    }
+                    CountOf::Entries => {
+                        "SELECT staff_id, id FROM ledger_entries
+                         WHERE org_id = $1 AND unit_id = $2 AND kind = $3 AND staff_id IS NOT NULL
+                           AND status IN ('proposed', 'approved') AND occurred_at >= $4 AND occurred_at < $5
+                         ORDER BY id"
+                    }
+                };
+                let found: Vec<(i64, i64)> = on_tx!(tx, c => sqlx::query_as(sql)
+                    .bind(org_id).bind(unit_id).bind(kind.as_str()).bind(start).bind(end).fetch_all(c).await)?;
+                let already = self.rule_fired(tx, org_id, &rule.code, &key, None, unit_id).await?;
+                if !rule.fires(found.len() as u32, already) {
+                    continue;
+                }
+                let entry_ids: Vec<String> = found.iter().map(|(_, e)| format!("#{e}")).collect();
+                let counted = match c.of {
+                    CountOf::People => format!("{} 人", found.len()),
+                    CountOf::Entries => format!("累计 {} 人次", found.len()),
+                };
+                let explanation = format!(
+                    "规则「{}」（{}）：{key} 本部门{counted}被{}（台账 {}）",
+                    rule.title,
+                    rule.source,
+                    kind.label_zh(),
+                    entry_ids.join("、")
+                );
+                let fact_ids: Vec<i64> = source.fact_id.into_iter().collect();
+                for p in &rule.propose {
+                    let id = self
+                        .insert_entry(
+                            tx,
+                            org_id,
+                            &Insert {
+                                staff_id: None,
+                                unit_id,
+                                kind: p.kind,
+                                choices: &p.choices,
+                                status: EntryStatus::Proposed,
+                                fine: p.fine,
+                                rule_code: &rule.code,
+                                codebook_code: None,
+                                period_key: Some(&key),
+                                explanation: &explanation,
+                                fact_ids: &fact_ids,
+                                detail: None,
+                                occurred_at,
+                                by,
+                                reverses_id: None,
+                                case_id: source.case_id,
+                                inspection_id: source.inspection_id,
+                            },
+                        )
+                        .await?;
+                    proposed.push((id, p.kind));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The live facts of the rule's kinds about the same person (or unit)

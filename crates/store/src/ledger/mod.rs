@@ -229,7 +229,14 @@ pub struct Eligibility {
     pub reasons: Vec<String>,
 }
 
-fn in_list<T: Labelled>(kinds: &[T]) -> String {
+/// Why someone lost award eligibility: "台账 #12 取消评先评优资格（已生效）：…".
+pub(crate) fn reason(entry: i64, kind: &str, status: &str, why: &str) -> String {
+    let kind = EntryKind::parse(kind).map_or(kind, |k| k.label_zh());
+    let status = EntryStatus::parse(status).map_or("", |s| s.label_zh());
+    format!("台账 #{entry} {kind}（{status}）：{why}")
+}
+
+pub(crate) fn in_list<T: Labelled>(kinds: &[T]) -> String {
     kinds.iter().map(|k| format!("'{}'", k.code())).collect::<Vec<_>>().join(", ")
 }
 
@@ -337,11 +344,7 @@ impl Store {
                 let reasons: Vec<String> = lost
                     .iter()
                     .filter(|l| l.0 == id)
-                    .map(|(_, entry, kind, status, why)| {
-                        let kind = EntryKind::parse(kind).map_or(kind.as_str(), |k| k.label_zh());
-                        let status = EntryStatus::parse(status).map_or("", |s| s.label_zh());
-                        format!("台账 #{entry} {kind}（{status}）：{why}")
-                    })
+                    .map(|(_, entry, kind, status, why)| reason(*entry, kind, status, why))
                     .collect();
                 Eligibility {
                     staff_id: id,

@@ -126,6 +126,7 @@ pub async fn roster_workbook(state: &AppState, user: &CurrentUser) -> ApiResult<
                 s.unit_code,
                 s.position.unwrap_or_default(),
                 s.phone.unwrap_or_default(),
+                s.certificate_no.unwrap_or_default(),
             ]);
         }
         if page.len() < 500 {

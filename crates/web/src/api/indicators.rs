@@ -289,6 +289,8 @@ pub async fn export_assessment(
             "差评",
             "好人好事",
             "表彰",
+            "效能告诫",
+            "通报批评",
             "得分",
             "星级",
             "评先资格",
@@ -307,6 +309,8 @@ pub async fn export_assessment(
             s.tally.bad_ratings.to_string(),
             s.tally.good_deeds.to_string(),
             s.tally.commendations.to_string(),
+            s.tally.warnings.to_string(),
+            s.tally.criticisms.to_string(),
             format!("{:.2}", s.score),
             "★".repeat(s.stars as usize),
             if s.eligible { "有".into() } else { format!("无：{}", s.reasons.join("；")) },
@@ -318,12 +322,16 @@ pub async fn export_assessment(
         rows.push(vec![t.rank.to_string(), t.name.clone(), t.members.to_string(), format!("{:.2}", t.score)]);
     }
     rows.push(vec![]);
-    rows.push(["奖项", "候选", "因违规不参评"].map(String::from).to_vec());
+    rows.push(["奖项", "候选", "不参评（原因）"].map(String::from).to_vec());
     for w in &a.awards {
         rows.push(vec![
             w.title.clone(),
             w.winners.iter().map(|x| x.1.clone()).collect::<Vec<_>>().join("、"),
-            w.ineligible.iter().map(|x| x.1.clone()).collect::<Vec<_>>().join("、"),
+            w.ineligible
+                .iter()
+                .map(|x| format!("{}（{}）", x.1, x.3.join("；")))
+                .collect::<Vec<_>>()
+                .join("、"),
         ]);
     }
     let name = format!("{}考核{}", a.month, if closed { "（已关账）" } else { "" });
@@ -349,6 +357,7 @@ pub async fn export_notice(
         month: month.from,
         results: m.results(),
         figures: &figures,
+        targets: &figures.against(&rules.pack.assessment.targets),
         closed_on: m.closed().map(|c| cal.local_date(c.closed_at)),
         today: cal.local_date(state.store.now_ms()),
     });

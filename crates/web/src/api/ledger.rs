@@ -222,7 +222,7 @@ pub async fn propose_for(state: &AppState, user: &CurrentUser, input: &EntryInpu
         note: input.note.clone(),
         detail,
     };
-    Ok(state.store.propose_entry(user.org_id(), &user.0, &e).await?)
+    Ok(state.store.propose_entry(user.org_id(), rules, &user.0, &e).await?)
 }
 
 pub async fn propose(

@@ -72,8 +72,9 @@ pub struct StaffInput {
     unit_code: Option<String>,
     position: Option<String>,
     phone: Option<String>,
+    certificate_no: Option<String>,
 }
-input_fields!(StaffInput { employee_no, name, unit_code, position, phone });
+input_fields!(StaffInput { employee_no, name, unit_code, position, phone, certificate_no });
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

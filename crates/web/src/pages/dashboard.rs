@@ -80,6 +80,8 @@ struct DashboardPage {
     ranking: Vec<RankLine>,
     teams: Vec<(usize, String, String)>,
     awards: Vec<(String, String, String)>,
+    /// The pack's targets: indicator, target, actual, met.
+    targets: Vec<Vec<String>>,
     /// When the month was closed, and how many scores differ since.
     closed: Option<(String, usize)>,
     may_close: bool,
@@ -239,7 +241,12 @@ async fn dashboard(
         .iter()
         .map(|a| {
             let winners = a.winners.iter().map(|w| w.1.clone()).collect::<Vec<_>>().join("、");
-            let out = a.ineligible.iter().map(|i| i.1.clone()).collect::<Vec<_>>().join("、");
+            let out = a
+                .ineligible
+                .iter()
+                .map(|i| format!("{}（{}）", i.1, i.3.join("；")))
+                .collect::<Vec<_>>()
+                .join("、");
             (a.title.clone(), if winners.is_empty() { "—".into() } else { winners }, out)
         })
         .collect();
@@ -247,6 +254,11 @@ async fn dashboard(
         c: Chrome::for_user(&state, tr, csrf, &user, "dashboard").await?,
         month: format!("{:04}-{:02}", first.year(), first.month()),
         export: format!("/api/v1/exports/indicators.xlsx?month={:04}-{:02}", first.year(), first.month()),
+        targets: whole
+            .against(&rules.pack.assessment.targets)
+            .iter()
+            .map(crate::notice::target_row)
+            .collect(),
         cards: cards(&whole),
         units,
         complaints_chart: charts::bars(

@@ -79,6 +79,8 @@ struct PointPage {
     staff_no: Option<String>,
     chosen: String,
     errors: Vec<String>,
+    /// The sector's regulator (name, hotline), from the pack.
+    regulator: Option<(String, String)>,
 }
 
 #[derive(Deserialize, Default)]
@@ -124,8 +126,10 @@ fn point_page(
         .iter()
         .map(|t| Choice { value: t.code.clone(), label: tr.pick(&t.title, &t.title_en).into() })
         .collect();
+    let regulator = rules.pack.regulator.as_ref().map(|r| (r.name.clone(), r.hotline.clone()));
     Ok(PointPage {
         c: Chrome::public(tr, csrf),
+        regulator,
         org,
         point,
         kind_label,

@@ -398,7 +398,7 @@ story!(escalations_reach_the_shift_leaders_notification_page, |store| {
     app.user(seed.org_id, "shiftlead", Role::ShiftLeader).await;
     let case = register(&mut app, &office, &seed).await;
     app.store.advance_clock(24 * 3_600_000 + 1);
-    app.store.sweep_timers().await.unwrap();
+    app.store.sweep_timers(&chuangkou_domain::policy::PolicySet::builtin()).await.unwrap();
     app.sign_in("shiftlead", PASSWORD).await;
     let page = app.get("/console/notifications", None).await.text();
     assert!(page.contains(case["number"].as_str().unwrap()) && page.contains("已升级至值班站长"), "{page}");

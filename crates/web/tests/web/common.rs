@@ -87,6 +87,7 @@ impl TestApp {
                     unit_code: "S01-T1".into(),
                     position: Some("收费员".into()),
                     phone: Some("13912345678".into()),
+                    certificate_no: None,
                 },
             )
             .await

@@ -156,7 +156,7 @@ story!(a_leader_closes_a_month_and_its_results_stay_frozen, |store| {
         .iter()
         .find(|r| r.get(2).is_some_and(|n| n == "陈晓燕"))
         .expect("the collector's line");
-    assert_eq!((chen[0].as_str(), chen[9].as_str()), ("1", "100.00"));
+    assert_eq!((chen[0].as_str(), chen[11].as_str()), ("1", "100.00"));
 });
 
 story!(the_months_notice_prints_its_results_in_chinese, |store| {
@@ -171,6 +171,7 @@ story!(the_months_notice_prints_its_results_in_chinese, |store| {
         unit_code: "S01-T1".into(),
         position: None,
         phone: None,
+        certificate_no: None,
     };
     let li = store.create_staff(seed.org_id, "test", &li).await.unwrap().id;
     store.set_clock(chuangkou_store::testing::noon_2026(11, 5));
@@ -204,9 +205,13 @@ story!(the_months_notice_prints_its_results_in_chinese, |store| {
         // 服务标兵 goes to the eligible best at 98 or more.
         "服务标兵：陈晓燕（102.00分）",
         "金牌服务班组：小店收费站一班（98.50分）",
-        // Commended for the good deed; criticised for the complaint.
+        // Commended for the good deed. A complaint still being looked
+        // into is scored, but criticises nobody in a notice.
         "陈晓燕小店收费站一班10102.00",
-        "李强小店收费站一班10095.00",
+        "五、批评本月无通报批评",
+        // The toll pack's targets beside the month's figures.
+        "投诉处理满意度≥100%—无数据",
+        "意见处理及时率≥100%",
     ] {
         assert!(text.contains(expected), "{expected:?} is not in the notice:\n{}", pages.concat());
     }
@@ -227,6 +232,48 @@ story!(the_months_notice_prints_its_results_in_chinese, |store| {
     assert!(text.contains("2026年11月5日关账，结果已冻结"), "{text}");
     assert!(text.contains("11001陈晓燕小店收费站一班102.00"), "frozen, not 97.00: {text}");
     assert!(!text.contains("草稿"));
+});
+
+story!(two_approved_inspection_violations_lower_the_score_and_are_criticised_in_the_notice, |store| {
+    let mut app = TestApp::new(store.clone());
+    let seed = app.seed("TY").await;
+    let office = app.token(seed.org_id, "office", Role::Office).await;
+    let supervisor = app.token(seed.org_id, "supervisor", Role::Supervisor).await;
+    store.set_clock(chuangkou_store::testing::noon_2026(11, 5));
+    // A secret visit finds two breaches by the collector 陈晓燕.
+    let r = app
+        .post_json(
+            "/api/v1/inspections",
+            Some(&supervisor),
+            json!({
+            "kind": "routine", "mode": "secret", "target_kind": "staff", "target_id": seed.staff_id,
+            "items": [{"rule_code": "TY-U1", "result": "fail", "note": "未佩戴工号牌"},
+                      {"rule_code": "TY-U2", "result": "fail", "note": "未用文明用语"}]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let mut approved = 0;
+    for id in r.json()["proposed"].as_array().unwrap() {
+        let id = id.as_i64().unwrap();
+        let e = app.get(&format!("/api/v1/ledger/entries/{id}"), Some(&office)).await.json();
+        if e["entry"]["kind"] == "violation" {
+            let url = format!("/api/v1/ledger/entries/{id}/decision");
+            let r = app.post_json(&url, Some(&office), json!({"approve": true})).await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+            approved += 1;
+        }
+    }
+    assert_eq!(approved, 2);
+    let a = app.get("/api/v1/assessment?month=2026-11", Some(&office)).await.json();
+    let chen = &a["results"]["staff"][0];
+    assert_eq!((chen["name"].as_str(), chen["tally"]["violations"].as_i64()), (Some("陈晓燕"), Some(2)));
+    assert_eq!(chen["score"].as_f64(), Some(94.0), "100 − 2 × 3");
+    let r = app.get("/api/v1/exports/notice.pdf?month=2026-11", Some(&office)).await;
+    let text: String = chuangkou_notice::pdftotext(&r.body).unwrap().concat().split_whitespace().collect();
+    assert!(text.contains("违规2起"), "{text}");
+    let criticism = text.split("五、批评").nth(1).expect("the criticism section");
+    // name, unit, violations 2, criticisms 0, warnings 0, score 94.00
+    assert!(criticism.contains("陈晓燕小店收费站一班20094.00"), "{criticism}");
 });
 
 story!(without_a_chinese_font_the_notice_is_refused_with_the_reason, |store| {

@@ -21,6 +21,7 @@ story!(the_console_shows_the_tree_staff_and_points_escaped, |store| {
                 unit_code: "S01".into(),
                 position: None,
                 phone: None,
+                certificate_no: None,
             },
         )
         .await

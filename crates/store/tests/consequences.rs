@@ -1,0 +1,371 @@
+//! Consequences people can trust (pay, awards, reputations), scenario by
+//! scenario with the shipped packs' numbers, on SQLite and on PostgreSQL:
+//! approved violations count wherever violations count, team awards honour
+//! eligibility and ranked roles, and the hall's clock feeds its discipline
+//! rules.
+
+use chrono::NaiveDate;
+use chuangkou_domain::Role;
+use chuangkou_domain::cases::{Actor, CaseKind, Channel, Command};
+use chuangkou_domain::inspections::{InspectionKind, InspectionMode, ItemResult, TargetKind};
+use chuangkou_domain::kpi::Period;
+use chuangkou_domain::ledger::{EntryKind, FactKind};
+use chuangkou_domain::org::{NewStaff, NewUnit, UnitKind};
+use chuangkou_domain::policy::{PolicySet, Rules};
+use chuangkou_store::cases::{ActInput, NewCase};
+use chuangkou_store::indicators::Subject;
+use chuangkou_store::inspections::{NewInspection, NewItem};
+use chuangkou_store::ledger::{EntryDecision, EntryRow, NewEntry, NewFact, Proposer};
+use chuangkou_store::org::Organisation;
+use chuangkou_store::users::{NewUser, User};
+use chuangkou_store::{Store, story};
+
+const H: i64 = 3_600_000;
+
+struct World {
+    org: Organisation,
+    policies: PolicySet,
+    office: User,
+    office2: User,
+    leader: User,
+    supervisor: User,
+    /// Team 一班: the collector 陈晓燕 (1001) and 李强 (1002).
+    collector: i64,
+    t1: i64,
+    /// Team 二班: 王芳 (2001) and 赵磊 (2002).
+    t2: i64,
+    wang: i64,
+    /// The station master 张站长 (0001), a leader's staff record.
+    master: i64,
+}
+
+impl World {
+    fn rules(&self) -> Rules<'_> {
+        self.policies.rules(&self.org.pack).unwrap()
+    }
+}
+
+fn at(cal_day: (u32, u32), hour: i64) -> i64 {
+    let cal = PolicySet::builtin().calendars["cn-2026"].clone();
+    cal.start_of_day_ms(NaiveDate::from_ymd_opt(2026, cal_day.0, cal_day.1).unwrap()) + hour * H
+}
+
+async fn world(store: &Store, pack: &str) -> World {
+    let org = store.create_organisation("test", "TY", "太原高速", pack, None).await.unwrap();
+    let unit = |c: &str, n: &str, k, p: Option<&str>| NewUnit {
+        code: c.into(),
+        name: n.into(),
+        kind: k,
+        parent_code: p.map(Into::into),
+    };
+    store.create_unit(org.id, "t", &unit("S01", "小店收费站", UnitKind::Station, None)).await.unwrap();
+    let t1 =
+        store.create_unit(org.id, "t", &unit("S01-T1", "一班", UnitKind::Team, Some("S01"))).await.unwrap();
+    let t2 =
+        store.create_unit(org.id, "t", &unit("S01-T2", "二班", UnitKind::Team, Some("S01"))).await.unwrap();
+    let mut ids = vec![];
+    for (no, name, unit, position) in [
+        ("1001", "陈晓燕", "S01-T1", "收费员"),
+        ("1002", "李强", "S01-T1", "收费员"),
+        ("2001", "王芳", "S01-T2", "收费员"),
+        ("2002", "赵磊", "S01-T2", "收费员"),
+        ("0001", "张站长", "S01", "站长"),
+    ] {
+        let s = NewStaff {
+            employee_no: no.into(),
+            name: name.into(),
+            unit_code: unit.into(),
+            position: Some(position.into()),
+            phone: None,
+            certificate_no: None,
+        };
+        ids.push(store.create_staff(org.id, "t", &s).await.unwrap().id);
+    }
+    let user = |name: &'static str, role, staff_id| async move {
+        store
+            .create_user(
+                org.id,
+                "t",
+                &NewUser { username: name, display_name: name, password_hash: "x", role, staff_id },
+            )
+            .await
+            .unwrap()
+    };
+    World {
+        policies: PolicySet::builtin(),
+        office: user("office", Role::Office, None).await,
+        office2: user("office2", Role::Office, None).await,
+        leader: user("leader", Role::Leader, Some(ids[4])).await,
+        supervisor: user("supervisor", Role::Supervisor, None).await,
+        collector: ids[0],
+        t1: t1.id,
+        t2: t2.id,
+        wang: ids[2],
+        master: ids[4],
+        org,
+    }
+}
+
+fn approve() -> EntryDecision {
+    EntryDecision { approve: true, kind: None, amount: None, note: String::new() }
+}
+
+async fn entries(store: &Store, w: &World, ids: &[i64]) -> Vec<EntryRow> {
+    let mut v = vec![];
+    for id in ids {
+        v.push(store.entry(w.org.id, *id).await.unwrap());
+    }
+    v
+}
+
+fn item(rule: &str, result: ItemResult, note: &str) -> NewItem {
+    NewItem { rule_code: rule.into(), result, note: note.into(), photos: vec![] }
+}
+
+/// A secret inspection of the collector on 10 March 2026 that fails two items.
+async fn secret_inspection_with_two_failures(store: &Store, w: &World) -> Vec<EntryRow> {
+    store.set_clock(at((3, 10), 12));
+    let n = NewInspection {
+        plan_id: None,
+        kind: InspectionKind::Routine,
+        mode: InspectionMode::Secret,
+        target_kind: TargetKind::Staff,
+        target_id: w.collector,
+        staff_id: None,
+        visited_at: store.now_ms() - H,
+        summary: "暗访小店收费站".into(),
+        items: vec![
+            item("TY-U1", ItemResult::Fail, "未佩戴工号牌"),
+            item("TY-U2", ItemResult::Fail, "未使用文明用语"),
+            item("TY-U3", ItemResult::Pass, ""),
+        ],
+    };
+    let out = store.record_inspection(w.org.id, w.rules(), &w.supervisor, &n).await.unwrap();
+    assert_eq!(out.failed, 2);
+    entries(store, w, &out.proposed).await
+}
+
+story!(two_approved_violations_from_a_secret_inspection_lower_the_score_and_count_everywhere, |store| {
+    let w = world(&store, "toll").await;
+    let rules = w.rules();
+    let per_violation = rules.pack.assessment.per_violation;
+    let base = rules.pack.assessment.base;
+    let march = Period::month(2026, 3).unwrap();
+    let proposed = secret_inspection_with_two_failures(&store, &w).await;
+    let violations: Vec<&EntryRow> = proposed.iter().filter(|e| e.kind == "violation").collect();
+    assert_eq!(violations.len(), 2, "one violation per failed item");
+
+    // Proposed only: nothing counts yet.
+    let a = store.assess_month(w.org.id, rules, march).await.unwrap();
+    let chen = a.staff.iter().find(|s| s.staff_id == w.collector).unwrap();
+    assert_eq!((chen.tally.violations, chen.score), (0, base));
+
+    // The office approves both (the supervisor proposed them).
+    for e in &violations {
+        store.decide_entry(w.org.id, rules, &w.office, e.id, &approve()).await.unwrap();
+    }
+    let a = store.assess_month(w.org.id, rules, march).await.unwrap();
+    let chen = a.staff.iter().find(|s| s.staff_id == w.collector).unwrap();
+    assert_eq!(chen.tally.violations, 2);
+    assert_eq!(chen.score, base - 2.0 * per_violation, "100 − 2 × 3");
+    assert!(chen.tally.criticised(), "listed under 批评 in the notice");
+    let cal = rules.calendar;
+    let org = store.indicators(w.org.id, cal, Subject::Organisation, march).await.unwrap();
+    let her = store.indicators(w.org.id, cal, Subject::Staff(w.collector), march).await.unwrap();
+    let team = store.indicators(w.org.id, cal, Subject::Unit(w.t1), march).await.unwrap();
+    assert_eq!((org.violations, her.violations, team.violations), (2, 2, 2));
+
+    // A reversed violation no longer counts (and its reversal entry neither).
+    store.reverse_entry(w.org.id, rules, &w.leader, violations[0].id, "复核：工号牌已佩戴").await.unwrap();
+    let a = store.assess_month(w.org.id, rules, march).await.unwrap();
+    let chen = a.staff.iter().find(|s| s.staff_id == w.collector).unwrap();
+    assert_eq!((chen.tally.violations, chen.score), (1, base - per_violation));
+    let org = store.indicators(w.org.id, cal, Subject::Organisation, march).await.unwrap();
+    assert_eq!(org.violations, 1);
+});
+
+story!(a_team_that_lost_eligibility_is_passed_over_for_the_gold_team_award, |store| {
+    let w = world(&store, "toll").await;
+    let rules = w.rules();
+    let by = Proposer::user(&w.office);
+    // 二班 has a valid complaint about 王芳: mean (95 + 100) / 2 = 97.5;
+    // 一班 is clean (100) but the team itself broke a service rule in
+    // January: the pack proposes the team's loss of award eligibility.
+    store.set_clock(at((1, 20), 12));
+    let mut f = NewFact::new(FactKind::Violation, None, at((1, 15), 12));
+    f.unit_id = Some(w.t1);
+    f.rule_code = Some("TY-U4".into());
+    f.note = "一班亭内物品未定置摆放".into();
+    let out = store.record_fact(w.org.id, rules, &by, &f).await.unwrap();
+    let team_entries = entries(&store, &w, &out.proposed).await;
+    let lost =
+        team_entries.iter().find(|e| e.kind == "award_ineligible").expect("the team loses eligibility");
+    assert_eq!((lost.staff_id, lost.unit_id), (None, w.t1));
+    store.decide_entry(w.org.id, rules, &w.office2, lost.id, &approve()).await.unwrap();
+    store.set_clock(at((3, 3), 12));
+    let nc = NewCase {
+        kind: CaseKind::Complaint,
+        channel: Channel::Hotline,
+        category: "attitude".into(),
+        track: None,
+        description: "收费员态度生硬".into(),
+        unit_id: Some(w.t2),
+        service_point_id: None,
+        subject_staff_id: Some(w.wang),
+        plate: None,
+        reporter_name: None,
+        reporter_phone: None,
+        registered_by: Some(w.office.id),
+        issue_tracking_code: false,
+    };
+    store.register_case(&w.org, rules, &nc, "t").await.unwrap();
+
+    let a = store.assess_month(w.org.id, rules, Period::month(2026, 3).unwrap()).await.unwrap();
+    let score = |id: i64| a.teams.iter().find(|t| t.unit_id == id).unwrap().score;
+    assert_eq!((score(w.t1), score(w.t2)), (100.0, 97.5));
+    let gold = a.awards.iter().find(|x| x.title == "金牌服务班组").unwrap();
+    assert_eq!(gold.winners.iter().map(|x| x.1.as_str()).collect::<Vec<_>>(), ["小店收费站二班"]);
+    assert_eq!(gold.ineligible.len(), 1);
+    assert_eq!(gold.ineligible[0].1, "小店收费站一班");
+    assert!(gold.ineligible[0].3[0].contains(&format!("#{}", lost.id)), "{:?}", gold.ineligible[0].3);
+
+    // 服务标兵 goes to front-line staff: the station master (a leader's
+    // staff record, 100 points) is scored but is not a candidate.
+    let master = a.staff.iter().find(|s| s.staff_id == w.master).unwrap();
+    assert_eq!((master.score, master.ranked), (100.0, false));
+    let model = a.awards.iter().find(|x| x.title == "服务标兵").unwrap();
+    let names: Vec<&str> = model.winners.iter().map(|x| x.1.as_str()).collect();
+    assert_eq!(names, ["陈晓燕", "李强", "赵磊"]);
+    assert!(model.ineligible.is_empty());
+});
+
+story!(a_hall_matter_overdue_and_a_neglected_first_question_warn_their_clerk_without_a_hand_entry, |store| {
+    let w = world(&store, "hall").await;
+    let rules = w.rules();
+    let cal = rules.calendar;
+    // The office clerk 陈晓燕 registers two matters on Mon 16 Nov 2026 at 10:00.
+    let clerk = store
+        .create_user(
+            w.org.id,
+            "t",
+            &NewUser {
+                username: "clerk",
+                display_name: "陈晓燕",
+                password_hash: "x",
+                role: Role::Office,
+                staff_id: Some(w.collector),
+            },
+        )
+        .await
+        .unwrap();
+    store.set_clock(at((11, 16), 10));
+    let matter = |text: &str| NewCase {
+        kind: CaseKind::Complaint,
+        channel: Channel::WalkIn,
+        category: "efficiency".into(),
+        track: Some("leader_approval".into()),
+        description: text.into(),
+        unit_id: Some(w.t1),
+        service_point_id: None,
+        subject_staff_id: None,
+        plate: None,
+        reporter_name: None,
+        reporter_phone: None,
+        registered_by: Some(clerk.id),
+        issue_tracking_code: false,
+    };
+    let handled = store.register_case(&w.org, rules, &matter("许可证延续办理"), "t").await.unwrap();
+    let ignored = store.register_case(&w.org, rules, &matter("咨询计量器具检定"), "t").await.unwrap();
+    // She starts the first at once, but does not answer it in 2 working days;
+    // the second she neither starts nor hands over.
+    let me = Actor::User { id: clerk.id, role: Role::Office };
+    store
+        .act(w.org.id, handled.id, me, "user:clerk", &ActInput::new(Command::StartInvestigation), rules)
+        .await
+        .unwrap();
+
+    // The end of Monday: the first-question check fires for the untouched one only.
+    store.set_clock(at((11, 17), 0) + 1);
+    let s = store.sweep_timers(&w.policies).await.unwrap();
+    assert_eq!(s.facts, 1, "{s:?}");
+    let warnings = |kind: EntryKind| {
+        let store = store.clone();
+        let org = w.org.id;
+        async move {
+            let f = chuangkou_store::ledger::EntryFilter { limit: 500, ..Default::default() };
+            let all = store.entries(org, &f).await.unwrap();
+            all.into_iter().filter(|e| e.kind == kind.as_str()).collect::<Vec<_>>()
+        }
+    };
+    let first = warnings(EntryKind::EfficiencyWarning).await;
+    assert_eq!(first.len(), 1);
+    assert_eq!(
+        (first[0].staff_id, first[0].rule_code.as_str()),
+        (Some(w.collector), "first_question_neglected")
+    );
+    assert_eq!(first[0].case_id, Some(ignored.id));
+    assert_eq!(first[0].proposed_by, "system");
+
+    // The end of Wed 18 Nov passes with both unanswered: each is overdue at
+    // 2 working days and each proposes a warning for its handler.
+    store.set_clock(at((11, 19), 0) + 1);
+    let s = store.sweep_timers(&w.policies).await.unwrap();
+    assert_eq!((s.overdue, s.facts), (2, 2), "{s:?}");
+    let all = warnings(EntryKind::EfficiencyWarning).await;
+    let missed: Vec<&EntryRow> = all.iter().filter(|e| e.rule_code == "deadline_missed").collect();
+    assert_eq!(missed.len(), 2);
+    assert!(missed.iter().all(|e| e.staff_id == Some(w.collector)));
+    // 累计3人次 in her department this month: a collective warning, with no hand entry.
+    let collective = warnings(EntryKind::CollectiveWarning).await;
+    assert_eq!(collective.len(), 1, "three warnings of one person are three 人次");
+    assert_eq!((collective[0].staff_id, collective[0].unit_id), (None, w.t1));
+    assert!(collective[0].explanation.contains("累计 3 人次"), "{}", collective[0].explanation);
+    // Sweeping again records nothing twice.
+    assert_eq!(store.sweep_timers(&w.policies).await.unwrap().facts, 0);
+
+    // Approved warnings lower her November score by the pack's number.
+    for e in &all {
+        store.decide_entry(w.org.id, rules, &w.leader, e.id, &approve()).await.unwrap();
+    }
+    let a = store.assess_month(w.org.id, rules, Period::month(2026, 11).unwrap()).await.unwrap();
+    let chen = a.staff.iter().find(|s| s.staff_id == w.collector).unwrap();
+    let p = &rules.pack.assessment;
+    assert_eq!(chen.tally.warnings, 3);
+    assert_eq!(chen.score, p.base - 3.0 * p.per_efficiency_warning);
+    assert!(chen.tally.criticised());
+    let _ = cal;
+});
+
+story!(the_office_proposes_an_efficiency_warning_by_hand_and_it_counts_towards_the_collective_one, |store| {
+    let w = world(&store, "hall").await;
+    let rules = w.rules();
+    store.set_clock(at((11, 20), 12));
+    let warn = |staff: i64| NewEntry {
+        kind: EntryKind::EfficiencyWarning,
+        staff_id: Some(staff),
+        unit_id: None,
+        amount: None,
+        occurred_at: at((11, 20), 9),
+        note: "串岗聊天，经提醒不改".into(),
+        detail: None,
+    };
+    let mut ids = vec![];
+    for _ in 0..2 {
+        ids.push(store.propose_entry(w.org.id, rules, &w.office, &warn(w.collector)).await.unwrap());
+    }
+    let collective = |store: Store| async move {
+        let f = chuangkou_store::ledger::EntryFilter { limit: 500, ..Default::default() };
+        let all = store.entries(w.org.id, &f).await.unwrap();
+        all.into_iter().filter(|e| e.kind == "collective_warning").count()
+    };
+    assert_eq!(collective(store.clone()).await, 0, "two 人次 are not three");
+    ids.push(store.propose_entry(w.org.id, rules, &w.office, &warn(w.collector)).await.unwrap());
+    assert_eq!(collective(store.clone()).await, 1);
+    // The proposer does not approve it; the leader does.
+    let e = store.decide_entry(w.org.id, rules, &w.office, ids[0], &approve()).await;
+    assert!(e.is_err(), "the office cannot approve in the hall pack, and never its own proposal");
+    store.decide_entry(w.org.id, rules, &w.leader, ids[0], &approve()).await.unwrap();
+    // A warning names its person.
+    let nobody = NewEntry { staff_id: None, unit_id: Some(w.t1), ..warn(w.collector) };
+    assert!(store.propose_entry(w.org.id, rules, &w.office, &nobody).await.is_err());
+});
