@@ -50,6 +50,14 @@ impl Period {
         Some(Period { from, to })
     }
 
+    /// A calendar year.
+    pub fn year(year: i32) -> Option<Period> {
+        Some(Period {
+            from: NaiveDate::from_ymd_opt(year, 1, 1)?,
+            to: NaiveDate::from_ymd_opt(year, 12, 31)?,
+        })
+    }
+
     /// The period before this one: the previous month (or run of months)
     /// when this is whole months, else the same number of days just before.
     pub fn previous(self) -> Period {

@@ -67,10 +67,14 @@ pub struct AwardResult {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Assessment {
+    /// `YYYY-MM` for a month, `YYYY` for the annual review.
     pub month: String,
     pub staff: Vec<StaffScore>,
     pub teams: Vec<TeamScore>,
     pub awards: Vec<AwardResult>,
+    /// The annual review's star-rated vehicles 星级服务车 (empty for a month).
+    #[serde(default)]
+    pub vehicles: Vec<crate::annual::VehicleStar>,
 }
 
 /// Sorts by score, best first (ties by the given name), and numbers ranks;
@@ -208,6 +212,34 @@ impl Store {
         )
         .await?;
 
+        let scores: HashMap<i64, (Tally, f64)> = staff_rows
+            .iter()
+            .map(|(id, _)| {
+                let t = tally.get(id).copied().unwrap_or_default();
+                (*id, (t, policy.score(&t)))
+            })
+            .collect();
+        let key = format!("{:04}-{:02}", month.from.year(), month.from.month());
+        self.rank_all(org_id, rules, month.from.year(), key, &scores, &policy.awards).await
+    }
+
+    /// Ranks every active staff member from their tally and score (staff
+    /// missing from `scores` score as an empty tally), their teams by the
+    /// members' mean, and selects `awards`, honouring the year's
+    /// eligibility and the pack's ranked roles.
+    pub(crate) async fn rank_all(
+        &self,
+        org_id: i64,
+        rules: Rules<'_>,
+        year: i32,
+        key: String,
+        scores: &HashMap<i64, (Tally, f64)>,
+        awards: &[chuangkou_domain::policy::Award],
+    ) -> Result<Assessment> {
+        let policy = &rules.pack.assessment;
+        let staff_rows: Vec<(i64, i64)> = on_read!(self, c => sqlx::query_as(
+            "SELECT id, unit_id FROM staff WHERE org_id = $1 AND active = TRUE")
+            .bind(org_id).fetch_all(c).await)?;
         let units = self.units(org_id).await?;
         // A team is named with its station ("小店收费站一班"): every station has a 一班.
         let plain: HashMap<i64, &str> = units.iter().map(|u| (u.id, u.name.as_str())).collect();
@@ -218,15 +250,17 @@ impl Store {
                 (u.id, parent.map_or_else(|| u.name.clone(), |p| format!("{p}{}", u.name)))
             })
             .collect();
-        let eligibility = self.eligibility(org_id, rules, month.from.year(), None).await?;
+        let eligibility = self.eligibility(org_id, rules, year, None).await?;
         let unranked = self.unranked_staff(org_id, &policy.ranked_roles).await?;
         let unit_of: HashMap<i64, i64> = staff_rows.into_iter().collect();
         let mut staff: Vec<StaffScore> = eligibility
             .into_iter()
             .filter_map(|e| {
                 let unit_id = *unit_of.get(&e.staff_id)?;
-                let t = tally.get(&e.staff_id).copied().unwrap_or_default();
-                let score = policy.score(&t);
+                let (t, score) = scores
+                    .get(&e.staff_id)
+                    .copied()
+                    .unwrap_or_else(|| (Tally::default(), policy.score(&Tally::default())));
                 Some(StaffScore {
                     rank: 0,
                     staff_id: e.staff_id,
@@ -245,7 +279,7 @@ impl Store {
             .collect();
         rank(&mut staff, |s| s.score, |s| s.employee_no.as_str(), |s, r| s.rank = r);
 
-        let team_entries = self.team_ineligibility(org_id, rules, month.from.year()).await?;
+        let team_entries = self.team_ineligibility(org_id, rules, year).await?;
         let mut teams: Vec<TeamScore> = units
             .iter()
             .filter(|u| UnitKind::parse(&u.kind) == Some(UnitKind::Team))
@@ -266,8 +300,7 @@ impl Store {
             .collect();
         rank(&mut teams, |t| t.score, |t| t.name.as_str(), |t, r| t.rank = r);
 
-        let awards = policy
-            .awards
+        let awards = awards
             .iter()
             .map(|a| {
                 let candidates: Vec<Candidate> = match a.level {
@@ -307,12 +340,7 @@ impl Store {
                 }
             })
             .collect();
-        Ok(Assessment {
-            month: format!("{:04}-{:02}", month.from.year(), month.from.month()),
-            staff,
-            teams,
-            awards,
-        })
+        Ok(Assessment { month: key, staff, teams, awards, vehicles: vec![] })
     }
 }
 
@@ -371,7 +399,15 @@ impl Store {
         user_id: i64,
     ) -> Result<ClosedMonth> {
         let a = self.assess_month(org_id, rules, month).await?;
-        let json = serde_json::to_string(&a).map_err(|e| StoreError::Other(e.to_string()))?;
+        self.freeze(org_id, &a, user_id, "assessment.closed").await?;
+        Ok(self.closed_month(org_id, rules, month).await?.expect("just closed"))
+    }
+
+    /// Stores results as they stand under their period's key (a month
+    /// `YYYY-MM` or a year `YYYY`), with an event of `kind` carrying their
+    /// SHA-256 and the award winners. Refused when the period is closed.
+    pub(crate) async fn freeze(&self, org_id: i64, a: &Assessment, user_id: i64, kind: &str) -> Result<()> {
+        let json = serde_json::to_string(a).map_err(|e| StoreError::Other(e.to_string()))?;
         let now = self.now_ms();
         let mut tx = self.begin().await?;
         let took: Option<String> = on_tx!(&mut tx, c => sqlx::query_scalar(
@@ -381,7 +417,7 @@ impl Store {
         if took.is_none() {
             return Err(StoreError::refused(
                 true,
-                format!("{} 已经关账 / this month is already closed", a.month),
+                format!("{} 已经关账 / this period is already closed", a.month),
             ));
         }
         let actor = format!("user:{user_id}");
@@ -390,7 +426,7 @@ impl Store {
             NewEvent {
                 org_id,
                 actor: &actor,
-                kind: "assessment.closed",
+                kind,
                 subject_type: "organisation",
                 subject_id: org_id,
                 payload: serde_json::json!({
@@ -401,8 +437,18 @@ impl Store {
             },
         )
         .await?;
-        tx.commit().await?;
-        Ok(self.closed_month(org_id, rules, month).await?.expect("just closed"))
+        tx.commit().await
+    }
+
+    /// The frozen results of a closed period: `(closed_by, closed_at, results)`.
+    pub(crate) async fn frozen(&self, org_id: i64, key: &str) -> Result<Option<(i64, i64, Assessment)>> {
+        let row: Option<(i64, i64, String)> = on_read!(self, c => sqlx::query_as(
+            "SELECT closed_by, closed_at, results FROM assessment_months WHERE org_id = $1 AND month = $2")
+            .bind(org_id).bind(key).fetch_optional(c).await)?;
+        let Some((closed_by, closed_at, results)) = row else { return Ok(None) };
+        let results: Assessment =
+            serde_json::from_str(&results).map_err(|e| StoreError::Other(e.to_string()))?;
+        Ok(Some((closed_by, closed_at, results)))
     }
 
     /// A closed month's frozen results with today's differences; `None`
@@ -414,13 +460,21 @@ impl Store {
         month: Period,
     ) -> Result<Option<ClosedMonth>> {
         let key = format!("{:04}-{:02}", month.from.year(), month.from.month());
-        let row: Option<(i64, i64, String)> = on_read!(self, c => sqlx::query_as(
-            "SELECT closed_by, closed_at, results FROM assessment_months WHERE org_id = $1 AND month = $2")
-            .bind(org_id).bind(&key).fetch_optional(c).await)?;
-        let Some((closed_by, closed_at, results)) = row else { return Ok(None) };
-        let results: Assessment =
-            serde_json::from_str(&results).map_err(|e| StoreError::Other(e.to_string()))?;
+        let Some((closed_by, closed_at, results)) = self.frozen(org_id, &key).await? else { return Ok(None) };
         let now = self.assess_month(org_id, rules, month).await?;
+        Ok(Some(ClosedMonth::compare(key, closed_by, closed_at, results, &now)))
+    }
+}
+
+impl ClosedMonth {
+    /// Frozen results beside the same period's results as they are now.
+    pub(crate) fn compare(
+        month: String,
+        closed_by: i64,
+        closed_at: i64,
+        results: Assessment,
+        now: &Assessment,
+    ) -> Self {
         let frozen: HashMap<i64, f64> = results.staff.iter().map(|s| (s.staff_id, s.score)).collect();
         let differences = now
             .staff
@@ -430,6 +484,6 @@ impl Store {
                 (was != s.score).then(|| (s.staff_id, s.name.clone(), was, s.score))
             })
             .collect();
-        Ok(Some(ClosedMonth { month: key, closed_by, closed_at, results, differences }))
+        ClosedMonth { month, closed_by, closed_at, results, differences }
     }
 }

@@ -106,6 +106,31 @@ async fn world(store: &Store, pack: &str) -> World {
     }
 }
 
+/// A taxi of `unit` driven by the staff member numbered `driver`, with its
+/// 服务监督卡 (the QR service point).
+async fn taxi(
+    store: &Store,
+    w: &World,
+    plate: &str,
+    unit: &str,
+    driver: &str,
+) -> chuangkou_store::org::ServicePoint {
+    let v = chuangkou_domain::org::NewVehicle {
+        plate: plate.into(),
+        unit_code: unit.into(),
+        driver_employee_no: Some(driver.into()),
+    };
+    store.create_vehicle(w.org.id, "t", &v).await.unwrap();
+    let p = chuangkou_domain::org::NewServicePoint {
+        code: plate.chars().filter(char::is_ascii_alphanumeric).collect(),
+        name: format!("{plate} 服务监督卡"),
+        kind: chuangkou_domain::org::ServicePointKind::Taxi,
+        unit_code: unit.into(),
+        vehicle_plate: Some(plate.into()),
+    };
+    store.create_service_point(w.org.id, "t", &p).await.unwrap()
+}
+
 fn approve() -> EntryDecision {
     EntryDecision { approve: true, kind: None, amount: None, note: String::new() }
 }
@@ -368,4 +393,115 @@ story!(the_office_proposes_an_efficiency_warning_by_hand_and_it_counts_towards_t
     // A warning names its person.
     let nobody = NewEntry { staff_id: None, unit_id: Some(w.t1), ..warn(w.collector) };
     assert!(store.propose_entry(w.org.id, rules, &w.office, &nobody).await.is_err());
+});
+
+story!(a_bad_rating_at_a_taxis_qr_code_lowers_its_drivers_score, |store| {
+    let w = world(&store, "taxi").await;
+    let rules = w.rules();
+    // 晋A·T1234 is driven by 王芳 (2001); the taxi's 服务监督卡 is its QR point.
+    let point = taxi(&store, &w, "晋AT1234", "S01-T2", "2001").await;
+    assert_eq!((point.driver_id, point.driver_name.as_deref()), (Some(w.wang), Some("王芳")));
+    store.set_clock(at((3, 5), 12));
+    let rate = |level: &str, device: &str| chuangkou_store::ratings::RatingInput {
+        level: level.into(),
+        device: device.into(),
+        ..Default::default()
+    };
+    let r = store.prepare_rating(&w.org, rules, &point, &rate("1", "passenger-1")).await.unwrap();
+    let out = store.record_ratings(&[r]).await.unwrap();
+    let case_id = out[0].case_id.expect("a bad rating opens a case");
+    assert_eq!(store.case(w.org.id, case_id).await.unwrap().subject_staff_id, Some(w.wang));
+
+    // A new driver takes the taxi: the earlier rating stays with 王芳.
+    let v = chuangkou_domain::org::NewVehicle {
+        plate: "晋AT1234".into(),
+        unit_code: "S01-T2".into(),
+        driver_employee_no: Some("2002".into()),
+    };
+    store.create_vehicle(w.org.id, "t", &v).await.unwrap();
+    let a = store.assess_month(w.org.id, rules, Period::month(2026, 3).unwrap()).await.unwrap();
+    let wang = a.staff.iter().find(|s| s.staff_id == w.wang).unwrap();
+    let p = &rules.pack.assessment;
+    assert_eq!(wang.tally.bad_ratings, 1);
+    assert_eq!(wang.score, p.base - p.per_bad_rating);
+    let zhao = a.staff.iter().find(|s| s.name == "赵磊").unwrap();
+    assert_eq!((zhao.tally.bad_ratings, zhao.score), (0, p.base));
+    // The next rating names the new driver.
+    let point = store.service_point(w.org.id, point.id).await.unwrap();
+    assert_eq!(point.driver_name.as_deref(), Some("赵磊"));
+});
+
+story!(the_annual_review_sums_the_months_grades_each_taxi_and_is_closed_once, |store| {
+    let w = world(&store, "taxi").await;
+    let rules = w.rules();
+    let by = Proposer::user(&w.office);
+    // Three taxis: 王芳 drives 晋AT0001, 赵磊 晋AT0002, 陈晓燕 晋AT0003.
+    let point = taxi(&store, &w, "晋AT0001", "S01-T2", "2001").await;
+    taxi(&store, &w, "晋AT0002", "S01-T2", "2002").await;
+    taxi(&store, &w, "晋AT0003", "S01-T1", "1001").await;
+    // January: a bad rating of 王芳's taxi (99 that month); the month is closed.
+    store.set_clock(at((1, 10), 12));
+    let r = chuangkou_store::ratings::RatingInput {
+        level: "2".into(),
+        device: "p1".into(),
+        ..Default::default()
+    };
+    let r = store.prepare_rating(&w.org, rules, &point, &r).await.unwrap();
+    store.record_ratings(&[r]).await.unwrap();
+    store.set_clock(at((2, 2), 12));
+    store.close_month(w.org.id, rules, Period::month(2026, 1).unwrap(), w.leader.id).await.unwrap();
+    // February: 陈晓燕 refuses a fare (TX-03, serious): a violation, and no star this year.
+    let mut f = NewFact::new(FactKind::Violation, Some(w.collector), at((2, 10), 12));
+    f.rule_code = Some("TX-03".into());
+    f.note = "拒载".into();
+    store.set_clock(at((2, 10), 13));
+    let out = store.record_fact(w.org.id, rules, &by, &f).await.unwrap();
+    for e in entries(&store, &w, &out.proposed).await {
+        store.decide_entry(w.org.id, rules, &w.leader, e.id, &approve()).await.unwrap();
+    }
+
+    // The review in March covers January to March.
+    store.set_clock(at((3, 20), 12));
+    let y = store.assess_year(w.org.id, rules, 2026).await.unwrap();
+    assert_eq!(y.month, "2026");
+    let by_name = |n: &str| y.staff.iter().find(|s| s.name == n).unwrap();
+    let p = &rules.pack.assessment;
+    assert_eq!(by_name("王芳").tally.bad_ratings, 1, "the months' tallies add up");
+    let mean = |months: f64| (months / 3.0 * 100.0).round() / 100.0;
+    assert_eq!(by_name("王芳").score, mean((p.base - p.per_bad_rating) + 2.0 * p.base), "the months' mean");
+    assert_eq!(by_name("王芳").score, 99.67);
+    assert_eq!(by_name("陈晓燕").score, mean((p.base - p.per_violation) + 2.0 * p.base));
+    assert!(!by_name("陈晓燕").eligible);
+    // 星级服务车: by the pack's thresholds, none for the ineligible driver.
+    let star = |plate: &str| y.vehicles.iter().find(|v| v.plate == plate).unwrap();
+    assert_eq!((star("晋AT0002").stars, star("晋AT0001").stars, star("晋AT0003").stars), (5, 4, 0));
+    assert!(!star("晋AT0003").reasons.is_empty());
+    assert_eq!(star("晋AT0001").driver_name.as_deref(), Some("王芳"));
+    // The annual award: front-line drivers at 97 or more, the ineligible apart.
+    let award = y.awards.iter().find(|a| a.title == "年度优质文明服务驾驶员").unwrap();
+    let names: Vec<&str> = award.winners.iter().map(|x| x.1.as_str()).collect();
+    assert_eq!(names, ["李强", "赵磊", "王芳"], "张站长 is a leader's staff record");
+    assert_eq!(award.ineligible.iter().map(|x| x.1.as_str()).collect::<Vec<_>>(), ["陈晓燕"]);
+
+    // A leader closes the year once; later changes show as differences.
+    let closed = store.close_year(w.org.id, rules, 2026, w.leader.id).await.unwrap();
+    assert!(closed.differences.is_empty());
+    assert!(store.close_year(w.org.id, rules, 2026, w.leader.id).await.is_err());
+    store.set_clock(at((3, 21), 12));
+    let r = chuangkou_store::ratings::RatingInput {
+        level: "1".into(),
+        device: "p2".into(),
+        ..Default::default()
+    };
+    let r = store.prepare_rating(&w.org, rules, &point, &r).await.unwrap();
+    store.record_ratings(&[r]).await.unwrap();
+    let now = store.year_results(w.org.id, rules, 2026).await.unwrap();
+    let c = now.closed().expect("closed");
+    assert_eq!(c.results.vehicles.len(), 3, "the frozen results keep the vehicles");
+    assert_eq!(c.differences.len(), 1, "{:?}", c.differences);
+    assert_eq!(c.differences[0].1, "王芳");
+    let events = store.events(w.org.id, None, 100).await.unwrap();
+    assert!(events.iter().any(|e| e.kind == "assessment.year_closed" && e.payload.contains("\"2026\"")));
+    // A future year is refused.
+    assert!(store.assess_year(w.org.id, rules, 2027).await.is_err());
 });

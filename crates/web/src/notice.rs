@@ -1,4 +1,4 @@
-//! The monthly notice (通报, SPEC KPI-4): the month's overall figures,
+//! The notice (通报, SPEC KPI-4) of a month or of a year: overall figures,
 //! rankings, awards, commendations and criticisms, in the form an office
 //! issues to every unit — from the same assessment as the dashboard and the
 //! `.xlsx` export (the frozen results once the month is closed).
@@ -9,17 +9,50 @@ use chuangkou_notice::{Align, Block, Column, Document, Table};
 use chuangkou_store::assessment::{Assessment, StaffScore};
 use chuangkou_store::indicators::{Indicators, TargetCheck};
 
+/// What a notice reports on: a month, or a year (the annual review).
+#[derive(Debug, Clone, Copy)]
+pub enum NoticePeriod {
+    /// The first day of the month.
+    Month(NaiveDate),
+    Year(i32),
+}
+
+impl NoticePeriod {
+    /// "2026年11月", "2026年度".
+    fn label(self) -> String {
+        match self {
+            NoticePeriod::Month(m) => m.format("%Y年%-m月").to_string(),
+            NoticePeriod::Year(y) => format!("{y}年度"),
+        }
+    }
+
+    /// "本月", "本年度".
+    fn this(self) -> &'static str {
+        match self {
+            NoticePeriod::Month(_) => "本月",
+            NoticePeriod::Year(_) => "本年度",
+        }
+    }
+
+    /// The file name's period: "2026-11", "2026".
+    pub fn key(self) -> String {
+        match self {
+            NoticePeriod::Month(m) => m.format("%Y-%m").to_string(),
+            NoticePeriod::Year(y) => format!("{y}"),
+        }
+    }
+}
+
 /// What the notice is made from.
 pub struct NoticeData<'a> {
     pub org_name: &'a str,
-    /// The first day of the month.
-    pub month: NaiveDate,
+    pub period: NoticePeriod,
     pub results: &'a Assessment,
     /// The organisation's indicators for the month.
     pub figures: &'a Indicators,
     /// The pack's targets beside the month's figures.
     pub targets: &'a [TargetCheck],
-    /// The day the month was closed, or `None` while it is open (a draft).
+    /// The day the period was closed, or `None` while it is open (a draft).
     pub closed_on: Option<NaiveDate>,
     /// The day the notice is printed.
     pub today: NaiveDate,
@@ -56,17 +89,18 @@ fn table(columns: Vec<Column>, rows: Vec<Vec<String>>) -> Block {
     Block::Table(Table { columns, rows })
 }
 
-pub fn monthly_notice(d: &NoticeData<'_>) -> Document {
+pub fn assessment_notice(d: &NoticeData<'_>) -> Document {
     let a = d.results;
     let f = d.figures;
-    let month = d.month.format("%Y年%-m月").to_string();
+    let month = d.period.label();
+    let this = d.period.this();
     let title = format!("关于{month}服务质量考核情况的通报");
     let mut b = vec![
         Block::Masthead(d.org_name.to_string()),
         Block::Title(title.clone()),
         Block::Subtitle(match d.closed_on {
             Some(c) => format!("{}关账，结果已冻结", date(c)),
-            None => "草稿：本月尚未关账，结果可能变化".to_string(),
+            None => format!("草稿：{this}尚未关账，结果可能变化"),
         }),
         Block::Plain("各单位、各部门：".into()),
         Block::Paragraph(format!(
@@ -74,9 +108,14 @@ pub fn monthly_notice(d: &NoticeData<'_>) -> Document {
         )),
         Block::Heading("一、总体情况".into()),
     ];
-    let mut overall = format!("本月有效投诉{}件", f.valid_complaints);
-    for c in [change(&f.month_on_month, "环比", "上月"), change(&f.year_on_year, "同比", "上年同期")]
-    {
+    let mut overall = format!("{this}有效投诉{}件", f.valid_complaints);
+    let changes = match d.period {
+        NoticePeriod::Month(_) => {
+            vec![change(&f.month_on_month, "环比", "上月"), change(&f.year_on_year, "同比", "上年同期")]
+        }
+        NoticePeriod::Year(_) => vec![change(&f.year_on_year, "同比", "上年")],
+    };
+    for c in changes {
         if !c.is_empty() {
             overall += &format!("，{c}");
         }
@@ -113,7 +152,7 @@ pub fn monthly_notice(d: &NoticeData<'_>) -> Document {
 
     b.push(Block::Heading("二、考核排名".into()));
     b.push(Block::Paragraph(format!(
-        "本月参加考核{}人、{}个班组。班组按成员平均分排名如下：",
+        "{this}参加考核{}人、{}个班组。班组按成员平均分排名如下：",
         a.staff.len(),
         a.teams.len()
     )));
@@ -165,7 +204,7 @@ pub fn monthly_notice(d: &NoticeData<'_>) -> Document {
             "（{}）{}：{}",
             chinese_number(i + 1),
             w.title,
-            if winners.is_empty() { "本月无符合条件人选".to_string() } else { winners.join("、") }
+            if winners.is_empty() { format!("{this}无符合条件人选") } else { winners.join("、") }
         );
         text.push('。');
         for (_, name, _, reasons) in &w.ineligible {
@@ -178,7 +217,7 @@ pub fn monthly_notice(d: &NoticeData<'_>) -> Document {
         a.staff.iter().filter(|s| s.tally.good_deeds > 0 || s.tally.commendations > 0).collect();
     b.push(Block::Heading("四、表扬".into()));
     if praised.is_empty() {
-        b.push(Block::Paragraph("本月无通报表扬。".into()));
+        b.push(Block::Paragraph(format!("{this}无通报表扬。")));
     } else {
         b.push(Block::Paragraph("对以下同志的好人好事和受到的表彰予以通报表扬：".into()));
         b.push(table(
@@ -209,11 +248,11 @@ pub fn monthly_notice(d: &NoticeData<'_>) -> Document {
     let criticised: Vec<&StaffScore> = a.staff.iter().filter(|s| s.tally.criticised()).collect();
     b.push(Block::Heading("五、批评".into()));
     if criticised.is_empty() {
-        b.push(Block::Paragraph("本月无通报批评。".into()));
+        b.push(Block::Paragraph(format!("{this}无通报批评。")));
     } else {
-        b.push(Block::Paragraph(
-            "以下同志本月违反服务规范、受到通报批评或效能告诫，经审批生效，予以通报批评：".into(),
-        ));
+        b.push(Block::Paragraph(format!(
+            "以下同志{this}违反服务规范、受到通报批评或效能告诫，经审批生效，予以通报批评："
+        )));
         b.push(table(
             vec![
                 Column::new("姓名", 1.6, Align::Left),
@@ -233,6 +272,33 @@ pub fn monthly_notice(d: &NoticeData<'_>) -> Document {
                         s.tally.criticisms.to_string(),
                         s.tally.warnings.to_string(),
                         score(s.score),
+                    ]
+                })
+                .collect(),
+        ));
+    }
+    if !a.vehicles.is_empty() {
+        b.push(Block::Heading("六、星级服务车".into()));
+        let starred: Vec<_> = a.vehicles.iter().filter(|v| v.stars > 0).collect();
+        b.push(Block::Paragraph(format!(
+            "根据驾驶员{this}考核结果，评定星级服务车{}辆（因违规取消资格的不参评）：",
+            starred.len()
+        )));
+        b.push(table(
+            vec![
+                Column::new("车牌号", 2.0, Align::Left),
+                Column::new("驾驶员", 1.6, Align::Left),
+                Column::new("得分", 1.4, Align::Right),
+                Column::new("星级", 1.8, Align::Left),
+            ],
+            a.vehicles
+                .iter()
+                .map(|v| {
+                    vec![
+                        v.plate.clone(),
+                        v.driver_name.clone().unwrap_or_default(),
+                        v.score.map_or("—".into(), score),
+                        if v.stars > 0 { "★".repeat(v.stars.into()) } else { "不参评".into() },
                     ]
                 })
                 .collect(),

@@ -159,6 +159,8 @@ pub struct AssessmentPolicy {
     /// Scores for five, four, three, two and one star, highest first.
     pub stars: Vec<f64>,
     pub awards: Vec<Award>,
+    /// Awards of the annual review (seed 002 §5.3; taxi 年度表彰).
+    pub annual_awards: Vec<Award>,
     /// Whose staff records may win staff awards: staff linked to a user of
     /// another role (leaders, office clerks…) are scored but not candidates.
     /// Staff with no user account are front-line staff.
@@ -204,6 +206,33 @@ impl Tally {
     }
 }
 
+/// One person's months in a year, as the annual review sums them.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct YearTally {
+    /// The months' tallies added up.
+    pub tally: Tally,
+    /// The sum of the monthly scores, and how many months were scored.
+    pub score_sum: f64,
+    pub months: u32,
+}
+
+impl YearTally {
+    pub fn add_month(&mut self, t: &Tally, score: f64) {
+        self.tally.add(t);
+        self.score_sum += score;
+        self.months += 1;
+    }
+
+    /// The annual score: the mean of the monthly scores, so that it reads
+    /// on the same scale (and the same star thresholds) as a month's.
+    pub fn score(&self) -> f64 {
+        if self.months == 0 {
+            return 0.0;
+        }
+        (self.score_sum / self.months as f64 * 100.0).round() / 100.0
+    }
+}
+
 impl AssessmentPolicy {
     /// The month's score: the base, less deductions, plus bonuses; never below 0.
     pub fn score(&self, t: &Tally) -> f64 {
@@ -237,6 +266,8 @@ pub(super) struct AssessmentFile {
     stars: Vec<f64>,
     #[serde(default)]
     awards: Vec<AwardFile>,
+    #[serde(default)]
+    annual_awards: Vec<AwardFile>,
     #[serde(default = "front_line")]
     ranked_roles: Vec<Role>,
     #[serde(default)]
@@ -267,29 +298,10 @@ struct TargetFile {
     at_most: Option<f64>,
 }
 
-pub(super) fn parse_assessment(
-    file: &str,
-    text: &str,
-    raw: AssessmentFile,
-) -> Result<AssessmentPolicy, PolicyError> {
+fn parse_awards(file: &str, text: &str, raw: Vec<AwardFile>) -> Result<Vec<Award>, PolicyError> {
     let at = |needle: &str, why: String| PolicyError::at(file, text, needle, why);
-    if raw.stars.len() != 5 || raw.stars.windows(2).any(|w| w[0] <= w[1]) {
-        return Err(at("stars", "stars needs five falling scores, for five stars down to one".into()));
-    }
-    for (k, v) in [
-        ("per_complaint", raw.per_complaint),
-        ("per_violation", raw.per_violation),
-        ("per_bad_rating", raw.per_bad_rating),
-        ("per_good_deed", raw.per_good_deed),
-        ("per_commendation", raw.per_commendation),
-        ("per_efficiency_warning", raw.per_efficiency_warning),
-    ] {
-        if v < 0.0 {
-            return Err(at(k, format!("{k} must not be negative")));
-        }
-    }
     let mut awards: Vec<Award> = Vec::new();
-    for a in raw.awards {
+    for a in raw {
         if awards.iter().any(|x| x.code == a.code) || a.top == 0 {
             return Err(at(
                 &format!("\"{}\"", a.code),
@@ -311,6 +323,32 @@ pub(super) fn parse_assessment(
             ineligible_members: a.ineligible_members,
         });
     }
+    Ok(awards)
+}
+
+pub(super) fn parse_assessment(
+    file: &str,
+    text: &str,
+    raw: AssessmentFile,
+) -> Result<AssessmentPolicy, PolicyError> {
+    let at = |needle: &str, why: String| PolicyError::at(file, text, needle, why);
+    if raw.stars.len() != 5 || raw.stars.windows(2).any(|w| w[0] <= w[1]) {
+        return Err(at("stars", "stars needs five falling scores, for five stars down to one".into()));
+    }
+    for (k, v) in [
+        ("per_complaint", raw.per_complaint),
+        ("per_violation", raw.per_violation),
+        ("per_bad_rating", raw.per_bad_rating),
+        ("per_good_deed", raw.per_good_deed),
+        ("per_commendation", raw.per_commendation),
+        ("per_efficiency_warning", raw.per_efficiency_warning),
+    ] {
+        if v < 0.0 {
+            return Err(at(k, format!("{k} must not be negative")));
+        }
+    }
+    let awards = parse_awards(file, text, raw.awards)?;
+    let annual_awards = parse_awards(file, text, raw.annual_awards)?;
     let mut targets: Vec<Target> = Vec::new();
     for t in raw.targets {
         let (at_least, value) = match (t.at_least, t.at_most) {
@@ -344,6 +382,7 @@ pub(super) fn parse_assessment(
         per_efficiency_warning: raw.per_efficiency_warning,
         stars: raw.stars,
         awards,
+        annual_awards,
         ranked_roles: raw.ranked_roles,
         targets,
     })
@@ -439,6 +478,19 @@ mod tests {
         let zero = Target { indicator: Indicator::ValidComplaints, at_least: false, value: 0.0 };
         assert_eq!((zero.met(Some(0.0)), zero.met(Some(1.0))), (Some(true), Some(false)));
         assert_eq!((full.describe(), zero.describe()), ("≥ 100%".to_string(), "≤ 0".to_string()));
+    }
+
+    #[test]
+    fn a_year_scores_the_mean_of_its_months_and_sums_their_tallies() {
+        let p = Pack::parse("toll.toml", include_str!("../../../../policy/toll.toml")).unwrap().assessment;
+        let mut y = YearTally::default();
+        for (v, b) in [(0, 0), (2, 0), (0, 3)] {
+            let t = Tally { violations: v, bad_ratings: b, ..Tally::default() };
+            y.add_month(&t, p.score(&t));
+        }
+        assert_eq!((y.tally.violations, y.tally.bad_ratings, y.months), (2, 3, 3));
+        assert_eq!(y.score(), 97.0, "(100 + 94 + 97) / 3");
+        assert_eq!(YearTally::default().score(), 0.0);
     }
 
     #[test]

@@ -16,7 +16,9 @@ mod assessment;
 mod ledger;
 mod satisfaction;
 
-pub use assessment::{AssessmentPolicy, Award, AwardLevel, Candidate, Indicator, Selection, Tally, Target};
+pub use assessment::{
+    AssessmentPolicy, Award, AwardLevel, Candidate, Indicator, Selection, Tally, Target, YearTally,
+};
 pub use ledger::{CodebookRule, InspectionPolicy, LedgerPolicy};
 pub use satisfaction::SatisfactionPolicy;
 

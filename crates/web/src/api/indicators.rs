@@ -226,11 +226,7 @@ pub async fn assessment(
 ) -> ApiResult<Json<Value>> {
     let (rules, month) = month_for(&state, &user, q.month.as_deref()).await?;
     // A closed month answers with its frozen results and today's differences.
-    Ok(Json(match state.store.month_results(user.org_id(), rules, month).await? {
-        MonthResults::Closed(c) => json!({"closed": true, "closed_at": c.closed_at, "results": c.results,
-            "differences": c.differences}),
-        MonthResults::Open(a) => json!({"closed": false, "results": a}),
-    }))
+    Ok(Json(super::annual::results_json(state.store.month_results(user.org_id(), rules, month).await?)))
 }
 
 #[derive(Deserialize)]
@@ -277,6 +273,13 @@ pub async fn export_assessment(
 ) -> ApiResult<axum::response::Response> {
     let (rules, month) = month_for(&state, &user, q.month.as_deref()).await?;
     let m = state.store.month_results(user.org_id(), rules, month).await?;
+    assessment_sheet(&m).await
+}
+
+/// The results as a sheet: the ranking with each person's tally, score,
+/// stars and eligibility, the teams, the awards and, for a year, the
+/// star-rated vehicles.
+pub(super) async fn assessment_sheet(m: &MonthResults) -> ApiResult<axum::response::Response> {
     let (a, closed) = (m.results(), m.closed().is_some());
     let mut rows = vec![
         [
@@ -334,6 +337,19 @@ pub async fn export_assessment(
                 .join("、"),
         ]);
     }
+    if !a.vehicles.is_empty() {
+        rows.push(vec![]);
+        rows.push(["车牌号", "驾驶员", "得分", "星级服务车", "说明"].map(String::from).to_vec());
+        for v in &a.vehicles {
+            rows.push(vec![
+                v.plate.clone(),
+                v.driver_name.clone().unwrap_or_default(),
+                v.score.map_or(String::new(), |x| format!("{x:.2}")),
+                "★".repeat(v.stars as usize),
+                v.reasons.join("；"),
+            ]);
+        }
+    }
     let name = format!("{}考核{}", a.month, if closed { "（已关账）" } else { "" });
     super::xlsx(chuangkou_tabular::Sheet { name, rows }, "assessment.xlsx").await
 }
@@ -348,13 +364,26 @@ pub async fn export_notice(
     ApiQuery(q): ApiQuery<MonthQuery>,
 ) -> ApiResult<axum::response::Response> {
     let (rules, month) = month_for(&state, &user, q.month.as_deref()).await?;
-    let cal = rules.calendar;
     let m = state.store.month_results(user.org_id(), rules, month).await?;
-    let figures = state.store.indicators(user.org_id(), cal, Subject::Organisation, month).await?;
+    notice_pdf(&state, &user, rules, crate::notice::NoticePeriod::Month(month.from), month, &m).await
+}
+
+/// The notice of a month or a year as a PDF, with the organisation's
+/// indicators over `period` and the pack's targets.
+pub(super) async fn notice_pdf(
+    state: &AppState,
+    user: &CurrentUser,
+    rules: chuangkou_domain::policy::Rules<'_>,
+    which: crate::notice::NoticePeriod,
+    period: Period,
+    m: &MonthResults,
+) -> ApiResult<axum::response::Response> {
+    let cal = rules.calendar;
+    let figures = state.store.indicators(user.org_id(), cal, Subject::Organisation, period).await?;
     let org = state.store.organisation(user.org_id()).await?;
-    let doc = crate::notice::monthly_notice(&crate::notice::NoticeData {
+    let doc = crate::notice::assessment_notice(&crate::notice::NoticeData {
         org_name: &org.name,
-        month: month.from,
+        period: which,
         results: m.results(),
         figures: &figures,
         targets: &figures.against(&rules.pack.assessment.targets),
@@ -362,7 +391,7 @@ pub async fn export_notice(
         today: cal.local_date(state.store.now_ms()),
     });
     let pdf = state.pdf(doc).await?;
-    let file = format!("notice-{}.pdf", month.from.format("%Y-%m"));
+    let file = format!("notice-{}.pdf", which.key());
     Ok((
         [
             (axum::http::header::CONTENT_TYPE, "application/pdf".to_string()),

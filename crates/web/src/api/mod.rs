@@ -16,6 +16,7 @@ use crate::auth::CurrentUser;
 use crate::error::{ApiResult, AppError};
 use crate::extract::{ApiJson, ApiQuery};
 
+pub mod annual;
 pub mod cases;
 pub mod fines;
 pub mod import;
@@ -85,6 +86,10 @@ pub fn router() -> Router<AppState> {
         .route("/indicators", get(indicators::indicators))
         .route("/assessment", get(indicators::assessment))
         .route("/assessment/close", post(indicators::close_month))
+        .route("/assessment/year", get(annual::year))
+        .route("/assessment/close-year", post(annual::close_year))
+        .route("/exports/assessment-year.xlsx", get(annual::export))
+        .route("/exports/annual-notice.pdf", get(annual::export_notice))
         .route("/exports/indicators.xlsx", get(indicators::export))
         .route("/exports/assessment.xlsx", get(indicators::export_assessment))
         .route("/exports/notice.pdf", get(indicators::export_notice))

@@ -3,6 +3,7 @@
 
 mod common;
 
+mod annual;
 mod api_errors;
 mod auth;
 mod cases;

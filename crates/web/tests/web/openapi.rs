@@ -71,7 +71,10 @@ story!(every_documented_operation_is_routed, |store| {
                 .replace("/questionnaires/{id}/close", &format!("/questionnaires/{close_q}/close"))
                 .replace("/questionnaires/{id}", &format!("/questionnaires/{staff_q}"));
             // Appeal decisions and closing a month are the leaders'.
-            let token = if path == "/rating-appeals/{id}/decision" || path == "/assessment/close" {
+            let token = if path == "/rating-appeals/{id}/decision"
+                || path == "/assessment/close"
+                || path == "/assessment/close-year"
+            {
                 &leader
             } else {
                 &token
@@ -137,6 +140,7 @@ fn example_body(path: &str) -> String {
         "/questionnaires/{id}/responses" => json!({"answers": {"0": "4"}}),
         "/questionnaires/{id}/close" => json!({}),
         "/assessment/close" => json!({"month": "2026-01"}),
+        "/assessment/close-year" => json!({"year": 2025}),
         "/questionnaires" => json!({"code": "visit", "title": "满意度调查", "audience": "public",
             "questions": [{"type": "scale", "text": "等候时间", "dimension": "responsiveness"}]}),
         other => panic!("no example body for {other}"),
