@@ -241,18 +241,12 @@ impl Store {
             "SELECT id, unit_id FROM staff WHERE org_id = $1 AND active = TRUE")
             .bind(org_id).fetch_all(c).await)?;
         let units = self.units(org_id).await?;
-        // A team is named with its station ("小店收费站一班"): every station has a 一班.
-        let plain: HashMap<i64, &str> = units.iter().map(|u| (u.id, u.name.as_str())).collect();
-        let unit_name: HashMap<i64, String> = units
-            .iter()
-            .map(|u| {
-                let parent = u.parent_id.and_then(|p| plain.get(&p)).filter(|_| u.kind == "team");
-                (u.id, parent.map_or_else(|| u.name.clone(), |p| format!("{p}{}", u.name)))
-            })
-            .collect();
+        let unit_name = crate::org::full_names(&units);
         let eligibility = self.eligibility(org_id, rules, year, None).await?;
         let unranked = self.unranked_staff(org_id, &policy.ranked_roles).await?;
         let unit_of: HashMap<i64, i64> = staff_rows.into_iter().collect();
+        let kind_of: HashMap<i64, UnitKind> =
+            units.iter().filter_map(|u| Some((u.id, UnitKind::parse(&u.kind)?))).collect();
         let mut staff: Vec<StaffScore> = eligibility
             .into_iter()
             .filter_map(|e| {
@@ -272,7 +266,8 @@ impl Store {
                     score,
                     stars: policy.stars(score),
                     eligible: e.eligible,
-                    ranked: !unranked.contains(&e.staff_id),
+                    ranked: !unranked.contains(&e.staff_id)
+                        && kind_of.get(&unit_id).is_some_and(|k| policy.ranked_unit_kinds.contains(k)),
                     reasons: e.reasons,
                 })
             })

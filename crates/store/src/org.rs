@@ -31,6 +31,19 @@ pub struct Unit {
     pub manager_staff_id: Option<i64>,
 }
 
+/// Units by id with the names people use: a team named with its station
+/// ("小店收费站一班"), since every station has a 一班.
+pub fn full_names(units: &[Unit]) -> std::collections::HashMap<i64, String> {
+    let plain: std::collections::HashMap<i64, &str> = units.iter().map(|u| (u.id, u.name.as_str())).collect();
+    units
+        .iter()
+        .map(|u| {
+            let parent = u.parent_id.and_then(|p| plain.get(&p)).filter(|_| u.kind == "team");
+            (u.id, parent.map_or_else(|| u.name.clone(), |p| format!("{p}{}", u.name)))
+        })
+        .collect()
+}
+
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Staff {
     pub id: i64,

@@ -245,7 +245,24 @@ story!(a_team_that_lost_eligibility_is_passed_over_for_the_gold_team_award, |sto
     };
     store.register_case(&w.org, rules, &nc, "t").await.unwrap();
 
+    // An inspector of the company's office: scored, never a 服务标兵 candidate.
+    let office =
+        NewUnit {
+            code: "C01".into(), name: "征费室".into(), kind: UnitKind::Department, parent_code: None
+        };
+    store.create_unit(w.org.id, "t", &office).await.unwrap();
+    let clerk = NewStaff {
+        employee_no: "3001".into(),
+        name: "李卫东".into(),
+        unit_code: "C01".into(),
+        position: Some("稽查员".into()),
+        phone: None,
+        certificate_no: None,
+    };
+    let clerk = store.create_staff(w.org.id, "t", &clerk).await.unwrap().id;
     let a = store.assess_month(w.org.id, rules, Period::month(2026, 3).unwrap()).await.unwrap();
+    let c = a.staff.iter().find(|s| s.staff_id == clerk).unwrap();
+    assert_eq!((c.score, c.ranked), (100.0, false));
     let score = |id: i64| a.teams.iter().find(|t| t.unit_id == id).unwrap().score;
     assert_eq!((score(w.t1), score(w.t2)), (100.0, 97.5));
     let gold = a.awards.iter().find(|x| x.title == "金牌服务班组").unwrap();

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::PolicyError;
 use crate::Role;
+use crate::org::UnitKind;
 
 labelled_enum! {
     /// Who an award goes to.
@@ -165,6 +166,10 @@ pub struct AssessmentPolicy {
     /// another role (leaders, office clerks…) are scored but not candidates.
     /// Staff with no user account are front-line staff.
     pub ranked_roles: Vec<Role>,
+    /// Whose staff may win staff awards by where they work: front-line
+    /// units (stations, terminals, locks, halls, teams) by default, not the
+    /// company's offices and departments.
+    pub ranked_unit_kinds: Vec<UnitKind>,
     /// Targets for the organisation's indicators.
     pub targets: Vec<Target>,
 }
@@ -270,12 +275,18 @@ pub(super) struct AssessmentFile {
     annual_awards: Vec<AwardFile>,
     #[serde(default = "front_line")]
     ranked_roles: Vec<Role>,
+    #[serde(default = "front_line_units")]
+    ranked_unit_kinds: Vec<UnitKind>,
     #[serde(default)]
     targets: Vec<TargetFile>,
 }
 
 fn front_line() -> Vec<Role> {
     vec![Role::Staff, Role::ShiftLeader]
+}
+
+fn front_line_units() -> Vec<UnitKind> {
+    vec![UnitKind::Station, UnitKind::Terminal, UnitKind::Lock, UnitKind::Hall, UnitKind::Team]
 }
 
 #[derive(Deserialize)]
@@ -384,6 +395,7 @@ pub(super) fn parse_assessment(
         awards,
         annual_awards,
         ranked_roles: raw.ranked_roles,
+        ranked_unit_kinds: raw.ranked_unit_kinds,
         targets,
     })
 }
@@ -447,6 +459,10 @@ mod tests {
         assert_eq!(s.winners.iter().map(|w| w.0).collect::<Vec<_>>(), [3, 4, 5], "top 3 at 98 or more");
         assert_eq!(s.ineligible.iter().map(|w| w.0).collect::<Vec<_>>(), [1]);
         assert_eq!(p.ranked_roles, [Role::Staff, Role::ShiftLeader]);
+        assert!(
+            p.ranked_unit_kinds.contains(&UnitKind::Team)
+                && !p.ranked_unit_kinds.contains(&UnitKind::Department)
+        );
     }
 
     #[test]

@@ -335,12 +335,15 @@ async fn new_page(
     let pack = org_pack(&state, &user).await?;
     let rules = state.rules(&pack)?;
     let staff = super::staff_choices(&state, user.org_id()).await?;
-    let units = state.store.units(user.org_id()).await?.into_iter().map(|u| (u.id, u.name)).collect();
+    let all = state.store.units(user.org_id()).await?;
+    let names = chuangkou_store::org::full_names(&all);
+    let units = all.iter().map(|u| (u.id, names[&u.id].clone())).collect();
     let manual = [
         EntryKind::Commendation,
         EntryKind::GoodDeed,
         EntryKind::Admonition,
         EntryKind::Criticism,
+        EntryKind::EfficiencyWarning,
         EntryKind::Fine,
         EntryKind::Suspension,
         EntryKind::Dismissal,

@@ -234,22 +234,8 @@ async fn dashboard(
             },
         })
         .collect();
-    let teams =
-        assessed.teams.iter().take(5).map(|t| (t.rank, t.name.clone(), format!("{:.2}", t.score))).collect();
-    let awards = assessed
-        .awards
-        .iter()
-        .map(|a| {
-            let winners = a.winners.iter().map(|w| w.1.clone()).collect::<Vec<_>>().join("、");
-            let out = a
-                .ineligible
-                .iter()
-                .map(|i| format!("{}（{}）", i.1, i.3.join("；")))
-                .collect::<Vec<_>>()
-                .join("、");
-            (a.title.clone(), if winners.is_empty() { "—".into() } else { winners }, out)
-        })
-        .collect();
+    let teams = team_lines(assessed).into_iter().take(5).collect();
+    let awards = award_lines(assessed);
     Ok(render(&DashboardPage {
         c: Chrome::for_user(&state, tr, csrf, &user, "dashboard").await?,
         month: format!("{:04}-{:02}", first.year(), first.month()),
@@ -282,6 +268,28 @@ async fn dashboard(
         may_close: user.role() == Role::Leader && closed.is_none() && month.from <= today_of(&state, cal),
         closed,
     }))
+}
+
+/// Teams as (rank, name, score).
+pub fn team_lines(a: &chuangkou_store::assessment::Assessment) -> Vec<(usize, String, String)> {
+    a.teams.iter().map(|t| (t.rank, t.name.clone(), format!("{:.2}", t.score))).collect()
+}
+
+/// Awards as (title, winners, who is not eligible and why).
+pub fn award_lines(a: &chuangkou_store::assessment::Assessment) -> Vec<(String, String, String)> {
+    a.awards
+        .iter()
+        .map(|a| {
+            let winners = a.winners.iter().map(|w| w.1.clone()).collect::<Vec<_>>().join("、");
+            let out = a
+                .ineligible
+                .iter()
+                .map(|i| format!("{}（{}）", i.1, i.3.join("；")))
+                .collect::<Vec<_>>()
+                .join("、");
+            (a.title.clone(), if winners.is_empty() { "—".into() } else { winners }, out)
+        })
+        .collect()
 }
 
 fn today_of(state: &AppState, cal: &chuangkou_domain::calendar::Calendar) -> chrono::NaiveDate {

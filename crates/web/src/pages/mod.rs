@@ -16,6 +16,7 @@ use crate::csrf::CsrfToken;
 use crate::error::AppError;
 use crate::i18n::Tr;
 
+mod annual;
 mod console;
 mod console_case_new;
 mod console_cases;
@@ -42,6 +43,7 @@ pub fn router() -> Router<AppState> {
         .merge(console_inspections::router())
         .merge(console_satisfaction::router())
         .merge(dashboard::router())
+        .merge(annual::router())
         .merge(public::router())
         .merge(public_cases::router())
 }

@@ -82,10 +82,22 @@ story!(the_dashboard_shows_the_month_to_leaders_only, |store| {
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
     let html = app.get("/console/dashboard?month=2026-11", None).await.text();
     assert!(html.contains("id=\"month-closed\"") && !html.contains("关账并冻结本月结果"), "{html}");
+    // The toll pack's targets beside the month's figures: 2 complaints due, none on time yet.
+    assert!(html.contains("id=\"targets\""), "{html}");
+    assert!(html.contains("<td>意见处理及时率</td><td>≥ 100%</td>"), "{html}");
+    // The annual review: the year so far, its awards, and the leader's close button.
+    let html = app.get("/console/annual?year=2026", None).await.text();
+    assert!(html.contains("年度服务标兵") && html.contains("年度金牌服务班组"), "{html}");
+    assert!(html.contains("<td>陈晓燕</td>"), "{html}");
+    let r = app.post_form("/console/annual/close", &[("year", "2026")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let html = app.get("/console/annual?year=2026", None).await.text();
+    assert!(html.contains("id=\"year-closed\"") && !html.contains("关账并冻结本年度结果"), "{html}");
     app.post_form("/logout", &[]).await;
     app.user(seed.org_id, "worker", Role::Staff).await;
     app.sign_in("worker", crate::common::PASSWORD).await;
     assert_eq!(app.get("/console/dashboard", None).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.get("/console/annual", None).await.status, StatusCode::FORBIDDEN);
 });
 
 story!(the_months_indicators_export_to_xlsx_as_text, |store| {
