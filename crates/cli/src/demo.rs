@@ -24,6 +24,7 @@ const USERS: &[(&str, Role, &str, Option<&str>)] = &[
     ("staff", Role::Staff, "收费员 陈晓燕", Some("S0111")),
     ("supervisor", Role::Supervisor, "监督员 孙明", None),
     ("finance", Role::Finance, "财务室 周丽", Some("C0201")),
+    ("discipline", Role::Discipline, "纪检监察室 孔亮", None),
     ("admin", Role::Admin, "系统管理员", None),
 ];
 

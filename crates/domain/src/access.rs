@@ -21,31 +21,126 @@ pub enum Role {
     Leader,
     /// Finance office: fines.
     Finance,
+    /// The pack's discipline body (纪检监察室): the only ones who see and
+    /// handle complaints about leaders (SPEC CASE-11).
+    Discipline,
     /// System administrator of one organisation.
     Admin,
 }
 
-/// Things a signed-in user may try to do.
+/// Everything a signed-in user may try to do, as far as their role
+/// decides it. Who may act on *which record* — their own unit, a case about
+/// themselves, an entry they proposed — is decided by the record-level
+/// functions below and the pack (approvers, appeal deciders); the web layer
+/// asks [`Role::can`] and those, and nothing else.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Permission {
     /// See the unit tree, staff list, vehicles and service points.
     ViewOrganisation,
     /// Create or change units, staff, vehicles, service points; import rosters.
     ManageOrganisation,
-    /// Create users and give them roles.
+    /// Create users, give them roles, disable them, reset their passwords.
     ManageUsers,
     /// Read the event log of the organisation.
     ViewEventLog,
+    /// See staff phone numbers unmasked.
+    ViewStaffPhones,
+    /// Register a case at a desk (or as a supervisor, on the supervisor channel).
+    RegisterCase,
+    /// Ask whether a matter about to be registered is already known.
+    ProbeDuplicates,
+    /// See every case of the organisation (not only one's own), except
+    /// complaints about leaders.
+    ViewAllCases,
+    /// See a case's reporter masked, and reveal them (every reveal an event).
+    ViewReporter,
+    /// See and handle complaints about leaders (the discipline body).
+    HandleLeaderComplaints,
+    /// Record ledger facts, import attendance, propose entries.
+    RecordLedger,
+    /// Read the fines register and export it.
+    ViewFines,
+    /// Book a fine as collected.
+    CollectFines,
+    /// See who lost award eligibility (the unit's or the organisation's).
+    ViewEligibility,
+    /// Open the inspections (as far as their sight reaches: see
+    /// [`Role::inspection_sight`]) and rectification orders.
+    ViewInspections,
+    /// Plan inspections.
+    PlanInspections,
+    /// Record inspections (open or secret visits).
+    RecordInspections,
+    /// Submit a supervisor's written report.
+    SubmitReports,
+    /// Decide on a written report.
+    DecideReports,
+    /// Report a rectification done.
+    ReportRectification,
+    /// Verify a rectification (besides the inspector who ordered it).
+    VerifyRectification,
+    /// See the dashboard, the month's and the year's results and their exports.
+    ViewAssessment,
+    /// Close a month or a year.
+    CloseAssessment,
+    /// Import daily service volume.
+    ImportVolumes,
+    /// See satisfaction: ratings (one's own or as far as the ledger sight
+    /// reaches) and questionnaires to answer.
+    ViewSatisfaction,
+    /// Appeal a rating (a unit's manager or the office).
+    AppealRatings,
+    /// See the rating appeals waiting.
+    ViewRatingAppeals,
+    /// Publish and close questionnaires.
+    ManageQuestionnaires,
+    /// Read questionnaire and staff-survey results.
+    ReadSurveyResults,
+}
+
+impl Permission {
+    pub const ALL: [Permission; 29] = [
+        Permission::ViewOrganisation,
+        Permission::ManageOrganisation,
+        Permission::ManageUsers,
+        Permission::ViewEventLog,
+        Permission::ViewStaffPhones,
+        Permission::RegisterCase,
+        Permission::ProbeDuplicates,
+        Permission::ViewAllCases,
+        Permission::ViewReporter,
+        Permission::HandleLeaderComplaints,
+        Permission::RecordLedger,
+        Permission::ViewFines,
+        Permission::CollectFines,
+        Permission::ViewEligibility,
+        Permission::ViewInspections,
+        Permission::PlanInspections,
+        Permission::RecordInspections,
+        Permission::SubmitReports,
+        Permission::DecideReports,
+        Permission::ReportRectification,
+        Permission::VerifyRectification,
+        Permission::ViewAssessment,
+        Permission::CloseAssessment,
+        Permission::ImportVolumes,
+        Permission::ViewSatisfaction,
+        Permission::AppealRatings,
+        Permission::ViewRatingAppeals,
+        Permission::ManageQuestionnaires,
+        Permission::ReadSurveyResults,
+    ];
 }
 
 impl Role {
-    pub const ALL: [Role; 7] = [
+    pub const ALL: [Role; 8] = [
         Role::Staff,
         Role::ShiftLeader,
         Role::Office,
         Role::Supervisor,
         Role::Leader,
         Role::Finance,
+        Role::Discipline,
         Role::Admin,
     ];
 
@@ -57,6 +152,7 @@ impl Role {
             Role::Supervisor => "supervisor",
             Role::Leader => "leader",
             Role::Finance => "finance",
+            Role::Discipline => "discipline",
             Role::Admin => "admin",
         }
     }
@@ -74,6 +170,7 @@ impl Role {
             Role::Supervisor => "监督员",
             Role::Leader => "领导小组",
             Role::Finance => "财务室",
+            Role::Discipline => "纪检监察室",
             Role::Admin => "系统管理员",
         }
     }
@@ -86,10 +183,12 @@ impl Role {
             Role::Supervisor => "Supervisor",
             Role::Leader => "Leader",
             Role::Finance => "Finance",
+            Role::Discipline => "Discipline body",
             Role::Admin => "Administrator",
         }
     }
 
+    /// The one table of what each role may do (docs/SECURITY.md prints it).
     pub fn can(self, p: Permission) -> bool {
         use Permission::*;
         use Role::*;
@@ -99,8 +198,171 @@ impl Role {
             ManageOrganisation => matches!(self, Office | Admin),
             ManageUsers => matches!(self, Admin),
             ViewEventLog => matches!(self, Office | Leader | Admin),
+            ViewStaffPhones => matches!(self, Office | Leader | Admin),
+            RegisterCase => !matches!(self, Finance),
+            ProbeDuplicates => matches!(self, Office | Leader | Admin | ShiftLeader | Discipline),
+            ViewAllCases => matches!(self, Office | Leader | Admin | ShiftLeader),
+            ViewReporter => matches!(self, Office | Leader | Admin | Discipline),
+            HandleLeaderComplaints => matches!(self, Discipline),
+            RecordLedger => matches!(self, Office | Leader | Admin),
+            ViewFines => matches!(self, Finance | Office | Leader | Admin),
+            CollectFines => matches!(self, Finance),
+            ViewEligibility => matches!(self, Office | Leader | Admin | ShiftLeader),
+            ViewInspections => matches!(self, Office | Leader | Admin | ShiftLeader),
+            PlanInspections => matches!(self, Office | Leader),
+            RecordInspections => matches!(self, Office | Supervisor | Leader),
+            SubmitReports => matches!(self, Supervisor | Office),
+            DecideReports => matches!(self, Leader),
+            ReportRectification => matches!(self, ShiftLeader | Office | Leader),
+            VerifyRectification => matches!(self, Office | Leader),
+            ViewAssessment => matches!(self, Office | Leader | Admin),
+            CloseAssessment => matches!(self, Leader),
+            ImportVolumes => matches!(self, Office | Admin),
+            ViewSatisfaction => !matches!(self, Supervisor),
+            AppealRatings => matches!(self, ShiftLeader | Office | Leader | Admin),
+            ViewRatingAppeals => matches!(self, Office | Leader | Admin),
+            ManageQuestionnaires => matches!(self, Office | Admin),
+            ReadSurveyResults => matches!(self, Office | Leader | Admin),
         }
     }
+}
+
+/// How far a role's sight reaches over a kind of record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sight {
+    /// Every record of the organisation.
+    Organisation,
+    /// Records of their own unit and the units under it (a shift leader).
+    OwnUnits,
+    /// Records about themselves, or that they handle or registered.
+    Themselves,
+    /// Only what they recorded themselves (a supervisor's inspections).
+    Recorded,
+    /// None.
+    Nothing,
+}
+
+impl Role {
+    /// Which cases a role sees (complaints about leaders aside: see
+    /// [`may_see_leader_complaint`]).
+    pub fn case_sight(self) -> Sight {
+        match self {
+            Role::Office | Role::Leader | Role::Admin | Role::ShiftLeader => Sight::Organisation,
+            Role::Staff | Role::Supervisor | Role::Discipline => Sight::Themselves,
+            Role::Finance => Sight::Nothing,
+        }
+    }
+
+    /// Which ledger entries and fines a role sees.
+    pub fn ledger_sight(self) -> Sight {
+        match self {
+            Role::Office | Role::Leader | Role::Admin | Role::Finance => Sight::Organisation,
+            Role::ShiftLeader => Sight::OwnUnits,
+            Role::Staff => Sight::Themselves,
+            Role::Supervisor | Role::Discipline => Sight::Nothing,
+        }
+    }
+
+    /// Which inspections and rectification orders a role sees.
+    pub fn inspection_sight(self) -> Sight {
+        match self {
+            Role::Office | Role::Leader | Role::Admin => Sight::Organisation,
+            Role::ShiftLeader => Sight::OwnUnits,
+            Role::Staff => Sight::Themselves,
+            Role::Supervisor => Sight::Recorded,
+            Role::Finance | Role::Discipline => Sight::Nothing,
+        }
+    }
+
+    /// Which supervisors' written reports a role sees.
+    pub fn report_sight(self) -> Sight {
+        match self {
+            Role::Office | Role::Leader | Role::Admin => Sight::Organisation,
+            Role::Supervisor => Sight::Recorded,
+            _ => Sight::Nothing,
+        }
+    }
+}
+
+impl crate::cases::Channel {
+    /// The channel a case registered by `role` comes by, unless it says:
+    /// a supervisor's is the supervisor channel, everyone else's the hotline.
+    pub fn default_for(role: Role) -> Self {
+        if role.inspection_sight() == Sight::Recorded {
+            crate::cases::Channel::Supervisor
+        } else {
+            crate::cases::Channel::Hotline
+        }
+    }
+}
+
+impl Permission {
+    /// The permission named as in the table (`"ViewAllCases"`), for templates.
+    pub fn parse(name: &str) -> Option<Permission> {
+        Permission::ALL.into_iter().find(|p| format!("{p:?}") == name)
+    }
+}
+
+/// The role × action table as Markdown: what docs/SECURITY.md holds, so
+/// every change to it shows in review.
+pub fn permission_table() -> String {
+    let mut out = String::from("| action |");
+    for r in Role::ALL {
+        out.push_str(&format!(" {} |", r.as_str()));
+    }
+    out.push_str("\n|---|");
+    for _ in Role::ALL {
+        out.push_str("---|");
+    }
+    out.push('\n');
+    for p in Permission::ALL {
+        out.push_str(&format!("| {p:?} |"));
+        for r in Role::ALL {
+            out.push_str(if r.can(p) { " ✓ |" } else { " |" });
+        }
+        out.push('\n');
+    }
+    type SightOf = fn(Role) -> Sight;
+    let sights: [(&str, SightOf); 4] = [
+        ("cases", Role::case_sight),
+        ("ledger and fines", Role::ledger_sight),
+        ("inspections", Role::inspection_sight),
+        ("written reports", Role::report_sight),
+    ];
+    for (what, sight) in sights {
+        out.push_str(&format!("| sees {what} |"));
+        for r in Role::ALL {
+            out.push_str(&format!(" {:?} |", sight(r)));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+// ---- conflicts of interest (SPEC "Users and roles"; seed 001 谁受理谁负责,
+// seed 002 §4.1.4 anti-retaliation): pure functions of the person acting
+// and the record. Nobody decides, waives, handles or unmasks anything that
+// is about themselves, whatever their role.
+
+/// Why `actor_staff` may not decide (approve, reject, reverse, decide an
+/// appeal against, waive) something about `subject_staff`; `None` when
+/// they may.
+pub fn about_themselves(actor_staff: Option<i64>, subject_staff: Option<i64>) -> Option<&'static str> {
+    (actor_staff.is_some() && actor_staff == subject_staff)
+        .then_some("不得处理与本人有关的事项 / nobody decides anything about themselves")
+}
+
+/// Why `actor` may not confirm a fine's waiver `proposed_by` someone: a
+/// waiver is a decision and passes two different people.
+pub fn second_person(actor_user: i64, proposed_by: Option<i64>) -> Option<&'static str> {
+    (proposed_by == Some(actor_user))
+        .then_some("免除罚款须由另一位审批人确认 / a waiver needs a second approver")
+}
+
+/// Whether a case is visible to `role` at all because of whom it is about:
+/// complaints about leaders are for the discipline body alone (CASE-11).
+pub fn may_see_leader_complaint(role: Role) -> bool {
+    role.can(Permission::HandleLeaderComplaints)
 }
 
 impl_labelled!(Role);
@@ -108,6 +370,33 @@ impl_labelled!(Role);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_permission_table_in_docs_is_the_one_in_the_code() {
+        let doc = include_str!("../../../docs/SECURITY.md");
+        let table = permission_table();
+        assert!(
+            doc.contains(&table),
+            "docs/SECURITY.md's role × action table is out of date; it is now:\n{table}"
+        );
+    }
+
+    #[test]
+    fn nobody_decides_about_themselves_and_a_waiver_takes_two() {
+        assert!(about_themselves(Some(7), Some(7)).is_some());
+        assert!(about_themselves(Some(7), Some(8)).is_none());
+        assert!(about_themselves(None, None).is_none(), "no staff record, nothing about them");
+        assert!(second_person(3, Some(3)).is_some());
+        assert!(second_person(4, Some(3)).is_none());
+    }
+
+    #[test]
+    fn complaints_about_leaders_are_the_discipline_bodys_alone() {
+        let seeing: Vec<Role> = Role::ALL.into_iter().filter(|r| may_see_leader_complaint(*r)).collect();
+        assert_eq!(seeing, [Role::Discipline]);
+        assert!(!Role::Leader.can(Permission::HandleLeaderComplaints));
+        assert!(Role::Discipline.can(Permission::ViewReporter));
+    }
 
     #[test]
     fn roles_round_trip_through_their_names() {

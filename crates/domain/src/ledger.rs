@@ -122,6 +122,7 @@ labelled_enum!(
     /// A fine in the register (LED-4).
     FineStatus {
         Due = "due", "待收缴", "Due";
+        WaiverProposed = "waiver_proposed", "免除待确认", "Waiver awaiting a second approver";
         Collected = "collected", "已收缴", "Collected";
         Waived = "waived", "经决定免除", "Waived by decision";
     }

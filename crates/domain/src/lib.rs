@@ -80,5 +80,5 @@ pub mod roster;
 pub mod satisfaction;
 pub mod text;
 
-pub use access::{Permission, Role};
+pub use access::{Permission, Role, Sight};
 pub use text::{FieldError, mask_phone};

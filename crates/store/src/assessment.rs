@@ -170,7 +170,7 @@ impl Store {
         self.tally_by_staff(
             // A bad rating's own case is scored as the bad rating, not again as a complaint.
             "SELECT subject_staff_id, COUNT(*) FROM cases WHERE org_id = $1 AND kind = 'complaint' AND subject_staff_id IS NOT NULL
-               AND channel <> 'rating'
+               AND channel <> 'rating' AND routed_to = 'office'
                AND master_case_id IS NULL AND (finding IS NULL OR finding <> 'unfounded') AND state <> 'withdrawn'
                AND registered_at >= $2 AND registered_at < $3 GROUP BY subject_staff_id",
             org_id, from, to, &mut tally, |t, n| t.complaints += n,

@@ -154,7 +154,10 @@ impl Store {
             Subject::Staff(id) => {
                 self.staff(org_id, id).await?;
                 Filters {
-                    cases: format!(" AND subject_staff_id = {id}"),
+                    // A person's own figures leave out complaints about
+                    // leaders: the discipline body's findings reach them
+                    // through the ledger, never as a count a leader can read.
+                    cases: format!(" AND subject_staff_id = {id} AND routed_to = 'office'"),
                     units: None,
                     staff: Some(id),
                     vehicle_points: None,

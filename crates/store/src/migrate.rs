@@ -102,6 +102,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0015_staff_certificates.sql"),
         postgres: include_str!("../migrations/postgres/0015_staff_certificates.sql"),
     },
+    Migration {
+        version: 16,
+        name: "fine_waivers",
+        sqlite: include_str!("../migrations/sqlite/0016_fine_waivers.sql"),
+        postgres: include_str!("../migrations/postgres/0016_fine_waivers.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -165,6 +165,16 @@ impl Store {
         Ok(on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(org_id).fetch_all(c).await)?)
     }
 
+    /// The users linked to a staff record (none for `None`): who a case or
+    /// an entry about that staff member is about.
+    pub async fn users_of_staff(&self, org_id: i64, staff_id: Option<i64>) -> Result<Vec<i64>> {
+        let Some(staff) = staff_id else { return Ok(vec![]) };
+        Ok(
+            on_read!(self, c => sqlx::query_scalar("SELECT id FROM users WHERE org_id = $1 AND staff_id = $2 ORDER BY id")
+            .bind(org_id).bind(staff).fetch_all(c).await)?,
+        )
+    }
+
     // ---- sign-in throttle ----
 
     pub async fn throttle(&self, username: &str) -> Result<Throttle> {

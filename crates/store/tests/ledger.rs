@@ -389,7 +389,16 @@ story!(finance_collects_fines_and_approvers_waive_them_by_decision, |store| {
     store.collect_fine(w.org, &w.finance, fines[0].id, "R-2026-001").await.unwrap();
     let twice = store.collect_fine(w.org, &w.finance, fines[0].id, "R-2026-002").await;
     assert!(matches!(twice, Err(StoreError::Refused { conflict: true, .. })));
-    store.waive_fine(w.org, w.rules(), &w.leader, fines[1].id, "初犯，经研究免除").await.unwrap();
+    // A waiver passes two approvers: the leader proposes it, and may not confirm it himself.
+    let to =
+        store.waive_fine(w.org, w.rules(), &w.leader, fines[1].id, "初犯，经研究免除", true).await.unwrap();
+    assert_eq!(to, FineStatus::WaiverProposed);
+    let alone = store.waive_fine(w.org, w.rules(), &w.leader, fines[1].id, "确认", true).await;
+    assert!(matches!(alone, Err(StoreError::Refused { conflict: false, .. })), "{alone:?}");
+    let r = store.collect_fine(w.org, &w.finance, fines[1].id, "R-9").await;
+    assert!(r.is_err(), "a fine whose waiver waits is not collected");
+    let to = store.waive_fine(w.org, w.rules(), &w.office, fines[1].id, "同意免除", true).await.unwrap();
+    assert_eq!(to, FineStatus::Waived);
     let after = store.fines(w.org, &FineFilter::default()).await.unwrap();
     let status = |id| after.iter().find(|f| f.id == id).unwrap().status.clone();
     assert_eq!((status(fines[0].id), status(fines[1].id)), ("collected".into(), "waived".into()));

@@ -40,7 +40,12 @@ impl CurrentUser {
     }
 
     pub fn require(&self, p: Permission) -> Result<(), AppError> {
-        if self.role().can(p) { Ok(()) } else { Err(AppError::Forbidden) }
+        if self.can(p) { Ok(()) } else { Err(AppError::Forbidden) }
+    }
+
+    /// What the user's role may do (the table in `domain::access`).
+    pub fn can(&self, p: Permission) -> bool {
+        self.role().can(p)
     }
 }
 

@@ -7,7 +7,7 @@
 //! - staff see what is about themselves;
 //! - supervisors see only the inspections and reports they recorded.
 
-use chuangkou_domain::Role;
+use chuangkou_domain::Sight;
 use chuangkou_store::ledger::EntryRow;
 
 use crate::AppState;
@@ -49,12 +49,19 @@ impl Reach {
     }
 }
 
+/// How far `user` reaches over ledger entries and fines (the role's
+/// ledger sight, with a shift leader's units resolved).
 pub async fn reach(state: &AppState, user: &CurrentUser) -> Result<Reach, AppError> {
-    Ok(match user.role() {
-        Role::Office | Role::Leader | Role::Admin | Role::Finance => Reach::All,
-        Role::Staff => Reach::Own(user.0.staff_id),
-        Role::Supervisor => Reach::Nothing,
-        Role::ShiftLeader => {
+    sight_reach(state, user, user.role().ledger_sight()).await
+}
+
+/// `sight` as concrete units or people.
+pub async fn sight_reach(state: &AppState, user: &CurrentUser, sight: Sight) -> Result<Reach, AppError> {
+    Ok(match sight {
+        Sight::Organisation => Reach::All,
+        Sight::Themselves => Reach::Own(user.0.staff_id),
+        Sight::Recorded | Sight::Nothing => Reach::Nothing,
+        Sight::OwnUnits => {
             let Some(staff) = user.0.staff_id else { return Ok(Reach::Units(vec![])) };
             let me = state.store.staff(user.org_id(), staff).await?;
             let units = state.store.units(user.org_id()).await?;

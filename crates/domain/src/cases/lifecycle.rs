@@ -107,6 +107,12 @@ pub struct CaseView {
     /// A hand-over offered but not yet accepted.
     pub pending_owner_user_id: Option<i64>,
     pub extension_requested: bool,
+    /// The users linked to the staff member the case is about: they never
+    /// act on it, are never handed it (anti-retaliation, seed 002 §4.1.4).
+    pub subject_user_ids: Vec<i64>,
+    /// A complaint about a leader: the discipline body handles it, as the
+    /// office handles the others (SPEC CASE-11).
+    pub about_leader: bool,
 }
 
 /// Who is acting.
@@ -199,9 +205,20 @@ impl Command {
     }
 }
 
-fn is_office(role: Role) -> bool {
-    matches!(role, Role::Office | Role::Leader | Role::Admin)
+/// Whether `role` handles `case` as the office does: the office, leaders
+/// and admins for ordinary cases; the discipline body for complaints about
+/// leaders.
+fn is_office(role: Role, case: &CaseView) -> bool {
+    if case.about_leader {
+        role.can(crate::Permission::HandleLeaderComplaints)
+    } else {
+        matches!(role, Role::Office | Role::Leader | Role::Admin)
+    }
 }
+
+/// Why nobody who is the subject of a complaint acts on it.
+pub const SUBJECT_ACTS: &str =
+    "投诉所涉人员不得办理、接收或批注本案 / the person a complaint is about may not act on it";
 
 /// Decides whether `actor` may apply `cmd` to `case`, and what follows.
 pub fn decide(case: &CaseView, actor: Actor, cmd: &Command) -> Result<Transition, Refusal> {
@@ -215,8 +232,11 @@ pub fn decide(case: &CaseView, actor: Actor, cmd: &Command) -> Result<Transition
         Actor::User { id, role } => (Some(id), Some(role)),
         _ => (None, None),
     };
+    if user_id.is_some_and(|u| case.subject_user_ids.contains(&u)) {
+        return Err(Refusal::NotAllowed(SUBJECT_ACTS));
+    }
     let is_owner = user_id.is_some() && user_id == case.owner_user_id;
-    let office = role.is_some_and(is_office);
+    let office = role.is_some_and(|r| is_office(r, case));
     let handler = is_owner || office;
     let need = |ok: bool, why: &'static str| if ok { Ok(()) } else { Err(Refusal::NotAllowed(why)) };
     const HANDLER_ONLY: &str =
@@ -228,6 +248,11 @@ pub fn decide(case: &CaseView, actor: Actor, cmd: &Command) -> Result<Transition
             need(handler, HANDLER_ONLY)?;
             if Some(*to_user_id) == case.owner_user_id {
                 return Err(Refusal::NotAllowed("案件已由此人承办 / the case is already theirs"));
+            }
+            if case.subject_user_ids.contains(to_user_id) {
+                return Err(Refusal::NotAllowed(
+                    "不得将案件移交给被投诉人 / a case is never handed to the person it is about",
+                ));
             }
             same("case.handover_offered")
         }
@@ -320,7 +345,9 @@ pub fn decide(case: &CaseView, actor: Actor, cmd: &Command) -> Result<Transition
             same("case.extension_requested")
         }
         Command::DecideExtension { approve } => {
-            need(role == Some(Role::Leader), "延期须由领导审批 / only a leader approves extensions")?;
+            // A complaint about a leader: the discipline body decides, not the leaders.
+            let approver = if case.about_leader { Role::Discipline } else { Role::Leader };
+            need(role == Some(approver), "延期须由领导审批 / only a leader approves extensions")?;
             if !case.extension_requested {
                 return Err(Refusal::NotAllowed("没有待审批的延期申请 / no extension is waiting"));
             }
@@ -340,7 +367,37 @@ mod tests {
     use super::*;
 
     fn case(state: State) -> CaseView {
-        CaseView { state, owner_user_id: Some(1), pending_owner_user_id: None, extension_requested: false }
+        CaseView {
+            state,
+            owner_user_id: Some(1),
+            pending_owner_user_id: None,
+            extension_requested: false,
+            subject_user_ids: vec![],
+            about_leader: false,
+        }
+    }
+
+    #[test]
+    fn the_person_a_complaint_is_about_never_acts_on_it_nor_is_handed_it() {
+        // User 2 is an office clerk who is also the subject.
+        let about_office = CaseView { subject_user_ids: vec![2], ..case(State::Investigating) };
+        for cmd in [Command::AddNote, conclusion(), Command::StartInvestigation, Command::Close] {
+            assert!(matches!(decide(&about_office, OFFICE, &cmd), Err(Refusal::NotAllowed(SUBJECT_ACTS))));
+        }
+        let about_other = CaseView { subject_user_ids: vec![3], ..case(State::Registered) };
+        let offer = Command::OfferHandover { to_user_id: 3 };
+        assert!(decide(&about_other, OWNER, &offer).is_err(), "never handed to the subject");
+        assert!(decide(&about_other, OWNER, &Command::OfferHandover { to_user_id: 2 }).is_ok());
+    }
+
+    #[test]
+    fn the_discipline_body_handles_complaints_about_leaders_and_the_office_does_not() {
+        let leader_case = CaseView { owner_user_id: None, about_leader: true, ..case(State::Registered) };
+        let discipline = Actor::User { id: 8, role: Role::Discipline };
+        assert!(decide(&leader_case, discipline, &Command::StartInvestigation).is_ok());
+        assert!(decide(&leader_case, OFFICE, &Command::StartInvestigation).is_err());
+        let ordinary = CaseView { owner_user_id: None, ..case(State::Registered) };
+        assert!(decide(&ordinary, discipline, &Command::StartInvestigation).is_err());
     }
 
     const OWNER: Actor = Actor::User { id: 1, role: Role::Staff };

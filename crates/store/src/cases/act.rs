@@ -93,6 +93,8 @@ impl Store {
             owner_user_id: case.owner_id,
             pending_owner_user_id: case.pending_owner_id,
             extension_requested: case.extension_requested,
+            subject_user_ids: self.users_of_staff(org_id, case.subject_staff_id).await?,
+            about_leader: case.routed_to != "office",
         };
         let t = decide(&view, actor, &input.command).map_err(refused)?;
         let now = self.now_ms();
@@ -266,8 +268,10 @@ impl Store {
                     ("extension_reason", Col::text(&input.reason)),
                 ]);
                 payload["extension"] = json!(span.to_string());
+                // A complaint about a leader is never put before the leaders.
+                let approver = if view.about_leader { Role::Discipline } else { Role::Leader };
                 notify.push((
-                    NotifyTarget::Role(Role::Leader),
+                    NotifyTarget::Role(approver),
                     format!("案件 {} 申请延期 {span}，请审批", case.number),
                 ));
             }

@@ -47,6 +47,11 @@ pub struct CaseFilter {
     pub user_unit_id: Option<i64>,
     /// Staff see only cases they handle, registered or are about.
     pub only_involving: Option<(i64, Option<i64>)>,
+    /// With `only_involving`: complaints about leaders too (the discipline body).
+    pub or_about_leaders: bool,
+    /// Complaints about leaders are hidden except from the discipline body:
+    /// `Some(user)` hides them, but for those `user` registered.
+    pub hide_leader_complaints: Option<i64>,
     pub q: Option<String>,
     pub unit_id: Option<i64>,
     pub category: Option<String>,
@@ -118,9 +123,14 @@ impl Store {
         if let Some((user, staff)) = f.only_involving {
             let u = int(Some(user), &mut ints);
             let s = int(staff.or(Some(-1)), &mut ints);
+            let leaders = if f.or_about_leaders { " OR k.routed_to <> 'office'" } else { "" };
             wh.push(format!(
-                "(k.owner_id = {u} OR k.pending_owner_id = {u} OR k.first_responsible_id = {u} OR k.subject_staff_id = {s})"
+                "(k.owner_id = {u} OR k.pending_owner_id = {u} OR k.first_responsible_id = {u} OR k.subject_staff_id = {s}{leaders})"
             ));
+        }
+        if let Some(user) = f.hide_leader_complaints {
+            let u = int(Some(user), &mut ints);
+            wh.push(format!("(k.routed_to = 'office' OR k.first_responsible_id = {u})"));
         }
         if f.unit_id.is_some() {
             wh.push(format!("k.unit_id = {}", int(f.unit_id, &mut ints)));

@@ -211,7 +211,14 @@ impl Store {
         to: LadderRole,
         due_at: i64,
     ) -> Result<()> {
+        // A complaint about a leader climbs to the discipline body, never
+        // to the shift leaders, the office or the leading group (CASE-11).
+        let about_leader = case.routed_to != "office";
         let target = match to {
+            LadderRole::Handler if about_leader => {
+                case.owner_id.map_or(NotifyTarget::Role(Role::Discipline), NotifyTarget::User)
+            }
+            _ if about_leader => NotifyTarget::Role(Role::Discipline),
             LadderRole::Handler => case.owner_id.map_or(NotifyTarget::Role(Role::Office), NotifyTarget::User),
             LadderRole::ShiftLeader => {
                 case.unit_id.map_or(NotifyTarget::Role(Role::ShiftLeader), NotifyTarget::ShiftLeadersOf)

@@ -7,7 +7,7 @@
 use chuangkou_domain::inspections::{InspectionKind, InspectionMode, ItemResult, TargetKind};
 use chuangkou_domain::ledger::FactKind;
 use chuangkou_domain::policy::Rules;
-use chuangkou_domain::{FieldError, Role};
+use chuangkou_domain::{FieldError, Permission, Role};
 use serde::Serialize;
 use serde_json::json;
 
@@ -153,7 +153,7 @@ pub struct ReportRow {
 
 /// Roles that record inspections (INS-1): the office and hired supervisors.
 pub fn may_inspect(role: Role) -> bool {
-    matches!(role, Role::Office | Role::Supervisor | Role::Leader)
+    role.can(Permission::RecordInspections)
 }
 
 const INSPECTION_SELECT: &str =
@@ -173,7 +173,7 @@ impl Store {
     pub async fn create_plan(&self, org_id: i64, rules: Rules<'_>, by: &User, p: &NewPlan) -> Result<i64> {
         let NewPlan { title, kind, mode, checklist, unit_id } = p;
         let (kind, mode, unit_id) = (*kind, *mode, *unit_id);
-        if !matches!(by.role(), Role::Office | Role::Leader) {
+        if !by.role().can(Permission::PlanInspections) {
             return Err(StoreError::refused(
                 false,
                 "只有办公室和领导小组可以制定督查计划 / only the office and leaders plan inspections",

@@ -1,8 +1,8 @@
 //! Rectification orders 限期整改 (SPEC INS-3): reported by the unit,
 //! verified by the inspector, their deadlines fired once by the sweep.
 
-use chuangkou_domain::Role;
 use chuangkou_domain::inspections::{RectificationState, RectificationStep};
+use chuangkou_domain::{Permission, Role};
 use serde_json::json;
 
 use super::{RECT_SELECT, RectificationRow};
@@ -52,9 +52,9 @@ impl Store {
         let r: Option<RectificationRow> = on_tx!(&mut tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(org_id).bind(id).fetch_optional(c).await)?;
         let r = r.ok_or(StoreError::NotFound)?;
         let state = RectificationState::parse(&r.state).unwrap_or(RectificationState::Open);
-        let verifier = r.inspector_id == by.id || matches!(by.role(), Role::Office | Role::Leader);
+        let verifier = r.inspector_id == by.id || by.role().can(Permission::VerifyRectification);
         let allowed = match step {
-            RectificationStep::Report => matches!(by.role(), Role::ShiftLeader | Role::Office | Role::Leader),
+            RectificationStep::Report => by.role().can(Permission::ReportRectification),
             RectificationStep::Accept | RectificationStep::Reject => verifier,
         };
         if !allowed {

@@ -1,8 +1,8 @@
 //! Supervisors' written reports 书面反映 and the leading group's decision
 //! on each (SPEC INS-4).
 
-use chuangkou_domain::Role;
 use chuangkou_domain::inspections::ReportOutcome;
+use chuangkou_domain::{Permission, Role};
 use serde_json::json;
 
 use super::ReportRow;
@@ -21,7 +21,7 @@ impl Store {
         findings: &str,
         proposals: &str,
     ) -> Result<i64> {
-        if !matches!(by.role(), Role::Supervisor | Role::Office) {
+        if !by.role().can(Permission::SubmitReports) {
             return Err(StoreError::refused(
                 false,
                 "只有监督员和办公室可以提交书面反映 / only supervisors and the office submit reports",
@@ -85,7 +85,7 @@ impl Store {
         outcome: ReportOutcome,
         decision: &str,
     ) -> Result<()> {
-        if by.role() != Role::Leader {
+        if !by.role().can(Permission::DecideReports) {
             return Err(StoreError::refused(
                 false,
                 "书面反映由领导小组研究决定 / the leading group decides reports",

@@ -1,7 +1,8 @@
 //! People decide: manual proposals, approval or rejection (never by the
 //! proposer), reversal entries, one appeal per entry and its decision.
 
-use chuangkou_domain::Role;
+use chuangkou_domain::Permission;
+use chuangkou_domain::access::about_themselves;
 use chuangkou_domain::ledger::{AppealOutcome, EntryKind, EntryStatus, format_fen};
 use chuangkou_domain::policy::Rules;
 use serde_json::json;
@@ -16,7 +17,7 @@ impl Store {
     /// efficiency warnings (which count towards a collective warning like
     /// the ones the rules propose).
     pub async fn propose_entry(&self, org_id: i64, rules: Rules<'_>, by: &User, e: &NewEntry) -> Result<i64> {
-        if !matches!(by.role(), Role::Office | Role::Leader | Role::Admin) {
+        if !by.role().can(Permission::RecordLedger) {
             return Err(StoreError::refused(
                 false,
                 "只有办公室和领导小组可以提出台账条目 / only the office and leaders may propose",
@@ -116,6 +117,9 @@ impl Store {
                 false,
                 "您的角色不能审批台账条目 / your role may not approve ledger entries",
             ));
+        }
+        if let Some(why) = about_themselves(by.staff_id, e.staff_id) {
+            return Err(StoreError::refused(false, why));
         }
         if e.status() != EntryStatus::Proposed {
             return Err(StoreError::refused(true, "该条目已处理 / this entry has already been decided"));
@@ -265,6 +269,9 @@ impl Store {
         let reason = crate::required("reason", reason, 2000)?;
         let mut tx = self.begin().await?;
         let e = self.lock_entry(&mut tx, org_id, id).await?;
+        if let Some(why) = about_themselves(by.staff_id, e.staff_id) {
+            return Err(StoreError::refused(false, why));
+        }
         self.reverse_tx(&mut tx, org_id, by, &e, &reason).await?;
         tx.commit().await?;
         self.entry(org_id, id).await
@@ -316,7 +323,8 @@ impl Store {
         on_tx!(tx, c => sqlx::query("UPDATE ledger_entries SET status = 'reversed' WHERE org_id = $1 AND id = $2")
             .bind(org_id).bind(e.id).execute(c).await.map(|_| ()))?;
         on_tx!(tx, c => sqlx::query(
-            "UPDATE fines SET status = 'waived', waived_at = $1, waived_reason = $2 WHERE org_id = $3 AND entry_id = $4 AND status = 'due'")
+            "UPDATE fines SET status = 'waived', waived_at = $1, waived_reason = $2
+              WHERE org_id = $3 AND entry_id = $4 AND status IN ('due', 'waiver_proposed')")
             .bind(now).bind(&explanation).bind(org_id).bind(e.id).execute(c).await.map(|_| ()))?;
         if kind == EntryKind::Violation {
             self.void_facts(tx, e).await?;
@@ -410,6 +418,9 @@ impl Store {
         let decision = crate::required("decision", decision, 2000)?;
         let mut tx = self.begin().await?;
         let e = self.lock_entry(&mut tx, org_id, id).await?;
+        if let Some(why) = about_themselves(by.staff_id, e.staff_id) {
+            return Err(StoreError::refused(false, why));
+        }
         let Some(appeal_id) = e.appeal_id else {
             return Err(StoreError::refused(true, "该条目没有申诉 / this entry has no appeal"));
         };

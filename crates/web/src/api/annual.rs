@@ -7,7 +7,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::Datelike;
-use chuangkou_domain::Role;
+use chuangkou_domain::Permission;
 use chuangkou_domain::kpi::Period;
 use chuangkou_domain::policy::Rules;
 use chuangkou_store::assessment::MonthResults;
@@ -34,9 +34,7 @@ pub async fn year_for<'a>(
     user: &CurrentUser,
     year: Option<&str>,
 ) -> ApiResult<(Rules<'a>, i32)> {
-    if !matches!(user.role(), Role::Office | Role::Leader | Role::Admin) {
-        return Err(AppError::Forbidden);
-    }
+    user.require(Permission::ViewAssessment)?;
     let pack = org_pack(state, user).await?;
     let rules = state.rules(&pack)?;
     let this = rules.calendar.local_date(state.store.now_ms()).year();
@@ -92,9 +90,7 @@ pub async fn close_year(
     user: CurrentUser,
     ApiJson(c): ApiJson<CloseYearInput>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    if user.role() != Role::Leader {
-        return Err(AppError::Forbidden);
-    }
+    user.require(Permission::CloseAssessment)?;
     let (rules, year) = year_for(&state, &user, Some(&c.year.to_string())).await?;
     let closed = state.store.close_year(user.org_id(), rules, year, user.0.id).await?;
     Ok((

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use chuangkou_domain::calendar::Span;
 use chuangkou_domain::cases::lifecycle::Conclusion;
 use chuangkou_domain::cases::{Actor, CaseKind, Channel, Command, Finding, Responsibility, Satisfaction};
-use chuangkou_domain::{FieldError, Role, text};
+use chuangkou_domain::{FieldError, Permission, text};
 use chuangkou_store::cases::{
     ActInput, CaseFilter, Duplicate, DuplicateProbe, Inbox, NewCase, TrackingError,
 };
@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 
 use crate::AppState;
 use crate::auth::CurrentUser;
-use crate::cases_access::{self, for_viewer, may_see_reporter, visible};
+use crate::cases_access::{self, SUBJECT_REVEAL, for_viewer, may_see_reporter, visible};
 use crate::error::{ApiResult, AppError};
 use crate::extract::{ApiJson, ApiQuery, ClientAddr};
 
@@ -97,13 +97,21 @@ pub fn parse_case(input: &CaseInput, default_channel: Channel) -> Result<NewCase
     }
 }
 
+/// Likely duplicates of `nc` that `user` may see: the probe answers only
+/// with cases the user may open, never with one about the user (a phone
+/// match would tell them who complained), and only to roles that register
+/// cases at a desk.
 pub async fn duplicates_for(
     state: &AppState,
-    org_id: i64,
+    user: &CurrentUser,
     pack: &str,
     nc: &NewCase,
     exclude: Option<i64>,
 ) -> ApiResult<Vec<Duplicate>> {
+    if !user.can(Permission::ProbeDuplicates) {
+        return Ok(vec![]);
+    }
+    let org_id = user.org_id();
     let rules = state.rules(pack)?;
     let window_ms = rules.pack.cases.duplicate_window.after(rules.calendar, 0);
     let probe = DuplicateProbe {
@@ -114,7 +122,23 @@ pub async fn duplicates_for(
         window_ms,
         exclude_case: exclude,
     };
-    Ok(state.store.likely_duplicates(org_id, &probe).await?)
+    only_visible(state, user, state.store.likely_duplicates(org_id, &probe).await?).await
+}
+
+/// The duplicates `user` may see: cases they may open, not about themselves.
+pub async fn only_visible(
+    state: &AppState,
+    user: &CurrentUser,
+    dups: Vec<Duplicate>,
+) -> ApiResult<Vec<Duplicate>> {
+    let mut out = vec![];
+    for d in dups {
+        let case = state.store.case(user.org_id(), d.case_id).await?;
+        if cases_access::may_see(user, &case) && !cases_access::is_subject(user, &case) {
+            out.push(d);
+        }
+    }
+    Ok(out)
 }
 
 #[derive(Deserialize, Default)]
@@ -136,15 +160,14 @@ pub async fn register(
     if !cases_access::may_register(&user) {
         return Err(AppError::Forbidden);
     }
-    let default_channel =
-        if user.role() == Role::Supervisor { Channel::Supervisor } else { Channel::Hotline };
+    let default_channel = Channel::default_for(user.role());
     let mut nc = parse_case(&input, default_channel)?;
     nc.registered_by = Some(user.0.id);
     let org = state.store.organisation(user.org_id()).await?;
     let r = state.register_case(&org, &nc, &user.actor()).await?;
     let mut body = json!(r);
     if q.duplicates {
-        body["duplicates"] = json!(duplicates_for(&state, org.id, &org.pack, &nc, Some(r.id)).await?);
+        body["duplicates"] = json!(duplicates_for(&state, &user, &org.pack, &nc, Some(r.id)).await?);
     }
     Ok((StatusCode::CREATED, Json(body)))
 }
@@ -164,9 +187,7 @@ pub async fn probe(
     user: CurrentUser,
     ApiJson(p): ApiJson<ProbeInput>,
 ) -> ApiResult<Json<Value>> {
-    if !cases_access::may_register(&user) {
-        return Err(AppError::Forbidden);
-    }
+    user.require(Permission::ProbeDuplicates)?;
     let input = CaseInput {
         description: Some(p.description),
         reporter_phone: p.reporter_phone,
@@ -176,7 +197,7 @@ pub async fn probe(
     };
     let nc = parse_case(&input, Channel::Hotline)?;
     let org = state.store.organisation(user.org_id()).await?;
-    Ok(Json(json!({"duplicates": duplicates_for(&state, org.id, &org.pack, &nc, None).await?})))
+    Ok(Json(json!({"duplicates": duplicates_for(&state, &user, &org.pack, &nc, None).await?})))
 }
 
 #[derive(Deserialize, Default)]
@@ -236,6 +257,8 @@ pub async fn filter_for(state: &AppState, user: &CurrentUser, q: ListQuery) -> A
         user_id: Some(user.0.id),
         user_unit_id,
         only_involving: None,
+        or_about_leaders: false,
+        hide_leader_complaints: None,
         q: empty(q.q),
         unit_id: q.unit_id,
         category: empty(q.category),
@@ -275,7 +298,7 @@ pub async fn get(
     let case = visible(&user, state.store.case(user.org_id(), parse_id(&id)?).await?)?;
     let timeline = state.store.timeline(user.org_id(), case.id).await?;
     let mut body = json!({"case": for_viewer(&user, case.clone()), "timeline": timeline});
-    if may_see_reporter(&user) {
+    if may_see_reporter(&user, &case) {
         body["reporter"] = json!(state.store.masked_reporter(user.org_id(), case.id).await?);
     }
     Ok(Json(body))
@@ -419,11 +442,14 @@ pub async fn reveal(
     Path(id): Path<String>,
     ApiJson(r): ApiJson<RevealInput>,
 ) -> ApiResult<Json<Value>> {
-    if !may_see_reporter(&user) {
+    if !user.can(Permission::ViewReporter) {
         return Err(AppError::NotFound);
     }
+    let case = visible(&user, state.store.case(user.org_id(), parse_id(&id)?).await?)?;
+    if cases_access::is_subject(&user, &case) {
+        return Err(AppError::Refused(SUBJECT_REVEAL.into()));
+    }
     let reason = text::required("reason", &r.reason, 200).map_err(|e| vec![e])?;
-    let case = state.store.case(user.org_id(), parse_id(&id)?).await?;
     Ok(Json(json!(state.store.reveal_reporter(user.org_id(), case.id, &user.actor(), &reason).await?)))
 }
 

@@ -4,14 +4,14 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use chuangkou_domain::Role;
+use chuangkou_domain::Permission;
 use chuangkou_domain::ledger::{FineStatus, format_fen};
 use chuangkou_store::ledger::{FineFilter, FineRow};
 use chuangkou_tabular::Sheet;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::ledger::{ReasonInput, org_pack};
+use super::ledger::org_pack;
 use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{ApiResult, AppError};
@@ -68,22 +68,38 @@ pub async fn collect(
     Ok(Json(json!({"id": id, "status": "collected"})))
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WaiverInput {
+    pub reason: String,
+    /// A second approver confirms (true, the default) or declines (false)
+    /// a proposed waiver; the first proposes it.
+    #[serde(default = "yes")]
+    pub approve: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A waiver passes two approvers: the first call proposes it
+/// (`waiver_proposed`), a second approver's confirms it (`waived`) or
+/// declines it (`due`).
 pub async fn waive(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
-    ApiJson(r): ApiJson<ReasonInput>,
+    ApiJson(r): ApiJson<WaiverInput>,
 ) -> ApiResult<Json<Value>> {
     let pack = org_pack(&state, &user).await?;
-    state.store.waive_fine(user.org_id(), state.rules(&pack)?, &user.0, id, &r.reason).await?;
-    Ok(Json(json!({"id": id, "status": "waived"})))
+    let to =
+        state.store.waive_fine(user.org_id(), state.rules(&pack)?, &user.0, id, &r.reason, r.approve).await?;
+    Ok(Json(json!({"id": id, "status": to.as_str()})))
 }
 
 /// The fines register as `.xlsx` for finance (SPEC LED-4).
 pub async fn export_fines(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Response> {
-    if !matches!(user.role(), Role::Finance | Role::Office | Role::Leader | Role::Admin) {
-        return Err(AppError::Forbidden);
-    }
+    user.require(Permission::ViewFines)?;
     let fines = fines_for(&state, &user, None).await?;
     let pack = org_pack(&state, &user).await?;
     let rules = state.rules(&pack)?;

@@ -9,7 +9,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use chrono::{Datelike, NaiveDate};
-use chuangkou_domain::Role;
+use chuangkou_domain::Permission;
 use chuangkou_domain::kpi::{Period, parse_volumes};
 use chuangkou_domain::org::UnitKind;
 use chuangkou_store::assessment::MonthResults;
@@ -60,7 +60,7 @@ pub async fn indicators(
         (Reach::Units(mine), Subject::Staff(s))
             if mine.contains(&state.store.staff(user.org_id(), s).await?.unit_id) => {}
         (Reach::Own(Some(me)), Subject::Staff(s)) if me == s => {}
-        _ if user.role() == Role::Supervisor => return Err(AppError::Forbidden),
+        _ if !user.can(Permission::ViewOrganisation) => return Err(AppError::Forbidden),
         _ => return Err(AppError::NotFound),
     }
     let pack = org_pack(&state, &user).await?;
@@ -79,9 +79,7 @@ pub async fn import_volumes(
     ApiQuery(q): ApiQuery<FileQuery>,
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    if !matches!(user.role(), Role::Office | Role::Admin) {
-        return Err(AppError::Forbidden);
-    }
+    user.require(Permission::ImportVolumes)?;
     let name = q.file_name.unwrap_or_else(|| "volumes.csv".into());
     let bytes = body.to_vec();
     let sheets = tokio::task::spawn_blocking(move || chuangkou_tabular::read(&bytes, &name))
@@ -135,9 +133,7 @@ pub async fn month_for<'a>(
     user: &CurrentUser,
     month: Option<&str>,
 ) -> ApiResult<(chuangkou_domain::policy::Rules<'a>, Period)> {
-    if !matches!(user.role(), Role::Office | Role::Leader | Role::Admin) {
-        return Err(AppError::Forbidden);
-    }
+    user.require(Permission::ViewAssessment)?;
     let pack = org_pack(state, user).await?;
     let rules = state.rules(&pack)?;
     let month = month_of(month, rules.calendar.local_date(state.store.now_ms()))?;
@@ -243,9 +239,7 @@ pub async fn close_month(
     user: CurrentUser,
     crate::extract::ApiJson(c): crate::extract::ApiJson<CloseInput>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    if user.role() != Role::Leader {
-        return Err(AppError::Forbidden);
-    }
+    user.require(Permission::CloseAssessment)?;
     let pack = org_pack(&state, &user).await?;
     let rules = state.rules(&pack)?;
     let today = rules.calendar.local_date(state.store.now_ms());

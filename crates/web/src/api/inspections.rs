@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use chuangkou_domain::inspections::{
     InspectionKind, InspectionMode, ItemResult, RectificationStep, ReportOutcome, TargetKind,
 };
-use chuangkou_domain::{FieldError, Role};
+use chuangkou_domain::{FieldError, Role, Sight};
 use chuangkou_store::inspections::{InspectionRow, NewInspection, NewItem, NewPlan};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -19,27 +19,29 @@ use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{ApiResult, AppError};
 use crate::extract::ApiJson;
-use crate::ledger_access::{Reach, reach};
+use crate::ledger_access::{Reach, reach, sight_reach};
 
 /// Whether `user` may see an inspection: the inspector, the office and
 /// leaders, the unit's shift leader, the person inspected.
 pub async fn may_see(state: &AppState, user: &CurrentUser, i: &InspectionRow) -> ApiResult<bool> {
-    Ok(match user.role() {
-        Role::Supervisor => i.inspector_id == user.0.id,
-        Role::Staff => user.0.staff_id.is_some() && i.staff_id == user.0.staff_id,
-        Role::Finance => false,
-        _ => i.inspector_id == user.0.id || reach(state, user).await?.sees_unit(i.unit_id),
+    Ok(match user.role().inspection_sight() {
+        Sight::Recorded => i.inspector_id == user.0.id,
+        Sight::Themselves => user.0.staff_id.is_some() && i.staff_id == user.0.staff_id,
+        Sight::Nothing => false,
+        sight @ (Sight::Organisation | Sight::OwnUnits) => {
+            i.inspector_id == user.0.id || sight_reach(state, user, sight).await?.sees_unit(i.unit_id)
+        }
     })
 }
 
 /// The inspections a user may list.
 pub async fn list_for(state: &AppState, user: &CurrentUser) -> ApiResult<Vec<InspectionRow>> {
     let org = user.org_id();
-    Ok(match user.role() {
-        Role::Supervisor => state.store.inspections(org, Some(user.0.id), None).await?,
-        Role::Staff | Role::Finance => return Err(AppError::Forbidden),
-        _ => {
-            let units = reach(state, user).await?.unit_ids();
+    Ok(match user.role().inspection_sight() {
+        Sight::Recorded => state.store.inspections(org, Some(user.0.id), None).await?,
+        Sight::Themselves | Sight::Nothing => return Err(AppError::Forbidden),
+        sight @ (Sight::Organisation | Sight::OwnUnits) => {
+            let units = sight_reach(state, user, sight).await?.unit_ids();
             state.store.inspections(org, None, units.as_deref()).await?
         }
     })
@@ -289,9 +291,9 @@ pub async fn reports_for(
     state: &AppState,
     user: &CurrentUser,
 ) -> ApiResult<Vec<chuangkou_store::inspections::ReportRow>> {
-    match user.role() {
-        Role::Supervisor => Ok(state.store.reports(user.org_id(), Some(user.0.id)).await?),
-        Role::Office | Role::Leader | Role::Admin => Ok(state.store.reports(user.org_id(), None).await?),
+    match user.role().report_sight() {
+        Sight::Recorded => Ok(state.store.reports(user.org_id(), Some(user.0.id)).await?),
+        Sight::Organisation => Ok(state.store.reports(user.org_id(), None).await?),
         _ => Err(AppError::Forbidden),
     }
 }

@@ -12,7 +12,7 @@ use chuangkou_domain::ledger::{
     parse_yuan,
 };
 use chuangkou_domain::policy::Rules;
-use chuangkou_domain::{Labelled, Role};
+use chuangkou_domain::{Labelled, Permission};
 use chuangkou_store::ledger::{EntryDecision, EntryFilter, NewEntry, NewFact, Proposer};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -49,7 +49,7 @@ pub fn day_ms(rules: Rules<'_>, name: &str, day: Option<&str>, now: i64) -> ApiR
 
 /// Office, leaders and admins record facts and propose entries.
 pub fn may_record(user: &CurrentUser) -> bool {
-    matches!(user.role(), Role::Office | Role::Leader | Role::Admin)
+    user.can(Permission::RecordLedger)
 }
 
 #[derive(Deserialize, Default)]
@@ -357,7 +357,7 @@ pub async fn eligibility_for(
     year: Option<i32>,
 ) -> ApiResult<(i32, Vec<chuangkou_store::ledger::Eligibility>)> {
     let r = reach(state, user).await?;
-    if matches!(r, Reach::Nothing | Reach::Own(_)) || user.role() == Role::Finance {
+    if matches!(r, Reach::Nothing | Reach::Own(_)) || !user.can(Permission::ViewEligibility) {
         return Err(AppError::Forbidden);
     }
     let pack = org_pack(state, user).await?;

@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
-use chuangkou_domain::{Permission, Role, mask_phone, org};
+use chuangkou_domain::{Permission, mask_phone, org};
 use chuangkou_store::org::{Staff, StaffQuery};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -88,7 +88,7 @@ pub struct StaffListQuery {
 /// Staff phone numbers are personal data: only the office, leaders and
 /// admins see them whole.
 pub fn staff_view(user: &CurrentUser, mut s: Staff) -> Staff {
-    if !matches!(user.role(), Role::Office | Role::Leader | Role::Admin) {
+    if !user.can(Permission::ViewStaffPhones) {
         s.phone = s.phone.as_deref().map(mask_phone);
     }
     s

@@ -8,7 +8,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use chrono::{Datelike, NaiveDate};
-use chuangkou_domain::Role;
+use chuangkou_domain::Permission;
 use chuangkou_domain::satisfaction::{Audience, Counts, Question};
 use chuangkou_store::ratings::{RatingFilter, RatingInput, RatingRow, Scope};
 use chuangkou_store::surveys::{Origin, Questionnaire};
@@ -235,9 +235,7 @@ pub async fn appeal_rating(
 ) -> ApiResult<chuangkou_store::ratings::RatingAppeal> {
     let rating = state.store.rating(user.org_id(), id).await?;
     let r = reach(state, user).await?;
-    if !matches!(user.role(), Role::ShiftLeader | Role::Office | Role::Leader | Role::Admin)
-        || !r.sees_unit(rating.unit_id)
-    {
+    if !user.can(Permission::AppealRatings) || !r.sees_unit(rating.unit_id) {
         return Err(if r.sees_unit(rating.unit_id) { AppError::Forbidden } else { AppError::NotFound });
     }
     Ok(state.store.appeal_rating(user.org_id(), id, user.0.id, reason).await?)
@@ -275,9 +273,7 @@ pub async fn decide_appeal(
 }
 
 pub async fn open_appeals(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<Value>> {
-    if !matches!(user.role(), Role::Office | Role::Leader | Role::Admin) {
-        return Err(AppError::Forbidden);
-    }
+    user.require(Permission::ViewRatingAppeals)?;
     Ok(Json(json!({"appeals": state.store.open_rating_appeals(user.org_id()).await?})))
 }
 
@@ -285,11 +281,11 @@ pub async fn open_appeals(State(state): State<AppState>, user: CurrentUser) -> A
 
 /// Office and admins publish questionnaires; the leading group reads results too.
 pub fn may_manage_surveys(user: &CurrentUser) -> bool {
-    matches!(user.role(), Role::Office | Role::Admin)
+    user.can(Permission::ManageQuestionnaires)
 }
 
 pub fn may_read_results(user: &CurrentUser) -> bool {
-    matches!(user.role(), Role::Office | Role::Admin | Role::Leader)
+    user.can(Permission::ReadSurveyResults)
 }
 
 fn public_view(q: &Questionnaire, base: &str) -> Value {

@@ -7,7 +7,7 @@ use askama::Template;
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::routing::{get, post};
-use chuangkou_domain::Role;
+use chuangkou_domain::Permission;
 use serde::Deserialize;
 
 use super::dashboard::RankLine;
@@ -16,7 +16,6 @@ use crate::AppState;
 use crate::api::annual::year_for;
 use crate::auth::PageUser;
 use crate::csrf::CsrfToken;
-use crate::error::AppError;
 use crate::i18n::Tr;
 
 pub fn router() -> Router<AppState> {
@@ -96,7 +95,7 @@ async fn annual(
         teams: super::dashboard::team_lines(a),
         awards: super::dashboard::award_lines(a),
         vehicles,
-        may_close: user.role() == Role::Leader && closed.is_none(),
+        may_close: user.can(Permission::CloseAssessment) && closed.is_none(),
         closed,
     }))
 }
@@ -109,9 +108,7 @@ async fn close(
     axum::extract::Form(form): axum::extract::Form<std::collections::HashMap<String, String>>,
 ) -> PageResult {
     crate::csrf::check(&headers, form.get("_csrf").map_or("", |s| s.as_str()))?;
-    if user.role() != Role::Leader {
-        return Err(AppError::Forbidden.into());
-    }
+    user.require(Permission::CloseAssessment)?;
     let (rules, year) = year_for(&state, &user, form.get("year").map(|s| s.as_str())).await?;
     state.store.close_year(user.org_id(), rules, year, user.0.id).await?;
     Ok(axum::response::IntoResponse::into_response(axum::response::Redirect::to(&format!(

@@ -72,7 +72,7 @@ async fn tree(
     PageUser(user): PageUser,
 ) -> PageResult {
     // Supervisors record inspections and reports, and nothing else.
-    if user.role() == chuangkou_domain::Role::Supervisor {
+    if !user.can(Permission::ViewOrganisation) {
         return Ok(axum::response::IntoResponse::into_response(axum::response::Redirect::to(
             "/console/inspections",
         )));

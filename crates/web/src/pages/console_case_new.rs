@@ -167,7 +167,7 @@ async fn register(
     nc.registered_by = Some(user.0.id);
     let org = state.store.organisation(user.org_id()).await?;
     if f.confirm.is_empty() {
-        let dups = duplicates_for(&state, org.id, &org.pack, &nc, None).await?;
+        let dups = duplicates_for(&state, &user, &org.pack, &nc, None).await?;
         if !dups.is_empty() {
             // Show them first; the staff member decides to merge later or register anyway.
             let form = NewForm { confirm: "1".into(), ..f };

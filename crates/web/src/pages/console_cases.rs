@@ -230,6 +230,9 @@ fn allowed(case: &CaseRow, user: &CurrentUser) -> Vec<&'static str> {
         owner_user_id: case.owner_id,
         pending_owner_user_id: case.pending_owner_id,
         extension_requested: case.extension_requested,
+        // For the buttons: whether the viewer is the subject is all that counts.
+        subject_user_ids: if crate::cases_access::is_subject(user, case) { vec![user.0.id] } else { vec![] },
+        about_leader: crate::cases_access::about_leader(case),
     };
     let actor = Actor::User { id: user.0.id, role: user.role() };
     let probe = Conclusion {
@@ -301,16 +304,17 @@ pub(super) async fn case_page(
     let revealed = reporter_override.is_some();
     let reporter = match reporter_override {
         Some(r) => Some(r),
-        None if may_see_reporter(user) && row.has_reporter => {
+        None if may_see_reporter(user, &row) && row.has_reporter => {
             Some(state.store.masked_reporter(org.id, id).await?)
         }
         None => None,
     };
     let open = CaseState::parse(&row.state).is_some_and(CaseState::is_open);
-    let duplicates = if may_see_reporter(user) && open {
+    let duplicates = if may_see_reporter(user, &row) && open {
         let rules = state.rules(&org.pack)?;
         let window = rules.pack.cases.duplicate_window.after(rules.calendar, 0);
-        state.store.duplicates_of(org.id, &row, window).await?
+        crate::api::cases::only_visible(state, user, state.store.duplicates_of(org.id, &row, window).await?)
+            .await?
     } else {
         vec![]
     };
@@ -436,13 +440,16 @@ async fn reveal(
 ) -> PageResult {
     let Form(f) = form.map_err(|e| AppError::bad_request("bad_form", e.body_text()))?;
     csrf::check(&headers, &f.csrf)?;
-    if !may_see_reporter(&user) {
+    if !user.can(chuangkou_domain::Permission::ViewReporter) {
         return Err(AppError::NotFound.into());
     }
     let id = parse_id(&id)?;
+    let case = visible(&user, state.store.case(user.org_id(), id).await?)?;
+    if !may_see_reporter(&user, &case) {
+        return Err(AppError::Refused(crate::cases_access::SUBJECT_REVEAL.into()).into());
+    }
     let reason = chuangkou_domain::text::required("reason", &f.reason, 200)
         .map_err(|e| AppError::Validation(vec![e]))?;
-    visible(&user, state.store.case(user.org_id(), id).await?)?;
     let reporter = state.store.reveal_reporter(user.org_id(), id, &user.actor(), &reason).await?;
     case_page(&state, tr, token, &user, id, Some(reporter), None).await
 }

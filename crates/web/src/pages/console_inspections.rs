@@ -10,10 +10,10 @@ use axum::extract::{DefaultBodyLimit, Form, Multipart, Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use chuangkou_domain::Role;
 use chuangkou_domain::inspections::{
     InspectionKind, InspectionMode, ItemResult, RectificationState, ReportOutcome, TargetKind,
 };
+use chuangkou_domain::{Permission, Sight};
 use chuangkou_store::inspections::NewPlan;
 use serde::Deserialize;
 
@@ -106,7 +106,7 @@ async fn list(
     Ok(render(&ListPage {
         rows,
         plans,
-        can_plan: matches!(user.role(), Role::Office | Role::Leader),
+        can_plan: user.can(Permission::PlanInspections),
         codebook: rules
             .pack
             .codebook
@@ -204,11 +204,10 @@ async fn new_page(
     let staff = super::staff_choices(&state, org).await?;
     Ok(render(&NewPage {
         kind: plan.as_ref().map_or("routine".into(), |p| p.kind.clone()),
-        mode: plan
-            .as_ref()
-            .map_or(if user.role() == Role::Supervisor { "secret" } else { "open" }.into(), |p| {
-                p.mode.clone()
-            }),
+        mode: plan.as_ref().map_or(
+            if user.role().inspection_sight() == Sight::Recorded { "secret" } else { "open" }.into(),
+            |p| p.mode.clone(),
+        ),
         plan: plan.map(|p| (p.id, p.title)),
         kinds: tr.choices(InspectionKind::ALL),
         modes: tr.choices(InspectionMode::ALL),
@@ -357,12 +356,12 @@ async fn rectifications(
     PageUser(user): PageUser,
 ) -> PageResult {
     let list = rectifications_for(&state, &user, false).await?;
-    let reporter = matches!(user.role(), Role::ShiftLeader | Role::Office | Role::Leader);
+    let reporter = user.can(Permission::ReportRectification);
     let rows = list
         .into_iter()
         .map(|r| {
             let st = RectificationState::parse(&r.state).unwrap_or(RectificationState::Open);
-            let verifier = r.inspector_id == user.0.id || matches!(user.role(), Role::Office | Role::Leader);
+            let verifier = r.inspector_id == user.0.id || user.can(Permission::VerifyRectification);
             let notes = [r.report_note.clone(), r.verify_note.clone()]
                 .into_iter()
                 .flatten()
@@ -435,8 +434,8 @@ async fn reports(
     Ok(render(&ReportsPage {
         rows,
         outcomes: tr.choices(ReportOutcome::ALL),
-        can_submit: matches!(user.role(), Role::Supervisor | Role::Office),
-        can_decide: user.role() == Role::Leader,
+        can_submit: user.can(Permission::SubmitReports),
+        can_decide: user.can(Permission::DecideReports),
         units,
         c: Chrome::for_user(&state, tr, csrf, &user, "reports").await?,
     }))

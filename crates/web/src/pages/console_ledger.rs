@@ -14,7 +14,7 @@ use axum::routing::{get, post};
 use chuangkou_domain::ledger::{
     AppealOutcome, AttendanceKind, EntryKind, EntryStatus, FactKind, FineStatus, GoodDeedKind, format_fen,
 };
-use chuangkou_domain::{Labelled, Role};
+use chuangkou_domain::{Labelled, Permission};
 use chuangkou_store::ledger::{EntryRow, FactRow};
 use serde::Deserialize;
 
@@ -448,7 +448,8 @@ async fn import(
 }
 
 /// id, entry, who, amount, status, receipt or reason, why, due.
-type FineLine = (i64, i64, String, String, String, String, String, bool);
+/// The last field is the status code (`due`, `waiver_proposed`, …).
+type FineLine = (i64, i64, String, String, String, String, String, String);
 
 #[derive(Template)]
 #[template(path = "fines.html")]
@@ -489,14 +490,14 @@ async fn fines(
                 st,
                 note,
                 f.explanation,
-                f.status == "due",
+                f.status.clone(),
             )
         })
         .collect();
     Ok(render(&FinesPage {
         rows,
         total_due: format_fen(total_due),
-        finance: user.role() == Role::Finance,
+        finance: user.can(Permission::CollectFines),
         approver: state.rules(&pack)?.pack.ledger.may_approve(user.role()),
         c: Chrome::for_user(&state, tr, csrf, &user, "ledger").await?,
     }))
@@ -521,8 +522,15 @@ async fn fine_act(
             let pack = org_pack(&state, &user).await?;
             state
                 .store
-                .waive_fine(user.org_id(), state.rules(&pack)?, &user.0, id, &form_value(&form, "reason"))
-                .await?
+                .waive_fine(
+                    user.org_id(),
+                    state.rules(&pack)?,
+                    &user.0,
+                    id,
+                    &form_value(&form, "reason"),
+                    form_value(&form, "approve") != "no",
+                )
+                .await?;
         }
         _ => return Err(AppError::bad_request("bad_form", "未知操作 / unknown action").into()),
     }

@@ -13,10 +13,10 @@ use axum::http::HeaderMap;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use chuangkou_domain::Role;
 use chuangkou_domain::satisfaction::{
     Audience, Counts, Level, QuestionResult, parse_question_lines, question_lines,
 };
+use chuangkou_domain::{Permission, Sight};
 use chuangkou_store::ratings::Scope;
 use chuangkou_store::surveys::GroupResults;
 use serde::Deserialize;
@@ -116,18 +116,16 @@ async fn ratings(
     PageUser(user): PageUser,
     Query(p): Query<PeriodForm>,
 ) -> PageResult {
-    if user.role() == Role::Supervisor {
-        return Err(AppError::Forbidden.into());
-    }
+    user.require(Permission::ViewSatisfaction)?;
     let (from, to) = period(p.from.as_deref(), p.to.as_deref(), today(&state, &user).await?)?;
-    let scope = if user.role() == Role::Staff { Scope::Staff } else { Scope::Unit };
+    let scope = if user.role().ledger_sight() == Sight::Themselves { Scope::Staff } else { Scope::Unit };
     let lines = summary_for(&state, &user, scope, from, to).await?;
     let mut total = Counts::default();
     for (_, _, c) in &lines {
         total.merge(c);
     }
     let units: Vec<Line> = lines.iter().map(|(_, name, c)| line(name.clone(), c)).collect();
-    let may_appeal = matches!(user.role(), Role::ShiftLeader | Role::Office | Role::Leader | Role::Admin);
+    let may_appeal = user.can(Permission::AppealRatings);
     let q = RatingsQuery { bad_only: Some(true), limit: Some(50), ..Default::default() };
     let bad = ratings_for(&state, &user, &q)
         .await?
@@ -153,7 +151,7 @@ async fn ratings(
         .collect();
     let pack = org_pack(&state, &user).await?;
     let decider = state.rules(&pack)?.pack.ledger.appeal_deciders.contains(&user.role());
-    let appeals = if decider || matches!(user.role(), Role::Office | Role::Leader | Role::Admin) {
+    let appeals = if decider || user.can(Permission::ViewRatingAppeals) {
         let names: HashMap<i64, String> =
             state.store.units(user.org_id()).await?.into_iter().map(|u| (u.id, u.name)).collect();
         state
@@ -307,9 +305,7 @@ async fn surveys(
     PageUser(user): PageUser,
     Query(q): Query<SurveysQuery>,
 ) -> PageResult {
-    if user.role() == Role::Supervisor {
-        return Err(AppError::Forbidden.into());
-    }
+    user.require(Permission::ViewSatisfaction)?;
     surveys_page(&state, tr, csrf, &user, vec![], q.answered == Some(1)).await
 }
 

@@ -7,7 +7,7 @@ use axum::Router;
 use axum::extract::{Query, State};
 use axum::routing::{get, post};
 use chrono::{Datelike, Months};
-use chuangkou_domain::Role;
+use chuangkou_domain::Permission;
 use chuangkou_domain::kpi::Period;
 use chuangkou_store::indicators::{Indicators, Subject};
 
@@ -20,7 +20,6 @@ use crate::api::ledger::org_pack;
 use crate::auth::PageUser;
 use crate::charts;
 use crate::csrf::CsrfToken;
-use crate::error::AppError;
 use crate::i18n::Tr;
 
 pub fn router() -> Router<AppState> {
@@ -35,9 +34,7 @@ async fn close(
     axum::extract::Form(form): axum::extract::Form<std::collections::HashMap<String, String>>,
 ) -> PageResult {
     crate::csrf::check(&headers, form.get("_csrf").map_or("", |s| s.as_str()))?;
-    if user.role() != Role::Leader {
-        return Err(AppError::Forbidden.into());
-    }
+    user.require(Permission::CloseAssessment)?;
     let pack = org_pack(&state, &user).await?;
     let rules = state.rules(&pack)?;
     let month =
@@ -265,7 +262,9 @@ async fn dashboard(
         ranking,
         teams,
         awards,
-        may_close: user.role() == Role::Leader && closed.is_none() && month.from <= today_of(&state, cal),
+        may_close: user.can(Permission::CloseAssessment)
+            && closed.is_none()
+            && month.from <= today_of(&state, cal),
         closed,
     }))
 }

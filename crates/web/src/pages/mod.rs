@@ -101,9 +101,13 @@ impl Chrome {
         self.nav == nav
     }
 
-    /// Whether the user's role is one of `roles` (space-separated codes).
-    pub fn role_in(&self, roles: &str) -> bool {
-        roles.split(' ').any(|r| r == self.role)
+    /// Whether the user may do what the permission `name` (as in the
+    /// table: `"ViewAssessment"`) allows; an unknown name is a bug.
+    pub fn can(&self, name: &str) -> bool {
+        let p = chuangkou_domain::Permission::parse(name);
+        debug_assert!(p.is_some(), "no permission named {name}");
+        let role = chuangkou_domain::Role::parse(self.role);
+        p.zip(role).is_some_and(|(p, r)| r.can(p))
     }
 }
 

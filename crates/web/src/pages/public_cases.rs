@@ -87,7 +87,8 @@ fn choices(state: &AppState, org: &Organisation, tr: Tr) -> Result<(Vec<Choice>,
         .cases
         .categories
         .iter()
-        .filter(|c| !c.about_leader)
+        // Complaints about leaders are offered too: they go to the
+        // discipline body alone (SPEC CASE-11).
         .map(|c| Choice { value: c.code.clone(), label: tr.pick(&c.title, &c.title_en).into() })
         .collect();
     Ok((kinds, categories))

@@ -121,6 +121,40 @@ impl TestApp {
             .unwrap();
     }
 
+    /// A user linked to a staff record, with an API token; returns the token.
+    pub async fn staff_token(&self, org_id: i64, username: &str, role: Role, staff_id: i64) -> String {
+        let hash = chuangkou_web::auth::hash_password(PASSWORD.into()).await.unwrap();
+        let u = self
+            .store
+            .create_user(
+                org_id,
+                "test",
+                &NewUser {
+                    username,
+                    display_name: username,
+                    password_hash: &hash,
+                    role,
+                    staff_id: Some(staff_id),
+                },
+            )
+            .await
+            .unwrap();
+        self.store.create_api_token(&u, "test").await.unwrap().1
+    }
+
+    /// A staff member of team S01-T1; returns the id.
+    pub async fn staff(&self, org_id: i64, no: &str, name: &str) -> i64 {
+        let s = NewStaff {
+            employee_no: no.into(),
+            name: name.into(),
+            unit_code: "S01-T1".into(),
+            position: None,
+            phone: None,
+            certificate_no: None,
+        };
+        self.store.create_staff(org_id, "test", &s).await.unwrap().id
+    }
+
     /// A user with an API token; returns the token.
     pub async fn token(&self, org_id: i64, username: &str, role: Role) -> String {
         self.user(org_id, username, role).await;

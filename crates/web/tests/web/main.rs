@@ -3,6 +3,7 @@
 
 mod common;
 
+mod access;
 mod annual;
 mod api_errors;
 mod auth;

@@ -1,0 +1,190 @@
+//! Who may do what (issue 16), through the real router on both backends:
+//! nobody decides, waives, handles or unmasks anything about themselves,
+//! and complaints about leaders are the discipline body's alone.
+
+use axum::http::StatusCode;
+use chuangkou_domain::Role;
+use chuangkou_store::story;
+use serde_json::json;
+
+use crate::common::TestApp;
+
+story!(nobody_decides_appeals_or_waives_an_entry_about_themselves, |store| {
+    let mut app = TestApp::new(store.clone());
+    let seed = app.seed("TY").await;
+    let office = app.token(seed.org_id, "office", Role::Office).await;
+    let office2 = app.token(seed.org_id, "office2", Role::Office).await;
+    // The leader 赵建国 has a staff record of his own.
+    let zhao = app.staff(seed.org_id, "0001", "赵建国").await;
+    let leader = app.staff_token(seed.org_id, "leader", Role::Leader, zhao).await;
+    store.set_clock(chuangkou_store::testing::noon_2026(11, 5));
+    // A breach of his is recorded; the rules propose a violation and a 200-yuan fine about him.
+    let fact = json!({"kind": "violation", "staff_id": zhao, "rule_code": "TY-U1", "note": "未按规定着装", "date": "2026-11-05"});
+    let r = app.post_json("/api/v1/ledger/facts", Some(&office), fact).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let mut fine = None;
+    for id in r.json()["proposed"].as_array().unwrap() {
+        let id = id.as_i64().unwrap();
+        let e = app.get(&format!("/api/v1/ledger/entries/{id}"), Some(&office)).await.json();
+        let url = format!("/api/v1/ledger/entries/{id}/decision");
+        // He cannot approve an entry about himself: 403 with the reason, nothing changed.
+        let r = app.post_json(&url, Some(&leader), json!({"approve": false})).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+        assert!(r.json()["message"].as_str().unwrap().contains("about themselves"), "{}", r.text());
+        let still = app.get(&format!("/api/v1/ledger/entries/{id}"), Some(&office)).await.json();
+        assert_eq!(still["entry"]["status"], "proposed");
+        // The office's second clerk approves (the first proposed it).
+        let r = app.post_json(&url, Some(&office2), json!({"approve": true})).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        if e["entry"]["kind"] == "fine" {
+            fine = Some(id);
+        }
+    }
+    let entry = fine.expect("a fine was proposed");
+    // He appeals it (the person concerned may) but cannot decide his own appeal.
+    let r = app
+        .post_json(
+            &format!("/api/v1/ledger/entries/{entry}/appeal"),
+            Some(&leader),
+            json!({"reason": "当天在外开会"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let r = app
+        .post_json(
+            &format!("/api/v1/ledger/entries/{entry}/appeal/decision"),
+            Some(&leader),
+            json!({"outcome": "granted", "decision": "准"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    // Nor waive his fine; a waiver passes two approvers, never one twice.
+    let fines = app.get("/api/v1/ledger/fines", Some(&office)).await.json();
+    let fine_id = fines["fines"][0]["id"].as_i64().unwrap();
+    let waive = |reason: &str| json!({"reason": reason});
+    let url = format!("/api/v1/ledger/fines/{fine_id}/waiver");
+    assert_eq!(app.post_json(&url, Some(&leader), waive("免")).await.status, StatusCode::FORBIDDEN);
+    let r = app.post_json(&url, Some(&office), waive("初次，经研究提请免除")).await;
+    assert_eq!(
+        (r.status, r.json()["status"].as_str()),
+        (StatusCode::OK, Some("waiver_proposed")),
+        "{}",
+        r.text()
+    );
+    let r = app.post_json(&url, Some(&office), waive("确认")).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "the proposer does not confirm: {}", r.text());
+    let r = app.post_json(&url, Some(&office2), waive("同意")).await;
+    assert_eq!((r.status, r.json()["status"].as_str()), (StatusCode::OK, Some("waived")), "{}", r.text());
+});
+
+story!(the_person_a_complaint_is_about_never_reveals_handles_or_notes_it, |store| {
+    let mut app = TestApp::new(store.clone());
+    let seed = app.seed("TY").await;
+    let office = app.token(seed.org_id, "office", Role::Office).await;
+    // An office clerk who is also the staff member complained about.
+    let wang = app.staff(seed.org_id, "C0101", "王静").await;
+    let subject = app.staff_token(seed.org_id, "wangjing", Role::Office, wang).await;
+    let body = json!({"kind": "complaint", "category": "attitude", "description": "办公室王静推诿", "subject_staff_id": wang,
+        "reporter_name": "李先生", "reporter_phone": "13812345678"});
+    let r = app.post_json("/api/v1/cases", Some(&office), body).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let id = r.json()["id"].as_i64().unwrap();
+    let r = app.get(&format!("/api/v1/cases/{id}"), Some(&subject)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.json().get("reporter").is_none() && !r.text().contains("1381"), "{}", r.text());
+    let r =
+        app.post_json(&format!("/api/v1/cases/{id}/reveal"), Some(&subject), json!({"reason": "回访"})).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    assert!(!r.text().contains("李先生"));
+    for action in [json!({"action": "note", "text": "我没有推诿"}), json!({"action": "start"})] {
+        let r = app.post_json(&format!("/api/v1/cases/{id}/actions"), Some(&subject), action).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    }
+    // Never handed to her.
+    let me = store.user_by_username("wangjing").await.unwrap().id;
+    let r = app
+        .post_json(
+            &format!("/api/v1/cases/{id}/actions"),
+            Some(&office),
+            json!({"action": "handover", "to_user_id": me}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    // The office reveals as before (recorded).
+    let r =
+        app.post_json(&format!("/api/v1/cases/{id}/reveal"), Some(&office), json!({"reason": "回访"})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert!(r.text().contains("李先生"));
+});
+
+story!(complaints_about_leaders_are_seen_and_handled_by_the_discipline_body_alone, |store| {
+    let mut app = TestApp::new(store.clone());
+    let seed = app.seed("TY").await;
+    let office = app.token(seed.org_id, "office", Role::Office).await;
+    let office2 = app.token(seed.org_id, "office2", Role::Office).await;
+    let zhao = app.staff(seed.org_id, "0001", "赵建国").await;
+    let leader = app.staff_token(seed.org_id, "leader", Role::Leader, zhao).await;
+    let other_leader = app.token(seed.org_id, "leader2", Role::Leader).await;
+    let shift = app.token(seed.org_id, "shift", Role::ShiftLeader).await;
+    let discipline = app.token(seed.org_id, "jijian", Role::Discipline).await;
+    let body = json!({"kind": "complaint", "category": "leader", "description": "站长吃拿卡要", "subject_staff_id": zhao,
+        "reporter_phone": "13912345678"});
+    let r = app.post_json("/api/v1/cases", Some(&office), body).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let id = r.json()["id"].as_i64().unwrap();
+    let case = format!("/api/v1/cases/{id}");
+    for who in [&leader, &other_leader, &shift, &office2] {
+        assert_eq!(app.get(&case, Some(who)).await.status, StatusCode::NOT_FOUND);
+        let list = app.get("/api/v1/cases?inbox=all", Some(who)).await.json();
+        assert!(list["cases"].as_array().unwrap().iter().all(|c| c["id"] != id), "hidden from lists");
+        let found = app.get("/api/v1/cases?inbox=all&q=%E5%90%83%E6%8B%BF", Some(who)).await.json();
+        assert!(found["cases"].as_array().unwrap().is_empty(), "and from search");
+    }
+    // The discipline body sees it in its queue, with the reporter masked, and handles it.
+    let list = app.get("/api/v1/cases?inbox=all", Some(&discipline)).await.json();
+    assert!(list["cases"].as_array().unwrap().iter().any(|c| c["id"] == id));
+    let r = app.get(&case, Some(&discipline)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.json()["reporter"]["phone"].as_str().unwrap().contains('*'), "{}", r.text());
+    let r = app.post_json(&format!("{case}/actions"), Some(&discipline), json!({"action": "start"})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    // The public feedback form offers the category.
+    let point = store.service_point(seed.org_id, seed.point_id).await.unwrap();
+    let html = app.get(&format!("/p/{}/feedback", point.public_token), None).await.text();
+    assert!(html.contains("领导干部作风"), "the category is offered");
+});
+
+story!(the_duplicate_probe_answers_only_desk_roles_and_only_with_what_they_may_see, |store| {
+    let mut app = TestApp::new(store.clone());
+    let seed = app.seed("TY").await;
+    let office = app.token(seed.org_id, "office", Role::Office).await;
+    let shift = app.token(seed.org_id, "shift", Role::ShiftLeader).await;
+    let staff = app.token(seed.org_id, "worker", Role::Staff).await;
+    let supervisor = app.token(seed.org_id, "sup", Role::Supervisor).await;
+    let zhao = app.staff(seed.org_id, "0001", "赵建国").await;
+    let subject = app.staff_token(seed.org_id, "chen", Role::Office, seed.staff_id).await;
+    // A complaint about the collector, and one about a leader, from the same phone.
+    for (category, who, text) in
+        [("attitude", seed.staff_id, "收费员态度恶劣扔卡"), ("leader", zhao, "站长态度恶劣吃拿卡要")]
+    {
+        let body = json!({"kind": "complaint", "category": category, "description": text, "subject_staff_id": who,
+            "reporter_phone": "13812345678"});
+        assert_eq!(app.post_json("/api/v1/cases", Some(&office), body).await.status, StatusCode::CREATED);
+    }
+    let probe = json!({"description": "态度恶劣", "reporter_phone": "13812345678"});
+    for who in [&staff, &supervisor] {
+        let r = app.post_json("/api/v1/cases/duplicates", Some(who), probe.clone()).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    }
+    // The shift leader finds the ordinary one, never the one about a leader.
+    let r = app.post_json("/api/v1/cases/duplicates", Some(&shift), probe.clone()).await;
+    let found = r.json()["duplicates"].as_array().unwrap().clone();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0]["description"].as_str().unwrap().contains("收费员"));
+    // The collector, an office clerk here, never learns by phone who complained about her.
+    let r = app.post_json("/api/v1/cases/duplicates", Some(&subject), probe.clone()).await;
+    assert!(r.json()["duplicates"].as_array().unwrap().is_empty(), "{}", r.text());
+    // The registering office sees both (it registered the one about the leader).
+    let r = app.post_json("/api/v1/cases/duplicates", Some(&office), probe).await;
+    assert_eq!(r.json()["duplicates"].as_array().unwrap().len(), 2, "{}", r.text());
+});
