@@ -43,6 +43,10 @@ pub struct ServeArgs {
     /// Default: Debian's fonts-wqy-microhei (or -zenhei) where installed.
     #[arg(long, env = "CHUANGKOU_PDF_FONT")]
     pub pdf_font: Option<std::path::PathBuf>,
+    /// A token a metrics scraper sends as `Authorization: Bearer …` to read
+    /// /metrics; without it, /metrics answers loopback callers only.
+    #[arg(long, env = "CHUANGKOU_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
 }
 
 #[derive(clap::Args)]
@@ -161,6 +165,7 @@ async fn serve(args: ServeArgs, config: &Config, store: Store) -> Result<i32> {
         public_url: args.public_url.unwrap_or_else(|| url.clone()),
         secure_cookies: args.secure_cookies,
         pdf_font: args.pdf_font,
+        metrics_token: args.metrics_token,
         ..WebConfig::default()
     };
     // Built before the line that says it is ready: the intake queues'

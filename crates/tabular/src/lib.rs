@@ -77,7 +77,7 @@ fn read_xlsx(bytes: &[u8]) -> Result<Vec<Sheet>, TabularError> {
 fn cell_text(d: &Data) -> String {
     match d {
         Data::Empty => String::new(),
-        Data::String(s) => s.clone(),
+        Data::String(s) => unguard(s).to_string(),
         Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
         Data::Float(f) => f.to_string(),
         Data::Int(i) => i.to_string(),
@@ -101,6 +101,36 @@ fn read_csv(bytes: &[u8], name: &str) -> Result<Vec<Sheet>, TabularError> {
     Ok(vec![Sheet { name: name.to_string(), rows }])
 }
 
+/// Whether a spreadsheet program would take `s` for a formula (`=`, `+`,
+/// `@`, a tab or carriage return first, or `-` before anything but a number).
+fn formula_like(s: &str) -> bool {
+    match s.chars().next() {
+        Some('=' | '+' | '@' | '\t' | '\r') => true,
+        Some('-') => s[1..].parse::<f64>().is_err(),
+        _ => false,
+    }
+}
+
+/// Whether `s` is written behind a `'`: formula-like once any leading
+/// quotes are set aside (so that a cell that already starts with one
+/// round-trips too).
+fn needs_guard(s: &str) -> bool {
+    formula_like(s.trim_start_matches('\''))
+}
+
+/// `'` before formula-like text (OWASP's CSV-injection guard).
+fn guard(s: &str) -> std::borrow::Cow<'_, str> {
+    if needs_guard(s) { format!("'{s}").into() } else { s.into() }
+}
+
+/// The text a guarded cell was written from.
+fn unguard(s: &str) -> &str {
+    match s.strip_prefix('\'') {
+        Some(rest) if needs_guard(rest) => rest,
+        _ => s,
+    }
+}
+
 /// Writes sheets to an `.xlsx` file, every cell as text.
 pub fn write_xlsx(sheets: &[Sheet]) -> Result<Vec<u8>, TabularError> {
     let mut book = rust_xlsxwriter::Workbook::new();
@@ -111,11 +141,14 @@ pub fn write_xlsx(sheets: &[Sheet]) -> Result<Vec<u8>, TabularError> {
         ws.set_name(&sheet.name).map_err(w)?;
         for (r, row) in sheet.rows.iter().enumerate() {
             for (c, cell) in row.iter().enumerate() {
-                // write_string never makes a formula, whatever the text starts with.
+                // write_string never makes a formula, whatever the text
+                // starts with; the `'` keeps it text when someone saves the
+                // sheet again as CSV and opens that.
+                let cell = guard(cell);
                 if r == 0 {
-                    ws.write_string_with_format(r as u32, c as u16, cell, &bold).map_err(w)?;
+                    ws.write_string_with_format(r as u32, c as u16, cell.as_ref(), &bold).map_err(w)?;
                 } else {
-                    ws.write_string(r as u32, c as u16, cell).map_err(w)?;
+                    ws.write_string(r as u32, c as u16, cell.as_ref()).map_err(w)?;
                 }
             }
         }
@@ -139,11 +172,25 @@ mod tests {
     }
 
     #[test]
-    fn formula_like_text_is_written_as_text() {
-        let sheet = Sheet { name: "s".into(), rows: vec![vec!["h".into()], vec!["=1+1".into()]] };
+    fn formula_like_text_is_written_as_text_behind_a_quote() {
+        let cells = ["=1+1", "+cmd|' /C calc'!A0", "@SUM(A1)", "-2+3", "-200.00", "200", "'=quoted"];
+        let sheet =
+            Sheet { name: "s".into(), rows: vec![vec!["h".into()], cells.map(String::from).to_vec()] };
         let bytes = write_xlsx(&[sheet]).unwrap();
+        // In the file: text, and behind a quote where a program would see a formula.
+        let raw =
+            calamine::open_workbook_from_rs::<calamine::Xlsx<_>, _>(std::io::Cursor::new(bytes.clone()))
+                .unwrap()
+                .worksheet_range("s")
+                .unwrap();
+        let written: Vec<String> = raw.rows().nth(1).unwrap().iter().map(|d| d.to_string()).collect();
+        assert_eq!(
+            written,
+            ["'=1+1", "'+cmd|' /C calc'!A0", "'@SUM(A1)", "'-2+3", "-200.00", "200", "''=quoted"]
+        );
+        // Read back by us: the text as it was.
         let back = read(&bytes, "x.xlsx").unwrap();
-        assert_eq!(back[0].rows[1][0], "=1+1");
+        assert_eq!(back[0].rows[1], cells.map(String::from).to_vec());
     }
 
     #[test]

@@ -54,6 +54,10 @@ pub struct WebConfig {
     /// The CJK TrueType font PDF documents are set in; a system font when
     /// `None` (see `chuangkou_notice::Font::discover`).
     pub pdf_font: Option<std::path::PathBuf>,
+    /// `/metrics` answers a scraper that sends `Authorization: Bearer` this
+    /// token; without one it answers loopback callers only (its route
+    /// inventory and latencies are not for the public).
+    pub metrics_token: Option<String>,
 }
 
 impl Default for WebConfig {
@@ -64,6 +68,7 @@ impl Default for WebConfig {
             login_delay_ms: 250,
             request_timeout: Duration::from_secs(30),
             pdf_font: None,
+            metrics_token: None,
         }
     }
 }

@@ -81,6 +81,28 @@ impl Metrics {
     }
 }
 
-pub async fn render(State(state): State<AppState>) -> Response {
+/// Compares in time independent of where the bytes differ.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The metrics, for the configured scraper token or a loopback caller;
+/// anyone else gets the 404 of a route that does not exist.
+pub async fn render(
+    State(state): State<AppState>,
+    crate::extract::ClientAddr(addr): crate::extract::ClientAddr,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    let bearer = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let allowed = match &state.config.metrics_token {
+        Some(token) => bearer.is_some_and(|b| same(b.as_bytes(), token.as_bytes())),
+        None => addr.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback()),
+    };
+    if !allowed {
+        return crate::error::AppError::NotFound.into_response();
+    }
     ([(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], state.metrics.render()).into_response()
 }

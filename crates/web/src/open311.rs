@@ -92,6 +92,30 @@ pub struct Params {
     start_date: Option<String>,
     end_date: Option<String>,
     status: Option<String>,
+    /// An API token of the organisation: with it, requests carry their
+    /// description and reply; without it, only status, service and dates.
+    api_key: Option<String>,
+}
+
+/// Whether the caller may read requests in full: a valid API token of this
+/// organisation whose user may see every case. A key that is not valid is
+/// refused rather than read as anonymous.
+async fn full_view(
+    state: &AppState,
+    org: &Organisation,
+    key: Option<&str>,
+    fmt: Format,
+) -> Result<bool, Open311Error> {
+    let Some(key) = key.filter(|k| !k.is_empty()) else { return Ok(false) };
+    let user = state
+        .store
+        .api_token_user(key)
+        .await
+        .map_err(|_| err(StatusCode::FORBIDDEN, fmt, "invalid api_key"))?;
+    if user.org_id != org.id {
+        return Err(err(StatusCode::FORBIDDEN, fmt, "api_key is not valid for this jurisdiction"));
+    }
+    Ok(user.role().can(chuangkou_domain::Permission::ViewAllCases))
 }
 
 /// The organisation a request is about: `jurisdiction_id` is its code; with
@@ -143,6 +167,7 @@ async fn list(
             Ok(render(fmt, "services", "service", &services))
         }
         "requests" => {
+            let full = full_view(&state, &org, q.api_key.as_deref(), fmt).await?;
             let ids: Vec<&str> = q
                 .service_request_id
                 .as_deref()
@@ -154,7 +179,7 @@ async fn list(
                     if let Ok(c) = state.store.case_by_number(org.id, id).await
                         && c.channel == Channel::Open311.as_str()
                     {
-                        out.push(request_json(&state, &org, &c));
+                        out.push(request_json(&state, &org, &c, full));
                     }
                 }
             } else {
@@ -167,7 +192,7 @@ async fn list(
                     ..Default::default()
                 };
                 for c in state.store.cases(org.id, &f).await.map_err(internal(fmt))? {
-                    let v = request_json(&state, &org, &c);
+                    let v = request_json(&state, &org, &c, full);
                     if q.status.as_deref().is_none_or(|s| s.split(',').any(|s| s.trim() == v["status"])) {
                         out.push(v);
                     }
@@ -193,7 +218,10 @@ fn iso(state_offset: chrono::FixedOffset, ms: i64) -> String {
 }
 
 /// A case as a GeoReport request: status, public notes, no personal data.
-fn request_json(state: &AppState, org: &Organisation, c: &CaseRow) -> Value {
+/// Anonymous callers (`full` false) get status, service and dates only: the
+/// description and the reply are the reporter's and the organisation's
+/// words about a person, not public information.
+fn request_json(state: &AppState, org: &Organisation, c: &CaseRow, full: bool) -> Value {
     let offset = state
         .rules(&org.pack)
         .map(|r| r.calendar.offset)
@@ -202,8 +230,8 @@ fn request_json(state: &AppState, org: &Organisation, c: &CaseRow) -> Value {
     let category =
         state.rules(&org.pack).ok().and_then(|r| r.pack.cases.category(&c.category).map(|x| x.title.clone()));
     let notes = match &c.reply {
-        Some(reply) => format!("{}：{reply}", st.label_zh()),
-        None => st.label_zh().to_string(),
+        Some(reply) if full => format!("{}：{reply}", st.label_zh()),
+        _ => st.label_zh().to_string(),
     };
     json!({
         "service_request_id": c.number,
@@ -211,7 +239,7 @@ fn request_json(state: &AppState, org: &Organisation, c: &CaseRow) -> Value {
         "status_notes": notes,
         "service_name": category,
         "service_code": c.category,
-        "description": c.description,
+        "description": if full { Value::from(c.description.clone()) } else { Value::Null },
         "agency_responsible": org.name,
         "service_notice": Value::Null,
         "requested_datetime": iso(offset, c.registered_at),
@@ -267,7 +295,8 @@ async fn one_request(
     if c.channel != Channel::Open311.as_str() {
         return Err(err(StatusCode::NOT_FOUND, fmt, "not found"));
     }
-    Ok(render(fmt, "service_requests", "request", &[request_json(&state, &org, &c)]))
+    let full = full_view(&state, &org, q.api_key.as_deref(), fmt).await?;
+    Ok(render(fmt, "service_requests", "request", &[request_json(&state, &org, &c, full)]))
 }
 
 #[derive(Deserialize, Default)]

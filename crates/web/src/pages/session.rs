@@ -113,6 +113,18 @@ pub struct LangQuery {
     next: Option<String>,
 }
 
+/// Whether `next` is a path on this site and nowhere else. Browsers drop
+/// tabs and line breaks from URLs and read `\` as `/`, so `/%09/evil.example`
+/// arrives as `/\t/evil.example` and leaves the site as `//evil.example`:
+/// any control character, space or backslash is refused, and so is a second
+/// leading slash.
+pub fn local_path(next: &str) -> bool {
+    next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.chars().any(|c| c.is_control() || c.is_whitespace() || c == '\\')
+        && !next.contains("/..")
+}
+
 /// Sets the language cookie and goes back — only to a path on this site.
 pub async fn switch_lang(
     State(state): State<AppState>,
@@ -127,11 +139,8 @@ pub async fn switch_lang(
         .and_then(|v| v.to_str().ok())
         .and_then(|r| r.split_once("://"))
         .and_then(|(_, rest)| rest.find('/').map(|i| rest[i..].to_string()));
-    let next = q
-        .next
-        .or(referer)
-        .filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
-        .unwrap_or_else(|| "/".into());
+    let next =
+        q.next.filter(|n| local_path(n)).or(referer.filter(|n| local_path(n))).unwrap_or_else(|| "/".into());
     let mut res = Redirect::to(&next).into_response();
     if let Ok(v) =
         HeaderValue::from_str(&set_cookie("ck_lang", lang, 60 * 60 * 24 * 365, state.config.secure_cookies))
@@ -139,4 +148,30 @@ pub async fn switch_lang(
         res.headers_mut().append(header::SET_COOKIE, v);
     }
     res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_path;
+
+    #[test]
+    fn only_paths_of_this_site_are_followed() {
+        for ok in ["/", "/console/cases?inbox=mine", "/p/abc#x"] {
+            assert!(local_path(ok), "{ok}");
+        }
+        for bad in [
+            "//evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\\evil.example",
+            "\\\\evil.example",
+            "https://evil.example/",
+            "/ /evil.example",
+            "evil.example",
+            "/\u{0}/x",
+            "/console/../../x",
+        ] {
+            assert!(!local_path(bad), "{bad:?}");
+        }
+    }
 }

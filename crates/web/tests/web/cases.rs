@@ -345,8 +345,18 @@ story!(open311_speaks_georeport_v2_in_json_and_xml, |store| {
         let r = app.post_json(&format!("/api/v1/cases/{}/actions", case.id), Some(&key), a).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     }
+    // Anonymous callers get status, service and dates; the organisation's key also the reply and the text.
     let one = app.get(&format!("/open311/v2/requests/{id}.xml"), None).await.text();
+    assert!(one.contains("<status>closed</status>") && !one.contains("经核实收费标准正确"), "{one}");
+    let all = app.get("/open311/v2/requests.json?jurisdiction_id=TY", None).await.json();
+    assert!(all[0]["description"].is_null(), "no description for the public: {all}");
+    let one = app.get(&format!("/open311/v2/requests/{id}.xml?api_key={key}"), None).await.text();
     assert!(one.contains("<status>closed</status>") && one.contains("经核实收费标准正确"), "{one}");
+    let all =
+        app.get(&format!("/open311/v2/requests.json?jurisdiction_id=TY&api_key={key}"), None).await.json();
+    assert!(all[0]["description"].as_str().is_some_and(|d| !d.is_empty()), "{all}");
+    let bad = app.get(&format!("/open311/v2/requests/{id}.json?api_key=ck_nonsense"), None).await;
+    assert_eq!(bad.status, StatusCode::FORBIDDEN);
     let missing = app.get("/open311/v2/requests/TY-2099-000001.json", None).await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
 });

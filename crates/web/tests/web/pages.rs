@@ -114,6 +114,11 @@ story!(pages_switch_to_english_and_the_public_page_needs_no_sign_in, |store| {
     assert_eq!(app.send(req).await.headers[header::LOCATION], "/o/TY?x=1");
     // The language switch never redirects off-site.
     assert_eq!(app.get("/lang/en?next=//evil.test", None).await.headers[header::LOCATION], "/");
+    // A tab or a backslash that a browser drops or reads as a slash never leads off-site.
+    for next in ["/%09/evil.test", "/%5Cevil.test", "/%0A/evil.test", "%2F%2Fevil.test"] {
+        let r = app.get(&format!("/lang/en?next={next}"), None).await;
+        assert_eq!(r.headers[header::LOCATION], "/", "{next}");
+    }
     assert_eq!(app.get("/o/NOPE", None).await.status, StatusCode::NOT_FOUND);
 });
 
@@ -139,7 +144,9 @@ story!(health_metrics_request_ids_and_safe_headers, |store| {
         .unwrap();
     assert_eq!(app.send(req).await.headers["x-request-id"], "lb-42");
     app.get("/login", None).await;
-    let m = app.get("/metrics", None).await.text();
+    // Not for the public: no token configured, and the test client is not on loopback.
+    assert_eq!(app.get("/metrics", None).await.status, StatusCode::NOT_FOUND);
+    let m = metrics_from_loopback(&mut app).await;
     assert!(
         m.contains("chuangkou_http_requests_total{method=\"GET\",route=\"/login\",status=\"200\"} 1"),
         "{m}"
@@ -168,6 +175,30 @@ story!(a_request_over_its_time_limit_is_answered_408_and_counted, |store| {
     assert_eq!(r.status, StatusCode::REQUEST_TIMEOUT);
     assert_eq!(r.json()["code"], "timeout");
     assert!(r.headers.contains_key("x-request-id"));
-    let m = app.get("/metrics", None).await.text();
+    let m = metrics_from_loopback(&mut app).await;
     assert!(m.contains("route=\"/api/v1/ratings\",status=\"408\"} 1"), "{m}");
+});
+
+/// `/metrics` as a scraper on the same machine reads it.
+async fn metrics_from_loopback(app: &mut TestApp) -> String {
+    let mut req = axum::http::Request::builder().uri("/metrics").body(axum::body::Body::empty()).unwrap();
+    let peer: std::net::SocketAddr = "127.0.0.1:40000".parse().unwrap();
+    req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+    app.send(req).await.text()
+}
+
+story!(metrics_answer_the_configured_scraper_token_and_nobody_else, |store| {
+    let config =
+        chuangkou_web::WebConfig { metrics_token: Some("scrape-secret".into()), ..Default::default() };
+    let mut app = TestApp::with_config(store, config);
+    let with = |token: &str| {
+        axum::http::Request::builder()
+            .uri("/metrics")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(axum::body::Body::empty())
+            .unwrap()
+    };
+    assert_eq!(app.send(with("scrape-secret")).await.status, StatusCode::OK);
+    assert_eq!(app.send(with("scrape-secreT")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.get("/metrics", None).await.status, StatusCode::NOT_FOUND);
 });
