@@ -17,6 +17,15 @@ pub const MAX_PHOTO_BYTES: usize = 8 * 1024 * 1024;
 /// The longest side a stored photo keeps.
 const MAX_SIDE: u32 = 2560;
 const THUMB_SIDE: u32 = 320;
+/// The most pixels a photo may have, read from its header before anything
+/// is decoded: a 76 KB PNG can declare 9000 × 9000 pixels and take
+/// gigabytes to decode. 40 MP is more than any phone camera takes.
+pub const MAX_PIXELS: u64 = 40_000_000;
+/// Photos decoded at once; more wait their turn (each may take a few
+/// hundred megabytes while it is decoded).
+const DECODING_AT_ONCE: usize = 2;
+
+static DECODING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(DECODING_AT_ONCE);
 
 fn refuse(message: &str) -> AppError {
     AppError::bad_request("bad_photo", message.to_string())
@@ -24,6 +33,7 @@ fn refuse(message: &str) -> AppError {
 
 /// Checks and normalises an uploaded photo. Runs on a blocking thread.
 pub async fn process(bytes: Vec<u8>) -> Result<Photo, AppError> {
+    let _turn = DECODING.acquire().await.map_err(|e| AppError::Internal(format!("photo queue: {e}")))?;
     tokio::task::spawn_blocking(move || process_now(&bytes))
         .await
         .map_err(|e| AppError::Internal(format!("photo task: {e}")))?
@@ -46,6 +56,10 @@ pub fn process_now(bytes: &[u8]) -> Result<Photo, AppError> {
     reader.limits(limits);
     let unreadable = |_| refuse("无法读取照片 / the photo cannot be read");
     let mut decoder = reader.into_decoder().map_err(unreadable)?;
+    let (w, h) = decoder.dimensions();
+    if u64::from(w) * u64::from(h) > MAX_PIXELS {
+        return Err(refuse("照片像素过多（上限 4000 万）/ the photo has too many pixels (at most 40 MP)"));
+    }
     let orientation = decoder.orientation().map_err(unreadable)?;
     let mut img = DynamicImage::from_decoder(decoder).map_err(unreadable)?;
     img.apply_orientation(orientation);
@@ -88,6 +102,35 @@ mod tests {
         assert_eq!((p.content_type, p.width, p.height), ("image/jpeg", 800, 600));
         let thumb = image::load_from_memory(&p.thumb).unwrap();
         assert_eq!((thumb.width(), thumb.height()), (320, 240));
+    }
+
+    /// A small PNG whose header declares `w` × `h` pixels (a decompression bomb's header).
+    fn declaring(w: u32, h: u32) -> Vec<u8> {
+        fn crc32(bytes: &[u8]) -> u32 {
+            let mut c = 0xFFFF_FFFFu32;
+            for b in bytes {
+                c ^= u32::from(*b);
+                for _ in 0..8 {
+                    c = if c & 1 == 1 { 0xEDB8_8320 ^ (c >> 1) } else { c >> 1 };
+                }
+            }
+            !c
+        }
+        let mut p = png(1, 1);
+        p[16..20].copy_from_slice(&w.to_be_bytes());
+        p[20..24].copy_from_slice(&h.to_be_bytes());
+        let crc = crc32(&p[12..29]);
+        p[29..33].copy_from_slice(&crc.to_be_bytes());
+        p
+    }
+
+    #[test]
+    fn a_header_declaring_more_than_40_megapixels_is_refused_before_decoding() {
+        let bomb = declaring(9000, 9000);
+        assert!(bomb.len() < 200, "a tiny file");
+        let e = process_now(&bomb).unwrap_err();
+        assert_eq!(e.code(), "bad_photo");
+        assert!(format!("{e:?}").contains("40 MP"), "{e:?}");
     }
 
     #[test]

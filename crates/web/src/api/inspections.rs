@@ -189,6 +189,14 @@ pub async fn add_photo(
     Path((id, item)): Path<(i64, i64)>,
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
+    // Who may add it is settled before a byte of the image is decoded.
+    let (row, items, _) = state.store.inspection(user.org_id(), id).await?;
+    if !may_see(&state, &user, &row).await? || !items.iter().any(|i| i.id == item) {
+        return Err(AppError::NotFound);
+    }
+    if row.inspector_id != user.0.id {
+        return Err(AppError::Refused("只有检查人可以补充照片 / only the inspector may add photos".into()));
+    }
     let photo = crate::photos::process(body.to_vec()).await?;
     let pid = state.store.add_photo(user.org_id(), &user.0, id, item, &photo).await?;
     Ok((StatusCode::CREATED, Json(json!({"id": pid, "width": photo.width, "height": photo.height}))))
@@ -208,7 +216,10 @@ pub async fn serve_photo(state: &AppState, user: &CurrentUser, id: i64, thumb: b
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
     h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; sandbox"));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=3600"));
-    h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("inline"));
+    // Thumbnails show in pages; a full photo is a download, never a page.
+    let disposition =
+        if thumb { "inline".to_string() } else { format!("attachment; filename=\"photo-{id}.jpg\"") };
+    h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_str(&disposition).expect("ASCII"));
     Ok(res)
 }
 

@@ -227,6 +227,8 @@ async fn record(
     PageUser(user): PageUser,
     multipart: Multipart,
 ) -> PageResult {
+    // Who may record is settled before the upload is read, let alone decoded.
+    user.require(Permission::RecordInspections)?;
     let up = super::Upload::read(multipart).await?;
     let fields = &up.fields;
     csrf::check(&headers, fields.get("_csrf").map_or("", |s| s.as_str()))?;

@@ -188,3 +188,49 @@ story!(the_duplicate_probe_answers_only_desk_roles_and_only_with_what_they_may_s
     let r = app.post_json("/api/v1/cases/duplicates", Some(&office), probe).await;
     assert_eq!(r.json()["duplicates"].as_array().unwrap().len(), 2, "{}", r.text());
 });
+
+story!(a_photo_is_refused_for_who_may_not_add_it_before_it_is_decoded, |store| {
+    let mut app = TestApp::new(store.clone());
+    let seed = app.seed("TY").await;
+    let supervisor = app.token(seed.org_id, "sup", Role::Supervisor).await;
+    let other = app.token(seed.org_id, "sup2", Role::Supervisor).await;
+    let office = app.token(seed.org_id, "office", Role::Office).await;
+    let r = app
+        .post_json(
+            "/api/v1/inspections",
+            Some(&supervisor),
+            json!({
+            "kind": "routine", "mode": "secret", "target_kind": "staff", "target_id": seed.staff_id,
+            "items": [{"rule_code": "TY-U2", "result": "fail", "note": "未用文明用语"}]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let id = r.json()["id"].as_i64().unwrap();
+    let item =
+        app.get(&format!("/api/v1/inspections/{id}"), Some(&supervisor)).await.json()["items"][0]["id"]
+            .as_i64()
+            .unwrap();
+    let url = format!("/api/v1/inspections/{id}/items/{item}/photos");
+    // Not even read: the office may see the inspection but is not its inspector; the
+    // other supervisor may not see it at all. (Before, both bodies were decoded first.)
+    let junk = b"\x89PNG\r\n\x1a\n-not-an-image".to_vec();
+    let r = app.request(axum::http::Method::POST, &url, Some(&office), "image/png", junk.clone()).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    let r = app.request(axum::http::Method::POST, &url, Some(&other), "image/png", junk.clone()).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text());
+    // The inspector's junk is read, and refused as not a photo.
+    let r = app.request(axum::http::Method::POST, &url, Some(&supervisor), "image/png", junk).await;
+    assert_eq!((r.status, r.code()), (StatusCode::BAD_REQUEST, "bad_photo".to_string()));
+    // A real one is kept; the full photo downloads, the thumbnail shows inline.
+    let mut png = Vec::new();
+    image::DynamicImage::ImageRgb8(image::RgbImage::new(4, 4))
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    let r = app.request(axum::http::Method::POST, &url, Some(&supervisor), "image/png", png).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let photo = r.json()["id"].as_i64().unwrap();
+    let full = app.get(&format!("/api/v1/photos/{photo}"), Some(&office)).await;
+    assert!(full.headers["content-disposition"].to_str().unwrap().starts_with("attachment"));
+    let thumb = app.get(&format!("/api/v1/photos/{photo}/thumb"), Some(&office)).await;
+    assert_eq!(thumb.headers["content-disposition"], "inline");
+});
