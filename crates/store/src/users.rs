@@ -187,18 +187,37 @@ impl Store {
         }))
     }
 
-    /// Counts a failed sign-in; the [`MAX_FAILURES`]th in a row locks the name.
-    pub async fn record_failure(&self, username: &str) -> Result<Throttle> {
+    /// Counts a sign-in attempt *before* its password is checked, in one
+    /// statement, so that a burst of parallel attempts cannot all pass the
+    /// check: the answer numbers this attempt among the recent ones (a lock
+    /// that ran out, or [`LOCK_MS`] without attempts, starts again at 1).
+    /// Attempts numbered over [`MAX_FAILURES`] are not checked at all.
+    pub async fn take_sign_in_attempt(&self, username: &str) -> Result<Throttle> {
         let now = self.now_ms();
         let mut tx = self.begin().await?;
         let t: (i64, i64) = on_tx!(&mut tx, c => sqlx::query_as(
             "INSERT INTO login_failures (username, failures, last_at, locked_until) VALUES ($1, 1, $2, 0)
-             ON CONFLICT (username) DO UPDATE SET failures = login_failures.failures + 1, last_at = $2,
-               locked_until = CASE WHEN login_failures.failures + 1 >= $3 THEN $2 + $4 ELSE login_failures.locked_until END
+             ON CONFLICT (username) DO UPDATE SET
+               failures = CASE WHEN (login_failures.locked_until > 0 AND login_failures.locked_until <= $2)
+                                 OR (login_failures.locked_until = 0 AND $2 - login_failures.last_at >= $3)
+                               THEN 1 ELSE login_failures.failures + 1 END,
+               locked_until = CASE WHEN login_failures.locked_until > 0 AND login_failures.locked_until <= $2
+                                   THEN 0 ELSE login_failures.locked_until END,
+               last_at = $2
              RETURNING failures, locked_until")
-            .bind(username).bind(now).bind(MAX_FAILURES).bind(LOCK_MS).fetch_one(c).await)?;
+            .bind(username).bind(now).bind(LOCK_MS).fetch_one(c).await)?;
         tx.commit().await?;
         Ok(Throttle { failures: t.0, locked_until: t.1 })
+    }
+
+    /// Locks the name for [`LOCK_MS`] (the last checked attempt failed).
+    pub async fn lock_sign_in(&self, username: &str) -> Result<i64> {
+        let until = self.now_ms() + LOCK_MS;
+        let mut tx = self.begin().await?;
+        on_tx!(&mut tx, c => sqlx::query("UPDATE login_failures SET locked_until = $1 WHERE username = $2")
+            .bind(until).bind(username).execute(c).await.map(|r| r.rows_affected()))?;
+        tx.commit().await?;
+        Ok(until)
     }
 
     pub async fn clear_failures(&self, username: &str) -> Result<()> {

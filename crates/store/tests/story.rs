@@ -150,14 +150,21 @@ story!(valid_rows_mode_writes_the_good_rows_and_reports_the_rest, |store| {
     assert_eq!((out.errors[0].row, out.errors[0].column.as_str()), (3, "姓名"));
 });
 
-story!(sign_in_failures_lock_after_the_limit, |store| {
-    let mut last = None;
-    for _ in 0..chuangkou_store::users::MAX_FAILURES {
-        last = Some(store.record_failure("nobody").await.unwrap());
-    }
-    let t = last.unwrap();
-    assert_eq!(t.failures, chuangkou_store::users::MAX_FAILURES);
-    assert!(t.locked_until > store.now_ms());
+story!(sign_in_attempts_are_numbered_atomically_and_lock_after_the_limit, |store| {
+    use chuangkou_store::users::{LOCK_MS, MAX_FAILURES};
+    // Thirty attempts at once: each gets its own number, so that only the
+    // first MAX_FAILURES are ever checked against the password.
+    let attempts =
+        futures_util::future::join_all((0..30).map(|_| store.take_sign_in_attempt("nobody"))).await;
+    let mut numbers: Vec<i64> = attempts.into_iter().map(|t| t.unwrap().failures).collect();
+    numbers.sort_unstable();
+    assert_eq!(numbers, (1..=30).collect::<Vec<_>>());
+    assert!(numbers.iter().filter(|n| **n <= MAX_FAILURES).count() == MAX_FAILURES as usize);
+    let until = store.lock_sign_in("nobody").await.unwrap();
+    assert!(until > store.now_ms());
+    // After the lock the count starts again.
+    store.advance_clock(LOCK_MS + 1);
+    assert_eq!(store.take_sign_in_attempt("nobody").await.unwrap().failures, 1);
     store.clear_failures("nobody").await.unwrap();
     assert_eq!(store.throttle("nobody").await.unwrap().failures, 0);
 });

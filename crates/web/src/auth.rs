@@ -161,12 +161,14 @@ pub enum SignIn {
 pub async fn sign_in(state: &AppState, username: &str, password: &str) -> Result<SignIn, AppError> {
     let username = username.trim().to_lowercase();
     let store = &state.store;
-    let throttle = store.throttle(&username).await?;
-    if throttle.locked_until > store.now_ms() {
+    // The attempt is counted before its password is checked: of a burst of
+    // parallel attempts, only the first MAX_FAILURES are ever checked.
+    let attempt = store.take_sign_in_attempt(&username).await?;
+    if attempt.locked_until > store.now_ms() || attempt.failures > chuangkou_store::users::MAX_FAILURES {
         return Ok(SignIn::Locked);
     }
-    if throttle.failures > 0 {
-        let delay = state.config.login_delay_ms * throttle.failures.min(8) as u64;
+    if attempt.failures > 1 {
+        let delay = state.config.login_delay_ms * (attempt.failures - 1).min(8) as u64;
         tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
     }
     let user = store.user_by_username(&username).await.ok().filter(|u| !u.disabled);
@@ -179,9 +181,12 @@ pub async fn sign_in(state: &AppState, username: &str, password: &str) -> Result
             Ok(SignIn::Ok { user, session_token })
         }
         _ => {
-            let t = store.record_failure(&username).await?;
-            tracing::info!(failures = t.failures, "sign-in failed");
-            Ok(if t.locked_until > store.now_ms() { SignIn::Locked } else { SignIn::Failed })
+            tracing::info!(failures = attempt.failures, "sign-in failed");
+            if attempt.failures >= chuangkou_store::users::MAX_FAILURES {
+                store.lock_sign_in(&username).await?;
+                return Ok(SignIn::Locked);
+            }
+            Ok(SignIn::Failed)
         }
     }
 }

@@ -60,31 +60,35 @@ pub struct PublicStep {
 }
 
 impl Store {
-    async fn tracking_failures(&self, client: &str) -> Result<i64> {
-        let row: Option<(i64, i64)> = on_read!(self, c => sqlx::query_as(
-            "SELECT failures, window_start FROM tracking_failures WHERE client = $1")
-            .bind(client).fetch_optional(c).await)?;
-        Ok(match row {
-            Some((n, start)) if self.now_ms() - start < WINDOW_MS => n,
-            _ => 0,
-        })
-    }
-
-    async fn record_tracking_failure(&self, client: &str) -> Result<()> {
+    /// Counts a tracking attempt from `client` *before* its code is
+    /// checked, in one statement, and numbers it within the window: of a
+    /// burst of parallel guesses only the first [`MAX_FAILURES`] are checked.
+    async fn take_tracking_attempt(&self, client: &str) -> Result<i64> {
         let now = self.now_ms();
         let mut tx = self.begin().await?;
-        on_tx!(&mut tx, c => sqlx::query(
+        let n: i64 = on_tx!(&mut tx, c => sqlx::query_scalar(
             "INSERT INTO tracking_failures (client, failures, window_start) VALUES ($1, 1, $2)
              ON CONFLICT (client) DO UPDATE SET
                failures = CASE WHEN $2 - tracking_failures.window_start >= $3 THEN 1 ELSE tracking_failures.failures + 1 END,
-               window_start = CASE WHEN $2 - tracking_failures.window_start >= $3 THEN $2 ELSE tracking_failures.window_start END")
-            .bind(client).bind(now).bind(WINDOW_MS).execute(c).await.map(|r| r.rows_affected()))?;
+               window_start = CASE WHEN $2 - tracking_failures.window_start >= $3 THEN $2 ELSE tracking_failures.window_start END
+             RETURNING failures")
+            .bind(client).bind(now).bind(WINDOW_MS).fetch_one(c).await)?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    /// A right code gives its attempt back: only failures use up the limit.
+    async fn give_back_tracking_attempt(&self, client: &str) -> Result<()> {
+        let mut tx = self.begin().await?;
+        on_tx!(&mut tx, c => sqlx::query(
+            "UPDATE tracking_failures SET failures = failures - 1 WHERE client = $1 AND failures > 0")
+            .bind(client).execute(c).await.map(|r| r.rows_affected()))?;
         tx.commit().await
     }
 
     /// The case a reporter may see, found by number and code.
     async fn tracked_case(&self, number: &str, code: &str, client: &str) -> Result<CaseRow, TrackingError> {
-        if self.tracking_failures(client).await? >= MAX_FAILURES {
+        if self.take_tracking_attempt(client).await? > MAX_FAILURES {
             return Err(TrackingError::TooMany);
         }
         let found = match normalise_tracking_code(code) {
@@ -99,11 +103,11 @@ impl Store {
             None => None,
         };
         match found {
-            Some(c) => Ok(c),
-            None => {
-                self.record_tracking_failure(client).await?;
-                Err(TrackingError::NotFound)
+            Some(c) => {
+                self.give_back_tracking_attempt(client).await?;
+                Ok(c)
             }
+            None => Err(TrackingError::NotFound),
         }
     }
 

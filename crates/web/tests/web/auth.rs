@@ -120,3 +120,59 @@ story!(api_tokens_authenticate_machines_and_bad_tokens_are_refused, |store| {
     let second = r.json()["token"].as_str().unwrap().to_string();
     assert_eq!(app.get("/api/v1/me", Some(&second)).await.status, StatusCode::OK);
 });
+
+story!(a_burst_of_parallel_sign_ins_checks_no_more_passwords_than_the_limit, |store| {
+    let mut app = TestApp::new(store.clone());
+    let seed = app.seed("TY").await;
+    app.user(seed.org_id, "office", Role::Office).await;
+    app.get("/login", None).await;
+    let csrf = app.cookie("ck_csrf").unwrap();
+    let attempt = |password: &str| {
+        let body = format!("username=office&password={password}&_csrf={csrf}");
+        axum::http::Request::builder()
+            .method("POST")
+            .uri("/login")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::COOKIE, format!("ck_csrf={csrf}"))
+            .body(axum::body::Body::from(body))
+            .unwrap()
+    };
+    let router = app.router();
+    let answers = futures_util::future::join_all(
+        (0..30).map(|i| tower::ServiceExt::oneshot(router.clone(), attempt(&format!("wrong-{i}")))),
+    )
+    .await;
+    let locked =
+        answers.iter().filter(|r| r.as_ref().unwrap().status() == StatusCode::TOO_MANY_REQUESTS).count();
+    // Five were checked: four answered "wrong password", the fifth failure
+    // locked the name; the other twenty-five were refused unchecked.
+    let max = chuangkou_store::users::MAX_FAILURES as usize;
+    assert_eq!(30 - locked, max - 1, "only the first five were checked");
+    // The right password after the burst is locked out too.
+    let r = tower::ServiceExt::oneshot(router, attempt(crate::common::PASSWORD)).await.unwrap();
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+});
+
+story!(a_burst_of_parallel_tracking_guesses_checks_no_more_than_the_limit, |store| {
+    let mut app = TestApp::new(store.clone());
+    let seed = app.seed("TY").await;
+    let office = app.token(seed.org_id, "office", Role::Office).await;
+    let body = json!({"kind": "complaint", "category": "attitude", "description": "态度生硬", "reporter_phone": "13800000000"});
+    let case = app.post_json("/api/v1/cases", Some(&office), body).await.json();
+    let number = case["number"].as_str().unwrap().to_string();
+    let guess = |code: String| {
+        axum::http::Request::builder()
+            .method("POST")
+            .uri("/api/v1/public/track")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(axum::body::Body::from(json!({"number": number, "code": code}).to_string()))
+            .unwrap()
+    };
+    let router = app.router();
+    let answers = futures_util::future::join_all(
+        (0..40).map(|i| tower::ServiceExt::oneshot(router.clone(), guess(format!("{i:032}")))),
+    )
+    .await;
+    let checked = answers.iter().filter(|r| r.as_ref().unwrap().status() == StatusCode::NOT_FOUND).count();
+    assert_eq!(checked, 10, "ten guesses an address may make; the other thirty are refused unchecked");
+});

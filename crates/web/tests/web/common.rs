@@ -166,6 +166,11 @@ impl TestApp {
         self.cookies.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
     }
 
+    /// The router itself, for requests sent at the same time.
+    pub fn router(&self) -> Router {
+        self.router.clone()
+    }
+
     pub async fn send(&mut self, req: Request<Body>) -> Reply {
         let mut req = req;
         if !self.cookies.is_empty() && !req.headers().contains_key(header::COOKIE) {
