@@ -18,6 +18,21 @@ use crate::error::AppError;
 
 const COOKIE: &str = "ck_csrf";
 
+/// A second layer beside the token: a state-changing request that names an
+/// `Origin` must come from this site — the configured public URL, or the
+/// host it was sent to. Requests without one (API clients, older browsers)
+/// rely on the token or their bearer token alone.
+pub fn origin_allowed(origin: &str, host: Option<&str>, public_url: &str) -> bool {
+    let origin = origin.trim_end_matches('/');
+    let public = public_url.trim_end_matches('/');
+    let public_origin = public.split_once("://").map_or(public, |(scheme, rest)| {
+        let host = rest.split('/').next().unwrap_or(rest);
+        &public[..scheme.len() + 3 + host.len()]
+    });
+    origin == public_origin
+        || host.is_some_and(|h| origin == format!("http://{h}") || origin == format!("https://{h}"))
+}
+
 /// The token to put in this page's forms.
 #[derive(Clone, Debug)]
 pub struct CsrfToken(pub String);
@@ -85,4 +100,23 @@ fn forbidden() -> AppError {
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::origin_allowed;
+
+    #[test]
+    fn only_this_sites_origin_may_change_anything() {
+        let public = "https://ck.example.gov.cn";
+        assert!(origin_allowed("https://ck.example.gov.cn", None, public));
+        assert!(
+            origin_allowed("http://127.0.0.1:8080", Some("127.0.0.1:8080"), public),
+            "the host it was sent to"
+        );
+        assert!(!origin_allowed("https://evil.example", Some("ck.example.gov.cn"), public));
+        assert!(!origin_allowed("null", Some("ck.example.gov.cn"), public));
+        assert!(!origin_allowed("https://ck.example.gov.cn.evil.example", None, public));
+        assert!(origin_allowed("http://ck.test", None, "http://ck.test/some/path"));
+    }
 }

@@ -62,6 +62,18 @@ pub async fn frame(State(state): State<AppState>, mut req: Request, next: Next) 
     };
     let method = req.method().clone();
     let route = req.extensions().get::<MatchedPath>().cloned();
+    if !method.is_safe()
+        && let Some(origin) = req.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok())
+    {
+        let host = req.headers().get(header::HOST).and_then(|v| v.to_str().ok());
+        if !csrf::origin_allowed(origin, host, &state.config.public_url) {
+            let mut res =
+                AppError::Refused("跨站请求被拒绝 / a request from another site was refused".into())
+                    .into_response();
+            res.headers_mut().insert(X_REQUEST_ID, id);
+            return res;
+        }
+    }
     let new_csrf = csrf::before(&mut req);
     let run = tokio::time::timeout(state.config.request_timeout, next.run(req));
     let mut res = match AssertUnwindSafe(run).catch_unwind().await {

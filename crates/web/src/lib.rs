@@ -58,6 +58,9 @@ pub struct WebConfig {
     /// token; without one it answers loopback callers only (its route
     /// inventory and latencies are not for the public).
     pub metrics_token: Option<String>,
+    /// A connection that has not sent a request's headers in this time is
+    /// closed (a client dripping a header a byte at a time).
+    pub header_read_timeout: Duration,
 }
 
 impl Default for WebConfig {
@@ -69,6 +72,7 @@ impl Default for WebConfig {
             request_timeout: Duration::from_secs(30),
             pdf_font: None,
             metrics_token: None,
+            header_read_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -191,11 +195,61 @@ async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) ->
     }
 }
 
-/// Binds `addr` and serves until Ctrl-C / SIGTERM.
+/// Serves on `listener` until Ctrl-C / SIGTERM, then lets open requests
+/// finish. Our own accept loop rather than `axum::serve`, which gives hyper
+/// no timer, so that a client dripping its headers a byte at a time
+/// (slowloris) is cut off after `header_read_timeout`; each request carries
+/// its peer address as `ConnectInfo`.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
-    axum::serve(listener, app(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use tower::ServiceExt;
+
+    let header_timeout = state.config.header_read_timeout;
+    let app = app(state);
+    let (stop, stopping) = tokio::sync::watch::channel(());
+    let shutdown = shutdown_signal();
+    tokio::pin!(shutdown);
+    loop {
+        let (io, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(c) => c,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait, then go on.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let _ = io.set_nodelay(true);
+        let app = app.clone();
+        let service =
+            hyper::service::service_fn(move |mut req: axum::http::Request<hyper::body::Incoming>| {
+                req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+                app.clone().oneshot(req.map(axum::body::Body::new))
+            });
+        let mut stopping = stopping.clone();
+        tokio::spawn(async move {
+            let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+            builder.http1().timer(TokioTimer::new()).header_read_timeout(header_timeout);
+            let conn = builder.serve_connection_with_upgrades(TokioIo::new(io), service);
+            tokio::pin!(conn);
+            tokio::select! {
+                _ = conn.as_mut() => {}
+                _ = stopping.changed() => {
+                    conn.as_mut().graceful_shutdown();
+                    let _ = conn.await;
+                }
+            }
+        });
+    }
+    drop(listener);
+    let _ = stop.send(());
+    drop(stopping);
+    // Every connection holds a receiver; wait for the last to finish.
+    stop.closed().await;
+    Ok(())
 }
 
 async fn shutdown_signal() {

@@ -162,6 +162,10 @@ pub struct CasePolicy {
     /// has to start the case or hand it over before a
     /// `first_question_neglected` fact is recorded for them; `None`: never.
     pub first_response: Option<Span>,
+    /// Public feedback forms accepted per network address, and per service
+    /// point (or organisation, for its general form), in any hour.
+    pub feedback_per_address_per_hour: u32,
+    pub feedback_per_point_per_hour: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -228,6 +232,14 @@ pub struct Regulator {
     pub hotline: String,
 }
 
+fn feedback_per_address() -> u32 {
+    10
+}
+
+fn feedback_per_point() -> u32 {
+    60
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CasesFile {
@@ -235,6 +247,10 @@ struct CasesFile {
     duplicate_window: String,
     max_extension: String,
     first_response: Option<String>,
+    #[serde(default = "feedback_per_address")]
+    feedback_per_address_per_hour: u32,
+    #[serde(default = "feedback_per_point")]
+    feedback_per_point_per_hour: u32,
     categories: Vec<CategoryFile>,
     tracks: Vec<TrackFile>,
     escalation: Vec<StepFile>,
@@ -365,6 +381,8 @@ impl Pack {
             duplicate_window: span("duplicate_window", &c.duplicate_window)?,
             max_extension: span("max_extension", &c.max_extension)?,
             first_response: c.first_response.as_deref().map(|v| span("first_response", v)).transpose()?,
+            feedback_per_address_per_hour: c.feedback_per_address_per_hour,
+            feedback_per_point_per_hour: c.feedback_per_point_per_hour,
         };
         let satisfaction = satisfaction::parse_satisfaction(file, text, raw.satisfaction, &cases)?;
         let assessment = assessment::parse_assessment(file, text, raw.assessment)?;

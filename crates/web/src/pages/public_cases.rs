@@ -164,12 +164,13 @@ async fn point_submit(
     tr: Tr,
     csrf: CsrfToken,
     headers: HeaderMap,
+    ClientAddr(addr): ClientAddr,
     Path(token): Path<String>,
     form: FormResult,
 ) -> PageResult {
     let (point, org) = point_of(&state, &token).await?;
     let action = format!("/p/{token}/feedback");
-    submit(&state, tr, csrf, &headers, Target { org, point: Some(point), action }, form).await
+    submit(&state, tr, csrf, &headers, &addr, Target { org, point: Some(point), action }, form).await
 }
 
 async fn org_submit(
@@ -177,6 +178,7 @@ async fn org_submit(
     tr: Tr,
     csrf: CsrfToken,
     headers: HeaderMap,
+    ClientAddr(addr): ClientAddr,
     Path(code): Path<String>,
     form: FormResult,
 ) -> PageResult {
@@ -186,6 +188,7 @@ async fn org_submit(
         tr,
         csrf,
         &headers,
+        &addr,
         Target { org, point: None, action: format!("/o/{code}/feedback") },
         form,
     )
@@ -197,11 +200,25 @@ async fn submit(
     tr: Tr,
     csrf: CsrfToken,
     headers: &HeaderMap,
+    addr: &str,
     t: Target,
     form: FormResult,
 ) -> PageResult {
     let Form(f) = form.map_err(|e| AppError::bad_request("bad_form", e.body_text()))?;
     csrf::check(headers, &f.csrf)?;
+    // Per network address and per service point (or organisation), each hour.
+    let cases = &state.rules(&t.org.pack)?.pack.cases;
+    let hour = (state.store.now_ms() / 3_600_000) as u64;
+    let place = t.point.as_ref().map_or(format!("o:{}", t.org.id), |p| format!("p:{}", p.id));
+    if !state.limits.allow(&format!("fa:{addr}"), hour, cases.feedback_per_address_per_hour)
+        || !state.limits.allow(&format!("f{place}"), hour, cases.feedback_per_point_per_hour)
+    {
+        return Err(AppError::TooManyRequests(
+            "提交太频繁，请稍后再试；紧急情况请拨打监督电话 / too many submissions, please try again later or call the hotline"
+                .into(),
+        )
+        .into());
+    }
     let input = CaseInput {
         kind: Some(f.kind.clone()),
         category: Some(f.category.clone()),

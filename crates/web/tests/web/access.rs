@@ -234,3 +234,36 @@ story!(a_photo_is_refused_for_who_may_not_add_it_before_it_is_decoded, |store| {
     let thumb = app.get(&format!("/api/v1/photos/{photo}/thumb"), Some(&office)).await;
     assert_eq!(thumb.headers["content-disposition"], "inline");
 });
+
+story!(a_post_from_another_site_is_refused_and_public_forms_are_limited_per_address, |store| {
+    let mut app = TestApp::new(store.clone());
+    let seed = app.seed("TY").await;
+    let point = store.service_point(seed.org_id, seed.point_id).await.unwrap();
+    app.get(&format!("/p/{}/feedback", point.public_token), None).await;
+    let csrf = app.cookie("ck_csrf").unwrap();
+    let form = |n: usize, origin: Option<&str>| {
+        let body = format!(
+            "kind=suggestion&category=general&description=%E5%BB%BA%E8%AE%AE{n}&name=&phone=&plate=&_csrf={csrf}"
+        );
+        let mut b = axum::http::Request::builder()
+            .method("POST")
+            .uri(format!("/p/{}/feedback", point.public_token))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("host", "ck.test");
+        if let Some(o) = origin {
+            b = b.header("origin", o);
+        }
+        b.body(axum::body::Body::from(body)).unwrap()
+    };
+    // Another site's page posting the form, even with a stolen token, is refused.
+    let r = app.send(form(0, Some("https://evil.example"))).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    // This site's own form goes through, ten an hour from one address; the eleventh is told to wait.
+    for n in 1..=10 {
+        let r = app.send(form(n, Some("http://ck.test"))).await;
+        assert_eq!(r.status, StatusCode::OK, "{n}: {}", r.text());
+    }
+    let r = app.send(form(11, Some("http://ck.test"))).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.text().contains("提交太频繁") && r.text().contains("<html"), "a readable page: {}", r.text());
+});

@@ -202,3 +202,40 @@ story!(metrics_answer_the_configured_scraper_token_and_nobody_else, |store| {
     assert_eq!(app.send(with("scrape-secreT")).await.status, StatusCode::NOT_FOUND);
     assert_eq!(app.get("/metrics", None).await.status, StatusCode::NOT_FOUND);
 });
+
+story!(a_client_dripping_its_headers_is_cut_off_and_a_normal_one_is_served, |store| {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let config = chuangkou_web::WebConfig {
+        header_read_timeout: std::time::Duration::from_millis(300),
+        ..Default::default()
+    };
+    let state = chuangkou_web::AppState::new(store, config, chuangkou_domain::policy::PolicySet::builtin());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(chuangkou_web::serve(listener, state));
+    // Headers begun and never finished, a byte now and then: the server hangs up.
+    let mut slow = tokio::net::TcpStream::connect(addr).await.unwrap();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: ck.test\r\nX-Drip: ").await.unwrap();
+    let dripping = async {
+        let mut buf = [0u8; 256];
+        loop {
+            if slow.write_all(b"a").await.is_err() {
+                return;
+            }
+            match tokio::time::timeout(std::time::Duration::from_millis(100), slow.read(&mut buf)).await {
+                Ok(Ok(0) | Err(_)) => return,
+                Ok(Ok(_)) => {} // a 408 answer; the close follows
+                Err(_) => {}    // nothing yet: drip on
+            }
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(5), dripping)
+        .await
+        .expect("the dripping connection is closed within seconds");
+    // A request sent whole is answered as ever.
+    let mut ok = tokio::net::TcpStream::connect(addr).await.unwrap();
+    ok.write_all(b"GET /healthz HTTP/1.1\r\nHost: ck.test\r\nConnection: close\r\n\r\n").await.unwrap();
+    let mut answer = String::new();
+    ok.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+});
