@@ -19,7 +19,7 @@ fn cipher(secret: &[u8]) -> Aes256Gcm {
 }
 
 impl Store {
-    pub(crate) fn encrypt(&self, plaintext: &str) -> Vec<u8> {
+    pub fn encrypt(&self, plaintext: &str) -> Vec<u8> {
         let mut nonce = [0u8; 12];
         rand::rng().fill_bytes(&mut nonce);
         let mut out = nonce.to_vec();
@@ -31,7 +31,7 @@ impl Store {
         out
     }
 
-    pub(crate) fn decrypt(&self, blob: &[u8]) -> Result<String, StoreError> {
+    pub fn decrypt(&self, blob: &[u8]) -> Result<String, StoreError> {
         if blob.len() < 13 {
             return Err(StoreError::Other("encrypted value too short".into()));
         }

@@ -27,6 +27,7 @@ pub mod cases;
 mod crypto;
 pub mod events;
 pub mod group;
+pub mod idempotency;
 pub mod import;
 pub mod indicators;
 pub mod inspections;

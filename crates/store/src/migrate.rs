@@ -108,6 +108,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0016_fine_waivers.sql"),
         postgres: include_str!("../migrations/postgres/0016_fine_waivers.sql"),
     },
+    Migration {
+        version: 17,
+        name: "idempotency",
+        sqlite: include_str!("../migrations/sqlite/0017_idempotency.sql"),
+        postgres: include_str!("../migrations/postgres/0017_idempotency.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -29,6 +29,7 @@ pub mod error;
 mod extract;
 mod frame;
 pub mod i18n;
+mod idempotency;
 pub mod ledger_access;
 pub mod metrics;
 pub mod notice;
@@ -178,7 +179,11 @@ pub const UPLOAD_LIMIT: usize = 10 * 1024 * 1024;
 pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(pages::router())
-        .nest("/api/v1", api::router())
+        .nest(
+            "/api/v1",
+            api::router()
+                .layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::idempotency)),
+        )
         .merge(open311::router())
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::render))

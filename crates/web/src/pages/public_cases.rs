@@ -74,6 +74,10 @@ pub struct FeedbackForm {
     plate: String,
     #[serde(default, rename = "_csrf")]
     csrf: String,
+    /// A one-time token of this copy of the form: a second submission of
+    /// the same copy (a double tap, a reload) registers nothing more.
+    #[serde(default)]
+    once: String,
 }
 
 fn choices(state: &AppState, org: &Organisation, tr: Tr) -> Result<(Vec<Choice>, Vec<Choice>), AppError> {
@@ -112,6 +116,13 @@ async fn form_page(
 ) -> PageResult {
     let Target { org, point, action } = t;
     let (kinds, categories) = choices(state, &org, tr)?;
+    // A fresh copy of the form gets its own one-time token; a copy sent
+    // back with errors keeps it.
+    let form = if form.once.is_empty() {
+        FeedbackForm { once: chuangkou_store::random_token(16), ..form }
+    } else {
+        form
+    };
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     Ok(render_with(
         status,
@@ -229,12 +240,43 @@ async fn submit(
         reporter_phone: Some(f.phone.clone()),
         ..Default::default()
     };
+    // The form's one-time token: a second submission of the same copy
+    // answers with the case the first one registered.
+    let once = (!f.once.is_empty()).then(|| f.once.clone());
+    if let Some(token) = &once {
+        let fingerprint = format!("{}\u{0}{}", t.action, f.description);
+        match state.store.claim_idempotency(t.org.id, "form", token, fingerprint.as_bytes()).await? {
+            chuangkou_store::idempotency::Claim::New => {}
+            chuangkou_store::idempotency::Claim::Replay { body, .. } => {
+                return Ok(render(&ReceivedPage {
+                    c: Chrome::public(tr, csrf),
+                    org: t.org,
+                    number: body,
+                    code: None,
+                }));
+            }
+            _ => {
+                return Err(AppError::Conflict(
+                    "这份表单已经提交过 / this form has already been submitted".into(),
+                )
+                .into());
+            }
+        }
+    }
     // Checked, then registered; a field the checks refuse goes back to the
     // form with the reason, anything else is an error page.
     let registered = match parse_case(&input, Channel::Web) {
         Ok(nc) => state.register_case(&t.org, &nc, "public").await,
         Err(e) => Err(e),
     };
+    if let Some(token) = &once {
+        // Only a registered case is kept for the token (its number, never
+        // the tracking code); a refused form may be corrected and sent again.
+        match &registered {
+            Ok(r) => state.store.finish_idempotency(t.org.id, "form", token, 201, &r.number).await?,
+            Err(_) => state.store.release_idempotency(t.org.id, "form", token).await?,
+        }
+    }
     let r = match registered {
         Ok(r) => r,
         Err(AppError::Validation(errs)) => {

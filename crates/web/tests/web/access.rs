@@ -267,3 +267,85 @@ story!(a_post_from_another_site_is_refused_and_public_forms_are_limited_per_addr
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
     assert!(r.text().contains("提交太频繁") && r.text().contains("<html"), "a readable page: {}", r.text());
 });
+
+story!(a_replayed_write_answers_the_first_answer_and_writes_nothing_more, |store| {
+    let mut app = TestApp::new(store.clone());
+    let seed = app.seed("TY").await;
+    let office = app.token(seed.org_id, "office", Role::Office).await;
+    let case = json!({"kind": "complaint", "category": "attitude", "description": "态度生硬", "reporter_phone": "13800000000"});
+    let first = send(&mut app, "/api/v1/cases", "k-1", case.clone(), Some(&office)).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text());
+    let again = send(&mut app, "/api/v1/cases", "k-1", case.clone(), Some(&office)).await;
+    assert_eq!(again.status, StatusCode::CREATED);
+    assert_eq!(again.headers["idempotent-replayed"], "true");
+    assert_eq!(again.json()["number"], first.json()["number"], "the first answer again");
+    assert_eq!(again.json()["tracking_code"], first.json()["tracking_code"]);
+    let other = json!({"kind": "complaint", "category": "attitude", "description": "另一件事"});
+    let r = send(&mut app, "/api/v1/cases", "k-1", other, Some(&office)).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    let all = app.get("/api/v1/cases?inbox=all", Some(&office)).await.json();
+    assert_eq!(all["cases"].as_array().unwrap().len(), 1, "one case, not two");
+    // Ratings from the public, by the point's organisation.
+    let point = store.service_point(seed.org_id, seed.point_id).await.unwrap();
+    let rating = json!({"point": point.public_token, "level": 2, "device": "phone-1"});
+    let a = send(&mut app, "/api/v1/ratings", "r-1", rating.clone(), None).await;
+    let b = send(&mut app, "/api/v1/ratings", "r-1", rating, None).await;
+    assert_eq!((a.status, b.status), (StatusCode::CREATED, StatusCode::CREATED), "{}", a.text());
+    assert_eq!(a.json()["id"], b.json()["id"]);
+    let cases = app.get("/api/v1/cases?inbox=all", Some(&office)).await.json();
+    assert_eq!(cases["cases"].as_array().unwrap().len(), 2, "the bad rating opened one case, once");
+    // The ledger: a fact recorded twice with one key is recorded once.
+    let fact =
+        json!({"kind": "violation", "staff_id": seed.staff_id, "rule_code": "TY-U1", "note": "未着装"});
+    let a = send(&mut app, "/api/v1/ledger/facts", "f-1", fact.clone(), Some(&office)).await;
+    let b = send(&mut app, "/api/v1/ledger/facts", "f-1", fact, Some(&office)).await;
+    assert_eq!((a.status, b.status), (StatusCode::CREATED, StatusCode::CREATED), "{}", a.text());
+    assert_eq!(a.json()["fact_id"], b.json()["fact_id"]);
+});
+
+story!(a_public_form_sent_twice_registers_one_case, |store| {
+    let mut app = TestApp::new(store.clone());
+    let seed = app.seed("TY").await;
+    let office = app.token(seed.org_id, "office", Role::Office).await;
+    let point = store.service_point(seed.org_id, seed.point_id).await.unwrap();
+    let page = app.get(&format!("/p/{}/feedback", point.public_token), None).await.text();
+    let once = page.split("name=\"once\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    assert_eq!(once.len(), 32, "the copy of the form has its token");
+    let fields = [
+        ("kind", "complaint"),
+        ("category", "attitude"),
+        ("description", "收费员态度生硬"),
+        ("name", ""),
+        ("phone", ""),
+        ("plate", ""),
+        ("once", once.as_str()),
+    ];
+    let url = format!("/p/{}/feedback", point.public_token);
+    let first = app.post_form(&url, &fields).await.text();
+    let second = app.post_form(&url, &fields).await.text();
+    let number =
+        |html: &str| html.split("id=\"case-number\">").nth(1).unwrap().split('<').next().unwrap().to_string();
+    assert_eq!(number(&first), number(&second), "the same case");
+    assert!(first.contains("tracking-code") && !second.contains("tracking-code"), "the code is shown once");
+    let all = app.get("/api/v1/cases?inbox=all", Some(&office)).await.json();
+    assert_eq!(all["cases"].as_array().unwrap().len(), 1);
+});
+
+/// A JSON POST with an `Idempotency-Key`.
+async fn send(
+    app: &mut TestApp,
+    path: &str,
+    key: &str,
+    body: serde_json::Value,
+    token: Option<&str>,
+) -> crate::common::Reply {
+    let mut b = axum::http::Request::builder()
+        .method("POST")
+        .uri(path)
+        .header("content-type", "application/json")
+        .header("idempotency-key", key);
+    if let Some(t) = token {
+        b = b.header("authorization", format!("Bearer {t}"));
+    }
+    app.send(b.body(axum::body::Body::from(body.to_string())).unwrap()).await
+}
