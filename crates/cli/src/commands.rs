@@ -71,11 +71,14 @@ pub enum UserCommand {
         org: String,
         #[arg(long)]
         username: String,
-        /// staff, shift_leader, office, supervisor, leader, finance, admin
+        /// staff, shift_leader, office, supervisor, leader, finance, discipline, admin
         #[arg(long)]
         role: String,
         #[arg(long)]
         name: Option<String>,
+        /// The employee number of the user's staff record.
+        #[arg(long)]
+        staff: Option<String>,
         #[arg(long, env = "CHUANGKOU_NEW_PASSWORD", hide_env_values = true)]
         password: Option<String>,
         /// E-mail address for notifications.
@@ -100,6 +103,32 @@ pub enum UserCommand {
         username: String,
         #[arg(long)]
         name: String,
+    },
+    /// Change a user's role, staff record or status; a new role or status
+    /// ends their sessions and API tokens.
+    Update {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        role: Option<String>,
+        /// Link to the staff record with this employee number.
+        #[arg(long, conflicts_with = "unlink")]
+        staff: Option<String>,
+        /// Remove the link to a staff record.
+        #[arg(long)]
+        unlink: bool,
+        #[arg(long, conflicts_with = "enable")]
+        disable: bool,
+        #[arg(long)]
+        enable: bool,
+    },
+    /// Print a one-time link for the user to set a password (24 hours).
+    Reset {
+        #[arg(long)]
+        username: String,
+        /// The address users reach the server at.
+        #[arg(long, env = "CHUANGKOU_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
+        public_url: String,
     },
 }
 
@@ -260,7 +289,7 @@ fn password_or_generated(given: Option<String>) -> Result<(String, bool)> {
 
 async fn user(store: &Store, cmd: UserCommand) -> Result<i32> {
     match cmd {
-        UserCommand::Create { org, username, role, name, password, email } => {
+        UserCommand::Create { org, username, role, name, staff, password, email } => {
             let org =
                 store.organisation_by_code(&org).await.with_context(|| format!("no organisation {org}"))?;
             let Some(role) = Role::parse(&role) else { bail!("unknown role {role}") };
@@ -271,6 +300,16 @@ async fn user(store: &Store, cmd: UserCommand) -> Result<i32> {
             let hash = chuangkou_web::auth::hash_password(password.clone())
                 .await
                 .map_err(|e| anyhow::anyhow!(e.message()))?;
+            let staff_id = match &staff {
+                Some(no) => Some(
+                    *store
+                        .staff_ids_by_number(org.id)
+                        .await?
+                        .get(no)
+                        .with_context(|| format!("no staff member {no}"))?,
+                ),
+                None => None,
+            };
             let user = store
                 .create_user(
                     org.id,
@@ -280,7 +319,7 @@ async fn user(store: &Store, cmd: UserCommand) -> Result<i32> {
                         display_name: name.as_deref().unwrap_or(&username),
                         password_hash: &hash,
                         role,
-                        staff_id: None,
+                        staff_id,
                     },
                 )
                 .await
@@ -330,6 +369,52 @@ async fn user(store: &Store, cmd: UserCommand) -> Result<i32> {
             let (id, token) = store.create_api_token(&user, &name).await?;
             println!("token {id} for {}: {token}", user.username);
             println!("(shown once; send it as `Authorization: Bearer <token>`)");
+        }
+        UserCommand::Update { username, role, staff, unlink, disable, enable } => {
+            let user = store
+                .user_by_username(&username.to_lowercase())
+                .await
+                .with_context(|| format!("no user {username}"))?;
+            let role = match role {
+                Some(r) => Some(Role::parse(&r).with_context(|| format!("unknown role {r}"))?),
+                None => None,
+            };
+            let staff_id = match (&staff, unlink) {
+                (Some(no), _) => Some(Some(
+                    *store
+                        .staff_ids_by_number(user.org_id)
+                        .await?
+                        .get(no)
+                        .with_context(|| format!("no staff member {no}"))?,
+                )),
+                (None, true) => Some(None),
+                (None, false) => None,
+            };
+            let disabled = if disable {
+                Some(true)
+            } else if enable {
+                Some(false)
+            } else {
+                None
+            };
+            let change = chuangkou_store::users::UserChange { role, staff_id, disabled };
+            let u = store.update_user(user.org_id, "cli", user.id, &change).await?;
+            println!(
+                "{}: role {}, staff {}, {}",
+                u.username,
+                u.role,
+                u.staff_id.map_or("—".to_string(), |s| s.to_string()),
+                if u.disabled { "disabled" } else { "enabled" }
+            );
+        }
+        UserCommand::Reset { username, public_url } => {
+            let user = store
+                .user_by_username(&username.to_lowercase())
+                .await
+                .with_context(|| format!("no user {username}"))?;
+            let (token, _) = store.issue_password_reset(user.org_id, "cli", user.id).await?;
+            println!("{}/reset/{token}", public_url.trim_end_matches('/'));
+            println!("(works once, within 24 hours)");
         }
     }
     Ok(0)

@@ -114,6 +114,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0017_idempotency.sql"),
         postgres: include_str!("../migrations/postgres/0017_idempotency.sql"),
     },
+    Migration {
+        version: 18,
+        name: "password_resets",
+        sqlite: include_str!("../migrations/sqlite/0018_password_resets.sql"),
+        postgres: include_str!("../migrations/postgres/0018_password_resets.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

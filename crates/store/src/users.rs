@@ -50,11 +50,23 @@ pub struct NewUser<'a> {
 const USER_COLUMNS: &str = "id, org_id, username, display_name, password_hash, role, staff_id, disabled";
 
 /// The user columns that [`Store::change_user`] may set.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum UserField {
     PasswordHash,
     Email,
 }
+
+/// What an admin changes of a user; `None` leaves a field as it is
+/// (`staff_id: Some(None)` unlinks the staff record).
+#[derive(Debug, Clone, Default)]
+pub struct UserChange {
+    pub role: Option<Role>,
+    pub staff_id: Option<Option<i64>>,
+    pub disabled: Option<bool>,
+}
+
+/// How long a password-reset link works.
+pub const RESET_MS: i64 = 24 * 60 * 60 * 1000;
 
 /// How long a session lasts from sign-in.
 pub const SESSION_MS: i64 = 12 * 60 * 60 * 1000;
@@ -113,6 +125,151 @@ impl Store {
             .await
     }
 
+    /// Changes a user's role, staff record or status (admins). A change of
+    /// role or status ends the user's sessions and revokes their API tokens
+    /// in the same transaction; every change is a `user.updated` event.
+    pub async fn update_user(
+        &self,
+        org_id: i64,
+        actor: &str,
+        user_id: i64,
+        change: &UserChange,
+    ) -> Result<User> {
+        let mut tx = self.begin().await?;
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE org_id = $1 AND id = $2");
+        let before: User =
+            on_tx!(&mut tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(org_id).bind(user_id)
+            .fetch_optional(c).await)?
+            .ok_or(StoreError::NotFound)?;
+        let role = change.role.unwrap_or_else(|| before.role());
+        let staff_id = change.staff_id.unwrap_or(before.staff_id);
+        let disabled = change.disabled.unwrap_or(before.disabled);
+        if let Some(s) = staff_id {
+            let ok: Option<i64> = on_tx!(&mut tx, c => sqlx::query_scalar("SELECT id FROM staff WHERE org_id = $1 AND id = $2")
+                .bind(org_id).bind(s).fetch_optional(c).await)?;
+            ok.ok_or_else(|| StoreError::field("staff_id", "员工不存在 / no such staff member"))?;
+        }
+        on_tx!(&mut tx, c => sqlx::query("UPDATE users SET role = $1, staff_id = $2, disabled = $3 WHERE org_id = $4 AND id = $5")
+            .bind(role.as_str()).bind(staff_id).bind(disabled).bind(org_id).bind(user_id).execute(c).await.map(|_| ()))?;
+        let signed_out = role != before.role() || disabled != before.disabled;
+        if signed_out {
+            self.sign_out_everywhere(&mut tx, user_id).await?;
+        }
+        self.append(
+            &mut tx,
+            NewEvent {
+                org_id,
+                actor,
+                kind: "user.updated",
+                subject_type: "user",
+                subject_id: user_id,
+                payload: json!({
+                    "before": {"role": before.role().as_str(), "staff_id": before.staff_id, "disabled": before.disabled},
+                    "after": {"role": role.as_str(), "staff_id": staff_id, "disabled": disabled},
+                    "signed_out": signed_out,
+                }),
+                reason: "",
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE org_id = $1 AND id = $2");
+        Ok(
+            on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(org_id).bind(user_id).fetch_one(c).await)?,
+        )
+    }
+
+    /// Ends every session of a user and revokes their API tokens.
+    async fn sign_out_everywhere(&self, tx: &mut crate::Tx, user_id: i64) -> Result<()> {
+        let now = self.now_ms();
+        on_tx!(tx, c => sqlx::query("UPDATE sessions SET ended_at = $1 WHERE user_id = $2 AND ended_at IS NULL")
+            .bind(now).bind(user_id).execute(c).await.map(|_| ()))?;
+        on_tx!(tx, c => sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+            .bind(now).bind(user_id).execute(c).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    /// Issues a one-time link for `user_id` to set a password, valid for
+    /// [`RESET_MS`]; returns the token (kept only as its hash).
+    pub async fn issue_password_reset(
+        &self,
+        org_id: i64,
+        actor: &str,
+        user_id: i64,
+    ) -> Result<(String, i64)> {
+        let token = random_token(24);
+        let now = self.now_ms();
+        let mut tx = self.begin().await?;
+        let exists: Option<i64> = on_tx!(&mut tx, c => sqlx::query_scalar("SELECT id FROM users WHERE org_id = $1 AND id = $2")
+            .bind(org_id).bind(user_id).fetch_optional(c).await)?;
+        exists.ok_or(StoreError::NotFound)?;
+        on_tx!(&mut tx, c => sqlx::query(
+            "INSERT INTO password_resets (token_hash, org_id, user_id, created_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(sha256_hex(&token)).bind(org_id).bind(user_id).bind(actor).bind(now).bind(now + RESET_MS)
+            .execute(c).await.map(|_| ()))?;
+        self.append(
+            &mut tx,
+            NewEvent {
+                org_id,
+                actor,
+                kind: "user.reset_issued",
+                subject_type: "user",
+                subject_id: user_id,
+                payload: json!({"expires_at": now + RESET_MS}),
+                reason: "",
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok((token, now + RESET_MS))
+    }
+
+    /// Whose reset link `token` is, while it is unused and unexpired.
+    pub async fn password_reset_user(&self, token: &str) -> Result<User> {
+        let sql = format!(
+            "SELECT {} FROM password_resets r JOIN users u ON u.id = r.user_id
+             WHERE r.token_hash = $1 AND r.used_at IS NULL AND r.expires_at > $2 AND u.disabled = FALSE",
+            USER_COLUMNS.split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ")
+        );
+        Ok(
+            on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(sha256_hex(token)).bind(self.now_ms()).fetch_one(c).await)?,
+        )
+    }
+
+    /// Uses a reset link, once: sets the password, ends the user's sessions
+    /// and API tokens.
+    pub async fn use_password_reset(&self, token: &str, password_hash: &str) -> Result<User> {
+        let now = self.now_ms();
+        let mut tx = self.begin().await?;
+        let row: Option<(i64, i64)> = on_tx!(&mut tx, c => sqlx::query_as(
+            "UPDATE password_resets SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1
+             RETURNING org_id, user_id")
+            .bind(now).bind(sha256_hex(token)).fetch_optional(c).await)?;
+        let (org_id, user_id) = row.ok_or(StoreError::NotFound)?;
+        on_tx!(&mut tx, c => sqlx::query("UPDATE users SET password_hash = $1 WHERE org_id = $2 AND id = $3")
+            .bind(password_hash).bind(org_id).bind(user_id).execute(c).await.map(|_| ()))?;
+        self.sign_out_everywhere(&mut tx, user_id).await?;
+        let actor = format!("user:{user_id}");
+        self.append(
+            &mut tx,
+            NewEvent {
+                org_id,
+                actor: &actor,
+                kind: "user.password_set",
+                subject_type: "user",
+                subject_id: user_id,
+                payload: json!({"by_reset_link": true}),
+                reason: "",
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE org_id = $1 AND id = $2");
+        Ok(
+            on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(org_id).bind(user_id).fetch_one(c).await)?,
+        )
+    }
+
     /// Sets (or clears) a user's e-mail address for notifications.
     pub async fn set_email(&self, org_id: i64, user_id: i64, actor: &str, email: Option<&str>) -> Result<()> {
         self.change_user(
@@ -146,6 +303,10 @@ impl Store {
             .execute(c).await.map(|r| r.rows_affected()))?;
         if n == 0 {
             return Err(StoreError::NotFound);
+        }
+        // A new password ends every session and API token of the old one.
+        if field == UserField::PasswordHash {
+            self.sign_out_everywhere(&mut tx, user_id).await?;
         }
         self.append(
             &mut tx,

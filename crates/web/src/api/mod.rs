@@ -25,6 +25,7 @@ pub mod inspections;
 pub mod ledger;
 pub mod org;
 pub mod satisfaction;
+pub mod users;
 
 pub const OPENAPI: &str = include_str!("openapi.json");
 
@@ -33,6 +34,9 @@ pub fn router() -> Router<AppState> {
         .route("/openapi.json", get(openapi))
         .route("/me", get(me))
         .route("/tokens", post(create_token))
+        .route("/users", get(users::list).post(users::create))
+        .route("/users/{id}", post(users::update))
+        .route("/users/{id}/reset", post(users::reset))
         .route("/events", get(events))
         .route("/units", get(org::list_units).post(org::create_unit))
         .route("/units/{id}", get(org::get_unit))

@@ -23,6 +23,7 @@ mod console_cases;
 mod console_inspections;
 mod console_ledger;
 mod console_satisfaction;
+mod console_users;
 mod dashboard;
 mod public;
 mod public_cases;
@@ -34,6 +35,7 @@ pub fn router() -> Router<AppState> {
         .route("/", get(session::home))
         .route("/login", get(session::login_page).post(session::login))
         .route("/logout", post(session::logout))
+        .route("/reset/{token}", get(session::reset_page).post(session::reset))
         .route("/lang/{code}", get(session::switch_lang))
         .route("/static/app.css", get(css))
         .merge(console::router())
@@ -44,6 +46,7 @@ pub fn router() -> Router<AppState> {
         .merge(console_satisfaction::router())
         .merge(dashboard::router())
         .merge(annual::router())
+        .merge(console_users::router())
         .merge(public::router())
         .merge(public_cases::router())
 }

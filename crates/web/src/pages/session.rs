@@ -23,6 +23,75 @@ struct LoginPage {
     error: Option<&'static str>,
 }
 
+#[derive(Template)]
+#[template(path = "reset.html")]
+struct ResetPage {
+    c: Chrome,
+    token: String,
+    /// Whose link it is; `None` when it expired or was used.
+    user_name: Option<String>,
+    error: Option<&'static str>,
+}
+
+/// The page a one-time link opens: set a password.
+pub async fn reset_page(
+    State(state): State<AppState>,
+    tr: Tr,
+    csrf: CsrfToken,
+    axum::extract::Path(token): axum::extract::Path<String>,
+) -> Response {
+    let user_name = state.store.password_reset_user(&token).await.ok().map(|u| u.display_name);
+    let status = if user_name.is_some() { StatusCode::OK } else { StatusCode::NOT_FOUND };
+    super::render_with(status, &ResetPage { c: Chrome::public(tr, csrf), token, user_name, error: None })
+}
+
+#[derive(serde::Deserialize)]
+pub struct ResetForm {
+    #[serde(rename = "_csrf")]
+    csrf: String,
+    password: String,
+    again: String,
+}
+
+/// Sets the password once and ends every session and token of the old one.
+pub async fn reset(
+    State(state): State<AppState>,
+    tr: Tr,
+    csrf: CsrfToken,
+    headers: HeaderMap,
+    axum::extract::Path(token): axum::extract::Path<String>,
+    axum::extract::Form(f): axum::extract::Form<ResetForm>,
+) -> Result<Response, super::PageError> {
+    crate::csrf::check(&headers, &f.csrf)?;
+    let again = |error: &'static str| async {
+        let user_name = state.store.password_reset_user(&token).await.ok().map(|u| u.display_name);
+        super::render_with(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &ResetPage {
+                c: Chrome::public(tr, csrf.clone()),
+                token: token.clone(),
+                user_name,
+                error: Some(error),
+            },
+        )
+    };
+    if f.password.chars().count() < 10 {
+        return Ok(again("密码至少 10 位 / at least 10 characters").await);
+    }
+    if f.password != f.again {
+        return Ok(again("两次输入不一致 / the two entries differ").await);
+    }
+    let hash = crate::auth::hash_password(f.password).await?;
+    match state.store.use_password_reset(&token, &hash).await {
+        Ok(_) => Ok(Redirect::to("/login").into_response()),
+        Err(chuangkou_store::StoreError::NotFound) => Ok(super::render_with(
+            StatusCode::NOT_FOUND,
+            &ResetPage { c: Chrome::public(tr, csrf), token, user_name: None, error: None },
+        )),
+        Err(e) => Err(crate::error::AppError::from(e).into()),
+    }
+}
+
 pub async fn home(headers: HeaderMap) -> Redirect {
     if cookie(&headers, SESSION_COOKIE).is_some() { Redirect::to("/console") } else { Redirect::to("/login") }
 }

@@ -176,3 +176,92 @@ story!(a_burst_of_parallel_tracking_guesses_checks_no_more_than_the_limit, |stor
     let checked = answers.iter().filter(|r| r.as_ref().unwrap().status() == StatusCode::NOT_FOUND).count();
     assert_eq!(checked, 10, "ten guesses an address may make; the other thirty are refused unchecked");
 });
+
+story!(admins_manage_users_and_every_change_of_role_status_or_password_ends_the_old_sessions, |store| {
+    let mut app = TestApp::new(store.clone());
+    let seed = app.seed("TY").await;
+    let admin = app.token(seed.org_id, "admin", Role::Admin).await;
+    let office = app.token(seed.org_id, "office", Role::Office).await;
+    let new =
+        json!({"username": "WangJing", "display_name": "王静", "role": "office", "staff_id": seed.staff_id});
+    assert_eq!(
+        app.post_json("/api/v1/users", Some(&office), new.clone()).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let r = app.post_json("/api/v1/users", Some(&admin), new).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let body = r.json();
+    let id = body["user"]["id"].as_i64().unwrap();
+    assert_eq!(
+        (body["user"]["username"].as_str(), body["user"]["staff_id"].as_i64()),
+        (Some("wangjing"), Some(seed.staff_id))
+    );
+    let link = body["reset_link"].as_str().unwrap().to_string();
+    let path = link.trim_start_matches("http://ck.test").to_string();
+    // The one-time link: a page with the name; the password set once.
+    let page = app.get(&path, None).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text().contains("王静"));
+    let r = app.post_form(&path, &[("password", "a-long-password"), ("again", "another-one!!")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = app.post_form(&path, &[("password", "a-long-password"), ("again", "a-long-password")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    assert_eq!(app.get(&path, None).await.status, StatusCode::NOT_FOUND, "a link works once");
+    // She signs in; she also has an API token.
+    let r = app.sign_in("wangjing", "a-long-password").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    assert_eq!(app.get("/console", None).await.status, StatusCode::OK);
+    let her = store.user_by_username("wangjing").await.unwrap();
+    let token = store.create_api_token(&her, "t").await.unwrap().1;
+    assert_eq!(app.get("/api/v1/me", Some(&token)).await.status, StatusCode::OK);
+    // A new role ends her session and her token.
+    let r = app.post_json(&format!("/api/v1/users/{id}"), Some(&admin), json!({"role": "leader"})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["user"]["role"], "leader");
+    assert_eq!(app.get("/api/v1/me", Some(&token)).await.status, StatusCode::UNAUTHORIZED);
+    assert_ne!(app.get("/console", None).await.status, StatusCode::OK, "the old session is over");
+    // So does a new password (the CLI's `user passwd` and the reset link alike).
+    app.sign_in("wangjing", "a-long-password").await;
+    let token = store.create_api_token(&her, "t2").await.unwrap().1;
+    store.set_password(seed.org_id, id, "cli", "x").await.unwrap();
+    assert_eq!(app.get("/api/v1/me", Some(&token)).await.status, StatusCode::UNAUTHORIZED);
+    assert_ne!(app.get("/console", None).await.status, StatusCode::OK);
+    // Unlinked, then disabled: she cannot sign in.
+    let r = app
+        .post_json(&format!("/api/v1/users/{id}"), Some(&admin), json!({"staff_id": null, "disabled": true}))
+        .await;
+    assert_eq!(
+        (r.json()["user"]["staff_id"].is_null(), r.json()["user"]["disabled"].as_bool()),
+        (true, Some(true))
+    );
+    // An admin does not lock themselves out.
+    let me = store.user_by_username("admin").await.unwrap().id;
+    let r = app.post_json(&format!("/api/v1/users/{me}"), Some(&admin), json!({"disabled": true})).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    let events = store.events(seed.org_id, None, 100).await.unwrap();
+    assert!(events.iter().filter(|e| e.kind == "user.updated").count() >= 3);
+    assert!(events.iter().any(|e| e.kind == "user.reset_issued"));
+});
+
+story!(the_users_page_is_the_admins_and_shows_a_new_users_link_once, |store| {
+    let mut app = TestApp::new(store.clone());
+    let seed = app.seed("TY").await;
+    app.user(seed.org_id, "office", Role::Office).await;
+    app.user(seed.org_id, "admin", Role::Admin).await;
+    app.sign_in("office", PASSWORD).await;
+    assert_eq!(app.get("/console/users", None).await.status, StatusCode::FORBIDDEN);
+    app.post_form("/logout", &[]).await;
+    app.sign_in("admin", PASSWORD).await;
+    let page = app.get("/console/users", None).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text().contains("纪检监察室"), "every role is offered");
+    let r = app
+        .post_form(
+            "/console/users",
+            &[("username", "jijian"), ("display_name", "孔亮"), ("role", "discipline"), ("staff_id", "")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert!(r.text().contains("id=\"reset-link\"") && r.text().contains("http://ck.test/reset/"));
+    assert_eq!(store.user_by_username("jijian").await.unwrap().role, "discipline");
+});

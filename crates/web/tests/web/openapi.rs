@@ -51,6 +51,7 @@ story!(every_documented_operation_is_routed, |store| {
     let close_q = app.post_json("/api/v1/questionnaires", Some(&token), survey("s2")).await.json()["id"]
         .as_i64()
         .unwrap();
+    let admin_id = app.store.user_by_username("admin").await.unwrap().id;
     let r = app.get("/api/v1/openapi.json", None).await;
     assert_eq!(r.status, StatusCode::OK);
     let doc: Value = r.json();
@@ -69,7 +70,8 @@ story!(every_documented_operation_is_routed, |store| {
                 .replace("/ratings/{id}", &format!("/ratings/{bad}"))
                 .replace("/rating-appeals/{id}", &format!("/rating-appeals/{appeal}"))
                 .replace("/questionnaires/{id}/close", &format!("/questionnaires/{close_q}/close"))
-                .replace("/questionnaires/{id}", &format!("/questionnaires/{staff_q}"));
+                .replace("/questionnaires/{id}", &format!("/questionnaires/{staff_q}"))
+                .replace("/users/{id}", &format!("/users/{admin_id}"));
             // Appeal decisions and closing a month are the leaders'.
             let token = if path == "/rating-appeals/{id}/decision"
                 || path == "/assessment/close"
@@ -129,6 +131,9 @@ fn example_body(path: &str) -> String {
             json!({"code": "S01-K01", "name": "便民服务亭", "kind": "kiosk", "unit_code": "S01"})
         }
         "/tokens" => json!({"name": "integration"}),
+        "/users" => json!({"username": "openapi", "display_name": "接口", "role": "staff"}),
+        "/users/{id}" => json!({"staff_id": null}),
+        "/users/{id}/reset" => json!({}),
         "/cases" => {
             json!({"kind": "suggestion", "category": "general", "description": "增加便民服务亭的热水"})
         }
