@@ -67,6 +67,20 @@ pub fn visible(user: &CurrentUser, case: CaseRow) -> Result<CaseRow, AppError> {
     if may_see(user, &case) { Ok(case) } else { Err(AppError::NotFound) }
 }
 
+/// The event log as `user` may read it: without the events of complaints
+/// about leaders unless they are the discipline body (CASE-11).
+pub async fn visible_events(
+    state: &crate::AppState,
+    user: &CurrentUser,
+    events: Vec<chuangkou_store::events::EventRow>,
+) -> Result<Vec<chuangkou_store::events::EventRow>, AppError> {
+    if may_see_leader_complaint(user.role()) {
+        return Ok(events);
+    }
+    let hidden = state.store.leader_complaint_ids(user.org_id()).await?;
+    Ok(events.into_iter().filter(|e| !(e.subject_type == "case" && hidden.contains(&e.subject_id))).collect())
+}
+
 /// Narrows a list query to what `user` may see.
 pub fn restrict(user: &CurrentUser, f: &mut CaseFilter) -> Result<(), AppError> {
     let leaders = may_see_leader_complaint(user.role());

@@ -181,5 +181,6 @@ async fn events(
     user.require(Permission::ViewEventLog)?;
     let rows = state.store.events(user.org_id(), q.before, q.limit.unwrap_or(50)).await?;
     let next = rows.last().map(|e| e.seq);
+    let rows = crate::cases_access::visible_events(&state, &user, rows).await?;
     Ok(Json(json!({"events": rows, "next_before": next})))
 }

@@ -282,9 +282,8 @@ async fn events(
     PageUser(user): PageUser,
 ) -> PageResult {
     user.require(Permission::ViewEventLog)?;
-    let events = state
-        .store
-        .events(user.org_id(), None, 200)
+    let all = state.store.events(user.org_id(), None, 200).await?;
+    let events = crate::cases_access::visible_events(&state, &user, all)
         .await?
         .into_iter()
         .map(|e| EventLine {

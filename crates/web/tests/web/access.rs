@@ -148,6 +148,16 @@ story!(complaints_about_leaders_are_seen_and_handled_by_the_discipline_body_alon
     assert!(r.json()["reporter"]["phone"].as_str().unwrap().contains('*'), "{}", r.text());
     let r = app.post_json(&format!("{case}/actions"), Some(&discipline), json!({"action": "start"})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    // Nor does the event log tell a leader the complaint exists.
+    let log = app.get("/api/v1/events?limit=200", Some(&leader)).await.json();
+    assert!(
+        log["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| !(e["subject_type"] == "case" && e["subject_id"] == id)),
+        "{log}"
+    );
     // The public feedback form offers the category.
     let point = store.service_point(seed.org_id, seed.point_id).await.unwrap();
     let html = app.get(&format!("/p/{}/feedback", point.public_token), None).await.text();
