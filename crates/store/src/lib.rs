@@ -96,6 +96,33 @@ pub enum StoreError {
     Other(String),
 }
 
+impl StoreError {
+    /// The database could not be reached or answered no more (stopped,
+    /// restarting, out of connections): nothing was written; try again.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Db(
+                sqlx::Error::Io(_)
+                    | sqlx::Error::PoolTimedOut
+                    | sqlx::Error::PoolClosed
+                    | sqlx::Error::WorkerCrashed
+                    | sqlx::Error::Tls(_)
+            )
+        ) || matches!(self, StoreError::Db(sqlx::Error::Database(d))
+            // PostgreSQL: admin shutdown, crash shutdown, cannot connect now.
+            if matches!(d.code().as_deref(), Some("57P01" | "57P02" | "57P03" | "08000" | "08003" | "08006")))
+    }
+
+    /// The disk (or the database's size limit) is full: the write was refused.
+    pub fn is_disk_full(&self) -> bool {
+        matches!(self, StoreError::Db(sqlx::Error::Database(d))
+            // SQLite SQLITE_FULL (13) and its extended codes; PostgreSQL disk_full.
+            if matches!(d.code().as_deref(), Some("13" | "53100"))
+                || d.message().contains("database or disk is full"))
+    }
+}
+
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
         match &e {
@@ -520,6 +547,12 @@ impl Store {
                 }
             }
         });
+        Ok(())
+    }
+
+    /// Whether the database answers a query now.
+    pub async fn ping(&self) -> Result<()> {
+        let _: i64 = on_read!(self, c => sqlx::query_scalar("SELECT CAST(1 AS BIGINT)").fetch_one(c).await)?;
         Ok(())
     }
 

@@ -118,3 +118,18 @@ pub fn noon_2026(month: u32, day: u32) -> i64 {
     let cal = chuangkou_domain::policy::PolicySet::builtin().calendars["cn-2026"].clone();
     cal.start_of_day_ms(chrono::NaiveDate::from_ymd_opt(2026, month, day).expect("a date")) + 12 * 3_600_000
 }
+
+/// Caps a SQLite database at `pages` pages (`None`: as large as it is now),
+/// so that a write fails as on a full disk (`SQLITE_FULL`); a large number
+/// lifts the cap again. For tests of a full disk without filling one.
+pub async fn sqlite_page_limit(store: &Store, pages: Option<i64>) {
+    let crate::Db::Sqlite { writer, .. } = &store.db else { panic!("a SQLite store") };
+    let mut guard = writer.lock().await;
+    let conn = guard.as_mut().expect("the writer is open");
+    let now: i64 = sqlx::query_scalar("PRAGMA page_count").fetch_one(&mut *conn).await.expect("page_count");
+    let max = pages.unwrap_or(now);
+    sqlx::query(sqlx::AssertSqlSafe(format!("PRAGMA max_page_count = {max}")))
+        .execute(&mut *conn)
+        .await
+        .expect("max_page_count");
+}

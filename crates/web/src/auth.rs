@@ -13,6 +13,7 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use chuangkou_domain::{Permission, Role};
+use chuangkou_store::StoreError;
 use chuangkou_store::users::User;
 
 use crate::AppState;
@@ -54,20 +55,18 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<CurrentUser, Ap
         let token = auth.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).ok_or_else(|| {
             AppError::Unauthorized("Authorization 须为 Bearer 令牌 / use a Bearer token".into())
         })?;
-        return state
-            .store
-            .api_token_user(token.trim())
-            .await
-            .map(CurrentUser)
-            .map_err(|_| AppError::Unauthorized("令牌无效 / invalid token".into()));
+        return state.store.api_token_user(token.trim()).await.map(CurrentUser).map_err(|e| match e {
+            // The database being down is not a bad token: 503, not 401.
+            StoreError::NotFound => AppError::Unauthorized("令牌无效 / invalid token".into()),
+            e => AppError::from(e),
+        });
     }
     let token = cookie(&parts.headers, SESSION_COOKIE)
         .ok_or_else(|| AppError::Unauthorized("请先登录 / please sign in".into()))?;
-    let user = state
-        .store
-        .session_user(&token)
-        .await
-        .map_err(|_| AppError::Unauthorized("登录已过期 / your session has ended".into()))?;
+    let user = state.store.session_user(&token).await.map_err(|e| match e {
+        StoreError::NotFound => AppError::Unauthorized("登录已过期 / your session has ended".into()),
+        e => AppError::from(e),
+    })?;
     let unsafe_method = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
     // Nested routers see a shortened path; the original tells API from pages.
     let path = parts.extensions.get::<axum::extract::OriginalUri>().map_or(parts.uri.path(), |u| u.0.path());

@@ -7,6 +7,8 @@
 //! sentence. Records of another organisation answer exactly like missing
 //! ones (`not_found`), so that ids cannot be probed.
 
+use std::sync::atomic::{AtomicI64, Ordering};
+
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -42,8 +44,11 @@ pub enum AppError {
     TooManyRequests(String),
     /// 408
     Timeout,
-    /// 503: something this installation lacks (e.g. a font for PDFs).
+    /// 503: something this installation lacks (e.g. a font for PDFs), or
+    /// the database is down for now.
     Unavailable { code: &'static str, message: String },
+    /// 507: the disk is full; the write was refused and nothing changed.
+    InsufficientStorage,
     /// 500: logged, never shown.
     Internal(String),
 }
@@ -63,6 +68,7 @@ impl AppError {
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Timeout => StatusCode::REQUEST_TIMEOUT,
             AppError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::InsufficientStorage => StatusCode::INSUFFICIENT_STORAGE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -81,6 +87,7 @@ impl AppError {
             AppError::Unprocessable { code, .. } | AppError::Unavailable { code, .. } => code,
             AppError::TooManyRequests(_) => "too_many_requests",
             AppError::Timeout => "timeout",
+            AppError::InsufficientStorage => "insufficient_storage",
             AppError::Internal(_) => "internal",
         }
     }
@@ -102,6 +109,9 @@ impl AppError {
             AppError::TooLarge => "请求内容过大 / the request body is too large".into(),
             AppError::Validation(_) => "输入有误 / some fields are not valid".into(),
             AppError::Timeout => "请求超时 / the request took too long".into(),
+            AppError::InsufficientStorage => {
+                "服务器存储空间已满，本次提交未保存，请稍后再试 / the server's disk is full: nothing was saved, please try again later".into()
+            }
             AppError::Internal(_) => {
                 "服务器内部错误，请稍后再试 / internal error, please try again later".into()
             }
@@ -133,7 +143,35 @@ impl IntoResponse for AppError {
             }
             _ => {}
         }
-        (self.status(), Json(body)).into_response()
+        let mut res = (self.status(), Json(body)).into_response();
+        if matches!(
+            self,
+            AppError::Unavailable { code: "database_unavailable", .. } | AppError::InsufficientStorage
+        ) {
+            res.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static("5"));
+        }
+        res
+    }
+}
+
+/// When each failure was last logged: a failing database or a full disk
+/// is logged once a minute, not once a request.
+static DOWN_LOGGED_AT: AtomicI64 = AtomicI64::new(0);
+static FULL_LOGGED_AT: AtomicI64 = AtomicI64::new(0);
+
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
+/// Logs a failure if it was not logged in the last minute.
+fn note(logged: &AtomicI64, what: &str, cause: &StoreError) {
+    let now = now_ms();
+    let last = logged.load(Ordering::Relaxed);
+    if now - last >= 60_000
+        && logged.compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed).is_ok()
+    {
+        tracing::warn!(cause = %cause, "{what} (logged once a minute while it lasts)");
     }
 }
 
@@ -145,6 +183,18 @@ impl From<StoreError> for AppError {
             StoreError::Invalid(f) => AppError::Validation(f),
             StoreError::Refused { conflict: true, message } => AppError::Conflict(message),
             StoreError::Refused { conflict: false, message } => AppError::Refused(message),
+            e if e.is_disk_full() => {
+                note(&FULL_LOGGED_AT, "the disk is full: writes are refused", &e);
+                AppError::InsufficientStorage
+            }
+            e if e.is_unavailable() => {
+                note(&DOWN_LOGGED_AT, "the database is unavailable", &e);
+                AppError::Unavailable {
+                    code: "database_unavailable",
+                    message: "数据库暂时不可用，请稍后再试 / the database is unavailable for now, please try again shortly"
+                        .into(),
+                }
+            }
             StoreError::Db(e) => AppError::Internal(format!("database: {e}")),
             StoreError::Other(m) => AppError::Internal(m),
         }

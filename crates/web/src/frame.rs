@@ -84,6 +84,9 @@ pub async fn frame(State(state): State<AppState>, mut req: Request, next: Next) 
     if let Some(token) = new_csrf {
         csrf::after(&state, &mut res, &token);
     }
+    if res.status() == axum::http::StatusCode::INSUFFICIENT_STORAGE {
+        state.disk_full_at.store(crate::error::now_ms(), std::sync::atomic::Ordering::Relaxed);
+    }
     let headers = res.headers_mut();
     for (name, value) in SECURITY_HEADERS {
         if !headers.contains_key(&name) {

@@ -95,6 +95,9 @@ pub struct Shared {
     pub config: Arc<WebConfig>,
     pub metrics: Arc<metrics::Metrics>,
     pub request_ids: frame::RequestIds,
+    /// When a write last found the disk full (ms since the epoch; 0: never),
+    /// for `/healthz`.
+    pub disk_full_at: std::sync::atomic::AtomicI64,
     /// The policy packs and calendars, checked at start-up.
     pub policies: Arc<PolicySet>,
     /// Case intake with group commit.
@@ -115,6 +118,7 @@ impl AppState {
             config: Arc::new(config),
             metrics: Arc::new(metrics::Metrics::default()),
             request_ids: Default::default(),
+            disk_full_at: Default::default(),
             policies: Arc::new(policies),
             intake: Intake::start(store.clone()),
             ratings: store.rating_intake(),
@@ -193,10 +197,26 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// `ok`, or 503 with what is wrong: the database unreachable, or the disk
+/// found full by a write in the last minute (it recovers by itself once
+/// writes succeed again).
 async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
-    match state.store.organisations().await {
-        Ok(_) => (StatusCode::OK, "ok").into_response(),
-        Err(e) => AppError::from(e).into_response(),
+    let database = state.store.ping().await;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    let disk_full = now - state.disk_full_at.load(std::sync::atomic::Ordering::Relaxed) < 60_000;
+    match (database, disk_full) {
+        (Ok(()), false) => (StatusCode::OK, "ok").into_response(),
+        (db, disk) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(serde_json::json!({
+                "status": "degraded",
+                "database": if db.is_ok() { "ok" } else { "unavailable" },
+                "disk": if disk { "full" } else { "ok" },
+            })),
+        )
+            .into_response(),
     }
 }
 

@@ -239,3 +239,47 @@ story!(a_client_dripping_its_headers_is_cut_off_and_a_normal_one_is_served, |sto
     ok.read_to_string(&mut answer).await.unwrap();
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
 });
+
+story!(the_database_down_is_503_with_retry_after_not_invalid_token, |store| {
+    let mut app = TestApp::new(store.clone());
+    let seed = app.seed("TY").await;
+    let office = app.token(seed.org_id, "office", chuangkou_domain::Role::Office).await;
+    assert_eq!(app.get("/api/v1/me", Some(&office)).await.status, StatusCode::OK);
+    assert_eq!(app.get("/healthz", None).await.status, StatusCode::OK);
+    store.close().await;
+    let r = app.get("/api/v1/me", Some(&office)).await;
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{}", r.text());
+    assert_eq!(r.code(), "database_unavailable");
+    assert_eq!(r.headers[header::RETRY_AFTER], "5");
+    let h = app.get("/healthz", None).await;
+    assert_eq!(h.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(h.json()["database"], "unavailable");
+});
+
+#[tokio::test]
+async fn a_full_disk_refuses_writes_with_507_keeps_reads_and_recovers_by_itself() {
+    // SQLite's page limit stands in for a full disk: the same SQLITE_FULL.
+    let store = chuangkou_store::testing::sqlite().await;
+    let mut app = TestApp::new(store.clone());
+    let seed = app.seed("TY").await;
+    let office = app.token(seed.org_id, "office", chuangkou_domain::Role::Office).await;
+    let case =
+        |text: &str| serde_json::json!({"kind": "suggestion", "category": "general", "description": text});
+    let first = app.post_json("/api/v1/cases", Some(&office), case("增加便民服务亭的热水")).await;
+    assert_eq!(first.status, StatusCode::CREATED);
+    chuangkou_store::testing::sqlite_page_limit(&store, None).await;
+    let big = "很长的建议".repeat(700);
+    let r = app.post_json("/api/v1/cases", Some(&office), case(&big)).await;
+    assert_eq!(r.status, StatusCode::INSUFFICIENT_STORAGE, "{}", r.text());
+    assert_eq!(r.code(), "insufficient_storage");
+    assert_eq!(r.headers[header::RETRY_AFTER], "5");
+    // Reads go on; /healthz says so.
+    let id = first.json()["id"].as_i64().unwrap();
+    assert_eq!(app.get(&format!("/api/v1/cases/{id}"), Some(&office)).await.status, StatusCode::OK);
+    let h = app.get("/healthz", None).await;
+    assert_eq!((h.status, h.json()["disk"].as_str()), (StatusCode::SERVICE_UNAVAILABLE, Some("full")));
+    // Space returns: writes work again without a restart.
+    chuangkou_store::testing::sqlite_page_limit(&store, Some(1_073_741_823)).await;
+    let r = app.post_json("/api/v1/cases", Some(&office), case(&big)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+}
