@@ -168,6 +168,8 @@ pub async fn run(command: crate::Command, config: &Config, store: Store) -> Resu
             Ok(0)
         }
         Verify => verify(&store).await,
+        Backup { dest } => backup(&store, config, &dest).await,
+        Restore { .. } => unreachable!("restore runs before the store is opened"),
         Demo => {
             let creds = crate::demo::ensure(&store, config).await?;
             crate::demo::print(&creds, None);
@@ -214,6 +216,78 @@ async fn serve(args: ServeArgs, config: &Config, store: Store) -> Result<i32> {
     }
     chuangkou_web::serve(listener, state).await?;
     store.close().await;
+    Ok(0)
+}
+
+/// A consistent copy of the database while it is in use.
+async fn backup(store: &Store, config: &Config, dest: &std::path::Path) -> Result<i32> {
+    match store.backend() {
+        chuangkou_store::Backend::Sqlite => {
+            store.backup_sqlite(dest).await.with_context(|| format!("backing up into {}", dest.display()))?;
+        }
+        chuangkou_store::Backend::Postgres => {
+            let status = std::process::Command::new("pg_dump")
+                .args(["--format=custom", "--file"])
+                .arg(dest)
+                .arg(config.database_url())
+                .status()
+                .context("running pg_dump (Debian: postgresql-client)")?;
+            anyhow::ensure!(status.success(), "pg_dump failed: {status}");
+        }
+    }
+    println!("backed up into {}", dest.display());
+    println!(
+        "keep the installation's secret (DATA_DIR/secret.key or CHUANGKOU_SECRET) apart from it: the copy is verified and read with it"
+    );
+    Ok(0)
+}
+
+/// Verifies a SQLite backup with this installation's secret, then puts it
+/// in place of the database (the one it replaces is kept beside it).
+pub async fn restore(config: &Config, src: &std::path::Path) -> Result<i32> {
+    anyhow::ensure!(
+        config.database_url.as_deref().is_none_or(|u| u.starts_with("sqlite:")),
+        "restore puts back a SQLite file; for PostgreSQL use pg_restore into an empty database, then `chuangkou verify` (docs/OPERATIONS.md)"
+    );
+    let (secret, new) = config.secret()?;
+    anyhow::ensure!(
+        !new,
+        "{} is missing: a backup is verified and read with the installation's secret; put it back first",
+        config.data_dir.join("secret.key").display()
+    );
+    anyhow::ensure!(src.is_file(), "no backup at {}", src.display());
+    std::fs::create_dir_all(&config.data_dir)?;
+    let target = config.data_dir.join("chuangkou.db");
+    let staging = config.data_dir.join("chuangkou.db.restoring");
+    let _ = std::fs::remove_file(&staging);
+    std::fs::copy(src, &staging).with_context(|| format!("copying {}", src.display()))?;
+    let store = Store::connect(&format!("sqlite://{}", staging.display()), secret)
+        .await
+        .with_context(|| format!("opening the backup {}", src.display()))?;
+    store.migrate().await.context("bringing the backup to this version")?;
+    let code = verify(&store).await?;
+    let events = store.verify().await?.events;
+    store.close().await;
+    if code != 0 {
+        let _ = std::fs::remove_file(&staging);
+        println!(
+            "REFUSED: {} does not verify with this installation's secret; nothing was changed",
+            src.display()
+        );
+        return Ok(1);
+    }
+    if target.exists() {
+        let aside = config
+            .data_dir
+            .join(format!("chuangkou.db.before-restore-{}", chrono::Utc::now().format("%Y%m%dT%H%M%S")));
+        std::fs::rename(&target, &aside).with_context(|| format!("moving {} aside", target.display()))?;
+        println!("the database it replaces is kept as {}", aside.display());
+    }
+    for ext in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(config.data_dir.join(format!("chuangkou.db{ext}")));
+    }
+    std::fs::rename(&staging, &target)?;
+    println!("restored {} ({events} events verified)", src.display());
     Ok(0)
 }
 

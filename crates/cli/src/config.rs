@@ -42,29 +42,47 @@ impl Config {
             .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("chuangkou.db").display()))
     }
 
-    fn secret(&self) -> Result<Vec<u8>> {
+    /// The installation secret, and whether it is new (generated now, not
+    /// yet written: written only once the database is known to be new).
+    pub fn secret(&self) -> Result<(Vec<u8>, bool)> {
         if let Some(s) = &self.secret {
             anyhow::ensure!(s.len() >= 16, "CHUANGKOU_SECRET must be at least 16 characters");
-            return Ok(s.as_bytes().to_vec());
+            return Ok((s.as_bytes().to_vec(), false));
         }
         let path = self.data_dir.join("secret.key");
         if let Ok(s) = std::fs::read_to_string(&path) {
-            return Ok(s.trim().as_bytes().to_vec());
+            return Ok((s.trim().as_bytes().to_vec(), false));
         }
-        std::fs::create_dir_all(&self.data_dir)
-            .with_context(|| format!("creating {}", self.data_dir.display()))?;
-        let secret = chuangkou_store::random_token(32);
-        write_private(&path, &secret)?;
-        tracing::info!(path = %path.display(), "generated a new installation secret");
-        Ok(secret.into_bytes())
+        Ok((chuangkou_store::random_token(32).into_bytes(), true))
     }
 
     pub async fn open_store(&self) -> Result<Store> {
         let url = self.database_url();
-        let store = Store::connect(&url, self.secret()?)
+        let (secret, new) = self.secret()?;
+        if new {
+            std::fs::create_dir_all(&self.data_dir)
+                .with_context(|| format!("creating {}", self.data_dir.display()))?;
+        }
+        let store = Store::connect(&url, secret.clone())
             .await
             .with_context(|| format!("opening the database ({})", redact(&url)))?;
         store.migrate().await.context("migrating the database")?;
+        if new {
+            // A database with records was written under another secret: a
+            // new one would make every record look altered and leave the
+            // reporters' data unreadable. Refuse, and say why.
+            if store.has_records().await? {
+                store.close().await;
+                anyhow::bail!(
+                    "{} is missing but the database ({}) already holds records: put the installation's secret back (or set CHUANGKOU_SECRET); a new secret would make every record look altered",
+                    self.data_dir.join("secret.key").display(),
+                    redact(&url)
+                );
+            }
+            let path = self.data_dir.join("secret.key");
+            write_private(&path, &String::from_utf8_lossy(&secret))?;
+            tracing::info!(path = %path.display(), "generated a new installation secret");
+        }
         Ok(store)
     }
 }

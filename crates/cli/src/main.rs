@@ -42,6 +42,19 @@ pub enum Command {
     /// Policy packs: check files before deploying them.
     #[command(subcommand)]
     Policy(commands::PolicyCommand),
+    /// Copy the database, consistently, while it is in use: SQLite into a new
+    /// file (VACUUM INTO), PostgreSQL with pg_dump -Fc. Keep the secret apart.
+    Backup {
+        /// The file to write (must not exist).
+        dest: std::path::PathBuf,
+    },
+    /// Put a SQLite backup in place of this installation's database, after
+    /// verifying its event chains and rollups with this installation's
+    /// secret; refuses a copy that does not verify. Stop `serve` first.
+    Restore {
+        /// The backup file.
+        src: std::path::PathBuf,
+    },
     /// Benchmarks: `bench cases` and `bench ratings` measure intake over HTTP.
     #[command(subcommand, hide = true)]
     Bench(BenchCommand),
@@ -76,6 +89,9 @@ fn main() -> Result<()> {
                 BenchCommand::Ratings(args) => bench::ratings(args).await?,
                 BenchCommand::Dashboard(args) => bench_dashboard::dashboard(args).await?,
             });
+        }
+        if let Command::Restore { src } = &cli.command {
+            std::process::exit(commands::restore(&cli.config, src).await?);
         }
         let store = cli.config.open_store().await?;
         let code = commands::run(cli.command, &cli.config, store).await?;

@@ -550,6 +550,26 @@ impl Store {
         Ok(())
     }
 
+    /// Whether any record was ever written (an event exists).
+    pub async fn has_records(&self) -> Result<bool> {
+        let n: i64 = on_read!(self, c => sqlx::query_scalar("SELECT COUNT(*) FROM (SELECT id FROM events LIMIT 1) e")
+            .fetch_one(c).await)?;
+        Ok(n > 0)
+    }
+
+    /// A consistent copy of a SQLite database into the new file `dest`,
+    /// taken while writers go on (`VACUUM INTO` reads one snapshot).
+    pub async fn backup_sqlite(&self, dest: &std::path::Path) -> Result<()> {
+        if dest.exists() {
+            return Err(StoreError::Other(format!("{} exists already", dest.display())));
+        }
+        let Db::Sqlite { reader, .. } = &self.db else {
+            return Err(StoreError::Other("not a SQLite database".into()));
+        };
+        sqlx::query("VACUUM INTO $1").bind(dest.display().to_string()).execute(reader).await?;
+        Ok(())
+    }
+
     /// Whether the database answers a query now.
     pub async fn ping(&self) -> Result<()> {
         let _: i64 = on_read!(self, c => sqlx::query_scalar("SELECT CAST(1 AS BIGINT)").fetch_one(c).await)?;
