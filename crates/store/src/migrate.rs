@@ -120,6 +120,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0018_password_resets.sql"),
         postgres: include_str!("../migrations/postgres/0018_password_resets.sql"),
     },
+    Migration {
+        version: 19,
+        name: "records_fixed",
+        sqlite: include_str!("../migrations/sqlite/0019_records_fixed.sql"),
+        postgres: include_str!("../migrations/postgres/0019_records_fixed.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

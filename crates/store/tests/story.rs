@@ -245,3 +245,50 @@ async fn sqlite_checkpoints_its_wal_beside_the_writer() {
     assert!(size >= before + 3_000_000, "the database file grew from {before} to only {size} bytes");
     store.close().await;
 }
+
+story!(records_of_what_happened_refuse_out_of_band_changes_and_deletes, |store| {
+    let org = org_with_station(&store).await;
+    let organisation = store.organisation(org).await.unwrap();
+    let policies = chuangkou_domain::policy::PolicySet::builtin();
+    let rules = policies.rules(&organisation.pack).unwrap();
+    let nc = chuangkou_store::cases::NewCase {
+        kind: chuangkou_domain::cases::CaseKind::Complaint,
+        channel: chuangkou_domain::cases::Channel::Hotline,
+        category: "attitude".into(),
+        track: None,
+        description: "收费员态度生硬".into(),
+        unit_id: None,
+        service_point_id: None,
+        subject_staff_id: None,
+        plate: None,
+        reporter_name: Some("王先生".into()),
+        reporter_phone: Some("13812341234".into()),
+        registered_by: None,
+        issue_tracking_code: true,
+    };
+    let case = store.register_case(&organisation, rules, &nc, "t").await.unwrap();
+    let attempt = |sql: &'static str| {
+        let store = store.clone();
+        async move {
+            let mut tx = store.begin().await.unwrap();
+            let r = chuangkou_store::on_tx!(&mut tx, c => sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut *c).await.map(|r| r.rows_affected()));
+            r.is_err()
+        }
+    };
+    for sql in [
+        "UPDATE cases SET description = '已和解'",
+        "UPDATE cases SET subject_staff_id = NULL",
+        "DELETE FROM cases",
+        "UPDATE reporters SET phone_hash = 'x'",
+        "DELETE FROM reporters",
+    ] {
+        assert!(attempt(sql).await, "{sql} is refused");
+    }
+    // The product's own transitions still move a case on.
+    let office = store.case(org, case.id).await.unwrap();
+    assert_eq!(office.description, "收费员态度生硬");
+    let mut tx = store.begin().await.unwrap();
+    let moved = chuangkou_store::on_tx!(&mut tx, c => sqlx::query("UPDATE cases SET state = 'assigned' WHERE id = $1")
+        .bind(case.id).execute(&mut *c).await.map(|r| r.rows_affected()));
+    assert_eq!(moved.unwrap(), 1);
+});
