@@ -6,8 +6,12 @@
 //! then everything else already waiting (up to `max_batch`), and commits
 //! them together; while that commit runs, the next batch queues up. With one
 //! client a batch is one job; under a rush the batch grows by itself, with
-//! no timer to tune. If a batch fails, its jobs are retried one by one so
-//! that one bad job does not fail the others.
+//! no timer to tune. If a batch fails for one of its jobs (a constraint, a
+//! refusal), its jobs are retried one by one so that one bad job does not
+//! fail the others. If it fails because the database went away, the batch
+//! may or may not have committed (the connection can die after COMMIT was
+//! sent): retrying it job by job could write every job twice, so each job
+//! is answered with the failure instead (503, try again) — never retried.
 //!
 //! One queue, not several in parallel, on both backends: every batch
 //! appends to its organisation's event chain, whose head row is locked until
@@ -122,7 +126,7 @@ where
                     let _ = reply.send(Ok(r));
                 }
             }
-            Err(_) if items.len() > 1 => {
+            Err(e) if items.len() > 1 && retry_alone(&e) => {
                 for (item, reply) in items.iter().zip(replies) {
                     let one = commit(Arc::new(vec![item.clone()])).await;
                     let _ = reply.send(one.and_then(|mut v| {
@@ -131,10 +135,42 @@ where
                 }
             }
             Err(e) => {
-                if let Some(reply) = replies.into_iter().next() {
-                    let _ = reply.send(Err(e));
+                let message = e.to_string();
+                let mut first = Some(e);
+                for reply in replies {
+                    // Every job gets the same failure; the first the error itself.
+                    let err = first
+                        .take()
+                        .unwrap_or_else(|| StoreError::Db(sqlx::Error::Protocol(message.clone())));
+                    let _ = reply.send(Err(err));
                 }
             }
         }
+    }
+}
+
+/// Whether a failed batch's jobs may be tried again one by one: only when
+/// the failure certainly wrote nothing and may lie with one job (a
+/// constraint, a refused write, bad input). A database that went away may
+/// have committed the batch before it did.
+fn retry_alone(e: &StoreError) -> bool {
+    !e.is_unavailable()
+        && !matches!(
+            e,
+            StoreError::Db(sqlx::Error::Protocol(_) | sqlx::Error::Io(_) | sqlx::Error::PoolClosed)
+        )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_batch_is_retried_job_by_job_only_when_nothing_can_have_been_written() {
+        assert!(retry_alone(&StoreError::Conflict("duplicate".into())));
+        assert!(retry_alone(&StoreError::Invalid(vec![])));
+        let gone = StoreError::Db(sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionReset)));
+        assert!(!retry_alone(&gone), "the commit may have gone through");
+        assert!(!retry_alone(&StoreError::Db(sqlx::Error::PoolClosed)));
     }
 }
