@@ -287,14 +287,27 @@ impl Store {
                 // Events cut off the end of the chain leave the head ahead.
                 let last_seq = last.as_ref().map_or(0, |e| e.seq);
                 let last_hash = last.as_ref().map_or(GENESIS, |e| e.hash.as_str());
-                if last_seq != head_seq || last_hash != head_hash {
+                // Say precisely which: a head ahead of the events (removed
+                // from the end), behind them (moved back), or at the last
+                // event with another hash (the head itself was edited).
+                let problem = match last_seq.cmp(&head_seq) {
+                    std::cmp::Ordering::Less => Some(format!(
+                        "chain head says seq {head_seq} but the last stored event is seq {last_seq} (events after it were removed)"
+                    )),
+                    std::cmp::Ordering::Greater => Some(format!(
+                        "chain head says seq {head_seq} but events go on to seq {last_seq} (the head was moved back)"
+                    )),
+                    std::cmp::Ordering::Equal if last_hash != head_hash => Some(format!(
+                        "chain head's hash differs from the last event's at seq {last_seq} (the head was edited; the events verify)"
+                    )),
+                    std::cmp::Ordering::Equal => None,
+                };
+                if let Some(problem) = problem {
                     broken = Some(BrokenLink {
                         org_id,
                         event_id: last.as_ref().map_or(0, |e| e.id),
                         seq: last_seq,
-                        problem: format!(
-                            "chain head says seq {head_seq} but the last stored event is seq {last_seq} (events after it were removed)"
-                        ),
+                        problem,
                     });
                 }
             }

@@ -292,3 +292,28 @@ story!(records_of_what_happened_refuse_out_of_band_changes_and_deletes, |store| 
         .bind(case.id).execute(&mut *c).await.map(|r| r.rows_affected()));
     assert_eq!(moved.unwrap(), 1);
 });
+
+story!(verify_says_precisely_whether_the_chain_head_was_edited_or_events_removed, |store| {
+    let org = org_with_station(&store).await;
+    assert!(store.verify().await.unwrap().broken.is_empty());
+    let edit = |sql: &'static str| {
+        let store = store.clone();
+        async move {
+            let mut tx = store.begin().await.unwrap();
+            chuangkou_store::on_tx!(&mut tx, c => sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut *c).await.map(|r| r.rows_affected()))
+                .unwrap();
+            tx.commit().await.unwrap();
+        }
+    };
+    // The head's hash rewritten, the events untouched.
+    edit("UPDATE chain_heads SET head_hash = 'f00d'").await;
+    let r = store.verify().await.unwrap();
+    assert_eq!(r.broken.len(), 1);
+    assert!(r.broken[0].problem.contains("the head was edited"), "{}", r.broken[0].problem);
+    assert!(!r.broken[0].problem.contains("removed"));
+    // The head moved on past the last event: events look removed.
+    edit("UPDATE chain_heads SET seq = seq + 3").await;
+    let r = store.verify().await.unwrap();
+    assert!(r.broken[0].problem.contains("removed"), "{}", r.broken[0].problem);
+    let _ = org;
+});
