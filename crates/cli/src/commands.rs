@@ -167,7 +167,14 @@ pub async fn run(command: crate::Command, config: &Config, store: Store) -> Resu
             println!("migrations applied; database is at version {}", chuangkou_store::MIGRATIONS.len());
             Ok(0)
         }
-        Verify => verify(&store).await,
+        Verify(args) => verify_all(&store, config, &args).await,
+        Checkpoint { dir } => {
+            let dir = dir.unwrap_or_else(|| config.checkpoint_dir());
+            let n = write_checkpoints(&store, &config.checkpoint_key()?, &dir).await?;
+            println!("{n} checkpoints written to {}", dir.display());
+            println!("public key: {}", hex::encode(config.checkpoint_key()?.verifying_key().to_bytes()));
+            Ok(0)
+        }
         Backup { dest } => backup(&store, config, &dest).await,
         Restore { .. } => unreachable!("restore runs before the store is opened"),
         Demo => {
@@ -208,6 +215,7 @@ async fn serve(args: ServeArgs, config: &Config, store: Store) -> Result<i32> {
     println!("Chuangkou is listening on {url}");
     tracing::info!(%addr, backend = ?store.backend(), "serving");
     spawn_sweeper(store.clone(), state.policies.clone(), args.sweep_ms);
+    spawn_checkpoints(store.clone(), config.checkpoint_key()?, config.checkpoint_dir());
     store.checkpoint_in_background(chuangkou_store::CHECKPOINT_EVERY).await?;
     let hook = args.sms_webhook.as_deref().map(crate::senders::Webhook::parse).transpose()?;
     let smtp = args.smtp.clone().map(|addr| crate::senders::Smtp { addr, from: args.smtp_from.clone() });
@@ -289,6 +297,67 @@ pub async fn restore(config: &Config, src: &std::path::Path) -> Result<i32> {
     std::fs::rename(&staging, &target)?;
     println!("restored {} ({events} events verified)", src.display());
     Ok(0)
+}
+
+#[derive(clap::Args)]
+pub struct VerifyArgs {
+    /// Also check the database against the signed checkpoints in this
+    /// folder: it must hold each organisation's latest checkpointed event
+    /// with the signed hash (not behind it, not diverging).
+    #[arg(long)]
+    pub checkpoints: Option<PathBuf>,
+    /// The public key the checkpoints must be signed with (hex); default:
+    /// this installation's checkpoint key.
+    #[arg(long)]
+    pub checkpoint_public_key: Option<String>,
+}
+
+/// Writes every organisation's checkpoint as `CODE-SEQ.json` into `dir`.
+pub async fn write_checkpoints(
+    store: &Store,
+    key: &ed25519_dalek::SigningKey,
+    dir: &std::path::Path,
+) -> Result<usize> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let cps = store.checkpoints(key).await?;
+    for cp in &cps {
+        let path = dir.join(format!("{}-{:012}.json", cp.org_code, cp.seq));
+        std::fs::write(&path, serde_json::to_vec_pretty(cp)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(cps.len())
+}
+
+async fn verify_all(store: &Store, config: &Config, args: &VerifyArgs) -> Result<i32> {
+    let mut code = verify(store).await?;
+    let Some(dir) = &args.checkpoints else { return Ok(code) };
+    let key = match &args.checkpoint_public_key {
+        Some(k) => chuangkou_store::checkpoints::verifying_key(k)?,
+        None => config.checkpoint_key()?.verifying_key(),
+    };
+    // The latest checkpoint of each organisation.
+    let mut latest: std::collections::BTreeMap<i64, chuangkou_store::checkpoints::Checkpoint> =
+        Default::default();
+    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "json") {
+            let cp: chuangkou_store::checkpoints::Checkpoint = serde_json::from_slice(&std::fs::read(&path)?)
+                .with_context(|| format!("reading the checkpoint {}", path.display()))?;
+            if latest.get(&cp.org_id).is_none_or(|l| l.seq < cp.seq) {
+                latest.insert(cp.org_id, cp);
+            }
+        }
+    }
+    for cp in latest.values() {
+        match store.check_checkpoint(cp, &key).await? {
+            None => println!("OK: {} holds its checkpoint at seq {}", cp.org_code, cp.seq),
+            Some(problem) => {
+                println!("CHECKPOINT: {problem}");
+                code = 1;
+            }
+        }
+    }
+    Ok(code)
 }
 
 async fn verify(store: &Store) -> Result<i32> {
@@ -518,6 +587,19 @@ async fn org(store: &Store, cmd: OrgCommand, policies: &chuangkou_domain::policy
 
 /// Fires due deadline timers in the background. Safe with several
 /// instances on one PostgreSQL: each timer is claimed by one of them.
+/// Writes signed checkpoints every hour (and once at start).
+fn spawn_checkpoints(store: Store, key: ed25519_dalek::SigningKey, dir: PathBuf) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            if let Err(e) = write_checkpoints(&store, &key, &dir).await {
+                tracing::error!(error = %e, "writing checkpoints failed; will retry");
+            }
+        }
+    });
+}
+
 fn spawn_sweeper(store: Store, policies: std::sync::Arc<chuangkou_domain::policy::PolicySet>, every_ms: u64) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_millis(every_ms.max(50)));

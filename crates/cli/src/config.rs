@@ -56,6 +56,29 @@ impl Config {
         Ok((chuangkou_store::random_token(32).into_bytes(), true))
     }
 
+    /// The Ed25519 key that signs checkpoints: `CHUANGKOU_CHECKPOINT_KEY`
+    /// (the 32-byte seed, hex), else `DATA_DIR/checkpoint.key`, generated on
+    /// first use. Keep it apart from the database (docs/OPERATIONS.md).
+    pub fn checkpoint_key(&self) -> Result<ed25519_dalek::SigningKey> {
+        if let Ok(hex_seed) = std::env::var("CHUANGKOU_CHECKPOINT_KEY") {
+            return Ok(chuangkou_store::checkpoints::signing_key(&hex_seed)?);
+        }
+        let path = self.data_dir.join("checkpoint.key");
+        if let Ok(s) = std::fs::read_to_string(&path) {
+            return Ok(chuangkou_store::checkpoints::signing_key(&s)?);
+        }
+        std::fs::create_dir_all(&self.data_dir)?;
+        let seed = chuangkou_store::random_token(32);
+        write_private(&path, &seed)?;
+        tracing::info!(path = %path.display(), "generated a checkpoint signing key");
+        Ok(chuangkou_store::checkpoints::signing_key(&seed)?)
+    }
+
+    /// Where checkpoints are written by default.
+    pub fn checkpoint_dir(&self) -> PathBuf {
+        self.data_dir.join("checkpoints")
+    }
+
     pub async fn open_store(&self) -> Result<Store> {
         let url = self.database_url();
         let (secret, new) = self.secret()?;

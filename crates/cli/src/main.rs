@@ -28,7 +28,14 @@ pub enum Command {
     /// Apply database migrations and exit.
     Migrate,
     /// Walk every organisation's event chain; exit 1 at a broken link.
-    Verify,
+    Verify(commands::VerifyArgs),
+    /// Write a signed checkpoint of every organisation's chain into a folder
+    /// (`serve` also does every hour).
+    Checkpoint {
+        /// Where to write them; default DATA_DIR/checkpoints.
+        #[arg(long)]
+        dir: Option<std::path::PathBuf>,
+    },
     /// Create the demo organisation (if the database has none) and print its sign-ins.
     Demo,
     /// Import units, staff or vehicles from .xlsx or .csv into an organisation.

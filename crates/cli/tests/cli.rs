@@ -351,3 +351,50 @@ async fn backup_under_load_restores_and_verifies_and_a_missing_secret_is_refused
     );
     assert!(!fresh.data_dir.join("secret.key").exists(), "no new secret was made");
 }
+
+/// A chain cut at its tail and its head rewritten passes the chain walk,
+/// but not the signed checkpoint taken before.
+async fn checkpoints_catch_a_cut_tail_the_chain_alone_cannot(pg: bool) {
+    let Some(install) = Install::new(pg).await else { return };
+    assert!(install.run(&["demo"]).status.success());
+    let dir = install.data_dir.join("cps");
+    let c = install.run(&["checkpoint", "--dir", dir.to_str().unwrap()]);
+    assert!(c.status.success(), "{}{}", stdout(&c), String::from_utf8_lossy(&c.stderr));
+    assert!(stdout(&c).contains("1 checkpoints written"), "{}", stdout(&c));
+    let ok = install.run(&["verify", "--checkpoints", dir.to_str().unwrap()]);
+    assert_eq!(ok.status.code(), Some(0), "{}", stdout(&ok));
+    assert!(stdout(&ok).contains("holds its checkpoint"), "{}", stdout(&ok));
+
+    // Someone with database access removes the last three events and moves the head back.
+    let store = install.store().await;
+    let org = store.organisation_by_code("TY").await.unwrap();
+    let events = store.events(org.id, None, 10).await.unwrap();
+    let keep = &events[3];
+    let mut tx = store.begin().await.unwrap();
+    let drop_guard = match store.backend() {
+        Backend::Sqlite => "DROP TRIGGER events_no_delete",
+        Backend::Postgres => "DROP TRIGGER events_no_change ON events",
+    };
+    on_tx!(&mut tx, c => sqlx::raw_sql(drop_guard).execute(&mut *c).await.unwrap().rows_affected());
+    on_tx!(&mut tx, c => sqlx::query("DELETE FROM events WHERE org_id = $1 AND seq > $2")
+        .bind(org.id).bind(keep.seq).execute(&mut *c).await.unwrap().rows_affected());
+    on_tx!(&mut tx, c => sqlx::query("UPDATE chain_heads SET seq = $1, head_hash = $2 WHERE org_id = $3")
+        .bind(keep.seq).bind(&keep.hash).bind(org.id).execute(&mut *c).await.unwrap().rows_affected());
+    tx.commit().await.unwrap();
+    store.close().await;
+    let walk = install.run(&["verify"]);
+    assert_eq!(walk.status.code(), Some(0), "the chain alone looks whole: {}", stdout(&walk));
+    let caught = install.run(&["verify", "--checkpoints", dir.to_str().unwrap()]);
+    assert_eq!(caught.status.code(), Some(1), "{}", stdout(&caught));
+    assert!(stdout(&caught).contains("behind its checkpoint"), "{}", stdout(&caught));
+}
+
+#[tokio::test]
+async fn checkpoints_catch_a_cut_tail_the_chain_alone_cannot_sqlite() {
+    checkpoints_catch_a_cut_tail_the_chain_alone_cannot(false).await;
+}
+
+#[tokio::test]
+async fn checkpoints_catch_a_cut_tail_the_chain_alone_cannot_postgres() {
+    checkpoints_catch_a_cut_tail_the_chain_alone_cannot(true).await;
+}

@@ -24,6 +24,7 @@ use sqlx::sqlite::{
 pub mod annual;
 pub mod assessment;
 pub mod cases;
+pub mod checkpoints;
 mod crypto;
 pub mod events;
 pub mod group;
