@@ -51,14 +51,23 @@ impl Store {
     pub async fn assess_year(&self, org_id: i64, rules: Rules<'_>, year: i32) -> Result<Assessment> {
         let policy = &rules.pack.assessment;
         let mut people: HashMap<i64, YearTally> = HashMap::new();
+        // A month counts for someone only from the month their record was
+        // created: the months before they joined are no clean months.
+        let joined: HashMap<i64, i64> = crate::on_read!(self, c => sqlx::query_as(
+            "SELECT id, created_at FROM staff WHERE org_id = $1").bind(org_id).fetch_all(c).await)?
+        .into_iter()
+        .collect();
         for month in self.months_of(rules, year)? {
             let key = format!("{:04}-{:02}", month.from.year(), month.from.month());
             let results = match self.frozen(org_id, &key).await? {
                 Some((_, _, frozen)) => frozen,
                 None => self.assess_month(org_id, rules, month).await?,
             };
+            let month_end = rules.calendar.start_of_day_ms(month.to.succ_opt().expect("in range"));
             for s in &results.staff {
-                people.entry(s.staff_id).or_default().add_month(&s.tally, s.score);
+                if joined.get(&s.staff_id).is_none_or(|at| *at < month_end) {
+                    people.entry(s.staff_id).or_default().add_month(&s.tally, s.score);
+                }
             }
         }
         let scores: HashMap<i64, (Tally, f64)> =

@@ -449,6 +449,8 @@ story!(a_bad_rating_at_a_taxis_qr_code_lowers_its_drivers_score, |store| {
 });
 
 story!(the_annual_review_sums_the_months_grades_each_taxi_and_is_closed_once, |store| {
+    // Everyone joined at the start of the year.
+    store.set_clock(at((1, 2), 9));
     let w = world(&store, "taxi").await;
     let rules = w.rules();
     let by = Proposer::user(&w.office);
@@ -521,4 +523,28 @@ story!(the_annual_review_sums_the_months_grades_each_taxi_and_is_closed_once, |s
     assert!(events.iter().any(|e| e.kind == "assessment.year_closed" && e.payload.contains("\"2026\"")));
     // A future year is refused.
     assert!(store.assess_year(w.org.id, rules, 2027).await.is_err());
+    // Someone who joined in March is scored on March alone, not on clean
+    // months before they came.
+    let newcomer = chuangkou_domain::org::NewStaff {
+        employee_no: "3003".into(),
+        name: "新人".into(),
+        unit_code: "S01-T1".into(),
+        position: None,
+        phone: None,
+        certificate_no: None,
+    };
+    store.set_clock(at((3, 15), 9));
+    let id = store.create_staff(w.org.id, "t", &newcomer).await.unwrap().id;
+    let mut f = NewFact::new(FactKind::Violation, Some(id), at((3, 16), 9));
+    f.rule_code = Some("TX-05".into());
+    f.note = "车内吸烟".into();
+    store.set_clock(at((3, 16), 10));
+    for e in entries(&store, &w, &store.record_fact(w.org.id, rules, &by, &f).await.unwrap().proposed).await {
+        if e.kind == "violation" {
+            store.decide_entry(w.org.id, rules, &w.leader, e.id, &approve()).await.unwrap();
+        }
+    }
+    let y = store.assess_year(w.org.id, rules, 2026).await.unwrap();
+    let n = y.staff.iter().find(|s| s.staff_id == id).unwrap();
+    assert_eq!(n.score, p.base - p.per_violation, "March alone, not (100 + 100 + 97) / 3");
 });

@@ -12,6 +12,8 @@ use crate::common::TestApp;
 
 story!(a_taxis_card_names_its_driver_and_the_annual_review_grades_it, |store| {
     let mut app = TestApp::new(store.clone());
+    // The company and its driver from the start of the year.
+    store.set_clock(chuangkou_store::testing::noon_2026(1, 2));
     let org = store
         .create_organisation("test", "PZH", "攀枝花出租车公司", "taxi", Some("0812-3333333"))
         .await
