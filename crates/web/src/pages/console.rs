@@ -273,6 +273,7 @@ pub struct EventLine {
 struct EventsPage {
     c: Chrome,
     events: Vec<EventLine>,
+    technical: bool,
 }
 
 async fn events(
@@ -283,20 +284,33 @@ async fn events(
 ) -> PageResult {
     user.require(Permission::ViewEventLog)?;
     let all = state.store.events(user.org_id(), None, 200).await?;
+    let names = state.store.users(user.org_id()).await?;
     let events = crate::cases_access::visible_events(&state, &user, all)
         .await?
         .into_iter()
         .map(|e| EventLine {
             seq: e.seq,
             at: format_time(e.at),
-            actor: e.actor,
-            kind: e.kind,
+            // People by name, not `user:7`.
+            actor: e
+                .actor
+                .strip_prefix("user:")
+                .and_then(|id| id.parse::<i64>().ok())
+                .and_then(|id| names.iter().find(|u| u.id == id).map(|u| u.display_name.clone()))
+                .unwrap_or_else(|| match e.actor.as_str() {
+                    "public" => tr.pick("公众", "the public").into(),
+                    "system" => tr.pick("系统", "the system").into(),
+                    other => other.into(),
+                }),
+            kind: tr.event(&e.kind),
             subject: format!("{} #{}", e.subject_type, e.subject_id),
             payload: e.payload,
         })
         .collect();
     let c = Chrome::for_user(&state, tr, csrf, &user, "events").await?;
-    Ok(render(&EventsPage { c, events }))
+    // The raw record is a technical detail, for admins.
+    let technical = user.can(Permission::ManageUsers);
+    Ok(render(&EventsPage { c, events, technical }))
 }
 
 /// Beijing time, as the people using the console read it.

@@ -194,7 +194,7 @@ struct CasePage {
     duplicates: Vec<Duplicate>,
 }
 
-fn step(e: &TimelineEntry, names: &[User]) -> Step {
+fn step(e: &TimelineEntry, names: &[User], tr: Tr) -> Step {
     let actor = e
         .actor
         .strip_prefix("user:")
@@ -205,6 +205,14 @@ fn step(e: &TimelineEntry, names: &[User]) -> Step {
             "system" => "系统 / system".into(),
             other => other.into(),
         });
+    let name_of = |id: i64| names.iter().find(|u| u.id == id).map(|u| u.display_name.clone());
+    // "王静 将案件移交给 李强": the event in words, with whom it names.
+    let mut kind = tr.event(&e.kind);
+    if e.kind == "case.handover_offered"
+        && let Some(to) = e.payload.get("to_user_id").and_then(|v| v.as_i64()).and_then(name_of)
+    {
+        kind = format!("{kind} {to}");
+    }
     let mut detail: Vec<String> = Vec::new();
     if e.kind == "case.escalated"
         && let Some(to) = e.payload.get("to").and_then(|v| v.as_str())
@@ -219,7 +227,7 @@ fn step(e: &TimelineEntry, names: &[User]) -> Step {
     if !e.reason.is_empty() {
         detail.push(e.reason.clone());
     }
-    Step { at: format_time(e.at), actor, kind: e.kind.clone(), detail: detail.join(" · ") }
+    Step { at: format_time(e.at), actor, kind, detail: detail.join(" · ") }
 }
 
 /// Which actions the rules allow this user now, by trying each.
@@ -300,7 +308,7 @@ pub(super) async fn case_page(
         .and_then(|u| units.iter().find(|x| x.id == u))
         .map(|u| u.name.clone())
         .unwrap_or_default();
-    let timeline = state.store.timeline(org.id, id).await?.iter().map(|e| step(e, &users)).collect();
+    let timeline = state.store.timeline(org.id, id).await?.iter().map(|e| step(e, &users, tr)).collect();
     let revealed = reporter_override.is_some();
     let reporter = match reporter_override {
         Some(r) => Some(r),

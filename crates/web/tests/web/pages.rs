@@ -35,8 +35,10 @@ story!(the_console_shows_the_tree_staff_and_points_escaped, |store| {
     assert!(staff.contains("&#60;script&#62;") || staff.contains("&lt;script&gt;"));
     let points = app.get("/console/points", None).await.text();
     assert!(points.contains(&format!("/api/v1/service-points/{}/qr.svg", seed.point_id)));
+    // The event log in words, without the raw record (that is for admins).
     let events = app.get("/console/events", None).await.text();
-    assert!(events.contains("staff.created"));
+    assert!(events.contains("新增了员工"), "{events}");
+    assert!(!events.contains("staff.created") && !events.contains("技术细节"), "{events}");
 });
 
 story!(the_console_import_shows_the_report_then_imports_the_fixed_file, |store| {
