@@ -88,6 +88,7 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("cases.due", "即将到期", "Due soon"),
     ("cases.overdue", "已超期", "Overdue"),
     ("cases.unassigned", "待认领", "Unassigned"),
+    ("cases.followup", "待回访办结", "To call back and close"),
     ("cases.all", "全部", "All"),
     ("cases.search", "搜索内容或编号", "Search text or number"),
     ("cases.any_state", "全部状态", "Any state"),

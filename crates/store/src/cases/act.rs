@@ -183,6 +183,10 @@ impl Store {
                 }
                 payload["reply"] = json!(text);
                 sms = Some(format!("您反映的问题（{}）已有答复，请凭查询码查看。", case.number));
+                // Now the office's to do: the callback and the closing.
+                let office = if view.about_leader { Role::Discipline } else { Role::Office };
+                notify
+                    .push((NotifyTarget::Role(office), format!("案件 {} 已答复，请回访并办结", case.number)));
             }
             Command::Callback(sat) => {
                 set.push(("satisfaction", Col::text(sat.as_str())));

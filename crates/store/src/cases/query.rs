@@ -9,7 +9,8 @@ use crate::{Result, Store, on_read};
 /// Which slice of the organisation's cases.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Inbox {
-    /// Open cases I handle, or that are being handed to me.
+    /// Open cases I handle, or that are being handed to me, until they are
+    /// answered (then they are the office's: [`Inbox::FollowUp`]).
     Mine,
     /// Open cases of my unit.
     MyUnit,
@@ -19,6 +20,10 @@ pub enum Inbox {
     Overdue,
     /// Open cases nobody handles yet (public and Open311 intake).
     Unassigned,
+    /// Answered cases waiting for the office's callback and closing
+    /// (replied, called back): after the handler replies, the case is the
+    /// office's to do, so that no case is stranded.
+    FollowUp,
     /// Everything, newest first.
     #[default]
     All,
@@ -32,6 +37,7 @@ impl Inbox {
             "due" => Inbox::DueSoon,
             "overdue" => Inbox::Overdue,
             "unassigned" => Inbox::Unassigned,
+            "followup" => Inbox::FollowUp,
             "all" | "" => Inbox::All,
             _ => return None,
         })
@@ -106,7 +112,9 @@ impl Store {
         match f.inbox {
             Inbox::Mine => {
                 let u = int(f.user_id, &mut ints);
-                wh.push(format!("{OPEN} AND (k.owner_id = {u} OR k.pending_owner_id = {u})"));
+                wh.push(format!(
+                    "{OPEN} AND k.state NOT IN ('replied', 'called_back') AND (k.owner_id = {u} OR k.pending_owner_id = {u})"
+                ));
             }
             Inbox::MyUnit => {
                 let u = int(f.user_unit_id, &mut ints);
@@ -118,6 +126,7 @@ impl Store {
             }
             Inbox::Overdue => wh.push("k.overdue = TRUE".into()),
             Inbox::Unassigned => wh.push(format!("{OPEN} AND k.owner_id IS NULL")),
+            Inbox::FollowUp => wh.push("k.state IN ('replied', 'called_back')".into()),
             Inbox::All => {}
         }
         if let Some((user, staff)) = f.only_involving {

@@ -454,3 +454,50 @@ story!(the_desk_form_warns_of_duplicates_before_registering, |store| {
     assert_eq!((case.channel.as_str(), case.kind.as_str()), ("walk_in", "complaint"));
     assert_eq!(case.first_responsible_id, Some(app.store.user_by_username("office").await.unwrap().id));
 });
+
+story!(a_case_walks_from_registration_to_closing_and_exactly_the_right_inbox_holds_it, |store| {
+    let mut app = TestApp::new(store.clone());
+    let seed = app.seed("TY").await;
+    let office = app.token(seed.org_id, "office", Role::Office).await;
+    let handler = app.token(seed.org_id, "handler", Role::ShiftLeader).await;
+    let handler_id = store.user_by_username("handler").await.unwrap().id;
+    let body = json!({"kind": "complaint", "category": "attitude", "description": "收费员态度生硬", "reporter_phone": "13800000000"});
+    let id = app.post_json("/api/v1/cases", Some(&office), body).await.json()["id"].as_i64().unwrap();
+    let holds = |inbox: &'static str, token: String| {
+        let mut app = TestApp::new(store.clone());
+        async move {
+            let list = app.get(&format!("/api/v1/cases?inbox={inbox}"), Some(&token)).await.json();
+            list["cases"].as_array().unwrap().iter().any(|c| c["id"] == id)
+        }
+    };
+    let act = |body: serde_json::Value, token: String| {
+        let mut app = TestApp::new(store.clone());
+        async move {
+            let r = app.post_json(&format!("/api/v1/cases/{id}/actions"), Some(&token), body).await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        }
+    };
+    // Registered: the office's own.
+    assert!(holds("mine", office.clone()).await && !holds("mine", handler.clone()).await);
+    // Offered to the handler: theirs to accept.
+    act(json!({"action": "handover", "to_user_id": handler_id}), office.clone()).await;
+    assert!(holds("mine", handler.clone()).await);
+    act(json!({"action": "accept"}), handler.clone()).await;
+    assert!(holds("mine", handler.clone()).await && !holds("mine", office.clone()).await);
+    act(json!({"action": "start"}), handler.clone()).await;
+    act(json!({"action": "conclude", "finding": "substantiated", "responsibility": "ours", "summary": "属实"}), handler.clone()).await;
+    assert!(!holds("followup", office.clone()).await, "not yet the office's");
+    // Replied: now the office's to do (callback and closing), and the office is told.
+    act(json!({"action": "reply", "text": "已批评教育，向您致歉"}), handler.clone()).await;
+    assert!(holds("followup", office.clone()).await, "after the reply the office holds it");
+    assert!(!holds("mine", handler.clone()).await, "and the handler's part is done");
+    let notes = app.get("/api/v1/notifications", Some(&office)).await.json();
+    assert!(notes.to_string().contains("请回访并办结"), "{notes}");
+    act(json!({"action": "callback", "satisfaction": "satisfied"}), office.clone()).await;
+    assert!(holds("followup", office.clone()).await, "called back: still to close");
+    act(json!({"action": "close"}), office.clone()).await;
+    for (inbox, token) in [("followup", office.clone()), ("mine", office.clone()), ("mine", handler.clone())]
+    {
+        assert!(!holds(inbox, token).await, "closed: in nobody's to do ({inbox})");
+    }
+});
