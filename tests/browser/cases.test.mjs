@@ -54,6 +54,11 @@ test('a complaint filed from a QR page on a phone is handled at a desk and close
   assert.equal(code.replaceAll('-', '').length, 32);
   await phone.screenshot({ path: resolve(shots, 'complaint-received-phone.png'), fullPage: true });
 
+  // The tracking link opens the case without typing the code.
+  await phone.click('#tracking-link');
+  await phone.locator('#track-view').waitFor();
+  assert.equal((await phone.textContent('#track-state')).trim(), '已受理');
+  assert.ok(!phone.url().includes(code.slice(0, 8)), `the code leaves the address bar: ${phone.url()}`);
   await track(phone, number, code);
   assert.equal((await phone.textContent('#track-state')).trim(), '已受理');
 

@@ -220,6 +220,12 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("events.title", "操作记录（防篡改）", "Event log (tamper-evident)"),
     ("public.hotline", "监督电话", "Supervision hotline"),
     ("public.driver", "驾驶员", "Driver"),
+    ("fb.track_link", "打开进度查询（请收藏此链接）", "Follow your case (bookmark this link)"),
+    (
+        "fb.track_link_hint",
+        "链接中含查询码，请勿转发给他人；电话查询请报受理编号",
+        "The link holds your tracking code: do not share it. By phone, quote the case number.",
+    ),
     ("public.certificate", "服务资格证号", "Service certificate no."),
     ("public.regulator", "行业监督电话", "Regulator's hotline"),
     ("public.units", "服务单位", "Our service units"),

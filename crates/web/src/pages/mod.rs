@@ -38,6 +38,7 @@ pub fn router() -> Router<AppState> {
         .route("/reset/{token}", get(session::reset_page).post(session::reset))
         .route("/lang/{code}", get(session::switch_lang))
         .route("/static/app.css", get(css))
+        .route("/static/track.js", get(track_js))
         .merge(console::router())
         .merge(console_cases::router())
         .merge(console_case_new::router())
@@ -183,6 +184,17 @@ async fn css() -> Response {
     (
         [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
         include_str!("../../static/app.css"),
+    )
+        .into_response()
+}
+
+async fn track_js() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/track.js"),
     )
         .into_response()
 }
