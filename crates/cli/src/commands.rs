@@ -167,15 +167,15 @@ pub async fn run(command: crate::Command, config: &Config, store: Store) -> Resu
             println!("migrations applied; database is at version {}", chuangkou_store::MIGRATIONS.len());
             Ok(0)
         }
-        Verify(args) => verify_all(&store, config, &args).await,
+        Verify(args) => crate::records::verify_all(&store, config, &args).await,
         Checkpoint { dir } => {
             let dir = dir.unwrap_or_else(|| config.checkpoint_dir());
-            let n = write_checkpoints(&store, &config.checkpoint_key()?, &dir).await?;
+            let n = crate::records::write_checkpoints(&store, &config.checkpoint_key()?, &dir).await?;
             println!("{n} checkpoints written to {}", dir.display());
             println!("public key: {}", hex::encode(config.checkpoint_key()?.verifying_key().to_bytes()));
             Ok(0)
         }
-        Backup { dest } => backup(&store, config, &dest).await,
+        Backup { dest } => crate::records::backup(&store, config, &dest).await,
         Restore { .. } => unreachable!("restore runs before the store is opened"),
         Demo => {
             let creds = crate::demo::ensure(&store, config).await?;
@@ -215,7 +215,7 @@ async fn serve(args: ServeArgs, config: &Config, store: Store) -> Result<i32> {
     println!("Chuangkou is listening on {url}");
     tracing::info!(%addr, backend = ?store.backend(), "serving");
     spawn_sweeper(store.clone(), state.policies.clone(), args.sweep_ms);
-    spawn_checkpoints(store.clone(), config.checkpoint_key()?, config.checkpoint_dir());
+    crate::records::spawn_checkpoints(store.clone(), config.checkpoint_key()?, config.checkpoint_dir());
     store.checkpoint_in_background(chuangkou_store::CHECKPOINT_EVERY).await?;
     let hook = args.sms_webhook.as_deref().map(crate::senders::Webhook::parse).transpose()?;
     let smtp = args.smtp.clone().map(|addr| crate::senders::Smtp { addr, from: args.smtp_from.clone() });
@@ -227,140 +227,7 @@ async fn serve(args: ServeArgs, config: &Config, store: Store) -> Result<i32> {
     Ok(0)
 }
 
-/// A consistent copy of the database while it is in use.
-async fn backup(store: &Store, config: &Config, dest: &std::path::Path) -> Result<i32> {
-    match store.backend() {
-        chuangkou_store::Backend::Sqlite => {
-            store.backup_sqlite(dest).await.with_context(|| format!("backing up into {}", dest.display()))?;
-        }
-        chuangkou_store::Backend::Postgres => {
-            let status = std::process::Command::new("pg_dump")
-                .args(["--format=custom", "--file"])
-                .arg(dest)
-                .arg(config.database_url())
-                .status()
-                .context("running pg_dump (Debian: postgresql-client)")?;
-            anyhow::ensure!(status.success(), "pg_dump failed: {status}");
-        }
-    }
-    println!("backed up into {}", dest.display());
-    println!(
-        "keep the installation's secret (DATA_DIR/secret.key or CHUANGKOU_SECRET) apart from it: the copy is verified and read with it"
-    );
-    Ok(0)
-}
-
-/// Verifies a SQLite backup with this installation's secret, then puts it
-/// in place of the database (the one it replaces is kept beside it).
-pub async fn restore(config: &Config, src: &std::path::Path) -> Result<i32> {
-    anyhow::ensure!(
-        config.database_url.as_deref().is_none_or(|u| u.starts_with("sqlite:")),
-        "restore puts back a SQLite file; for PostgreSQL use pg_restore into an empty database, then `chuangkou verify` (docs/OPERATIONS.md)"
-    );
-    let (secret, new) = config.secret()?;
-    anyhow::ensure!(
-        !new,
-        "{} is missing: a backup is verified and read with the installation's secret; put it back first",
-        config.data_dir.join("secret.key").display()
-    );
-    anyhow::ensure!(src.is_file(), "no backup at {}", src.display());
-    std::fs::create_dir_all(&config.data_dir)?;
-    let target = config.data_dir.join("chuangkou.db");
-    let staging = config.data_dir.join("chuangkou.db.restoring");
-    let _ = std::fs::remove_file(&staging);
-    std::fs::copy(src, &staging).with_context(|| format!("copying {}", src.display()))?;
-    let store = Store::connect(&format!("sqlite://{}", staging.display()), secret)
-        .await
-        .with_context(|| format!("opening the backup {}", src.display()))?;
-    store.migrate().await.context("bringing the backup to this version")?;
-    let code = verify(&store).await?;
-    let events = store.verify().await?.events;
-    store.close().await;
-    if code != 0 {
-        let _ = std::fs::remove_file(&staging);
-        println!(
-            "REFUSED: {} does not verify with this installation's secret; nothing was changed",
-            src.display()
-        );
-        return Ok(1);
-    }
-    if target.exists() {
-        let aside = config
-            .data_dir
-            .join(format!("chuangkou.db.before-restore-{}", chrono::Utc::now().format("%Y%m%dT%H%M%S")));
-        std::fs::rename(&target, &aside).with_context(|| format!("moving {} aside", target.display()))?;
-        println!("the database it replaces is kept as {}", aside.display());
-    }
-    for ext in ["-wal", "-shm"] {
-        let _ = std::fs::remove_file(config.data_dir.join(format!("chuangkou.db{ext}")));
-    }
-    std::fs::rename(&staging, &target)?;
-    println!("restored {} ({events} events verified)", src.display());
-    Ok(0)
-}
-
-#[derive(clap::Args)]
-pub struct VerifyArgs {
-    /// Also check the database against the signed checkpoints in this
-    /// folder: it must hold each organisation's latest checkpointed event
-    /// with the signed hash (not behind it, not diverging).
-    #[arg(long)]
-    pub checkpoints: Option<PathBuf>,
-    /// The public key the checkpoints must be signed with (hex); default:
-    /// this installation's checkpoint key.
-    #[arg(long)]
-    pub checkpoint_public_key: Option<String>,
-}
-
-/// Writes every organisation's checkpoint as `CODE-SEQ.json` into `dir`.
-pub async fn write_checkpoints(
-    store: &Store,
-    key: &ed25519_dalek::SigningKey,
-    dir: &std::path::Path,
-) -> Result<usize> {
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let cps = store.checkpoints(key).await?;
-    for cp in &cps {
-        let path = dir.join(format!("{}-{:012}.json", cp.org_code, cp.seq));
-        std::fs::write(&path, serde_json::to_vec_pretty(cp)?)
-            .with_context(|| format!("writing {}", path.display()))?;
-    }
-    Ok(cps.len())
-}
-
-async fn verify_all(store: &Store, config: &Config, args: &VerifyArgs) -> Result<i32> {
-    let mut code = verify(store).await?;
-    let Some(dir) = &args.checkpoints else { return Ok(code) };
-    let key = match &args.checkpoint_public_key {
-        Some(k) => chuangkou_store::checkpoints::verifying_key(k)?,
-        None => config.checkpoint_key()?.verifying_key(),
-    };
-    // The latest checkpoint of each organisation.
-    let mut latest: std::collections::BTreeMap<i64, chuangkou_store::checkpoints::Checkpoint> =
-        Default::default();
-    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
-        let path = entry?.path();
-        if path.extension().is_some_and(|e| e == "json") {
-            let cp: chuangkou_store::checkpoints::Checkpoint = serde_json::from_slice(&std::fs::read(&path)?)
-                .with_context(|| format!("reading the checkpoint {}", path.display()))?;
-            if latest.get(&cp.org_id).is_none_or(|l| l.seq < cp.seq) {
-                latest.insert(cp.org_id, cp);
-            }
-        }
-    }
-    for cp in latest.values() {
-        match store.check_checkpoint(cp, &key).await? {
-            None => println!("OK: {} holds its checkpoint at seq {}", cp.org_code, cp.seq),
-            Some(problem) => {
-                println!("CHECKPOINT: {problem}");
-                code = 1;
-            }
-        }
-    }
-    Ok(code)
-}
-
-async fn verify(store: &Store) -> Result<i32> {
+pub async fn verify(store: &Store) -> Result<i32> {
     let report = store.verify().await?;
     // Rating rollups against a recomputation from the raw ratings.
     let diffs = store.verify_rollups().await?;
@@ -587,19 +454,6 @@ async fn org(store: &Store, cmd: OrgCommand, policies: &chuangkou_domain::policy
 
 /// Fires due deadline timers in the background. Safe with several
 /// instances on one PostgreSQL: each timer is claimed by one of them.
-/// Writes signed checkpoints every hour (and once at start).
-fn spawn_checkpoints(store: Store, key: ed25519_dalek::SigningKey, dir: PathBuf) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
-        loop {
-            tick.tick().await;
-            if let Err(e) = write_checkpoints(&store, &key, &dir).await {
-                tracing::error!(error = %e, "writing checkpoints failed; will retry");
-            }
-        }
-    });
-}
-
 fn spawn_sweeper(store: Store, policies: std::sync::Arc<chuangkou_domain::policy::PolicySet>, every_ms: u64) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_millis(every_ms.max(50)));

@@ -10,6 +10,7 @@ mod bench_dashboard;
 mod commands;
 mod config;
 mod demo;
+mod records;
 mod senders;
 
 #[derive(Parser)]
@@ -28,7 +29,7 @@ pub enum Command {
     /// Apply database migrations and exit.
     Migrate,
     /// Walk every organisation's event chain; exit 1 at a broken link.
-    Verify(commands::VerifyArgs),
+    Verify(records::VerifyArgs),
     /// Write a signed checkpoint of every organisation's chain into a folder
     /// (`serve` also does every hour).
     Checkpoint {
@@ -98,7 +99,7 @@ fn main() -> Result<()> {
             });
         }
         if let Command::Restore { src } = &cli.command {
-            std::process::exit(commands::restore(&cli.config, src).await?);
+            std::process::exit(records::restore(&cli.config, src).await?);
         }
         let store = cli.config.open_store().await?;
         let code = commands::run(cli.command, &cli.config, store).await?;

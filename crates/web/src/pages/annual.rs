@@ -61,22 +61,7 @@ async fn annual(
     let r = state.store.year_results(user.org_id(), rules, year).await?;
     let closed = r.closed().map(|c| (super::console::format_time(c.closed_at), c.differences.len()));
     let a = r.results();
-    let ranking = a
-        .staff
-        .iter()
-        .map(|s| RankLine {
-            rank: s.rank,
-            name: s.name.clone(),
-            unit: s.unit_name.clone(),
-            score: format!("{:.2}", s.score),
-            stars: "★".repeat(s.stars as usize),
-            note: if s.eligible {
-                String::new()
-            } else {
-                "本年度不参与评先 / not eligible this year".into()
-            },
-        })
-        .collect();
+    let ranking = a.staff.iter().map(super::dashboard::rank_line).collect();
     let vehicles = a
         .vehicles
         .iter()

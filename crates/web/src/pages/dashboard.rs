@@ -216,21 +216,7 @@ async fn dashboard(
     } else {
         assessed.staff.iter().take(10).chain(assessed.staff.iter().skip(n - 5)).collect()
     };
-    let ranking = shown
-        .into_iter()
-        .map(|s| RankLine {
-            rank: s.rank,
-            name: s.name.clone(),
-            unit: s.unit_name.clone(),
-            score: format!("{:.2}", s.score),
-            stars: "★".repeat(s.stars as usize),
-            note: if s.eligible {
-                String::new()
-            } else {
-                "本年度不参与评先 / not eligible this year".into()
-            },
-        })
-        .collect();
+    let ranking = shown.into_iter().map(rank_line).collect();
     let teams = team_lines(assessed).into_iter().take(5).collect();
     let awards = award_lines(assessed);
     Ok(render(&DashboardPage {
@@ -267,6 +253,22 @@ async fn dashboard(
             && month.from <= today_of(&state, cal),
         closed,
     }))
+}
+
+/// A staff member's line in a ranking.
+pub fn rank_line(s: &chuangkou_store::assessment::StaffScore) -> RankLine {
+    RankLine {
+        rank: s.rank,
+        name: s.name.clone(),
+        unit: s.unit_name.clone(),
+        score: format!("{:.2}", s.score),
+        stars: "★".repeat(s.stars as usize),
+        note: if s.eligible {
+            String::new()
+        } else {
+            "本年度不参与评先 / not eligible this year".into()
+        },
+    }
 }
 
 /// Teams as (rank, name, score).
