@@ -96,6 +96,22 @@ impl Store {
             .bind(org_id).bind(user_id).bind(limit.clamp(1, 200)).fetch_all(c).await)?)
     }
 
+    /// How many of a user's notifications are unread (the header's badge).
+    pub async fn unread_notifications(&self, org_id: i64, user_id: i64) -> Result<i64> {
+        Ok(on_read!(self, c => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM notifications WHERE org_id = $1 AND user_id = $2 AND read_at IS NULL")
+            .bind(org_id).bind(user_id).fetch_one(c).await)?)
+    }
+
+    /// Marks all of a user's notifications read.
+    pub async fn mark_notifications_read(&self, org_id: i64, user_id: i64) -> Result<()> {
+        let mut tx = self.begin().await?;
+        on_tx!(&mut tx, c => sqlx::query(
+            "UPDATE notifications SET read_at = $1 WHERE org_id = $2 AND user_id = $3 AND read_at IS NULL")
+            .bind(self.now_ms()).bind(org_id).bind(user_id).execute(c).await.map(|_| ()))?;
+        tx.commit().await
+    }
+
     /// Queued messages to reporters, oldest first (for senders and tests).
     pub async fn pending_messages(&self, org_id: i64) -> Result<Vec<(i64, i64, String)>> {
         Ok(on_read!(self, c => sqlx::query_as(

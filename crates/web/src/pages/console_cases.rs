@@ -37,6 +37,7 @@ pub fn router() -> Router<AppState> {
         .route("/console/cases/{id}/act", post(act))
         .route("/console/cases/{id}/reveal", post(reveal))
         .route("/console/notifications", get(notifications))
+        .route("/console/notifications/read", axum::routing::post(read_notifications))
 }
 
 /// A case line for lists, with labels resolved.
@@ -476,6 +477,18 @@ struct NoticesPage {
 }
 
 /// In-app notifications: hand-overs, escalations, extension decisions.
+/// Marks the user's notifications read (the badge goes).
+async fn read_notifications(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    PageUser(user): PageUser,
+    axum::extract::Form(form): axum::extract::Form<std::collections::HashMap<String, String>>,
+) -> PageResult {
+    csrf::check(&headers, form.get("_csrf").map_or("", |s| s.as_str()))?;
+    state.store.mark_notifications_read(user.org_id(), user.0.id).await?;
+    Ok(axum::response::Redirect::to("/console/notifications").into_response())
+}
+
 async fn notifications(
     State(state): State<AppState>,
     tr: Tr,

@@ -64,6 +64,8 @@ pub struct Chrome {
     pub role: &'static str,
     /// The navigation entry to highlight.
     pub nav: &'static str,
+    /// Unread notifications, for the header's badge.
+    pub unread: i64,
 }
 
 impl Chrome {
@@ -77,6 +79,7 @@ impl Chrome {
             org_code: String::new(),
             role: "",
             nav: "",
+            unread: 0,
         }
     }
 
@@ -98,6 +101,7 @@ impl Chrome {
             org_code: org.code,
             role: role.as_str(),
             nav,
+            unread: state.store.unread_notifications(user.org_id(), user.0.id).await?,
         })
     }
 

@@ -501,3 +501,25 @@ story!(a_case_walks_from_registration_to_closing_and_exactly_the_right_inbox_hol
         assert!(!holds(inbox, token).await, "closed: in nobody's to do ({inbox})");
     }
 });
+
+story!(the_header_counts_unread_notifications_until_they_are_read, |store| {
+    let mut app = TestApp::new(store.clone());
+    let seed = app.seed("TY").await;
+    let office = app.token(seed.org_id, "office", Role::Office).await;
+    app.user(seed.org_id, "handler", Role::ShiftLeader).await;
+    let handler_id = store.user_by_username("handler").await.unwrap().id;
+    let body = json!({"kind": "complaint", "category": "attitude", "description": "态度生硬"});
+    let id = app.post_json("/api/v1/cases", Some(&office), body).await.json()["id"].as_i64().unwrap();
+    let offer = json!({"action": "handover", "to_user_id": handler_id});
+    assert_eq!(
+        app.post_json(&format!("/api/v1/cases/{id}/actions"), Some(&office), offer).await.status,
+        StatusCode::OK
+    );
+    app.sign_in("handler", PASSWORD).await;
+    let page = app.get("/console", None).await.text();
+    assert!(page.contains("id=\"unread-badge\">1<"), "one unread notification: {page}");
+    let r = app.post_form("/console/notifications/read", &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let page = app.get("/console", None).await.text();
+    assert!(!page.contains("unread-badge"), "read: no badge");
+});
