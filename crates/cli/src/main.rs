@@ -82,6 +82,7 @@ pub enum BenchCommand {
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> Result<()> {
+    quiet_on_closed_pipe();
     let cli = Cli::parse();
     config::init_tracing(&cli.config);
     let nice = cli.config.worker_nice;
@@ -105,6 +106,25 @@ fn main() -> Result<()> {
         let code = commands::run(cli.command, &cli.config, store).await?;
         std::process::exit(code)
     })
+}
+
+/// `chuangkou user token … | head -1` closes the pipe after the first line;
+/// the next `println!` then panics. Like any Unix tool, stop quietly
+/// instead (the work was done: the token is issued before it is printed).
+fn quiet_on_closed_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.contains("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        default(info);
+    }));
 }
 
 /// Lowers the calling thread's priority. The SQLite writer's thread is

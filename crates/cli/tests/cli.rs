@@ -398,3 +398,23 @@ async fn checkpoints_catch_a_cut_tail_the_chain_alone_cannot_sqlite() {
 async fn checkpoints_catch_a_cut_tail_the_chain_alone_cannot_postgres() {
     checkpoints_catch_a_cut_tail_the_chain_alone_cannot(true).await;
 }
+
+/// `chuangkou user token … | head -1`: a reader that closes the pipe early
+/// ends the command quietly, not with a panic.
+#[tokio::test]
+async fn a_closed_pipe_ends_the_output_quietly() {
+    let Some(install) = Install::new(false).await else { return };
+    assert!(install.run(&["demo"]).status.success());
+    let mut child = install
+        .command(&["user", "token", "--username", "office", "--name", "pipe"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The reader goes away before anything is written.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+}
