@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { startServer, startBrowser, signIn } from './harness.mjs';
+import { startServer, startBrowser, signedIn } from './harness.mjs';
 
 let server;
 let browser;
@@ -25,16 +25,7 @@ after(async () => {
   server?.stop();
 });
 
-async function as(username, options = {}) {
-  const ctx = await browser.newContext(options);
-  const page = await ctx.newPage();
-  await page.goto(`${server.url}/login`);
-  await page.fill('input[name=username]', username);
-  await page.fill('input[name=password]', server.passwords[username]);
-  await page.click('button[type=submit]');
-  await page.waitForURL((url) => url.pathname.startsWith('/console'));
-  return { ctx, page };
-}
+const as = (username, options) => signedIn(browser, server, username, options);
 
 /// The dashboard's ranking score of `name` and the gold team award's cells.
 async function dashboard(page) {

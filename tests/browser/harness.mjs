@@ -47,3 +47,16 @@ export async function signIn(page, server, username) {
   await page.click('button[type=submit]');
   await page.waitForURL(`${server.url}/console`);
 }
+
+/// A new browser context (`options`: viewport and the like) signed in as
+/// `username`, on whatever console page the role lands on.
+export async function signedIn(browser, server, username, options = {}) {
+  const ctx = await browser.newContext(options);
+  const page = await ctx.newPage();
+  await page.goto(`${server.url}/login`);
+  await page.fill('input[name=username]', username);
+  await page.fill('input[name=password]', server.passwords[username]);
+  await page.click('button[type=submit]');
+  await page.waitForURL((url) => url.pathname.startsWith('/console'));
+  return { ctx, page };
+}

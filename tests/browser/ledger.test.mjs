@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { startServer, startBrowser, signIn } from './harness.mjs';
+import { startServer, startBrowser, signedIn } from './harness.mjs';
 
 let server;
 let browser;
@@ -29,19 +29,10 @@ after(async () => {
 });
 
 async function as(username, options = {}) {
-  const ctx = await browser.newContext(options);
-  const page = await ctx.newPage();
-  if (username === 'supervisor') {
-    await page.goto(`${server.url}/login`);
-    await page.fill('input[name=username]', username);
-    await page.fill('input[name=password]', server.passwords[username]);
-    await page.click('button[type=submit]');
-    // Supervisors land on their inspections: they may do nothing else.
-    await page.waitForURL(`${server.url}/console/inspections`);
-  } else {
-    await signIn(page, server, username);
-  }
-  return { ctx, page };
+  const s = await signedIn(browser, server, username, options);
+  // Supervisors land on their inspections: they may do nothing else.
+  if (username === 'supervisor') assert.equal(s.page.url(), `${server.url}/console/inspections`);
+  return s;
 }
 
 test('a secret inspection on a phone leads to an approved fine, an appeal and its decision', async () => {

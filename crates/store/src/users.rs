@@ -326,15 +326,6 @@ impl Store {
         Ok(on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(org_id).fetch_all(c).await)?)
     }
 
-    /// The ids of the organisation's complaints about leaders (routed to
-    /// the discipline body), which only that body sees.
-    pub async fn leader_complaint_ids(&self, org_id: i64) -> Result<std::collections::HashSet<i64>> {
-        let ids: Vec<i64> = on_read!(self, c => sqlx::query_scalar(
-            "SELECT id FROM cases WHERE org_id = $1 AND routed_to <> 'office'")
-            .bind(org_id).fetch_all(c).await)?;
-        Ok(ids.into_iter().collect())
-    }
-
     /// The users linked to a staff record (none for `None`): who a case or
     /// an entry about that staff member is about.
     pub async fn users_of_staff(&self, org_id: i64, staff_id: Option<i64>) -> Result<Vec<i64>> {

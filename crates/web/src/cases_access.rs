@@ -24,7 +24,7 @@ pub const SUBJECT_REVEAL: &str =
 
 /// Whether the case is a complaint about a leader (routed to the discipline body).
 pub fn about_leader(case: &CaseRow) -> bool {
-    case.routed_to != "office"
+    case.about_leader()
 }
 
 /// Whether `user` is the staff member `case` is about.

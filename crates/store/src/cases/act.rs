@@ -94,7 +94,7 @@ impl Store {
             pending_owner_user_id: case.pending_owner_id,
             extension_requested: case.extension_requested,
             subject_user_ids: self.users_of_staff(org_id, case.subject_staff_id).await?,
-            about_leader: case.routed_to != "office",
+            about_leader: case.about_leader(),
         };
         let t = decide(&view, actor, &input.command).map_err(refused)?;
         let now = self.now_ms();

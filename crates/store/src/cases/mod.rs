@@ -70,6 +70,14 @@ pub struct CaseRow {
     pub updated_at: i64,
 }
 
+impl CaseRow {
+    /// A complaint about a leader: routed to the pack's discipline body,
+    /// which alone sees and handles it (SPEC CASE-11).
+    pub fn about_leader(&self) -> bool {
+        self.routed_to != "office"
+    }
+}
+
 /// The columns of [`CaseRow`], for queries that name the table `cases k`.
 pub(crate) const CASE_COLUMNS: &str =
     "k.id, k.org_id, k.number, k.kind, k.channel, k.category, k.track, k.state, k.description,

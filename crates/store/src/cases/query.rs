@@ -97,6 +97,15 @@ pub const PUBLIC_EVENTS: &[&str] = &[
 ];
 
 impl Store {
+    /// The ids of the organisation's complaints about leaders (routed to
+    /// the discipline body), which only that body sees.
+    pub async fn leader_complaint_ids(&self, org_id: i64) -> Result<std::collections::HashSet<i64>> {
+        let ids: Vec<i64> = on_read!(self, c => sqlx::query_scalar(
+            "SELECT id FROM cases WHERE org_id = $1 AND routed_to <> 'office'")
+            .bind(org_id).fetch_all(c).await)?;
+        Ok(ids.into_iter().collect())
+    }
+
     /// Cases matching `f`, newest first, keyset-paginated by id.
     pub async fn cases(&self, org_id: i64, f: &CaseFilter) -> Result<Vec<CaseRow>> {
         let mut wh: Vec<String> = vec!["k.org_id = $1".into()];

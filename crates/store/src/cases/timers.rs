@@ -213,7 +213,7 @@ impl Store {
     ) -> Result<()> {
         // A complaint about a leader climbs to the discipline body, never
         // to the shift leaders, the office or the leading group (CASE-11).
-        let about_leader = case.routed_to != "office";
+        let about_leader = case.about_leader();
         let target = match to {
             LadderRole::Handler if about_leader => {
                 case.owner_id.map_or(NotifyTarget::Role(Role::Discipline), NotifyTarget::User)
