@@ -215,6 +215,7 @@ async fn serve(args: ServeArgs, config: &Config, store: Store) -> Result<i32> {
     println!("Chuangkou is listening on {url}");
     tracing::info!(%addr, backend = ?store.backend(), "serving");
     spawn_sweeper(store.clone(), state.policies.clone(), args.sweep_ms);
+    spawn_sealer(store.clone());
     crate::records::spawn_checkpoints(store.clone(), config.checkpoint_key()?, config.checkpoint_dir());
     store.checkpoint_in_background(chuangkou_store::CHECKPOINT_EVERY).await?;
     let hook = args.sms_webhook.as_deref().map(crate::senders::Webhook::parse).transpose()?;
@@ -237,8 +238,16 @@ pub async fn verify(store: &Store) -> Result<i32> {
             d.org_id, d.scope, d.scope_id, d.day, d.rollup, d.recomputed
         );
     }
+    for r in &report.rows {
+        println!("ROW: organisation {} {} #{}: {}", r.org_id, r.table, r.row_id, r.problem);
+    }
     if report.broken.is_empty() {
         println!("OK: {} events in {} organisation chains verified", report.events, report.organisations);
+        if !report.rows.is_empty() {
+            println!("{} tables hold rows that differ from their seals", report.rows.len());
+            return Ok(1);
+        }
+        println!("OK: every row of record matches its seal in the chain (or waits for one)");
         if diffs.is_empty() {
             println!("OK: rating rollups equal a recomputation from the ratings");
             return Ok(0);
@@ -473,6 +482,22 @@ fn spawn_sweeper(store: Store, policies: std::sync::Arc<chuangkou_domain::policy
                 }
                 Ok(_) => {}
                 Err(e) => tracing::error!(error = %e, "timer sweep failed; will retry"),
+            }
+        }
+    });
+}
+
+/// Seals new and changed rows of record into the chain every few seconds
+/// (`chuangkou_store::seals`): the window in which an edit out of band could
+/// be queued by hand and sealed as if the product had made it.
+fn spawn_sealer(store: Store) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(chuangkou_store::seals::SEAL_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(e) = store.seal().await {
+                tracing::error!(error = %e, "sealing rows of record failed; will retry");
             }
         }
     });

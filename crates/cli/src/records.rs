@@ -102,6 +102,8 @@ pub async fn write_checkpoints(
     dir: &std::path::Path,
 ) -> Result<usize> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    // What a checkpoint signs then covers every row of record written so far.
+    store.seal().await?;
     let cps = store.checkpoints(key).await?;
     for cp in &cps {
         let path = dir.join(format!("{}-{:012}.json", cp.org_code, cp.seq));

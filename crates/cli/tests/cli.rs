@@ -380,6 +380,14 @@ async fn checkpoints_catch_a_cut_tail_the_chain_alone_cannot(pg: bool) {
         .bind(org.id).bind(keep.seq).execute(&mut *c).await.unwrap().rows_affected());
     on_tx!(&mut tx, c => sqlx::query("UPDATE chain_heads SET seq = $1, head_hash = $2 WHERE org_id = $3")
         .bind(keep.seq).bind(&keep.hash).bind(org.id).execute(&mut *c).await.unwrap().rows_affected());
+    // The cut took the latest seal; queueing every row again hides that.
+    for t in chuangkou_store::seals::SEALED_TABLES {
+        let sql = format!(
+            "INSERT INTO unsealed (org_id, tbl, row_id) SELECT org_id, '{0}', id FROM {0} WHERE TRUE ON CONFLICT DO NOTHING",
+            t.name
+        );
+        on_tx!(&mut tx, c => sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut *c).await.unwrap().rows_affected());
+    }
     tx.commit().await.unwrap();
     store.close().await;
     let walk = install.run(&["verify"]);

@@ -73,6 +73,16 @@ pub struct VerifyReport {
     pub organisations: usize,
     pub events: i64,
     pub broken: Vec<BrokenLink>,
+    /// Rows of record that differ from their seal (see `seals`), the first
+    /// of each table.
+    pub rows: Vec<crate::seals::RowProblem>,
+}
+
+impl VerifyReport {
+    /// Whether everything verified.
+    pub fn ok(&self) -> bool {
+        self.broken.is_empty() && self.rows.is_empty()
+    }
 }
 
 /// Events per multi-row insert (see `append_many`).
@@ -262,20 +272,56 @@ impl Store {
         let page_sql = format!(
             "SELECT {EVENT_COLUMNS} FROM events WHERE org_id = $1 AND seq > $2 ORDER BY seq LIMIT 2000"
         );
+        let mut seals = crate::seals::Seals::default();
         for (org_id, head_seq, head_hash) in heads {
             let mut v = ChainVerifier::new(self.key());
             let mut after = 0i64;
             let mut last: Option<EventRow> = None;
             let mut broken = None;
             'pages: loop {
-                let page: Vec<EventRow> = on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(page_sql.as_str()))
-                    .bind(org_id).bind(after).fetch_all(c).await)?;
+                // Rows are decoded one by one, so that one that cannot be
+                // read is named instead of stopping the walk.
+                let page: Vec<std::result::Result<EventRow, BrokenLink>> = on_read!(self, c => {
+                    let rows = sqlx::query(sqlx::AssertSqlSafe(page_sql.as_str()))
+                        .bind(org_id).bind(after).fetch_all(c).await?;
+                    rows.iter().map(|r| {
+                        <EventRow as sqlx::FromRow<_>>::from_row(r).map_err(|e| BrokenLink {
+                            org_id,
+                            event_id: sqlx::Row::try_get(r, "id").unwrap_or(0),
+                            seq: sqlx::Row::try_get(r, "seq").unwrap_or(0),
+                            problem: format!("the event cannot be read: {e}"),
+                        })
+                    }).collect::<Vec<_>>()
+                });
                 if page.is_empty() {
                     break;
                 }
                 for e in page {
+                    let e = match e {
+                        Ok(e) => e,
+                        Err(b) => {
+                            broken = Some(b);
+                            break 'pages;
+                        }
+                    };
                     if let Err(b) = v.check(&e.chained(), &e.hash) {
                         broken = Some(link(&e, &b));
+                        break 'pages;
+                    }
+                    // A payload is JSON; a seal's is read for the row check.
+                    let problem = match serde_json::from_str::<serde_json::Value>(&e.payload) {
+                        Err(err) => Some(format!("the payload is not JSON ({err})")),
+                        Ok(p) if e.kind == crate::seals::SEAL_KIND => {
+                            seals.add(org_id, e.seq, &p).err().map(|m| format!("a malformed seal: {m}"))
+                        }
+                        Ok(p) if e.kind == "ratings.recorded" => {
+                            seals.add_ratings(org_id, &p);
+                            None
+                        }
+                        Ok(_) => None,
+                    };
+                    if let Some(problem) = problem {
+                        broken = Some(BrokenLink { org_id, event_id: e.id, seq: e.seq, problem });
                         break 'pages;
                     }
                     after = e.seq;
@@ -312,6 +358,12 @@ impl Store {
                 }
             }
             report.broken.extend(broken);
+        }
+        // Rows are checked against chains that verified; a broken chain is
+        // already the finding.
+        if report.broken.is_empty() {
+            report.rows = self.verify_rows(&seals).await?;
+            report.rows.extend(self.verify_ratings(&seals.ratings_listed).await?);
         }
         Ok(report)
     }

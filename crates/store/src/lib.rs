@@ -36,6 +36,7 @@ pub mod ledger;
 mod migrate;
 pub mod org;
 pub mod ratings;
+pub mod seals;
 pub mod surveys;
 pub mod testing;
 pub mod users;

@@ -126,6 +126,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0019_records_fixed.sql"),
         postgres: include_str!("../migrations/postgres/0019_records_fixed.sql"),
     },
+    Migration {
+        version: 20,
+        name: "record_seals",
+        sqlite: include_str!("../migrations/sqlite/0020_record_seals.sql"),
+        postgres: include_str!("../migrations/postgres/0020_record_seals.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

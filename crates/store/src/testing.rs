@@ -133,3 +133,15 @@ pub async fn sqlite_page_limit(store: &Store, pages: Option<i64>) {
         .await
         .expect("max_page_count");
 }
+
+/// Seals what is queued and checks that every chain and every row of record
+/// verifies: the product's own transitions must never look like tampering.
+/// Called at the end of the stories that move records through their states.
+pub async fn assert_records_whole(store: &Store) {
+    let before = store.verify().await.expect("verify");
+    assert!(before.ok(), "before sealing: {:?} {:?}", before.broken, before.rows);
+    store.seal().await.expect("seal");
+    let after = store.verify().await.expect("verify");
+    assert!(after.ok(), "after sealing: {:?} {:?}", after.broken, after.rows);
+    assert_eq!(store.seal().await.expect("seal again"), 0, "nothing is left to seal");
+}

@@ -104,7 +104,11 @@ fn complaint(w: &World, text: &str) -> NewCase {
 
 async fn register(store: &Store, w: &World, nc: &NewCase) -> chuangkou_store::cases::Registered {
     let rules = w.policies.rules(&w.org.pack).unwrap();
-    store.register_case(&w.org, rules, nc, &format!("user:{}", w.office)).await.unwrap()
+    let r = store.register_case(&w.org, rules, nc, &format!("user:{}", w.office)).await.unwrap();
+    // Sealed at once, so that the stories' later steps must queue what
+    // they change (`assert_records_whole`).
+    store.seal().await.unwrap();
+    r
 }
 
 async fn act(
@@ -120,7 +124,9 @@ async fn act(
         Actor::Reporter => "public".into(),
         Actor::System => "system".into(),
     };
-    store.act(w.org.id, case, actor, &who, &input, rules).await
+    let out = store.act(w.org.id, case, actor, &who, &input, rules).await;
+    store.seal().await.unwrap();
+    out
 }
 
 fn probe<'a>(phone: Option<&'a str>, text: &'a str) -> DuplicateProbe<'a> {
@@ -210,6 +216,7 @@ story!(a_toll_complaint_not_investigated_in_24_hours_escalates_to_the_shift_lead
     store.sweep_timers(&w.policies).await.unwrap();
     assert_eq!(store.case(w.org.id, r.id).await.unwrap().escalated_to.as_deref(), Some("leader"));
     assert_eq!(store.notifications(w.org.id, w.leader, 10).await.unwrap().len(), 1);
+    chuangkou_store::testing::assert_records_whole(&store).await;
 });
 
 story!(a_complaint_handled_at_49_hours_is_overdue_for_good, |store| {
@@ -363,6 +370,7 @@ story!(an_extension_needs_a_leader_and_tells_the_reporter_why, |store| {
     assert_eq!(s.fired, 0, "{s:?}");
     store.advance_clock(24 * H);
     assert!(store.sweep_timers(&w.policies).await.unwrap().escalated >= 1);
+    chuangkou_store::testing::assert_records_whole(&store).await;
 });
 
 story!(a_hall_extension_of_two_working_days_ends_two_working_days_after_the_original_deadline, |store| {
@@ -430,6 +438,7 @@ story!(duplicates_are_found_and_merged_cases_follow_their_master, |store| {
         .await
         .unwrap();
     assert_eq!(open.len(), 1);
+    chuangkou_store::testing::assert_records_whole(&store).await;
 });
 
 story!(public_tracking_answers_wrong_codes_like_missing_cases_and_slows_guessing, |store| {
@@ -483,6 +492,7 @@ story!(the_reporter_closes_the_loop_and_a_dissatisfied_callback_reopens, |store|
         .unwrap();
     assert_eq!(v.state, "closed", "the reporter's callback closes the case");
     assert!(store.case(w.org.id, r.id).await.unwrap().closed_at.is_some());
+    chuangkou_store::testing::assert_records_whole(&store).await;
 });
 
 story!(reporter_data_is_encrypted_masked_and_every_reveal_is_recorded, |store| {
@@ -509,6 +519,7 @@ story!(reporter_data_is_encrypted_masked_and_every_reveal_is_recorded, |store| {
         .filter(|e| e.kind == "case.reporter_revealed")
         .count();
     assert_eq!(reveals, 1);
+    chuangkou_store::testing::assert_records_whole(&store).await;
 });
 
 story!(search_finds_two_character_chinese_terms, |store| {
@@ -550,4 +561,67 @@ story!(group_commit_registers_a_rush_with_distinct_numbers_and_a_whole_chain, |s
     assert_eq!(all.len(), 120, "every acknowledged case is stored");
     let report = store.verify().await.unwrap();
     assert!(report.broken.is_empty(), "{:?}", report.broken);
+});
+
+/// Runs statements as someone with the database's password would, around
+/// the product: `DROP TRIGGER` and edits.
+async fn out_of_band(store: &Store, statements: &[&str]) {
+    let mut tx = store.begin().await.unwrap();
+    for sql in statements {
+        chuangkou_store::on_tx!(&mut tx, c => sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string())).execute(&mut *c).await.map(|r| r.rows_affected()))
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+    tx.commit().await.unwrap();
+}
+
+story!(verify_names_each_row_of_record_changed_or_deleted_out_of_band, |store| {
+    let w = world(&store, "toll").await;
+    let a = register(&store, &w, &complaint(&w, "态度不好")).await;
+    let b = register(&store, &w, &complaint(&w, "收费有误")).await;
+    act(&store, &w, b.id, office(&w), ActInput::new(Command::StartInvestigation)).await.unwrap();
+    let mut substantiated = conclude();
+    substantiated.staff_ids = vec![w.collector_staff];
+    act(&store, &w, b.id, office(&w), substantiated).await.unwrap();
+    chuangkou_store::testing::assert_records_whole(&store).await;
+    let fact: i64 = chuangkou_store::on_read!(store, c => sqlx::query_scalar("SELECT MIN(id) FROM facts")
+        .fetch_one(c).await)
+    .unwrap();
+    let reporter: i64 = chuangkou_store::on_read!(store, c => sqlx::query_scalar("SELECT reporter_id FROM cases WHERE id = $1")
+        .bind(a.id).fetch_one(c).await)
+    .unwrap();
+
+    // A state column, which no trigger guards; a guarded column and a
+    // deleted row, with their triggers dropped first.
+    let pg = store.backend() == chuangkou_store::Backend::Postgres;
+    let drop = |t: &str| {
+        if pg {
+            format!("DROP TRIGGER {t} ON {}", t.rsplit_once('_').unwrap().0)
+        } else {
+            format!("DROP TRIGGER {t}")
+        }
+    };
+    out_of_band(
+        &store,
+        &[
+            &format!("UPDATE cases SET state = 'closed' WHERE id = {}", a.id),
+            &drop("reporters_fixed"),
+            &format!("UPDATE reporters SET phone_hash = 'forged' WHERE id = {reporter}"),
+            &drop("facts_kept"),
+            &format!("DELETE FROM facts WHERE id = {fact}"),
+        ],
+    )
+    .await;
+    let report = store.verify().await.unwrap();
+    assert!(report.broken.is_empty(), "the chain itself is whole: {:?}", report.broken);
+    let found: Vec<(&str, i64, &str)> =
+        report.rows.iter().map(|r| (r.table.as_str(), r.row_id, r.problem.as_str())).collect();
+    assert_eq!(found.len(), 3, "{found:?}");
+    assert_eq!((found[0].0, found[0].1), ("cases", a.id));
+    assert!(found[0].2.contains("differs from its seal"), "{}", found[0].2);
+    assert_eq!((found[1].0, found[1].1), ("reporters", reporter));
+    assert_eq!((found[2].0, found[2].1), ("facts", fact));
+    assert!(found[2].2.contains("no longer stored"), "{}", found[2].2);
+    // Sealing again does not launder an edit nobody queued.
+    store.seal().await.unwrap();
+    assert_eq!(store.verify().await.unwrap().rows.len(), 3);
 });

@@ -207,6 +207,7 @@ story!(two_approved_violations_from_a_secret_inspection_lower_the_score_and_coun
     assert_eq!((chen.tally.violations, chen.score), (1, base - per_violation));
     let org = store.indicators(w.org.id, cal, Subject::Organisation, march).await.unwrap();
     assert_eq!(org.violations, 1);
+    chuangkou_store::testing::assert_records_whole(&store).await;
 });
 
 story!(a_team_that_lost_eligibility_is_passed_over_for_the_gold_team_award, |store| {
@@ -376,6 +377,7 @@ story!(a_hall_matter_overdue_and_a_neglected_first_question_warn_their_clerk_wit
     assert_eq!(chen.score, p.base - 3.0 * p.per_efficiency_warning);
     assert!(chen.tally.criticised());
     let _ = cal;
+    chuangkou_store::testing::assert_records_whole(&store).await;
 });
 
 story!(the_office_proposes_an_efficiency_warning_by_hand_and_it_counts_towards_the_collective_one, |store| {

@@ -174,6 +174,7 @@ story!(two_violations_in_one_year_cost_400_yuan_all_awards_and_a_serious_handlin
     // A decided entry cannot be decided again.
     let r = store.decide_entry(w.org, w.rules(), &w.leader, fine.id, &approve()).await;
     assert!(matches!(r, Err(StoreError::Refused { conflict: true, .. })), "{r:?}");
+    chuangkou_store::testing::assert_records_whole(&store).await;
 });
 
 story!(violations_in_different_years_do_not_add_up, |store| {
@@ -331,15 +332,18 @@ story!(the_person_concerned_appeals_once_and_a_granted_appeal_reverses_and_waive
         .await
         .unwrap();
     let entries = of(&store, &w, &out.proposed).await;
+    store.seal().await.unwrap();
     for e in &entries {
         store.decide_entry(w.org, w.rules(), &w.leader, e.id, &approve()).await.unwrap();
     }
+    store.seal().await.unwrap();
     let fine = entries.iter().find(|e| e.kind == "fine").unwrap();
     let violation_entry = entries.iter().find(|e| e.kind == "violation").unwrap();
     // Someone else cannot appeal it.
     let r = store.appeal(w.org, w.rules(), &w.office, fine.id, "不是我").await;
     assert!(matches!(r, Err(StoreError::Refused { conflict: false, .. })));
     store.appeal(w.org, w.rules(), &w.staff_user, fine.id, "当时在处理特情").await.unwrap();
+    store.seal().await.unwrap();
     let again = store.appeal(w.org, w.rules(), &w.staff_user, fine.id, "再申诉").await;
     assert!(matches!(again, Err(StoreError::Refused { conflict: true, .. })), "once only: {again:?}");
     // Only the appeal deciders (leaders in toll) decide.
@@ -364,6 +368,7 @@ story!(the_person_concerned_appeals_once_and_a_granted_appeal_reverses_and_waive
         .await
         .unwrap();
     assert_eq!((upheld.status.as_str(), upheld.appeal_outcome.as_deref()), ("approved", Some("upheld")));
+    chuangkou_store::testing::assert_records_whole(&store).await;
 });
 
 story!(finance_collects_fines_and_approvers_waive_them_by_decision, |store| {
@@ -384,6 +389,7 @@ story!(finance_collects_fines_and_approvers_waive_them_by_decision, |store| {
     }
     let fines = store.fines(w.org, &FineFilter::default()).await.unwrap();
     assert_eq!(fines.len(), 2);
+    store.seal().await.unwrap();
     let r = store.collect_fine(w.org, &w.office, fines[0].id, "R-1").await;
     assert!(matches!(r, Err(StoreError::Refused { conflict: false, .. })), "only finance collects");
     store.collect_fine(w.org, &w.finance, fines[0].id, "R-2026-001").await.unwrap();
@@ -407,6 +413,7 @@ story!(finance_collects_fines_and_approvers_waive_them_by_decision, |store| {
         .await
         .unwrap();
     assert_eq!(collected[0].receipt_no.as_deref(), Some("R-2026-001"));
+    chuangkou_store::testing::assert_records_whole(&store).await;
 });
 
 story!(a_failed_inspection_item_proposes_a_fine_and_a_rectification_that_falls_due_once, |store| {
@@ -502,6 +509,7 @@ story!(a_failed_inspection_item_proposes_a_fine_and_a_rectification_that_falls_d
         other => panic!("{other:?}"),
     }
     assert_eq!(store.inspections(w.org, None, None).await.unwrap().len(), 1);
+    chuangkou_store::testing::assert_records_whole(&store).await;
 });
 
 story!(written_reports_need_a_decision_of_the_leading_group, |store| {

@@ -145,6 +145,7 @@ story!(a_bad_rating_opens_a_case_due_five_working_days_later, |store| {
         .prepare_rating(&w.org, w.rules(), &w.points[0], &input(Level::Satisfied, "x").tap_level("6"))
         .await;
     assert!(matches!(e, Err(StoreError::Invalid(_))));
+    chuangkou_store::testing::assert_records_whole(&store).await;
 });
 
 trait TapLevel {
@@ -213,6 +214,7 @@ story!(the_same_device_within_the_window_replaces_instead_of_adding, |store| {
     assert_eq!(acks[1].replaced, Some(acks[0].id));
     assert_eq!(store.rating(w.org.id, acks[0].id).await.unwrap().status, "replaced");
     assert!(store.verify_rollups().await.unwrap().is_empty());
+    chuangkou_store::testing::assert_records_whole(&store).await;
 });
 
 story!(rollups_equal_a_recomputation_after_a_concurrent_load, |store| {
@@ -308,6 +310,7 @@ story!(a_unit_appeals_a_malicious_rating_and_the_decision_is_recorded, |store| {
     store.decide_rating_appeal(w.org.id, a2.id, w.leader.id, false, "证据不足").await.unwrap();
     assert_eq!(store.rating(w.org.id, other.id).await.unwrap().status, "counted");
     assert!(store.verify_rollups().await.unwrap().is_empty());
+    chuangkou_store::testing::assert_records_whole(&store).await;
 });
 
 story!(a_staff_survey_shows_results_only_from_five_answers, |store| {
@@ -451,4 +454,36 @@ story!(public_questionnaires_are_versioned_and_summarised_per_unit, |store| {
     // Another period has none.
     assert_eq!(store.questionnaire_results(&q1, 20261201, 20261231, 5).await.unwrap()[0].responses, 0);
     assert_eq!(store.questionnaires(w.org.id).await.unwrap().len(), 2);
+});
+
+story!(verify_compares_each_rating_with_its_batch_event, |store| {
+    let w = world(&store, "toll").await;
+    store.set_clock(at(11, 2, 9));
+    let kept = rate(&store, &w, 0, input(Level::Satisfied, "device-a")).await;
+    let edited = rate(&store, &w, 1, input(Level::VeryDissatisfied, "device-b")).await;
+    let gone = rate(&store, &w, 1, input(Level::Satisfied, "device-c")).await;
+    chuangkou_store::testing::assert_records_whole(&store).await;
+
+    // Someone with the database's password drops the guards, turns a very
+    // dissatisfied rating into a satisfied one and deletes another.
+    let guards: &[&str] = match store.backend() {
+        chuangkou_store::Backend::Sqlite => &["DROP TRIGGER ratings_fixed", "DROP TRIGGER ratings_no_delete"],
+        chuangkou_store::Backend::Postgres => &["DROP TRIGGER ratings_guarded ON ratings"],
+    };
+    let mut tx = store.begin().await.unwrap();
+    for sql in guards.iter().map(|s| s.to_string()).chain([
+        format!("UPDATE ratings SET level = 5 WHERE id = {}", edited.id),
+        format!("DELETE FROM ratings WHERE id = {}", gone.id),
+    ]) {
+        chuangkou_store::on_tx!(&mut tx, c => sqlx::raw_sql(sqlx::AssertSqlSafe(sql.clone())).execute(&mut *c).await.map(|r| r.rows_affected()))
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+    tx.commit().await.unwrap();
+    let report = store.verify().await.unwrap();
+    let found: Vec<(i64, &str)> = report.rows.iter().map(|r| (r.row_id, r.problem.as_str())).collect();
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert_eq!(found[0].0, edited.id, "{found:?}");
+    assert!(found[0].1.contains("differs from its batch's event"), "{found:?}");
+    assert!(found[1].1.contains("list 3 ratings but 2 are stored"), "{found:?}");
+    assert_ne!(found[0].0, kept.id);
 });

@@ -317,3 +317,63 @@ story!(verify_says_precisely_whether_the_chain_head_was_edited_or_events_removed
     assert!(r.broken[0].problem.contains("removed"), "{}", r.broken[0].problem);
     let _ = org;
 });
+
+/// Appends an event row by hand, with a valid link when `key` is given (as
+/// someone holding the chain's key could), and moves the head to it.
+async fn forge_event(store: &Store, org: i64, payload: &str, key: Option<&[u8]>) -> i64 {
+    use chuangkou_domain::events::{ChainedEvent, chain_hash};
+    let head = store.events(org, None, 1).await.unwrap().remove(0);
+    let seq = head.seq + 1;
+    let e = ChainedEvent {
+        org_id: org,
+        seq,
+        at_ms: head.at,
+        actor: "cli",
+        kind: "unit.renamed",
+        subject_type: "unit",
+        subject_id: 1,
+        payload,
+        reason: "",
+        prev_hash: &head.hash,
+    };
+    let hash = key.map_or_else(|| "0".repeat(64), |k| chain_hash(k, &e));
+    let mut tx = store.begin().await.unwrap();
+    let id: i64 = on_tx!(&mut tx, c => sqlx::query_scalar(
+        "INSERT INTO events (org_id, seq, at, actor, kind, subject_type, subject_id, payload, reason, prev_hash, hash)
+         VALUES ($1, $2, $3, 'cli', 'unit.renamed', 'unit', 1, $4, '', $5, $6) RETURNING id")
+        .bind(org).bind(seq).bind(head.at).bind(payload).bind(&head.hash).bind(&hash).fetch_one(&mut *c).await)
+    .unwrap();
+    on_tx!(&mut tx, c => sqlx::query("UPDATE chain_heads SET seq = $1, head_hash = $2 WHERE org_id = $3")
+        .bind(seq).bind(&hash).bind(org).execute(&mut *c).await.map(|r| r.rows_affected()))
+    .unwrap();
+    tx.commit().await.unwrap();
+    id
+}
+
+story!(verify_names_an_event_whose_payload_is_not_json, |store| {
+    let org = org_with_station(&store).await;
+    let id = forge_event(&store, org, "{\"name\": \"篡改", Some(chuangkou_store::testing::TEST_KEY)).await;
+    let report = store.verify().await.unwrap();
+    assert_eq!(report.broken.len(), 1, "{:?}", report.broken);
+    assert_eq!((report.broken[0].event_id, report.broken[0].seq), (id, 3));
+    assert!(report.broken[0].problem.contains("payload is not JSON"), "{}", report.broken[0].problem);
+});
+
+#[tokio::test]
+async fn verify_names_an_event_that_cannot_be_read_instead_of_stopping() {
+    let store = chuangkou_store::testing::sqlite().await;
+    let org = org_with_station(&store).await;
+    let id = forge_event(&store, org, "{}", None).await;
+    // The payload becomes bytes that are not text: decoding the row fails.
+    let mut tx = store.begin().await.unwrap();
+    on_tx!(&mut tx, c => sqlx::raw_sql("DROP TRIGGER events_no_update").execute(&mut *c).await.map(|r| r.rows_affected()))
+        .unwrap();
+    on_tx!(&mut tx, c => sqlx::query("UPDATE events SET payload = X'FFFE00' WHERE id = $1")
+        .bind(id).execute(&mut *c).await.map(|r| r.rows_affected()))
+    .unwrap();
+    tx.commit().await.unwrap();
+    let report = store.verify().await.expect("verify reports instead of failing");
+    assert_eq!(report.broken.len(), 1, "{:?}", report.broken);
+    assert_eq!((report.broken[0].event_id, report.broken[0].seq), (id, 3));
+    assert!(report.broken[0].problem.contains("cannot be read"), "{}", report.broken[0].problem);
+}

@@ -102,6 +102,8 @@ impl Store {
         let mut set: Vec<(&str, Col)> = vec![("state", Col::text(t.to.as_str()))];
         let mut notify: Vec<(NotifyTarget, String)> = vec![];
         let mut sms: Option<String> = None;
+        // Other cases this action changes (duplicates following a merge).
+        let mut moved_cases: Vec<i64> = vec![];
 
         match &input.command {
             Command::OfferHandover { to_user_id } => {
@@ -240,8 +242,10 @@ impl Store {
                 payload["master_case_id"] = json!(master);
                 payload["master_number"] = json!(m.number);
                 // Later duplicates of this one follow it to the master.
-                on_tx!(&mut tx, c => sqlx::query("UPDATE cases SET master_case_id = $1 WHERE org_id = $2 AND master_case_id = $3")
-                    .bind(master).bind(org_id).bind(case.id).execute(c).await.map(|r| r.rows_affected()))?;
+                let followers: Vec<i64> = on_tx!(&mut tx, c => sqlx::query_scalar(
+                    "UPDATE cases SET master_case_id = $1 WHERE org_id = $2 AND master_case_id = $3 RETURNING id")
+                    .bind(master).bind(org_id).bind(case.id).fetch_all(c).await)?;
+                moved_cases.extend(followers);
                 self.append(
                     &mut tx,
                     NewEvent {
@@ -337,6 +341,9 @@ impl Store {
             },
         )
         .await?;
+        for id in moved_cases.iter().copied().chain(std::iter::once(case.id)) {
+            self.changed(&mut tx, org_id, "cases", id).await?;
+        }
         // A substantiated complaint becomes facts for the ledger's rules
         // (SPEC CASE-7): one per person and codebook rule broken.
         if let Command::Conclude(Conclusion { finding, summary, .. }) = &input.command

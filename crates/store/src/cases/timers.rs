@@ -162,6 +162,7 @@ impl Store {
             },
         )
         .await?;
+        self.changed(tx, case.org_id, "cases", case.id).await?;
         Ok(())
     }
 
@@ -252,6 +253,9 @@ impl Store {
             reason: "",
         })
         .await?;
+        if to != LadderRole::Handler {
+            self.changed(tx, case.org_id, "cases", case.id).await?;
+        }
         Ok(())
     }
 

@@ -181,6 +181,7 @@ impl Store {
                  decision_note = $6 WHERE org_id = $7 AND id = $8")
             .bind(status.as_str()).bind(kind.map(|k| k.as_str())).bind(amount).bind(by.id).bind(now).bind(note)
             .bind(org_id).bind(id).execute(c).await.map(|_| ()))?;
+        self.changed(&mut tx, org_id, "ledger_entries", id).await?;
         if kind == Some(EntryKind::Fine)
             && let Some(a) = amount
         {
@@ -189,7 +190,7 @@ impl Store {
                 .bind(org_id).bind(id).bind(e.staff_id).bind(e.unit_id).bind(a).bind(now).execute(c).await.map(|_| ()))?;
         }
         if status == EntryStatus::Rejected && e.kind == EntryKind::Violation.as_str() {
-            self.void_facts(&mut tx, &e).await?;
+            self.void_facts(&mut tx, org_id, &e).await?;
         }
         let actor = by.actor();
         self.append(
@@ -224,11 +225,14 @@ impl Store {
         self.entry(org_id, id).await
     }
 
-    async fn void_facts(&self, tx: &mut Tx, e: &EntryRow) -> Result<()> {
+    async fn void_facts(&self, tx: &mut Tx, org_id: i64, e: &EntryRow) -> Result<()> {
         let now = self.now_ms();
         for id in e.fact_ids.split(',').filter_map(|x| x.parse::<i64>().ok()) {
-            on_tx!(tx, c => sqlx::query("UPDATE facts SET voided_at = $1 WHERE id = $2 AND voided_at IS NULL")
-                .bind(now).bind(id).execute(c).await.map(|_| ()))?;
+            let n = on_tx!(tx, c => sqlx::query("UPDATE facts SET voided_at = $1 WHERE org_id = $2 AND id = $3 AND voided_at IS NULL")
+                .bind(now).bind(org_id).bind(id).execute(c).await.map(|r| r.rows_affected()))?;
+            if n > 0 {
+                self.changed(tx, org_id, "facts", id).await?;
+            }
         }
         Ok(())
     }
@@ -322,12 +326,16 @@ impl Store {
         let now = self.now_ms();
         on_tx!(tx, c => sqlx::query("UPDATE ledger_entries SET status = 'reversed' WHERE org_id = $1 AND id = $2")
             .bind(org_id).bind(e.id).execute(c).await.map(|_| ()))?;
-        on_tx!(tx, c => sqlx::query(
+        self.changed(tx, org_id, "ledger_entries", e.id).await?;
+        let waived: Vec<i64> = on_tx!(tx, c => sqlx::query_scalar(
             "UPDATE fines SET status = 'waived', waived_at = $1, waived_reason = $2
-              WHERE org_id = $3 AND entry_id = $4 AND status IN ('due', 'waiver_proposed')")
-            .bind(now).bind(&explanation).bind(org_id).bind(e.id).execute(c).await.map(|_| ()))?;
+              WHERE org_id = $3 AND entry_id = $4 AND status IN ('due', 'waiver_proposed') RETURNING id")
+            .bind(now).bind(&explanation).bind(org_id).bind(e.id).fetch_all(c).await)?;
+        for fine in waived {
+            self.changed(tx, org_id, "fines", fine).await?;
+        }
         if kind == EntryKind::Violation {
-            self.void_facts(tx, e).await?;
+            self.void_facts(tx, org_id, e).await?;
         }
         Ok(rid)
     }
@@ -439,6 +447,7 @@ impl Store {
         on_tx!(&mut tx, c => sqlx::query(
             "UPDATE appeals SET outcome = $1, decision = $2, decided_by = $3, decided_at = $4 WHERE id = $5")
             .bind(outcome.as_str()).bind(&decision).bind(by.id).bind(now).bind(appeal_id).execute(c).await.map(|_| ()))?;
+        self.changed(&mut tx, org_id, "appeals", appeal_id).await?;
         if outcome == AppealOutcome::Granted {
             self.reverse_tx(&mut tx, org_id, by, &e, &format!("申诉成立：{decision}")).await?;
         }

@@ -105,6 +105,7 @@ impl Store {
             },
         )
         .await?;
+        self.changed(&mut tx, org_id, "fines", id).await?;
         tx.commit().await?;
         Ok(to)
     }
@@ -139,6 +140,7 @@ impl Store {
             },
         )
         .await?;
+        self.changed(&mut tx, org_id, "fines", id).await?;
         tx.commit().await?;
         Ok(())
     }
