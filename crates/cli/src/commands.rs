@@ -204,6 +204,7 @@ async fn serve(args: ServeArgs, config: &Config, store: Store) -> Result<i32> {
         secure_cookies: args.secure_cookies,
         pdf_font: args.pdf_font,
         metrics_token: args.metrics_token,
+        checkpoint_key: Some(std::sync::Arc::new(config.checkpoint_key()?)),
         ..WebConfig::default()
     };
     // Built before the line that says it is ready: the intake queues'

@@ -70,9 +70,19 @@ pub fn verifying_key(hex_key: &str) -> Result<VerifyingKey> {
 impl Store {
     /// A checkpoint of every organisation's chain as it stands now.
     pub async fn checkpoints(&self, key: &SigningKey) -> Result<Vec<Checkpoint>> {
+        self.sign_heads(key, None).await
+    }
+
+    /// A checkpoint of one organisation's chain as it stands now (for the
+    /// auditor's endpoint and the notice's footer).
+    pub async fn checkpoint(&self, key: &SigningKey, org_id: i64) -> Result<Checkpoint> {
+        self.sign_heads(key, Some(org_id)).await?.pop().ok_or(StoreError::NotFound)
+    }
+
+    async fn sign_heads(&self, key: &SigningKey, org: Option<i64>) -> Result<Vec<Checkpoint>> {
         let heads: Vec<(i64, String, i64, String)> = on_read!(self, c => sqlx::query_as(
             "SELECT h.org_id, o.code, h.seq, h.head_hash FROM chain_heads h JOIN organisations o ON o.id = h.org_id
-              ORDER BY h.org_id").fetch_all(c).await)?;
+              WHERE $1 = 0 OR h.org_id = $1 ORDER BY h.org_id").bind(org.unwrap_or(0)).fetch_all(c).await)?;
         let at = self.now_ms();
         let public_key = hex::encode(key.verifying_key().to_bytes());
         Ok(heads

@@ -62,6 +62,9 @@ pub struct WebConfig {
     /// A connection that has not sent a request's headers in this time is
     /// closed (a client dripping a header a byte at a time).
     pub header_read_timeout: Duration,
+    /// Signs the checkpoints the auditor's endpoint and the notices carry
+    /// (never stored in the database); without one they carry none.
+    pub checkpoint_key: Option<Arc<ed25519_dalek::SigningKey>>,
 }
 
 impl Default for WebConfig {
@@ -74,6 +77,7 @@ impl Default for WebConfig {
             pdf_font: None,
             metrics_token: None,
             header_read_timeout: Duration::from_secs(10),
+            checkpoint_key: None,
         }
     }
 }

@@ -56,6 +56,9 @@ pub struct NoticeData<'a> {
     pub closed_on: Option<NaiveDate>,
     /// The day the notice is printed.
     pub today: NaiveDate,
+    /// The organisation's chain, signed as the notice is printed: a copy
+    /// of the record's state outside the database, on paper.
+    pub checkpoint: Option<&'a chuangkou_store::checkpoints::Checkpoint>,
 }
 
 /// How many of the best staff the ranking table lists (the full ranking is
@@ -309,7 +312,26 @@ pub fn assessment_notice(d: &NoticeData<'_>) -> Document {
             .into(),
     ));
     b.push(Block::Signature(vec![d.org_name.to_string(), date(d.closed_on.unwrap_or(d.today))]));
-    Document { title, footer: format!("{} · {month}服务质量考核通报", d.org_name), blocks: b }
+    let mut footer = format!("{} · {month}服务质量考核通报", d.org_name);
+    if let Some(cp) = d.checkpoint {
+        footer.push_str(&format!(
+            " · 存证 {}#{} {}",
+            cp.org_code,
+            cp.seq,
+            &cp.head_hash[..cp.head_hash.len().min(12)]
+        ));
+        b.push(Block::Paragraph(checkpoint_text(cp)));
+    }
+    Document { title, footer, blocks: b }
+}
+
+/// The signed checkpoint in full, for an auditor to copy
+/// (`chuangkou verify --checkpoints` reads it as JSON).
+fn checkpoint_text(cp: &chuangkou_store::checkpoints::Checkpoint) -> String {
+    format!(
+        "记录存证 / record checkpoint：org_id {} · org_code {} · seq {} · at {} · head_hash {} · public_key {} · signature {}",
+        cp.org_id, cp.org_code, cp.seq, cp.at, cp.head_hash, cp.public_key, cp.signature
+    )
 }
 
 /// A target's row: indicator, target, actual, 已完成 / 未完成 / 无数据.

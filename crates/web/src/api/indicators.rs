@@ -375,6 +375,10 @@ pub(super) async fn notice_pdf(
     let cal = rules.calendar;
     let figures = state.store.indicators(user.org_id(), cal, Subject::Organisation, period).await?;
     let org = state.store.organisation(user.org_id()).await?;
+    let checkpoint = match &state.config.checkpoint_key {
+        Some(key) => Some(state.store.checkpoint(key, org.id).await?),
+        None => None,
+    };
     let doc = crate::notice::assessment_notice(&crate::notice::NoticeData {
         org_name: &org.name,
         period: which,
@@ -383,6 +387,7 @@ pub(super) async fn notice_pdf(
         targets: &figures.against(&rules.pack.assessment.targets),
         closed_on: m.closed().map(|c| cal.local_date(c.closed_at)),
         today: cal.local_date(state.store.now_ms()),
+        checkpoint: checkpoint.as_ref(),
     });
     let pdf = state.pdf(doc).await?;
     let file = format!("notice-{}.pdf", which.key());

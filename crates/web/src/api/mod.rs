@@ -56,6 +56,7 @@ pub fn router() -> Router<AppState> {
         .route("/cases/{id}/reveal", post(cases::reveal))
         .route("/notifications", get(cases::notifications))
         .route("/public/track", post(cases::public_track))
+        .route("/public/checkpoints/{org}", get(public_checkpoint))
         .route("/units/{id}/manager", post(ledger::set_manager))
         .route("/codebook", get(ledger::codebook))
         .route("/ledger/facts", post(ledger::record_fact))
@@ -148,6 +149,19 @@ async fn me(user: CurrentUser) -> ApiResult<Json<serde_json::Value>> {
         "id": u.id, "org_id": u.org_id, "username": u.username,
         "display_name": u.display_name, "role": u.role, "staff_id": u.staff_id,
     })))
+}
+
+/// The organisation's event chain as it stands, signed with the
+/// installation's checkpoint key, for an auditor to poll and keep outside
+/// the database (`chuangkou verify --checkpoints` reads a folder of them).
+/// Public: it names a sequence number and a hash, nothing recorded.
+async fn public_checkpoint(
+    State(state): State<AppState>,
+    axum::extract::Path(code): axum::extract::Path<String>,
+) -> ApiResult<Json<chuangkou_store::checkpoints::Checkpoint>> {
+    let key = state.config.checkpoint_key.as_ref().ok_or(AppError::NotFound)?;
+    let org = state.store.organisation_by_code(&code).await?;
+    Ok(Json(state.store.checkpoint(key, org.id).await?))
 }
 
 #[derive(Deserialize)]

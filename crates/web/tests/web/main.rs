@@ -13,5 +13,6 @@ mod ledger;
 mod openapi;
 mod organisation;
 mod pages;
+mod records;
 mod satisfaction;
 mod schema;

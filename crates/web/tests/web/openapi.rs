@@ -10,7 +10,11 @@ use serde_json::{Value, json};
 use crate::common::TestApp;
 
 story!(every_documented_operation_is_routed, |store| {
-    let mut app = TestApp::new(store);
+    // An installation that signs checkpoints, as `serve` does.
+    let key = chuangkou_store::checkpoints::signing_key(&"11".repeat(32)).unwrap();
+    let config =
+        chuangkou_web::WebConfig { checkpoint_key: Some(std::sync::Arc::new(key)), ..Default::default() };
+    let mut app = TestApp::with_config(store, config);
     let seed = app.seed("TY").await;
     let token = app.token(seed.org_id, "admin", Role::Admin).await;
 
@@ -67,6 +71,7 @@ story!(every_documented_operation_is_routed, |store| {
                 .replace("/service-points/{id}", &format!("/service-points/{}", seed.point_id))
                 .replace("/cases/{id}", &format!("/cases/{case_id}"))
                 .replace("{kind}", "staff")
+                .replace("{org}", "TY")
                 .replace("/ratings/{id}", &format!("/ratings/{bad}"))
                 .replace("/rating-appeals/{id}", &format!("/rating-appeals/{appeal}"))
                 .replace("/questionnaires/{id}/close", &format!("/questionnaires/{close_q}/close"))
