@@ -490,7 +490,8 @@ fn spawn_sweeper(store: Store, policies: std::sync::Arc<chuangkou_domain::policy
 
 /// Seals new and changed rows of record into the chain every few seconds
 /// (`chuangkou_store::seals`): the window in which an edit out of band could
-/// be queued by hand and sealed as if the product had made it.
+/// be queued by hand and sealed as if the product had made it. Also
+/// forgets group commit's kept answers once no lookup can need them.
 fn spawn_sealer(store: Store) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(chuangkou_store::seals::SEAL_EVERY);
@@ -499,6 +500,10 @@ fn spawn_sealer(store: Store) {
             tick.tick().await;
             if let Err(e) = store.seal().await {
                 tracing::error!(error = %e, "sealing rows of record failed; will retry");
+            }
+            // Group commit's kept answers are needed for minutes only.
+            if let Err(e) = store.forget_old_answers().await {
+                tracing::error!(error = %e, "forgetting old batch answers failed; will retry");
             }
         }
     });

@@ -8,10 +8,18 @@
 //! client a batch is one job; under a rush the batch grows by itself, with
 //! no timer to tune. If a batch fails for one of its jobs (a constraint, a
 //! refusal), its jobs are retried one by one so that one bad job does not
-//! fail the others. If it fails because the database went away, the batch
+//! fail the others.
+//!
+//! If it fails because the connection or the database went away, the batch
 //! may or may not have committed (the connection can die after COMMIT was
-//! sent): retrying it job by job could write every job twice, so each job
-//! is answered with the failure instead (503, try again) — never retried.
+//! sent). Each batch carries a token and keeps its answers (encrypted)
+//! under it in its own transaction, so the queue then *looks it up*: once
+//! the database answers again, a stored token means the batch committed and
+//! its callers get the stored answers; no token means nothing was written
+//! and the batch runs again. Only when the database stays away longer than
+//! [`RESOLVE_FOR`] does a caller get 503 with the outcome unknown. The
+//! lookup takes the chain heads' locks first, so that it cannot run while
+//! the lost transaction is still being committed or rolled back.
 //!
 //! One queue, not several in parallel, on both backends: every batch
 //! appends to its organisation's event chain, whose head row is locked until
@@ -33,10 +41,23 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::{Result, StoreError};
+use crate::{Result, Store, StoreError, Tx, on_tx};
+
+/// How long a batch whose outcome was lost waits for the database to answer
+/// the lookup before its callers are told the outcome is unknown.
+pub const RESOLVE_FOR: Duration = Duration::from_secs(20);
+
+/// How long a batch's answers are kept for a lookup.
+const KEEP_ANSWERS_MS: i64 = 10 * 60 * 1000;
+
+/// How many times a batch that certainly did not commit runs again.
+const RUNS: usize = 3;
 
 type Job<J, R> = (J, oneshot::Sender<Result<R>>);
 
@@ -55,19 +76,26 @@ impl<J, R> Clone for GroupCommit<J, R> {
 impl<J, R> GroupCommit<J, R>
 where
     J: Send + Sync + Clone + 'static,
-    R: Send + 'static,
+    R: Send + Serialize + DeserializeOwned + 'static,
 {
     /// Starts the queue — on a thread of its own when `own_thread`, else as
     /// a task of the current runtime; `commit` writes a batch in one
-    /// transaction and answers for each job in order. The queue stops when
-    /// the last handle is dropped.
-    pub fn start<F, Fut>(what: &'static str, max_batch: usize, own_thread: bool, commit: F) -> Self
+    /// transaction, keeping its answers under the token it is given
+    /// ([`Store::keep_answers`]), and answers for each job in order. The
+    /// queue stops when the last handle is dropped.
+    pub fn start<F, Fut>(
+        store: Store,
+        what: &'static str,
+        max_batch: usize,
+        own_thread: bool,
+        commit: F,
+    ) -> Self
     where
-        F: Fn(Arc<Vec<J>>) -> Fut + Send + 'static,
+        F: Fn(Arc<Vec<J>>, String) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<Vec<R>>> + Send + 'static,
     {
         let (tx, rx) = mpsc::channel::<Job<J, R>>(max_batch * 16);
-        let queue = run(what, max_batch, rx, commit);
+        let queue = run(store, what, max_batch, rx, commit);
         if own_thread {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -96,10 +124,16 @@ where
     }
 }
 
-async fn run<J, R, F, Fut>(what: &'static str, max_batch: usize, mut rx: mpsc::Receiver<Job<J, R>>, commit: F)
-where
+async fn run<J, R, F, Fut>(
+    store: Store,
+    what: &'static str,
+    max_batch: usize,
+    mut rx: mpsc::Receiver<Job<J, R>>,
+    commit: F,
+) where
     J: Clone,
-    F: Fn(Arc<Vec<J>>) -> Fut,
+    R: DeserializeOwned,
+    F: Fn(Arc<Vec<J>>, String) -> Fut,
     Fut: Future<Output = Result<Vec<R>>>,
 {
     while let Some(first) = rx.recv().await {
@@ -113,7 +147,7 @@ where
         let (items, replies): (Vec<J>, Vec<oneshot::Sender<Result<R>>>) = jobs.into_iter().unzip();
         let items = Arc::new(items);
         let started = std::time::Instant::now();
-        let result = commit(items.clone()).await;
+        let result = run_batch(&store, what, &items, &commit).await;
         tracing::debug!(
             what,
             batch = items.len(),
@@ -126,9 +160,10 @@ where
                     let _ = reply.send(Ok(r));
                 }
             }
-            Err(e) if items.len() > 1 && retry_alone(&e) => {
+            Err(e) if items.len() > 1 && !outcome_unknown(&e) => {
+                // A refusal that may lie with one job: each alone.
                 for (item, reply) in items.iter().zip(replies) {
-                    let one = commit(Arc::new(vec![item.clone()])).await;
+                    let one = run_batch(&store, what, &Arc::new(vec![item.clone()]), &commit).await;
                     let _ = reply.send(one.and_then(|mut v| {
                         v.pop().ok_or_else(|| StoreError::Other("a batch of one answered nothing".into()))
                     }));
@@ -149,16 +184,139 @@ where
     }
 }
 
-/// Whether a failed batch's jobs may be tried again one by one: only when
-/// the failure certainly wrote nothing and may lie with one job (a
-/// constraint, a refused write, bad input). A database that went away may
-/// have committed the batch before it did.
-fn retry_alone(e: &StoreError) -> bool {
-    !e.is_unavailable()
-        && !matches!(
-            e,
-            StoreError::Db(sqlx::Error::Protocol(_) | sqlx::Error::Io(_) | sqlx::Error::PoolClosed)
-        )
+/// Commits one batch under a fresh token; when its outcome is lost, looks
+/// it up, and runs it again only when it certainly did not commit.
+async fn run_batch<J, R, F, Fut>(
+    store: &Store,
+    what: &'static str,
+    items: &Arc<Vec<J>>,
+    commit: &F,
+) -> Result<Vec<R>>
+where
+    R: DeserializeOwned,
+    F: Fn(Arc<Vec<J>>, String) -> Fut,
+    Fut: Future<Output = Result<Vec<R>>>,
+{
+    let mut last = None;
+    for _ in 0..RUNS {
+        let token = crate::random_token(16);
+        let e = match commit(items.clone(), token.clone()).await {
+            Ok(done) => return Ok(done),
+            Err(e) if !outcome_unknown(&e) => return Err(e),
+            Err(e) => e,
+        };
+        tracing::warn!(what, batch = items.len(), error = %e, "a batch's commit outcome was lost; looking it up");
+        match resolve::<R>(store, &token).await {
+            Resolved::Committed(answers) if answers.len() == items.len() => {
+                tracing::warn!(
+                    what,
+                    batch = items.len(),
+                    "the batch had committed; answering from what is stored"
+                );
+                return Ok(answers);
+            }
+            Resolved::Committed(_) => {
+                return Err(StoreError::Other(format!("the {what} batch's stored answers do not match it")));
+            }
+            Resolved::NotCommitted => {
+                tracing::warn!(what, batch = items.len(), "the batch had not committed; running it again");
+                last = Some(e);
+            }
+            Resolved::Unknown(why) => return Err(why),
+        }
+    }
+    Err(last.unwrap_or_else(|| StoreError::Other("no run".into())))
+}
+
+enum Resolved<R> {
+    Committed(Vec<R>),
+    NotCommitted,
+    /// The database did not answer in time: the last error.
+    Unknown(StoreError),
+}
+
+/// Asks the database, as soon as it answers again, whether `token` committed.
+async fn resolve<R: DeserializeOwned>(store: &Store, token: &str) -> Resolved<R> {
+    let until = std::time::Instant::now() + RESOLVE_FOR;
+    let mut pause = Duration::from_millis(50);
+    loop {
+        match store.kept_answers::<R>(token).await {
+            Ok(Some(answers)) => return Resolved::Committed(answers),
+            Ok(None) => return Resolved::NotCommitted,
+            Err(e) if outcome_unknown(&e) && std::time::Instant::now() + pause < until => {
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(1));
+            }
+            Err(e) => return Resolved::Unknown(e),
+        }
+    }
+}
+
+/// Whether a failed batch may have committed: the connection or the
+/// database went away (an I/O error, a closed or exhausted pool, a server
+/// shutting down or refusing connections) — against a refusal that
+/// certainly wrote nothing (a constraint, bad input, a state conflict).
+fn outcome_unknown(e: &StoreError) -> bool {
+    match e {
+        StoreError::Db(
+            sqlx::Error::Io(_)
+            | sqlx::Error::Protocol(_)
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::WorkerCrashed
+            | sqlx::Error::Tls(_),
+        ) => true,
+        // 08: connection exception; 57: operator intervention (shutdown,
+        // crash recovery, cannot connect now).
+        StoreError::Db(sqlx::Error::Database(d)) => {
+            d.code().is_some_and(|c| c.starts_with("08") || c.starts_with("57"))
+        }
+        _ => false,
+    }
+}
+
+impl Store {
+    /// Keeps a batch's answers under `token` in its transaction, encrypted
+    /// (a case's tracking code is among them), for [`GroupCommit`]'s lookup.
+    pub(crate) async fn keep_answers<R: Serialize>(
+        &self,
+        tx: &mut Tx,
+        token: &str,
+        answers: &[R],
+    ) -> Result<()> {
+        let json = serde_json::to_string(answers).map_err(|e| StoreError::Other(e.to_string()))?;
+        let sealed = self.encrypt(&json);
+        on_tx!(tx, c => sqlx::query("INSERT INTO committed_batches (token, answers, at) VALUES ($1, $2, $3)")
+            .bind(token).bind(sealed).bind(self.now_ms()).execute(c).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// The answers kept under `token`, if its batch committed. Taken in a
+    /// write transaction after the chain heads' locks (every batch holds
+    /// its organisation's until it ends), so that a batch still being
+    /// committed or rolled back is waited for, not missed.
+    pub async fn kept_answers<R: DeserializeOwned>(&self, token: &str) -> Result<Option<Vec<R>>> {
+        let mut tx = self.begin().await?;
+        let lock = format!("SELECT org_id FROM chain_heads{}", self.lock_rows());
+        on_tx!(&mut tx, c => sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(lock)).fetch_all(c).await)?;
+        let kept: Option<Vec<u8>> = on_tx!(&mut tx, c => sqlx::query_scalar(
+            "SELECT answers FROM committed_batches WHERE token = $1").bind(token).fetch_optional(c).await)?;
+        drop(tx);
+        kept.map(|blob| {
+            let json = self.decrypt(&blob)?;
+            serde_json::from_str(&json).map_err(|e| StoreError::Other(format!("kept answers: {e}")))
+        })
+        .transpose()
+    }
+
+    /// Forgets answers kept longer than a lookup could need them.
+    pub async fn forget_old_answers(&self) -> Result<u64> {
+        let mut tx = self.begin().await?;
+        let n = on_tx!(&mut tx, c => sqlx::query("DELETE FROM committed_batches WHERE at < $1")
+            .bind(self.now_ms() - KEEP_ANSWERS_MS).execute(c).await.map(|r| r.rows_affected()))?;
+        tx.commit().await?;
+        Ok(n)
+    }
 }
 
 #[cfg(test)]
@@ -166,11 +324,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_batch_is_retried_job_by_job_only_when_nothing_can_have_been_written() {
-        assert!(retry_alone(&StoreError::Conflict("duplicate".into())));
-        assert!(retry_alone(&StoreError::Invalid(vec![])));
+    fn a_lost_connection_leaves_the_outcome_unknown_and_a_refusal_does_not() {
+        assert!(!outcome_unknown(&StoreError::Conflict("duplicate".into())));
+        assert!(!outcome_unknown(&StoreError::Invalid(vec![])));
         let gone = StoreError::Db(sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionReset)));
-        assert!(!retry_alone(&gone), "the commit may have gone through");
-        assert!(!retry_alone(&StoreError::Db(sqlx::Error::PoolClosed)));
+        assert!(outcome_unknown(&gone), "the commit may have gone through");
+        assert!(outcome_unknown(&StoreError::Db(sqlx::Error::PoolClosed)));
+        assert!(outcome_unknown(&StoreError::Db(sqlx::Error::PoolTimedOut)));
     }
 }

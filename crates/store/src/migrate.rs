@@ -132,6 +132,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0020_record_seals.sql"),
         postgres: include_str!("../migrations/postgres/0020_record_seals.sql"),
     },
+    Migration {
+        version: 21,
+        name: "committed_batches",
+        sqlite: include_str!("../migrations/sqlite/0021_committed_batches.sql"),
+        postgres: include_str!("../migrations/postgres/0021_committed_batches.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -145,3 +145,121 @@ pub async fn assert_records_whole(store: &Store) {
     assert!(after.ok(), "after sealing: {:?} {:?}", after.broken, after.rows);
     assert_eq!(store.seal().await.expect("seal again"), 0, "nothing is left to seal");
 }
+
+/// A PostgreSQL cluster of a test's own, in a temporary folder on a free
+/// port, that the test may stop and start (`pg_ctl stop -m immediate`, as a
+/// crash or an operator would) without touching the shared server. `None`
+/// (with a notice) when PostgreSQL's programs are not installed — unless
+/// `CI=true`, where that fails the test. As root, the programs run as the
+/// `postgres` user (initdb refuses root).
+pub struct PrivateCluster {
+    pub dir: std::path::PathBuf,
+    pub port: u16,
+    bin: std::path::PathBuf,
+}
+
+impl PrivateCluster {
+    pub fn start() -> Option<PrivateCluster> {
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .ok()
+            .and_then(|d| {
+                let mut v: Vec<_> = d.filter_map(|e| e.ok()).map(|e| e.path().join("bin")).collect();
+                v.sort();
+                v.pop()
+            })
+            .filter(|b| b.join("pg_ctl").exists());
+        let Some(bin) = bin else {
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!("CI=true but PostgreSQL's programs (initdb, pg_ctl) are not installed");
+            }
+            eprintln!("NOTICE: no /usr/lib/postgresql/*/bin/pg_ctl; skipping the private-cluster test");
+            return None;
+        };
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let dir = std::env::temp_dir().join(format!("ck-pg-{}", unique_name()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let cluster = PrivateCluster { dir, port, bin };
+        if cluster.as_root() {
+            let ok = std::process::Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(&cluster.dir)
+                .status()
+                .unwrap();
+            assert!(ok.success(), "chown the cluster's folder");
+        }
+        cluster.run(
+            "initdb",
+            &["-D", cluster.data(), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync"],
+        );
+        cluster.start_again();
+        Some(cluster)
+    }
+
+    fn as_root(&self) -> bool {
+        std::env::var("USER").is_ok_and(|u| u == "root")
+            || std::fs::read_to_string("/proc/self/status").is_ok_and(|s| {
+                s.lines().any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
+            })
+    }
+
+    fn data(&self) -> &str {
+        self.dir.to_str().expect("a UTF-8 path")
+    }
+
+    fn run(&self, program: &str, args: &[&str]) {
+        let path = self.bin.join(program);
+        let mut cmd = if self.as_root() {
+            let mut c = std::process::Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(&path);
+            c
+        } else {
+            std::process::Command::new(&path)
+        };
+        let out = cmd.args(args).output().unwrap_or_else(|e| panic!("{program}: {e}"));
+        assert!(
+            out.status.success(),
+            "{program} {args:?}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// `postgres://…` of the cluster's `postgres` database.
+    pub fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    /// Starts the server and waits until it accepts connections.
+    pub fn start_again(&self) {
+        let opts = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=60",
+            self.port,
+            self.data()
+        );
+        let log = format!("{}/server.log", self.data());
+        self.run("pg_ctl", &["-D", self.data(), "-l", &log, "-w", "-o", &opts, "start"]);
+    }
+
+    /// Stops the server at once, as a crash would: no checkpoint, no
+    /// goodbye to the clients; what committed is in the WAL.
+    pub fn stop_immediate(&self) {
+        self.run("pg_ctl", &["-D", self.data(), "-m", "immediate", "-w", "stop"]);
+    }
+}
+
+impl Drop for PrivateCluster {
+    fn drop(&mut self) {
+        let path = self.bin.join("pg_ctl");
+        let args = ["-D", self.data(), "-m", "immediate", "stop"];
+        let _ = if self.as_root() {
+            std::process::Command::new("runuser")
+                .args(["-u", "postgres", "--"])
+                .arg(&path)
+                .args(args)
+                .output()
+        } else {
+            std::process::Command::new(&path).args(args).output()
+        };
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}

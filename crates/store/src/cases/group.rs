@@ -18,10 +18,11 @@ impl Intake {
     /// Starts the queue's task on the current runtime.
     pub fn start(store: Store) -> Intake {
         let own_thread = store.backend() == crate::Backend::Sqlite;
-        let queue = GroupCommit::start("case intake", MAX_BATCH, own_thread, move |items| {
-            let store = store.clone();
-            async move { store.register_batch(&items).await }
-        });
+        let queue =
+            GroupCommit::start(store.clone(), "case intake", MAX_BATCH, own_thread, move |items, token| {
+                let store = store.clone();
+                async move { store.register_batch_keeping(&items, Some(&token)).await }
+            });
         Intake { queue }
     }
 

@@ -42,7 +42,7 @@ pub struct NewCase {
     pub issue_tracking_code: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Registered {
     pub id: i64,
     pub number: String,
@@ -134,6 +134,16 @@ impl Store {
     /// with a handful of multi-row statements however many there are (group
     /// commit). Returns them in the order given.
     pub async fn register_batch(&self, items: &[Prepared]) -> Result<Vec<Registered>> {
+        self.register_batch_keeping(items, None).await
+    }
+
+    /// [`Store::register_batch`], keeping the answers under `token` in the
+    /// same transaction for group commit's lookup (`crate::group`).
+    pub async fn register_batch_keeping(
+        &self,
+        items: &[Prepared],
+        token: Option<&str>,
+    ) -> Result<Vec<Registered>> {
         let t0 = std::time::Instant::now();
         let mut tx = self.begin().await?;
         let t1 = t0.elapsed();
@@ -149,6 +159,11 @@ impl Store {
                 out[i] = Some(r);
             }
         }
+        let out: Vec<Registered> =
+            out.into_iter().map(|r| r.expect("every item is in its organisation's group")).collect();
+        if let Some(token) = token {
+            self.keep_answers(&mut tx, token, &out).await?;
+        }
         let t2 = t0.elapsed();
         tx.commit().await?;
         let t3 = t0.elapsed();
@@ -159,7 +174,7 @@ impl Store {
             commit = (t3 - t2).as_micros() as u64,
             "phases"
         );
-        Ok(out.into_iter().map(|r| r.expect("every item is in its organisation's group")).collect())
+        Ok(out)
     }
 
     /// Writes the cases `idx` of `items`, all of one organisation, and

@@ -108,6 +108,16 @@ impl Store {
     /// Writes ratings in one transaction (see the module doc); answers in
     /// the order given.
     pub async fn record_ratings(&self, items: &[NewRating]) -> Result<Vec<RatingAck>> {
+        self.record_ratings_keeping(items, None).await
+    }
+
+    /// [`Store::record_ratings`], keeping the answers under `token` in the
+    /// same transaction for group commit's lookup (`crate::group`).
+    pub async fn record_ratings_keeping(
+        &self,
+        items: &[NewRating],
+        token: Option<&str>,
+    ) -> Result<Vec<RatingAck>> {
         let mut tx = self.begin().await?;
         let mut out: Vec<Option<RatingAck>> = vec![None; items.len()];
         let mut orgs: Vec<i64> = items.iter().map(|r| r.org_id).collect();
@@ -119,8 +129,13 @@ impl Store {
                 out[i] = Some(ack);
             }
         }
+        let out: Vec<RatingAck> =
+            out.into_iter().map(|a| a.expect("every rating is in its organisation's group")).collect();
+        if let Some(token) = token {
+            self.keep_answers(&mut tx, token, &out).await?;
+        }
         tx.commit().await?;
-        Ok(out.into_iter().map(|a| a.expect("every rating is in its organisation's group")).collect())
+        Ok(out)
     }
 
     async fn record_org_ratings(

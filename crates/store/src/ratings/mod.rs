@@ -68,7 +68,7 @@ pub struct RatingFilter {
 }
 
 /// What the rater is told after the commit.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct RatingAck {
     pub id: i64,
     /// The earlier rating this one replaced.
@@ -213,9 +213,9 @@ impl Store {
         let store = self.clone();
         // On SQLite a thread of its own, like case intake (see `group`).
         let own_thread = store.backend() == crate::Backend::Sqlite;
-        GroupCommit::start("rating intake", MAX_BATCH, own_thread, move |items| {
+        GroupCommit::start(self.clone(), "rating intake", MAX_BATCH, own_thread, move |items, token| {
             let store = store.clone();
-            async move { store.record_ratings(&items).await }
+            async move { store.record_ratings_keeping(&items, Some(&token)).await }
         })
     }
 

@@ -1,0 +1,251 @@
+//! Exactly once through a database failure (issue 17, point 1): PostgreSQL
+//! is stopped with `pg_ctl stop -m immediate` at random points while case
+//! and rating intake run at full tilt, cycle after cycle. Every write that
+//! was acknowledged is stored once, nothing is stored twice, and no write
+//! that committed is answered with an error.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use chuangkou_domain::cases::{CaseKind, Channel};
+use chuangkou_domain::org::{NewServicePoint, NewUnit, ServicePointKind, UnitKind};
+use chuangkou_domain::policy::PolicySet;
+use chuangkou_store::cases::{Intake, NewCase};
+use chuangkou_store::ratings::RatingInput;
+use chuangkou_store::testing::{PrivateCluster, TEST_KEY};
+use chuangkou_store::{Store, on_read};
+use rand::Rng;
+
+/// Stop cycles; `CHUANGKOU_OUTAGE_CYCLES` overrides (the issue asks ≥ 30).
+fn cycles() -> usize {
+    std::env::var("CHUANGKOU_OUTAGE_CYCLES").ok().and_then(|v| v.parse().ok()).unwrap_or(30)
+}
+
+enum Outcome {
+    Case(String, Result<i64, String>),
+    Rating(String, bool, Result<(i64, Option<i64>), String>),
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_stopped_mid_batch_loses_nothing_and_writes_nothing_twice() {
+    let Some(cluster) = PrivateCluster::start() else { return };
+    let store = Store::connect(&cluster.url(), TEST_KEY.to_vec()).await.expect("connect");
+    store.migrate().await.expect("migrate");
+    let policies = Arc::new(PolicySet::builtin());
+    let org = store.create_organisation("test", "TY", "太原高速", "toll", None).await.unwrap();
+    let unit =
+        NewUnit { code: "S01".into(), name: "小店站".into(), kind: UnitKind::Station, parent_code: None };
+    store.create_unit(org.id, "t", &unit).await.unwrap();
+    let point = NewServicePoint {
+        code: "L1".into(),
+        name: "1 号车道".into(),
+        kind: ServicePointKind::Lane,
+        unit_code: "S01".into(),
+        vehicle_plate: None,
+    };
+    let point = store.create_service_point(org.id, "t", &point).await.unwrap();
+    let intake = Intake::start(store.clone());
+    let ratings = store.rating_intake();
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut clients = Vec::new();
+    for c in 0..12 {
+        let (store, intake, ratings, stop) = (store.clone(), intake.clone(), ratings.clone(), stop.clone());
+        let (org, point, policies) = (org.clone(), point.clone(), policies.clone());
+        clients.push(tokio::spawn(async move {
+            let rules = policies.rules(&org.pack).unwrap();
+            let mut out = Vec::new();
+            let mut n = 0;
+            while !stop.load(Ordering::Relaxed) {
+                n += 1;
+                let marker = format!("job-{c}-{n}");
+                if c % 2 == 0 {
+                    let nc = NewCase {
+                        kind: CaseKind::Complaint,
+                        channel: Channel::Hotline,
+                        category: "attitude".into(),
+                        track: None,
+                        description: marker.clone(),
+                        unit_id: None,
+                        service_point_id: Some(point.id),
+                        subject_staff_id: None,
+                        plate: None,
+                        reporter_name: None,
+                        reporter_phone: None,
+                        registered_by: None,
+                        issue_tracking_code: true,
+                    };
+                    // Preparing reads the database; a refusal there is no write.
+                    let Ok(p) = store.prepare_case(&org, rules, &nc, "public").await else {
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        continue;
+                    };
+                    let r = intake.register(p).await.map(|r| r.id).map_err(|e| e.to_string());
+                    out.push(Outcome::Case(marker, r));
+                } else {
+                    let bad = n % 3 == 0;
+                    let input = RatingInput {
+                        level: if bad { "1".into() } else { "5".into() },
+                        device: marker.clone(),
+                        comment: Some(marker.clone()),
+                        ..Default::default()
+                    };
+                    let Ok(r) = store.prepare_rating(&org, rules, &point, &input).await else {
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        continue;
+                    };
+                    let r = ratings
+                        .submit(r)
+                        .await
+                        .map(|a| (a.id, a.case.map(|c| c.id)))
+                        .map_err(|e| e.to_string());
+                    out.push(Outcome::Rating(marker, bad, r));
+                }
+            }
+            out
+        }));
+    }
+
+    for _ in 0..cycles() {
+        let up = rand::rng().random_range(100..500);
+        tokio::time::sleep(Duration::from_millis(up)).await;
+        tokio::task::block_in_place(|| cluster.stop_immediate());
+        let down = rand::rng().random_range(0..300);
+        tokio::time::sleep(Duration::from_millis(down)).await;
+        tokio::task::block_in_place(|| cluster.start_again());
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut outcomes = Vec::new();
+    for c in clients {
+        outcomes.extend(c.await.unwrap());
+    }
+
+    let (mut acked, mut refused) = (0, 0);
+    for o in &outcomes {
+        let (table, column, marker, result) = match o {
+            Outcome::Case(m, r) => ("cases", "description", m, r.as_ref().map(|id| *id)),
+            Outcome::Rating(m, _, r) => ("ratings", "comment", m, r.as_ref().map(|(id, _)| *id)),
+        };
+        let sql = format!("SELECT id FROM {table} WHERE {column} = $1");
+        let stored: Vec<i64> =
+            on_read!(store, c => sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(marker).fetch_all(c).await)
+                .unwrap();
+        match result {
+            Ok(id) => {
+                acked += 1;
+                assert_eq!(stored, vec![id], "{marker}: acknowledged as {id}, stored as {stored:?}");
+            }
+            Err(e) => {
+                refused += 1;
+                assert!(stored.is_empty(), "{marker} committed ({stored:?}) but was answered: {e}");
+            }
+        }
+        if let Outcome::Rating(m, true, Ok((_, case))) = o {
+            assert!(case.is_some(), "{m}: a bad rating's rater is told the case it opened");
+        }
+    }
+    let cases_from_ratings: i64 = on_read!(store, c => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM ratings r JOIN cases k ON k.id = r.case_id WHERE r.comment LIKE 'job-%'")
+        .fetch_one(c).await)
+    .unwrap();
+    let bad_acked = outcomes.iter().filter(|o| matches!(o, Outcome::Rating(_, true, Ok(_)))).count() as i64;
+    assert_eq!(cases_from_ratings, bad_acked, "each bad rating opened its case once");
+    let report = store.verify().await.unwrap();
+    assert!(report.ok(), "{:?} {:?}", report.broken, report.rows);
+    println!(
+        "{} cycles: {acked} writes acknowledged, {refused} answered with an error, each checked",
+        cycles()
+    );
+    let rated = outcomes.iter().filter(|o| matches!(o, Outcome::Rating(_, _, Ok(_)))).count();
+    assert!(acked > 100 && rated > 50 && bad_acked > 10, "the load ran: {acked} writes, {rated} ratings");
+}
+
+/// The window the stop cycles above rarely hit, made certain: a batch's
+/// COMMIT goes through and then its connection dies before the answer
+/// arrives (here: the answer is replaced by the error a dead connection
+/// gives). The queue looks the batch up and answers from what is stored;
+/// and a batch that failed before committing runs again, once stored.
+mod lost_answers {
+    use super::*;
+    use chuangkou_store::group::GroupCommit;
+    use chuangkou_store::ratings::{NewRating, RatingAck};
+    use std::sync::atomic::AtomicUsize;
+
+    fn connection_reset() -> chuangkou_store::StoreError {
+        chuangkou_store::StoreError::Db(sqlx::Error::Io(std::io::ErrorKind::ConnectionReset.into()))
+    }
+
+    chuangkou_store::story!(
+        a_batch_that_committed_but_lost_its_answer_is_answered_from_what_is_stored,
+        |store| {
+            let policies = PolicySet::builtin();
+            let org = store.create_organisation("test", "TY", "太原高速", "toll", None).await.unwrap();
+            let unit = NewUnit {
+                code: "S01".into(),
+                name: "小店站".into(),
+                kind: UnitKind::Station,
+                parent_code: None,
+            };
+            store.create_unit(org.id, "t", &unit).await.unwrap();
+            let point = NewServicePoint {
+                code: "L1".into(),
+                name: "1 号车道".into(),
+                kind: ServicePointKind::Lane,
+                unit_code: "S01".into(),
+                vehicle_plate: None,
+            };
+            let point = store.create_service_point(org.id, "t", &point).await.unwrap();
+            let rules = policies.rules("toll").unwrap();
+            // Call 1 commits and loses its answer; call 2 fails before writing.
+            let calls = Arc::new(AtomicUsize::new(0));
+            let (s, n) = (store.clone(), calls.clone());
+            let queue: GroupCommit<NewRating, RatingAck> =
+                GroupCommit::start(store.clone(), "test ratings", 16, false, move |items, token| {
+                    let (s, n) = (s.clone(), n.clone());
+                    async move {
+                        match n.fetch_add(1, Ordering::SeqCst) {
+                            0 => {
+                                s.record_ratings_keeping(&items, Some(&token)).await?;
+                                Err(connection_reset())
+                            }
+                            2 => Err(connection_reset()),
+                            _ => s.record_ratings_keeping(&items, Some(&token)).await,
+                        }
+                    }
+                });
+            let rate = |level: &str, device: &str| RatingInput {
+                level: level.into(),
+                device: device.into(),
+                comment: Some(device.into()),
+                ..Default::default()
+            };
+            let bad = store.prepare_rating(&org, rules, &point, &rate("1", "lost-1")).await.unwrap();
+            let ack = queue.submit(bad).await.expect("answered from what is stored");
+            let case = ack.case.expect("the bad rating's case, with its tracking code");
+            assert!(case.tracking_code.is_some(), "the code shown once is in the stored answer");
+            assert_eq!(calls.load(Ordering::SeqCst), 1, "not written again");
+            let stored: Vec<(i64, Option<i64>)> = on_read!(store, c => sqlx::query_as(
+            "SELECT id, case_id FROM ratings WHERE comment = 'lost-1'").fetch_all(c).await)
+            .unwrap();
+            assert_eq!(stored, vec![(ack.id, Some(case.id))], "stored once, as answered");
+            let code = case.tracking_code.unwrap();
+            assert!(
+                store.track(&case.number, &code, "1.1.1.1").await.is_ok(),
+                "the stored code opens the case"
+            );
+
+            // Second: nothing committed, so it runs again (call 3) and is stored once.
+            let good = store.prepare_rating(&org, rules, &point, &rate("5", "lost-2")).await.unwrap();
+            queue.submit(good.clone()).await.unwrap();
+            let second = store.prepare_rating(&org, rules, &point, &rate("5", "lost-3")).await.unwrap();
+            let ack = queue.submit(second).await.expect("run again after a failure that wrote nothing");
+            assert_eq!(calls.load(Ordering::SeqCst), 4);
+            let stored: Vec<i64> = on_read!(store, c => sqlx::query_scalar(
+            "SELECT id FROM ratings WHERE comment = 'lost-3'").fetch_all(c).await)
+            .unwrap();
+            assert_eq!(stored, vec![ack.id]);
+        }
+    );
+}
