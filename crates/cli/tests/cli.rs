@@ -1,52 +1,13 @@
 //! The binary itself: demo, verify (and its answer to tampering), import and
 //! user administration, on SQLite and on PostgreSQL.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Output;
 
 use chuangkou_store::{Backend, Store, on_tx, random_token};
 
-struct Install {
-    data_dir: PathBuf,
-    database_url: Option<String>,
-}
-
-impl Install {
-    async fn new(pg: bool) -> Option<Install> {
-        let data_dir = std::env::temp_dir().join("chuangkou-cli-tests").join(random_token(6));
-        std::fs::create_dir_all(&data_dir).unwrap();
-        let database_url = if pg { Some(chuangkou_store::testing::pg_database_url().await?) } else { None };
-        Some(Install { data_dir, database_url })
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.command(args).output().expect("run chuangkou")
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_chuangkou"));
-        cmd.args(args)
-            .env("CHUANGKOU_DATA_DIR", &self.data_dir)
-            .env_remove("CHUANGKOU_SECRET")
-            .env("CHUANGKOU_LOG", "warn");
-        match &self.database_url {
-            Some(u) => cmd.env("CHUANGKOU_DATABASE_URL", u),
-            None => cmd.env_remove("CHUANGKOU_DATABASE_URL"),
-        };
-        cmd.env_remove("CHUANGKOU_WORKER_NICE");
-        cmd
-    }
-
-    /// Opens the same database the binary uses, with its secret.
-    async fn store(&self) -> Store {
-        let key = std::fs::read_to_string(self.data_dir.join("secret.key")).unwrap();
-        let url = self
-            .database_url
-            .clone()
-            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("chuangkou.db").display()));
-        Store::connect(&url, key.trim().as_bytes().to_vec()).await.unwrap()
-    }
-}
+mod common;
+use common::Install;
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
