@@ -86,13 +86,20 @@ impl<'k> ChainVerifier<'k> {
 
     /// Checks the next event; `stored_hash` is what the database holds.
     pub fn check(&mut self, e: &ChainedEvent<'_>, stored_hash: &str) -> Result<(), Break> {
+        self.check_with(self.key, e, stored_hash)
+    }
+
+    /// [`ChainVerifier::check`] with the key the event was chained with
+    /// (an installation's key changes between versions; each event keeps
+    /// the version of its own).
+    pub fn check_with(&mut self, key: &[u8], e: &ChainedEvent<'_>, stored_hash: &str) -> Result<(), Break> {
         if e.seq != self.expected_seq {
             return Err(Break::Gap { expected_seq: self.expected_seq, found_seq: e.seq });
         }
         if e.prev_hash != self.prev_hash {
             return Err(Break::WrongLink);
         }
-        if chain_hash(self.key, e) != stored_hash {
+        if chain_hash(key, e) != stored_hash {
             return Err(Break::WrongHash);
         }
         self.expected_seq += 1;

@@ -9,6 +9,7 @@
 use chuangkou_domain::events::{Break, ChainVerifier, ChainedEvent, GENESIS, chain_hash};
 use serde::Serialize;
 
+use crate::crypto::CHAIN_KEY_VERSION;
 use crate::{Result, Store, StoreError, Tx, on_read, on_tx};
 
 /// An event about to be appended.
@@ -40,6 +41,8 @@ pub struct EventRow {
     pub reason: String,
     pub prev_hash: String,
     pub hash: String,
+    /// The version of the key its hash was made with (`crypto`).
+    pub key_version: i64,
 }
 
 impl EventRow {
@@ -88,10 +91,14 @@ impl VerifyReport {
 /// Events per multi-row insert (see `append_many`).
 const EVENT_ROWS: usize = 64;
 
-const EVENT_COLUMNS: &str =
-    "id, org_id, seq, at, actor, kind, subject_type, subject_id, payload, reason, prev_hash, hash";
+const EVENT_COLUMNS: &str = "id, org_id, seq, at, actor, kind, subject_type, subject_id, payload, reason, prev_hash, hash, key_version";
 
 impl Store {
+    /// The key new events are chained with.
+    fn chain_key(&self) -> &[u8] {
+        self.keys().chain(CHAIN_KEY_VERSION).expect("the current key version")
+    }
+
     /// Starts an organisation's chain; called once, when it is created.
     pub(crate) async fn start_chain(&self, tx: &mut Tx, org_id: i64) -> Result<()> {
         on_tx!(tx, c => sqlx::query("INSERT INTO chain_heads (org_id, seq, head_hash) VALUES ($1, 0, $2)")
@@ -110,7 +117,7 @@ impl Store {
             .bind(e.org_id).fetch_optional(c).await)?
         .ok_or_else(|| StoreError::Other(format!("organisation {} has no event chain", e.org_id)))?;
         let hash = chain_hash(
-            self.key(),
+            self.chain_key(),
             &ChainedEvent {
                 org_id: e.org_id,
                 seq,
@@ -125,10 +132,10 @@ impl Store {
             },
         );
         let id: i64 = on_tx!(tx, c => sqlx::query_scalar(
-            "INSERT INTO events (org_id, seq, at, actor, kind, subject_type, subject_id, payload, reason, prev_hash, hash)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id")
+            "INSERT INTO events (org_id, seq, at, actor, kind, subject_type, subject_id, payload, reason, prev_hash, hash, key_version)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id")
             .bind(e.org_id).bind(seq).bind(at).bind(e.actor).bind(e.kind).bind(e.subject_type)
-            .bind(e.subject_id).bind(&payload).bind(e.reason).bind(&prev_hash).bind(&hash)
+            .bind(e.subject_id).bind(&payload).bind(e.reason).bind(&prev_hash).bind(&hash).bind(CHAIN_KEY_VERSION)
             .fetch_one(&mut *c).await)?;
         on_tx!(tx, c => sqlx::query("UPDATE chain_heads SET head_hash = $1 WHERE org_id = $2")
             .bind(&hash).bind(e.org_id).execute(c).await.map(|r| r.rows_affected()))?;
@@ -176,7 +183,7 @@ impl Store {
             let seq = last - n + 1 + i as i64;
             let payload = e.payload.to_string();
             let hash = chain_hash(
-                self.key(),
+                self.chain_key(),
                 &ChainedEvent {
                     org_id,
                     seq,
@@ -200,8 +207,8 @@ impl Store {
             .map(|chunk| {
                 let sql = crate::insert_rows(
                     self.backend(),
-                    "events (org_id, seq, at, actor, kind, subject_type, subject_id, payload, reason, prev_hash, hash)",
-                    "(#, #, #, #, #, #, #, #, #, #, #)",
+                    "events (org_id, seq, at, actor, kind, subject_type, subject_id, payload, reason, prev_hash, hash, key_version)",
+                    "(#, #, #, #, #, #, #, #, #, #, #, #)",
                     chunk.len(),
                     "RETURNING id, seq",
                 );
@@ -219,7 +226,7 @@ impl Store {
                 for (i, (seq, payload, prev_hash, hash)) in chunk.iter().enumerate() {
                     let e = &events[offset + i];
                     q = q.bind(org_id).bind(*seq).bind(at).bind(e.actor).bind(e.kind).bind(e.subject_type).bind(e.subject_id)
-                        .bind(payload).bind(e.reason).bind(prev_hash).bind(hash);
+                        .bind(payload).bind(e.reason).bind(prev_hash).bind(hash).bind(CHAIN_KEY_VERSION);
                 }
                 if head_with_rows {
                     q = q.bind(&prev).bind(org_id);
@@ -274,7 +281,7 @@ impl Store {
         );
         let mut seals = crate::seals::Seals::default();
         for (org_id, head_seq, head_hash) in heads {
-            let mut v = ChainVerifier::new(self.key());
+            let mut v = ChainVerifier::new(self.chain_key());
             let mut after = 0i64;
             let mut last: Option<EventRow> = None;
             let mut broken = None;
@@ -304,7 +311,19 @@ impl Store {
                             break 'pages;
                         }
                     };
-                    if let Err(b) = v.check(&e.chained(), &e.hash) {
+                    let Some(key) = self.keys().chain(e.key_version) else {
+                        broken = Some(BrokenLink {
+                            org_id,
+                            event_id: e.id,
+                            seq: e.seq,
+                            problem: format!(
+                                "key version {} is unknown to this version of Chuangkou",
+                                e.key_version
+                            ),
+                        });
+                        break 'pages;
+                    };
+                    if let Err(b) = v.check_with(key, &e.chained(), &e.hash) {
                         broken = Some(link(&e, &b));
                         break 'pages;
                     }

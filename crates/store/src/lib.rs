@@ -376,8 +376,9 @@ pub enum Backend {
 #[derive(Clone)]
 pub struct Store {
     pub db: Db,
-    /// The secret that keys the event chain's HMAC.
+    /// The installation secret, and the keys derived from it (`crypto`).
     key: Arc<Vec<u8>>,
+    keys: Arc<crypto::Keys>,
     /// Added to the wall clock; tests move time forward with it.
     clock_offset_ms: Arc<AtomicI64>,
     /// Where it connected, so that [`Store::reopen`] can do it again.
@@ -445,6 +446,7 @@ impl Store {
         };
         Ok(Store {
             db,
+            keys: Arc::new(crypto::Keys::derive(&key)),
             key: Arc::new(key),
             clock_offset_ms: Arc::new(AtomicI64::new(0)),
             url: url.into(),
@@ -513,8 +515,8 @@ impl Store {
         }
     }
 
-    pub(crate) fn key(&self) -> &[u8] {
-        &self.key
+    pub(crate) fn keys(&self) -> &crypto::Keys {
+        &self.keys
     }
 
     /// On SQLite, checkpoints the WAL from a reader connection every

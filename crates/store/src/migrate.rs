@@ -138,6 +138,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0021_committed_batches.sql"),
         postgres: include_str!("../migrations/postgres/0021_committed_batches.sql"),
     },
+    Migration {
+        version: 22,
+        name: "derived_keys",
+        sqlite: include_str!("../migrations/sqlite/0022_derived_keys.sql"),
+        postgres: include_str!("../migrations/postgres/0022_derived_keys.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -187,6 +193,10 @@ impl Store {
                     .execute(&mut *c)
                     .await?;
             });
+            // A step in code, in the migration's own transaction.
+            if m.version == 22 {
+                self.rekey_personal_data(&mut tx).await?;
+            }
             tx.commit().await?;
             applied_now.push(m.version);
         }

@@ -76,3 +76,106 @@ async fn postgres() {
     let store = Store::connect(&url, TEST_KEY.to_vec()).await.unwrap();
     cases_written_before_0012_stay_findable_and_trackable(store).await;
 }
+
+/// Migration 0021 is the last before keys were derived per purpose (0022).
+const BEFORE_DERIVED_KEYS: i64 = 21;
+
+/// What version 1 wrote — a chain keyed with the secret itself, a reporter
+/// encrypted with the old data key and a phone hashed with the secret —
+/// still verifies, reads and matches after the upgrade, which re-encrypts
+/// and re-hashes the personal data with the derived keys.
+async fn data_written_with_the_secret_itself_moves_to_derived_keys(store: Store) {
+    use chuangkou_domain::events::{ChainedEvent, GENESIS, chain_hash};
+    store.migrate_until(BEFORE_DERIVED_KEYS).await.unwrap();
+    let phone = "13912345678";
+    // A fresh database: the first organisation, reporter and case are id 1.
+    let mut tx = store.begin().await.unwrap();
+    let payload = r#"{"code":"TY"}"#;
+    let e = ChainedEvent {
+        org_id: 1,
+        seq: 1,
+        at_ms: 1_000,
+        actor: "cli",
+        kind: "organisation.created",
+        subject_type: "organisation",
+        subject_id: 1,
+        payload,
+        reason: "",
+        prev_hash: GENESIS,
+    };
+    let hash = chain_hash(TEST_KEY, &e);
+    let statements: Vec<(&str, Vec<String>)> = vec![
+        ("INSERT INTO organisations (code, name, pack, created_at) VALUES ('TY', '太原', 'toll', 0)", vec![]),
+        ("INSERT INTO chain_heads (org_id, seq, head_hash) VALUES (1, 1, $1)", vec![hash.clone()]),
+        (
+            "INSERT INTO events (org_id, seq, at, actor, kind, subject_type, subject_id, payload, reason, prev_hash, hash)
+             VALUES (1, 1, 1000, 'cli', 'organisation.created', 'organisation', 1, $1, '', $2, $3)",
+            vec![payload.into(), GENESIS.into(), hash],
+        ),
+    ];
+    for (sql, binds) in statements {
+        on_tx!(&mut tx, c => {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for b in &binds {
+                q = q.bind(b);
+            }
+            q.execute(c).await.map(|r| r.rows_affected())
+        })
+        .unwrap();
+    }
+    let (name, phone_enc) = (store.encrypt_v1_for_test("王先生"), store.encrypt_v1_for_test(phone));
+    on_tx!(&mut tx, c => sqlx::query("INSERT INTO reporters (org_id, name_enc, phone_enc, phone_hash, created_at) VALUES (1, $1, $2, $3, 0)")
+        .bind(&name).bind(&phone_enc).bind(store.phone_hash_v1_for_test(phone)).execute(c).await.map(|r| r.rows_affected()))
+    .unwrap();
+    on_tx!(&mut tx, c => sqlx::query(
+        "INSERT INTO cases (org_id, number, kind, channel, category, track, state, description, routed_to,
+           reporter_id, phone_hash, registered_at, handle_due, updated_at)
+         VALUES (1, 'TY-2026-000001', 'complaint', 'hotline', 'attitude', 'complaint', 'registered', '态度生硬',
+           'office', 1, $1, 0, 172800000, 0)")
+        .bind(store.phone_hash_v1_for_test(phone)).execute(c).await.map(|r| r.rows_affected()))
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    assert_eq!(store.migrate().await.unwrap(), vec![22]);
+    // The old event verifies under its own key version, the new ones under theirs.
+    let events = store.events(1, None, 10).await.unwrap();
+    let versions: Vec<(String, i64)> = events.iter().rev().map(|e| (e.kind.clone(), e.key_version)).collect();
+    assert_eq!(versions, [("organisation.created".into(), 1), ("records.rekeyed".into(), 2)]);
+    chuangkou_store::testing::assert_records_whole(&store).await;
+    // The reporter reads back, no longer under the old key; the phone's
+    // hash is the derived key's, on the reporter and on its case.
+    let r = store.masked_reporter(1, 1).await.unwrap();
+    assert_eq!(r.phone.as_deref(), Some("139****5678"));
+    let (blob, on_reporter): (Vec<u8>, String) = chuangkou_store::on_read!(store, c => sqlx::query_as(
+        "SELECT phone_enc, phone_hash FROM reporters WHERE id = 1").fetch_one(c).await)
+    .unwrap();
+    assert!(!store.decrypts_with_v1_for_test(&blob), "re-encrypted with the derived key");
+    let on_case: String = chuangkou_store::on_read!(store, c => sqlx::query_scalar(
+        "SELECT phone_hash FROM cases WHERE id = 1").fetch_one(c).await)
+    .unwrap();
+    assert_eq!(
+        (on_reporter.as_str(), on_case.as_str()),
+        (store.phone_hash(phone).as_str(), store.phone_hash(phone).as_str())
+    );
+    assert_ne!(
+        store.phone_hash(phone),
+        store.phone_hash_v1_for_test(phone),
+        "a key of its own, not the secret"
+    );
+}
+
+#[tokio::test]
+async fn derived_keys_sqlite() {
+    let dir = std::env::temp_dir().join("chuangkou-tests");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("upgrade_{}_{}.db", std::process::id(), chuangkou_store::random_token(6)));
+    let store = Store::connect(&format!("sqlite://{}", path.display()), TEST_KEY.to_vec()).await.unwrap();
+    data_written_with_the_secret_itself_moves_to_derived_keys(store).await;
+}
+
+#[tokio::test]
+async fn derived_keys_postgres() {
+    let Some(url) = pg_database_url().await else { return };
+    let store = Store::connect(&url, TEST_KEY.to_vec()).await.unwrap();
+    data_written_with_the_secret_itself_moves_to_derived_keys(store).await;
+}

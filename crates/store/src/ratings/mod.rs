@@ -10,9 +10,7 @@
 use std::collections::HashMap;
 
 use chuangkou_domain::satisfaction::{Counts, Level};
-use hmac::{Hmac, Mac};
 use serde::Serialize;
-use sha2::Sha256;
 
 use crate::cases::{Prepared, Registered};
 use crate::group::GroupCommit;
@@ -217,16 +215,6 @@ impl Store {
             let store = store.clone();
             async move { store.record_ratings_keeping(&items, Some(&token)).await }
         })
-    }
-
-    /// The keyed hash that stands for a device (its cookie, or its address
-    /// and browser): the same device gives the same value, and nothing can
-    /// be learnt from it.
-    pub fn device_hash(&self, raw: &str) -> String {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.key()).expect("any key length");
-        mac.update(b"device:");
-        mac.update(raw.as_bytes());
-        hex::encode(&mac.finalize().into_bytes()[..16])
     }
 
     /// A staff member of the organisation by employee number.
