@@ -38,7 +38,7 @@ async function as(username, options = {}) {
 test('a secret inspection on a phone leads to an approved fine, an appeal and its decision', async () => {
   // The supervisor, on a phone.
   const sup = await as('supervisor', phoneViewport);
-  const nav = await sup.page.locator('header nav').innerText();
+  const nav = await sup.page.locator('header nav.menu-wide').textContent();
   assert.ok(!nav.includes('员工') && !nav.includes('案件'), `a supervisor sees only inspections: ${nav}`);
   await sup.page.click('#new-inspection');
   await sup.page.selectOption('select[name=mode]', 'secret');

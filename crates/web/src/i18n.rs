@@ -152,6 +152,7 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("nav.staff", "人员", "Staff"),
     ("nav.points", "服务点", "Service points"),
     ("nav.events", "操作记录", "Event log"),
+    ("nav.menu", "菜单", "Menu"),
     ("nav.users", "用户", "Users"),
     ("nav.public", "公众页面", "Public page"),
     ("nav.signout", "退出", "Sign out"),

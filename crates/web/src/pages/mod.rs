@@ -109,6 +109,24 @@ impl Chrome {
         self.nav == nav
     }
 
+    /// Whether the user sees any record of a kind (`"cases"`, `"ledger"`,
+    /// `"inspections"`, `"reports"`): a menu offers only pages that open.
+    pub fn sees(&self, kind: &str) -> bool {
+        use chuangkou_domain::access::Sight;
+        let Some(role) = chuangkou_domain::Role::parse(self.role) else { return false };
+        let sight = match kind {
+            "cases" => role.case_sight(),
+            "ledger" => role.ledger_sight(),
+            "inspections" => role.inspection_sight(),
+            "reports" => role.report_sight(),
+            _ => {
+                debug_assert!(false, "no kind of record named {kind}");
+                Sight::Nothing
+            }
+        };
+        sight != Sight::Nothing
+    }
+
     /// Whether the user may do what the permission `name` (as in the
     /// table: `"ViewAssessment"`) allows; an unknown name is a bug.
     pub fn can(&self, name: &str) -> bool {

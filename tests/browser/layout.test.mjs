@@ -1,0 +1,95 @@
+// Issue 18, point 6: no console page scrolls sideways on a phone, for any
+// role, and the header is one line there, its menu folded behind one
+// button. Every page a role's menu offers opens (no link to a 403), and so
+// do the pages those link to and the first record of each list.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, startBrowser, signedIn } from './harness.mjs';
+
+let server;
+let browser;
+const phone = { viewport: { width: 390, height: 844 }, isMobile: true };
+const roles = ['office', 'leader', 'shiftlead', 'staff', 'supervisor', 'finance', 'discipline', 'admin'];
+
+before(async () => {
+  server = await startServer();
+  browser = await startBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  server?.stop();
+});
+
+async function measure(page) {
+  return page.evaluate(() => {
+    const header = document.querySelector('header.top').getBoundingClientRect();
+    const wide = [...document.querySelectorAll('body *')]
+      .filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+      .slice(0, 3)
+      .map((e) => `<${e.tagName.toLowerCase()} class="${e.className}">`);
+    return { scrollWidth: document.documentElement.scrollWidth, header: header.height, wide };
+  });
+}
+
+for (const role of roles) {
+  test(`${role}: every console page fits a phone's width, under a one-line header`, async () => {
+    const { ctx, page } = await signedIn(browser, server, role, phone);
+    // The menu opens from one button and holds the role's pages.
+    await page.click('header details.menu-phone summary');
+    const menu = await page.$$eval('header details.menu-phone nav a', (as) => as.map((a) => a.getAttribute('href')));
+    assert.ok(menu.length >= 2, `${role}'s menu: ${menu}`);
+    const pages = menu.filter((h) => h.startsWith('/console'));
+    const seen = new Set();
+    const checked = [];
+    for (const href of pages) {
+      const queue = [href];
+      while (queue.length) {
+        const path = queue.shift();
+        if (seen.has(path)) continue;
+        seen.add(path);
+        const r = await page.goto(server.url + path);
+        assert.equal(r.status(), 200, `${role}: ${path} answered ${r.status()}`);
+        const m = await measure(page);
+        assert.ok(m.scrollWidth <= 390, `${role}: ${path} is ${m.scrollWidth}px wide: ${m.wide.join(' ')}`);
+        assert.ok(m.header <= 64, `${role}: ${path}'s header is ${m.header}px tall (one line)`);
+        checked.push(path);
+        // From each menu page: the pages it links to (new record, fines,
+        // plans, surveys…) and the first record of its list.
+        if (path === href) {
+          const links = await page.$$eval('main a[href^="/console/"]', (as) => as.map((a) => a.getAttribute('href')));
+          const usable = links.map((h) => h.split('#')[0])
+            .filter((h) => !/export|\.xlsx|\.svg|\.png|\/photos\//.test(h));
+          queue.push(...usable.filter((h) => !/\/\d+$/.test(h) && !h.includes('?')));
+          queue.push(...usable.filter((h) => /\/\d+$/.test(h)).slice(0, 1));
+        }
+      }
+    }
+    assert.ok(checked.length >= pages.length, `${role}: ${checked}`);
+    if (process.env.CHUANGKOU_LAYOUT_LIST) console.log(role, checked.length, checked.join(" "));
+    await ctx.close();
+  });
+}
+
+test("the inspection checklist's choices sit beside their words on a phone", async () => {
+  const { ctx, page } = await signedIn(browser, server, 'supervisor', phone);
+  await page.goto(`${server.url}/console/inspections/new`);
+  const boxes = await page.$$eval('div.item:first-of-type label.inline', (labels) => labels.map((l) => {
+    const input = l.querySelector('input').getBoundingClientRect();
+    const range = document.createRange();
+    range.selectNodeContents(l);
+    const text = [...range.getClientRects()].filter((r) => r.left >= input.right - 1);
+    const words = text.length ? text[0] : range.getBoundingClientRect();
+    return { input: { left: input.left, right: input.right, mid: input.top + input.height / 2, width: input.width },
+      words: { left: words.left, mid: words.top + words.height / 2 }, text: l.textContent.trim() };
+  }));
+  assert.equal(boxes.length, 3, JSON.stringify(boxes));
+  for (const b of boxes) {
+    assert.ok(b.input.width < 30, `${b.text}: the circle is ${b.input.width}px wide`);
+    assert.ok(Math.abs(b.input.mid - b.words.mid) < 12, `${b.text}: circle and words on one line ${JSON.stringify(b)}`);
+  }
+  // The three choices share a line or two, not one each with a stretched circle.
+  const rows = new Set(boxes.map((b) => Math.round(b.input.mid)));
+  assert.ok(rows.size <= 2, `choices spread over ${rows.size} lines`);
+  await ctx.close();
+});
