@@ -70,7 +70,16 @@ test('a complaint filed from a QR page on a phone is handled at a desk and close
   await desk.click('form[data-action=start] button');
   await desk.fill('form[data-action=conclude] input[name=summary]', '经查看录像属实，已当面致歉并批评教育');
   await desk.check('form[data-action=conclude] input[name=apology_made]');
+  // Concluding 属实 goes on a person's ledger: without the tick the form
+  // comes back with the message beside it and the summary as typed.
   await desk.click('form[data-action=conclude] button');
+  await desk.locator('form[data-action=conclude] #action-refused').waitFor();
+  assert.equal(await desk.inputValue('form[data-action=conclude] input[name=summary]'), '经查看录像属实，已当面致歉并批评教育');
+  await desk.check('form[data-action=conclude] input[name=apology_made]');
+  await desk.check('form[data-action=conclude] input[name=confirm]');
+  await desk.click('form[data-action=conclude] button');
+  // The page it ends on says what happened.
+  assert.equal(await desk.textContent('#action-done'), '已记录调查结论');
   await desk.fill('form[data-action=reply] textarea[name=text]', '经核实情况属实，已对当事收费员批评教育，向您致歉。');
   await desk.click('form[data-action=reply] button');
   assert.equal((await desk.textContent('#case-state')).trim(), '已答复');

@@ -177,7 +177,10 @@ async fn register(
     match state.register_case(&org, &nc, &user.actor()).await {
         // The tracking code is for the reporter: shown once, on this page,
         // and never put in a URL.
-        Ok(r) => case_page(&state, tr, csrf, &user, r.id, None, r.tracking_code).await,
+        Ok(r) => {
+            let outcome = super::console_cases::Outcome { new_code: r.tracking_code, ..Default::default() };
+            case_page(&state, tr, csrf, &user, r.id, outcome).await
+        }
         Err(AppError::Validation(errs)) => {
             let errors = errs.into_iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
             new_page(&state, tr, csrf, &user, f, vec![], errors).await

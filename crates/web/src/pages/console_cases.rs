@@ -4,8 +4,8 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Form, Path, State};
-use axum::http::HeaderMap;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use chuangkou_domain::Role;
@@ -193,7 +193,46 @@ struct CasePage {
     codebook: Vec<(String, String)>,
     /// Likely duplicates, for those who may merge.
     duplicates: Vec<Duplicate>,
+    /// What the last action did, or why it was refused (with what was typed).
+    outcome: Outcome,
 }
+
+/// The end of an action, shown on the case page it returns to.
+#[derive(Default)]
+pub(super) struct Outcome {
+    /// What happened, in words.
+    pub done: Option<String>,
+    /// The action refused, why, and the values to put back in its form.
+    pub refused: Option<(String, String, Typed)>,
+    /// The reporter's data, just revealed.
+    pub revealed: Option<Reporter>,
+    /// A case just registered: its tracking code, shown this once.
+    pub new_code: Option<String>,
+}
+
+/// A form's fields as posted: `(name, value)`.
+pub(super) type Typed = Vec<(String, String)>;
+
+impl CasePage {
+    /// Why `action` was refused, when it was the one refused.
+    fn refusal(&self, action: &str) -> Option<&str> {
+        self.outcome.refused.as_ref().filter(|(a, _, _)| a == action).map(|(_, m, _)| m.as_str())
+    }
+
+    /// The value typed into `field` of the refused `action`'s form.
+    fn typed(&self, action: &str, field: &str) -> &str {
+        match &self.outcome.refused {
+            Some((a, _, values)) if a == action => {
+                values.iter().find(|(k, _)| k == field).map_or("", |(_, v)| v.as_str())
+            }
+            _ => "",
+        }
+    }
+}
+
+/// Actions that cannot be taken back ask for a tick first; concluding that
+/// a complaint is substantiated too, since it goes on a person's ledger.
+const CONFIRM: [&str; 3] = ["withdraw", "close", "merge"];
 
 fn step(e: &TimelineEntry, names: &[User], tr: Tr) -> Step {
     let actor = e
@@ -275,9 +314,10 @@ pub(super) async fn case_page(
     csrf: CsrfToken,
     user: &CurrentUser,
     id: i64,
-    reporter_override: Option<Reporter>,
-    new_code: Option<String>,
+    mut outcome: Outcome,
 ) -> PageResult {
+    let reporter_override = outcome.revealed.take();
+    let new_code = outcome.new_code.take();
     let row = visible(user, state.store.case(user.org_id(), id).await?)?;
     let org = state.store.organisation(user.org_id()).await?;
     let users = state.store.users(org.id).await?;
@@ -327,6 +367,7 @@ pub(super) async fn case_page(
     } else {
         vec![]
     };
+    let handover = handover_choices(&users, user, &row);
     let c = Chrome::for_user(state, tr, csrf, user, "cases").await?;
     Ok(render(&CasePage {
         duplicates,
@@ -354,11 +395,8 @@ pub(super) async fn case_page(
         reporter,
         revealed,
         new_code: new_code.filter(|c| !c.is_empty()),
-        users: users
-            .iter()
-            .filter(|u| u.id != user.0.id && !u.disabled && u.role != Role::Finance.as_str())
-            .map(|u| (u.id, u.display_name.clone()))
-            .collect(),
+        users: handover,
+        outcome,
         units,
         findings: tr.choices(Finding::ALL),
         responsibilities: tr.choices(Responsibility::ALL),
@@ -369,8 +407,36 @@ pub(super) async fn case_page(
     }))
 }
 
+/// Whom a case can be handed over to: people who handle cases — never the
+/// staff member it is about, nor the one handing it over; the office and
+/// shift leaders first, leaders last (a leader is not the default).
+fn handover_choices(users: &[User], me: &CurrentUser, row: &CaseRow) -> Vec<(i64, String)> {
+    let rank = |role: &str| match Role::parse(role) {
+        Some(Role::Office) => Some(0),
+        Some(Role::ShiftLeader) => Some(1),
+        Some(Role::Staff) => Some(2),
+        Some(Role::Leader | Role::Admin) => Some(3),
+        Some(Role::Discipline) if crate::cases_access::about_leader(row) => Some(0),
+        _ => None,
+    };
+    let mut out: Vec<(i64, &User)> = users
+        .iter()
+        .filter(|u| u.id != me.0.id && !u.disabled)
+        .filter(|u| row.subject_staff_id.is_none() || u.staff_id != row.subject_staff_id)
+        .filter_map(|u| rank(&u.role).map(|r| (r, u)))
+        .collect();
+    out.sort_by_key(|(r, u)| (*r, u.display_name.clone()));
+    out.into_iter().map(|(_, u)| (u.id, u.display_name.clone())).collect()
+}
+
 fn parse_id(raw: &str) -> Result<i64, AppError> {
     raw.parse::<i64>().map_err(|_| AppError::NotFound)
+}
+
+#[derive(Deserialize)]
+struct PageQuery {
+    /// The action just done, after the redirect that ends it.
+    done: Option<String>,
 }
 
 async fn page(
@@ -379,12 +445,21 @@ async fn page(
     csrf: CsrfToken,
     PageUser(user): PageUser,
     Path(id): Path<String>,
+    Query(q): Query<PageQuery>,
 ) -> PageResult {
-    case_page(&state, tr, csrf, &user, parse_id(&id)?, None, None).await
+    // Only the known actions have words; anything else in the link is ignored.
+    let done = q.done.filter(|a| a.chars().all(|c| c.is_ascii_lowercase() || c == '_')).and_then(|a| {
+        let words = tr.t(&format!("done.{a}"));
+        (words != "??").then(|| words.to_string())
+    });
+    case_page(&state, tr, csrf, &user, parse_id(&id)?, Outcome { done, ..Default::default() }).await
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn act(
     State(state): State<AppState>,
+    tr: Tr,
+    csrf_token: CsrfToken,
     headers: HeaderMap,
     PageUser(user): PageUser,
     Path(id): Path<String>,
@@ -426,8 +501,35 @@ async fn act(
         staff_ids: get("staff_id").and_then(|v| v.parse().ok()).into_iter().collect(),
         rule_codes: get("rule_code").into_iter().collect(),
     };
-    run_action(&state, &user, id, &a).await?;
-    Ok(Redirect::to(&format!("/console/cases/{id}")).into_response())
+    let substantiated = a.action == "conclude" && a.finding.as_deref() == Some("substantiated");
+    let result = if (CONFIRM.contains(&a.action.as_str()) || substantiated) && get("confirm").is_none() {
+        Err(AppError::Validation(vec![chuangkou_domain::FieldError::new(
+            "confirm",
+            tr.pick("请勾选确认后再提交", "Tick the confirmation first"),
+        )]))
+    } else {
+        run_action(&state, &user, id, &a).await.map(|_| ())
+    };
+    match result {
+        // After the redirect a reload shows the page, never posts again.
+        Ok(()) => Ok(Redirect::to(&format!("/console/cases/{id}?done={}#actions", a.action)).into_response()),
+        // A refusal comes back on the case page, beside the action's form,
+        // with what was typed.
+        Err(e @ (AppError::Validation(_) | AppError::Refused(_) | AppError::Conflict(_))) => {
+            let message = match &e {
+                AppError::Validation(fields) => {
+                    fields.iter().map(|f| f.message.clone()).collect::<Vec<_>>().join("；")
+                }
+                other => other.message(),
+            };
+            let values = pairs.into_iter().filter(|(k, _)| k != "_csrf").collect();
+            let outcome =
+                Outcome { refused: Some((a.action.clone(), message, values)), ..Default::default() };
+            let page = case_page(&state, tr, csrf_token, &user, id, outcome).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[derive(Deserialize)]
@@ -460,7 +562,7 @@ async fn reveal(
     let reason = chuangkou_domain::text::required("reason", &f.reason, 200)
         .map_err(|e| AppError::Validation(vec![e]))?;
     let reporter = state.store.reveal_reporter(user.org_id(), id, &user.actor(), &reason).await?;
-    case_page(&state, tr, token, &user, id, Some(reporter), None).await
+    case_page(&state, tr, token, &user, id, Outcome { revealed: Some(reporter), ..Default::default() }).await
 }
 
 pub struct NoticeLine {

@@ -285,3 +285,65 @@ async fn a_full_disk_refuses_writes_with_507_keeps_reads_and_recovers_by_itself(
     let r = app.post_json("/api/v1/cases", Some(&office), case(&big)).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
 }
+
+story!(a_case_action_ends_on_the_case_page_saying_what_happened_or_why_not, |store| {
+    let mut app = TestApp::new(store.clone());
+    let seed = app.seed("TY").await;
+    let office = app.token(seed.org_id, "office", Role::Office).await;
+    app.user(seed.org_id, "aoffice2", Role::Office).await;
+    app.user(seed.org_id, "aleader", Role::Leader).await;
+    app.user(seed.org_id, "supervisor", Role::Supervisor).await;
+    // 陈晓燕 has an account; the complaint is about her.
+    app.staff_token(seed.org_id, "chen", Role::Staff, seed.staff_id).await;
+    let body = serde_json::json!({"kind": "complaint", "category": "attitude", "description": "态度生硬",
+        "subject_staff_id": seed.staff_id});
+    let r = app.post_json("/api/v1/cases", Some(&office), body).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let id = r.json()["id"].as_i64().unwrap();
+    app.sign_in("office", PASSWORD).await;
+    let page = app.get(&format!("/console/cases/{id}"), None).await.text();
+
+    // Hand-over offers people who handle cases: nobody by default, the
+    // office before the leaders, never the person the complaint is about
+    // (nor a supervisor, nor oneself).
+    let handover = page.split("name=\"to_user_id\"").nth(1).unwrap().split("</select>").next().unwrap();
+    let names: Vec<&str> = handover
+        .split("<option")
+        .skip(1)
+        .map(|o| o.split_once('>').unwrap().1.split('<').next().unwrap())
+        .collect();
+    assert_eq!(names.first(), Some(&"— 请选择 —"), "{names:?}");
+    assert!(names.contains(&"aoffice2") && names.contains(&"aleader"), "{names:?}");
+    let pos = |n: &str| names.iter().position(|x| *x == n).unwrap();
+    assert!(pos("aoffice2") < pos("aleader"), "{names:?}");
+    assert!(
+        !names.contains(&"chen") && !names.contains(&"supervisor") && !names.contains(&"office"),
+        "{names:?}"
+    );
+
+    // Withdrawing asks for a tick; without it the page comes back with the
+    // reason beside the form, as typed, and the case is unchanged.
+    let url = format!("/console/cases/{id}/act");
+    let r = app.post_form(&url, &[("action", "withdraw"), ("reason", "重复登记<b>")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    let page = r.text();
+    let form = page.split("data-action=\"withdraw\"").nth(1).unwrap().split("</form>").next().unwrap();
+    assert!(form.contains("请勾选确认后再提交"), "the message sits in the withdraw form: {form}");
+    assert!(
+        form.contains("value=\"重复登记&#60;b&#62;\"") || form.contains("value=\"重复登记&lt;b&gt;\""),
+        "{form}"
+    );
+    assert_eq!(store.case(seed.org_id, id).await.unwrap().state, "registered");
+
+    // Ticked: done, and the redirect's page says so (a reload posts nothing).
+    let r = app.post_form(&url, &[("action", "withdraw"), ("reason", "重复登记"), ("confirm", "1")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let to = r.headers[header::LOCATION].to_str().unwrap().to_string();
+    assert_eq!(to, format!("/console/cases/{id}?done=withdraw#actions"));
+    assert_eq!(store.case(seed.org_id, id).await.unwrap().state, "withdrawn");
+    let page = app.get(to.split('#').next().unwrap(), None).await.text();
+    assert!(page.contains("id=\"action-done\">案件已撤回<"), "{page}");
+    // A made-up `done` shows nothing.
+    let page = app.get(&format!("/console/cases/{id}?done=%3Cscript%3E"), None).await.text();
+    assert!(!page.contains("action-done"));
+});
