@@ -93,3 +93,30 @@ test("the inspection checklist's choices sit beside their words on a phone", asy
   assert.ok(rows.size <= 2, `choices spread over ${rows.size} lines`);
   await ctx.close();
 });
+
+test('the case list: one line per cell at a desk, a card per case on a phone', async () => {
+  const desk = await signedIn(browser, server, 'office', { viewport: { width: 1366, height: 900 } });
+  await desk.page.goto(`${server.url}/console/cases?inbox=all`);
+  // A cell is as tall as its row; its text is what must stay on one line.
+  const heights = await desk.page.$$eval('#cases-table tbody tr td:not(.lead)', (tds) => tds.map((td) => {
+    const range = document.createRange();
+    range.selectNodeContents(td);
+    return [td.textContent.trim(), range.getBoundingClientRect().height];
+  }));
+  assert.ok(heights.length >= 6, JSON.stringify(heights));
+  for (const [text, h] of heights) assert.ok(h < 32, `"${text}" wraps: ${h}px tall`);
+  assert.deepEqual(await desk.page.$$eval('#cases-table thead th', (ths) => ths.length), 7);
+  await desk.ctx.close();
+
+  const ph = await signedIn(browser, server, 'office', phone);
+  await ph.page.goto(`${server.url}/console/cases?inbox=all`);
+  assert.equal(await ph.page.isVisible('#cases-table thead'), false, 'no header row on a phone');
+  const cards = await ph.page.$$eval('#cases-table tbody tr', (trs) => trs.map((tr) => {
+    const r = tr.getBoundingClientRect();
+    return { display: getComputedStyle(tr).display, width: r.width };
+  }));
+  assert.ok(cards.length >= 3 && cards.every((c) => c.display === 'grid' && c.width <= 390), JSON.stringify(cards));
+  // The filters besides the search are folded away.
+  assert.equal(await ph.page.isVisible('#case-filters select[name=category]'), false);
+  await ph.ctx.close();
+});

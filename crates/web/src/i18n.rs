@@ -174,6 +174,8 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("nav.points", "服务点", "Service points"),
     ("nav.events", "操作记录", "Event log"),
     ("nav.menu", "菜单", "Menu"),
+    ("cases.left", "剩余时间", "Time left"),
+    ("cases.more_filters", "更多筛选", "More filters"),
     ("nav.users", "用户", "Users"),
     ("nav.public", "公众页面", "Public page"),
     ("nav.signout", "退出", "Sign out"),

@@ -51,9 +51,46 @@ pub struct CaseLine {
     pub registered: String,
     pub due: String,
     pub overdue: bool,
+    pub unit: String,
+    /// Who holds it now (the handler), or nobody yet.
+    pub handler: String,
+    /// Time left to the handling deadline in words (`剩 5 小时`, `超期 2 天`),
+    /// empty once the case is no longer open.
+    pub left: String,
+    /// How urgent, for the colour: `overdue`, `today` (within a day), `soon`
+    /// (within three), or empty.
+    pub urgency: &'static str,
 }
 
-fn line(state: &AppState, pack: &str, c: &CaseRow, tr: Tr) -> CaseLine {
+/// Units' and users' names, for lines that show them.
+pub(super) struct Names {
+    units: std::collections::HashMap<i64, String>,
+    users: std::collections::HashMap<i64, String>,
+}
+
+impl Names {
+    pub(super) fn new(units: &[Unit], users: &[User]) -> Names {
+        Names {
+            units: units.iter().map(|u| (u.id, u.name.clone())).collect(),
+            users: users.iter().map(|u| (u.id, u.display_name.clone())).collect(),
+        }
+    }
+}
+
+/// `2 天 3 小时`, `5 小时`, `40 分钟`: a span of time in the largest units.
+fn span_words(ms: i64, tr: Tr) -> String {
+    let minutes = ((ms + 30_000) / 60_000).max(1);
+    let (d, h, m) = (minutes / 1440, minutes % 1440 / 60, minutes % 60);
+    let (dw, hw, mw) = if tr.is_en() { (" d", " h", " min") } else { (" 天", " 小时", " 分钟") };
+    match (d, h) {
+        (0, 0) => format!("{m}{mw}"),
+        (0, h) => format!("{h}{hw}"),
+        (d, 0) => format!("{d}{dw}"),
+        (d, h) => format!("{d}{dw} {h}{hw}"),
+    }
+}
+
+fn line(state: &AppState, pack: &str, c: &CaseRow, tr: Tr, names: &Names) -> CaseLine {
     let category = state
         .rules(pack)
         .ok()
@@ -70,6 +107,25 @@ fn line(state: &AppState, pack: &str, c: &CaseRow, tr: Tr) -> CaseLine {
         registered: format_time(c.registered_at),
         due: format_time(c.handle_due),
         overdue: c.overdue,
+        unit: c.unit_id.and_then(|u| names.units.get(&u).cloned()).unwrap_or_default(),
+        handler: c.owner_id.and_then(|u| names.users.get(&u).cloned()).unwrap_or_default(),
+        left: if st.is_open() {
+            let left = c.handle_due - state.store.now_ms();
+            if left < 0 {
+                format!("{}{}", tr.pick("超期 ", "overdue "), span_words(-left, tr))
+            } else {
+                format!("{}{}", tr.pick("剩 ", ""), span_words(left, tr)) + tr.pick("", " left")
+            }
+        } else {
+            String::new()
+        },
+        urgency: match c.handle_due - state.store.now_ms() {
+            _ if !st.is_open() => "",
+            l if l < 0 => "overdue",
+            l if l < 86_400_000 => "today",
+            l if l < 3 * 86_400_000 => "soon",
+            _ => "",
+        },
     }
 }
 
@@ -86,6 +142,8 @@ pub struct Sticky {
 #[template(path = "cases.html")]
 struct ListPage {
     c: Chrome,
+    /// Whether a filter besides the search is set: the filters start unfolded.
+    filtered: bool,
     inbox: String,
     q: String,
     state_filter: String,
@@ -126,7 +184,9 @@ async fn list(
             super::console::url_encode(&text)
         )
     });
-    let cases = rows.iter().map(|c| line(&state, &org.pack, c, tr)).collect();
+    let unit_rows = state.store.units(org.id).await?;
+    let names = Names::new(&unit_rows, &state.store.users(org.id).await?);
+    let cases = rows.iter().map(|c| line(&state, &org.pack, c, tr, &names)).collect();
     let states = tr.choices(&CaseState::ALL);
     let rules = state.rules(&org.pack)?;
     let categories = rules
@@ -137,9 +197,14 @@ async fn list(
         .map(|x| (x.code.clone(), tr.pick(&x.title, &x.title_en).to_string()))
         .collect();
     let channels = tr.choices(Channel::ALL);
-    let units = state.store.units(org.id).await?.into_iter().map(|u| (u.id.to_string(), u.name)).collect();
+    let filtered =
+        [&sticky.category, &sticky.channel, &sticky.unit, &sticky.since, &sticky.until, &state_filter]
+            .iter()
+            .any(|v| !v.is_empty());
+    let units = unit_rows.into_iter().map(|u| (u.id.to_string(), u.name)).collect();
     let c = Chrome::for_user(&state, tr, csrf, &user, "cases").await?;
     Ok(render(&ListPage {
+        filtered,
         c,
         inbox,
         q: text,
@@ -371,7 +436,7 @@ pub(super) async fn case_page(
     let c = Chrome::for_user(state, tr, csrf, user, "cases").await?;
     Ok(render(&CasePage {
         duplicates,
-        case: line(state, &org.pack, &row, tr),
+        case: line(state, &org.pack, &row, tr, &Names::new(&units, &users)),
         unit,
         channel: Channel::parse(&row.channel).map_or(row.channel.clone(), |x| tr.label(x).into()),
         routed: if row.routed_to == "office" {

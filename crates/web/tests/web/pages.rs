@@ -347,3 +347,40 @@ story!(a_case_action_ends_on_the_case_page_saying_what_happened_or_why_not, |sto
     let page = app.get(&format!("/console/cases/{id}?done=%3Cscript%3E"), None).await.text();
     assert!(!page.contains("action-done"));
 });
+
+story!(the_case_list_shows_unit_handler_and_time_left_coloured_by_urgency, |store| {
+    let mut app = TestApp::new(store.clone());
+    let seed = app.seed("TY").await;
+    let office = app.token(seed.org_id, "office", Role::Office).await;
+    store.set_clock(chuangkou_store::testing::noon_2026(11, 2));
+    let body = |d: &str| {
+        serde_json::json!({"kind": "complaint", "category": "attitude", "description": d,
+            "service_point_id": seed.point_id})
+    };
+    let late =
+        app.post_json("/api/v1/cases", Some(&office), body("早登记的")).await.json()["id"].as_i64().unwrap();
+    // Two days on, the first is a few hours from its 48-hour deadline; a new one has two days.
+    store.advance_clock(44 * 3_600_000);
+    app.post_json("/api/v1/cases", Some(&office), body("新登记的")).await;
+    app.sign_in("office", PASSWORD).await;
+    let page = app.get("/console/cases?inbox=all", None).await.text();
+    let row = |d: &str| {
+        page.split("<tr>").find(|r| r.contains(d)).unwrap_or_else(|| panic!("{d}: {page}")).to_string()
+    };
+    let first = row("早登记的");
+    assert!(first.contains("小店收费站"), "the unit: {first}");
+    assert!(first.contains("class=\"left today\"") && first.contains(">剩 4 小时<"), "{first}");
+    assert!(first.contains(">office<"), "the handler: {first}");
+    let second = row("新登记的");
+    assert!(second.contains("class=\"left soon\"") && second.contains(">剩 2 天<"), "{second}");
+    // Past the deadline it says by how much, in the overdue colour.
+    store.advance_clock(6 * 3_600_000);
+    let page = app.get("/console/cases?inbox=all", None).await.text();
+    let first = page.split("<tr>").find(|r| r.contains("早登记的")).unwrap();
+    assert!(first.contains("class=\"left overdue\"") && first.contains(">超期 2 小时<"), "{first}");
+    assert!(page.contains(&format!("/console/cases/{late}")));
+    // The filters other than the search start folded, and unfold when one is set.
+    assert!(page.contains("<details class=\"more-filters\" >"), "folded");
+    let page = app.get("/console/cases?inbox=all&category=attitude", None).await.text();
+    assert!(page.contains("<details class=\"more-filters\" open>"), "unfolded");
+});
