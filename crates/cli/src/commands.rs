@@ -163,8 +163,11 @@ pub async fn run(command: crate::Command, config: &Config, store: Store) -> Resu
     use crate::Command::*;
     match command {
         Serve(args) => serve(args, config, store).await,
-        Migrate => {
+        Migrate { print_grants_for } => {
             println!("migrations applied; database is at version {}", chuangkou_store::MIGRATIONS.len());
+            if let Some(role) = print_grants_for {
+                println!("{}", chuangkou_store::postgres_app_grants(&role));
+            }
             Ok(0)
         }
         Verify(args) => crate::records::verify_all(&store, config, &args).await,

@@ -27,7 +27,12 @@ pub enum Command {
     /// Serve the web console, public pages and API.
     Serve(commands::ServeArgs),
     /// Apply database migrations and exit.
-    Migrate,
+    Migrate {
+        /// Also print the PostgreSQL grants for a role that runs `serve`
+        /// but owns nothing (docs/OPERATIONS.md).
+        #[arg(long, value_name = "ROLE")]
+        print_grants_for: Option<String>,
+    },
     /// Walk every organisation's event chain; exit 1 at a broken link.
     Verify(records::VerifyArgs),
     /// Write a signed checkpoint of every organisation's chain into a folder

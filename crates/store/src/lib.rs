@@ -42,7 +42,7 @@ pub mod testing;
 pub mod users;
 
 pub use events::{EventRow, NewEvent, VerifyReport};
-pub use migrate::MIGRATIONS;
+pub use migrate::{MIGRATIONS, postgres_app_grants};
 
 /// Runs `$body` with `$c` bound to the transaction's connection, whichever
 /// backend it is on. The body is compiled once per backend but written once.

@@ -161,6 +161,14 @@ impl Store {
     /// `migrate` does, stopped early — for tests of upgrading a database
     /// that holds data written by an older version.
     pub async fn migrate_until(&self, last: i64) -> Result<Vec<i64>> {
+        // Up to date: nothing to do, and no DDL — so that a role that owns
+        // nothing (see [`postgres_app_grants`]) can open the database.
+        let target = MIGRATIONS.iter().take_while(|m| m.version <= last).count() as i64;
+        let applied: std::result::Result<i64, _> = crate::on_read!(self, c => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM schema_migrations").fetch_one(c).await);
+        if applied.is_ok_and(|n| n >= target) {
+            return Ok(vec![]);
+        }
         let mut applied_now = Vec::new();
         for m in MIGRATIONS.iter().take_while(|m| m.version <= last) {
             let mut tx = self.begin().await?;
@@ -202,4 +210,41 @@ impl Store {
         }
         Ok(applied_now)
     }
+}
+
+/// Tables the product only ever inserts into (organisations included: one is
+/// never changed once created); the application's role gets no UPDATE on them.
+const APPEND_ONLY: &[&str] = &[
+    "events",
+    "reporters",
+    "inspections",
+    "inspection_items",
+    "inspection_photos",
+    "survey_responses",
+    "organisations",
+];
+
+/// Tables the product deletes rows from: queues and caches, never records.
+const DELETED_FROM: &[&str] = &["unsealed", "committed_batches", "idempotency_keys"];
+
+/// The grants for a PostgreSQL role that runs `serve` but owns nothing
+/// (docs/OPERATIONS.md): it reads and inserts everywhere, updates only
+/// where the product moves a record through its states, deletes only from
+/// the queues, truncates nothing, and — not being the owner — cannot drop
+/// or disable a trigger. Migrations run as the owner.
+pub fn postgres_app_grants(role: &str) -> String {
+    let role = format!("\"{}\"", role.replace('"', ""));
+    let mut sql = vec![
+        format!("GRANT USAGE ON SCHEMA public TO {role};"),
+        format!("GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA public TO {role};"),
+        format!("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role};"),
+        format!(
+            "DO $$ DECLARE t text; BEGIN FOR t IN SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename NOT IN ({}) LOOP EXECUTE format('GRANT UPDATE ON %I TO {role}', t); END LOOP; END $$;",
+            APPEND_ONLY.iter().map(|t| format!("'{t}'")).collect::<Vec<_>>().join(", ")
+        ),
+    ];
+    for t in DELETED_FROM {
+        sql.push(format!("GRANT DELETE ON {t} TO {role};"));
+    }
+    sql.join("\n")
 }

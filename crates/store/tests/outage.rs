@@ -249,3 +249,123 @@ mod lost_answers {
         }
     );
 }
+
+/// On PostgreSQL the application's role owns nothing (issue 17, point 3):
+/// with the grants `chuangkou migrate --print-grants-for ROLE` prints, the
+/// product runs its ordinary work, while changing history is refused by
+/// the database's permissions before any trigger is reached — and, not
+/// being the owner, the role cannot drop or disable a trigger.
+#[tokio::test]
+async fn the_application_role_on_postgres_owns_nothing_and_may_change_no_history() {
+    use chuangkou_domain::cases::Command;
+    use chuangkou_store::cases::ActInput;
+    let Some(url) = chuangkou_store::testing::pg_database_url().await else { return };
+    let owner = Store::connect(&url, TEST_KEY.to_vec()).await.unwrap();
+    owner.migrate().await.unwrap();
+    let role = format!("ck_app_{}", chuangkou_store::random_token(4));
+    let mut tx = owner.begin().await.unwrap();
+    let setup = format!("CREATE ROLE {role} LOGIN; {}", chuangkou_store::postgres_app_grants(&role));
+    chuangkou_store::on_tx!(&mut tx, c => sqlx::raw_sql(sqlx::AssertSqlSafe(setup)).execute(c).await.map(|r| r.rows_affected()))
+        .unwrap();
+    tx.commit().await.unwrap();
+    let app_url = url.replacen("postgres://postgres@", &format!("postgres://{role}@"), 1);
+    let app = Store::connect(&app_url, TEST_KEY.to_vec()).await.unwrap();
+    app.migrate().await.expect("an up-to-date database opens without DDL");
+
+    // The ordinary work: an organisation, a case moved through its states
+    // with the facts and entries a substantiated complaint proposes, a bad
+    // rating that opens a case, timers, seals, an idempotency key.
+    let policies = PolicySet::builtin();
+    let org = app.create_organisation("test", "TY", "太原高速", "toll", None).await.unwrap();
+    let rules = policies.rules("toll").unwrap();
+    let unit =
+        NewUnit { code: "S01".into(), name: "小店站".into(), kind: UnitKind::Station, parent_code: None };
+    app.create_unit(org.id, "t", &unit).await.unwrap();
+    let point = NewServicePoint {
+        code: "L1".into(),
+        name: "1 号车道".into(),
+        kind: ServicePointKind::Lane,
+        unit_code: "S01".into(),
+        vehicle_plate: None,
+    };
+    let point = app.create_service_point(org.id, "t", &point).await.unwrap();
+    let staff = chuangkou_domain::org::NewStaff {
+        employee_no: "S0111".into(),
+        name: "陈晓燕".into(),
+        unit_code: "S01".into(),
+        position: None,
+        phone: Some("13900000111".into()),
+        certificate_no: None,
+    };
+    let staff = app.create_staff(org.id, "t", &staff).await.unwrap().id;
+    let office = chuangkou_store::users::NewUser {
+        username: "office",
+        display_name: "王静",
+        password_hash: "x",
+        role: chuangkou_domain::Role::Office,
+        staff_id: None,
+    };
+    let office = app.create_user(org.id, "t", &office).await.unwrap().id;
+    let nc = NewCase {
+        kind: CaseKind::Complaint,
+        channel: Channel::Hotline,
+        category: "attitude".into(),
+        track: None,
+        description: "态度生硬".into(),
+        unit_id: None,
+        service_point_id: Some(point.id),
+        subject_staff_id: Some(staff),
+        plate: None,
+        reporter_name: Some("王先生".into()),
+        reporter_phone: Some("13812341234".into()),
+        registered_by: Some(office),
+        issue_tracking_code: true,
+    };
+    let case = app.register_case(&org, rules, &nc, &format!("user:{office}")).await.unwrap();
+    let me = chuangkou_domain::cases::Actor::User { id: office, role: chuangkou_domain::Role::Office };
+    let who = format!("user:{office}");
+    app.act(org.id, case.id, me, &who, &ActInput::new(Command::StartInvestigation), rules).await.unwrap();
+    let mut conclude = ActInput::new(Command::Conclude(chuangkou_domain::cases::lifecycle::Conclusion {
+        finding: chuangkou_domain::cases::Finding::Substantiated,
+        responsibility: chuangkou_domain::cases::Responsibility::Ours,
+        apology_made: true,
+        summary: "属实".into(),
+    }));
+    conclude.staff_ids = vec![staff];
+    app.act(org.id, case.id, me, &who, &conclude, rules).await.unwrap();
+    let bad = RatingInput { level: "1".into(), device: "d1".into(), ..Default::default() };
+    let r = app.prepare_rating(&org, rules, &point, &bad).await.unwrap();
+    app.record_ratings(&[r]).await.unwrap();
+    app.advance_clock(50 * 3_600_000);
+    app.sweep_timers(&policies).await.unwrap();
+    assert!(app.seal().await.unwrap() > 0);
+    let claim = app.claim_idempotency(org.id, "cases", "k1", b"{}").await.unwrap();
+    assert_eq!(claim, chuangkou_store::idempotency::Claim::New);
+    app.release_idempotency(org.id, "cases", "k1").await.unwrap();
+    let report = app.verify().await.unwrap();
+    assert!(report.ok(), "{:?} {:?}", report.broken, report.rows);
+
+    // History: refused by permission, whatever the triggers.
+    for sql in [
+        "UPDATE events SET payload = '{}'",
+        "DELETE FROM cases",
+        "DELETE FROM events",
+        "TRUNCATE ratings",
+        "UPDATE reporters SET phone_hash = 'x'",
+        "UPDATE inspections SET summary = 'x'",
+        "DROP TRIGGER cases_fixed ON cases",
+        "ALTER TABLE cases DISABLE TRIGGER cases_fixed",
+        "DROP TABLE unsealed",
+    ] {
+        let mut tx = app.begin().await.unwrap();
+        let err = chuangkou_store::on_tx!(&mut tx, c => sqlx::raw_sql(sql).execute(c).await.map(|r| r.rows_affected()))
+            .expect_err(sql)
+            .to_string();
+        assert!(err.contains("permission denied") || err.contains("must be owner"), "{sql}: {err}");
+    }
+    app.close().await;
+    let mut tx = owner.begin().await.unwrap();
+    let drop = format!("DROP OWNED BY {role}; DROP ROLE {role}");
+    let _ = chuangkou_store::on_tx!(&mut tx, c => sqlx::raw_sql(sqlx::AssertSqlSafe(drop)).execute(c).await.map(|r| r.rows_affected()));
+    let _ = tx.commit().await;
+}
