@@ -28,6 +28,11 @@ const roster = (unit) => Buffer.from(
 test('the office imports a roster, sees the bad row, fixes it and finds the new staff', async () => {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   await signIn(page, server, 'office');
+  // The office lands on its work; the organisation tree is a click away.
+  assert.equal(new URL(page.url()).pathname, '/console/home');
+  assert.match(await page.textContent('h1'), /工作台/);
+  assert.ok(Number(await page.textContent('#mine-open .big')) >= 1, 'the demo office handles cases');
+  await page.click('nav.menu-wide a[href="/console"]');
   assert.match(await page.textContent('h1'), /组织机构/);
   assert.match(await page.textContent('table.tree'), /小店收费站/);
 

@@ -15,7 +15,7 @@ pub struct Config {
     /// `postgres://…` for PostgreSQL; default: SQLite at DATA_DIR/chuangkou.db.
     #[arg(long, env = "CHUANGKOU_DATABASE_URL", global = true)]
     pub database_url: Option<String>,
-    /// Secret that keys the event chain (and, later, personal-data encryption).
+    /// Installation secret: the keys of the event chain, of personal data and of the lookup hashes are derived from it.
     /// Default: DATA_DIR/secret.key, generated on first start. Several
     /// instances on one PostgreSQL must share it.
     #[arg(long, env = "CHUANGKOU_SECRET", hide_env_values = true, global = true)]

@@ -25,6 +25,7 @@ mod console_ledger;
 mod console_satisfaction;
 mod console_users;
 mod dashboard;
+mod home;
 mod public;
 mod public_cases;
 mod public_surveys;
@@ -40,6 +41,7 @@ pub fn router() -> Router<AppState> {
         .route("/static/app.css", get(css))
         .route("/static/track.js", get(track_js))
         .merge(console::router())
+        .merge(home::router())
         .merge(console_cases::router())
         .merge(console_case_new::router())
         .merge(console_ledger::router())

@@ -93,7 +93,11 @@ pub async fn reset(
 }
 
 pub async fn home(headers: HeaderMap) -> Redirect {
-    if cookie(&headers, SESSION_COOKIE).is_some() { Redirect::to("/console") } else { Redirect::to("/login") }
+    if cookie(&headers, SESSION_COOKIE).is_some() {
+        Redirect::to("/console/home")
+    } else {
+        Redirect::to("/login")
+    }
 }
 
 pub async fn login_page(tr: Tr, csrf: CsrfToken) -> Response {
@@ -134,7 +138,7 @@ pub async fn login(
     };
     Ok(match sign_in(&state, &form.username, &form.password).await? {
         SignIn::Ok { session_token, .. } => {
-            let mut res = Redirect::to("/console").into_response();
+            let mut res = Redirect::to("/console/home").into_response();
             let c = set_cookie(
                 SESSION_COOKIE,
                 &session_token,

@@ -384,3 +384,44 @@ story!(the_case_list_shows_unit_handler_and_time_left_coloured_by_urgency, |stor
     let page = app.get("/console/cases?inbox=all&category=attitude", None).await.text();
     assert!(page.contains("<details class=\"more-filters\" open>"), "unfolded");
 });
+
+story!(each_role_lands_on_its_work_with_counts_that_match_the_lists, |store| {
+    let mut app = TestApp::new(store.clone());
+    let seed = app.seed("TY").await;
+    let office = app.token(seed.org_id, "office", Role::Office).await;
+    store.set_clock(chuangkou_store::testing::noon_2026(11, 2));
+    let body = |d: &str| serde_json::json!({"kind": "complaint", "category": "attitude", "description": d});
+    for d in ["一", "二"] {
+        assert_eq!(app.post_json("/api/v1/cases", Some(&office), body(d)).await.status, StatusCode::CREATED);
+    }
+    // A breach proposes entries for a leader to decide.
+    let fact = serde_json::json!({"kind": "violation", "staff_id": seed.staff_id, "rule_code": "TY-U1",
+        "note": "未按规定着装", "date": "2026-11-02"});
+    assert_eq!(app.post_json("/api/v1/ledger/facts", Some(&office), fact).await.status, StatusCode::CREATED);
+    let r = app.sign_in("office", PASSWORD).await;
+    assert_eq!(r.headers[header::LOCATION], "/console/home", "signing in lands on the work, not the tree");
+    let tile = |page: &str, id: &str| -> (i64, bool) {
+        let t = page.split(&format!("id=\"{id}\"")).next().unwrap().rsplit("<a ").next().unwrap().to_string();
+        let rest =
+            page.split(&format!("id=\"{id}\"")).nth(1).unwrap_or_else(|| panic!("no tile {id}: {page}"));
+        let n =
+            rest.split("<span class=\"big\">").nth(1).unwrap().split('<').next().unwrap().parse().unwrap();
+        (n, t.contains("urgent"))
+    };
+    let page = app.get("/console/home", None).await.text();
+    assert_eq!(tile(&page, "mine-open"), (2, false), "the two cases the office registered are its own");
+    assert_eq!(tile(&page, "mine-overdue"), (0, false));
+    assert_eq!(tile(&page, "mine-soon").0, 2, "due in 48 hours");
+    let (approvals, urgent) = tile(&page, "approvals");
+    assert!(approvals >= 1 && urgent, "entries wait for a decision: {approvals}");
+    // Past the 48-hour deadline both are overdue, in red.
+    store.advance_clock(49 * 3_600_000);
+    app.sign_in("office", PASSWORD).await; // the session idled out meanwhile
+    let page = app.get("/console/home", None).await.text();
+    assert_eq!(tile(&page, "mine-overdue"), (2, true));
+    assert_eq!(
+        tile(&page, "desk-overdue").0,
+        app.get("/api/v1/cases?inbox=overdue", Some(&office)).await.json()["cases"].as_array().unwrap().len()
+            as i64
+    );
+});

@@ -1,0 +1,159 @@
+//! 工作台, the home a role lands on: its work now, not the organisation tree
+//! (issue 18, point 1). Each count comes from the same query as the list it
+//! links to, so a number and its list always agree and show only what the
+//! viewer may see.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::State;
+use axum::response::{IntoResponse, Redirect};
+use axum::routing::get;
+use chuangkou_domain::Permission;
+use chuangkou_domain::cases::lifecycle::State as CaseState;
+use chuangkou_domain::ledger::EntryStatus;
+use chuangkou_store::ledger::EntryFilter;
+
+use super::{Chrome, PageResult, render};
+use crate::AppState;
+use crate::api::cases::{ListQuery, filter_for};
+use crate::auth::PageUser;
+use crate::csrf::CsrfToken;
+use crate::i18n::Tr;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/console/home", get(home))
+}
+
+/// One tile: what, how many, where the list is, and whether it is urgent.
+pub struct Tile {
+    pub id: &'static str,
+    pub label: &'static str,
+    pub count: usize,
+    pub href: String,
+    pub urgent: bool,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    c: Chrome,
+    mine: Vec<Tile>,
+    desk: Vec<Tile>,
+}
+
+/// How many of a list to count at most; more shows as "N+".
+const COUNT_UP_TO: i64 = 500;
+
+async fn cases_in(
+    state: &AppState,
+    user: &crate::auth::CurrentUser,
+    inbox: &str,
+) -> Result<Vec<chuangkou_store::cases::CaseRow>, super::PageError> {
+    let q = ListQuery { inbox: Some(inbox.into()), limit: Some(COUNT_UP_TO), ..Default::default() };
+    let f = filter_for(state, user, q).await?;
+    Ok(state.store.cases(user.org_id(), &f).await?)
+}
+
+async fn home(
+    State(state): State<AppState>,
+    tr: Tr,
+    csrf: CsrfToken,
+    PageUser(user): PageUser,
+) -> PageResult {
+    // Supervisors record inspections and reports, and nothing else.
+    if !user.can(Permission::ViewOrganisation) {
+        return Ok(Redirect::to("/console/inspections").into_response());
+    }
+    let org = state.store.organisation(user.org_id()).await?;
+    let cal = state.rules(&org.pack)?.calendar;
+    let now = state.store.now_ms();
+    let tomorrow = cal.start_of_day_ms(cal.local_date(now) + chrono::Duration::days(1));
+    let mut mine = Vec::new();
+    let mut desk = Vec::new();
+    let sees_cases = user.role().case_sight() != chuangkou_domain::access::Sight::Nothing;
+    if sees_cases {
+        // My open cases by urgency: past the deadline, due today, within three days.
+        let open: Vec<_> = cases_in(&state, &user, "mine")
+            .await?
+            .into_iter()
+            .filter(|c| CaseState::parse(&c.state).is_some_and(CaseState::is_open))
+            .collect();
+        let overdue = open.iter().filter(|c| c.overdue || c.handle_due < now).count();
+        let today = open.iter().filter(|c| !c.overdue && (now..tomorrow).contains(&c.handle_due)).count();
+        let soon = open
+            .iter()
+            .filter(|c| !c.overdue && (tomorrow..now + 3 * 86_400_000).contains(&c.handle_due))
+            .count();
+        let mine_href = "/console/cases?inbox=mine".to_string();
+        mine.push(Tile {
+            id: "mine-overdue",
+            label: tr.t("home.overdue"),
+            count: overdue,
+            href: mine_href.clone(),
+            urgent: overdue > 0,
+        });
+        mine.push(Tile {
+            id: "mine-today",
+            label: tr.t("home.today"),
+            count: today,
+            href: mine_href.clone(),
+            urgent: today > 0,
+        });
+        mine.push(Tile {
+            id: "mine-soon",
+            label: tr.t("home.soon"),
+            count: soon,
+            href: mine_href.clone(),
+            urgent: false,
+        });
+        mine.push(Tile {
+            id: "mine-open",
+            label: tr.t("home.mine_open"),
+            count: open.len(),
+            href: mine_href,
+            urgent: false,
+        });
+        if user.can(Permission::ViewAllCases) {
+            for (id, inbox, label) in [
+                ("desk-unassigned", "unassigned", "cases.unassigned"),
+                ("desk-followup", "followup", "cases.followup"),
+                ("desk-overdue", "overdue", "cases.overdue"),
+            ] {
+                let n = cases_in(&state, &user, inbox).await?.len();
+                desk.push(Tile {
+                    id,
+                    label: tr.t(label),
+                    count: n,
+                    href: format!("/console/cases?inbox={inbox}"),
+                    urgent: n > 0 && inbox != "unassigned",
+                });
+            }
+        }
+    }
+    if user.can(Permission::RecordLedger) {
+        let f = EntryFilter { status: Some(EntryStatus::Proposed), limit: COUNT_UP_TO, ..Default::default() };
+        let waiting = state.store.entries(user.org_id(), &f).await?;
+        // Not those about themselves: nobody decides an entry about themselves.
+        let n = waiting.iter().filter(|e| user.0.staff_id.is_none() || e.staff_id != user.0.staff_id).count();
+        desk.push(Tile {
+            id: "approvals",
+            label: tr.t("home.approvals"),
+            count: n,
+            href: "/console/ledger?status=proposed".into(),
+            urgent: n > 0,
+        });
+    }
+    if user.can(Permission::ReportRectification) || user.can(Permission::VerifyRectification) {
+        let open = crate::api::inspections::rectifications_for(&state, &user, true).await?;
+        let late = open.iter().filter(|r| r.overdue || r.due_at < now).count();
+        desk.push(Tile {
+            id: "rectifications",
+            label: tr.t("home.rectifications"),
+            count: open.len(),
+            href: "/console/rectifications".into(),
+            urgent: late > 0,
+        });
+    }
+    let c = Chrome::for_user(&state, tr, csrf, &user, "home").await?;
+    Ok(render(&HomePage { c, mine, desk }))
+}
