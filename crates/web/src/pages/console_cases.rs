@@ -142,6 +142,8 @@ pub struct Sticky {
 #[template(path = "cases.html")]
 struct ListPage {
     c: Chrome,
+    /// `(tab, count)` for the tabs that carry one.
+    counts: Vec<(String, String)>,
     /// Whether a filter besides the search is set: the filters start unfolded.
     filtered: bool,
     inbox: String,
@@ -202,8 +204,16 @@ async fn list(
             .iter()
             .any(|v| !v.is_empty());
     let units = unit_rows.into_iter().map(|u| (u.id.to_string(), u.name)).collect();
+    // The tabs that are work to do carry their counts (the lists' own queries).
+    let mut counts = Vec::new();
+    for tab in ["mine", "due", "overdue", "unassigned", "followup"] {
+        let n = super::home::cases_in(&state, &user, tab).await?.len() as i64;
+        let shown = if n >= super::home::COUNT_UP_TO { format!("{n}+") } else { n.to_string() };
+        counts.push((tab.to_string(), shown));
+    }
     let c = Chrome::for_user(&state, tr, csrf, &user, "cases").await?;
     Ok(render(&ListPage {
+        counts,
         filtered,
         c,
         inbox,
@@ -218,6 +228,13 @@ async fn list(
         next,
         can_register: may_register(&user),
     }))
+}
+
+impl ListPage {
+    /// The count a tab carries, if it carries one.
+    fn count(&self, tab: &str) -> Option<&str> {
+        self.counts.iter().find(|(t, _)| t == tab).map(|(_, n)| n.as_str())
+    }
 }
 
 // ---- the case page ----

@@ -42,9 +42,10 @@ struct HomePage {
 }
 
 /// How many of a list to count at most; more shows as "N+".
-const COUNT_UP_TO: i64 = 500;
+pub(super) const COUNT_UP_TO: i64 = 500;
 
-async fn cases_in(
+/// The cases an inbox of the case list shows the user (up to [`COUNT_UP_TO`]).
+pub(super) async fn cases_in(
     state: &AppState,
     user: &crate::auth::CurrentUser,
     inbox: &str,

@@ -419,9 +419,25 @@ story!(each_role_lands_on_its_work_with_counts_that_match_the_lists, |store| {
     app.sign_in("office", PASSWORD).await; // the session idled out meanwhile
     let page = app.get("/console/home", None).await.text();
     assert_eq!(tile(&page, "mine-overdue"), (2, true));
-    assert_eq!(
-        tile(&page, "desk-overdue").0,
-        app.get("/api/v1/cases?inbox=overdue", Some(&office)).await.json()["cases"].as_array().unwrap().len()
-            as i64
-    );
+    let overdue =
+        app.get("/api/v1/cases?inbox=overdue", Some(&office)).await.json()["cases"].as_array().unwrap().len();
+    assert_eq!(tile(&page, "desk-overdue").0, overdue as i64);
+    // The case list's tabs carry the same counts.
+    let list = app.get("/console/cases?inbox=all", None).await.text();
+    let tab = |id: &str| -> String {
+        let rest = list.split(&format!("id=\"tab-{id}\"")).nth(1).unwrap_or_else(|| panic!("no tab {id}"));
+        rest.split("</a>")
+            .next()
+            .unwrap()
+            .split("class=\"count\">")
+            .nth(1)
+            .unwrap()
+            .split('<')
+            .next()
+            .unwrap()
+            .into()
+    };
+    assert_eq!(tab("mine"), "2");
+    assert_eq!(tab("overdue"), overdue.to_string());
+    assert!(!list.split("id=\"tab-all\"").nth(1).unwrap().split("</a>").next().unwrap().contains("count"));
 });
