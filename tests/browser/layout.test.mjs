@@ -120,3 +120,14 @@ test('the case list: one line per cell at a desk, a card per case on a phone', a
   assert.equal(await ph.page.isVisible('#case-filters select[name=category]'), false);
   await ph.ctx.close();
 });
+
+test('the ledger and the inspections are cards on a phone too', async () => {
+  const { ctx, page } = await signedIn(browser, server, 'office', phone);
+  for (const [path, table] of [['/console/ledger', '#entries'], ['/console/inspections', '#inspections']]) {
+    await page.goto(server.url + path);
+    assert.equal(await page.isVisible(`${table} thead`), false, `${path}: no header row on a phone`);
+    const rows = await page.$$eval(`${table} tbody tr`, (trs) => trs.map((tr) => getComputedStyle(tr).display));
+    assert.ok(rows.length >= 1 && rows.every((d) => d === 'grid'), `${path}: ${rows}`);
+  }
+  await ctx.close();
+});
