@@ -182,15 +182,8 @@ async fn import_and_users_from_the_command_line_postgres() {
 #[cfg(target_os = "linux")]
 #[tokio::test]
 async fn serve_runs_its_workers_below_the_sqlite_writer() {
-    use std::io::BufRead;
     let install = Install::new(false).await.unwrap();
-    let mut child = install
-        .command(&["serve", "--listen", "127.0.0.1:0"])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("start serve");
-    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
-    assert!(lines.by_ref().map_while(Result::ok).any(|l| l.contains("listening")), "serve did not start");
+    let (mut child, _) = common::serve(&install);
     // (thread name, nice value) of every thread of the process.
     let list = || -> Vec<(String, i32)> {
         std::fs::read_dir(format!("/proc/{}/task", child.id()))

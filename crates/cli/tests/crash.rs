@@ -6,27 +6,19 @@
 //! passes (chains and rows of record). A negative control shows the checker
 //! notices a write that was acknowledged and then lost.
 
-use std::io::{BufRead, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use chuangkou_store::testing::PNG;
 use chuangkou_store::{Backend, Store, on_read, on_tx};
 use rand::Rng;
 use serde_json::{Value, json};
 
 mod common;
 use common::Install;
-
-/// A 1×1 PNG: an inspection's photo.
-const PNG: &[u8] = &[
-    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52, 0x00,
-    0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4, 0x89, 0x00,
-    0x00, 0x00, 0x0D, 0x49, 0x44, 0x41, 0x54, 0x78, 0xDA, 0x63, 0xFC, 0xCF, 0xC0, 0x50, 0x0F, 0x00, 0x04,
-    0x85, 0x01, 0x80, 0x84, 0xA9, 0x8C, 0x21, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42,
-    0x60, 0x82,
-];
 
 /// A write the server acknowledged: what to look for after the kill.
 #[derive(Debug, Clone)]
@@ -231,17 +223,7 @@ async fn crash_drill(pg: bool, cycles: usize) {
     // Acknowledged writes of each kind, over all cycles.
     let mut kinds = [0usize; 6];
     for cycle in 0..cycles {
-        let mut child = install
-            .command(&["serve", "--listen", "127.0.0.1:0"])
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .expect("start serve");
-        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
-        let addr = lines
-            .by_ref()
-            .map_while(Result::ok)
-            .find_map(|l| l.split_once("listening on http://").map(|(_, a)| a.trim().to_string()))
-            .unwrap_or_else(|| panic!("cycle {cycle}: serve did not start"));
+        let (mut child, addr) = common::serve(&install);
         let stop = Arc::new(AtomicBool::new(false));
         let acked = Arc::new(Mutex::new(Vec::new()));
         let clients: Vec<_> = (0..6)

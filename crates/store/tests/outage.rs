@@ -22,17 +22,10 @@ fn cycles() -> usize {
     std::env::var("CHUANGKOU_OUTAGE_CYCLES").ok().and_then(|v| v.parse().ok()).unwrap_or(30)
 }
 
-enum Outcome {
-    Case(String, Result<i64, String>),
-    Rating(String, bool, Result<(i64, Option<i64>), String>),
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn postgres_stopped_mid_batch_loses_nothing_and_writes_nothing_twice() {
-    let Some(cluster) = PrivateCluster::start() else { return };
-    let store = Store::connect(&cluster.url(), TEST_KEY.to_vec()).await.expect("connect");
-    store.migrate().await.expect("migrate");
-    let policies = Arc::new(PolicySet::builtin());
+/// The toll company TY with one station and one lane to rate.
+async fn station_with_lane(
+    store: &Store,
+) -> (chuangkou_store::org::Organisation, chuangkou_store::org::ServicePoint) {
     let org = store.create_organisation("test", "TY", "太原高速", "toll", None).await.unwrap();
     let unit =
         NewUnit { code: "S01".into(), name: "小店站".into(), kind: UnitKind::Station, parent_code: None };
@@ -45,6 +38,21 @@ async fn postgres_stopped_mid_batch_loses_nothing_and_writes_nothing_twice() {
         vehicle_plate: None,
     };
     let point = store.create_service_point(org.id, "t", &point).await.unwrap();
+    (org, point)
+}
+
+enum Outcome {
+    Case(String, Result<i64, String>),
+    Rating(String, bool, Result<(i64, Option<i64>), String>),
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_stopped_mid_batch_loses_nothing_and_writes_nothing_twice() {
+    let Some(cluster) = PrivateCluster::start() else { return };
+    let store = Store::connect(&cluster.url(), TEST_KEY.to_vec()).await.expect("connect");
+    store.migrate().await.expect("migrate");
+    let policies = Arc::new(PolicySet::builtin());
+    let (org, point) = station_with_lane(&store).await;
     let intake = Intake::start(store.clone());
     let ratings = store.rating_intake();
 
@@ -181,22 +189,7 @@ mod lost_answers {
         a_batch_that_committed_but_lost_its_answer_is_answered_from_what_is_stored,
         |store| {
             let policies = PolicySet::builtin();
-            let org = store.create_organisation("test", "TY", "太原高速", "toll", None).await.unwrap();
-            let unit = NewUnit {
-                code: "S01".into(),
-                name: "小店站".into(),
-                kind: UnitKind::Station,
-                parent_code: None,
-            };
-            store.create_unit(org.id, "t", &unit).await.unwrap();
-            let point = NewServicePoint {
-                code: "L1".into(),
-                name: "1 号车道".into(),
-                kind: ServicePointKind::Lane,
-                unit_code: "S01".into(),
-                vehicle_plate: None,
-            };
-            let point = store.create_service_point(org.id, "t", &point).await.unwrap();
+            let (org, point) = super::station_with_lane(&store).await;
             let rules = policies.rules("toll").unwrap();
             // Call 1 commits and loses its answer; call 2 fails before writing.
             let calls = Arc::new(AtomicUsize::new(0));
@@ -276,19 +269,8 @@ async fn the_application_role_on_postgres_owns_nothing_and_may_change_no_history
     // with the facts and entries a substantiated complaint proposes, a bad
     // rating that opens a case, timers, seals, an idempotency key.
     let policies = PolicySet::builtin();
-    let org = app.create_organisation("test", "TY", "太原高速", "toll", None).await.unwrap();
+    let (org, point) = station_with_lane(&app).await;
     let rules = policies.rules("toll").unwrap();
-    let unit =
-        NewUnit { code: "S01".into(), name: "小店站".into(), kind: UnitKind::Station, parent_code: None };
-    app.create_unit(org.id, "t", &unit).await.unwrap();
-    let point = NewServicePoint {
-        code: "L1".into(),
-        name: "1 号车道".into(),
-        kind: ServicePointKind::Lane,
-        unit_code: "S01".into(),
-        vehicle_plate: None,
-    };
-    let point = app.create_service_point(org.id, "t", &point).await.unwrap();
     let staff = chuangkou_domain::org::NewStaff {
         employee_no: "S0111".into(),
         name: "陈晓燕".into(),

@@ -47,3 +47,21 @@ impl Install {
         Store::connect(&url, key.trim().as_bytes().to_vec()).await.unwrap()
     }
 }
+
+/// `serve` on a free port of this installation, and the address it prints
+/// once it listens (`127.0.0.1:PORT`). The caller stops it.
+pub fn serve(install: &Install) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = install
+        .command(&["serve", "--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("start serve");
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let addr = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find_map(|l| l.split_once("listening on http://").map(|(_, a)| a.trim().to_string()))
+        .expect("serve did not start");
+    (child, addr)
+}

@@ -108,6 +108,46 @@ impl Store {
 
     /// Cases matching `f`, newest first, keyset-paginated by id.
     pub async fn cases(&self, org_id: i64, f: &CaseFilter) -> Result<Vec<CaseRow>> {
+        let (wh, ints, texts) = self.case_conditions(f);
+        let sql = format!(
+            "SELECT {CASE_COLUMNS} FROM cases k WHERE {wh} ORDER BY k.id DESC LIMIT {}",
+            f.limit.clamp(1, 200)
+        );
+        Ok(on_read!(self, c => {
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(org_id);
+            for v in &ints {
+                q = q.bind(*v);
+            }
+            for v in &texts {
+                q = q.bind(v.clone());
+            }
+            q.fetch_all(c).await
+        })?)
+    }
+
+    /// How many cases the filter finds, counting no further than `up_to`
+    /// (an inbox tab's count: "500+" is enough to say).
+    pub async fn count_cases(&self, org_id: i64, f: &CaseFilter, up_to: i64) -> Result<i64> {
+        let (wh, ints, texts) = self.case_conditions(f);
+        let sql = format!(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM cases k WHERE {wh} LIMIT {}) AS found",
+            up_to.max(1)
+        );
+        Ok(on_read!(self, c => {
+            let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.as_str())).bind(org_id);
+            for v in &ints {
+                q = q.bind(*v);
+            }
+            for v in &texts {
+                q = q.bind(v.clone());
+            }
+            q.fetch_one(c).await
+        })?)
+    }
+
+    /// The `WHERE` of a case filter, with its integer parameters ($2…) and
+    /// then its text parameters; $1 is the organisation.
+    fn case_conditions(&self, f: &CaseFilter) -> (String, Vec<Option<i64>>, Vec<Option<String>>) {
         let mut wh: Vec<String> = vec!["k.org_id = $1".into()];
         let mut ints: Vec<Option<i64>> = vec![];
         let mut texts: Vec<Option<String>> = vec![];
@@ -190,21 +230,7 @@ impl Store {
                 wh.push(format!("(k.number = {number} OR {})", terms.clause(backend, &ph)));
             }
         }
-        let sql = format!(
-            "SELECT {CASE_COLUMNS} FROM cases k WHERE {} ORDER BY k.id DESC LIMIT {}",
-            wh.join(" AND "),
-            f.limit.clamp(1, 200)
-        );
-        Ok(on_read!(self, c => {
-            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(org_id);
-            for v in &ints {
-                q = q.bind(*v);
-            }
-            for v in &texts {
-                q = q.bind(v.clone());
-            }
-            q.fetch_all(c).await
-        })?)
+        (wh.join(" AND "), ints, texts)
     }
 
     /// A case's whole history, oldest first.

@@ -71,13 +71,9 @@ async fn tree(
     csrf: CsrfToken,
     PageUser(user): PageUser,
 ) -> PageResult {
-    // Supervisors record inspections and reports, and nothing else.
-    if !user.can(Permission::ViewOrganisation) {
-        return Ok(axum::response::IntoResponse::into_response(axum::response::Redirect::to(
-            "/console/inspections",
-        )));
+    if let Some(away) = super::supervisor_elsewhere(&user) {
+        return Ok(away);
     }
-    user.require(Permission::ViewOrganisation)?;
     let org = user.org_id();
     let units = state.store.units(org).await?;
     let counts = state.store.staff_per_unit(org).await?;

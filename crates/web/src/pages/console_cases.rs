@@ -22,17 +22,15 @@ use serde::Deserialize;
 use super::console::format_time;
 use super::{Chrome, PageResult, render};
 use crate::AppState;
-use crate::api::cases::{ActionInput, ListQuery, filter_for, run_action};
+use crate::api::cases::{ActionInput, run_action};
 use crate::auth::{CurrentUser, PageUser};
-use crate::cases_access::{may_register, may_see_reporter, visible};
+use crate::cases_access::{may_see_reporter, visible};
 use crate::csrf::{self, CsrfToken};
 use crate::error::AppError;
-use crate::extract::ApiQuery;
 use crate::i18n::Tr;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/console/cases", get(list))
         .route("/console/cases/{id}", get(page))
         .route("/console/cases/{id}/act", post(act))
         .route("/console/cases/{id}/reveal", post(reveal))
@@ -90,7 +88,7 @@ fn span_words(ms: i64, tr: Tr) -> String {
     }
 }
 
-fn line(state: &AppState, pack: &str, c: &CaseRow, tr: Tr, names: &Names) -> CaseLine {
+pub(super) fn line(state: &AppState, pack: &str, c: &CaseRow, tr: Tr, names: &Names) -> CaseLine {
     let category = state
         .rules(pack)
         .ok()
@@ -126,114 +124,6 @@ fn line(state: &AppState, pack: &str, c: &CaseRow, tr: Tr, names: &Names) -> Cas
             l if l < 3 * 86_400_000 => "soon",
             _ => "",
         },
-    }
-}
-
-/// The list filters as the user set them, to keep them on the next page.
-pub struct Sticky {
-    pub category: String,
-    pub channel: String,
-    pub unit: String,
-    pub since: String,
-    pub until: String,
-}
-
-#[derive(Template)]
-#[template(path = "cases.html")]
-struct ListPage {
-    c: Chrome,
-    /// `(tab, count)` for the tabs that carry one.
-    counts: Vec<(String, String)>,
-    /// Whether a filter besides the search is set: the filters start unfolded.
-    filtered: bool,
-    inbox: String,
-    q: String,
-    state_filter: String,
-    states: Vec<(String, String)>,
-    categories: Vec<(String, String)>,
-    channels: Vec<(String, String)>,
-    units: Vec<(String, String)>,
-    sticky: Sticky,
-    cases: Vec<CaseLine>,
-    next: Option<String>,
-    can_register: bool,
-}
-
-async fn list(
-    State(state): State<AppState>,
-    tr: Tr,
-    csrf: CsrfToken,
-    PageUser(user): PageUser,
-    ApiQuery(q): ApiQuery<ListQuery>,
-) -> PageResult {
-    let inbox = q.inbox.clone().unwrap_or_else(|| "all".into());
-    let text = q.q.clone().unwrap_or_default();
-    let state_filter = q.state.clone().unwrap_or_default();
-    let sticky = Sticky {
-        category: q.category.clone().unwrap_or_default(),
-        channel: q.channel.clone().unwrap_or_default(),
-        unit: q.unit_id.map(|u| u.to_string()).unwrap_or_default(),
-        since: q.since.clone().unwrap_or_default(),
-        until: q.until.clone().unwrap_or_default(),
-    };
-    let f = filter_for(&state, &user, q).await?;
-    let org = state.store.organisation(user.org_id()).await?;
-    let rows = state.store.cases(user.org_id(), &f).await?;
-    let next = (rows.len() as i64 == f.limit).then(|| {
-        let last = rows.last().map_or(0, |c| c.id);
-        format!(
-            "/console/cases?inbox={inbox}&q={}&state={state_filter}&before={last}",
-            super::console::url_encode(&text)
-        )
-    });
-    let unit_rows = state.store.units(org.id).await?;
-    let names = Names::new(&unit_rows, &state.store.users(org.id).await?);
-    let cases = rows.iter().map(|c| line(&state, &org.pack, c, tr, &names)).collect();
-    let states = tr.choices(&CaseState::ALL);
-    let rules = state.rules(&org.pack)?;
-    let categories = rules
-        .pack
-        .cases
-        .categories
-        .iter()
-        .map(|x| (x.code.clone(), tr.pick(&x.title, &x.title_en).to_string()))
-        .collect();
-    let channels = tr.choices(Channel::ALL);
-    let filtered =
-        [&sticky.category, &sticky.channel, &sticky.unit, &sticky.since, &sticky.until, &state_filter]
-            .iter()
-            .any(|v| !v.is_empty());
-    let units = unit_rows.into_iter().map(|u| (u.id.to_string(), u.name)).collect();
-    // The tabs that are work to do carry their counts (the lists' own queries).
-    let mut counts = Vec::new();
-    for tab in ["mine", "due", "overdue", "unassigned", "followup"] {
-        let n = super::home::cases_in(&state, &user, tab).await?.len() as i64;
-        let shown = if n >= super::home::COUNT_UP_TO { format!("{n}+") } else { n.to_string() };
-        counts.push((tab.to_string(), shown));
-    }
-    let c = Chrome::for_user(&state, tr, csrf, &user, "cases").await?;
-    Ok(render(&ListPage {
-        counts,
-        filtered,
-        c,
-        inbox,
-        q: text,
-        state_filter,
-        states,
-        categories,
-        channels,
-        units,
-        sticky,
-        cases,
-        next,
-        can_register: may_register(&user),
-    }))
-}
-
-impl ListPage {
-    /// The count a tab carries, if it carries one.
-    fn count(&self, tab: &str) -> Option<&str> {
-        self.counts.iter().find(|(t, _)| t == tab).map(|(_, n)| n.as_str())
     }
 }
 

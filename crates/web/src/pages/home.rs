@@ -6,7 +6,6 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
-use axum::response::{IntoResponse, Redirect};
 use axum::routing::get;
 use chuangkou_domain::Permission;
 use chuangkou_domain::cases::lifecycle::State as CaseState;
@@ -28,7 +27,8 @@ pub fn router() -> Router<AppState> {
 pub struct Tile {
     pub id: &'static str,
     pub label: &'static str,
-    pub count: usize,
+    /// As shown: `12`, or `500+`.
+    pub count: String,
     pub href: String,
     pub urgent: bool,
 }
@@ -42,17 +42,23 @@ struct HomePage {
 }
 
 /// How many of a list to count at most; more shows as "N+".
-pub(super) const COUNT_UP_TO: i64 = 500;
+const COUNT_UP_TO: i64 = 500;
 
-/// The cases an inbox of the case list shows the user (up to [`COUNT_UP_TO`]).
-pub(super) async fn cases_in(
+/// A count as a tile or tab shows it: `500+` once it reaches the cap.
+fn shown(n: i64) -> String {
+    if n >= COUNT_UP_TO { format!("{n}+") } else { n.to_string() }
+}
+
+/// How many cases an inbox of the case list shows the user (a count
+/// query with the list's own filter), as a number and as shown.
+pub(super) async fn inbox_count(
     state: &AppState,
     user: &crate::auth::CurrentUser,
     inbox: &str,
-) -> Result<Vec<chuangkou_store::cases::CaseRow>, super::PageError> {
-    let q = ListQuery { inbox: Some(inbox.into()), limit: Some(COUNT_UP_TO), ..Default::default() };
-    let f = filter_for(state, user, q).await?;
-    Ok(state.store.cases(user.org_id(), &f).await?)
+) -> Result<(i64, String), super::PageError> {
+    let f = filter_for(state, user, ListQuery { inbox: Some(inbox.into()), ..Default::default() }).await?;
+    let n = state.store.count_cases(user.org_id(), &f, COUNT_UP_TO).await?;
+    Ok((n, shown(n)))
 }
 
 async fn home(
@@ -61,9 +67,8 @@ async fn home(
     csrf: CsrfToken,
     PageUser(user): PageUser,
 ) -> PageResult {
-    // Supervisors record inspections and reports, and nothing else.
-    if !user.can(Permission::ViewOrganisation) {
-        return Ok(Redirect::to("/console/inspections").into_response());
+    if let Some(away) = super::supervisor_elsewhere(&user) {
+        return Ok(away);
     }
     let org = state.store.organisation(user.org_id()).await?;
     let cal = state.rules(&org.pack)?.calendar;
@@ -74,7 +79,16 @@ async fn home(
     let sees_cases = user.role().case_sight() != chuangkou_domain::access::Sight::Nothing;
     if sees_cases {
         // My open cases by urgency: past the deadline, due today, within three days.
-        let open: Vec<_> = cases_in(&state, &user, "mine")
+        // (A person's own open cases are few: the list's first page holds them.)
+        let f = filter_for(
+            &state,
+            &user,
+            ListQuery { inbox: Some("mine".into()), limit: Some(200), ..Default::default() },
+        )
+        .await?;
+        let open: Vec<_> = state
+            .store
+            .cases(user.org_id(), &f)
             .await?
             .into_iter()
             .filter(|c| CaseState::parse(&c.state).is_some_and(CaseState::is_open))
@@ -89,28 +103,28 @@ async fn home(
         mine.push(Tile {
             id: "mine-overdue",
             label: tr.t("home.overdue"),
-            count: overdue,
+            count: overdue.to_string(),
             href: mine_href.clone(),
             urgent: overdue > 0,
         });
         mine.push(Tile {
             id: "mine-today",
             label: tr.t("home.today"),
-            count: today,
+            count: today.to_string(),
             href: mine_href.clone(),
             urgent: today > 0,
         });
         mine.push(Tile {
             id: "mine-soon",
             label: tr.t("home.soon"),
-            count: soon,
+            count: soon.to_string(),
             href: mine_href.clone(),
             urgent: false,
         });
         mine.push(Tile {
             id: "mine-open",
             label: tr.t("home.mine_open"),
-            count: open.len(),
+            count: shown(open.len() as i64),
             href: mine_href,
             urgent: false,
         });
@@ -120,11 +134,11 @@ async fn home(
                 ("desk-followup", "followup", "cases.followup"),
                 ("desk-overdue", "overdue", "cases.overdue"),
             ] {
-                let n = cases_in(&state, &user, inbox).await?.len();
+                let (n, count) = inbox_count(&state, &user, inbox).await?;
                 desk.push(Tile {
                     id,
                     label: tr.t(label),
-                    count: n,
+                    count,
                     href: format!("/console/cases?inbox={inbox}"),
                     urgent: n > 0 && inbox != "unassigned",
                 });
@@ -139,7 +153,7 @@ async fn home(
         desk.push(Tile {
             id: "approvals",
             label: tr.t("home.approvals"),
-            count: n,
+            count: shown(n as i64),
             href: "/console/ledger?status=proposed".into(),
             urgent: n > 0,
         });
@@ -150,7 +164,7 @@ async fn home(
         desk.push(Tile {
             id: "rectifications",
             label: tr.t("home.rectifications"),
-            count: open.len(),
+            count: shown(open.len() as i64),
             href: "/console/rectifications".into(),
             urgent: late > 0,
         });

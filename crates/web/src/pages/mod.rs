@@ -18,6 +18,7 @@ use crate::i18n::Tr;
 
 mod annual;
 mod console;
+mod console_case_list;
 mod console_case_new;
 mod console_cases;
 mod console_inspections;
@@ -43,6 +44,7 @@ pub fn router() -> Router<AppState> {
         .merge(console::router())
         .merge(home::router())
         .merge(console_cases::router())
+        .merge(console_case_list::router())
         .merge(console_case_new::router())
         .merge(console_ledger::router())
         .merge(console_inspections::router())
@@ -224,6 +226,14 @@ async fn track_js() -> Response {
 }
 
 pub type PageResult = Result<Response, PageError>;
+
+/// Supervisors record inspections and reports, and nothing else: a page of
+/// the organisation (the home, the tree) sends them to their inspections.
+pub(super) fn supervisor_elsewhere(user: &crate::auth::CurrentUser) -> Option<Response> {
+    (!user.can(chuangkou_domain::Permission::ViewOrganisation)).then(|| {
+        axum::response::IntoResponse::into_response(axum::response::Redirect::to("/console/inspections"))
+    })
+}
 
 /// A multipart form as posted: its text fields and its non-empty files as
 /// `(field, file name, bytes)`. The caller checks the CSRF field.
