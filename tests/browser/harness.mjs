@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { before, after } from 'node:test';
 import { chromium } from 'playwright-core';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -59,4 +60,19 @@ export async function signedIn(browser, server, username, options = {}) {
   await page.click('button[type=submit]');
   await page.waitForURL((url) => url.pathname.startsWith('/console'));
   return { ctx, page };
+}
+
+/// One server and one browser for a test file: started before its tests,
+/// stopped after them. Read `.server` and `.browser` inside the tests.
+export function serverAndBrowser() {
+  const it = { server: undefined, browser: undefined };
+  before(async () => {
+    it.server = await startServer();
+    it.browser = await startBrowser();
+  });
+  after(async () => {
+    await it.browser?.close();
+    it.server?.stop();
+  });
+  return it;
 }

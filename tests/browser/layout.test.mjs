@@ -2,24 +2,14 @@
 // role, and the header is one line there, its menu folded behind one
 // button. Every page a role's menu offers opens (no link to a 403), and so
 // do the pages those link to and the first record of each list.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, startBrowser, signedIn } from './harness.mjs';
+import { serverAndBrowser, signedIn } from './harness.mjs';
 
-let server;
-let browser;
+const it = serverAndBrowser();
 const phone = { viewport: { width: 390, height: 844 }, isMobile: true };
 const roles = ['office', 'leader', 'shiftlead', 'staff', 'supervisor', 'finance', 'discipline', 'admin'];
 
-before(async () => {
-  server = await startServer();
-  browser = await startBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  server?.stop();
-});
 
 async function measure(page) {
   return page.evaluate(() => {
@@ -34,7 +24,7 @@ async function measure(page) {
 
 for (const role of roles) {
   test(`${role}: every console page fits a phone's width, under a one-line header`, async () => {
-    const { ctx, page } = await signedIn(browser, server, role, phone);
+    const { ctx, page } = await signedIn(it.browser, it.server, role, phone);
     // The menu opens from one button and holds the role's pages.
     await page.click('header details.menu-phone summary');
     const menu = await page.$$eval('header details.menu-phone nav a', (as) => as.map((a) => a.getAttribute('href')));
@@ -48,7 +38,7 @@ for (const role of roles) {
         const path = queue.shift();
         if (seen.has(path)) continue;
         seen.add(path);
-        const r = await page.goto(server.url + path);
+        const r = await page.goto(it.server.url + path);
         assert.equal(r.status(), 200, `${role}: ${path} answered ${r.status()}`);
         const m = await measure(page);
         assert.ok(m.scrollWidth <= 390, `${role}: ${path} is ${m.scrollWidth}px wide: ${m.wide.join(' ')}`);
@@ -72,8 +62,8 @@ for (const role of roles) {
 }
 
 test("the inspection checklist's choices sit beside their words on a phone", async () => {
-  const { ctx, page } = await signedIn(browser, server, 'supervisor', phone);
-  await page.goto(`${server.url}/console/inspections/new`);
+  const { ctx, page } = await signedIn(it.browser, it.server, 'supervisor', phone);
+  await page.goto(`${it.server.url}/console/inspections/new`);
   const boxes = await page.$$eval('div.item:first-of-type label.inline', (labels) => labels.map((l) => {
     const input = l.querySelector('input').getBoundingClientRect();
     const range = document.createRange();
@@ -95,8 +85,8 @@ test("the inspection checklist's choices sit beside their words on a phone", asy
 });
 
 test('the case list: one line per cell at a desk, a card per case on a phone', async () => {
-  const desk = await signedIn(browser, server, 'office', { viewport: { width: 1366, height: 900 } });
-  await desk.page.goto(`${server.url}/console/cases?inbox=all`);
+  const desk = await signedIn(it.browser, it.server, 'office', { viewport: { width: 1366, height: 900 } });
+  await desk.page.goto(`${it.server.url}/console/cases?inbox=all`);
   // A cell is as tall as its row; its text is what must stay on one line.
   const heights = await desk.page.$$eval('#cases-table tbody tr td:not(.lead)', (tds) => tds.map((td) => {
     const range = document.createRange();
@@ -108,8 +98,8 @@ test('the case list: one line per cell at a desk, a card per case on a phone', a
   assert.deepEqual(await desk.page.$$eval('#cases-table thead th', (ths) => ths.length), 7);
   await desk.ctx.close();
 
-  const ph = await signedIn(browser, server, 'office', phone);
-  await ph.page.goto(`${server.url}/console/cases?inbox=all`);
+  const ph = await signedIn(it.browser, it.server, 'office', phone);
+  await ph.page.goto(`${it.server.url}/console/cases?inbox=all`);
   assert.equal(await ph.page.isVisible('#cases-table thead'), false, 'no header row on a phone');
   const cards = await ph.page.$$eval('#cases-table tbody tr', (trs) => trs.map((tr) => {
     const r = tr.getBoundingClientRect();
@@ -122,12 +112,64 @@ test('the case list: one line per cell at a desk, a card per case on a phone', a
 });
 
 test('the ledger and the inspections are cards on a phone too', async () => {
-  const { ctx, page } = await signedIn(browser, server, 'office', phone);
+  const { ctx, page } = await signedIn(it.browser, it.server, 'office', phone);
   for (const [path, table] of [['/console/ledger', '#entries'], ['/console/inspections', '#inspections']]) {
-    await page.goto(server.url + path);
+    await page.goto(it.server.url + path);
     assert.equal(await page.isVisible(`${table} thead`), false, `${path}: no header row on a phone`);
     const rows = await page.$$eval(`${table} tbody tr`, (trs) => trs.map((tr) => getComputedStyle(tr).display));
     assert.ok(rows.length >= 1 && rows.every((d) => d === 'grid'), `${path}: ${rows}`);
   }
   await ctx.close();
 });
+
+// Issue 18, point 7: switched to English, a page is English: no Chinese in
+// its words (headings, labels, buttons, hints, menus). Data (names, units,
+// what reporters wrote) is the organisation's own and stays as it is; it
+// sits in table cells, definitions, options, or elements marked `.data`.
+for (const role of ['leader', 'office', 'supervisor', 'staff']) {
+  test(`${role}: in English, no Chinese words are left on the console pages`, async () => {
+    const { ctx, page } = await signedIn(it.browser, it.server, role, { viewport: { width: 1366, height: 900 } });
+    await ctx.addCookies([{ name: 'ck_lang', value: 'en', url: it.server.url }]);
+    await page.goto(`${it.server.url}/console/home`);
+    const menu = await page.$$eval('header nav.menu-wide a', (as) => as.map((a) => a.getAttribute('href')));
+    const pages = new Set(menu.filter((h) => h.startsWith('/console')));
+    for (const extra of ['/console/notifications', '/console/fines', '/console/rectifications', '/console/annual', '/console/eligibility', '/console/surveys', '/console/ledger/new', '/console/inspections/new', '/console/cases/new']) pages.add(extra);
+    const found = [];
+    const queue = [...pages];
+    const seen = new Set();
+    while (queue.length) {
+      const path = queue.shift();
+      if (seen.has(path)) continue;
+      seen.add(path);
+      const r = await page.goto(it.server.url + path);
+      if (r.status() === 403) continue;
+      // And the first record each list links to (a case, an entry, an inspection…).
+      if (pages.has(path)) {
+        const records = await page.$$eval('main a[href^="/console/"]', (as) => as.map((a) => a.getAttribute('href').split('#')[0]));
+        queue.push(...records.filter((h) => /\/\d+$/.test(h) && !h.includes('/photos/')).slice(0, 1));
+      }
+      assert.equal(r.status(), 200, `${role}: ${path}`);
+      assert.equal(await page.getAttribute('html', 'lang'), 'en', path);
+      const chinese = await page.evaluate(() => {
+        const skip = 'td, dd, option, textarea, code, .data, #notices li, ol.timeline li, svg, script, style, a.lang';
+        const out = [];
+        const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+        for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+          if (!/[\u4e00-\u9fff\u3000-\u303f\uff00-\uffef]/.test(n.textContent)) continue;
+          if (n.parentElement.closest(skip)) continue;
+          out.push(`<${n.parentElement.tagName.toLowerCase()}> ${n.textContent.trim().slice(0, 60)}`);
+        }
+        for (const e of document.querySelectorAll('[placeholder], [aria-label], [title]')) {
+          for (const a of ['placeholder', 'aria-label', 'title']) {
+            const v = e.getAttribute(a);
+            if (v && /[\u4e00-\u9fff]/.test(v) && !e.closest('.data, svg')) out.push(`${a}="${v}"`);
+          }
+        }
+        return out;
+      });
+      found.push(...chinese.map((c) => `${path}: ${c}`));
+    }
+    assert.deepEqual(found, [], `${role}: Chinese left in English pages`);
+    await ctx.close();
+  });
+}

@@ -223,6 +223,87 @@ pub fn check_questions(qs: &[Question]) -> Result<(), FieldError> {
     Ok(())
 }
 
+/// One row of the questionnaire editor, as the form posts it: the kind
+/// (`scale`, `choice`, `text`), the question, the SERVQUAL dimension of a
+/// scale question, the options of a choice question (separated by `;`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct QuestionRow {
+    pub kind: String,
+    pub text: String,
+    pub dimension: String,
+    pub options: String,
+}
+
+impl QuestionRow {
+    /// The row that edits `q`.
+    pub fn of(q: &Question) -> QuestionRow {
+        match q {
+            Question::Scale { text, dimension } => QuestionRow {
+                kind: "scale".into(),
+                text: text.clone(),
+                dimension: dimension.as_str().into(),
+                options: String::new(),
+            },
+            Question::Choice { text, options } => QuestionRow {
+                kind: "choice".into(),
+                text: text.clone(),
+                dimension: String::new(),
+                options: options.join("; "),
+            },
+            Question::Text { text } => {
+                QuestionRow { kind: "text".into(), text: text.clone(), ..QuestionRow::default() }
+            }
+        }
+    }
+}
+
+/// Questions from the editor's rows; rows left blank are skipped. A wrong
+/// row is named by its field (`q3` for the third row), so the form can
+/// show the message beside it.
+pub fn questions_from_rows(rows: &[QuestionRow]) -> Result<Vec<Question>, FieldError> {
+    let mut qs = Vec::new();
+    for (i, r) in rows.iter().enumerate() {
+        let text = r.text.trim();
+        if text.is_empty() {
+            continue;
+        }
+        let field = format!("q{}", i + 1);
+        let q = match r.kind.as_str() {
+            "scale" => Question::Scale {
+                text: text.to_string(),
+                dimension: Dimension::parse(&r.dimension).ok_or_else(|| {
+                    FieldError::new(&field, "请选择量表题的维度 / choose the question's dimension")
+                })?,
+            },
+            "choice" => Question::Choice {
+                text: text.to_string(),
+                options: r
+                    .options
+                    .split([';', '；'])
+                    .map(|o| o.trim().to_string())
+                    .filter(|o| !o.is_empty())
+                    .collect(),
+            },
+            "text" => Question::Text { text: text.to_string() },
+            _ => return Err(FieldError::new(&field, "请选择题型 / choose the kind of question")),
+        };
+        // The checks of a single question, named by its row.
+        check_questions(&[
+            q.clone(),
+            Question::Scale { text: "-".into(), dimension: Dimension::Reliability },
+        ])
+        .map_err(|e| {
+            FieldError::new(
+                &field,
+                e.message.replace("第 1 题", "本题").replace("question 1", "this question"),
+            )
+        })?;
+        qs.push(q);
+    }
+    check_questions(&qs)?;
+    Ok(qs)
+}
+
 /// Reads questions from the admin form's lines, one question a line:
 ///
 /// ```text
@@ -438,6 +519,41 @@ mod tests {
         let e = parse_question_lines("choice | 业务 | 缴费; 缴费").unwrap_err();
         assert!(e.message.contains("选项"), "{e:?}");
         assert!(parse_question_lines("text | 建议").is_err(), "a questionnaire needs a scale question");
+    }
+
+    #[test]
+    fn the_editor_s_rows_make_questions_and_name_the_wrong_row() {
+        let row = |kind: &str, text: &str, dimension: &str, options: &str| QuestionRow {
+            kind: kind.into(),
+            text: text.into(),
+            dimension: dimension.into(),
+            options: options.into(),
+        };
+        let rows = vec![
+            row("scale", "办事是否一次办结？", "reliability", ""),
+            row("scale", "", "", ""),
+            row("choice", "业务", "", "缴费； 咨询;"),
+            row("text", "建议", "", ""),
+        ];
+        let qs = questions_from_rows(&rows).unwrap();
+        assert_eq!(qs.len(), 3, "a blank row is skipped");
+        assert_eq!(
+            qs[1],
+            Question::Choice { text: "业务".into(), options: vec!["缴费".into(), "咨询".into()] }
+        );
+        assert_eq!(qs.iter().map(QuestionRow::of).collect::<Vec<_>>()[2], rows[3]);
+        let e = questions_from_rows(&[rows[0].clone(), row("scale", "耐心", "", "")]).unwrap_err();
+        assert_eq!(e.field, "q2");
+        let e = questions_from_rows(&[
+            rows[0].clone(),
+            row("text", "x", "", ""),
+            row("choice", "业务", "", "缴费"),
+        ])
+        .unwrap_err();
+        assert_eq!(e.field, "q3", "{e:?}");
+        assert!(e.message.contains("2 到 10"), "{e:?}");
+        let e = questions_from_rows(&[row("text", "建议", "", "")]).unwrap_err();
+        assert_eq!(e.field, "questions", "a questionnaire needs a scale question");
     }
 
     #[test]

@@ -115,6 +115,13 @@ impl Store {
         hex::encode(keys.lookup_hash(&keys.lookup, b"phone:", digits))
     }
 
+    /// The keyed hash of a case's spoken code, bound to its number: eight
+    /// digits are few, so a plain hash in a stolen copy would give them all.
+    pub fn spoken_hash(&self, number: &str, digits: &str) -> String {
+        let keys = self.keys();
+        hex::encode(keys.lookup_hash(&keys.lookup, b"spoken:", &format!("{number}:{digits}")))
+    }
+
     /// The keyed hash that stands for a device (its cookie, or its address
     /// and browser): the same device gives the same value, and nothing can
     /// be learnt from it.

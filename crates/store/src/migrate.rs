@@ -144,6 +144,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0022_derived_keys.sql"),
         postgres: include_str!("../migrations/postgres/0022_derived_keys.sql"),
     },
+    Migration {
+        version: 23,
+        name: "spoken_codes",
+        sqlite: include_str!("../migrations/sqlite/0023_spoken_codes.sql"),
+        postgres: include_str!("../migrations/postgres/0023_spoken_codes.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

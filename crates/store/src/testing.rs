@@ -114,6 +114,19 @@ impl Store {
         tx.commit().await.expect("commit");
     }
 
+    /// The messages of a case's notifications, as stored.
+    pub async fn notifications_for_test(&self, case_id: i64) -> Vec<String> {
+        crate::on_read!(self, c => sqlx::query_scalar("SELECT message FROM notifications WHERE case_id = $1 ORDER BY id")
+            .bind(case_id).fetch_all(c).await)
+        .expect("read notifications")
+    }
+
+    /// The spoken-code digests kept, as they sit in the database.
+    pub async fn spoken_digests_for_test(&self) -> Vec<String> {
+        crate::on_read!(self, c => sqlx::query_scalar("SELECT digest FROM spoken_codes").fetch_all(c).await)
+            .expect("read spoken codes")
+    }
+
     /// The raw rows of a questionnaire's responses: id, day, answers.
     pub async fn raw_responses_for_test(&self, questionnaire_id: i64) -> Vec<(String, i64, String)> {
         crate::on_read!(self, c => sqlx::query_as("SELECT id, day, answers FROM survey_responses WHERE questionnaire_id = $1")

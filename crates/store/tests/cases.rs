@@ -462,6 +462,46 @@ story!(public_tracking_answers_wrong_codes_like_missing_cases_and_slows_guessing
     assert!(store.track(&r.number, &code, "6.6.6.6").await.is_ok(), "other addresses are not affected");
 });
 
+story!(a_desk_reads_eight_digits_to_the_caller_and_guessing_them_locks_only_them, |store| {
+    let w = world(&store, "toll").await;
+    let r = register(&store, &w, &complaint(&w, "电话投诉：态度不好")).await;
+    let spoken = r.spoken_code.clone().expect("a hotline case registered at the desk has a spoken code");
+    assert!(spoken.len() == 9 && spoken.as_bytes()[4] == b' ', "read in two groups: {spoken}");
+    // The caller tracks it with the number and the digits, typed any way.
+    let view = store.track(&r.number, &spoken.replace(' ', "-"), "1.1.1.1").await.unwrap();
+    assert_eq!(view.number, r.number);
+    // Only a keyed hash is kept.
+    let digits = spoken.replace(' ', "");
+    let kept = store.spoken_digests_for_test().await;
+    assert_eq!(kept.len(), 1);
+    assert!(!kept[0].contains(&digits));
+    // Wrong digits from many addresses: the per-client limit does not stop
+    // them, the per-case one does, and then even the right digits fail.
+    let wrong = if digits == "00000000" { "00000001" } else { "00000000" };
+    for i in 0..chuangkou_domain::cases::number::SPOKEN_CODE_TRIES {
+        let client = format!("10.0.0.{i}");
+        assert!(matches!(store.track(&r.number, wrong, &client).await, Err(TrackingError::NotFound)));
+    }
+    assert!(matches!(store.track(&r.number, &digits, "2.2.2.2").await, Err(TrackingError::NotFound)));
+    // The full code still opens it.
+    assert!(store.track(&r.number, r.tracking_code.as_deref().unwrap(), "2.2.2.2").await.is_ok());
+    // A case from the web, or one nobody registered, has no spoken code.
+    let web = register(&store, &w, &NewCase { channel: Channel::Web, ..complaint(&w, "网上投诉") }).await;
+    assert!(web.spoken_code.is_none());
+    let nobody = register(&store, &w, &NewCase { registered_by: None, ..complaint(&w, "无人登记") }).await;
+    assert!(nobody.spoken_code.is_none());
+    // Another case's digits do not open this one.
+    let other = register(&store, &w, &complaint(&w, "另一件")).await;
+    let other_digits = other.spoken_code.unwrap().replace(' ', "");
+    if other_digits != digits {
+        assert!(matches!(
+            store.track(&r.number, &other_digits, "3.3.3.3").await,
+            Err(TrackingError::NotFound)
+        ));
+    }
+    assert!(store.track(&other.number, &other_digits, "3.3.3.3").await.is_ok());
+});
+
 story!(the_reporter_closes_the_loop_and_a_dissatisfied_callback_reopens, |store| {
     let w = world(&store, "toll").await;
     let r = register(&store, &w, &complaint(&w, "态度不好")).await;
@@ -492,6 +532,75 @@ story!(the_reporter_closes_the_loop_and_a_dissatisfied_callback_reopens, |store|
         .unwrap();
     assert_eq!(v.state, "closed", "the reporter's callback closes the case");
     assert!(store.case(w.org.id, r.id).await.unwrap().closed_at.is_some());
+    chuangkou_store::testing::assert_records_whole(&store).await;
+});
+
+story!(a_reporter_undoes_a_mistaken_withdrawal_within_a_day_and_the_clock_runs_again, |store| {
+    let w = world(&store, "toll").await;
+    let r = register(&store, &w, &complaint(&w, "态度不好")).await;
+    let code = r.tracking_code.clone().unwrap();
+    act(&store, &w, r.id, office(&w), ActInput::new(Command::StartInvestigation)).await.unwrap();
+    let withdraw = |store: Store| {
+        let (n, c, p) = (r.number.clone(), code.clone(), w.policies.clone());
+        async move { store.reporter_acts(&n, &c, "1.1.1.1", Command::Withdraw, &p).await }
+    };
+    let undo = |store: Store| {
+        let (n, c, p) = (r.number.clone(), code.clone(), w.policies.clone());
+        async move { store.reporter_acts(&n, &c, "1.1.1.1", Command::UndoWithdrawal, &p).await }
+    };
+    let v = withdraw(store.clone()).await.unwrap();
+    assert_eq!(v.state, "withdrawn");
+    assert!(v.can_undo_withdrawal && !v.can_withdraw);
+    // The investigation deadline passes while it is withdrawn.
+    store.advance_clock(25 * H);
+    assert_eq!(store.sweep_timers(&w.policies).await.unwrap().overdue, 0, "a withdrawn case is not overdue");
+    // Too late now.
+    assert!(undo(store.clone()).await.is_err(), "the window is a day");
+    let c = store.case(w.org.id, r.id).await.unwrap();
+    assert_eq!(c.state, "withdrawn", "a refused undo changes nothing");
+
+    // Another case, undone within the hour: back to where it was, and its
+    // clock runs again — a deadline that passed meanwhile fires at once.
+    let r2 = register(&store, &w, &complaint(&w, "态度不好，第二件")).await;
+    let code2 = r2.tracking_code.clone().unwrap();
+    act(&store, &w, r2.id, office(&w), ActInput::new(Command::StartInvestigation)).await.unwrap();
+    store.reporter_acts(&r2.number, &code2, "1.1.1.1", Command::Withdraw, &w.policies).await.unwrap();
+    store.advance_clock(23 * H);
+    let sweep = store.sweep_timers(&w.policies).await.unwrap();
+    assert_eq!(sweep.overdue, 0);
+    let v = store
+        .reporter_acts(&r2.number, &code2, "1.1.1.1", Command::UndoWithdrawal, &w.policies)
+        .await
+        .unwrap();
+    assert_eq!(v.state, "investigating", "back to the state it was withdrawn from");
+    assert!(v.timeline.iter().any(|s| s.kind == "case.reinstated"), "the reporter sees it");
+    assert!(!v.can_undo_withdrawal && v.can_withdraw);
+    let c2 = store.case(w.org.id, r2.id).await.unwrap();
+    assert!(c2.closed_at.is_none());
+    assert!(!store.pending_timers(r2.id).await.unwrap().is_empty(), "the clock runs again");
+    store.advance_clock(2 * H);
+    store.sweep_timers(&w.policies).await.unwrap();
+    assert!(
+        store.case(w.org.id, r2.id).await.unwrap().overdue,
+        "the 24-hour investigation deadline has passed"
+    );
+    // The handler is told.
+    let told = store.notifications_for_test(r2.id).await;
+    assert!(told.iter().any(|m| m.contains("撤销了案件") && m.contains(&r2.number)), "{told:?}");
+    // Only the reporter's own withdrawal can be undone by the reporter.
+    let r3 = register(&store, &w, &complaint(&w, "态度不好，第三件")).await;
+    let mut by_office = ActInput::new(Command::Withdraw);
+    by_office.reason = "投诉人电话要求撤回".into();
+    act(&store, &w, r3.id, office(&w), by_office).await.unwrap();
+    let code3 = r3.tracking_code.clone().unwrap();
+    let v3 = store.track(&r3.number, &code3, "1.1.1.1").await.unwrap();
+    assert!(!v3.can_undo_withdrawal);
+    assert!(
+        store
+            .reporter_acts(&r3.number, &code3, "1.1.1.1", Command::UndoWithdrawal, &w.policies)
+            .await
+            .is_err()
+    );
     chuangkou_store::testing::assert_records_whole(&store).await;
 });
 

@@ -10,34 +10,70 @@ fn esc(s: &str) -> String {
 }
 
 const W: f64 = 640.0;
-const H: f64 = 220.0;
-const LEFT: f64 = 44.0;
-const BOTTOM: f64 = 28.0;
-const TOP: f64 = 16.0;
+const H: f64 = 250.0;
+const LEFT: f64 = 52.0;
+const BOTTOM: f64 = 30.0;
+const TOP: f64 = 44.0;
+/// Text is 12 px or more at the chart's natural width (issue 18: readable
+/// on a phone where the chart is scaled down to the screen).
+const FONT: f64 = 13.0;
+const INK: &str = "#1d2733";
+const MUTED: &str = "#4a5561";
 
-fn frame(title: &str, id: &str, max_label: &str, body: &str, labels: &[String]) -> String {
+/// What a chart shows and how to read it.
+pub struct Chart<'a> {
+    pub id: &'a str,
+    /// Shown over the plot and read out by screen readers.
+    pub title: &'a str,
+    /// The unit of the values, written over the value axis ("件", "%").
+    pub unit: &'a str,
+    pub labels: &'a [String],
+    /// A horizontal target line: its value (a fraction for rates) and its words.
+    pub target: Option<(f64, String)>,
+}
+
+fn frame(c: &Chart, max: f64, max_label: &str, body: &str) -> String {
     let mut s = format!(
         r#"<svg id="{}" class="chart" viewBox="0 0 {W} {H}" role="img" aria-label="{}" xmlns="http://www.w3.org/2000/svg" preserveAspectRatio="xMidYMid meet"><title>{}</title>"#,
-        esc(id),
-        esc(title),
-        esc(title)
+        esc(c.id),
+        esc(c.title),
+        esc(c.title)
     );
     let _ = write!(
         s,
-        r##"<line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{}" stroke="#8896a5"/><line x1="{LEFT}" y1="{y}" x2="{W}" y2="{y}" stroke="#8896a5"/><text x="{}" y="{}" font-size="11" text-anchor="end" fill="#5b6775">{}</text><text x="{}" y="{y}" font-size="11" text-anchor="end" fill="#5b6775">0</text>"##,
+        r##"<text class="chart-title" x="4" y="18" font-size="15" font-weight="bold" fill="{INK}">{}</text><text class="chart-unit" x="{}" y="{}" font-size="{FONT}" text-anchor="end" fill="{MUTED}">{}</text>"##,
+        esc(c.title),
+        LEFT - 4.0,
+        TOP - 10.0,
+        esc(c.unit),
+    );
+    let _ = write!(
+        s,
+        r##"<line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{}" stroke="#8896a5"/><line x1="{LEFT}" y1="{y}" x2="{W}" y2="{y}" stroke="#8896a5"/><text x="{}" y="{}" font-size="{FONT}" text-anchor="end" fill="{MUTED}">{}</text><text x="{}" y="{y}" font-size="{FONT}" text-anchor="end" fill="{MUTED}">0</text>"##,
         H - BOTTOM,
         LEFT - 4.0,
-        TOP + 4.0,
+        TOP + 5.0,
         esc(max_label),
         LEFT - 4.0,
         y = H - BOTTOM,
     );
     s.push_str(body);
-    let step = (W - LEFT) / labels.len().max(1) as f64;
-    for (i, l) in labels.iter().enumerate() {
+    if let Some((value, words)) = &c.target {
+        let plot = H - BOTTOM - TOP;
+        let y = H - BOTTOM - plot * (value / max).clamp(0.0, 1.0);
         let _ = write!(
             s,
-            r##"<text x="{:.1}" y="{}" font-size="11" text-anchor="middle" fill="#5b6775">{}</text>"##,
+            r##"<line class="target" x1="{LEFT}" y1="{y:.1}" x2="{W}" y2="{y:.1}" stroke="#b3261e" stroke-width="1.5" stroke-dasharray="6 4" data-value="{value}"/><text x="{}" y="{:.1}" font-size="{FONT}" text-anchor="end" fill="#b3261e">{}</text>"##,
+            W - 4.0,
+            y - 4.0,
+            esc(words)
+        );
+    }
+    let step = (W - LEFT) / c.labels.len().max(1) as f64;
+    for (i, l) in c.labels.iter().enumerate() {
+        let _ = write!(
+            s,
+            r##"<text x="{:.1}" y="{}" font-size="{FONT}" text-anchor="middle" fill="{MUTED}">{}</text>"##,
             LEFT + step * (i as f64 + 0.5),
             H - 10.0,
             esc(l)
@@ -48,29 +84,31 @@ fn frame(title: &str, id: &str, max_label: &str, body: &str, labels: &[String]) 
 }
 
 /// A bar per label, with its value over the bar.
-pub fn bars(id: &str, title: &str, labels: &[String], values: &[i64]) -> String {
-    let max = values.iter().copied().max().unwrap_or(0).max(1);
-    let step = (W - LEFT) / labels.len().max(1) as f64;
+pub fn bars(c: &Chart, values: &[i64]) -> String {
+    let top = values.iter().copied().max().unwrap_or(0).max(1) as f64;
+    // The target line must fit on the scale too.
+    let max = c.target.as_ref().map_or(top, |t| top.max(t.0)).max(1.0);
+    let step = (W - LEFT) / c.labels.len().max(1) as f64;
     let plot = H - BOTTOM - TOP;
     let mut body = String::new();
     for (i, v) in values.iter().enumerate() {
-        let h = plot * *v as f64 / max as f64;
+        let h = plot * *v as f64 / max;
         let x = LEFT + step * i as f64 + step * 0.2;
         let y = H - BOTTOM - h;
         let _ = write!(
             body,
-            r##"<rect class="bar" x="{x:.1}" y="{y:.1}" width="{:.1}" height="{h:.1}" fill="#0b5fa5" data-value="{v}"/><text x="{:.1}" y="{:.1}" font-size="11" text-anchor="middle" fill="#1d2733">{v}</text>"##,
+            r##"<rect class="bar" x="{x:.1}" y="{y:.1}" width="{:.1}" height="{h:.1}" fill="#0b5fa5" data-value="{v}"/><text x="{:.1}" y="{:.1}" font-size="{FONT}" text-anchor="middle" fill="{INK}">{v}</text>"##,
             step * 0.6,
             x + step * 0.3,
             y - 3.0
         );
     }
-    frame(title, id, &max.to_string(), &body, labels)
+    frame(c, max, &format!("{max}"), &body)
 }
 
 /// A line through rates (0..=1) per label; months without a rate leave a gap.
-pub fn rate_line(id: &str, title: &str, labels: &[String], values: &[Option<f64>]) -> String {
-    let step = (W - LEFT) / labels.len().max(1) as f64;
+pub fn rate_line(c: &Chart, values: &[Option<f64>]) -> String {
+    let step = (W - LEFT) / c.labels.len().max(1) as f64;
     let plot = H - BOTTOM - TOP;
     let mut body = String::new();
     let mut path = String::new();
@@ -85,13 +123,13 @@ pub fn rate_line(id: &str, title: &str, labels: &[String], values: &[Option<f64>
         let _ = write!(path, "{cmd}{x:.1},{y:.1}");
         let _ = write!(
             body,
-            r##"<circle class="point" cx="{x:.1}" cy="{y:.1}" r="3" fill="#1b6e3a" data-value="{v:.4}"/><text x="{x:.1}" y="{:.1}" font-size="10" text-anchor="middle" fill="#1d2733">{:.0}%</text>"##,
+            r##"<circle class="point" cx="{x:.1}" cy="{y:.1}" r="3" fill="#1b6e3a" data-value="{v:.4}"/><text x="{x:.1}" y="{:.1}" font-size="12" text-anchor="middle" fill="{INK}">{:.0}%</text>"##,
             y - 6.0,
             v * 100.0
         );
     }
     let line = format!(r##"<path d="{}" fill="none" stroke="#1b6e3a" stroke-width="2"/>"##, path.trim());
-    frame(title, id, "100%", &(line + &body), labels)
+    frame(c, 1.0, "100%", &(line + &body))
 }
 
 #[cfg(test)]
@@ -101,17 +139,41 @@ mod tests {
     #[test]
     fn bars_scale_to_the_largest_and_escape_text() {
         let labels = vec!["1月".to_string(), "<b>".to_string()];
-        let svg = bars("c", "投诉 & 建议", &labels, &[41, 27]);
+        let chart = Chart { id: "c", title: "投诉 & 建议", unit: "件", labels: &labels, target: None };
+        let svg = bars(&chart, &[41, 27]);
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
         assert!(svg.contains(r#"data-value="41""#) && svg.contains(r#"data-value="27""#));
         assert!(svg.contains("投诉 &amp; 建议") && svg.contains("&lt;b&gt;") && !svg.contains("<b>"));
         assert_eq!(svg.matches("class=\"bar\"").count(), 2);
+        assert!(svg.contains(">投诉 &amp; 建议</text>"), "the title is written, not only read out");
+    }
+
+    /// No text smaller than 12 px, so a chart scaled to a phone stays legible.
+    #[test]
+    fn every_text_is_twelve_pixels_or_more() {
+        let labels: Vec<String> = (1..=12).map(|m| format!("{m}月")).collect();
+        let chart =
+            Chart { id: "c", title: "t", unit: "件", labels: &labels, target: Some((3.0, "≤ 3".into())) };
+        for svg in [bars(&chart, &[1; 12]), rate_line(&chart, &[Some(0.5); 12])] {
+            for size in svg.split("font-size=\"").skip(1) {
+                let px: f64 = size.split('"').next().unwrap().parse().unwrap();
+                assert!(px >= 12.0, "{px}px in {svg}");
+            }
+        }
     }
 
     #[test]
     fn a_rate_line_skips_months_without_ratings() {
         let labels: Vec<String> = (1..=3).map(|m| format!("{m}月")).collect();
-        let svg = rate_line("r", "满意率", &labels, &[Some(0.9), None, Some(1.0)]);
+        let chart = Chart {
+            id: "r",
+            title: "满意率",
+            unit: "%",
+            labels: &labels,
+            target: Some((0.95, "目标 95%".into())),
+        };
+        let svg = rate_line(&chart, &[Some(0.9), None, Some(1.0)]);
+        assert!(svg.contains(r#"class="target""#) && svg.contains("目标 95%"));
         assert_eq!(svg.matches("class=\"point\"").count(), 2);
         assert!(svg.contains("90%") && svg.contains("100%"));
         let d = svg.split("<path d=\"").nth(1).unwrap().split('"').next().unwrap();

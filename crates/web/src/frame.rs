@@ -75,7 +75,11 @@ pub async fn frame(State(state): State<AppState>, mut req: Request, next: Next) 
         }
     }
     let new_csrf = csrf::before(&mut req);
-    let run = tokio::time::timeout(state.config.request_timeout, next.run(req));
+    // Error pages are drawn far from any extractor: the reader's language
+    // travels with the request's task.
+    let lang = crate::i18n::Tr::from_headers(req.headers()).lang;
+    let run =
+        crate::i18n::LANG.scope(lang, tokio::time::timeout(state.config.request_timeout, next.run(req)));
     let mut res = match AssertUnwindSafe(run).catch_unwind().await {
         Ok(Ok(res)) => res,
         Ok(Err(_)) => AppError::Timeout.into_response(),

@@ -113,7 +113,14 @@ pub struct CaseView {
     /// A complaint about a leader: the discipline body handles it, as the
     /// office handles the others (SPEC CASE-11).
     pub about_leader: bool,
+    /// A case the reporter withdrew less than [`UNDO_WITHDRAWAL_MS`] ago:
+    /// the state it was withdrawn from, to which undoing returns it.
+    pub undoable_withdrawal: Option<State>,
 }
+
+/// How long a reporter may undo their withdrawal (a mistaken tap on a
+/// phone is noticed within the day).
+pub const UNDO_WITHDRAWAL_MS: i64 = 24 * 3_600_000;
 
 /// Who is acting.
 #[derive(Debug, Clone, Copy)]
@@ -138,7 +145,9 @@ pub struct Conclusion {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
-    OfferHandover { to_user_id: i64 },
+    OfferHandover {
+        to_user_id: i64,
+    },
     AcceptHandover,
     DeclineHandover,
     StartInvestigation,
@@ -148,9 +157,13 @@ pub enum Command {
     Close,
     Transfer,
     Withdraw,
+    /// The reporter takes their withdrawal back, within the window.
+    UndoWithdrawal,
     MergeInto,
     RequestExtension,
-    DecideExtension { approve: bool },
+    DecideExtension {
+        approve: bool,
+    },
     AddNote,
 }
 
@@ -197,6 +210,7 @@ impl Command {
             Command::Close => "closed",
             Command::Transfer => "transferred",
             Command::Withdraw => "withdrawn",
+            Command::UndoWithdrawal => "reinstated",
             Command::MergeInto => "merged",
             Command::RequestExtension => "extended",
             Command::DecideExtension { .. } => "extension-decided",
@@ -225,7 +239,7 @@ pub fn decide(case: &CaseView, actor: Actor, cmd: &Command) -> Result<Transition
     use State::*;
     let s = case.state;
     let wrong = || Refusal::WrongState { state: s, command: cmd.name() };
-    if !s.is_open() && !matches!(cmd, Command::AddNote) {
+    if !s.is_open() && !matches!(cmd, Command::AddNote | Command::UndoWithdrawal) {
         return Err(wrong());
     }
     let (user_id, role) = match actor {
@@ -331,6 +345,21 @@ pub fn decide(case: &CaseView, actor: Actor, cmd: &Command) -> Result<Transition
             )?;
             Ok(Transition { to: Withdrawn, event: "case.withdrawn" })
         }
+        Command::UndoWithdrawal => {
+            need(
+                matches!(actor, Actor::Reporter),
+                "只有投诉人可以撤销撤回 / only the reporter may undo a withdrawal",
+            )?;
+            if s != Withdrawn {
+                return Err(wrong());
+            }
+            match case.undoable_withdrawal {
+                Some(to) => Ok(Transition { to, event: "case.reinstated" }),
+                None => Err(Refusal::NotAllowed(
+                    "撤回已超过 24 小时或不是投诉人本人撤回，不能撤销 / the withdrawal can no longer be undone",
+                )),
+            }
+        }
         Command::MergeInto => {
             need(office, "只有办公室可以合并案件 / only the office merges cases")?;
             Ok(Transition { to: Merged, event: "case.merged" })
@@ -374,7 +403,32 @@ mod tests {
             extension_requested: false,
             subject_user_ids: vec![],
             about_leader: false,
+            undoable_withdrawal: None,
         }
+    }
+
+    #[test]
+    fn a_reporter_undoes_their_withdrawal_within_the_window_only() {
+        let reporter = Actor::Reporter;
+        let withdrawn =
+            CaseView { undoable_withdrawal: Some(State::Investigating), ..case(State::Withdrawn) };
+        assert_eq!(
+            decide(&withdrawn, reporter, &Command::UndoWithdrawal),
+            Ok(Transition { to: State::Investigating, event: "case.reinstated" }),
+            "back to where it was"
+        );
+        assert!(
+            matches!(
+                decide(&case(State::Withdrawn), reporter, &Command::UndoWithdrawal),
+                Err(Refusal::NotAllowed(_))
+            ),
+            "the window has passed"
+        );
+        assert!(decide(&withdrawn, OFFICE, &Command::UndoWithdrawal).is_err(), "only the reporter");
+        assert!(matches!(
+            decide(&case(State::Investigating), reporter, &Command::UndoWithdrawal),
+            Err(Refusal::WrongState { .. })
+        ));
     }
 
     #[test]

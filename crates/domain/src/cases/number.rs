@@ -50,9 +50,50 @@ pub fn normalise_tracking_code(input: &str) -> Option<String> {
     (out.chars().filter(|c| *c != '-').count() == 32).then_some(out)
 }
 
+/// A spoken code: eight digits a desk can read out to a caller, shown as
+/// `1234 5678`. With the case number it tracks the case by phone or on the
+/// web. Eight digits are guessable in bulk, so each case takes only
+/// [`SPOKEN_CODE_TRIES`] wrong ones before its spoken code stops working
+/// (the full code still works), on top of the per-client limit.
+pub fn spoken_code(random: u32) -> String {
+    let n = random % 100_000_000;
+    format!("{:04} {:04}", n / 10_000, n % 10_000)
+}
+
+/// Wrong spoken codes a case takes before its spoken code is locked.
+pub const SPOKEN_CODE_TRIES: i64 = 10;
+
+/// The eight digits of a spoken code as typed (spaces and dashes allowed),
+/// or `None` when it is not one.
+pub fn normalise_spoken_code(input: &str) -> Option<String> {
+    let digits: String = input.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+    (digits.len() == 8 && digits.chars().all(|c| c.is_ascii_digit())).then_some(digits)
+}
+
+/// Whether a case registered through `channel` gets a spoken code: the
+/// caller on the line or the visitor at the desk hears it; a web, letter
+/// or forwarded case has no one to read it to.
+pub fn speaks_code(channel: super::Channel, registered_by_a_person: bool) -> bool {
+    registered_by_a_person && matches!(channel, super::Channel::Hotline | super::Channel::WalkIn)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spoken_codes_are_eight_digits_read_in_two_groups() {
+        assert_eq!(spoken_code(12_345_678), "1234 5678");
+        assert_eq!(spoken_code(42), "0000 0042");
+        assert_eq!(spoken_code(u32::MAX), "9496 7295");
+        assert_eq!(normalise_spoken_code(" 1234-5678 ").as_deref(), Some("12345678"));
+        assert_eq!(normalise_spoken_code("1234 567"), None);
+        assert_eq!(normalise_spoken_code("1234 567X"), None);
+        assert_eq!(normalise_spoken_code("7K2M-7K2M"), None, "a full code's group is not digits");
+        assert!(speaks_code(super::super::Channel::Hotline, true));
+        assert!(!speaks_code(super::super::Channel::Hotline, false), "no desk, no one to read it");
+        assert!(!speaks_code(super::super::Channel::Web, true));
+    }
 
     #[test]
     fn numbers_are_padded_per_year() {

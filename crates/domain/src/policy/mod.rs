@@ -87,6 +87,15 @@ impl LadderRole {
             LadderRole::Leader => "领导小组",
         }
     }
+
+    pub fn label_en(self) -> &'static str {
+        match self {
+            LadderRole::Handler => "the handler",
+            LadderRole::ShiftLeader => "the shift leader",
+            LadderRole::OfficeHead => "the office's head",
+            LadderRole::Leader => "the leading group",
+        }
+    }
 }
 
 /// The deadline a case must meet: investigated (a finding) or handled

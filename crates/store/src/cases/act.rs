@@ -74,6 +74,22 @@ impl Store {
         )
     }
 
+    /// The state a case was withdrawn from, when its reporter withdrew it
+    /// within the window to undo it.
+    pub(crate) async fn undoable_withdrawal(&self, case: &CaseRow) -> Result<Option<State>> {
+        if case.state != State::Withdrawn.as_str() {
+            return Ok(None);
+        }
+        let timeline = self.timeline(case.org_id, case.id).await?;
+        let Some(last) = timeline.iter().rev().find(|e| e.kind == "case.withdrawn") else { return Ok(None) };
+        if last.actor != "public"
+            || self.now_ms() - last.at > chuangkou_domain::cases::lifecycle::UNDO_WITHDRAWAL_MS
+        {
+            return Ok(None);
+        }
+        Ok(last.payload["from"].as_str().and_then(State::parse))
+    }
+
     pub async fn act(
         &self,
         org_id: i64,
@@ -95,6 +111,7 @@ impl Store {
             extension_requested: case.extension_requested,
             subject_user_ids: self.users_of_staff(org_id, case.subject_staff_id).await?,
             about_leader: case.about_leader(),
+            undoable_withdrawal: self.undoable_withdrawal(&case).await?,
         };
         let t = decide(&view, actor, &input.command).map_err(refused)?;
         let now = self.now_ms();
@@ -112,7 +129,10 @@ impl Store {
                 payload["to_user_id"] = json!(to_user_id);
                 notify.push((
                     NotifyTarget::User(*to_user_id),
-                    format!("案件 {} 移交给您，请确认接收", case.number),
+                    format!(
+                        "案件 {n} 移交给您，请确认接收 / case {n} is handed to you: please accept it",
+                        n = case.number
+                    ),
                 ));
             }
             Command::AcceptHandover => {
@@ -121,7 +141,13 @@ impl Store {
                 payload["from_user_id"] = json!(case.owner_id);
                 payload["to_user_id"] = json!(case.pending_owner_id);
                 if let Some(prev) = case.owner_id {
-                    notify.push((NotifyTarget::User(prev), format!("案件 {} 的移交已被接收", case.number)));
+                    notify.push((
+                        NotifyTarget::User(prev),
+                        format!(
+                            "案件 {n} 的移交已被接收 / your hand-over of case {n} was accepted",
+                            n = case.number
+                        ),
+                    ));
                 }
             }
             Command::DeclineHandover => {
@@ -130,7 +156,7 @@ impl Store {
                 if let Some(prev) = case.owner_id {
                     notify.push((
                         NotifyTarget::User(prev),
-                        format!("案件 {} 的移交被拒绝，仍由您承办", case.number),
+                        format!("案件 {n} 的移交被拒绝，仍由您承办 / your hand-over of case {n} was declined: it stays with you", n = case.number),
                     ));
                 }
             }
@@ -187,8 +213,13 @@ impl Store {
                 sms = Some(format!("您反映的问题（{}）已有答复，请凭查询码查看。", case.number));
                 // Now the office's to do: the callback and the closing.
                 let office = if view.about_leader { Role::Discipline } else { Role::Office };
-                notify
-                    .push((NotifyTarget::Role(office), format!("案件 {} 已答复，请回访并办结", case.number)));
+                notify.push((
+                    NotifyTarget::Role(office),
+                    format!(
+                        "案件 {n} 已答复，请回访并办结 / case {n} was replied to: call back and close it",
+                        n = case.number
+                    ),
+                ));
             }
             Command::Callback(sat) => {
                 set.push(("satisfaction", Col::text(sat.as_str())));
@@ -201,7 +232,7 @@ impl Store {
                     if let Some(owner) = case.owner_id {
                         notify.push((
                             NotifyTarget::User(owner),
-                            format!("案件 {} 回访不满意，已重新办理", case.number),
+                            format!("案件 {n} 回访不满意，已重新办理 / case {n} was reopened after an unsatisfied callback", n = case.number),
                         ));
                     }
                 }
@@ -215,10 +246,31 @@ impl Store {
                 set.push(("unit_id", Col::Int(Some(to))));
                 payload["from_unit_id"] = json!(case.unit_id);
                 payload["to_unit_id"] = json!(to);
-                notify.push((NotifyTarget::ShiftLeadersOf(to), format!("案件 {} 转办至本单位", case.number)));
+                notify.push((
+                    NotifyTarget::ShiftLeadersOf(to),
+                    format!("案件 {n} 转办至本单位 / case {n} was routed to your unit", n = case.number),
+                ));
             }
             Command::Withdraw => {
                 set.push(("closed_at", Col::Int(Some(now))));
+            }
+            Command::UndoWithdrawal => {
+                // Back where it was, on its own deadlines: the clock runs
+                // again with fresh timers (those due meanwhile fire at once).
+                let d = clock::Deadlines { investigate: case.investigate_due, handle: case.handle_due };
+                let version = case.deadline_version + 1;
+                self.insert_timers(&mut tx, org_id, case.id, version, &clock::plan(&pack.cases, &d)).await?;
+                set.extend([("closed_at", Col::Int(None)), ("deadline_version", Col::Int(Some(version)))]);
+                notify.push((
+                    match case.owner_id {
+                        Some(owner) => NotifyTarget::User(owner),
+                        None => NotifyTarget::Role(Role::Office),
+                    },
+                    format!(
+                        "投诉人撤销了案件 {n} 的撤回，案件恢复办理 / the reporter took back the withdrawal of case {n}: it is open again",
+                        n = case.number
+                    ),
+                ));
             }
             Command::MergeInto => {
                 let master = input
@@ -280,7 +332,10 @@ impl Store {
                 let approver = if view.about_leader { Role::Discipline } else { Role::Leader };
                 notify.push((
                     NotifyTarget::Role(approver),
-                    format!("案件 {} 申请延期 {span}，请审批", case.number),
+                    format!(
+                        "案件 {n} 申请延期 {span}，请审批 / case {n} asks for {span} more: please decide",
+                        n = case.number
+                    ),
                 ));
             }
             Command::DecideExtension { approve } => {
@@ -312,10 +367,15 @@ impl Store {
                     set.push(("extension_span", Col::Text(None)));
                 }
                 if let Some(owner) = case.owner_id {
-                    let verdict = if *approve { "已批准" } else { "未批准" };
+                    let verdict = if *approve { ("已批准", "approved") } else { ("未批准", "refused") };
                     notify.push((
                         NotifyTarget::User(owner),
-                        format!("案件 {} 的延期申请{verdict}", case.number),
+                        format!(
+                            "案件 {n} 的延期申请{} / the extension of case {n} was {}",
+                            verdict.0,
+                            verdict.1,
+                            n = case.number
+                        ),
                     ));
                 }
             }

@@ -8,7 +8,7 @@
 use chrono::Datelike;
 use chuangkou_domain::FieldError;
 use chuangkou_domain::cases::clock::{self, PlannedTimer};
-use chuangkou_domain::cases::number::{case_number, tracking_code};
+use chuangkou_domain::cases::number::{case_number, speaks_code, spoken_code, tracking_code};
 use chuangkou_domain::cases::similar::{LIKELY_DUPLICATE, Pairs};
 use chuangkou_domain::cases::{CaseKind, Channel};
 use chuangkou_domain::policy::Rules;
@@ -48,6 +48,10 @@ pub struct Registered {
     pub number: String,
     /// Shown once; only its hash is kept.
     pub tracking_code: Option<String>,
+    /// Eight digits for the desk to read out (hotline and walk-in cases a
+    /// person registers); shown once, only a keyed hash is kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spoken_code: Option<String>,
     pub investigate_due: Option<i64>,
     pub handle_due: i64,
 }
@@ -95,6 +99,7 @@ pub struct Prepared {
     now: i64,
     phone_hash: Option<String>,
     tracking_code: Option<String>,
+    spoken_code: Option<String>,
     unit_id: Option<i64>,
     point_id: Option<i64>,
 }
@@ -261,6 +266,14 @@ impl Store {
             id_of.extend(got.into_iter().map(|(id, number)| (number, id)));
         }
         let case_id = |i: usize| id_of[&numbers[i]];
+        // Spoken codes, for the few cases a desk registered by phone or in person.
+        for &i in idx {
+            if let Some(spoken) = &items[i].spoken_code {
+                let digest = self.spoken_hash(&numbers[i], &spoken.replace(' ', ""));
+                on_tx!(tx, c => sqlx::query("INSERT INTO spoken_codes (case_id, org_id, digest) VALUES ($1, $2, $3)")
+                    .bind(case_id(i)).bind(org_id).bind(&digest).execute(c).await.map(|r| r.rows_affected()))?;
+            }
+        }
         // Search terms and timers of all of them.
         let docs: Vec<(i64, &str)> =
             idx.iter().map(|&i| (case_id(i), items[i].nc.description.as_str())).collect();
@@ -313,6 +326,7 @@ impl Store {
                     id: case_id(i),
                     number: numbers[i].clone(),
                     tracking_code: p.tracking_code.clone(),
+                    spoken_code: p.spoken_code.clone(),
                     investigate_due: p.deadlines.investigate,
                     handle_due: p.deadlines.handle,
                 };
@@ -357,6 +371,8 @@ impl Store {
             rand::RngCore::fill_bytes(&mut rand::rng(), &mut raw);
             tracking_code(&raw)
         });
+        let spoken = (code.is_some() && speaks_code(nc.channel, nc.registered_by.is_some()))
+            .then(|| spoken_code(rand::RngCore::next_u32(&mut rand::rng())));
         Ok(Prepared {
             org_id: org.id,
             org_code: org.code.clone(),
@@ -381,6 +397,7 @@ impl Store {
             now,
             phone_hash: nc.reporter_phone.as_deref().map(|p| self.phone_hash(p)),
             tracking_code: code,
+            spoken_code: spoken,
             unit_id,
             point_id,
             nc: NewCase { subject_staff_id: subject, ..nc.clone() },

@@ -92,6 +92,7 @@ pub const PUBLIC_EVENTS: &[&str] = &[
     "case.reopened",
     "case.closed",
     "case.withdrawn",
+    "case.reinstated",
     "case.merged",
     "case.extension_approved",
 ];

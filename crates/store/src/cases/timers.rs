@@ -230,12 +230,24 @@ impl Store {
         let (kind, message) = if to == LadderRole::Handler {
             (
                 "case.deadline_warning",
-                format!("案件 {} 即将到期（{}），请尽快办理", case.number, stage_label(stage)),
+                format!(
+                    "案件 {n} 即将到期（{}），请尽快办理 / case {n} is nearly due ({}): please act soon",
+                    stage_label(stage).0,
+                    stage_label(stage).1,
+                    n = case.number
+                ),
             )
         } else {
             (
                 "case.escalated",
-                format!("案件 {} 未按时{}，已升级至{}", case.number, stage_label(stage), to.label_zh()),
+                format!(
+                    "案件 {n} 未按时{}，已升级至{} / case {n} was not {} in time: escalated to {}",
+                    stage_label(stage).0,
+                    to.label_zh(),
+                    stage_label(stage).2,
+                    to.label_en(),
+                    n = case.number
+                ),
             )
         };
         if to != LadderRole::Handler {
@@ -267,9 +279,10 @@ impl Store {
     }
 }
 
-fn stage_label(stage: Stage) -> &'static str {
+/// A stage in Chinese, in English, and as an English participle.
+fn stage_label(stage: Stage) -> (&'static str, &'static str, &'static str) {
     match stage {
-        Stage::Investigate => "调查",
-        Stage::Handle => "处理",
+        Stage::Investigate => ("调查", "investigation", "investigated"),
+        Stage::Handle => ("处理", "handling", "handled"),
     }
 }

@@ -3,7 +3,7 @@
 //! A wrong code and a missing case get the same answer, and each client
 //! address may fail only a few times in a window before it must wait.
 
-use chuangkou_domain::cases::number::normalise_tracking_code;
+use chuangkou_domain::cases::number::{SPOKEN_CODE_TRIES, normalise_spoken_code, normalise_tracking_code};
 use chuangkou_domain::cases::{Actor, Command};
 use chuangkou_domain::policy::PolicySet;
 use serde::Serialize;
@@ -49,6 +49,8 @@ pub struct PublicView {
     pub timeline: Vec<PublicStep>,
     pub can_call_back: bool,
     pub can_withdraw: bool,
+    /// The reporter withdrew it within the last day and may take that back.
+    pub can_undo_withdrawal: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -100,7 +102,10 @@ impl Store {
                     .bind(sha256_hex(&code)).bind(number.trim().to_uppercase()).fetch_optional(c).await)
                 .map_err(StoreError::from)?
             }
-            None => None,
+            None => match normalise_spoken_code(code) {
+                Some(digits) => self.spoken_case(number, &digits).await?,
+                None => None,
+            },
         };
         match found {
             Some(c) => {
@@ -109,6 +114,32 @@ impl Store {
             }
             None => Err(TrackingError::NotFound),
         }
+    }
+
+    /// The case whose spoken code this is. A wrong one counts against the
+    /// case; at the limit its spoken code no longer opens it.
+    async fn spoken_case(&self, number: &str, digits: &str) -> Result<Option<CaseRow>, TrackingError> {
+        let number = number.trim().to_uppercase();
+        let found: Option<(i64, String, i64)> = on_read!(self, c => sqlx::query_as(
+            "SELECT s.case_id, s.digest, s.failures FROM spoken_codes s JOIN cases k ON k.id = s.case_id WHERE k.number = $1")
+            .bind(&number).fetch_optional(c).await)
+        .map_err(StoreError::from)?;
+        let Some((case_id, digest, failures)) = found else { return Ok(None) };
+        if failures >= SPOKEN_CODE_TRIES {
+            return Ok(None);
+        }
+        if self.spoken_hash(&number, digits) == digest {
+            let sql = format!("SELECT {CASE_COLUMNS} FROM cases k WHERE k.id = $1");
+            let case = on_read!(self, c => sqlx::query_as::<_, CaseRow>(sqlx::AssertSqlSafe(sql))
+                .bind(case_id).fetch_one(c).await)
+            .map_err(StoreError::from)?;
+            return Ok(Some(case));
+        }
+        let mut tx = self.begin().await?;
+        on_tx!(&mut tx, c => sqlx::query("UPDATE spoken_codes SET failures = failures + 1 WHERE case_id = $1")
+            .bind(case_id).execute(c).await.map(|r| r.rows_affected())).map_err(StoreError::from)?;
+        tx.commit().await?;
+        Ok(None)
     }
 
     pub async fn track(&self, number: &str, code: &str, client: &str) -> Result<PublicView, TrackingError> {
@@ -152,6 +183,7 @@ impl Store {
             timeline,
             can_call_back: case.state == "replied" && own.master_case_id.is_none(),
             can_withdraw: open,
+            can_undo_withdrawal: self.undoable_withdrawal(&own).await?.is_some(),
         })
     }
 
@@ -164,7 +196,7 @@ impl Store {
         command: Command,
         policies: &PolicySet,
     ) -> Result<PublicView, TrackingError> {
-        debug_assert!(matches!(command, Command::Callback(_) | Command::Withdraw));
+        debug_assert!(matches!(command, Command::Callback(_) | Command::Withdraw | Command::UndoWithdrawal));
         let case = self.tracked_case(number, code, client).await?;
         let org = self.organisation(case.org_id).await?;
         let rules = policies.rules(&org.pack).ok_or_else(|| {

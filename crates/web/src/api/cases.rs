@@ -488,11 +488,14 @@ pub async fn public_track(
         Some("withdraw") => {
             store.reporter_acts(&t.number, &t.code, &client, Command::Withdraw, &state.policies).await
         }
+        Some("undo_withdrawal") => {
+            store.reporter_acts(&t.number, &t.code, &client, Command::UndoWithdrawal, &state.policies).await
+        }
         Some(s) => {
             let sat = Satisfaction::parse(s).ok_or_else(|| {
                 AppError::Validation(vec![FieldError::new(
                     "action",
-                    "satisfied, basic, dissatisfied or withdraw",
+                    "satisfied, basic, dissatisfied, withdraw or undo_withdrawal",
                 )])
             })?;
             store.reporter_acts(&t.number, &t.code, &client, Command::Callback(sat), &state.policies).await

@@ -61,7 +61,7 @@ async fn annual(
     let r = state.store.year_results(user.org_id(), rules, year).await?;
     let closed = r.closed().map(|c| (super::console::format_time(c.closed_at), c.differences.len()));
     let a = r.results();
-    let ranking = a.staff.iter().map(super::dashboard::rank_line).collect();
+    let ranking = a.staff.iter().map(|s| super::dashboard::rank_line(tr, s)).collect();
     let vehicles = a
         .vehicles
         .iter()

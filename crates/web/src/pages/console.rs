@@ -294,8 +294,8 @@ async fn events(
                 .and_then(|id| id.parse::<i64>().ok())
                 .and_then(|id| names.iter().find(|u| u.id == id).map(|u| u.display_name.clone()))
                 .unwrap_or_else(|| match e.actor.as_str() {
-                    "public" => tr.pick("公众", "the public").into(),
-                    "system" => tr.pick("系统", "the system").into(),
+                    "public" => tr.t("actor.public").into(),
+                    "system" => tr.t("actor.system").into(),
                     other => other.into(),
                 }),
             kind: tr.event(&e.kind),

@@ -5,13 +5,13 @@ use askama::Template;
 use axum::Router;
 use axum::extract::{Form, State};
 use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chuangkou_domain::cases::{CaseKind, Channel};
 use chuangkou_store::cases::Duplicate;
 use chuangkou_store::org::Unit;
 use serde::Deserialize;
 
-use super::console_cases::case_page;
 use super::{Chrome, PageResult, render_with};
 use crate::AppState;
 use crate::api::cases::{CaseInput, duplicates_for, parse_case};
@@ -159,7 +159,7 @@ async fn register(
     let mut nc = match parse_case(&input, Channel::Hotline) {
         Ok(nc) => nc,
         Err(AppError::Validation(errs)) => {
-            let errors = errs.into_iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
+            let errors = errs.into_iter().map(|e| format!("{}: {}", e.field, tr.msg(&e.message))).collect();
             return new_page(&state, tr, csrf, &user, f, vec![], errors).await;
         }
         Err(e) => return Err(e.into()),
@@ -175,16 +175,66 @@ async fn register(
         }
     }
     match state.register_case(&org, &nc, &user.actor()).await {
-        // The tracking code is for the reporter: shown once, on this page,
-        // and never put in a URL.
-        Ok(r) => {
-            let outcome = super::console_cases::Outcome { new_code: r.tracking_code, ..Default::default() };
-            case_page(&state, tr, csrf, &user, r.id, outcome).await
-        }
+        // The codes are for the reporter: shown once, on the case's page,
+        // and never put in a URL. The page is reached by a redirect, so a
+        // reload never registers the case again.
+        Ok(r) => Ok(codes_then_case(&state, r.id, r.tracking_code, r.spoken_code)),
         Err(AppError::Validation(errs)) => {
-            let errors = errs.into_iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
+            let errors = errs.into_iter().map(|e| format!("{}: {}", e.field, tr.msg(&e.message))).collect();
             new_page(&state, tr, csrf, &user, f, vec![], errors).await
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// The cookie that carries a new case's codes to its page, once.
+const CODES_COOKIE: &str = "ck_codes";
+
+fn codes_path(id: i64) -> String {
+    format!("/console/cases/{id}")
+}
+
+/// A redirect to the new case's page with its codes sealed (encrypted with
+/// the installation's key) in a cookie only that page receives, for five
+/// minutes at most.
+fn codes_then_case(state: &AppState, id: i64, code: Option<String>, spoken: Option<String>) -> Response {
+    let sealed = state.store.encrypt(&serde_json::json!([id, code, spoken]).to_string());
+    let value = hex::encode(sealed);
+    let cookie = codes_cookie(state, id, &value, 300);
+    let mut res =
+        axum::response::Redirect::to(&format!("{}?done=registered", codes_path(id))).into_response();
+    if let Ok(v) = axum::http::HeaderValue::from_str(&cookie) {
+        res.headers_mut().append(axum::http::header::SET_COOKIE, v);
+    }
+    res
+}
+
+fn codes_cookie(state: &AppState, id: i64, value: &str, max_age_s: i64) -> String {
+    format!(
+        "{CODES_COOKIE}={value}; Path={}; HttpOnly; SameSite=Strict; Max-Age={max_age_s}{}",
+        codes_path(id),
+        if state.config.secure_cookies { "; Secure" } else { "" }
+    )
+}
+
+/// The codes of case `id` when its registration just sealed them for this
+/// browser: the tracking code and the spoken code.
+pub(super) fn take_codes(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+    id: i64,
+) -> Option<(Option<String>, Option<String>)> {
+    let value = crate::cookies::cookie(headers, CODES_COOKIE)?;
+    let sealed = hex::decode(value).ok()?;
+    let plain = state.store.decrypt(&sealed).ok()?;
+    let (case, code, spoken): (i64, Option<String>, Option<String>) = serde_json::from_str(&plain).ok()?;
+    (case == id).then_some((code, spoken))
+}
+
+/// The case page, with the codes' cookie cleared: they are shown once.
+pub(super) fn clear_codes(state: &AppState, id: i64, mut page: Response) -> Response {
+    if let Ok(v) = axum::http::HeaderValue::from_str(&codes_cookie(state, id, "", 0)) {
+        page.headers_mut().append(axum::http::header::SET_COOKIE, v);
+    }
+    page
 }

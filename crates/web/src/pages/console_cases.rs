@@ -154,6 +154,7 @@ struct CasePage {
     reporter: Option<Reporter>,
     revealed: bool,
     new_code: Option<String>,
+    new_spoken: Option<String>,
     allowed: Vec<&'static str>,
     users: Vec<(i64, String)>,
     units: Vec<Unit>,
@@ -180,6 +181,8 @@ pub(super) struct Outcome {
     pub revealed: Option<Reporter>,
     /// A case just registered: its tracking code, shown this once.
     pub new_code: Option<String>,
+    /// And its spoken code, for the desk to read out, shown this once.
+    pub new_spoken: Option<String>,
 }
 
 /// A form's fields as posted: `(name, value)`.
@@ -213,8 +216,8 @@ fn step(e: &TimelineEntry, names: &[User], tr: Tr) -> Step {
         .and_then(|id| id.parse::<i64>().ok())
         .and_then(|id| names.iter().find(|u| u.id == id).map(|u| u.display_name.clone()))
         .unwrap_or_else(|| match e.actor.as_str() {
-            "public" => "公众 / public".into(),
-            "system" => "系统 / system".into(),
+            "public" => tr.t("actor.public").into(),
+            "system" => tr.t("actor.system").into(),
             other => other.into(),
         });
     let name_of = |id: i64| names.iter().find(|u| u.id == id).map(|u| u.display_name.clone());
@@ -253,6 +256,7 @@ fn allowed(case: &CaseRow, user: &CurrentUser) -> Vec<&'static str> {
         // For the buttons: whether the viewer is the subject is all that counts.
         subject_user_ids: if crate::cases_access::is_subject(user, case) { vec![user.0.id] } else { vec![] },
         about_leader: crate::cases_access::about_leader(case),
+        undoable_withdrawal: None,
     };
     let actor = Actor::User { id: user.0.id, role: user.role() };
     let probe = Conclusion {
@@ -290,6 +294,7 @@ pub(super) async fn case_page(
 ) -> PageResult {
     let reporter_override = outcome.revealed.take();
     let new_code = outcome.new_code.take();
+    let new_spoken = outcome.new_spoken.take();
     let row = visible(user, state.store.case(user.org_id(), id).await?)?;
     let org = state.store.organisation(user.org_id()).await?;
     let users = state.store.users(org.id).await?;
@@ -367,6 +372,7 @@ pub(super) async fn case_page(
         reporter,
         revealed,
         new_code: new_code.filter(|c| !c.is_empty()),
+        new_spoken,
         users: handover,
         outcome,
         units,
@@ -416,15 +422,27 @@ async fn page(
     tr: Tr,
     csrf: CsrfToken,
     PageUser(user): PageUser,
+    headers: HeaderMap,
     Path(id): Path<String>,
     Query(q): Query<PageQuery>,
 ) -> PageResult {
     // Only the known actions have words; anything else in the link is ignored.
-    let done = q.done.filter(|a| a.chars().all(|c| c.is_ascii_lowercase() || c == '_')).and_then(|a| {
-        let words = tr.t(&format!("done.{a}"));
-        (words != "??").then(|| words.to_string())
-    });
-    case_page(&state, tr, csrf, &user, parse_id(&id)?, Outcome { done, ..Default::default() }).await
+    let done = q
+        .done
+        .filter(|a| a.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+        .and_then(|a| tr.lookup(&format!("done.{a}")).map(str::to_string));
+    let id = parse_id(&id)?;
+    // A case just registered: its codes come once, in a sealed cookie the
+    // registration set for this case's page, and are cleared as they are shown.
+    let flash = super::console_case_new::take_codes(&state, &headers, id);
+    let (new_code, new_spoken) = flash.clone().unwrap_or_default();
+    let page =
+        case_page(&state, tr, csrf, &user, id, Outcome { done, new_code, new_spoken, ..Default::default() })
+            .await?;
+    Ok(match flash {
+        Some(_) => super::console_case_new::clear_codes(&state, id, page),
+        None => page,
+    })
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -490,9 +508,9 @@ async fn act(
         Err(e @ (AppError::Validation(_) | AppError::Refused(_) | AppError::Conflict(_))) => {
             let message = match &e {
                 AppError::Validation(fields) => {
-                    fields.iter().map(|f| f.message.clone()).collect::<Vec<_>>().join("；")
+                    fields.iter().map(|f| tr.msg(&f.message)).collect::<Vec<_>>().join(tr.pick("；", "; "))
                 }
-                other => other.message(),
+                other => tr.msg(&other.message()),
             };
             let values = pairs.into_iter().filter(|(k, _)| k != "_csrf").collect();
             let outcome =
@@ -574,7 +592,11 @@ async fn notifications(
         .notifications(user.org_id(), user.0.id, 100)
         .await?
         .into_iter()
-        .map(|n| NoticeLine { at: format_time(n.created_at), message: n.message, case_id: n.case_id })
+        .map(|n| NoticeLine {
+            at: format_time(n.created_at),
+            message: tr.msg(&n.message),
+            case_id: n.case_id,
+        })
         .collect();
     let c = Chrome::for_user(&state, tr, csrf, &user, "notices").await?;
     Ok(render(&NoticesPage { c, notices }))

@@ -60,13 +60,15 @@ pub struct Line {
 
 fn line(e: &EntryRow, tr: Tr) -> Line {
     let who = match &e.staff_name {
-        Some(n) => format!("{n}（{}）", e.employee_no.clone().unwrap_or_default()),
-        None => format!("{}（{}）", e.unit_name, tr.pick("部门", "unit")),
+        Some(n) => format!("{n}{}", tr.paren(e.employee_no.clone().unwrap_or_default())),
+        None => format!("{}{}", e.unit_name, tr.paren(tr.t("w.unit_word"))),
     };
     let amount = match (e.amount, e.fine_min, e.fine_max) {
-        (Some(a), ..) => format!("{} 元", format_fen(a)),
-        (None, Some(min), Some(max)) if min == max => format!("{} 元", format_fen(min)),
-        (None, Some(min), Some(max)) => format!("{}–{} 元", format_fen(min), format_fen(max)),
+        (Some(a), ..) => tr.f1("w.amount_yuan", format_fen(a)),
+        (None, Some(min), Some(max)) if min == max => tr.f1("w.amount_yuan", format_fen(min)),
+        (None, Some(min), Some(max)) => {
+            tr.f1("w.amount_yuan", format!("{}–{}", format_fen(min), format_fen(max)))
+        }
         _ => String::new(),
     };
     let appeal = match (&e.appeal_id, &e.appeal_outcome) {
@@ -129,7 +131,12 @@ async fn list(
             .into_iter()
             .map(|f| {
                 let st = FineStatus::parse(&f.status).map_or(f.status.clone(), |s| tr.label(s).to_string());
-                (f.entry_id, format!("{} 元", format_fen(f.amount)), st, f.receipt_no.unwrap_or_default())
+                (
+                    f.entry_id,
+                    tr.f1("w.amount_yuan", format_fen(f.amount)),
+                    st,
+                    f.receipt_no.unwrap_or_default(),
+                )
             })
             .collect()
     } else {
@@ -486,7 +493,7 @@ async fn fines(
                 f.id,
                 f.entry_id,
                 who,
-                format!("{} 元", format_fen(f.amount)),
+                tr.f1("w.amount_yuan", format_fen(f.amount)),
                 st,
                 note,
                 f.explanation,

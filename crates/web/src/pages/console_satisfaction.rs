@@ -14,7 +14,8 @@ use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chuangkou_domain::satisfaction::{
-    Audience, Counts, Level, QuestionResult, parse_question_lines, question_lines,
+    Audience, Counts, Dimension, Level, QuestionResult, QuestionRow, parse_question_lines, question_lines,
+    questions_from_rows,
 };
 use chuangkou_domain::{Permission, Sight};
 use chuangkou_store::ratings::Scope;
@@ -142,9 +143,9 @@ async fn ratings(
             case_id: r.case_id,
             can_appeal: may_appeal && r.appeal_id.is_none() && r.status == "counted",
             appeal: match r.appeal_outcome.as_deref() {
-                Some("upheld") => "申诉成立 / upheld".into(),
-                Some("rejected") => "申诉驳回 / rejected".into(),
-                _ if r.appeal_id.is_some() => "申诉待决定 / appeal pending".into(),
+                Some("upheld") => tr.t("rating.appeal_upheld").into(),
+                Some("rejected") => tr.t("rating.appeal_rejected").into(),
+                _ if r.appeal_id.is_some() => tr.t("rating.appeal_pending").into(),
                 _ => String::new(),
             },
         })
@@ -175,7 +176,7 @@ async fn ratings(
         from: date_text(from),
         to: date_text(to),
         units,
-        total: line("合计 / Total".into(), &total),
+        total: line(tr.t("w.total").into(), &total),
         bad,
         appeals,
         decider,
@@ -232,9 +233,70 @@ struct SurveysPage {
     manage: bool,
     read: bool,
     audiences: Vec<(String, String)>,
-    example: String,
+    /// The questionnaire being written, as typed.
+    draft: Draft,
+    /// The editor's choices: kinds of question and SERVQUAL dimensions.
+    kinds: Vec<(&'static str, &'static str)>,
+    dimensions: Vec<(String, String)>,
     errors: Vec<String>,
     answered: bool,
+}
+
+/// The editor's contents: code, title, audience and the question rows,
+/// each with the message for what is wrong in it.
+#[derive(Default)]
+pub struct Draft {
+    pub code: String,
+    pub title: String,
+    pub audience: String,
+    pub questions: Vec<EditorRow>,
+}
+
+pub struct EditorRow {
+    pub n: usize,
+    pub row: QuestionRow,
+    pub error: Option<String>,
+}
+
+/// Rows the editor starts with, and adds at a time.
+const EDITOR_ROWS: usize = 8;
+const MORE_ROWS: usize = 4;
+
+impl Draft {
+    /// A new questionnaire: the example questions and a few blank rows.
+    fn example() -> Draft {
+        let qs = parse_question_lines(EXAMPLE).expect("the example parses");
+        let mut rows: Vec<QuestionRow> = qs.iter().map(QuestionRow::of).collect();
+        rows.resize(rows.len().max(EDITOR_ROWS) + 1, QuestionRow::default());
+        Draft { questions: Draft::numbered(rows), ..Draft::default() }
+    }
+
+    fn numbered(rows: Vec<QuestionRow>) -> Vec<EditorRow> {
+        rows.into_iter().enumerate().map(|(i, row)| EditorRow { n: i + 1, row, error: None }).collect()
+    }
+
+    /// What the form posted: `q{n}_kind`, `q{n}_text`, `q{n}_dim`, `q{n}_opts`.
+    fn posted(form: &HashMap<String, String>) -> Draft {
+        let count: usize = form_value(form, "rows").parse().unwrap_or(EDITOR_ROWS).clamp(1, 50);
+        let rows = (1..=count)
+            .map(|n| QuestionRow {
+                kind: form_value(form, &format!("q{n}_kind")),
+                text: form_value(form, &format!("q{n}_text")),
+                dimension: form_value(form, &format!("q{n}_dim")),
+                options: form_value(form, &format!("q{n}_opts")),
+            })
+            .collect();
+        Draft {
+            code: form_value(form, "code"),
+            title: form_value(form, "title"),
+            audience: form_value(form, "audience"),
+            questions: Draft::numbered(rows),
+        }
+    }
+
+    fn rows(&self) -> Vec<QuestionRow> {
+        self.questions.iter().map(|r| r.row.clone()).collect()
+    }
 }
 
 async fn surveys_page(
@@ -242,6 +304,7 @@ async fn surveys_page(
     tr: Tr,
     csrf: CsrfToken,
     user: &crate::auth::CurrentUser,
+    draft: Draft,
     errors: Vec<String>,
     answered: bool,
 ) -> PageResult {
@@ -264,7 +327,6 @@ async fn surveys_page(
                 .then(|| format!("{}/q/{}", state.config.public_url, q.public_token)),
         });
     }
-    let example = question_lines(&parse_question_lines(EXAMPLE).expect("the example parses"));
     let status = if errors.is_empty() {
         axum::http::StatusCode::OK
     } else {
@@ -278,7 +340,13 @@ async fn surveys_page(
             manage: may_manage_surveys(user),
             read,
             audiences: tr.choices(Audience::ALL),
-            example,
+            draft,
+            kinds: vec![
+                ("scale", tr.t("survey.kind.scale")),
+                ("choice", tr.t("survey.kind.choice")),
+                ("text", tr.t("survey.kind.text")),
+            ],
+            dimensions: tr.choices(Dimension::ALL),
             errors,
             answered,
         },
@@ -306,7 +374,7 @@ async fn surveys(
     Query(q): Query<SurveysQuery>,
 ) -> PageResult {
     user.require(Permission::ViewSatisfaction)?;
-    surveys_page(&state, tr, csrf, &user, vec![], q.answered == Some(1)).await
+    surveys_page(&state, tr, csrf, &user, Draft::example(), vec![], q.answered == Some(1)).await
 }
 
 async fn publish(
@@ -321,18 +389,23 @@ async fn publish(
     if !may_manage_surveys(&user) {
         return Err(AppError::Forbidden.into());
     }
-    let audience = Audience::parse(&form_value(&form, "audience")).unwrap_or(Audience::Public);
-    let result = match parse_question_lines(&form_value(&form, "questions")) {
+    let mut draft = Draft::posted(&form);
+    // "More rows" keeps what was typed and adds blank rows; nothing is published.
+    if !form_value(&form, "more").is_empty() {
+        let n = draft.questions.len();
+        let blank = (n + 1..=(n + MORE_ROWS).min(50)).map(|n| EditorRow {
+            n,
+            row: QuestionRow::default(),
+            error: None,
+        });
+        draft.questions.extend(blank);
+        return surveys_page(&state, tr, csrf, &user, draft, vec![], false).await;
+    }
+    let audience = Audience::parse(&draft.audience).unwrap_or(Audience::Public);
+    let result = match questions_from_rows(&draft.rows()) {
         Ok(qs) => state
             .store
-            .publish_questionnaire(
-                user.org_id(),
-                user.0.id,
-                &form_value(&form, "code"),
-                &form_value(&form, "title"),
-                audience,
-                &qs,
-            )
+            .publish_questionnaire(user.org_id(), user.0.id, &draft.code, &draft.title, audience, &qs)
             .await
             .map_err(AppError::from),
         Err(e) => Err(AppError::Validation(vec![e])),
@@ -340,7 +413,16 @@ async fn publish(
     match result {
         Ok(q) => Ok(Redirect::to(&format!("/console/surveys/{}", q.id)).into_response()),
         Err(AppError::Validation(errs)) => {
-            surveys_page(&state, tr, csrf, &user, errs.into_iter().map(|e| e.message).collect(), false).await
+            // A message about one row goes beside it; the rest above the form.
+            let mut general = vec![];
+            for e in errs {
+                let row = e.field.strip_prefix('q').and_then(|n| n.parse::<usize>().ok());
+                match row.and_then(|n| draft.questions.get_mut(n.wrapping_sub(1))) {
+                    Some(r) => r.error = Some(tr.msg(&e.message)),
+                    None => general.push(tr.msg(&e.message)),
+                }
+            }
+            surveys_page(&state, tr, csrf, &user, draft, general, false).await
         }
         Err(e) => Err(e.into()),
     }
@@ -365,15 +447,26 @@ fn group_view(tr: Tr, g: &GroupResults) -> GroupView {
                     QuestionResult::Scale { text, mean, counts, .. } => (
                         text.clone(),
                         format!(
-                            "{}（{} 份；满意率 {}）",
+                            "{}{}",
                             mean.map_or("—".into(), |m| format!("{m:.2}")),
-                            counts.total(),
-                            counts.satisfaction_rate().map_or("—".into(), |r| format!("{:.1}%", r * 100.0))
+                            tr.paren(
+                                tr.f2(
+                                    "survey.scale_result",
+                                    counts.total(),
+                                    counts
+                                        .satisfaction_rate()
+                                        .map_or("—".into(), |r| format!("{:.1}%", r * 100.0))
+                                )
+                            )
                         ),
                     ),
                     QuestionResult::Choice { text, counts } => (
                         text.clone(),
-                        counts.iter().map(|(o, n)| format!("{o}：{n}")).collect::<Vec<_>>().join("；"),
+                        counts
+                            .iter()
+                            .map(|(o, n)| format!("{o}{}{n}", tr.colon()))
+                            .collect::<Vec<_>>()
+                            .join(tr.pick("；", "; ")),
                     ),
                     QuestionResult::Text { text, answers } => (text.clone(), answers.join(" ｜ ")),
                 })
@@ -381,7 +474,7 @@ fn group_view(tr: Tr, g: &GroupResults) -> GroupView {
         ),
     };
     GroupView {
-        name: g.unit_name.clone(),
+        name: tr.msg(&g.unit_name),
         responses: g.responses,
         shown: g.results.is_some(),
         dimensions,
@@ -491,7 +584,7 @@ async fn answer(
                 c,
                 &q,
                 format!("/console/surveys/{id}/answer"),
-                errs.into_iter().map(|e| e.message).collect(),
+                errs.into_iter().map(|e| tr.msg(&e.message)).collect(),
             );
             Ok(render_with(axum::http::StatusCode::UNPROCESSABLE_ENTITY, &page))
         }

@@ -9,6 +9,7 @@ use axum::routing::{get, post};
 use chrono::{Datelike, Months};
 use chuangkou_domain::Permission;
 use chuangkou_domain::kpi::Period;
+use chuangkou_domain::policy::Indicator;
 use chuangkou_store::indicators::{Indicators, Subject};
 
 use crate::api::indicators::{by_unit, month_for, month_of};
@@ -48,6 +49,8 @@ pub struct Card {
     pub label: &'static str,
     pub value: String,
     pub note: String,
+    /// How the figure is counted ("及时率 = 按时办结 / 到期案件").
+    pub explain: &'static str,
 }
 
 pub struct UnitLine {
@@ -77,8 +80,8 @@ struct DashboardPage {
     ranking: Vec<RankLine>,
     teams: Vec<(usize, String, String)>,
     awards: Vec<(String, String, String)>,
-    /// The pack's targets: indicator, target, actual, met.
-    targets: Vec<Vec<String>>,
+    /// The pack's targets against the month.
+    targets: Vec<TargetLine>,
     /// When the month was closed, and how many scores differ since.
     closed: Option<(String, usize)>,
     may_close: bool,
@@ -103,54 +106,83 @@ fn pct(r: Option<f64>) -> String {
     r.map_or("—".into(), |r| format!("{:.1}%", r * 100.0))
 }
 
-fn change(c: &chuangkou_domain::kpi::Compared) -> String {
-    c.change
-        .map_or(format!("上期 {}", c.previous), |x| format!("{:+.1}%（上期 {}）", x * 100.0, c.previous))
+fn change(tr: Tr, c: &chuangkou_domain::kpi::Compared) -> String {
+    match c.change {
+        Some(x) => format!("{:+.1}%{}", x * 100.0, tr.paren(tr.f1("dash.previous", c.previous))),
+        None => tr.f1("dash.previous", c.previous),
+    }
 }
 
-fn cards(i: &Indicators) -> Vec<Card> {
+/// The month's indicators as cards, each with how it is counted in plain words.
+fn cards(tr: Tr, i: &Indicators) -> Vec<Card> {
+    let card = |key: &str, value: String, note: String| Card {
+        label: tr.t(key),
+        value,
+        note,
+        explain: tr.t(&format!("{key}.how")),
+    };
     vec![
-        Card {
-            label: "有效投诉 Valid complaints",
-            value: i.valid_complaints.to_string(),
-            note: format!("环比 {} · 同比 {}", change(&i.month_on_month), change(&i.year_on_year)),
-        },
-        Card {
-            label: "每万车次投诉 Per 10,000",
-            value: i.complaints_per_10k.map_or("—".into(), |x| format!("{x:.2}")),
-            note: format!("车流量 {}", i.volume.vehicles),
-        },
-        Card {
-            label: "服务满意率 Satisfaction",
-            value: pct(i.satisfaction_rate),
-            note: format!("{} 条评价", i.ratings.total()),
-        },
-        Card {
-            label: "投诉处理满意度 Handling",
-            value: pct(i.handling_satisfaction),
-            note: format!("{} 次回访", i.callbacks),
-        },
-        Card {
-            label: "意见处理及时率 Timely",
-            value: pct(i.timely_rate),
-            note: format!("{} / {}", i.cases_on_time, i.cases_due),
-        },
-        Card {
-            label: "整改率 Rectified",
-            value: pct(i.rectification_rate),
-            note: format!("{} / {}", i.rectifications_verified, i.rectifications_due),
-        },
-        Card {
-            label: "现场管理到位率 On-site",
-            value: pct(i.compliance_rate),
-            note: format!("{} / {}", i.items_passed, i.items_checked),
-        },
-        Card {
-            label: "好人好事 / 违规 / 罚款",
-            value: format!("{} / {}", i.good_deeds, i.violations),
-            note: format!("罚款 {} 元", chuangkou_domain::ledger::format_fen(i.fines)),
-        },
+        card(
+            "dash.complaints",
+            i.valid_complaints.to_string(),
+            tr.f2("dash.complaints.note", change(tr, &i.month_on_month), change(tr, &i.year_on_year)),
+        ),
+        card(
+            "dash.per_10k",
+            i.complaints_per_10k.map_or("—".into(), |x| format!("{x:.2}")),
+            tr.f1("dash.per_10k.note", i.volume.vehicles),
+        ),
+        card(
+            "dash.satisfaction",
+            pct(i.satisfaction_rate),
+            tr.f1("dash.satisfaction.note", i.ratings.total()),
+        ),
+        card("dash.handling", pct(i.handling_satisfaction), tr.f1("dash.handling.note", i.callbacks)),
+        card("dash.timely", pct(i.timely_rate), format!("{} / {}", i.cases_on_time, i.cases_due)),
+        card(
+            "dash.rectified",
+            pct(i.rectification_rate),
+            format!("{} / {}", i.rectifications_verified, i.rectifications_due),
+        ),
+        card("dash.on_site", pct(i.compliance_rate), format!("{} / {}", i.items_passed, i.items_checked)),
+        card(
+            "dash.deeds",
+            format!("{} / {}", i.good_deeds, i.violations),
+            tr.f1("dash.deeds.note", chuangkou_domain::ledger::format_fen(i.fines)),
+        ),
     ]
+}
+
+/// A target of the pack against the month: indicator, target, actual, met
+/// in words, and whether it was missed.
+pub struct TargetLine {
+    pub indicator: &'static str,
+    pub target: String,
+    pub actual: String,
+    pub met: &'static str,
+    pub missed: bool,
+}
+
+fn target_line(tr: Tr, t: &chuangkou_store::indicators::TargetCheck) -> TargetLine {
+    let row = crate::notice::target_row(t);
+    TargetLine {
+        indicator: tr.label(t.indicator),
+        target: row[1].clone(),
+        actual: row[2].clone(),
+        met: match t.met {
+            Some(true) => tr.t("dash.met"),
+            Some(false) => tr.t("dash.missed"),
+            None => tr.t("dash.no_data"),
+        },
+        missed: t.met == Some(false),
+    }
+}
+
+/// "1月" or "Jan".
+fn month_label(tr: Tr, m: u32) -> String {
+    const EN: [&str; 12] =
+        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    if tr.is_en() { EN[(m as usize + 11) % 12].to_string() } else { format!("{m}月") }
 }
 
 async fn dashboard(
@@ -187,7 +219,7 @@ async fn dashboard(
             Period::month(d.year(), d.month()).expect("a month")
         })
         .collect();
-    let labels: Vec<String> = months.iter().map(|p| format!("{}月", p.from.month())).collect();
+    let labels: Vec<String> = months.iter().map(|p| month_label(tr, p.from.month())).collect();
     let complaints = state.store.valid_complaints_by_period(org, cal, Subject::Organisation, &months).await?;
     let by_month = state
         .store
@@ -216,30 +248,34 @@ async fn dashboard(
     } else {
         assessed.staff.iter().take(10).chain(assessed.staff.iter().skip(n - 5)).collect()
     };
-    let ranking = shown.into_iter().map(rank_line).collect();
+    let ranking = shown.into_iter().map(|s| rank_line(tr, s)).collect();
     let teams = team_lines(assessed).into_iter().take(5).collect();
     let awards = award_lines(assessed);
     Ok(render(&DashboardPage {
         c: Chrome::for_user(&state, tr, csrf, &user, "dashboard").await?,
         month: format!("{:04}-{:02}", first.year(), first.month()),
         export: format!("/api/v1/exports/indicators.xlsx?month={:04}-{:02}", first.year(), first.month()),
-        targets: whole
-            .against(&rules.pack.assessment.targets)
-            .iter()
-            .map(crate::notice::target_row)
-            .collect(),
-        cards: cards(&whole),
+        targets: whole.against(&rules.pack.assessment.targets).iter().map(|t| target_line(tr, t)).collect(),
+        cards: cards(tr, &whole),
         units,
         complaints_chart: charts::bars(
-            "chart-complaints",
-            "有效投诉（近 12 个月）/ Valid complaints, 12 months",
-            &labels,
+            &charts::Chart {
+                id: "chart-complaints",
+                title: tr.t("dash.chart.complaints"),
+                unit: tr.t("dash.unit.cases"),
+                labels: &labels,
+                target: target_of(tr, &rules, Indicator::ValidComplaints),
+            },
             &complaints,
         ),
         satisfaction_chart: charts::rate_line(
-            "chart-satisfaction",
-            "服务满意率（近 12 个月）/ Satisfaction rate, 12 months",
-            &labels,
+            &charts::Chart {
+                id: "chart-satisfaction",
+                title: tr.t("dash.chart.satisfaction"),
+                unit: "%",
+                labels: &labels,
+                target: target_of(tr, &rules, Indicator::SatisfactionRate),
+            },
             &rates,
         ),
         overdue_cases,
@@ -255,19 +291,23 @@ async fn dashboard(
     }))
 }
 
+/// The pack's target for an indicator as a chart's line: its value on the
+/// chart's scale (a fraction for rates) and its words.
+fn target_of(tr: Tr, rules: &chuangkou_domain::policy::Rules, indicator: Indicator) -> Option<(f64, String)> {
+    let t = rules.pack.assessment.targets.iter().find(|t| t.indicator == indicator)?;
+    let value = if indicator.is_rate() { t.value / 100.0 } else { t.value };
+    Some((value, format!("{} {}", tr.t("dash.target"), t.describe())))
+}
+
 /// A staff member's line in a ranking.
-pub fn rank_line(s: &chuangkou_store::assessment::StaffScore) -> RankLine {
+pub fn rank_line(tr: Tr, s: &chuangkou_store::assessment::StaffScore) -> RankLine {
     RankLine {
         rank: s.rank,
         name: s.name.clone(),
         unit: s.unit_name.clone(),
         score: format!("{:.2}", s.score),
         stars: "★".repeat(s.stars as usize),
-        note: if s.eligible {
-            String::new()
-        } else {
-            "本年度不参与评先 / not eligible this year".into()
-        },
+        note: if s.eligible { String::new() } else { tr.t("dash.not_eligible").into() },
     }
 }
 

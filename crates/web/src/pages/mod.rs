@@ -170,6 +170,7 @@ impl<E: Into<AppError>> From<E> for PageError {
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage {
+    tr: Tr,
     status: u16,
     message: String,
     code: &'static str,
@@ -183,13 +184,23 @@ impl IntoResponse for PageError {
             tracing::error!(%cause, "internal error on a page");
         }
         let status = self.0.status();
+        let tr = Tr::current();
         let fields = match &self.0 {
-            AppError::Validation(errors) => errors.clone(),
+            AppError::Validation(errors) => errors
+                .iter()
+                .map(|f| chuangkou_domain::FieldError { field: f.field.clone(), message: tr.msg(&f.message) })
+                .collect(),
             _ => vec![],
         };
         render_with(
             status,
-            &ErrorPage { status: status.as_u16(), message: self.0.message(), code: self.0.code(), fields },
+            &ErrorPage {
+                tr,
+                status: status.as_u16(),
+                message: tr.msg(&self.0.message()),
+                code: self.0.code(),
+                fields,
+            },
         )
     }
 }

@@ -10,7 +10,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use chuangkou_domain::org::{ServicePointKind, UnitKind};
 use chuangkou_domain::satisfaction::Level;
-use chuangkou_store::org::{Organisation, ServicePoint};
+use chuangkou_store::org::{Organisation, ServicePoint, Staff};
 use chuangkou_store::ratings::RatingInput;
 use serde::Deserialize;
 
@@ -77,6 +77,11 @@ struct PointPage {
     levels: Vec<Choice>,
     tags: Vec<Choice>,
     staff_no: Option<String>,
+    /// Whose service is rated when the QR code names a person (a badge's
+    /// code): name and employee number, as 好差评 pages show them.
+    server: Option<(String, String)>,
+    /// A number in the link that names nobody serving now.
+    unknown_staff: Option<String>,
     chosen: String,
     errors: Vec<String>,
     /// The sector's regulator (name, hotline), from the pack.
@@ -100,16 +105,31 @@ async fn point(
 ) -> PageResult {
     let found = state.points.get(&state, &token).await?;
     let staff_no = q.staff.filter(|s| chuangkou_domain::text::code("staff", s).is_ok());
-    let page = point_page(&state, tr, csrf, &found, staff_no, String::new(), vec![])?;
+    let server = server_of(&state, &found.1, staff_no.as_deref()).await?;
+    let page = point_page(&state, tr, csrf, &found, staff_no, server, String::new(), vec![])?;
     Ok(with_device_cookie(&state, &headers, render(&page)))
 }
 
+/// The person a badge's number names, if they serve in the organisation now.
+async fn server_of(
+    state: &AppState,
+    org: &Organisation,
+    staff_no: Option<&str>,
+) -> Result<Option<Staff>, AppError> {
+    let Some(no) = staff_no else { return Ok(None) };
+    let Some(id) = state.store.staff_id_by_number(org.id, no).await? else { return Ok(None) };
+    let staff = state.store.staff(org.id, id).await?;
+    Ok(staff.active.then_some(staff))
+}
+
+#[allow(clippy::too_many_arguments)]
 fn point_page(
     state: &AppState,
     tr: Tr,
     csrf: CsrfToken,
     found: &(ServicePoint, Organisation),
     staff_no: Option<String>,
+    server: Option<Staff>,
     chosen: String,
     errors: Vec<String>,
 ) -> Result<PointPage, PageError> {
@@ -135,7 +155,10 @@ fn point_page(
         kind_label,
         levels,
         tags,
-        staff_no,
+        unknown_staff: staff_no.clone().filter(|_| server.is_none()),
+        // A number that names nobody is not sent on: the rating counts for the point.
+        staff_no: staff_no.filter(|_| server.is_some()),
+        server: server.map(|s| (s.name, s.employee_no)),
         chosen,
         errors,
     })
@@ -199,6 +222,7 @@ async fn rate(
     };
     let staff_no = input.staff_no.clone();
     let chosen = input.level.clone();
+    let server = server_of(&state, &found.1, staff_no.as_deref()).await?;
     match state.rate(&token, input, &addr).await {
         Ok((ack, found)) => Ok(render(&RatedPage {
             c: Chrome::public(tr, csrf),
@@ -215,13 +239,14 @@ async fn rate(
                 csrf,
                 &found,
                 staff_no,
+                server,
                 chosen,
-                errs.into_iter().map(|e| e.message).collect(),
+                errs.into_iter().map(|e| tr.msg(&e.message)).collect(),
             )?;
             Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page))
         }
         Err(AppError::TooManyRequests(m)) => {
-            let page = point_page(&state, tr, csrf, &found, staff_no, chosen, vec![m])?;
+            let page = point_page(&state, tr, csrf, &found, staff_no, server, chosen, vec![m])?;
             Ok(render_with(StatusCode::TOO_MANY_REQUESTS, &page))
         }
         Err(e) => Err(e.into()),

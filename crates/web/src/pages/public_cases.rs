@@ -280,8 +280,10 @@ async fn submit(
     let r = match registered {
         Ok(r) => r,
         Err(AppError::Validation(errs)) => {
-            let errors =
-                errs.into_iter().map(|e| format!("{}：{}", field_label(&e.field, tr), e.message)).collect();
+            let errors = errs
+                .into_iter()
+                .map(|e| format!("{}{}{}", field_label(&e.field, tr), tr.colon(), tr.msg(&e.message)))
+                .collect();
             return form_page(state, tr, csrf, t, f, errors).await;
         }
         Err(e) => return Err(e.into()),
@@ -335,6 +337,7 @@ pub struct TrackView {
     pub steps: Vec<TrackStep>,
     pub can_call_back: bool,
     pub can_withdraw: bool,
+    pub can_undo_withdrawal: bool,
     pub satisfaction: Option<String>,
 }
 
@@ -348,6 +351,7 @@ fn step_label(kind: &str, tr: Tr) -> String {
         "case.reopened" => ("重新办理", "Reopened"),
         "case.closed" => ("已办结", "Closed"),
         "case.withdrawn" => ("已撤回", "Withdrawn"),
+        "case.reinstated" => ("撤销撤回，恢复办理", "Withdrawal undone: handling resumes"),
         "case.merged" => ("与同一事件合并办理", "Merged with the same matter"),
         "case.extension_approved" => ("经批准延期办理", "Extended with approval"),
         _ => ("处理中", "In progress"),
@@ -382,6 +386,7 @@ fn view(v: PublicView, tr: Tr) -> TrackView {
             .collect(),
         can_call_back: v.can_call_back,
         can_withdraw: v.can_withdraw,
+        can_undo_withdrawal: v.can_undo_withdrawal,
         satisfaction: v.satisfaction.and_then(|s| Satisfaction::parse(&s)).map(|s| tr.label(s).into()),
     }
 }
@@ -404,6 +409,8 @@ pub struct TrackForm {
     code: String,
     #[serde(default)]
     action: String,
+    #[serde(default)]
+    confirm: String,
     #[serde(default, rename = "_csrf")]
     csrf: String,
 }
@@ -421,8 +428,26 @@ async fn track(
     let store = &state.store;
     let result = match f.action.as_str() {
         "" => store.track(&f.number, &f.code, &client).await,
+        // Withdrawing is confirmed with a tick (it can be undone for a day);
+        // without it the page comes back saying so, and nothing changes.
+        "withdraw" if f.confirm != "1" => match store.track(&f.number, &f.code, &client).await {
+            Ok(v) => {
+                let page = TrackPage {
+                    c: Chrome::public(tr, csrf.clone()),
+                    number: f.number.clone(),
+                    code: f.code.clone(),
+                    error: Some(tr.t("track.confirm_withdraw").to_string()),
+                    view: Some(view(v, tr)),
+                };
+                return Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page));
+            }
+            Err(e) => Err(e),
+        },
         "withdraw" => {
             store.reporter_acts(&f.number, &f.code, &client, Command::Withdraw, &state.policies).await
+        }
+        "undo_withdrawal" => {
+            store.reporter_acts(&f.number, &f.code, &client, Command::UndoWithdrawal, &state.policies).await
         }
         s => match Satisfaction::parse(s) {
             Some(sat) => {
@@ -455,7 +480,7 @@ async fn track(
                     tr.pick("编号或查询码不正确", "The number or code is not right").to_string(),
                 ),
                 AppError::Internal(_) => return Err(e.into()),
-                other => (other.status(), other.message()),
+                other => (other.status(), tr.msg(&other.message())),
             };
             page(status, Some(msg), None)
         }

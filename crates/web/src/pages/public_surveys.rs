@@ -167,7 +167,7 @@ pub(super) async fn answer_survey(
                 Chrome::public(tr, csrf),
                 &q,
                 action,
-                errs.into_iter().map(|e| e.message).collect(),
+                errs.into_iter().map(|e| tr.msg(&e.message)).collect(),
             );
             Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page))
         }

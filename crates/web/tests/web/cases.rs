@@ -446,8 +446,21 @@ story!(the_desk_form_warns_of_duplicates_before_registering, |store| {
     confirmed.retain(|(k, _)| *k != "confirm");
     confirmed.push(("confirm", "1"));
     let done = app.post_form("/console/cases/new", &confirmed).await;
-    assert_eq!(done.status, StatusCode::OK, "{}", done.text());
-    assert!(done.text().contains("id=\"tracking-code\""), "the code to give the reporter, once");
+    // Post, redirect, get: a reload of the page shown never registers again.
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text());
+    let to = done.headers["location"].to_str().unwrap().to_string();
+    assert!(to.starts_with("/console/cases/") && to.ends_with("?done=registered"), "{to}");
+    let shown = app.get(&to, None).await;
+    assert_eq!(shown.status, StatusCode::OK);
+    let html = shown.text();
+    assert!(html.contains("id=\"tracking-code\""), "the code to give the reporter, once");
+    assert!(html.contains("id=\"spoken-code\""), "a walk-in case has digits to read out");
+    assert!(app.cookie("ck_codes").is_none(), "the codes' cookie is cleared as they are shown");
+    let again = app.get(&to, None).await.text();
+    assert!(
+        !again.contains("id=\"tracking-code\"") && !again.contains("id=\"spoken-code\""),
+        "shown only once"
+    );
     let cases = app.store.cases(seed.org_id, &all).await.unwrap();
     assert_eq!(cases.len(), 2);
     let case = &cases[0];
