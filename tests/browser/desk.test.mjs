@@ -114,3 +114,36 @@ test('the questionnaire editor builds questions with controls and keeps them whe
   assert.match(lines, /choice \| 浏览器测试：您办理的业务 \| 缴费; 咨询/);
   await ctx.close();
 });
+
+test('a refused finding comes back with every choice as it was, the staff of the case\'s unit first', async () => {
+  const { ctx, page } = await signedIn(it.browser, it.server, 'office', desktop);
+  await page.goto(`${it.server.url}/console/cases/new`);
+  await page.selectOption('select[name=channel]', 'walk_in');
+  await page.selectOption('select[name=service_point_id]', { label: '小店收费站 · 小店收费站 出口 2 号车道' });
+  await page.fill('textarea[name=description]', '浏览器测试：出口车道收费员未唱收唱付');
+  await page.click('#case-form button[type=submit]');
+  if (await page.locator('#case-form').count()) await page.click('#case-form button[type=submit]');
+  await page.locator('#spoken-code').waitFor();
+  await page.click('form[data-action=start] button[type=submit]');
+  await page.locator('#action-done').waitFor();
+  const form = page.locator('form[data-action=conclude]');
+  // The picker shows the case's station first.
+  assert.equal(await form.locator('select[name=staff_id] optgroup').first().getAttribute('label'), '小店收费站');
+  const chen = await form.locator('select[name=staff_id] option', { hasText: '陈晓燕' }).getAttribute('value');
+  await form.locator('select[name=finding]').selectOption('substantiated');
+  await form.locator('select[name=staff_id]').selectOption(chen);
+  const rule = await form.locator('select[name=rule_code] option').nth(1).getAttribute('value');
+  await form.locator('select[name=rule_code]').selectOption(rule);
+  await form.locator('input[name=apology_made]').check();
+  await form.locator('input[name=summary]').fill('属实：未唱收唱付');
+  // Concluding 属实 needs the tick; without it the form comes back as typed.
+  await form.locator('button[type=submit]').click();
+  const again = page.locator('form[data-action=conclude]');
+  await again.locator('#action-refused').waitFor();
+  assert.equal(await again.locator('select[name=finding]').inputValue(), 'substantiated');
+  assert.equal(await again.locator('select[name=staff_id]').inputValue(), chen);
+  assert.equal(await again.locator('select[name=rule_code]').inputValue(), rule);
+  assert.ok(await again.locator('input[name=apology_made]').isChecked());
+  assert.equal(await again.locator('input[name=summary]').inputValue(), '属实：未唱收唱付');
+  await ctx.close();
+});

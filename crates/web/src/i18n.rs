@@ -417,6 +417,7 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("nav.ratings", "满意度", "Satisfaction"),
     ("nav.dashboard", "看板", "Dashboard"),
     // Words of the console pages.
+    ("case.responsibility", "责任", "Responsibility"),
     ("track.confirm_withdraw", "请勾选确认后再撤回。", "Tick the box to confirm the withdrawal."),
     (
         "track.withdraw_confirm",

@@ -162,7 +162,8 @@ struct CasePage {
     responsibilities: Vec<(String, String)>,
     satisfactions: Vec<(String, String)>,
     /// For a substantiated finding: whom it concerns and which rule.
-    staff: Vec<(i64, String, bool)>,
+    /// The staff picker's groups, the case's unit first.
+    staff: Vec<super::StaffGroup>,
     codebook: Vec<(String, String)>,
     /// Likely duplicates, for those who may merge.
     duplicates: Vec<Duplicate>,
@@ -192,6 +193,20 @@ impl CasePage {
     /// Why `action` was refused, when it was the one refused.
     fn refusal(&self, action: &str) -> Option<&str> {
         self.outcome.refused.as_ref().filter(|(a, _, _)| a == action).map(|(_, m, _)| m.as_str())
+    }
+
+    /// Whether option `value` of `field` is the one to show chosen: the one
+    /// chosen in the refused form, or else `default`.
+    fn chosen(&self, action: &str, field: &str, value: &str, default: bool) -> bool {
+        match &self.outcome.refused {
+            Some((a, _, values)) if a == action => values.iter().any(|(k, v)| k == field && v == value),
+            _ => default,
+        }
+    }
+
+    /// Whether the staff member `id` is the one the case is about.
+    fn subject_is(&self, id: impl ToString) -> bool {
+        self.row.subject_staff_id.map(|s| s.to_string()) == Some(id.to_string())
     }
 
     /// The value typed into `field` of the refused `action`'s form.
@@ -305,15 +320,7 @@ pub(super) async fn case_page(
     };
     let units = state.store.units(org.id).await?;
     let may_conclude = allowed(&row, user).contains(&"conclude");
-    let staff = if may_conclude {
-        super::staff_choices(state, org.id)
-            .await?
-            .into_iter()
-            .map(|(id, label)| (id, label, row.subject_staff_id == Some(id)))
-            .collect()
-    } else {
-        vec![]
-    };
+    let staff = if may_conclude { super::staff_groups(state, org.id, row.unit_id).await? } else { vec![] };
     let codebook = state
         .rules(&org.pack)?
         .pack

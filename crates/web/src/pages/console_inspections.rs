@@ -150,7 +150,8 @@ struct NewPage {
     kinds: Vec<(String, String)>,
     modes: Vec<(String, String)>,
     targets: Vec<(String, String)>,
-    staff: Vec<(i64, String)>,
+    /// The staff picker's groups, by unit.
+    staff: Vec<super::StaffGroup>,
     items: Vec<(String, String, String)>,
     today: String,
 }
@@ -201,7 +202,7 @@ async fn new_page(
         targets
             .push((format!("vehicle:{}", v.id), format!("{} · {}", tr.label(TargetKind::Vehicle), v.plate)));
     }
-    let staff = super::staff_choices(&state, org).await?;
+    let staff = super::staff_groups(&state, org, None).await?;
     Ok(render(&NewPage {
         kind: plan.as_ref().map_or("routine".into(), |p| p.kind.clone()),
         mode: plan.as_ref().map_or(

@@ -321,7 +321,8 @@ async fn act(
 #[template(path = "ledger_new.html")]
 struct NewPage {
     c: Chrome,
-    staff: Vec<(i64, String)>,
+    /// The staff picker's groups, by unit.
+    staff: Vec<super::StaffGroup>,
     units: Vec<(i64, String)>,
     codebook: Vec<(String, String)>,
     fact_kinds: Vec<(String, String)>,
@@ -341,7 +342,7 @@ async fn new_page(
     }
     let pack = org_pack(&state, &user).await?;
     let rules = state.rules(&pack)?;
-    let staff = super::staff_choices(&state, user.org_id()).await?;
+    let staff = super::staff_groups(&state, user.org_id(), None).await?;
     let all = state.store.units(user.org_id()).await?;
     let names = chuangkou_store::org::full_names(&all);
     let units = all.iter().map(|u| (u.id, names[&u.id].clone())).collect();

@@ -304,6 +304,44 @@ pub struct ImportResultPage {
     pub errors: Vec<chuangkou_domain::roster::ImportError>,
 }
 
+/// A picker's group: the unit's name and its people `(id, "工号 姓名")`.
+pub type StaffGroup = (String, Vec<(i64, String)>);
+
+/// A staff picker's options in groups by unit, `(unit name, [(id, "工号 姓名")])`,
+/// the unit concerned (and the teams under it) first, so that the person
+/// looked for is near the top; a browser's select finds them by typing the
+/// 工号.
+pub async fn staff_groups(
+    state: &AppState,
+    org_id: i64,
+    concerned: Option<i64>,
+) -> Result<Vec<StaffGroup>, AppError> {
+    let q = chuangkou_store::org::StaffQuery { limit: 500, ..Default::default() };
+    let staff = state.store.staff_list(org_id, &q).await?;
+    let units = state.store.units(org_id).await?;
+    let under = |mut u: Option<i64>| {
+        while let Some(id) = u {
+            if Some(id) == concerned {
+                return true;
+            }
+            u = units.iter().find(|x| x.id == id).and_then(|x| x.parent_id);
+        }
+        false
+    };
+    // (the unit concerned?, the group)
+    let mut groups: Vec<(bool, StaffGroup)> = vec![];
+    for s in staff.into_iter().filter(|s| s.active) {
+        let label = format!("{} {}", s.employee_no, s.name);
+        match groups.iter_mut().find(|g| g.1.0 == s.unit_name) {
+            Some(g) => g.1.1.push((s.id, label)),
+            None => groups.push((under(Some(s.unit_id)), (s.unit_name.clone(), vec![(s.id, label)]))),
+        }
+    }
+    // The unit concerned first; the others in the roster's order.
+    groups.sort_by_key(|g| !g.0);
+    Ok(groups.into_iter().map(|(_, g)| g).collect())
+}
+
 /// Staff of the organisation for a form's picker: `(id, "工号 姓名（单位）")`.
 pub async fn staff_choices(state: &AppState, org_id: i64) -> Result<Vec<(i64, String)>, AppError> {
     let q = chuangkou_store::org::StaffQuery { limit: 500, ..Default::default() };
