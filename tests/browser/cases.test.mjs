@@ -46,6 +46,9 @@ test('a complaint filed from a QR page on a phone is handled at a desk and close
   await phone.selectOption('select[name=category]', 'attitude');
   await phone.fill('textarea[name=description]', '出口车道收费员态度生硬，把卡扔出窗外');
   await phone.fill('input[name=phone]', '13812345678');
+  // A photo of what happened, as a phone's camera gives it.
+  const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64');
+  await phone.setInputFiles('input[name=photos]', [{ name: 'photo.png', mimeType: 'image/png', buffer: png }]);
   await phone.screenshot({ path: resolve(shots, 'complaint-form-phone.png'), fullPage: true });
   await phone.click('#feedback-form button[type=submit]');
   const number = (await phone.textContent('#case-number')).trim();
@@ -66,6 +69,10 @@ test('a complaint filed from a QR page on a phone is handled at a desk and close
   await desk.goto(`${server.url}/console/cases?inbox=unassigned`);
   await desk.click(`text=${number}`);
   assert.match(await desk.textContent('#case-description'), /把卡扔出窗外/);
+  // The reporter's photo is on the case, as a thumbnail that loads.
+  const thumb = desk.locator('#case-photos img');
+  assert.equal(await thumb.count(), 1);
+  assert.ok(await thumb.evaluate((img) => img.complete && img.naturalWidth > 0), 'the thumbnail loads');
   assert.match(await desk.textContent('#reporter'), /138\*\*\*\*5678/, 'the office sees the phone masked');
   await desk.click('form[data-action=start] button');
   await desk.fill('form[data-action=conclude] input[name=summary]', '经查看录像属实，已当面致歉并批评教育');

@@ -413,6 +413,8 @@ async fn store_only(store: &Store, batch: usize, seconds: u64) -> Result<i32> {
                 reporter_phone: Some(format!("139{:08}", i)),
                 registered_by: None,
                 issue_tracking_code: true,
+                photos: vec![],
+                origin: None,
             };
             items.push(store.prepare_case(&org, rules, &nc, "bench").await?);
         }

@@ -280,6 +280,8 @@ async fn generate(
                 reporter_phone: None,
                 registered_by: Some(leader.id),
                 issue_tracking_code: false,
+                photos: vec![],
+                origin: None,
             };
             cases.push(store.prepare_case(&org, rules, &nc, "bench").await?);
         }

@@ -343,6 +343,8 @@ async fn demo_cases(
                 reporter_phone: Some("13812341234".into()),
                 registered_by: by,
                 issue_tracking_code: true,
+                photos: vec![],
+                origin: None,
             }
         };
     let stories = [

@@ -235,6 +235,8 @@ mod tests {
                 reporter_phone: phone.map(str::to_string),
                 registered_by: Some(by),
                 issue_tracking_code: true,
+                photos: vec![],
+                origin: None,
             };
             self.store.register_case(&self.org, self.policies.rules("toll").unwrap(), &nc, "t").await.unwrap()
         }

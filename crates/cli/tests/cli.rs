@@ -248,6 +248,8 @@ async fn backup_under_load_restores_and_verifies_and_a_missing_secret_is_refused
                     reporter_phone: None,
                     registered_by: None,
                     issue_tracking_code: false,
+                    photos: vec![],
+                    origin: None,
                 };
                 store.register_case(&org, rules, &nc, "test").await.unwrap();
             }

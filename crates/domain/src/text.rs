@@ -27,7 +27,74 @@ pub fn required(field: &str, value: &str, max: usize) -> Result<String, FieldErr
     if v.chars().any(|c| c.is_control()) {
         return Err(FieldError::new(field, "含有控制字符 / contains control characters"));
     }
+    if v.chars().any(noncharacter) {
+        return Err(FieldError::new(field, "含有无效字符 / contains characters that are not text"));
+    }
     Ok(v.to_string())
+}
+
+/// Unicode's noncharacters (U+FFFE, U+FFFF, U+FDD0–U+FDEF and the last two
+/// of every plane): never text, and XML 1.0 forbids some of them, so one of
+/// them in a stored description would break every XML answer after it.
+fn noncharacter(c: char) -> bool {
+    let n = c as u32;
+    (0xFDD0..=0xFDEF).contains(&n) || n & 0xFFFE == 0xFFFE
+}
+
+/// A required piece of text of several lines (a complaint letter has
+/// paragraphs): line breaks are kept, `\r\n` and `\r` becoming `\n`; tabs
+/// become spaces; any other control character is refused.
+pub fn multiline(field: &str, value: &str, max: usize) -> Result<String, FieldError> {
+    let normalised = value.replace("\r\n", "\n").replace('\r', "\n").replace('\t', " ");
+    // Each line is checked as one-line text would be; blank lines are kept.
+    let lines: Vec<&str> = normalised.trim().lines().map(str::trim_end).collect();
+    let text = lines.join("\n");
+    if text.is_empty() {
+        return Err(FieldError::new(field, "必填 / required"));
+    }
+    if text.chars().count() > max {
+        return Err(FieldError::new(field, format!("最多 {max} 个字符 / at most {max} characters")));
+    }
+    if text.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(FieldError::new(field, "含有控制字符 / contains control characters"));
+    }
+    if text.chars().any(noncharacter) {
+        return Err(FieldError::new(field, "含有无效字符 / contains characters that are not text"));
+    }
+    Ok(text)
+}
+
+/// Text made safe for XML 1.0: the characters it forbids (control
+/// characters other than tab and line breaks, U+FFFE, U+FFFF) become U+FFFD,
+/// so that old data can never make a document ill-formed.
+pub fn xml_safe(s: &str) -> std::borrow::Cow<'_, str> {
+    let bad =
+        |c: char| (c.is_control() && !matches!(c, '\t' | '\n' | '\r')) || matches!(c as u32, 0xFFFE | 0xFFFF);
+    if s.chars().any(bad) {
+        std::borrow::Cow::Owned(s.chars().map(|c| if bad(c) { '\u{FFFD}' } else { c }).collect())
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
+#[cfg(test)]
+mod multiline_tests {
+    use super::*;
+
+    #[test]
+    fn a_letter_keeps_its_paragraphs_and_nothing_else_slips_in() {
+        assert_eq!(
+            multiline("d", "第一段\r\n\r\n第二段\r第三段  \n", 100).unwrap(),
+            "第一段\n\n第二段\n第三段"
+        );
+        assert_eq!(multiline("d", "a\tb", 100).unwrap(), "a b");
+        assert!(multiline("d", "a\u{0007}b", 100).is_err(), "a bell is not text");
+        assert!(multiline("d", "a\u{FFFE}b", 100).is_err(), "nor is U+FFFE");
+        assert!(required("d", "a\u{FFFF}", 100).is_err());
+        assert!(multiline("d", " \r\n ", 100).is_err(), "blank is empty");
+        assert_eq!(xml_safe("a\u{FFFE}b\u{0001}c\nd"), "a\u{FFFD}b\u{FFFD}c\nd");
+        assert!(matches!(xml_safe("fine"), std::borrow::Cow::Borrowed(_)));
+    }
 }
 
 /// A code (unit code, employee number, service point code): letters, digits,

@@ -150,6 +150,18 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0023_spoken_codes.sql"),
         postgres: include_str!("../migrations/postgres/0023_spoken_codes.sql"),
     },
+    Migration {
+        version: 24,
+        name: "case_photos",
+        sqlite: include_str!("../migrations/sqlite/0024_case_photos.sql"),
+        postgres: include_str!("../migrations/postgres/0024_case_photos.sql"),
+    },
+    Migration {
+        version: 25,
+        name: "case_origins",
+        sqlite: include_str!("../migrations/sqlite/0025_case_origins.sql"),
+        postgres: include_str!("../migrations/postgres/0025_case_origins.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -226,6 +238,8 @@ const APPEND_ONLY: &[&str] = &[
     "inspections",
     "inspection_items",
     "inspection_photos",
+    "case_photos",
+    "case_origins",
     "survey_responses",
     "organisations",
 ];

@@ -228,6 +228,43 @@ pub const SEALED_TABLES: &[SealedTable] = &[
         blobs: &["bytes", "thumb"],
         batch: 16,
     },
+    SealedTable {
+        name: "case_photos",
+        columns: &[
+            "id",
+            "org_id",
+            "case_id",
+            "content_type",
+            "bytes",
+            "thumb",
+            "width",
+            "height",
+            "sha256",
+            "uploaded_at",
+        ],
+        blobs: &["bytes", "thumb"],
+        batch: 16,
+    },
+    SealedTable {
+        name: "case_origins",
+        columns: &[
+            "id",
+            "case_id",
+            "org_id",
+            "address",
+            "address_id",
+            "lat",
+            "long",
+            "media_url",
+            "device_id",
+            "account_id",
+            "email_enc",
+            "first_name_enc",
+            "last_name_enc",
+        ],
+        blobs: &["email_enc", "first_name_enc", "last_name_enc"],
+        batch: 2000,
+    },
 ];
 
 /// How often `serve` seals.

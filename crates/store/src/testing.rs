@@ -121,6 +121,13 @@ impl Store {
         .expect("read notifications")
     }
 
+    /// The e-mail addresses of Open311 senders, as stored.
+    pub async fn raw_origin_emails_for_test(&self) -> Vec<Vec<u8>> {
+        crate::on_read!(self, c => sqlx::query_scalar("SELECT email_enc FROM case_origins WHERE email_enc IS NOT NULL ORDER BY id")
+            .fetch_all(c).await)
+        .expect("read origins")
+    }
+
     /// The spoken-code digests kept, as they sit in the database.
     pub async fn spoken_digests_for_test(&self) -> Vec<String> {
         crate::on_read!(self, c => sqlx::query_scalar("SELECT digest FROM spoken_codes").fetch_all(c).await)

@@ -99,6 +99,8 @@ fn complaint(w: &World, text: &str) -> NewCase {
         reporter_phone: Some("13812341234".into()),
         registered_by: Some(w.office),
         issue_tracking_code: true,
+        photos: vec![],
+        origin: None,
     }
 }
 

@@ -243,6 +243,8 @@ story!(a_team_that_lost_eligibility_is_passed_over_for_the_gold_team_award, |sto
         reporter_phone: None,
         registered_by: Some(w.office.id),
         issue_tracking_code: false,
+        photos: vec![],
+        origin: None,
     };
     store.register_case(&w.org, rules, &nc, "t").await.unwrap();
 
@@ -316,6 +318,8 @@ story!(a_hall_matter_overdue_and_a_neglected_first_question_warn_their_clerk_wit
         reporter_phone: None,
         registered_by: Some(clerk.id),
         issue_tracking_code: false,
+        photos: vec![],
+        origin: None,
     };
     let handled = store.register_case(&w.org, rules, &matter("许可证延续办理"), "t").await.unwrap();
     let ignored = store.register_case(&w.org, rules, &matter("咨询计量器具检定"), "t").await.unwrap();

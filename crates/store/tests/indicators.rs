@@ -96,6 +96,8 @@ async fn complaint(store: &Store, w: &World, at: i64, unit: i64, staff: Option<i
         reporter_phone: None,
         registered_by: Some(w.office),
         issue_tracking_code: false,
+        photos: vec![],
+        origin: None,
     };
     store.register_case(&w.org, rules, &nc, "t").await.unwrap().id
 }

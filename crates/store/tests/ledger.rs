@@ -205,6 +205,8 @@ story!(a_substantiated_serious_complaint_costs_200_to_500_and_holds_the_manager_
         reporter_phone: None,
         registered_by: Some(w.office.id),
         issue_tracking_code: false,
+        photos: vec![],
+        origin: None,
     };
     let reg =
         store.register_case(&w.organisation, rules, &nc, &format!("user:{}", w.office.id)).await.unwrap();

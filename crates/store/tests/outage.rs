@@ -83,6 +83,8 @@ async fn postgres_stopped_mid_batch_loses_nothing_and_writes_nothing_twice() {
                         reporter_phone: None,
                         registered_by: None,
                         issue_tracking_code: true,
+                        photos: vec![],
+                        origin: None,
                     };
                     // Preparing reads the database; a refusal there is no write.
                     let Ok(p) = store.prepare_case(&org, rules, &nc, "public").await else {
@@ -302,6 +304,8 @@ async fn the_application_role_on_postgres_owns_nothing_and_may_change_no_history
         reporter_phone: Some("13812341234".into()),
         registered_by: Some(office),
         issue_tracking_code: true,
+        photos: vec![],
+        origin: None,
     };
     let case = app.register_case(&org, rules, &nc, &format!("user:{office}")).await.unwrap();
     let me = chuangkou_domain::cases::Actor::User { id: office, role: chuangkou_domain::Role::Office };

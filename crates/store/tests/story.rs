@@ -265,6 +265,8 @@ story!(records_of_what_happened_refuse_out_of_band_changes_and_deletes, |store| 
         reporter_phone: Some("13812341234".into()),
         registered_by: None,
         issue_tracking_code: true,
+        photos: vec![],
+        origin: None,
     };
     let case = store.register_case(&organisation, rules, &nc, "t").await.unwrap();
     let attempt = |sql: &'static str| {

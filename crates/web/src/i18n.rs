@@ -417,6 +417,13 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("nav.ratings", "满意度", "Satisfaction"),
     ("nav.dashboard", "看板", "Dashboard"),
     // Words of the console pages.
+    ("case.address", "地点", "Address"),
+    ("case.address_id", "地址编号", "Address id"),
+    ("case.coordinates", "坐标（WGS-84）", "Coordinates (WGS-84)"),
+    ("case.media_url", "照片链接（外部）", "Photo link (outside)"),
+    ("fb.photos", "照片", "Photos"),
+    ("fb.photos_hint", "可选，最多 3 张 JPEG 或 PNG", "optional, up to 3 JPEG or PNG"),
+    ("fb.too_many_photos", "最多可附 {0} 张照片，请重新选择", "At most {0} photos: please choose again"),
     ("case.responsibility", "责任", "Responsibility"),
     ("track.confirm_withdraw", "请勾选确认后再撤回。", "Tick the box to confirm the withdrawal."),
     (

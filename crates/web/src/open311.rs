@@ -16,7 +16,7 @@ use axum::routing::get;
 use chrono::SecondsFormat;
 use chuangkou_domain::cases::{CaseKind, Channel, State as CaseState};
 use chuangkou_domain::policy::Category;
-use chuangkou_store::cases::{CaseFilter, CaseRow, NewCase};
+use chuangkou_store::cases::{CaseFilter, CaseRow, NewCase, Origin};
 use chuangkou_store::org::Organisation;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -25,9 +25,81 @@ use crate::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/open311/v2/{file}", get(list).post(create))
+        .route("/open311/discovery.{ext}", get(discovery))
+        .route(
+            "/open311/v2/{file}",
+            get(list)
+                .post(create)
+                .layer(axum::extract::DefaultBodyLimit::max(crate::photos::MAX_PHOTO_BYTES + 64 * 1024)),
+        )
         .route("/open311/v2/services/{file}", get(service_definition))
         .route("/open311/v2/requests/{file}", get(one_request))
+        .route("/open311/v2/tokens/{file}", get(token))
+        // Anything else under /open311 answers in GeoReport's own shape.
+        .route("/open311/{*rest}", axum::routing::any(unknown))
+}
+
+/// The format a path asks for: `.xml` is XML, anything else JSON.
+fn format_of(path: &str) -> Format {
+    if path.ends_with(".xml") { Format::Xml } else { Format::Json }
+}
+
+async fn unknown(uri: axum::http::Uri) -> Open311Error {
+    err(StatusCode::NOT_FOUND, format_of(uri.path()), "unknown resource")
+}
+
+/// GeoReport's tokens are for servers that create requests later; ours
+/// are created at once and answered with their service_request_id.
+async fn token(Path(file): Path<String>) -> Open311Error {
+    err(
+        StatusCode::NOT_FOUND,
+        format_of(&file),
+        "tokens are not used here: a request is created at once and answered with its service_request_id",
+    )
+}
+
+/// Service discovery: where the endpoint is, its formats, and how it
+/// answers (a created request is answered 201 with its id).
+async fn discovery(State(state): State<AppState>, Path(ext): Path<String>) -> R {
+    let fmt = match ext.as_str() {
+        "json" => Format::Json,
+        "xml" => Format::Xml,
+        _ => return Err(err(StatusCode::NOT_FOUND, Format::Json, "unknown resource")),
+    };
+    let base = state.config.public_url.trim_end_matches('/');
+    let changeset = "2026-12-02T00:00:00+08:00";
+    let contact = "POST /open311/v2/requests.{json,xml} with api_key (form body or query string) answers 201 Created \
+                   with [{service_request_id, service_notice, account_id}]; errors are [{code, description}].";
+    Ok(match fmt {
+        Format::Json => json_response(json!({
+            "changeset": changeset,
+            "contact": contact,
+            "key_service": format!("{base}/console (API tokens: chuangkou user token)"),
+            "endpoints": [{
+                "specification": "http://wiki.open311.org/GeoReport_v2",
+                "url": format!("{base}/open311/v2"),
+                "changeset": changeset,
+                "type": "production",
+                "formats": ["application/json", "text/xml"],
+            }],
+        })),
+        Format::Xml => xml_response(format!(
+            "<discovery><changeset>{changeset}</changeset><contact>{}</contact><key_service>{}</key_service><endpoints><endpoint><specification>http://wiki.open311.org/GeoReport_v2</specification><url>{}</url><changeset>{changeset}</changeset><type>production</type><formats><format>application/json</format><format>text/xml</format></formats></endpoint></endpoints></discovery>",
+            xml_escape(contact),
+            xml_escape(&format!("{base}/console")),
+            xml_escape(&format!("{base}/open311/v2")),
+        )),
+    })
+}
+
+/// JSON with its charset said, as GeoReport clients expect.
+fn json_response(v: Value) -> Response {
+    ([(CONTENT_TYPE, "application/json; charset=utf-8")], v.to_string()).into_response()
+}
+
+/// An optional argument: empty counts as absent.
+fn given(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -54,7 +126,12 @@ impl IntoResponse for Open311Error {
         let Open311Error(status, description, fmt) = self;
         let code = status.as_u16();
         match fmt {
-            Format::Json => (status, axum::Json(json!([{"code": code, "description": description}]))).into_response(),
+            Format::Json => (
+                status,
+                [(CONTENT_TYPE, "application/json; charset=utf-8")],
+                json!([{"code": code, "description": description}]).to_string(),
+            )
+                .into_response(),
             Format::Xml => (
                 status,
                 [(CONTENT_TYPE, "text/xml; charset=utf-8")],
@@ -158,7 +235,10 @@ async fn list(
         return Err(err(StatusCode::NOT_FOUND, Format::Json, "unknown resource"));
     };
     let q = q.map(|Query(q)| q).map_err(|e| err(StatusCode::BAD_REQUEST, fmt, e.body_text()))?;
-    let org = jurisdiction(&state, q.jurisdiction_id.as_deref(), fmt).await?;
+    if name == "discovery" {
+        return discovery(State(state), Path(if fmt == Format::Xml { "xml" } else { "json" }.into())).await;
+    }
+    let org = jurisdiction(&state, given(&q.jurisdiction_id), fmt).await?;
     let rules =
         state.rules(&org.pack).map_err(|_| err(StatusCode::INTERNAL_SERVER_ERROR, fmt, "internal error"))?;
     match name {
@@ -167,33 +247,48 @@ async fn list(
             Ok(render(fmt, "services", "service", &services))
         }
         "requests" => {
-            let full = full_view(&state, &org, q.api_key.as_deref(), fmt).await?;
-            let ids: Vec<&str> = q
-                .service_request_id
-                .as_deref()
-                .map(|s| s.split(',').map(str::trim).collect())
+            let full = full_view(&state, &org, given(&q.api_key), fmt).await?;
+            let ids: Vec<&str> = given(&q.service_request_id)
+                .map(|s| s.split(',').map(str::trim).filter(|s| !s.is_empty()).collect())
                 .unwrap_or_default();
+            let codes: Vec<&str> = given(&q.service_code)
+                .map(|s| s.split(',').map(str::trim).filter(|s| !s.is_empty()).collect())
+                .unwrap_or_default();
+            let statuses: Vec<&str> = given(&q.status)
+                .map(|s| s.split(',').map(str::trim).filter(|s| !s.is_empty()).collect())
+                .unwrap_or_default();
+            let date = |v: &Option<String>, name: &str| match given(v) {
+                None => Ok(None),
+                Some(s) => parse_time(s).map(Some).ok_or_else(|| {
+                    err(StatusCode::BAD_REQUEST, fmt, format!("{name} must be a W3C date-time"))
+                }),
+            };
+            let (from, to) = (date(&q.start_date, "start_date")?, date(&q.end_date, "end_date")?);
             let mut out = Vec::new();
             if !ids.is_empty() {
                 for id in ids {
                     if let Ok(c) = state.store.case_by_number(org.id, id).await
                         && c.channel == Channel::Open311.as_str()
                     {
-                        out.push(request_json(&state, &org, &c, full));
+                        out.push(request_json(&state, &org, &c, full).await);
                     }
                 }
             } else {
                 let f = CaseFilter {
                     channel: Some(Channel::Open311.as_str().into()),
-                    category: q.service_code.clone(),
-                    registered_from: q.start_date.as_deref().and_then(parse_time),
-                    registered_to: q.end_date.as_deref().and_then(parse_time),
+                    // One code is filtered by the database; a list here.
+                    category: (codes.len() == 1).then(|| codes[0].to_string()),
+                    registered_from: from,
+                    registered_to: to,
                     limit: 200,
                     ..Default::default()
                 };
                 for c in state.store.cases(org.id, &f).await.map_err(internal(fmt))? {
-                    let v = request_json(&state, &org, &c, full);
-                    if q.status.as_deref().is_none_or(|s| s.split(',').any(|s| s.trim() == v["status"])) {
+                    if !codes.is_empty() && !codes.contains(&c.category.as_str()) {
+                        continue;
+                    }
+                    let v = request_json(&state, &org, &c, full).await;
+                    if statuses.is_empty() || statuses.iter().any(|s| *s == v["status"]) {
                         out.push(v);
                     }
                 }
@@ -221,7 +316,9 @@ fn iso(state_offset: chrono::FixedOffset, ms: i64) -> String {
 /// Anonymous callers (`full` false) get status, service and dates only: the
 /// description and the reply are the reporter's and the organisation's
 /// words about a person, not public information.
-fn request_json(state: &AppState, org: &Organisation, c: &CaseRow, full: bool) -> Value {
+async fn request_json(state: &AppState, org: &Organisation, c: &CaseRow, full: bool) -> Value {
+    // Where the sender said it happened: given back as it came.
+    let origin = state.store.case_origin(org.id, c.id).await.ok().flatten().unwrap_or_default();
     let offset = state
         .rules(&org.pack)
         .map(|r| r.calendar.offset)
@@ -245,12 +342,12 @@ fn request_json(state: &AppState, org: &Organisation, c: &CaseRow, full: bool) -
         "requested_datetime": iso(offset, c.registered_at),
         "updated_datetime": iso(offset, c.updated_at),
         "expected_datetime": iso(offset, c.handle_due),
-        "address": Value::Null,
-        "address_id": Value::Null,
+        "address": origin.address,
+        "address_id": origin.address_id,
         "zipcode": Value::Null,
-        "lat": Value::Null,
-        "long": Value::Null,
-        "media_url": Value::Null,
+        "lat": origin.lat,
+        "long": origin.long,
+        "media_url": origin.media_url,
     })
 }
 
@@ -263,7 +360,7 @@ async fn service_definition(
         return Err(err(StatusCode::NOT_FOUND, Format::Json, "unknown resource"));
     };
     let q = q.map(|Query(q)| q).map_err(|e| err(StatusCode::BAD_REQUEST, fmt, e.body_text()))?;
-    let org = jurisdiction(&state, q.jurisdiction_id.as_deref(), fmt).await?;
+    let org = jurisdiction(&state, given(&q.jurisdiction_id), fmt).await?;
     let rules =
         state.rules(&org.pack).map_err(|_| err(StatusCode::INTERNAL_SERVER_ERROR, fmt, "internal error"))?;
     let cat = rules
@@ -273,7 +370,7 @@ async fn service_definition(
         .ok_or_else(|| err(StatusCode::NOT_FOUND, fmt, "unknown service_code"))?;
     let def = json!({"service_code": cat.code, "attributes": []});
     Ok(match fmt {
-        Format::Json => axum::Json(def).into_response(),
+        Format::Json => json_response(def),
         Format::Xml => xml_response(format!(
             "<service_definition><service_code>{}</service_code><attributes></attributes></service_definition>",
             xml_escape(&cat.code)
@@ -290,15 +387,17 @@ async fn one_request(
         return Err(err(StatusCode::NOT_FOUND, Format::Json, "unknown resource"));
     };
     let q = q.map(|Query(q)| q).map_err(|e| err(StatusCode::BAD_REQUEST, fmt, e.body_text()))?;
-    let org = jurisdiction(&state, q.jurisdiction_id.as_deref(), fmt).await?;
+    let org = jurisdiction(&state, given(&q.jurisdiction_id), fmt).await?;
     let c = state.store.case_by_number(org.id, id).await.map_err(internal(fmt))?;
     if c.channel != Channel::Open311.as_str() {
         return Err(err(StatusCode::NOT_FOUND, fmt, "not found"));
     }
-    let full = full_view(&state, &org, q.api_key.as_deref(), fmt).await?;
-    Ok(render(fmt, "service_requests", "request", &[request_json(&state, &org, &c, full)]))
+    let full = full_view(&state, &org, given(&q.api_key), fmt).await?;
+    Ok(render(fmt, "service_requests", "request", &[request_json(&state, &org, &c, full).await]))
 }
 
+/// A POST's arguments. GeoReport's `attribute[…]` fields are accepted and
+/// not used: our services have no attributes.
 #[derive(Deserialize, Default)]
 pub struct CreateForm {
     api_key: Option<String>,
@@ -308,49 +407,192 @@ pub struct CreateForm {
     first_name: Option<String>,
     last_name: Option<String>,
     phone: Option<String>,
+    email: Option<String>,
     address_string: Option<String>,
+    address_id: Option<String>,
+    lat: Option<String>,
+    long: Option<String>,
+    media_url: Option<String>,
+    device_id: Option<String>,
+    account_id: Option<String>,
+}
+
+/// The api_key (and the jurisdiction) may come in the query string too, as
+/// the spec's examples and some clients (`open311`) send them.
+#[derive(Deserialize, Default)]
+pub struct KeyQuery {
+    api_key: Option<String>,
+    jurisdiction_id: Option<String>,
+}
+
+/// A POST as clients send it: urlencoded, or multipart with a `media` file
+/// (`three` sends the photo so). The photo becomes the case's photo.
+struct PostedRequest {
+    form: Result<CreateForm, String>,
+    media: Option<Vec<u8>>,
+}
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for PostedRequest {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        let multipart = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("multipart/form-data"));
+        if !multipart {
+            let form = Form::<CreateForm>::from_request(req, state)
+                .await
+                .map(|Form(f)| f)
+                .map_err(|e| e.body_text());
+            return Ok(PostedRequest { form, media: None });
+        }
+        let parts = match axum::extract::Multipart::from_request(req, state).await {
+            Ok(p) => p,
+            Err(e) => return Ok(PostedRequest { form: Err(e.body_text()), media: None }),
+        };
+        let up = match crate::pages::Upload::read(parts).await {
+            Ok(up) => up,
+            Err(e) => return Ok(PostedRequest { form: Err(e.message()), media: None }),
+        };
+        let media = up.files.iter().find(|f| f.0 == "media").map(|f| f.2.clone());
+        let pairs: Vec<(String, String)> = up.fields.into_iter().collect();
+        let encoded = form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
+        let form = serde_urlencoded_form(&encoded);
+        Ok(PostedRequest { form, media })
+    }
+}
+
+/// The fields of a multipart POST read as the urlencoded form would be.
+fn serde_urlencoded_form(encoded: &str) -> Result<CreateForm, String> {
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(encoded.as_bytes()).into_owned().collect();
+    let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    Ok(CreateForm {
+        api_key: get("api_key"),
+        jurisdiction_id: get("jurisdiction_id"),
+        service_code: get("service_code"),
+        description: get("description"),
+        first_name: get("first_name"),
+        last_name: get("last_name"),
+        phone: get("phone"),
+        email: get("email"),
+        address_string: get("address_string"),
+        address_id: get("address_id"),
+        lat: get("lat"),
+        long: get("long"),
+        media_url: get("media_url"),
+        device_id: get("device_id"),
+        account_id: get("account_id"),
+    })
+}
+
+/// An optional short field: trimmed, at most `max` characters, plain text.
+fn short(fmt: Format, field: &str, v: &Option<String>, max: usize) -> Result<Option<String>, Open311Error> {
+    match given(v) {
+        None => Ok(None),
+        Some(s) => chuangkou_domain::text::required(field, s, max)
+            .map(Some)
+            .map_err(|e| err(StatusCode::BAD_REQUEST, fmt, format!("{field}: {}", e.message))),
+    }
+}
+
+/// The place and sender of a request, checked.
+fn origin_of(fmt: Format, f: &CreateForm) -> Result<Origin, Open311Error> {
+    let coordinate = |field: &str, v: &Option<String>, limit: f64| -> Result<Option<f64>, Open311Error> {
+        match given(v) {
+            None => Ok(None),
+            Some(s) => match s.parse::<f64>() {
+                Ok(x) if x.is_finite() && x.abs() <= limit => Ok(Some(x)),
+                _ => Err(err(StatusCode::BAD_REQUEST, fmt, format!("{field} must be a WGS-84 degree value"))),
+            },
+        }
+    };
+    let media_url = short(fmt, "media_url", &f.media_url, 2000)?;
+    if let Some(u) = &media_url
+        && !(u.starts_with("https://") || u.starts_with("http://"))
+    {
+        return Err(err(StatusCode::BAD_REQUEST, fmt, "media_url must be an http(s) URL"));
+    }
+    let email = short(fmt, "email", &f.email, 254)?;
+    if let Some(e) = &email
+        && (!e.contains('@') || e.contains(char::is_whitespace))
+    {
+        return Err(err(StatusCode::BAD_REQUEST, fmt, "email is not an e-mail address"));
+    }
+    Ok(Origin {
+        address: short(fmt, "address_string", &f.address_string, 500)?,
+        address_id: short(fmt, "address_id", &f.address_id, 100)?,
+        lat: coordinate("lat", &f.lat, 90.0)?,
+        long: coordinate("long", &f.long, 180.0)?,
+        media_url,
+        device_id: short(fmt, "device_id", &f.device_id, 200)?,
+        account_id: short(fmt, "account_id", &f.account_id, 200)?,
+        email,
+        first_name: short(fmt, "first_name", &f.first_name, 50)?,
+        last_name: short(fmt, "last_name", &f.last_name, 50)?,
+    })
 }
 
 async fn create(
     State(state): State<AppState>,
     Path(file): Path<String>,
-    form: Result<Form<CreateForm>, axum::extract::rejection::FormRejection>,
+    query: Result<Query<KeyQuery>, axum::extract::rejection::QueryRejection>,
+    posted: PostedRequest,
 ) -> R {
     let Some(("requests", fmt)) = split(&file) else {
-        return Err(err(StatusCode::NOT_FOUND, Format::Json, "unknown resource"));
+        return Err(err(StatusCode::NOT_FOUND, format_of(&file), "unknown resource"));
     };
-    let Form(f) = form.map_err(|e| err(StatusCode::BAD_REQUEST, fmt, e.body_text()))?;
-    let key = f
-        .api_key
-        .as_deref()
-        .filter(|k| !k.is_empty())
+    let mut f = posted.form.map_err(|e| err(StatusCode::BAD_REQUEST, fmt, e))?;
+    let q = query.map(|Query(q)| q).unwrap_or_default();
+    if given(&f.jurisdiction_id).is_none() {
+        f.jurisdiction_id = q.jurisdiction_id;
+    }
+    let key = given(&f.api_key)
+        .or(given(&q.api_key))
         .ok_or_else(|| err(StatusCode::FORBIDDEN, fmt, "api_key is required"))?;
     let user = state
         .store
         .api_token_user(key)
         .await
         .map_err(|_| err(StatusCode::FORBIDDEN, fmt, "invalid api_key"))?;
-    let org = jurisdiction(&state, f.jurisdiction_id.as_deref(), fmt).await?;
+    let org = jurisdiction(&state, given(&f.jurisdiction_id), fmt).await?;
     if org.id != user.org_id {
         return Err(err(StatusCode::FORBIDDEN, fmt, "api_key is not valid for this jurisdiction"));
     }
     let rules =
         state.rules(&org.pack).map_err(|_| err(StatusCode::INTERNAL_SERVER_ERROR, fmt, "internal error"))?;
-    let code = f.service_code.as_deref().unwrap_or("");
+    let code = given(&f.service_code)
+        .ok_or_else(|| err(StatusCode::BAD_REQUEST, fmt, "service_code is required"))?;
     let cat = rules
         .pack
         .cases
         .category(code)
-        .ok_or_else(|| err(StatusCode::BAD_REQUEST, fmt, "service_code not found"))?;
+        .ok_or_else(|| err(StatusCode::NOT_FOUND, fmt, "service_code not found"))?;
     let kind = if cat.kinds.contains(&CaseKind::Complaint) { CaseKind::Complaint } else { cat.kinds[0] };
-    let mut description = f.description.clone().unwrap_or_default();
-    if let Some(addr) = f.address_string.as_deref().filter(|a| !a.trim().is_empty()) {
-        description = format!("{description}\n地点：{addr}");
-    }
-    let description = chuangkou_domain::text::required("description", &description, 4000)
-        .map_err(|e| err(StatusCode::BAD_REQUEST, fmt, format!("{}: {}", e.field, e.message)))?;
-    let name =
-        [f.last_name.as_deref(), f.first_name.as_deref()].into_iter().flatten().collect::<Vec<_>>().concat();
+    let origin = origin_of(fmt, &f)?;
+    // A photo sent with the request is checked like any reporter's photo.
+    let photos = match posted.media {
+        None => vec![],
+        Some(bytes) => match crate::photos::process(bytes).await {
+            Ok(p) => vec![p],
+            Err(crate::AppError::TooLarge) => {
+                return Err(err(StatusCode::PAYLOAD_TOO_LARGE, fmt, "media is too large"));
+            }
+            Err(e) => return Err(err(StatusCode::BAD_REQUEST, fmt, format!("media: {}", e.message()))),
+        },
+    };
+    // A request may be only a service and a place: the case then says so.
+    let description = match given(&f.description) {
+        Some(d) => chuangkou_domain::text::multiline("description", d, 4000)
+            .map_err(|e| err(StatusCode::BAD_REQUEST, fmt, format!("{}: {}", e.field, e.message)))?,
+        None => format!("{}（未附描述 / no description given）", cat.title),
+    };
+    let name = [origin.last_name.as_deref(), origin.first_name.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .concat();
     let phone = match f.phone.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
         Some(p) => Some(
             chuangkou_domain::text::phone("phone", p)
@@ -372,6 +614,8 @@ async fn create(
         reporter_phone: phone,
         registered_by: None,
         issue_tracking_code: false,
+        photos,
+        origin: Some(origin),
     };
     let r = state.register_case(&org, &nc, &format!("user:{}", user.id)).await.map_err(|e| match e {
         crate::AppError::Validation(f) => err(
@@ -388,7 +632,11 @@ async fn create(
         json!({"service_request_id": r.number, "service_notice": format!("已受理，编号 {}", r.number), "account_id": Value::Null}),
     ];
     Ok(match fmt {
-        Format::Json => (StatusCode::CREATED, axum::Json(json!(body))).into_response(),
+        Format::Json => {
+            let mut res = json_response(json!(body));
+            *res.status_mut() = StatusCode::CREATED;
+            res
+        }
         Format::Xml => {
             let mut res = render(fmt, "service_requests", "request", &body);
             *res.status_mut() = StatusCode::CREATED;
@@ -399,7 +647,7 @@ async fn create(
 
 fn render(fmt: Format, list: &str, item: &str, items: &[Value]) -> Response {
     match fmt {
-        Format::Json => axum::Json(json!(items)).into_response(),
+        Format::Json => json_response(json!(items)),
         Format::Xml => {
             let mut out = format!("<{list}>");
             for v in items {
@@ -430,8 +678,11 @@ fn xml_response(body: String) -> Response {
         .into_response()
 }
 
+/// Text for XML: escaped, and any character XML 1.0 forbids replaced, so
+/// that one stored value can never make a document ill-formed.
 fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
+    chuangkou_domain::text::xml_safe(s)
+        .replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")

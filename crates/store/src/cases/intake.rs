@@ -40,7 +40,32 @@ pub struct NewCase {
     pub registered_by: Option<i64>,
     /// Issue a tracking code for the public (shown once).
     pub issue_tracking_code: bool,
+    /// Photos the reporter attached, checked and re-encoded (at most
+    /// [`MAX_CASE_PHOTOS`]); written with the case.
+    pub photos: Vec<crate::inspections::Photo>,
+    /// Where another system says it happened and who sent it (Open311).
+    pub origin: Option<Origin>,
 }
+
+/// Open311's optional fields of a request, kept beside the case: the place
+/// (address, address id, WGS-84 latitude and longitude, a photo's URL) and
+/// the sender (device, account, e-mail, names — the last three encrypted).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
+pub struct Origin {
+    pub address: Option<String>,
+    pub address_id: Option<String>,
+    pub lat: Option<f64>,
+    pub long: Option<f64>,
+    pub media_url: Option<String>,
+    pub device_id: Option<String>,
+    pub account_id: Option<String>,
+    pub email: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+}
+
+/// The most photos a reporter attaches to a case.
+pub const MAX_CASE_PHOTOS: usize = 3;
 
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Registered {
@@ -266,6 +291,31 @@ impl Store {
             id_of.extend(got.into_iter().map(|(id, number)| (number, id)));
         }
         let case_id = |i: usize| id_of[&numbers[i]];
+        // Photos, for the cases that came with some.
+        for &i in idx {
+            for p in &items[i].nc.photos {
+                on_tx!(tx, c => sqlx::query(
+                    "INSERT INTO case_photos (org_id, case_id, content_type, bytes, thumb, width, height, sha256, uploaded_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+                    .bind(org_id).bind(case_id(i)).bind(p.content_type).bind(&p.bytes).bind(&p.thumb)
+                    .bind(p.width as i64).bind(p.height as i64).bind(&p.sha256).bind(items[i].now)
+                    .execute(c).await.map(|r| r.rows_affected()))?;
+            }
+        }
+        // Where other systems say their requests happened.
+        for &i in idx {
+            if let Some(o) = &items[i].nc.origin {
+                let enc = |v: &Option<String>| v.as_deref().map(|x| self.encrypt(x));
+                on_tx!(tx, c => sqlx::query(
+                    "INSERT INTO case_origins (case_id, org_id, address, address_id, lat, long, media_url, device_id, account_id,
+                       email_enc, first_name_enc, last_name_enc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
+                    .bind(case_id(i)).bind(org_id).bind(&o.address).bind(&o.address_id)
+                    .bind(o.lat.map(|x| x.to_string())).bind(o.long.map(|x| x.to_string()))
+                    .bind(&o.media_url).bind(&o.device_id).bind(&o.account_id)
+                    .bind(enc(&o.email)).bind(enc(&o.first_name)).bind(enc(&o.last_name))
+                    .execute(c).await.map(|r| r.rows_affected()))?;
+            }
+        }
         // Spoken codes, for the few cases a desk registered by phone or in person.
         for &i in idx {
             if let Some(spoken) = &items[i].spoken_code {
@@ -312,6 +362,7 @@ impl Store {
                         "category": p.category, "track": p.track, "routed_to": p.routed_to,
                         "unit_id": p.unit_id, "service_point_id": p.point_id, "subject_staff_id": nc.subject_staff_id,
                         "first_responsible_id": nc.registered_by, "has_reporter": reporter_of[i].is_some(),
+                        "photos": nc.photos.iter().map(|p| p.sha256.as_str()).collect::<Vec<_>>(),
                         "investigate_due": d.investigate, "handle_due": d.handle,
                     }),
                     reason: "",
@@ -346,6 +397,12 @@ impl Store {
         actor: &str,
     ) -> Result<Prepared> {
         let (policy, cal) = (&rules.pack.cases, rules.calendar);
+        if nc.photos.len() > MAX_CASE_PHOTOS {
+            return Err(invalid(
+                "photos",
+                format!("最多 {MAX_CASE_PHOTOS} 张照片 / at most {MAX_CASE_PHOTOS} photos"),
+            ));
+        }
         let category =
             policy.category(&nc.category).filter(|c| c.kinds.contains(&nc.kind)).ok_or_else(|| {
                 invalid(

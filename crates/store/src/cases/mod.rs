@@ -18,7 +18,7 @@ mod tracking;
 pub(crate) use act::NotifyTarget;
 pub use act::{ActInput, ActOutcome};
 pub use group::Intake;
-pub use intake::{Duplicate, DuplicateProbe, NewCase, Prepared, Registered};
+pub use intake::{Duplicate, DuplicateProbe, MAX_CASE_PHOTOS, NewCase, Origin, Prepared, Registered};
 pub use notify::{Notification, OutMessage};
 pub use query::{CaseFilter, Inbox, TimelineEntry};
 pub(crate) use timers::BATCH;

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::{CASE_COLUMNS, CaseRow};
-use crate::{Result, Store, on_read};
+use crate::{Result, Store, StoreError, on_read};
 
 /// Which slice of the organisation's cases.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -235,6 +235,63 @@ impl Store {
     }
 
     /// A case's whole history, oldest first.
+    /// Where another system said a case happened, and who sent it, with the
+    /// sender's e-mail and names decrypted; `None` for a case of our own.
+    pub async fn case_origin(&self, org_id: i64, case_id: i64) -> Result<Option<super::Origin>> {
+        type Row = (
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<Vec<u8>>,
+            Option<Vec<u8>>,
+            Option<Vec<u8>>,
+        );
+        let row: Option<Row> = on_read!(self, c => sqlx::query_as(
+            "SELECT address, address_id, lat, long, media_url, device_id, account_id, email_enc, first_name_enc, last_name_enc
+             FROM case_origins WHERE org_id = $1 AND case_id = $2")
+            .bind(org_id).bind(case_id).fetch_optional(c).await)?;
+        let Some((address, address_id, lat, long, media_url, device_id, account_id, email, first, last)) =
+            row
+        else {
+            return Ok(None);
+        };
+        let dec = |b: Option<Vec<u8>>| b.map(|b| self.decrypt(&b)).transpose();
+        Ok(Some(super::Origin {
+            address,
+            address_id,
+            lat: lat.and_then(|x| x.parse().ok()),
+            long: long.and_then(|x| x.parse().ok()),
+            media_url,
+            device_id,
+            account_id,
+            email: dec(email)?,
+            first_name: dec(first)?,
+            last_name: dec(last)?,
+        }))
+    }
+
+    /// A case's photos, oldest first: id, content type, width, height.
+    pub async fn case_photos(&self, org_id: i64, case_id: i64) -> Result<Vec<(i64, String, i64, i64)>> {
+        Ok(on_read!(self, c => sqlx::query_as(
+            "SELECT id, content_type, width, height FROM case_photos WHERE org_id = $1 AND case_id = $2 ORDER BY id")
+            .bind(org_id).bind(case_id).fetch_all(c).await)?)
+    }
+
+    /// One photo of a case (or its thumbnail): content type, bytes, and the
+    /// case it belongs to, for the caller to check who may see it.
+    pub async fn case_photo(&self, org_id: i64, id: i64, thumb: bool) -> Result<(String, Vec<u8>, i64)> {
+        let sql = format!(
+            "SELECT content_type, {}, case_id FROM case_photos WHERE org_id = $1 AND id = $2",
+            if thumb { "thumb" } else { "bytes" }
+        );
+        on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(org_id).bind(id).fetch_optional(c).await)?
+            .ok_or(StoreError::NotFound)
+    }
+
     pub async fn timeline(&self, org_id: i64, case_id: i64) -> Result<Vec<TimelineEntry>> {
         Ok(self
             .history(org_id, "case", case_id)

@@ -84,6 +84,8 @@ impl Store {
                 reporter_phone: phone,
                 registered_by: None,
                 issue_tracking_code: true,
+                photos: vec![],
+                origin: None,
             };
             Some(self.prepare_case(org, rules, &nc, "public").await?)
         } else {

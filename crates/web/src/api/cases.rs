@@ -54,7 +54,7 @@ pub fn parse_case(input: &CaseInput, default_channel: Channel) -> Result<NewCase
     if channel.is_none() {
         errors.push(FieldError::new("channel", "未知渠道 / unknown channel"));
     }
-    let description = text::required("description", input.description.as_deref().unwrap_or(""), 4000)
+    let description = text::multiline("description", input.description.as_deref().unwrap_or(""), 4000)
         .map_err(|e| errors.push(e))
         .ok();
     let category =
@@ -92,6 +92,8 @@ pub fn parse_case(input: &CaseInput, default_channel: Channel) -> Result<NewCase
             reporter_phone,
             registered_by: None,
             issue_tracking_code: input.tracking_code.unwrap_or(true),
+            photos: vec![],
+            origin: None,
         }),
         _ => Err(AppError::Validation(errors)),
     }

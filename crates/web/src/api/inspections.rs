@@ -210,6 +210,12 @@ pub async fn serve_photo(state: &AppState, user: &CurrentUser, id: i64, thumb: b
     if !may_see(state, user, &row).await? {
         return Err(AppError::NotFound);
     }
+    Ok(photo_response(id, &ct, bytes, thumb))
+}
+
+/// A stored photo as an answer: never run as a page, kept privately by
+/// the browser; a thumbnail shows in a page, a full photo downloads.
+pub fn photo_response(id: i64, ct: &str, bytes: Vec<u8>, thumb: bool) -> Response {
     let ct = if ct == "image/png" { "image/png" } else { "image/jpeg" };
     let mut res = (StatusCode::OK, bytes).into_response();
     let h = res.headers_mut();
@@ -220,7 +226,7 @@ pub async fn serve_photo(state: &AppState, user: &CurrentUser, id: i64, thumb: b
     let disposition =
         if thumb { "inline".to_string() } else { format!("attachment; filename=\"photo-{id}.jpg\"") };
     h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_str(&disposition).expect("ASCII"));
-    Ok(res)
+    res
 }
 
 pub async fn photo(

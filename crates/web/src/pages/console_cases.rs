@@ -34,8 +34,46 @@ pub fn router() -> Router<AppState> {
         .route("/console/cases/{id}", get(page))
         .route("/console/cases/{id}/act", post(act))
         .route("/console/cases/{id}/reveal", post(reveal))
+        .route("/console/cases/{id}/photos/{photo}", get(photo))
+        .route("/console/cases/{id}/photos/{photo}/thumb", get(thumb))
         .route("/console/notifications", get(notifications))
         .route("/console/notifications/read", axum::routing::post(read_notifications))
+}
+
+/// Where another system said a case happened, as shown on its page.
+pub struct Place {
+    pub address: String,
+    pub address_id: String,
+    pub coordinates: String,
+    /// Shown as text to copy, never as a link or an image: it points
+    /// outside, and the page loads nothing from elsewhere.
+    pub media_url: Option<String>,
+}
+
+/// A photo the reporter attached, to whoever may see the case.
+async fn case_photo(state: &AppState, user: &CurrentUser, case: &str, photo: i64, thumb: bool) -> PageResult {
+    let (ct, bytes, of) = state.store.case_photo(user.org_id(), photo, thumb).await?;
+    if Some(of) != case.parse::<i64>().ok() {
+        return Err(AppError::NotFound.into());
+    }
+    visible(user, state.store.case(user.org_id(), of).await?)?;
+    Ok(crate::api::inspections::photo_response(photo, &ct, bytes, thumb))
+}
+
+async fn photo(
+    State(state): State<AppState>,
+    PageUser(user): PageUser,
+    Path(p): Path<(String, i64)>,
+) -> PageResult {
+    case_photo(&state, &user, &p.0, p.1, false).await
+}
+
+async fn thumb(
+    State(state): State<AppState>,
+    PageUser(user): PageUser,
+    Path(p): Path<(String, i64)>,
+) -> PageResult {
+    case_photo(&state, &user, &p.0, p.1, true).await
 }
 
 /// A case line for lists, with labels resolved.
@@ -169,6 +207,11 @@ struct CasePage {
     duplicates: Vec<Duplicate>,
     /// What the last action did, or why it was refused (with what was typed).
     outcome: Outcome,
+    /// The ids of the photos the reporter attached.
+    photos: Vec<i64>,
+    /// Where another system said it happened (Open311): address, address
+    /// id, coordinates, a photo's link.
+    place: Option<Place>,
 }
 
 /// The end of an action, shown on the case page it returns to.
@@ -311,6 +354,16 @@ pub(super) async fn case_page(
     let new_code = outcome.new_code.take();
     let new_spoken = outcome.new_spoken.take();
     let row = visible(user, state.store.case(user.org_id(), id).await?)?;
+    let photos = state.store.case_photos(user.org_id(), row.id).await?.into_iter().map(|p| p.0).collect();
+    let place = state.store.case_origin(user.org_id(), row.id).await?.map(|o| Place {
+        address: o.address.unwrap_or_default(),
+        address_id: o.address_id.unwrap_or_default(),
+        coordinates: match (o.lat, o.long) {
+            (Some(lat), Some(long)) => format!("{lat:.6}, {long:.6}"),
+            _ => String::new(),
+        },
+        media_url: o.media_url,
+    });
     let org = state.store.organisation(user.org_id()).await?;
     let users = state.store.users(org.id).await?;
     let name = |id: Option<i64>| {
@@ -382,6 +435,8 @@ pub(super) async fn case_page(
         new_spoken,
         users: handover,
         outcome,
+        photos,
+        place,
         units,
         findings: tr.choices(Finding::ALL),
         responsibilities: tr.choices(Responsibility::ALL),

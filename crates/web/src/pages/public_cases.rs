@@ -11,12 +11,12 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::get;
 use chuangkou_domain::cases::{CaseKind, Channel, Command, Satisfaction, State as CaseState};
-use chuangkou_store::cases::PublicView;
+use chuangkou_store::cases::{MAX_CASE_PHOTOS, NewCase, PublicView};
 use chuangkou_store::org::{Organisation, ServicePoint};
 use serde::Deserialize;
 
 use super::public::point_of;
-use super::{Chrome, PageResult, render, render_with};
+use super::{Chrome, PageError, PageResult, render, render_with};
 use crate::AppState;
 use crate::api::cases::{CaseInput, parse_case, tracking_error};
 use crate::csrf::{self, CsrfToken};
@@ -26,8 +26,14 @@ use crate::i18n::Tr;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/p/{token}/feedback", get(point_form).post(point_submit))
-        .route("/o/{code}/feedback", get(org_form).post(org_submit))
+        .route(
+            "/p/{token}/feedback",
+            get(point_form).post(point_submit).layer(axum::extract::DefaultBodyLimit::max(FEEDBACK_LIMIT)),
+        )
+        .route(
+            "/o/{code}/feedback",
+            get(org_form).post(org_submit).layer(axum::extract::DefaultBodyLimit::max(FEEDBACK_LIMIT)),
+        )
         .route("/track", get(track_form).post(track))
 }
 
@@ -168,7 +174,50 @@ async fn org_form(
     .await
 }
 
-type FormResult = Result<Form<FeedbackForm>, axum::extract::rejection::FormRejection>;
+/// The feedback form as posted: a multipart form with up to three photos
+/// from the page, or an urlencoded one without photos from other clients.
+struct Posted {
+    form: FeedbackForm,
+    photos: Vec<Vec<u8>>,
+}
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for Posted {
+    type Rejection = PageError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        let multipart = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("multipart/form-data"));
+        if !multipart {
+            let Form(form) = Form::<FeedbackForm>::from_request(req, state)
+                .await
+                .map_err(|e| AppError::bad_request("bad_form", e.body_text()))?;
+            return Ok(Posted { form, photos: vec![] });
+        }
+        let parts = axum::extract::Multipart::from_request(req, state)
+            .await
+            .map_err(|e| AppError::bad_request("bad_form", e.body_text()))?;
+        let up = super::Upload::read(parts).await?;
+        let raw = |k: &str| up.fields.get(k).cloned().unwrap_or_default();
+        let form = FeedbackForm {
+            kind: raw("kind"),
+            category: raw("category"),
+            description: raw("description"),
+            name: raw("name"),
+            phone: raw("phone"),
+            plate: raw("plate"),
+            csrf: raw("_csrf"),
+            once: raw("once"),
+        };
+        let photos = up.files.into_iter().filter(|f| f.0 == "photos").map(|f| f.2).collect();
+        Ok(Posted { form, photos })
+    }
+}
+
+/// Three photos and the form's text fit.
+const FEEDBACK_LIMIT: usize = MAX_CASE_PHOTOS * crate::photos::MAX_PHOTO_BYTES + 64 * 1024;
 
 async fn point_submit(
     State(state): State<AppState>,
@@ -177,7 +226,7 @@ async fn point_submit(
     headers: HeaderMap,
     ClientAddr(addr): ClientAddr,
     Path(token): Path<String>,
-    form: FormResult,
+    form: Posted,
 ) -> PageResult {
     let (point, org) = point_of(&state, &token).await?;
     let action = format!("/p/{token}/feedback");
@@ -191,7 +240,7 @@ async fn org_submit(
     headers: HeaderMap,
     ClientAddr(addr): ClientAddr,
     Path(code): Path<String>,
-    form: FormResult,
+    form: Posted,
 ) -> PageResult {
     let org = state.store.organisation_by_code(&code).await?;
     submit(
@@ -213,9 +262,9 @@ async fn submit(
     headers: &HeaderMap,
     addr: &str,
     t: Target,
-    form: FormResult,
+    posted: Posted,
 ) -> PageResult {
-    let Form(f) = form.map_err(|e| AppError::bad_request("bad_form", e.body_text()))?;
+    let Posted { form: f, photos } = posted;
     csrf::check(headers, &f.csrf)?;
     // Per network address and per service point (or organisation), each hour.
     let cases = &state.rules(&t.org.pack)?.pack.cases;
@@ -229,6 +278,23 @@ async fn submit(
                 .into(),
         )
         .into());
+    }
+    // Photos are checked (and re-encoded, dropping their metadata) before
+    // anything is written; a refused one sends the form back.
+    if photos.len() > MAX_CASE_PHOTOS {
+        let why = tr.f1("fb.too_many_photos", MAX_CASE_PHOTOS);
+        return form_page(state, tr, csrf, t, f, vec![why]).await;
+    }
+    let mut checked = Vec::with_capacity(photos.len());
+    for bytes in photos {
+        match crate::photos::process(bytes).await {
+            Ok(p) => checked.push(p),
+            Err(AppError::Internal(e)) => return Err(AppError::Internal(e).into()),
+            Err(e) => {
+                let why = format!("{}{}{}", tr.t("fb.photos"), tr.colon(), tr.msg(&e.message()));
+                return form_page(state, tr, csrf, t, f, vec![why]).await;
+            }
+        }
     }
     let input = CaseInput {
         kind: Some(f.kind.clone()),
@@ -266,7 +332,7 @@ async fn submit(
     // Checked, then registered; a field the checks refuse goes back to the
     // form with the reason, anything else is an error page.
     let registered = match parse_case(&input, Channel::Web) {
-        Ok(nc) => state.register_case(&t.org, &nc, "public").await,
+        Ok(nc) => state.register_case(&t.org, &NewCase { photos: checked, ..nc }, "public").await,
         Err(e) => Err(e),
     };
     if let Some(token) = &once {

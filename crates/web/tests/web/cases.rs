@@ -7,7 +7,7 @@ use chuangkou_store::story;
 use chuangkou_store::users::NewUser;
 use serde_json::{Value, json};
 
-use crate::common::{PASSWORD, Seed, TestApp, urlencode};
+use crate::common::{PASSWORD, Seed, TestApp, multipart_files, urlencode};
 use crate::schema::validate;
 
 const CANARY_NAME: &str = "CANARY-NAME-4b1d9e";
@@ -212,6 +212,65 @@ story!(duplicates_are_shown_when_registering, |store| {
     assert_eq!(probe["duplicates"], json!([]));
 });
 
+story!(a_reporter_attaches_photos_that_only_those_who_see_the_case_see, |store| {
+    let mut app = TestApp::new(store);
+    let seed = app.seed("TY").await;
+    let office = app.token(seed.org_id, "office", Role::Office).await;
+    let point = app.get(&format!("/api/v1/service-points/{}", seed.point_id), Some(&office)).await.json();
+    let url = point["public_url"].as_str().unwrap().trim_start_matches("http://ck.test").to_string();
+    app.get(&format!("{url}/feedback"), None).await;
+    let csrf = app.cookie("ck_csrf").unwrap();
+    let png = chuangkou_store::testing::PNG;
+    let fields = [
+        ("_csrf", csrf.as_str()),
+        ("kind", "complaint"),
+        ("category", "attitude"),
+        ("description", "收费亭地面有积水，见照片"),
+    ];
+    let all = chuangkou_store::cases::CaseFilter { limit: 10, ..Default::default() };
+    // Four photos, or one that is not a picture: the form comes back and nothing is written.
+    let four: Vec<(&str, &str, &str, &[u8])> =
+        (0..4).map(|_| ("photos", "a.png", "image/png", png)).collect();
+    let (ct, body) = multipart_files(&fields, &four);
+    let r = app.request(Method::POST, &format!("{url}/feedback"), None, &ct, body).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert!(r.text().contains("最多可附 3 张照片"));
+    let (ct, body) = multipart_files(&fields, &[("photos", "x.png", "image/png", b"not a picture")]);
+    let r = app.request(Method::POST, &format!("{url}/feedback"), None, &ct, body).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("JPEG 或 PNG"), "{}", r.text());
+    assert!(app.store.cases(seed.org_id, &all).await.unwrap().is_empty(), "nothing registered");
+    // Two good ones: registered with the case, re-encoded.
+    let two = [("photos", "a.png", "image/png", png), ("photos", "b.png", "image/png", png)];
+    let (ct, body) = multipart_files(&fields, &two);
+    let r = app.request(Method::POST, &format!("{url}/feedback"), None, &ct, body).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let case = app.store.cases(seed.org_id, &all).await.unwrap().remove(0);
+    let photos = app.store.case_photos(seed.org_id, case.id).await.unwrap();
+    assert_eq!(photos.len(), 2);
+    assert!(photos.iter().all(|p| p.1 == "image/jpeg"), "re-encoded, metadata dropped");
+    // The office sees them on the case page; the photo answers as an image, never a page.
+    app.user(seed.org_id, "office2", Role::Office).await;
+    app.sign_in("office2", PASSWORD).await;
+    let html = app.get(&format!("/console/cases/{}", case.id), None).await.text();
+    let thumb = format!("/console/cases/{}/photos/{}/thumb", case.id, photos[0].0);
+    assert!(html.contains(&thumb), "{html}");
+    let img = app.get(&thumb, None).await;
+    assert_eq!(img.status, StatusCode::OK);
+    assert_eq!(img.headers["content-type"], "image/jpeg");
+    assert!(img.headers["content-security-policy"].to_str().unwrap().contains("sandbox"));
+    // Under another case's number, or to someone who may not see the case: not found.
+    let wrong = app.get(&format!("/console/cases/{}/photos/{}/thumb", case.id + 1, photos[0].0), None).await;
+    assert_eq!(wrong.status, StatusCode::NOT_FOUND);
+    let mut other = TestApp::new(app.store.clone());
+    other.user(seed.org_id, "plainstaff", Role::Staff).await;
+    other.sign_in("plainstaff", PASSWORD).await;
+    let refused = other.get(&thumb, None).await;
+    assert!(matches!(refused.status, StatusCode::NOT_FOUND | StatusCode::FORBIDDEN), "{}", refused.status);
+    // The photos are records: sealed with the case.
+    chuangkou_store::testing::assert_records_whole(&app.store).await;
+});
+
 story!(a_member_of_the_public_files_from_the_qr_page_and_tracks_it, |store| {
     let mut app = TestApp::new(store);
     let seed = app.seed("TY").await;
@@ -359,6 +418,142 @@ story!(open311_speaks_georeport_v2_in_json_and_xml, |store| {
     assert_eq!(bad.status, StatusCode::FORBIDDEN);
     let missing = app.get("/open311/v2/requests/TY-2099-000001.json", None).await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
+});
+
+// Issue 21, points 1-6: what real GeoReport clients send is accepted and
+// given back; what XML forbids never gets in; every answer under /open311
+// is GeoReport's own shape, with its charset.
+story!(open311_takes_what_real_clients_post_and_gives_it_back, |store| {
+    let mut app = TestApp::new(store);
+    let seed = app.seed("TY").await;
+    let key = app.token(seed.org_id, "platform12345", Role::Office).await;
+    let store = app.store.clone();
+    let post = |body: String| {
+        let mut app = TestApp::new(store.clone());
+        async move {
+            app.request(
+                Method::POST,
+                "/open311/v2/requests.json",
+                None,
+                "application/x-www-form-urlencoded",
+                body,
+            )
+            .await
+        }
+    };
+    // An address, coordinates, a photo's link, e-mail, device and account,
+    // and a description in two paragraphs (\r\n), as the clients send them.
+    let body = format!(
+        "api_key={key}&jurisdiction_id=TY&service_code=fee&description={}&address_string={}&lat=37.86&long=112.55&address_id=A-17&media_url={}&email=li%40example.com&device_id=dev-1&account_id=acct-9&first_name={}&last_name={}",
+        urlencode("多收了通行费。\r\n\r\n请核实。"),
+        urlencode("武宿收费站 出口 2 号车道"),
+        urlencode("https://example.com/p/1.jpg"),
+        urlencode("明"),
+        urlencode("李"),
+    );
+    let created = post(body).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    assert_eq!(created.headers["content-type"], "application/json; charset=utf-8");
+    let id = created.json()[0]["service_request_id"].as_str().unwrap().to_string();
+    let case = app.store.case_by_number(seed.org_id, &id).await.unwrap();
+    assert_eq!(case.description, "多收了通行费。\n\n请核实。", "paragraphs kept, the address not glued on");
+    let origin = app.store.case_origin(seed.org_id, case.id).await.unwrap().unwrap();
+    assert_eq!(origin.address.as_deref(), Some("武宿收费站 出口 2 号车道"));
+    assert_eq!((origin.lat, origin.long), (Some(37.86), Some(112.55)));
+    assert_eq!(origin.email.as_deref(), Some("li@example.com"), "decrypted for the office");
+    let raw = app.store.raw_origin_emails_for_test().await;
+    assert!(!String::from_utf8_lossy(&raw[0]).contains("example.com"), "encrypted at rest");
+    let one = app.get(&format!("/open311/v2/requests/{id}.json?jurisdiction_id=TY"), None).await.json();
+    assert_eq!(validate("requests.json", &one), Vec::<String>::new());
+    assert_eq!(one[0]["address"], "武宿收费站 出口 2 号车道");
+    assert_eq!((one[0]["lat"].as_f64(), one[0]["long"].as_f64()), (Some(37.86), Some(112.55)));
+    assert_eq!(
+        (one[0]["address_id"].as_str(), one[0]["media_url"].as_str()),
+        (Some("A-17"), Some("https://example.com/p/1.jpg"))
+    );
+    assert!(!one.to_string().contains("li@example.com"), "no e-mail given back");
+    // Only a service and a place: accepted; the case says no description came.
+    let bare = post(format!("api_key={key}&service_code=fee&lat=37.8&long=112.5")).await;
+    assert_eq!(bare.status, StatusCode::CREATED, "{}", bare.text());
+    let bare_id = bare.json()[0]["service_request_id"].as_str().unwrap().to_string();
+    assert!(
+        app.store.case_by_number(seed.org_id, &bare_id).await.unwrap().description.contains("no description")
+    );
+    // A photo sent as `three` sends it: multipart, in `media`; checked and attached.
+    let (ct, body) = multipart_files(
+        &[
+            ("api_key", key.as_str()),
+            ("service_code", "fee"),
+            ("description", "附照片"),
+            ("address_string", "小店"),
+        ],
+        &[("media", "photo.png", "image/png", chuangkou_store::testing::PNG)],
+    );
+    let r = app.request(Method::POST, "/open311/v2/requests.json", None, &ct, body).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let with_photo = app
+        .store
+        .case_by_number(seed.org_id, r.json()[0]["service_request_id"].as_str().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(app.store.case_photos(seed.org_id, with_photo.id).await.unwrap().len(), 1);
+    let (ct, body) = multipart_files(
+        &[("api_key", key.as_str()), ("service_code", "fee")],
+        &[("media", "x.png", "image/png", b"nope")],
+    );
+    let r = app.request(Method::POST, "/open311/v2/requests.json", None, &ct, body).await;
+    assert_eq!((r.status, r.json()[0]["code"].as_i64()), (StatusCode::BAD_REQUEST, Some(400)));
+    // The key may come in the query string.
+    let r = app
+        .request(
+            Method::POST,
+            &format!("/open311/v2/requests.json?api_key={key}"),
+            None,
+            "application/x-www-form-urlencoded",
+            "service_code=fee&description=x".to_string(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    // Unknown service: 404; bad coordinates: 400; U+FFFE refused at intake.
+    let r = post(format!("api_key={key}&service_code=nope&description=x")).await;
+    assert_eq!((r.status, r.json()[0]["code"].as_i64()), (StatusCode::NOT_FOUND, Some(404)));
+    let r = post(format!("api_key={key}&service_code=fee&lat=91&long=0")).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let r = post(format!("api_key={key}&service_code=fee&description={}", urlencode("坏\u{FFFE}字"))).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+    // Empty arguments are absent; service_code takes a list.
+    let all = app
+        .get("/open311/v2/requests.json?jurisdiction_id=TY&status=&service_code=&start_date=", None)
+        .await
+        .json();
+    assert_eq!(all.as_array().unwrap().len(), 4, "{all}");
+    let listed = app.get("/open311/v2/requests.json?service_code=attitude,fee", None).await.json();
+    assert_eq!(listed.as_array().unwrap().len(), 4);
+    let none = app.get("/open311/v2/requests.json?service_code=attitude", None).await.json();
+    assert_eq!(none.as_array().unwrap().len(), 0);
+    let bad_date = app.get("/open311/v2/requests.json?start_date=yesterday", None).await;
+    assert_eq!(bad_date.status, StatusCode::BAD_REQUEST);
+    // XML is well-formed and has its charset.
+    let xml = app.get(&format!("/open311/v2/requests/{id}.xml?api_key={key}"), None).await;
+    assert_eq!(xml.headers["content-type"], "text/xml; charset=utf-8");
+    assert!(
+        xml.text().contains("<lat>37.86</lat>") && xml.text().contains("<address_id>A-17</address_id>"),
+        "{}",
+        xml.text()
+    );
+    // Discovery, tokens, and unknown paths answer in GeoReport's shape.
+    let d = app.get("/open311/discovery.json", None).await;
+    assert_eq!(d.status, StatusCode::OK);
+    assert!(d.json()["endpoints"][0]["url"].as_str().unwrap().ends_with("/open311/v2"));
+    assert!(app.get("/open311/v2/discovery.xml", None).await.text().contains("<discovery>"));
+    let t = app.get("/open311/v2/tokens/abc.json", None).await;
+    assert_eq!((t.status, t.json()[0]["code"].as_i64()), (StatusCode::NOT_FOUND, Some(404)));
+    for path in ["/open311/v2/nothing/here.json", "/open311/v3/services.json", "/open311/v2/requests.csv"] {
+        let r = app.get(path, None).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(r.json()[0]["code"], 404, "{path}: {}", r.text());
+    }
+    assert!(app.get("/open311/v2/nothing.xml/x.xml", None).await.text().contains("<errors>"));
 });
 
 story!(the_console_inbox_filters_by_category_channel_unit_and_period, |store| {
