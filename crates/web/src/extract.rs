@@ -46,6 +46,24 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     }
 }
 
+/// Path: a segment of the wrong type (`/ratings/x/appeal`) → 400
+/// `bad_path` in our JSON error format, never axum's plain text. Handlers
+/// import it as `Path`.
+pub struct ApiPath<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> axum::extract::FromRequestParts<S> for ApiPath<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, AppError> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(p)| ApiPath(p))
+            .map_err(|e| {
+                AppError::bad_request("bad_path", format!("路径参数有误 / bad path: {}", e.body_text()))
+            })
+    }
+}
+
 /// Query string: a parameter of the wrong type or an unknown one → 400
 /// `bad_query` with axum's explanation.
 pub struct ApiQuery<T>(pub T);

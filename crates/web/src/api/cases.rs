@@ -3,7 +3,9 @@
 //! public tracking endpoint.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
+
+use crate::extract::ApiPath as Path;
 use axum::http::StatusCode;
 use chuangkou_domain::calendar::Span;
 use chuangkou_domain::cases::lifecycle::Conclusion;

@@ -2,7 +2,9 @@
 //! by finance, waivers by decision, and the `.xlsx` export for finance.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
+
+use crate::extract::ApiPath as Path;
 use axum::response::Response;
 use chuangkou_domain::Permission;
 use chuangkou_domain::ledger::{FineStatus, format_fen};

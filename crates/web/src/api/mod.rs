@@ -157,7 +157,7 @@ async fn me(user: CurrentUser) -> ApiResult<Json<serde_json::Value>> {
 /// Public: it names a sequence number and a hash, nothing recorded.
 async fn public_checkpoint(
     State(state): State<AppState>,
-    axum::extract::Path(code): axum::extract::Path<String>,
+    crate::extract::ApiPath(code): crate::extract::ApiPath<String>,
 ) -> ApiResult<Json<chuangkou_store::checkpoints::Checkpoint>> {
     let key = state.config.checkpoint_key.as_ref().ok_or(AppError::NotFound)?;
     let org = state.store.organisation_by_code(&code).await?;

@@ -5,7 +5,9 @@
 use std::collections::BTreeMap;
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
+
+use crate::extract::ApiPath as Path;
 use axum::http::{HeaderMap, StatusCode};
 use chrono::{Datelike, NaiveDate};
 use chuangkou_domain::Permission;

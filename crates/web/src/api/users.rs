@@ -5,7 +5,9 @@
 //! the user's sessions and API tokens; every change is an event.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
+
+use crate::extract::ApiPath as Path;
 use axum::http::StatusCode;
 use chuangkou_domain::{Permission, Role, text};
 use chuangkou_store::users::{NewUser, UserChange};

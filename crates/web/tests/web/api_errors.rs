@@ -137,3 +137,20 @@ story!(roles_are_checked_on_the_server, |store| {
     let full = app.get(&format!("/api/v1/staff/{}", seed.staff_id), Some(&office)).await.json();
     assert_eq!(full["phone"], "13912345678");
 });
+
+story!(a_path_segment_of_the_wrong_type_is_a_json_error, |store| {
+    let mut app = TestApp::new(store);
+    let seed = app.seed("TY").await;
+    let token = app.token(seed.org_id, "office", Role::Office).await;
+    for (method, path) in [
+        (Method::GET, "/api/v1/questionnaires/x/results"),
+        (Method::POST, "/api/v1/ratings/x/appeal"),
+        (Method::GET, "/api/v1/inspections/1.5"),
+        (Method::GET, "/api/v1/ledger/entries/-"),
+    ] {
+        let r = app.request(method.clone(), path, Some(&token), "application/json", "{}").await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{method} {path}: {}", r.text());
+        assert_eq!(r.headers["content-type"], "application/json", "{method} {path}");
+        assert_eq!(r.code(), "bad_path", "{method} {path}");
+    }
+});
