@@ -144,6 +144,7 @@ pub async fn entry_filter(state: &AppState, user: &CurrentUser, q: &EntriesQuery
         );
     }
     if let Some(y) = q.year {
+        let y = year_in_range(y)?;
         let pack = org_pack(state, user).await?;
         let (start, end) = chuangkou_domain::ledger::year_bounds(state.rules(&pack)?.calendar, y);
         (f.since, f.until) = (Some(start), Some(end));
@@ -353,6 +354,16 @@ pub struct YearQuery {
     pub year: Option<i32>,
 }
 
+/// A year a register can hold: 2000 to 2100 (the calendar's own range is
+/// far wider, and a year like 2111750 has no 1 January to count from).
+pub fn year_in_range(y: i32) -> ApiResult<i32> {
+    if (2000..=2100).contains(&y) {
+        Ok(y)
+    } else {
+        Err(AppError::field("year", "年份须在 2000–2100 之间 / the year must be 2000 to 2100"))
+    }
+}
+
 pub async fn eligibility_for(
     state: &AppState,
     user: &CurrentUser,
@@ -364,7 +375,10 @@ pub async fn eligibility_for(
     }
     let pack = org_pack(state, user).await?;
     let rules = state.rules(&pack)?;
-    let year = year.unwrap_or_else(|| rules.calendar.local_date(state.store.now_ms()).year());
+    let year = match year {
+        Some(y) => year_in_range(y)?,
+        None => rules.calendar.local_date(state.store.now_ms()).year(),
+    };
     let units = r.unit_ids();
     Ok((year, state.store.eligibility(user.org_id(), rules, year, units.as_deref()).await?))
 }

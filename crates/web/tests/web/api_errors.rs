@@ -153,4 +153,15 @@ story!(a_path_segment_of_the_wrong_type_is_a_json_error, |store| {
         assert_eq!(r.headers["content-type"], "application/json", "{method} {path}");
         assert_eq!(r.code(), "bad_path", "{method} {path}");
     }
+    // A year with no 1 January to count from (found by schemathesis): refused, not a panic.
+    let leader = app.token(seed.org_id, "leader", Role::Leader).await;
+    for path in ["/api/v1/ledger/eligibility?year=2111750", "/api/v1/ledger/entries?year=-5"] {
+        let r = app.get(path, Some(&leader)).await;
+        assert_eq!(
+            (r.status, r.code()),
+            (StatusCode::UNPROCESSABLE_ENTITY, "validation".into()),
+            "{path}: {}",
+            r.text()
+        );
+    }
 });
