@@ -102,11 +102,12 @@ pub async fn close_year(
 /// `GET /api/v1/exports/assessment-year.xlsx?year=YYYY`.
 pub async fn export(
     State(state): State<AppState>,
+    tr: crate::i18n::Tr,
     user: CurrentUser,
     ApiQuery(q): ApiQuery<YearQuery>,
 ) -> ApiResult<axum::response::Response> {
     let (rules, year) = year_for(&state, &user, q.year.as_deref()).await?;
-    assessment_sheet(&state.store.year_results(user.org_id(), rules, year).await?).await
+    assessment_sheet(tr, &state.store.year_results(user.org_id(), rules, year).await?).await
 }
 
 /// `GET /api/v1/exports/annual-notice.pdf?year=YYYY`: the annual notice.

@@ -100,29 +100,32 @@ pub async fn waive(
 }
 
 /// The fines register as `.xlsx` for finance (SPEC LED-4).
-pub async fn export_fines(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Response> {
+pub async fn export_fines(
+    State(state): State<AppState>,
+    tr: crate::i18n::Tr,
+    user: CurrentUser,
+) -> ApiResult<Response> {
     user.require(Permission::ViewFines)?;
     let fines = fines_for(&state, &user, None).await?;
     let pack = org_pack(&state, &user).await?;
     let rules = state.rules(&pack)?;
     let date = |ms: Option<i64>| ms.map(|m| rules.calendar.local_date(m).to_string()).unwrap_or_default();
-    let mut rows = vec![
-        [
-            "编号",
-            "工号",
-            "姓名",
-            "部门",
-            "金额（元）",
-            "状态",
-            "依据",
-            "生效日期",
-            "收缴日期",
-            "收据号",
-            "免除理由",
-        ]
-        .map(String::from)
-        .to_vec(),
-    ];
+    let mut rows = vec![super::indicators::header(
+        tr,
+        &[
+            "xlsx.no",
+            "xlsx.staff_no",
+            "xlsx.name",
+            "xlsx.dept",
+            "xlsx.amount_yuan",
+            "xlsx.status",
+            "xlsx.basis",
+            "xlsx.effective",
+            "xlsx.collected",
+            "xlsx.receipt_no",
+            "xlsx.waiver_reason",
+        ],
+    )];
     for f in &fines {
         rows.push(vec![
             f.id.to_string(),
@@ -130,7 +133,7 @@ pub async fn export_fines(State(state): State<AppState>, user: CurrentUser) -> A
             f.staff_name.clone().unwrap_or_default(),
             f.unit_name.clone(),
             format_fen(f.amount),
-            FineStatus::parse(&f.status).map_or(f.status.clone(), |s| s.label_zh().to_string()),
+            FineStatus::parse(&f.status).map_or(f.status.clone(), |s| tr.label(s).to_string()),
             f.explanation.clone(),
             date(Some(f.due_since)),
             date(f.collected_at),
@@ -138,5 +141,5 @@ pub async fn export_fines(State(state): State<AppState>, user: CurrentUser) -> A
             f.waived_reason.clone().unwrap_or_default(),
         ]);
     }
-    super::xlsx(Sheet { name: "罚款登记".into(), rows }, "fines.xlsx").await
+    super::xlsx(Sheet { name: tr.t("xlsx.fines_sheet").into(), rows }, "fines.xlsx").await
 }

@@ -23,6 +23,7 @@ use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{ApiResult, AppError};
 use crate::extract::ApiQuery;
+use crate::i18n::Tr;
 use crate::ledger_access::{Reach, reach};
 
 #[derive(Deserialize, Default)]
@@ -160,6 +161,7 @@ pub struct MonthQuery {
 /// indicators, one line per service unit, for the office and leaders.
 pub async fn export(
     State(state): State<AppState>,
+    tr: Tr,
     user: CurrentUser,
     ApiQuery(q): ApiQuery<MonthQuery>,
 ) -> ApiResult<axum::response::Response> {
@@ -169,27 +171,26 @@ pub async fn export(
     let change = |c: &chuangkou_domain::kpi::Compared| {
         c.change.map_or(String::new(), |x| format!("{:+.1}%", x * 100.0))
     };
-    let mut rows = vec![
-        [
-            "单位",
-            "有效投诉",
-            "环比",
-            "同比",
-            "车流量",
-            "每万车次投诉",
-            "服务满意率",
-            "评价数",
-            "投诉处理满意度",
-            "意见处理及时率",
-            "整改率",
-            "现场管理到位率",
-            "好人好事",
-            "违规",
-            "罚款（元）",
-        ]
-        .map(String::from)
-        .to_vec(),
-    ];
+    let mut rows = vec![header(
+        tr,
+        &[
+            "xlsx.unit",
+            "xlsx.valid_complaints",
+            "xlsx.on_last_month",
+            "xlsx.on_last_year",
+            "xlsx.vehicles",
+            "xlsx.complaints_per_10_000",
+            "xlsx.satisfaction_rate",
+            "xlsx.ratings",
+            "xlsx.handling_satisfaction",
+            "xlsx.timely_rate",
+            "xlsx.rectification_rate",
+            "xlsx.on_site_compliance",
+            "xlsx.good_deeds",
+            "xlsx.violations",
+            "xlsx.fines_yuan",
+        ],
+    )];
     for (name, i) in by_unit(&state, user.org_id(), cal, month).await? {
         rows.push(vec![
             name,
@@ -209,7 +210,7 @@ pub async fn export(
             chuangkou_domain::ledger::format_fen(i.fines),
         ]);
     }
-    let name = format!("{}年{}月指标", month.from.year(), month.from.month());
+    let name = tr.f2("xlsx.indicators_sheet", month.from.year(), month.from.month());
     super::xlsx(chuangkou_tabular::Sheet { name, rows }, "indicators.xlsx").await
 }
 
@@ -262,39 +263,39 @@ pub async fn close_month(
 /// teams and the awards — the frozen results once the month is closed.
 pub async fn export_assessment(
     State(state): State<AppState>,
+    tr: Tr,
     user: CurrentUser,
     ApiQuery(q): ApiQuery<MonthQuery>,
 ) -> ApiResult<axum::response::Response> {
     let (rules, month) = month_for(&state, &user, q.month.as_deref()).await?;
     let m = state.store.month_results(user.org_id(), rules, month).await?;
-    assessment_sheet(&m).await
+    assessment_sheet(tr, &m).await
 }
 
 /// The results as a sheet: the ranking with each person's tally, score,
 /// stars and eligibility, the teams, the awards and, for a year, the
 /// star-rated vehicles.
-pub(super) async fn assessment_sheet(m: &MonthResults) -> ApiResult<axum::response::Response> {
+pub(super) async fn assessment_sheet(tr: Tr, m: &MonthResults) -> ApiResult<axum::response::Response> {
     let (a, closed) = (m.results(), m.closed().is_some());
-    let mut rows = vec![
-        [
-            "名次",
-            "工号",
-            "姓名",
-            "单位",
-            "有效投诉",
-            "违规",
-            "差评",
-            "好人好事",
-            "表彰",
-            "效能告诫",
-            "通报批评",
-            "得分",
-            "星级",
-            "评先资格",
-        ]
-        .map(String::from)
-        .to_vec(),
-    ];
+    let mut rows = vec![header(
+        tr,
+        &[
+            "xlsx.rank",
+            "xlsx.staff_no",
+            "xlsx.name",
+            "xlsx.unit",
+            "xlsx.valid_complaints",
+            "xlsx.violations",
+            "xlsx.bad_ratings",
+            "xlsx.good_deeds",
+            "xlsx.commendations",
+            "xlsx.efficiency_warnings",
+            "xlsx.notices_of_criticism",
+            "xlsx.score",
+            "xlsx.stars",
+            "xlsx.award_eligibility",
+        ],
+    )];
     for s in &a.staff {
         rows.push(vec![
             s.rank.to_string(),
@@ -310,16 +311,20 @@ pub(super) async fn assessment_sheet(m: &MonthResults) -> ApiResult<axum::respon
             s.tally.criticisms.to_string(),
             format!("{:.2}", s.score),
             "★".repeat(s.stars as usize),
-            if s.eligible { "有".into() } else { format!("无：{}", s.reasons.join("；")) },
+            if s.eligible {
+                tr.t("xlsx.eligible").into()
+            } else {
+                tr.f1("xlsx.not_eligible", s.reasons.join("；"))
+            },
         ]);
     }
     rows.push(vec![]);
-    rows.push(["班组名次", "班组", "人数", "平均分"].map(String::from).to_vec());
+    rows.push(header(tr, &["xlsx.team_rank", "xlsx.team", "xlsx.members", "xlsx.mean_score"]));
     for t in &a.teams {
         rows.push(vec![t.rank.to_string(), t.name.clone(), t.members.to_string(), format!("{:.2}", t.score)]);
     }
     rows.push(vec![]);
-    rows.push(["奖项", "候选", "不参评（原因）"].map(String::from).to_vec());
+    rows.push(header(tr, &["xlsx.award", "xlsx.candidates", "xlsx.not_eligible_why"]));
     for w in &a.awards {
         rows.push(vec![
             w.title.clone(),
@@ -333,7 +338,10 @@ pub(super) async fn assessment_sheet(m: &MonthResults) -> ApiResult<axum::respon
     }
     if !a.vehicles.is_empty() {
         rows.push(vec![]);
-        rows.push(["车牌号", "驾驶员", "得分", "星级服务车", "说明"].map(String::from).to_vec());
+        rows.push(header(
+            tr,
+            &["xlsx.plate", "xlsx.driver", "xlsx.score", "xlsx.star_rated_vehicle", "xlsx.note"],
+        ));
         for v in &a.vehicles {
             rows.push(vec![
                 v.plate.clone(),
@@ -344,7 +352,11 @@ pub(super) async fn assessment_sheet(m: &MonthResults) -> ApiResult<axum::respon
             ]);
         }
     }
-    let name = format!("{}考核{}", a.month, if closed { "（已关账）" } else { "" });
+    let name = format!(
+        "{}{}",
+        tr.f1("xlsx.assessment_sheet", &a.month),
+        if closed { tr.t("xlsx.closed_suffix") } else { "" }
+    );
     super::xlsx(chuangkou_tabular::Sheet { name, rows }, "assessment.xlsx").await
 }
 
@@ -399,4 +411,9 @@ pub(super) async fn notice_pdf(
         pdf,
     )
         .into_response())
+}
+
+/// A sheet's header row in the reader's language (the catalogue's `xlsx.*`).
+pub(super) fn header(tr: Tr, keys: &[&str]) -> Vec<String> {
+    keys.iter().map(|k| tr.t(k).to_string()).collect()
 }

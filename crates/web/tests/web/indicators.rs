@@ -126,6 +126,20 @@ story!(the_months_indicators_export_to_xlsx_as_text, |store| {
     assert_eq!(station[1], "1");
     assert!(rows.iter().any(|r| r[0] == "=1+1 东站"), "formula-like text is kept as text");
     assert_eq!(app.get("/api/v1/exports/indicators.xlsx", Some(&staff)).await.status, StatusCode::FORBIDDEN);
+    // Switched to English, the exports are English too: headers, sheet names, states.
+    app.cookies.push(("ck_lang".into(), "en".into()));
+    for (path, first, sheet) in [
+        ("/api/v1/exports/indicators.xlsx?month=2026-11", "Unit", "Indicators 2026-11"),
+        ("/api/v1/exports/assessment.xlsx?month=2026-11", "Rank", "Assessment 2026-11"),
+        ("/api/v1/exports/fines.xlsx", "No.", "Fines"),
+    ] {
+        let r = app.get(path, Some(&office)).await;
+        assert_eq!(r.status, StatusCode::OK, "{path}");
+        let sheets = chuangkou_tabular::read(&r.body, "x.xlsx").unwrap();
+        assert_eq!((sheets[0].rows[0][0].as_str(), sheets[0].name.as_str()), (first, sheet), "{path}");
+        let header = sheets[0].rows[0].join(" ");
+        assert!(!header.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)), "{path}: {header}");
+    }
 });
 
 story!(a_leader_closes_a_month_and_its_results_stay_frozen, |store| {
