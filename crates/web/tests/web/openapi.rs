@@ -320,9 +320,82 @@ story!(plans_reports_unit_heads_and_reversals_answer_as_documented, |store| {
         .await;
     documented("post", "/ledger/entries/{id}/reversal", r.status);
     assert!(r.status.is_success(), "{}", r.text());
-    for path in ["/codebook", "/inspection-plans", "/reports"] {
+    for path in ["/codebook", "/inspection-plans", "/reports", "/ledger/entries"] {
         let r = app.get(&format!("/api/v1{path}"), Some(&leader)).await;
         documented("get", path, r.status);
         assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.text());
+        // The rows just made are described field by field by the document.
+        let schema = &doc["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"];
+        let body = r.json();
+        let mut problems = vec![];
+        conforms(&doc, schema, &body, path, &mut problems);
+        assert!(problems.is_empty(), "{path}: {problems:?}");
+        if path != "/codebook" {
+            let list = body.as_object().unwrap().values().find(|v| v.is_array()).unwrap();
+            assert!(!list.as_array().unwrap().is_empty(), "{path}: a row to check");
+        }
     }
 });
+
+/// Checks `v` against an OpenAPI 3.1 schema of this document: `$ref` to
+/// its components, `type` (one or a list), `required`, `properties`,
+/// `items`, `enum`, `anyOf`.
+fn conforms(doc: &Value, schema: &Value, v: &Value, at: &str, problems: &mut Vec<String>) {
+    if let Some(r) = schema["$ref"].as_str() {
+        let name = r.trim_start_matches("#/components/schemas/");
+        return conforms(doc, &doc["components"]["schemas"][name], v, at, problems);
+    }
+    if let Some(options) = schema["anyOf"].as_array() {
+        let ok = options.iter().any(|o| {
+            let mut p = vec![];
+            conforms(doc, o, v, at, &mut p);
+            p.is_empty()
+        });
+        if !ok {
+            problems.push(format!("{at}: matches none of anyOf"));
+        }
+    }
+    let types: Vec<&str> = match &schema["type"] {
+        Value::String(t) => vec![t.as_str()],
+        Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => vec![],
+    };
+    let is = |t: &str| match t {
+        "object" => v.is_object(),
+        "array" => v.is_array(),
+        "string" => v.is_string(),
+        "integer" => v.is_i64() || v.is_u64(),
+        "number" => v.is_number(),
+        "boolean" => v.is_boolean(),
+        "null" => v.is_null(),
+        _ => true,
+    };
+    if !types.is_empty() && !types.iter().any(|t| is(t)) {
+        problems.push(format!("{at}: {v} is not {types:?}"));
+        return;
+    }
+    if let Some(e) = schema["enum"].as_array()
+        && !e.contains(v)
+    {
+        problems.push(format!("{at}: {v} not in {e:?}"));
+    }
+    for r in schema["required"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+        if v.get(r).is_none() {
+            problems.push(format!("{at}: missing {r}"));
+        }
+    }
+    if let (Some(props), Some(obj)) = (schema["properties"].as_object(), v.as_object()) {
+        for (k, sub) in props {
+            if let Some(x) = obj.get(k) {
+                conforms(doc, sub, x, &format!("{at}.{k}"), problems);
+            }
+        }
+    }
+    if let Some(arr) = v.as_array()
+        && !schema["items"].is_null()
+    {
+        for (i, x) in arr.iter().enumerate() {
+            conforms(doc, &schema["items"], x, &format!("{at}[{i}]"), problems);
+        }
+    }
+}
