@@ -132,6 +132,7 @@ story!(inspection_to_fine_to_appeal_over_the_api_with_every_door_checked, |store
 
     // Finance collects and exports; a formula-like name stays text.
     let fines = app.get("/api/v1/ledger/fines", Some(&finance)).await.json();
+    assert_eq!(crate::openapi::answer_problems("/ledger/fines", &fines), Vec::<String>::new());
     let fid = fines["fines"][0]["id"].as_i64().unwrap();
     let r = app
         .post_json(
@@ -150,6 +151,10 @@ story!(inspection_to_fine_to_appeal_over_the_api_with_every_door_checked, |store
 
     // The inspected unit's rectification: reported by its people, verified by the inspector.
     let rects = app.get("/api/v1/rectifications", Some(&office)).await.json();
+    assert_eq!(crate::openapi::answer_problems("/rectifications", &rects), Vec::<String>::new());
+    let inspections = app.get("/api/v1/inspections", Some(&office)).await.json();
+    assert!(!inspections["inspections"].as_array().unwrap().is_empty());
+    assert_eq!(crate::openapi::answer_problems("/inspections", &inspections), Vec::<String>::new());
     let rid = rects["rectifications"][0]["id"].as_i64().unwrap();
     let r = app
         .post_json(

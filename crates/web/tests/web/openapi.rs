@@ -340,7 +340,7 @@ story!(plans_reports_unit_heads_and_reversals_answer_as_documented, |store| {
 /// Checks `v` against an OpenAPI 3.1 schema of this document: `$ref` to
 /// its components, `type` (one or a list), `required`, `properties`,
 /// `items`, `enum`, `anyOf`.
-fn conforms(doc: &Value, schema: &Value, v: &Value, at: &str, problems: &mut Vec<String>) {
+pub(crate) fn conforms(doc: &Value, schema: &Value, v: &Value, at: &str, problems: &mut Vec<String>) {
     if let Some(r) = schema["$ref"].as_str() {
         let name = r.trim_start_matches("#/components/schemas/");
         return conforms(doc, &doc["components"]["schemas"][name], v, at, problems);
@@ -398,4 +398,14 @@ fn conforms(doc: &Value, schema: &Value, v: &Value, at: &str, problems: &mut Vec
             conforms(doc, &schema["items"], x, &format!("{at}[{i}]"), problems);
         }
     }
+}
+
+/// Problems of a `GET` answer of `path` against the document's 200 schema.
+pub(crate) fn answer_problems(path: &str, body: &Value) -> Vec<String> {
+    let doc: Value = serde_json::from_str(include_str!("../../src/api/openapi.json")).unwrap();
+    let schema = &doc["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"];
+    assert!(!schema.is_null(), "{path}: no 200 schema");
+    let mut problems = vec![];
+    conforms(&doc, schema, body, path, &mut problems);
+    problems
 }
