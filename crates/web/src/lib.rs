@@ -38,6 +38,7 @@ pub mod pages;
 pub mod photos;
 pub mod qr;
 pub mod satisfaction;
+mod words;
 
 pub use error::AppError;
 

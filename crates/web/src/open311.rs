@@ -436,12 +436,7 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for PostedRequest {
     type Rejection = std::convert::Infallible;
 
     async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
-        let multipart = req
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("multipart/form-data"));
-        if !multipart {
+        if !crate::pages::is_multipart(req.headers()) {
             let form = Form::<CreateForm>::from_request(req, state)
                 .await
                 .map(|Form(f)| f)
@@ -457,34 +452,26 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for PostedRequest {
             Err(e) => return Ok(PostedRequest { form: Err(e.message()), media: None }),
         };
         let media = up.files.iter().find(|f| f.0 == "media").map(|f| f.2.clone());
-        let pairs: Vec<(String, String)> = up.fields.into_iter().collect();
-        let encoded = form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
-        let form = serde_urlencoded_form(&encoded);
-        Ok(PostedRequest { form, media })
+        let get = |k: &str| up.fields.get(k).cloned();
+        let form = CreateForm {
+            api_key: get("api_key"),
+            jurisdiction_id: get("jurisdiction_id"),
+            service_code: get("service_code"),
+            description: get("description"),
+            first_name: get("first_name"),
+            last_name: get("last_name"),
+            phone: get("phone"),
+            email: get("email"),
+            address_string: get("address_string"),
+            address_id: get("address_id"),
+            lat: get("lat"),
+            long: get("long"),
+            media_url: get("media_url"),
+            device_id: get("device_id"),
+            account_id: get("account_id"),
+        };
+        Ok(PostedRequest { form: Ok(form), media })
     }
-}
-
-/// The fields of a multipart POST read as the urlencoded form would be.
-fn serde_urlencoded_form(encoded: &str) -> Result<CreateForm, String> {
-    let pairs: Vec<(String, String)> = form_urlencoded::parse(encoded.as_bytes()).into_owned().collect();
-    let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
-    Ok(CreateForm {
-        api_key: get("api_key"),
-        jurisdiction_id: get("jurisdiction_id"),
-        service_code: get("service_code"),
-        description: get("description"),
-        first_name: get("first_name"),
-        last_name: get("last_name"),
-        phone: get("phone"),
-        email: get("email"),
-        address_string: get("address_string"),
-        address_id: get("address_id"),
-        lat: get("lat"),
-        long: get("long"),
-        media_url: get("media_url"),
-        device_id: get("device_id"),
-        account_id: get("account_id"),
-    })
 }
 
 /// An optional short field: trimmed, at most `max` characters, plain text.

@@ -291,38 +291,12 @@ impl Store {
             id_of.extend(got.into_iter().map(|(id, number)| (number, id)));
         }
         let case_id = |i: usize| id_of[&numbers[i]];
-        // Photos, for the cases that came with some.
+        // What came with each case: photos, an outside system's place and
+        // sender, a spoken code.
         for &i in idx {
-            for p in &items[i].nc.photos {
-                on_tx!(tx, c => sqlx::query(
-                    "INSERT INTO case_photos (org_id, case_id, content_type, bytes, thumb, width, height, sha256, uploaded_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
-                    .bind(org_id).bind(case_id(i)).bind(p.content_type).bind(&p.bytes).bind(&p.thumb)
-                    .bind(p.width as i64).bind(p.height as i64).bind(&p.sha256).bind(items[i].now)
-                    .execute(c).await.map(|r| r.rows_affected()))?;
-            }
-        }
-        // Where other systems say their requests happened.
-        for &i in idx {
-            if let Some(o) = &items[i].nc.origin {
-                let enc = |v: &Option<String>| v.as_deref().map(|x| self.encrypt(x));
-                on_tx!(tx, c => sqlx::query(
-                    "INSERT INTO case_origins (case_id, org_id, address, address_id, lat, long, media_url, device_id, account_id,
-                       email_enc, first_name_enc, last_name_enc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
-                    .bind(case_id(i)).bind(org_id).bind(&o.address).bind(&o.address_id)
-                    .bind(o.lat.map(|x| x.to_string())).bind(o.long.map(|x| x.to_string()))
-                    .bind(&o.media_url).bind(&o.device_id).bind(&o.account_id)
-                    .bind(enc(&o.email)).bind(enc(&o.first_name)).bind(enc(&o.last_name))
-                    .execute(c).await.map(|r| r.rows_affected()))?;
-            }
-        }
-        // Spoken codes, for the few cases a desk registered by phone or in person.
-        for &i in idx {
-            if let Some(spoken) = &items[i].spoken_code {
-                let digest = self.spoken_hash(&numbers[i], &spoken.replace(' ', ""));
-                on_tx!(tx, c => sqlx::query("INSERT INTO spoken_codes (case_id, org_id, digest) VALUES ($1, $2, $3)")
-                    .bind(case_id(i)).bind(org_id).bind(&digest).execute(c).await.map(|r| r.rows_affected()))?;
-            }
+            let p = &items[i];
+            self.insert_extras(tx, org_id, case_id(i), &numbers[i], p.now, &p.nc, p.spoken_code.as_deref())
+                .await?;
         }
         // Search terms and timers of all of them.
         let docs: Vec<(i64, &str)> =

@@ -7,6 +7,7 @@ use serde::Serialize;
 use crate::{Result, Store, on_read};
 
 mod act;
+mod extras;
 mod group;
 mod intake;
 mod notify;

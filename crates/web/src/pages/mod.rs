@@ -246,6 +246,14 @@ pub(super) fn supervisor_elsewhere(user: &crate::auth::CurrentUser) -> Option<Re
     })
 }
 
+/// Whether a request carries a multipart form (files), not an urlencoded one.
+pub fn is_multipart(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"))
+}
+
 /// A multipart form as posted: its text fields and its non-empty files as
 /// `(field, file name, bytes)`. The caller checks the CSRF field.
 pub struct Upload {

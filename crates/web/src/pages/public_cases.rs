@@ -185,12 +185,7 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for Posted {
     type Rejection = PageError;
 
     async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
-        let multipart = req
-            .headers()
-            .get(axum::http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("multipart/form-data"));
-        if !multipart {
+        if !super::is_multipart(req.headers()) {
             let Form(form) = Form::<FeedbackForm>::from_request(req, state)
                 .await
                 .map_err(|e| AppError::bad_request("bad_form", e.body_text()))?;
