@@ -177,6 +177,7 @@ impl TestApp {
             let jar = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
             req.headers_mut().insert(header::COOKIE, jar.parse().unwrap());
         }
+        let (method, uri) = (req.method().to_string(), req.uri().to_string());
         let res = self.router.clone().oneshot(req).await.unwrap();
         let status = res.status();
         let headers = res.headers().clone();
@@ -190,6 +191,10 @@ impl TestApp {
             }
         }
         let body = res.into_body().collect().await.unwrap().to_bytes().to_vec();
+        // Every answer of the API, in every story, is as the document says.
+        let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let problems = crate::openapi::check_answer(&method, &uri, status.as_u16(), content_type, &body);
+        assert!(problems.is_empty(), "the answer differs from openapi.json: {problems:#?}");
         Reply { status, headers, body }
     }
 

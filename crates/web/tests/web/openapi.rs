@@ -106,7 +106,10 @@ story!(every_documented_operation_is_routed, |store| {
                     } else if concrete == "/ratings" {
                         json!({"point": point_token, "level": 5, "device": "openapi-test"}).to_string()
                     } else {
-                        example_body(path)
+                        // The document's own example: an integrator who
+                        // copies it gets a success.
+                        let media = &op["requestBody"]["content"]["application/json"];
+                        if media.is_null() { "{}".to_string() } else { media["example"].to_string() }
                     };
                     let ct = if concrete.starts_with("/imports") { "text/csv" } else { "application/json" };
                     app.request(Method::POST, &url, Some(token), ct, body).await
@@ -160,37 +163,6 @@ fn return_csv() -> String {
     "工号,姓名,单位编码\n2001,赵敏,S01-T1\n".to_string()
 }
 
-fn example_body(path: &str) -> String {
-    match path {
-        "/units" => json!({"code": "S09", "name": "东站", "kind": "station"}),
-        "/staff" => json!({"employee_no": "3001", "name": "钱伟", "unit_code": "S01"}),
-        "/vehicles" => json!({"plate": "晋A12345", "unit_code": "S01", "driver_employee_no": "1001"}),
-        "/service-points" => {
-            json!({"code": "S01-K01", "name": "便民服务亭", "kind": "kiosk", "unit_code": "S01"})
-        }
-        "/tokens" => json!({"name": "integration"}),
-        "/users" => json!({"username": "openapi", "display_name": "接口", "role": "staff"}),
-        "/users/{id}" => json!({"staff_id": null}),
-        "/users/{id}/reset" => json!({}),
-        "/cases" => {
-            json!({"kind": "suggestion", "category": "general", "description": "增加便民服务亭的热水"})
-        }
-        "/cases/duplicates" => json!({"description": "态度生硬"}),
-        "/cases/{id}/actions" => json!({"action": "note", "text": "已电话联系"}),
-        "/cases/{id}/reveal" => json!({"reason": "回访"}),
-        "/ratings/{id}/appeal" => json!({"reason": "该车道当时关闭"}),
-        "/rating-appeals/{id}/decision" => json!({"upheld": true, "note": "核实为误评"}),
-        "/questionnaires/{id}/responses" => json!({"answers": {"0": "4"}}),
-        "/questionnaires/{id}/close" => json!({}),
-        "/assessment/close" => json!({"month": "2026-01"}),
-        "/assessment/close-year" => json!({"year": 2025}),
-        "/questionnaires" => json!({"code": "visit", "title": "满意度调查", "audience": "public",
-            "questions": [{"type": "scale", "text": "等候时间", "dimension": "responsiveness"}]}),
-        other => panic!("no example body for {other}"),
-    }
-    .to_string()
-}
-
 /// Every route of the API's router is in the document, with each of its
 /// methods, and the document has no operation the router lacks: the
 /// router's table is read from its source, so a route added without its
@@ -231,15 +203,41 @@ fn the_document_and_the_router_list_the_same_operations() {
     let unrouted: Vec<_> = documented.difference(&routed).collect();
     assert!(undocumented.is_empty(), "routed but not in openapi.json: {undocumented:?}");
     assert!(unrouted.is_empty(), "in openapi.json but not routed: {unrouted:?}");
-    // Every operation says what it is, which errors it answers, and its
-    // request body's schema where it takes one.
+    // Every operation says what it is, which errors it answers, the shape
+    // of its JSON request and answers field by field, with an example of
+    // each that conforms to its schema.
     for (path, ops) in doc["paths"].as_object().unwrap() {
         for (method, op) in ops.as_object().unwrap() {
-            assert!(op["summary"].as_str().is_some_and(|s| !s.is_empty()), "{method} {path}: no summary");
+            let at = format!("{method} {path}");
+            assert!(op["summary"].as_str().is_some_and(|s| !s.is_empty()), "{at}: no summary");
             assert!(
                 op["responses"].as_object().is_some_and(|r| r.keys().any(|k| k.starts_with('4'))),
-                "{method} {path}: no error"
+                "{at}: no error"
             );
+            let mut media: Vec<(String, &Value)> = vec![];
+            if let Some(m) = op["requestBody"]["content"].get("application/json") {
+                media.push(("request".into(), m));
+            }
+            for (code, r) in op["responses"].as_object().unwrap() {
+                if let Some(m) = r["content"].get("application/json")
+                    && code.starts_with('2')
+                    && path != "/openapi.json"
+                {
+                    media.push((code.clone(), m));
+                }
+            }
+            for (what, m) in media {
+                let schema = &m["schema"];
+                let described = !schema["$ref"].is_null()
+                    || !schema["properties"].is_null()
+                    || !schema["items"].is_null()
+                    || !schema["anyOf"].is_null();
+                assert!(described, "{at} {what}: a schema without fields: {schema}");
+                assert!(!m["example"].is_null(), "{at} {what}: no example");
+                let mut problems = vec![];
+                conforms(&doc, schema, &m["example"], &format!("{at} {what} example"), &mut problems);
+                assert!(problems.is_empty(), "{problems:?}");
+            }
         }
     }
 }
@@ -339,11 +337,15 @@ story!(plans_reports_unit_heads_and_reversals_answer_as_documented, |store| {
 
 /// Checks `v` against an OpenAPI 3.1 schema of this document: `$ref` to
 /// its components, `type` (one or a list), `required`, `properties`,
-/// `items`, `enum`, `anyOf`.
+/// `additionalProperties`, `items`, `enum`, `anyOf`, `allOf`, lengths and
+/// ranges (patterns are left to schemathesis, which has a regex engine).
 pub(crate) fn conforms(doc: &Value, schema: &Value, v: &Value, at: &str, problems: &mut Vec<String>) {
     if let Some(r) = schema["$ref"].as_str() {
         let name = r.trim_start_matches("#/components/schemas/");
         return conforms(doc, &doc["components"]["schemas"][name], v, at, problems);
+    }
+    for part in schema["allOf"].as_array().into_iter().flatten() {
+        conforms(doc, part, v, at, problems);
     }
     if let Some(options) = schema["anyOf"].as_array() {
         let ok = options.iter().any(|o| {
@@ -374,6 +376,20 @@ pub(crate) fn conforms(doc: &Value, schema: &Value, v: &Value, at: &str, problem
         problems.push(format!("{at}: {v} is not {types:?}"));
         return;
     }
+    if let Some(text) = v.as_str() {
+        let n = text.chars().count() as u64;
+        if schema["minLength"].as_u64().is_some_and(|m| n < m)
+            || schema["maxLength"].as_u64().is_some_and(|m| n > m)
+        {
+            problems.push(format!("{at}: {v} has a length outside the schema's"));
+        }
+    }
+    if let Some(x) = v.as_f64()
+        && (schema["minimum"].as_f64().is_some_and(|m| x < m)
+            || schema["maximum"].as_f64().is_some_and(|m| x > m))
+    {
+        problems.push(format!("{at}: {v} is outside the schema's range"));
+    }
     if let Some(e) = schema["enum"].as_array()
         && !e.contains(v)
     {
@@ -389,6 +405,23 @@ pub(crate) fn conforms(doc: &Value, schema: &Value, v: &Value, at: &str, problem
             if let Some(x) = obj.get(k) {
                 conforms(doc, sub, x, &format!("{at}.{k}"), problems);
             }
+        }
+    }
+    if let Some(obj) = v.as_object() {
+        let known = schema["properties"].as_object();
+        let extra = obj.iter().filter(|(k, _)| !known.is_some_and(|p| p.contains_key(*k)));
+        match &schema["additionalProperties"] {
+            Value::Bool(false) => {
+                for (k, _) in extra {
+                    problems.push(format!("{at}: {k} is not in the schema"));
+                }
+            }
+            sub @ Value::Object(_) => {
+                for (k, x) in extra {
+                    conforms(doc, sub, x, &format!("{at}.{k}"), problems);
+                }
+            }
+            _ => {}
         }
     }
     if let Some(arr) = v.as_array()
@@ -409,3 +442,155 @@ pub(crate) fn answer_problems(path: &str, body: &Value) -> Vec<String> {
     conforms(&doc, schema, body, path, &mut problems);
     problems
 }
+
+/// The document, read once.
+pub(crate) fn document() -> &'static Value {
+    static DOC: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    DOC.get_or_init(|| serde_json::from_str(include_str!("../../src/api/openapi.json")).unwrap())
+}
+
+/// Problems of any answer of the API against the document: the operation
+/// is documented, the status is one it lists, and a JSON body has the
+/// schema listed for that status. `TestApp` checks every answer of every
+/// story with it, so a story that meets an undocumented answer fails.
+pub(crate) fn check_answer(
+    method: &str,
+    uri: &str,
+    status: u16,
+    content_type: &str,
+    body: &[u8],
+) -> Vec<String> {
+    let doc = document();
+    let path = uri.split('?').next().unwrap_or_default();
+    let Some(path) = path.strip_prefix("/api/v1") else { return vec![] };
+    let segments: Vec<&str> = path.split('/').collect();
+    // The template that matches with the most literal segments:
+    // `/cases/duplicates` before `/cases/{id}`.
+    let template = doc["paths"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .filter(|t| {
+            let ts: Vec<&str> = t.split('/').collect();
+            ts.len() == segments.len() && ts.iter().zip(&segments).all(|(t, s)| t.starts_with('{') || t == s)
+        })
+        .max_by_key(|t| t.split('/').filter(|s| !s.starts_with('{')).count());
+    let method = method.to_ascii_lowercase();
+    let Some(op) = template.map(|t| &doc["paths"][t][method.as_str()]).filter(|op| !op.is_null()) else {
+        // A path or method the API does not have is refused by the router.
+        return if status == 404 || status == 405 {
+            vec![]
+        } else {
+            vec![format!("{method} {path} answered {status} but is not in the document")]
+        };
+    };
+    let template = template.unwrap();
+    let mut answer = &op["responses"][status.to_string()];
+    if let Some(r) = answer["$ref"].as_str() {
+        answer = &doc["components"]["responses"][r.trim_start_matches("#/components/responses/")];
+    }
+    if answer.is_null() {
+        let body = String::from_utf8_lossy(body);
+        return vec![format!("{method} {template} answered {status}, which it does not list: {body}")];
+    }
+    if !content_type.starts_with("application/json") {
+        return vec![];
+    }
+    let schema = &answer["content"]["application/json"]["schema"];
+    if schema.is_null() {
+        return vec![format!("{method} {template} {status}: JSON answer without a schema")];
+    }
+    let Ok(v) = serde_json::from_slice::<Value>(body) else {
+        return vec![format!("{method} {template} {status}: not JSON")];
+    };
+    let mut problems = vec![];
+    conforms(doc, schema, &v, &format!("{method} {template} {status}"), &mut problems);
+    problems
+}
+
+/// Every list of codes in the document is the domain's list: a code the
+/// product answers is never missing from the document (a user's role
+/// `discipline` once was), and the document never offers a code the
+/// product refuses. Lists that are a deliberate part are named.
+#[test]
+fn the_documents_code_lists_are_the_domains() {
+    use chuangkou_domain::{cases, inspections as i, ledger as l, org, satisfaction as s};
+    fn codes<T: Copy>(all: &[T], f: fn(T) -> &'static str) -> Vec<&'static str> {
+        all.iter().map(|v| f(*v)).collect()
+    }
+    let domain: Vec<(&str, Vec<&str>)> = vec![
+        ("Role", codes(&Role::ALL, Role::as_str)),
+        ("State", codes(&cases::State::ALL, cases::State::as_str)),
+        ("CaseKind", codes(cases::CaseKind::ALL, cases::CaseKind::as_str)),
+        ("Channel", codes(cases::Channel::ALL, cases::Channel::as_str)),
+        ("Finding", codes(cases::Finding::ALL, cases::Finding::as_str)),
+        ("Responsibility", codes(cases::Responsibility::ALL, cases::Responsibility::as_str)),
+        ("Satisfaction", codes(cases::Satisfaction::ALL, cases::Satisfaction::as_str)),
+        ("EntryKind", codes(l::EntryKind::ALL, l::EntryKind::as_str)),
+        ("EntryStatus", codes(l::EntryStatus::ALL, l::EntryStatus::as_str)),
+        ("FactKind", codes(l::FactKind::ALL, l::FactKind::as_str)),
+        ("Severity", codes(l::Severity::ALL, l::Severity::as_str)),
+        ("AppealOutcome", codes(l::AppealOutcome::ALL, l::AppealOutcome::as_str)),
+        ("FineStatus", codes(l::FineStatus::ALL, l::FineStatus::as_str)),
+        ("UnitKind", codes(org::UnitKind::ALL, org::UnitKind::as_str)),
+        ("ServicePointKind", codes(org::ServicePointKind::ALL, org::ServicePointKind::as_str)),
+        ("InspectionKind", codes(i::InspectionKind::ALL, i::InspectionKind::as_str)),
+        ("InspectionMode", codes(i::InspectionMode::ALL, i::InspectionMode::as_str)),
+        ("TargetKind", codes(i::TargetKind::ALL, i::TargetKind::as_str)),
+        ("ItemResult", codes(i::ItemResult::ALL, i::ItemResult::as_str)),
+        ("RectificationState", codes(i::RectificationState::ALL, i::RectificationState::as_str)),
+        ("ReportOutcome", codes(i::ReportOutcome::ALL, i::ReportOutcome::as_str)),
+        ("Audience", codes(s::Audience::ALL, s::Audience::as_str)),
+        ("Dimension", codes(s::Dimension::ALL, s::Dimension::as_str)),
+        ("RatingStatus", codes(s::RatingStatus::ALL, s::RatingStatus::as_str)),
+    ];
+    fn walk<'a>(v: &'a Value, at: String, out: &mut Vec<(String, Vec<&'a str>)>) {
+        match v {
+            Value::Object(o) => {
+                if let Some(e) = o.get("enum").and_then(Value::as_array) {
+                    out.push((at.clone(), e.iter().filter_map(Value::as_str).collect()));
+                }
+                for (k, x) in o {
+                    walk(x, format!("{at}/{k}"), out);
+                }
+            }
+            Value::Array(a) => a.iter().enumerate().for_each(|(i, x)| walk(x, format!("{at}/{i}"), out)),
+            _ => {}
+        }
+    }
+    let mut lists = vec![];
+    walk(document(), String::new(), &mut lists);
+    let mut problems = vec![];
+    let mut checked = 0;
+    for (at, list) in &lists {
+        // The domain list it shares most codes with, if two or more.
+        let Some((name, codes)) = domain
+            .iter()
+            .map(|(n, c)| (n, c, list.iter().filter(|x| c.contains(x)).count()))
+            .filter(|(_, _, shared)| *shared >= 2)
+            .max_by_key(|(_, _, shared)| *shared)
+            .map(|(n, c, _)| (n, c))
+        else {
+            continue;
+        };
+        checked += 1;
+        let foreign: Vec<_> = list.iter().filter(|x| !codes.contains(x)).collect();
+        let missing: Vec<_> = codes.iter().filter(|x| !list.contains(x)).collect();
+        if NOT_ONE_DOMAIN_LIST.iter().any(|p| at.contains(p)) {
+            continue;
+        }
+        if !foreign.is_empty() || !missing.is_empty() {
+            problems.push(format!("{at} ({name}): not in the domain {foreign:?}, missing {missing:?}"));
+        }
+    }
+    assert!(checked >= 10, "code lists compared: {checked}");
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+/// Lists that are not one domain list whole, on purpose.
+const NOT_ONE_DOMAIN_LIST: &[&str] = &[
+    // A waiver answers one of its two outcomes.
+    "/ledger/fines/{id}/waiver/post/responses/200",
+    // The tracking page's actions: the reporter's verdict, or withdrawing.
+    "/public/track/post/requestBody/content/application/json/schema/properties/action",
+];
