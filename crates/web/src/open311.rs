@@ -71,24 +71,23 @@ async fn discovery(State(state): State<AppState>, Path(ext): Path<String>) -> R 
     let contact = "POST /open311/v2/requests.{json,xml} with api_key (form body or query string) answers 201 Created \
                    with [{service_request_id, service_notice, account_id}]; errors are [{code, description}].";
     Ok(match fmt {
-        Format::Json => json_response(json!({
+        Format::Json => json_response(discovery_value(base, changeset, contact)),
+        Format::Xml => xml_response("discovery", &discovery_value(base, changeset, contact)),
+    })
+}
+
+fn discovery_value(base: &str, changeset: &str, contact: &str) -> Value {
+    json!({
+        "changeset": changeset,
+        "contact": contact,
+        "key_service": format!("{base}/console (API tokens: chuangkou user token)"),
+        "endpoints": [{
+            "specification": "http://wiki.open311.org/GeoReport_v2",
+            "url": format!("{base}/open311/v2"),
             "changeset": changeset,
-            "contact": contact,
-            "key_service": format!("{base}/console (API tokens: chuangkou user token)"),
-            "endpoints": [{
-                "specification": "http://wiki.open311.org/GeoReport_v2",
-                "url": format!("{base}/open311/v2"),
-                "changeset": changeset,
-                "type": "production",
-                "formats": ["application/json", "text/xml"],
-            }],
-        })),
-        Format::Xml => xml_response(format!(
-            "<discovery><changeset>{changeset}</changeset><contact>{}</contact><key_service>{}</key_service><endpoints><endpoint><specification>http://wiki.open311.org/GeoReport_v2</specification><url>{}</url><changeset>{changeset}</changeset><type>production</type><formats><format>application/json</format><format>text/xml</format></formats></endpoint></endpoints></discovery>",
-            xml_escape(contact),
-            xml_escape(&format!("{base}/console")),
-            xml_escape(&format!("{base}/open311/v2")),
-        )),
+            "type": "production",
+            "formats": ["application/json", "text/xml"],
+        }],
     })
 }
 
@@ -132,15 +131,10 @@ impl IntoResponse for Open311Error {
                 json!([{"code": code, "description": description}]).to_string(),
             )
                 .into_response(),
-            Format::Xml => (
-                status,
-                [(CONTENT_TYPE, "text/xml; charset=utf-8")],
-                format!(
-                    "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<errors><error><code>{code}</code><description>{}</description></error></errors>",
-                    xml_escape(&description)
-                ),
-            )
-                .into_response(),
+            Format::Xml => {
+                let body = json!([{"code": code, "description": description}]);
+                (status, xml_response_of("errors", Some("error"), &body)).into_response()
+            }
         }
     }
 }
@@ -371,10 +365,7 @@ async fn service_definition(
     let def = json!({"service_code": cat.code, "attributes": []});
     Ok(match fmt {
         Format::Json => json_response(def),
-        Format::Xml => xml_response(format!(
-            "<service_definition><service_code>{}</service_code><attributes></attributes></service_definition>",
-            xml_escape(&cat.code)
-        )),
+        Format::Xml => xml_response("service_definition", &def),
     })
 }
 
@@ -635,43 +626,113 @@ async fn create(
 fn render(fmt: Format, list: &str, item: &str, items: &[Value]) -> Response {
     match fmt {
         Format::Json => json_response(json!(items)),
-        Format::Xml => {
-            let mut out = format!("<{list}>");
-            for v in items {
-                out += &format!("<{item}>");
-                if let Some(obj) = v.as_object() {
-                    for (k, v) in obj {
-                        let text = match v {
-                            Value::Null => String::new(),
-                            Value::String(s) => xml_escape(s),
-                            other => xml_escape(&other.to_string()),
-                        };
-                        out += &format!("<{k}>{text}</{k}>");
-                    }
-                }
-                out += &format!("</{item}>");
-            }
-            out += &format!("</{list}>");
-            xml_response(out)
-        }
+        Format::Xml => xml_response_of(list, Some(item), &json!(items)),
     }
 }
 
-fn xml_response(body: String) -> Response {
-    (
-        [(CONTENT_TYPE, "text/xml; charset=utf-8")],
-        format!("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n{body}"),
-    )
-        .into_response()
+fn xml_response(root: &str, v: &Value) -> Response {
+    xml_response_of(root, None, v)
 }
 
-/// Text for XML: escaped, and any character XML 1.0 forbids replaced, so
-/// that one stored value can never make a document ill-formed.
-fn xml_escape(s: &str) -> String {
-    chuangkou_domain::text::xml_safe(s)
-        .replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&apos;")
+fn xml_response_of(root: &str, item: Option<&str>, v: &Value) -> Response {
+    ([(CONTENT_TYPE, "text/xml; charset=utf-8")], to_xml(root, item, v)).into_response()
+}
+
+/// GeoReport's XML for a JSON value, written by quick-xml so that every
+/// text is escaped: an object's fields are elements, a list's entries are
+/// `item` elements (at the top) or the list's name without its plural `s`
+/// (`endpoints` → `endpoint`), null is an empty element. Characters XML 1.0
+/// forbids are replaced, so one stored value can never make a document
+/// ill-formed.
+fn to_xml(root: &str, item: Option<&str>, v: &Value) -> Vec<u8> {
+    use quick_xml::Writer;
+    use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
+    fn element(w: &mut Writer<Vec<u8>>, name: &str, item: Option<&str>, v: &Value) -> std::io::Result<()> {
+        w.write_event(Event::Start(BytesStart::new(name)))?;
+        match v {
+            Value::Null => {}
+            Value::Object(fields) => {
+                for (k, x) in fields {
+                    element(w, k, None, x)?;
+                }
+            }
+            Value::Array(entries) => {
+                let each = item.unwrap_or_else(|| name.strip_suffix('s').unwrap_or(name));
+                for x in entries {
+                    element(w, each, None, x)?;
+                }
+            }
+            Value::String(s) => {
+                w.write_event(Event::Text(BytesText::new(&chuangkou_domain::text::xml_safe(s))))?
+            }
+            other => w.write_event(Event::Text(BytesText::new(&other.to_string())))?,
+        }
+        w.write_event(Event::End(BytesEnd::new(name)))
+    }
+    let mut w = Writer::new(Vec::new());
+    let written = w
+        .write_event(Event::Decl(BytesDecl::new("1.0", Some("utf-8"), None)))
+        .and_then(|()| w.write_event(Event::Text(BytesText::from_escaped("\n"))))
+        .and_then(|()| element(&mut w, root, item, v));
+    // Writing to a Vec cannot fail.
+    written.expect("XML into memory");
+    w.into_inner()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Reads `xml` back with quick-xml's reader: each element's text, or
+    /// the first error (an ill-formed document).
+    fn texts(xml: &[u8]) -> Result<Vec<String>, quick_xml::Error> {
+        use quick_xml::events::Event;
+        let mut reader = quick_xml::Reader::from_reader(xml);
+        let (mut out, mut text, mut buf) = (vec![], String::new(), vec![]);
+        loop {
+            match reader.read_event_into(&mut buf)? {
+                Event::Text(t) => text += &t.xml10_content(),
+                Event::GeneralRef(r) => text.push(match &*r.xml10_content() {
+                    "amp" => '&',
+                    "lt" => '<',
+                    "gt" => '>',
+                    "quot" => '"',
+                    "apos" => '\'',
+                    other => panic!("entity {other}"),
+                }),
+                Event::End(_) if !text.trim().is_empty() => out.push(std::mem::take(&mut text)),
+                Event::End(_) | Event::Start(_) => text.clear(),
+                Event::Eof => return Ok(out),
+                _ => {}
+            }
+            buf.clear();
+        }
+    }
+
+    #[test]
+    fn every_text_is_escaped_and_a_forbidden_character_replaced() {
+        let v = json!([{"description": "<b>收费员</b> & \"他\" 'x'\u{FFFE}\u{1}", "lat": 37.86, "media_url": null}]);
+        let xml = to_xml("service_requests", Some("request"), &v);
+        let text = String::from_utf8(xml.clone()).unwrap();
+        assert!(
+            text.starts_with("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<service_requests><request>"),
+            "{text}"
+        );
+        assert!(text.contains("<media_url></media_url>"), "{text}");
+        let read = texts(&xml).expect("well-formed");
+        assert_eq!(read, ["<b>收费员</b> & \"他\" 'x'\u{FFFD}\u{FFFD}", "37.86"]);
+    }
+
+    #[test]
+    fn lists_inside_are_named_by_their_singular() {
+        let v = json!({"endpoints": [{"formats": ["application/json", "text/xml"]}]});
+        let text = String::from_utf8(to_xml("discovery", None, &v)).unwrap();
+        assert!(
+            text.ends_with(
+                "<discovery><endpoints><endpoint><formats><format>application/json</format>\
+                 <format>text/xml</format></formats></endpoint></endpoints></discovery>"
+            ),
+            "{text}"
+        );
+    }
 }
