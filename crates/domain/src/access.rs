@@ -96,10 +96,13 @@ pub enum Permission {
     ManageQuestionnaires,
     /// Read questionnaire and staff-survey results.
     ReadSurveyResults,
+    /// Write, publish and withdraw public notices (weather, road
+    /// conditions, outages, service changes: SPEC PUB-2).
+    PublishNotices,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 29] = [
+    pub const ALL: [Permission; 30] = [
         Permission::ViewOrganisation,
         Permission::ManageOrganisation,
         Permission::ManageUsers,
@@ -129,6 +132,7 @@ impl Permission {
         Permission::ViewRatingAppeals,
         Permission::ManageQuestionnaires,
         Permission::ReadSurveyResults,
+        Permission::PublishNotices,
     ];
 }
 
@@ -223,6 +227,7 @@ impl Role {
             ViewRatingAppeals => matches!(self, Office | Leader | Admin),
             ManageQuestionnaires => matches!(self, Office | Admin),
             ReadSurveyResults => matches!(self, Office | Leader | Admin),
+            PublishNotices => matches!(self, Office | Admin),
         }
     }
 }

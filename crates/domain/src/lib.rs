@@ -74,6 +74,7 @@ pub mod events;
 pub mod inspections;
 pub mod kpi;
 pub mod ledger;
+pub mod notices;
 pub mod org;
 pub mod policy;
 pub mod roster;

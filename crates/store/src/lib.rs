@@ -34,6 +34,7 @@ pub mod indicators;
 pub mod inspections;
 pub mod ledger;
 mod migrate;
+pub mod notices;
 pub mod org;
 pub mod ratings;
 pub mod seals;

@@ -162,6 +162,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0025_case_origins.sql"),
         postgres: include_str!("../migrations/postgres/0025_case_origins.sql"),
     },
+    Migration {
+        version: 26,
+        name: "notices",
+        sqlite: include_str!("../migrations/sqlite/0026_notices.sql"),
+        postgres: include_str!("../migrations/postgres/0026_notices.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -191,6 +191,26 @@ pub struct Pack {
     pub inspections: InspectionPolicy,
     pub satisfaction: SatisfactionPolicy,
     pub assessment: AssessmentPolicy,
+    pub public: PublicPolicy,
+}
+
+/// What the public sees of the organisation (SPEC PUB).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublicPolicy {
+    /// Characters a line of the units' variable message signs holds.
+    #[serde(default = "sign_width")]
+    pub sign_width: usize,
+}
+
+impl Default for PublicPolicy {
+    fn default() -> Self {
+        PublicPolicy { sign_width: sign_width() }
+    }
+}
+
+fn sign_width() -> usize {
+    16
 }
 
 impl CasePolicy {
@@ -220,6 +240,8 @@ struct PackFile {
     inspections: ledger::InspectionsFile,
     satisfaction: satisfaction::SatisfactionFile,
     assessment: assessment::AssessmentFile,
+    #[serde(default)]
+    public: PublicPolicy,
 }
 
 #[derive(Deserialize)]
@@ -406,6 +428,7 @@ impl Pack {
             satisfaction,
             assessment,
             cases,
+            public: raw.public,
         })
     }
 }

@@ -23,6 +23,7 @@ pub mod import;
 pub mod indicators;
 pub mod inspections;
 pub mod ledger;
+pub mod notices;
 pub mod org;
 pub mod satisfaction;
 pub mod users;
@@ -111,6 +112,10 @@ pub fn router() -> Router<AppState> {
         .route("/questionnaires/{id}/close", post(satisfaction::close))
         .route("/questionnaires/{id}/results", get(satisfaction::results))
         .route("/questionnaires/{id}/responses", post(satisfaction::answer))
+        .route("/notices", get(notices::list).post(notices::create))
+        .route("/notices/{id}/publication", post(notices::publish))
+        .route("/notices/{id}/withdrawal", post(notices::withdraw))
+        .route("/public/notices/{org}", get(notices::public_json))
         .fallback(api_not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }

@@ -27,6 +27,8 @@ use crate::satisfaction::{DEVICE_COOKIE, device_of};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/o/{code}", get(organisation))
+        .route("/o/{code}/notices.rss", get(notices_rss))
+        .route("/o/{code}/units/{unit}/sign.txt", get(sign_txt))
         .route("/p/{token}", get(point))
         .route("/p/{token}/rate", post(rate))
         .route("/q/{token}", get(super::public_surveys::survey).post(super::public_surveys::answer_survey))
@@ -265,4 +267,30 @@ pub(super) async fn point_of(
     let point = state.store.service_point_by_token(token).await?;
     let org = state.store.organisation(point.org_id).await?;
     Ok((point, org))
+}
+
+/// `GET /o/{ORG}/notices.rss`: the notices valid now as RSS 2.0, for a
+/// news reader or a partner's site (PUB-2). Written by quick-xml.
+async fn notices_rss(State(state): State<AppState>, Path(code): Path<String>) -> Result<Response, AppError> {
+    let org = state.store.organisation_by_code(&code).await?;
+    let rows = crate::api::notices::current(&state, &code, None).await?;
+    let base = state.config.public_url.trim_end_matches('/').to_string();
+    let rss = crate::api::notices::rss(&org.name, &format!("{base}/o/{code}"), &rows);
+    Ok(axum::response::IntoResponse::into_response((
+        [(axum::http::header::CONTENT_TYPE, "application/rss+xml; charset=utf-8")],
+        rss,
+    )))
+}
+
+/// `GET /o/{ORG}/units/{UNIT}/sign.txt`: the plain text a unit's variable
+/// message sign shows now (PUB-2): fixed line width, GB2312 only, newest
+/// first; empty when nothing is valid.
+async fn sign_txt(
+    State(state): State<AppState>,
+    Path((code, unit)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let rows = crate::api::notices::current(&state, &code, Some(&unit)).await?;
+    let org = state.store.organisation_by_code(&code).await?;
+    let width = state.rules(&org.pack)?.pack.public.sign_width;
+    Ok(crate::api::notices::text_response(crate::api::notices::sign_text(&rows, width)))
 }

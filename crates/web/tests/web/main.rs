@@ -10,6 +10,7 @@ mod auth;
 mod cases;
 mod indicators;
 mod ledger;
+mod notices;
 mod openapi;
 mod organisation;
 mod pages;

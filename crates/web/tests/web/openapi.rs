@@ -157,6 +157,8 @@ const EXERCISED_ELSEWHERE: &[(&str, &str)] = &[
     ("post", "/rectifications/{id}/steps"),            // ledger.rs
     ("post", "/reports"),                              // below
     ("post", "/reports/{id}/decision"),                // below
+    ("post", "/notices/{id}/publication"),             // notices.rs
+    ("post", "/notices/{id}/withdrawal"),              // notices.rs
 ];
 
 fn return_csv() -> String {
