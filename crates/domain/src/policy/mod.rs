@@ -201,11 +201,56 @@ pub struct PublicPolicy {
     /// Characters a line of the units' variable message signs holds.
     #[serde(default = "sign_width")]
     pub sign_width: usize,
+    /// Published service commitments with their figures (PUB-4: 服务承诺制,
+    /// e.g. seed 000's 投诉24小时调查清楚、48小时内予以处理).
+    #[serde(default)]
+    pub commitments: Vec<Commitment>,
+    /// Opening hours by kind of unit (PUB-4).
+    #[serde(default)]
+    pub hours: Vec<OpeningHours>,
 }
 
 impl Default for PublicPolicy {
     fn default() -> Self {
-        PublicPolicy { sign_width: sign_width() }
+        PublicPolicy { sign_width: sign_width(), commitments: vec![], hours: vec![] }
+    }
+}
+
+/// One published commitment, in both languages, with the document it
+/// comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Commitment {
+    pub title: String,
+    pub title_en: String,
+    pub text: String,
+    pub text_en: String,
+    pub source: String,
+}
+
+/// When units of a kind serve the public: `days` is `every_day` (a 7-day
+/// hall or a toll station: weekends and holidays included, never listed)
+/// or `working_days` (the pack's calendar); `from`/`until` as `HH:MM`,
+/// `00:00`–`24:00` for around the clock.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpeningHours {
+    pub unit_kind: String,
+    pub days: String,
+    pub from: String,
+    pub until: String,
+}
+
+impl OpeningHours {
+    /// The hours in words: `每天 00:00–24:00` / `Every day 00:00–24:00`.
+    pub fn words(&self, english: bool) -> String {
+        let days = match (self.days.as_str(), english) {
+            ("every_day", false) => "每天",
+            ("every_day", true) => "Every day",
+            (_, false) => "工作日",
+            (_, true) => "Working days",
+        };
+        format!("{days} {}–{}", self.from, self.until)
     }
 }
 
@@ -417,6 +462,31 @@ impl Pack {
         };
         let satisfaction = satisfaction::parse_satisfaction(file, text, raw.satisfaction, &cases)?;
         let assessment = assessment::parse_assessment(file, text, raw.assessment)?;
+        for h in &raw.public.hours {
+            let clock = |t: &str| {
+                let (hh, mm) = t.split_once(':').unwrap_or(("", ""));
+                mm.len() == 2
+                    && hh.parse::<u32>().is_ok_and(|h| h <= 24)
+                    && mm.parse::<u32>().is_ok_and(|m| m < 60 && (hh != "24" || m == 0))
+            };
+            let problem = if crate::org::UnitKind::parse(&h.unit_kind).is_none() {
+                Some("hours.unit_kind is not a kind of unit")
+            } else if !["every_day", "working_days"].contains(&h.days.as_str()) {
+                Some("hours.days is every_day or working_days")
+            } else if !clock(&h.from) || !clock(&h.until) || h.from >= h.until {
+                Some("hours.from and hours.until are HH:MM, from before until")
+            } else {
+                None
+            };
+            if let Some(message) = problem {
+                return Err(PolicyError::at(
+                    file,
+                    text,
+                    &format!("\"{}\"", h.unit_kind),
+                    message.to_string(),
+                ));
+            }
+        }
         Ok(Pack {
             code: raw.pack.code,
             title: raw.pack.title,
@@ -464,6 +534,25 @@ mod tests {
         assert_eq!(handle("on_the_spot"), Span::WorkingDays(0));
         assert_eq!(handle("leader_approval"), Span::WorkingDays(2));
         assert_eq!(handle("research"), Span::WorkingDays(7));
+    }
+
+    #[test]
+    fn published_hours_are_checked_and_said_in_words() {
+        let toll = toll();
+        let station = &toll.public.hours[0];
+        assert_eq!(station.words(false), "每天 00:00–24:00");
+        assert_eq!(station.words(true), "Every day 00:00–24:00");
+        assert_eq!(toll.public.sign_width, 16);
+        assert!(toll.public.commitments[0].text.contains("48小时内予以处理"));
+        let base = include_str!("../../../../policy/toll.toml");
+        for (from, to, reason) in [
+            ("days = \"every_day\"", "days = \"weekends\"", "every_day or working_days"),
+            ("until = \"24:00\"", "until = \"24:30\"", "HH:MM"),
+            ("unit_kind = \"station\"", "unit_kind = \"castle\"", "kind of unit"),
+        ] {
+            let e = Pack::parse("toll.toml", &base.replace(from, to)).unwrap_err();
+            assert!(e.reason.contains(reason), "{to}: {e}");
+        }
     }
 
     #[test]

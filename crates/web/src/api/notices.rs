@@ -3,7 +3,7 @@
 //! text of a unit's variable message sign.
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
@@ -15,7 +15,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::error::{ApiResult, AppError};
-use crate::extract::{ApiJson, ApiPath};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::{AppState, auth::CurrentUser};
 
 #[derive(Deserialize)]
@@ -135,9 +135,8 @@ pub async fn current(state: &AppState, org_code: &str, unit: Option<&str>) -> Ap
 pub async fn public_json(
     State(state): State<AppState>,
     ApiPath(org): ApiPath<String>,
-    q: Result<Query<PublicQuery>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(q): ApiQuery<PublicQuery>,
 ) -> ApiResult<Json<Value>> {
-    let Query(q) = q.map_err(|e| AppError::field("query", e.body_text()))?;
     let rows = current(&state, &org, q.unit.as_deref()).await?;
     let public: Vec<Value> = rows.iter().map(public_view).collect();
     Ok(Json(json!({"notices": public})))

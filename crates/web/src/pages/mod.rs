@@ -23,6 +23,7 @@ mod console_case_new;
 mod console_cases;
 mod console_inspections;
 mod console_ledger;
+mod console_notices;
 mod console_satisfaction;
 mod console_users;
 mod dashboard;
@@ -48,6 +49,7 @@ pub fn router() -> Router<AppState> {
         .merge(console_case_new::router())
         .merge(console_ledger::router())
         .merge(console_inspections::router())
+        .merge(console_notices::router())
         .merge(console_satisfaction::router())
         .merge(dashboard::router())
         .merge(annual::router())

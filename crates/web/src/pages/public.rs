@@ -45,6 +45,37 @@ struct OrgPage {
     c: Chrome,
     org: Organisation,
     units: Vec<PublicUnit>,
+    /// The notices valid now (PUB-2).
+    notices: Vec<chuangkou_store::notices::NoticeRow>,
+    /// The pack's published commitments and opening hours (PUB-4).
+    promises: Promises,
+}
+
+/// What the organisation publishes it will do (PUB-4): commitments as
+/// (title, text) and opening hours as (kind of unit, hours), in the
+/// page's language.
+pub struct Promises {
+    pub commitments: Vec<(String, String)>,
+    pub hours: Vec<(String, String)>,
+}
+
+fn promises(p: &chuangkou_domain::policy::PublicPolicy, tr: Tr) -> Promises {
+    Promises {
+        commitments: p
+            .commitments
+            .iter()
+            .map(|c| (tr.pick(&c.title, &c.title_en).to_string(), tr.pick(&c.text, &c.text_en).to_string()))
+            .collect(),
+        hours: p
+            .hours
+            .iter()
+            .map(|h| {
+                let kind =
+                    UnitKind::parse(&h.unit_kind).map_or(h.unit_kind.clone(), |k| tr.label(k).to_string());
+                (kind, h.words(tr.is_en()))
+            })
+            .collect(),
+    }
 }
 
 async fn organisation(
@@ -66,7 +97,9 @@ async fn organisation(
                 .then(|| PublicUnit { name: u.name, kind_label: tr.label(k).to_string() })
         })
         .collect();
-    Ok(render(&OrgPage { c: Chrome::public(tr, csrf), org, units }))
+    let notices = state.store.public_notices(org.id, None, state.store.now_ms()).await?;
+    let promises = promises(&state.rules(&org.pack)?.pack.public, tr);
+    Ok(render(&OrgPage { c: Chrome::public(tr, csrf), org, units, notices, promises }))
 }
 
 #[derive(Template)]
@@ -88,6 +121,10 @@ struct PointPage {
     errors: Vec<String>,
     /// The sector's regulator (name, hotline), from the pack.
     regulator: Option<(String, String)>,
+    /// The notices valid now for the point's unit (PUB-2); filled on the
+    /// page's first view, not when a refused rating comes back.
+    notices: Vec<chuangkou_store::notices::NoticeRow>,
+    promises: Promises,
 }
 
 #[derive(Deserialize, Default)]
@@ -108,7 +145,9 @@ async fn point(
     let found = state.points.get(&state, &token).await?;
     let staff_no = q.staff.filter(|s| chuangkou_domain::text::code("staff", s).is_ok());
     let server = server_of(&state, &found.1, staff_no.as_deref()).await?;
-    let page = point_page(&state, tr, csrf, &found, staff_no, server, String::new(), vec![])?;
+    let mut page = point_page(&state, tr, csrf, &found, staff_no, server, String::new(), vec![])?;
+    page.notices =
+        state.store.public_notices(found.1.id, Some(found.0.unit_id), state.store.now_ms()).await?;
     Ok(with_device_cookie(&state, &headers, render(&page)))
 }
 
@@ -152,6 +191,8 @@ fn point_page(
     Ok(PointPage {
         c: Chrome::public(tr, csrf),
         regulator,
+        notices: vec![],
+        promises: promises(&rules.pack.public, tr),
         org,
         point,
         kind_label,

@@ -139,3 +139,32 @@ story!(only_the_office_publishes_and_bad_notices_change_nothing, |store| {
         1
     );
 });
+
+story!(the_public_pages_show_what_is_valid_now_and_the_packs_commitments, |store| {
+    store.set_clock(noon_2026(11, 5));
+    let mut app = TestApp::new(store);
+    let seed = app.seed("TY").await;
+    let office = app.token(seed.org_id, "office", Role::Office).await;
+    let notice = json!({"kind": "weather", "title": "大风蓝色预警", "body": "今日有6级大风\n请注意行车安全",
+        "valid_from": "2026-11-05T08:00", "valid_until": "2026-11-05T20:00", "publish": true});
+    let r = app.post_json("/api/v1/notices", Some(&office), notice).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let token = app.store.service_point(seed.org_id, seed.point_id).await.unwrap().public_token;
+    for path in ["/o/TY".to_string(), format!("/p/{token}")] {
+        let page = app.get(&path, None).await.text();
+        // The notice, each paragraph its own; the toll pack's commitments
+        // (seed 000) and a station's hours, every day without listing weekends.
+        assert!(page.contains("大风蓝色预警"), "{path}");
+        assert!(page.contains("<p class=\"data\">请注意行车安全</p>"), "{path}");
+        assert!(page.contains("投诉24小时内调查清楚，48小时内予以处理"), "{path}");
+        assert!(page.contains("收费站：每天 00:00–24:00"), "{path}");
+    }
+    app.get("/lang/en", None).await;
+    let page = app.get("/o/TY", None).await.text();
+    assert!(page.contains("Every complaint investigated within 24 hours"), "{page}");
+    assert!(page.contains("Every day 00:00–24:00"));
+    // After the window, the notice is gone and the commitments stay.
+    app.store.set_clock(noon_2026(11, 5) + 8 * HOUR + 1);
+    let page = app.get("/o/TY", None).await.text();
+    assert!(!page.contains("大风蓝色预警") && page.contains("48 hours"));
+});
