@@ -1,4 +1,4 @@
-// Issue 19, PUB-2: the office publishes a road notice for a station and
+// Issue 19, PUB-1, PUB-2, PUB-4: the office publishes a road notice for a station and
 // withdraws it; a citizen on a phone sees it on the station's QR page and
 // the organisation's page while it is published, and not after.
 import { test } from 'node:test';
@@ -37,7 +37,23 @@ test('the office publishes a road notice a phone sees on the QR page, then withd
   const row = page.locator('#notices tbody tr', { hasText: title });
   assert.match(await row.textContent(), /公众现在可见/);
 
-  // The station's QR page on a phone shows it, in paragraphs, without sideways scrolling.
+  // A hospital near the station, for the directory; a bad distance first comes back beside its field.
+  await page.goto(`${it.server.url}/console/directory`);
+  await page.locator('summary', { hasText: '新增一条' }).click();
+  await page.selectOption('#directory-form select[name=unit_id]', { label: '小店收费站' });
+  await page.selectOption('#directory-form select[name=kind]', 'hospital');
+  await page.fill('#directory-form input[name=name]', '浏览器测试：小店区人民医院');
+  await page.fill('#directory-form input[name=phone]', '0351-7654321');
+  await page.fill('#directory-form input[name=distance_km]', '远');
+  await page.click('#directory-form button[type=submit]');
+  assert.match(await page.textContent('#error-distance_km'), /公里/);
+  assert.equal(await page.inputValue('#directory-form input[name=name]'), '浏览器测试：小店区人民医院');
+  await page.fill('#directory-form input[name=distance_km]', '2.5');
+  await page.click('#directory-form button[type=submit]');
+  await page.locator('#directory-done').waitFor();
+
+  // The station's QR page on a phone shows the notice in paragraphs, the
+  // directory and the commitments, without sideways scrolling.
   await page.goto(`${it.server.url}/console/points`);
   const qr = await page.locator('article.point', { hasText: '小店' }).first()
     .locator('a', { hasText: '打开公众页面' }).getAttribute('href');
@@ -45,6 +61,8 @@ test('the office publishes a road notice a phone sees on the QR page, then withd
   await p.goto(qr);
   assert.match(await p.textContent('#public-notices'), new RegExp(title));
   assert.equal(await p.locator('#public-notices p', { hasText: '开启雾灯。' }).count(), 1);
+  assert.match(await p.textContent('#public-directory'), /浏览器测试：小店区人民医院[\s\S]*2\.5 km/);
+  assert.match(await p.textContent('#promises'), /48小时内予以处理/);
   const width = await p.evaluate(() => document.documentElement.scrollWidth);
   assert.ok(width <= 390, `QR page is ${width}px wide`);
   await p.goto(`${it.server.url}/o/TY`);

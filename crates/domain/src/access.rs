@@ -287,6 +287,16 @@ impl Role {
             _ => Sight::Nothing,
         }
     }
+
+    /// Whose convenience directory a role keeps (PUB-1): the office and
+    /// admin all of it, a shift leader their own station's.
+    pub fn directory_sight(self) -> Sight {
+        match self {
+            Role::Office | Role::Admin => Sight::Organisation,
+            Role::ShiftLeader => Sight::OwnUnits,
+            _ => Sight::Nothing,
+        }
+    }
 }
 
 impl crate::cases::Channel {
@@ -328,11 +338,12 @@ pub fn permission_table() -> String {
         out.push('\n');
     }
     type SightOf = fn(Role) -> Sight;
-    let sights: [(&str, SightOf); 4] = [
+    let sights: [(&str, SightOf); 5] = [
         ("cases", Role::case_sight),
         ("ledger and fines", Role::ledger_sight),
         ("inspections", Role::inspection_sight),
         ("written reports", Role::report_sight),
+        ("directory to keep", Role::directory_sight),
     ];
     for (what, sight) in sights {
         out.push_str(&format!("| sees {what} |"));

@@ -70,6 +70,7 @@ macro_rules! labelled_enum {
 pub mod access;
 pub mod calendar;
 pub mod cases;
+pub mod directory;
 pub mod events;
 pub mod inspections;
 pub mod kpi;

@@ -26,6 +26,7 @@ pub mod assessment;
 pub mod cases;
 pub mod checkpoints;
 mod crypto;
+pub mod directory;
 pub mod events;
 pub mod group;
 pub mod idempotency;

@@ -168,6 +168,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0026_notices.sql"),
         postgres: include_str!("../migrations/postgres/0026_notices.sql"),
     },
+    Migration {
+        version: 27,
+        name: "directory",
+        sqlite: include_str!("../migrations/sqlite/0027_directory.sql"),
+        postgres: include_str!("../migrations/postgres/0027_directory.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -208,11 +208,24 @@ pub struct PublicPolicy {
     /// Opening hours by kind of unit (PUB-4).
     #[serde(default)]
     pub hours: Vec<OpeningHours>,
+    /// Days after which a directory entry must be checked again (PUB-1:
+    /// 定期更新); a stale entry is on its unit's to-do list.
+    #[serde(default = "directory_review_days")]
+    pub directory_review_days: u32,
+}
+
+fn directory_review_days() -> u32 {
+    90
 }
 
 impl Default for PublicPolicy {
     fn default() -> Self {
-        PublicPolicy { sign_width: sign_width(), commitments: vec![], hours: vec![] }
+        PublicPolicy {
+            sign_width: sign_width(),
+            commitments: vec![],
+            hours: vec![],
+            directory_review_days: directory_review_days(),
+        }
     }
 }
 

@@ -18,6 +18,7 @@ use crate::extract::{ApiJson, ApiQuery};
 
 pub mod annual;
 pub mod cases;
+pub mod directory;
 pub mod fines;
 pub mod import;
 pub mod indicators;
@@ -116,6 +117,15 @@ pub fn router() -> Router<AppState> {
         .route("/notices/{id}/publication", post(notices::publish))
         .route("/notices/{id}/withdrawal", post(notices::withdraw))
         .route("/public/notices/{org}", get(notices::public_json))
+        .route("/directory", get(directory::list).post(directory::add))
+        .route("/directory/{id}/check", post(directory::check))
+        .route("/directory/{id}/retirement", post(directory::retire))
+        .route("/public/directory/{org}", get(directory::public_json))
+        .route("/exports/directory.xlsx", get(directory::export))
+        .route(
+            "/imports/directory",
+            post(directory::import).layer(DefaultBodyLimit::max(crate::UPLOAD_LIMIT)),
+        )
         .fallback(api_not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }

@@ -169,6 +169,20 @@ async fn home(
             urgent: late > 0,
         });
     }
+    if user.role().directory_sight() != chuangkou_domain::access::Sight::Nothing {
+        // Directory entries of the units I keep, due to be checked again (PUB-1).
+        let days = state.rules(&org.pack)?.pack.public.directory_review_days;
+        let reach = crate::api::directory::keeper(&state, &user).await?;
+        let stale = state.store.stale_directory(user.org_id(), now - i64::from(days) * 86_400_000).await?;
+        let n = stale.iter().filter(|e| crate::api::directory::keeps(&reach, e.unit_id)).count();
+        desk.push(Tile {
+            id: "directory-stale",
+            label: tr.t("home.directory_stale"),
+            count: shown(n as i64),
+            href: "/console/directory?stale=1".into(),
+            urgent: n > 0,
+        });
+    }
     let c = Chrome::for_user(&state, tr, csrf, &user, "home").await?;
     Ok(render(&HomePage { c, mine, desk }))
 }

@@ -21,6 +21,7 @@ mod console;
 mod console_case_list;
 mod console_case_new;
 mod console_cases;
+mod console_directory;
 mod console_inspections;
 mod console_ledger;
 mod console_notices;
@@ -50,6 +51,7 @@ pub fn router() -> Router<AppState> {
         .merge(console_ledger::router())
         .merge(console_inspections::router())
         .merge(console_notices::router())
+        .merge(console_directory::router())
         .merge(console_satisfaction::router())
         .merge(dashboard::router())
         .merge(annual::router())
@@ -125,6 +127,7 @@ impl Chrome {
             "ledger" => role.ledger_sight(),
             "inspections" => role.inspection_sight(),
             "reports" => role.report_sight(),
+            "directory" => role.directory_sight(),
             _ => {
                 debug_assert!(false, "no kind of record named {kind}");
                 Sight::Nothing

@@ -49,6 +49,8 @@ struct OrgPage {
     notices: Vec<chuangkou_store::notices::NoticeRow>,
     /// The pack's published commitments and opening hours (PUB-4).
     promises: Promises,
+    /// The convenience directory in use (PUB-1).
+    directory: Vec<chuangkou_store::directory::DirectoryRow>,
 }
 
 /// What the organisation publishes it will do (PUB-4): commitments as
@@ -99,7 +101,8 @@ async fn organisation(
         .collect();
     let notices = state.store.public_notices(org.id, None, state.store.now_ms()).await?;
     let promises = promises(&state.rules(&org.pack)?.pack.public, tr);
-    Ok(render(&OrgPage { c: Chrome::public(tr, csrf), org, units, notices, promises }))
+    let directory = state.store.directory(org.id, None).await?;
+    Ok(render(&OrgPage { c: Chrome::public(tr, csrf), org, units, notices, promises, directory }))
 }
 
 #[derive(Template)]
@@ -125,6 +128,7 @@ struct PointPage {
     /// page's first view, not when a refused rating comes back.
     notices: Vec<chuangkou_store::notices::NoticeRow>,
     promises: Promises,
+    directory: Vec<chuangkou_store::directory::DirectoryRow>,
 }
 
 #[derive(Deserialize, Default)]
@@ -148,6 +152,7 @@ async fn point(
     let mut page = point_page(&state, tr, csrf, &found, staff_no, server, String::new(), vec![])?;
     page.notices =
         state.store.public_notices(found.1.id, Some(found.0.unit_id), state.store.now_ms()).await?;
+    page.directory = state.store.directory(found.1.id, Some(found.0.unit_id)).await?;
     Ok(with_device_cookie(&state, &headers, render(&page)))
 }
 
@@ -192,6 +197,7 @@ fn point_page(
         c: Chrome::public(tr, csrf),
         regulator,
         notices: vec![],
+        directory: vec![],
         promises: promises(&rules.pack.public, tr),
         org,
         point,
@@ -334,4 +340,10 @@ async fn sign_txt(
     let org = state.store.organisation_by_code(&code).await?;
     let width = state.rules(&org.pack)?.pack.public.sign_width;
     Ok(crate::api::notices::text_response(crate::api::notices::sign_text(&rows, width)))
+}
+
+/// A directory entry's kind and distance in the page's language.
+pub fn directory_kind(code: &str, tr: &Tr) -> String {
+    chuangkou_domain::directory::DirectoryKind::parse(code)
+        .map_or(code.to_string(), |k| tr.label(k).to_string())
 }

@@ -8,6 +8,7 @@ mod annual;
 mod api_errors;
 mod auth;
 mod cases;
+mod directory;
 mod indicators;
 mod ledger;
 mod notices;

@@ -97,7 +97,9 @@ story!(every_documented_operation_is_routed, |store| {
             let r = match method.as_str() {
                 "get" => app.get(&url, Some(token)).await,
                 "post" => {
-                    let body = if concrete == "/imports/volumes" {
+                    let body = if concrete == "/imports/directory" {
+                        op["requestBody"]["content"]["text/csv"]["example"].as_str().unwrap().to_string()
+                    } else if concrete == "/imports/volumes" {
                         "单位编码,日期,车流量\nS01,2026-11-02,150000\n".to_string()
                     } else if concrete.starts_with("/imports") {
                         return_csv()
@@ -159,6 +161,8 @@ const EXERCISED_ELSEWHERE: &[(&str, &str)] = &[
     ("post", "/reports/{id}/decision"),                // below
     ("post", "/notices/{id}/publication"),             // notices.rs
     ("post", "/notices/{id}/withdrawal"),              // notices.rs
+    ("post", "/directory/{id}/check"),                 // directory.rs
+    ("post", "/directory/{id}/retirement"),            // directory.rs
 ];
 
 fn return_csv() -> String {
