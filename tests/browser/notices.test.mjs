@@ -1,4 +1,4 @@
-// Issue 19, PUB-1, PUB-2, PUB-4: the office publishes a road notice for a station and
+// Issue 19, PUB-1..4: the office publishes a road notice for a station and
 // withdraws it; a citizen on a phone sees it on the station's QR page and
 // the organisation's page while it is published, and not after.
 import { test } from 'node:test';
@@ -67,6 +67,20 @@ test('the office publishes a road notice a phone sees on the QR page, then withd
   assert.ok(width <= 390, `QR page is ${width}px wide`);
   await p.goto(`${it.server.url}/o/TY`);
   assert.match(await p.textContent('#public-notices'), new RegExp(title));
+
+  // A service guide, found by two characters, read whole and printed without the header.
+  await p.locator('#guides-link').tap();
+  await p.fill('#guide-search input[name=q]', '绿色');
+  await p.locator('#guide-search button').tap();
+  await p.locator('#guides a').first().tap();
+  assert.match(await p.textContent('#guide-basis'), /交公路发〔2019〕99号/);
+  assert.equal(await p.locator('#guide-materials tbody tr').count(), 4);
+  assert.ok((await p.evaluate(() => document.documentElement.scrollWidth)) <= 390);
+  await p.emulateMedia({ media: 'print' });
+  assert.equal(await p.locator('header.top').isVisible(), false, 'printed without the header');
+  const pdf = await p.pdf();
+  assert.ok(pdf.length > 10000, `printed ${pdf.length} bytes`);
+  await p.emulateMedia({ media: 'screen' });
 
   // Withdrawn: it asks for a reason and a tick, then leaves the public pages at once.
   await page.goto(`${it.server.url}/console/notices`);

@@ -201,6 +201,58 @@ async fn create(store: &Store, creds: &Credentials) -> Result<()> {
     demo_cases(store, &org, &staff_ids).await?;
     demo_satisfaction(store, &org).await?;
     demo_volumes(store, &org).await?;
+    demo_public(store, &org).await?;
+    Ok(())
+}
+
+/// What the public reads (SPEC PUB-1, PUB-3): two service guides of a toll
+/// company and a few directory entries near 小店收费站, so that a newcomer
+/// finds them on the QR pages.
+async fn demo_public(store: &Store, org: &chuangkou_store::org::Organisation) -> Result<()> {
+    use chuangkou_domain::directory;
+    use chuangkou_domain::guides;
+    let office = store.user_by_username("office").await?;
+    let green = guides::check(
+        "G-GREEN",
+        "鲜活农产品运输车辆免费通行（绿色通道）",
+        "《关于进一步优化鲜活农产品运输“绿色通道”政策的通知》（交公路发〔2019〕99号）",
+        "help",
+        "驶入绿色通道专用车道\n收费员查验车辆和所载货物\n符合条件的免收车辆通行费",
+        "行驶证|必需|原件|1\n道路运输证|必需|原件|1\n驾驶员身份证|必需|原件|1\n装载货物照片|可选|复印件|2",
+        "符合条件的免收车辆通行费",
+        "各收费站绿色通道车道，24 小时",
+        "混装非鲜活农产品\n超限超载",
+    )
+    .map_err(|e| anyhow::anyhow!("demo guide: {e:?}"))?;
+    let dispute = guides::check(
+        "G-FEE",
+        "通行费争议复核",
+        "《收费公路管理条例》第三十二条",
+        "complaint",
+        "向收费员或值班站长提出\n调取车道录像和交易记录复核\n多收的当场或 48 小时内退还",
+        "通行凭证或电子支付记录|必需|原件|1\n驾驶员身份证|必需|原件|1",
+        "复核不收费",
+        "各收费站值班站长室，24 小时",
+        "超过 30 日未提出",
+    )
+    .map_err(|e| anyhow::anyhow!("demo guide: {e:?}"))?;
+    for g in [green, dispute] {
+        store.save_guide(org.id, &office, &g).await?;
+    }
+    let station = store.units(org.id).await?.into_iter().find(|u| u.code == "S01").map(|u| u.id);
+    let entries = [
+        ("hospital", "小店区人民医院", "小店区太榆路 111 号", "0351-7024120", "24 小时急诊", "3.2"),
+        ("fuel", "中国石化小店加油站", "太榆路收费站东 500 米", "0351-7020001", "24 小时", "0.5"),
+        ("repair", "晋阳汽车修理厂", "小店区北格镇", "0351-7030002", "8:00–20:00", "2"),
+        ("tow", "高速公路救援", "", "12122", "24 小时", ""),
+    ];
+    let mut rows = vec![];
+    for (kind, name, address, phone, hours, km) in entries {
+        let e = directory::check(kind, name, address, phone, hours, km)
+            .map_err(|e| anyhow::anyhow!("demo directory: {e:?}"))?;
+        rows.push((if kind == "tow" { None } else { station }, e));
+    }
+    store.add_directory_entries(org.id, &office, &rows).await?;
     Ok(())
 }
 

@@ -72,6 +72,7 @@ pub mod calendar;
 pub mod cases;
 pub mod directory;
 pub mod events;
+pub mod guides;
 pub mod inspections;
 pub mod kpi;
 pub mod ledger;

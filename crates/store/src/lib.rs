@@ -29,6 +29,7 @@ mod crypto;
 pub mod directory;
 pub mod events;
 pub mod group;
+pub mod guides;
 pub mod idempotency;
 pub mod import;
 pub mod indicators;

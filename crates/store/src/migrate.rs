@@ -174,6 +174,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0027_directory.sql"),
         postgres: include_str!("../migrations/postgres/0027_directory.sql"),
     },
+    Migration {
+        version: 28,
+        name: "guides",
+        sqlite: include_str!("../migrations/sqlite/0028_guides.sql"),
+        postgres: include_str!("../migrations/postgres/0028_guides.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -252,6 +258,7 @@ const APPEND_ONLY: &[&str] = &[
     "inspection_photos",
     "case_photos",
     "case_origins",
+    "one_time_notices",
     "survey_responses",
     "organisations",
 ];

@@ -40,6 +40,9 @@ pub struct CaseInput {
     pub reporter_phone: Option<String>,
     /// Issue a tracking code for the reporter (default: yes).
     pub tracking_code: Option<bool>,
+    /// The matter (a service guide's code) the case is registered for: the
+    /// case gets the guide's track, and so its committed time limit.
+    pub guide: Option<String>,
 }
 
 /// Checks a case input field by field, collecting every problem.
@@ -167,6 +170,7 @@ pub async fn register(
     let default_channel = Channel::default_for(user.role());
     let mut nc = parse_case(&input, default_channel)?;
     nc.registered_by = Some(user.0.id);
+    apply_guide(&state, &user, input.guide.as_deref(), &mut nc).await?;
     let org = state.store.organisation(user.org_id()).await?;
     let r = state.register_case(&org, &nc, &user.actor()).await?;
     let mut body = json!(r);
@@ -174,6 +178,25 @@ pub async fn register(
         body["duplicates"] = json!(duplicates_for(&state, &user, &org.pack, &nc, Some(r.id)).await?);
     }
     Ok((StatusCode::CREATED, Json(body)))
+}
+
+/// A case registered for a matter (a service guide's code) gets the
+/// guide's track, and so its committed time limit (PUB-3).
+pub async fn apply_guide(
+    state: &AppState,
+    user: &CurrentUser,
+    guide: Option<&str>,
+    nc: &mut chuangkou_store::cases::NewCase,
+) -> ApiResult<()> {
+    let Some(code) = guide.map(str::trim).filter(|g| !g.is_empty()) else { return Ok(()) };
+    let guide = state.store.guide(user.org_id(), code).await.map_err(|e| match e {
+        chuangkou_store::StoreError::NotFound => AppError::field("guide", "没有这个办事指南 / no such guide"),
+        other => other.into(),
+    })?;
+    if guide.track.is_some() {
+        nc.track = guide.track;
+    }
+    Ok(())
 }
 
 #[derive(Deserialize)]

@@ -20,6 +20,7 @@ pub mod annual;
 pub mod cases;
 pub mod directory;
 pub mod fines;
+pub mod guides;
 pub mod import;
 pub mod indicators;
 pub mod inspections;
@@ -121,6 +122,10 @@ pub fn router() -> Router<AppState> {
         .route("/directory/{id}/check", post(directory::check))
         .route("/directory/{id}/retirement", post(directory::retire))
         .route("/public/directory/{org}", get(directory::public_json))
+        .route("/guides", post(guides::save))
+        .route("/public/guides/{org}", get(guides::public_list))
+        .route("/cases/{id}/one-time-notices", post(guides::notify))
+        .route("/cases/{id}/one-time-notices/{file}", get(guides::notice_pdf))
         .route("/exports/directory.xlsx", get(directory::export))
         .route(
             "/imports/directory",

@@ -34,6 +34,7 @@ struct NewPage {
     channels: Vec<(String, String)>,
     categories: Vec<(String, String)>,
     tracks: Vec<(String, String)>,
+    guides: Vec<(String, String)>,
     units: Vec<Unit>,
     points: Vec<(i64, String)>,
     duplicates: Vec<Duplicate>,
@@ -50,6 +51,9 @@ pub struct NewForm {
     category: String,
     #[serde(default)]
     track: String,
+    /// The matter (a service guide) it is registered for: its time limit.
+    #[serde(default)]
+    guide: String,
     #[serde(default)]
     description: String,
     #[serde(default)]
@@ -86,6 +90,7 @@ async fn new_page(
     let categories =
         rules.pack.cases.categories.iter().map(|k| pair(&k.code, &k.title, &k.title_en)).collect();
     let tracks = rules.pack.cases.tracks.iter().map(|t| (t.code.clone(), t.title.clone())).collect();
+    let guides = state.store.guides(org.id, None).await?.into_iter().map(|g| (g.code, g.title)).collect();
     let points = state
         .store
         .service_points(org.id)
@@ -108,6 +113,7 @@ async fn new_page(
             channels,
             categories,
             tracks,
+            guides,
             units: state.store.units(org.id).await?,
             points,
             duplicates,
@@ -155,6 +161,7 @@ async fn register(
         reporter_name: Some(f.reporter_name.clone()),
         reporter_phone: Some(f.reporter_phone.clone()),
         tracking_code: Some(true),
+        guide: Some(f.guide.clone()),
     };
     let mut nc = match parse_case(&input, Channel::Hotline) {
         Ok(nc) => nc,
@@ -165,6 +172,14 @@ async fn register(
         Err(e) => return Err(e.into()),
     };
     nc.registered_by = Some(user.0.id);
+    match crate::api::cases::apply_guide(&state, &user, Some(&f.guide), &mut nc).await {
+        Ok(()) => {}
+        Err(AppError::Validation(errs)) => {
+            let errors = errs.into_iter().map(|e| tr.msg(&e.message)).collect();
+            return new_page(&state, tr, csrf, &user, f, vec![], errors).await;
+        }
+        Err(e) => return Err(e.into()),
+    }
     let org = state.store.organisation(user.org_id()).await?;
     if f.confirm.is_empty() {
         let dups = duplicates_for(&state, &user, &org.pack, &nc, None).await?;

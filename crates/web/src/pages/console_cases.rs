@@ -8,12 +8,12 @@ use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
-use chuangkou_domain::Role;
 use chuangkou_domain::cases::lifecycle::Conclusion;
 use chuangkou_domain::cases::{
     Actor, CaseKind, CaseView, Channel, Command, Finding, Responsibility, Satisfaction, State as CaseState,
     decide,
 };
+use chuangkou_domain::{Permission, Role};
 use chuangkou_store::cases::{CaseRow, Duplicate, Reporter, TimelineEntry};
 use chuangkou_store::org::Unit;
 use chuangkou_store::users::User;
@@ -34,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .route("/console/cases/{id}", get(page))
         .route("/console/cases/{id}/act", post(act))
         .route("/console/cases/{id}/reveal", post(reveal))
+        .route("/console/cases/{id}/one-time-notice", post(notify_once))
         .route("/console/cases/{id}/photos/{photo}", get(photo))
         .route("/console/cases/{id}/photos/{photo}/thumb", get(thumb))
         .route("/console/notifications", get(notifications))
@@ -212,6 +213,11 @@ struct CasePage {
     /// Where another system said it happened (Open311): address, address
     /// id, coordinates, a photo's link.
     place: Option<Place>,
+    /// The service guides a desk can notify missing materials against (an
+    /// open case, for those who register cases), and the case's written
+    /// one-time notifications with their guide's title (PUB-3).
+    guides: Vec<chuangkou_store::guides::Guide>,
+    one_time: Vec<(chuangkou_store::guides::OneTimeNotice, String)>,
 }
 
 /// The end of an action, shown on the case page it returns to.
@@ -233,6 +239,10 @@ pub(super) struct Outcome {
 pub(super) type Typed = Vec<(String, String)>;
 
 impl CasePage {
+    fn when(&self, ms: &i64) -> String {
+        format_time(*ms)
+    }
+
     /// Why `action` was refused, when it was the one refused.
     fn refusal(&self, action: &str) -> Option<&str> {
         self.outcome.refused.as_ref().filter(|(a, _, _)| a == action).map(|(_, m, _)| m.as_str())
@@ -405,8 +415,20 @@ pub(super) async fn case_page(
         vec![]
     };
     let handover = handover_choices(&users, user, &row);
+    let guides = if open && user.can(Permission::RegisterCase) {
+        state.store.guides(org.id, None).await?
+    } else {
+        vec![]
+    };
+    let mut one_time = vec![];
+    for n in state.store.one_time_notices(org.id, row.id).await? {
+        let title = state.store.guide_by_id(org.id, n.guide_id).await.map(|g| g.title).unwrap_or_default();
+        one_time.push((n, title));
+    }
     let c = Chrome::for_user(state, tr, csrf, user, "cases").await?;
     Ok(render(&CasePage {
+        guides,
+        one_time,
         duplicates,
         case: line(state, &org.pack, &row, tr, &Names::new(&units, &users)),
         unit,
@@ -662,4 +684,26 @@ async fn notifications(
         .collect();
     let c = Chrome::for_user(&state, tr, csrf, &user, "notices").await?;
     Ok(render(&NoticesPage { c, notices }))
+}
+
+/// A desk's written one-time notification from the case page: the guide
+/// and the materials ticked as missing (PUB-3); back on the case page with
+/// the PDF to print.
+async fn notify_once(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    PageUser(user): PageUser,
+    Path(id): Path<i64>,
+    body: String,
+) -> PageResult {
+    let fields: Vec<(String, String)> = form_urlencoded::parse(body.as_bytes()).into_owned().collect();
+    let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    crate::csrf::check(&headers, &get("_csrf"))?;
+    user.require(Permission::RegisterCase)?;
+    crate::cases_access::visible(&user, state.store.case(user.org_id(), id).await?)?;
+    let guide = state.store.guide(user.org_id(), &get("guide")).await?;
+    let missing: Vec<String> =
+        fields.iter().filter(|(n, _)| n == "missing").map(|(_, v)| v.clone()).collect();
+    let n = state.store.notify_once(user.org_id(), &user.0, id, &guide, &missing).await?;
+    Ok(Redirect::to(&format!("/console/cases/{id}?done=one_time_notice#one-time-{}", n.id)).into_response())
 }

@@ -28,6 +28,8 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/o/{code}", get(organisation))
         .route("/o/{code}/notices.rss", get(notices_rss))
+        .route("/o/{code}/guides", get(guides_page))
+        .route("/o/{code}/guides/{guide}", get(guide_page))
         .route("/o/{code}/units/{unit}/sign.txt", get(sign_txt))
         .route("/p/{token}", get(point))
         .route("/p/{token}/rate", post(rate))
@@ -346,4 +348,61 @@ async fn sign_txt(
 pub fn directory_kind(code: &str, tr: &Tr) -> String {
     chuangkou_domain::directory::DirectoryKind::parse(code)
         .map_or(code.to_string(), |k| tr.label(k).to_string())
+}
+
+#[derive(Template)]
+#[template(path = "public_guides.html")]
+struct GuidesPage {
+    c: Chrome,
+    org: Organisation,
+    q: String,
+    guides: Vec<chuangkou_store::guides::Guide>,
+}
+
+#[derive(Deserialize, Default)]
+struct GuideSearch {
+    #[serde(default)]
+    q: String,
+}
+
+/// `GET /o/{ORG}/guides?q=`: the catalogue of matters, searchable by any
+/// two characters of a title, a basis or a material (PUB-3).
+async fn guides_page(
+    State(state): State<AppState>,
+    tr: Tr,
+    csrf: CsrfToken,
+    Path(code): Path<String>,
+    Query(s): Query<GuideSearch>,
+) -> PageResult {
+    let org = state.store.organisation_by_code(&code).await?;
+    let guides = state.store.guides(org.id, Some(&s.q)).await?;
+    Ok(render(&GuidesPage { c: Chrome::public(tr, csrf), org, q: s.q, guides }))
+}
+
+#[derive(Template)]
+#[template(path = "public_guide.html")]
+struct GuidePage {
+    c: Chrome,
+    org: Organisation,
+    g: chuangkou_store::guides::Guide,
+    /// The committed time limit, from the pack's track.
+    limit: Option<String>,
+}
+
+/// `GET /o/{ORG}/guides/{CODE}`: one matter's guide, printable: basis,
+/// time limit, procedure, every material, fees, where and when, and why
+/// it may be refused (一次性告知).
+async fn guide_page(
+    State(state): State<AppState>,
+    tr: Tr,
+    csrf: CsrfToken,
+    Path((code, guide)): Path<(String, String)>,
+) -> PageResult {
+    let org = state.store.organisation_by_code(&code).await?;
+    let g = state.store.guide(org.id, &guide).await?;
+    let limit = g
+        .track
+        .as_deref()
+        .and_then(|t| state.rules(&org.pack).ok()?.pack.cases.track(t).map(|t| t.title.clone()));
+    Ok(render(&GuidePage { c: Chrome::public(tr, csrf), org, g, limit }))
 }

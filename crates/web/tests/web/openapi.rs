@@ -163,6 +163,8 @@ const EXERCISED_ELSEWHERE: &[(&str, &str)] = &[
     ("post", "/notices/{id}/withdrawal"),              // notices.rs
     ("post", "/directory/{id}/check"),                 // directory.rs
     ("post", "/directory/{id}/retirement"),            // directory.rs
+    ("post", "/cases/{id}/one-time-notices"),          // guides.rs
+    ("get", "/cases/{id}/one-time-notices/{file}"),    // guides.rs
 ];
 
 fn return_csv() -> String {
