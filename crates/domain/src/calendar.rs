@@ -19,6 +19,13 @@ pub struct Calendar {
     pub offset: FixedOffset,
     holidays: BTreeSet<NaiveDate>,
     workdays: BTreeSet<NaiveDate>,
+    /// Whether Saturdays and Sundays are rest days; a 7-day hall's
+    /// calendar says no (seed 002 4.2.3: 供电营业场所无周休日).
+    weekly_rest: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Deserialize)]
@@ -30,6 +37,8 @@ struct CalendarFile {
     holidays: Vec<String>,
     #[serde(default)]
     workdays: Vec<String>,
+    #[serde(default = "yes")]
+    weekly_rest: bool,
 }
 
 /// A date as a number, yyyymmdd.
@@ -65,14 +74,14 @@ impl Calendar {
                 reason: format!("{both} is listed both as a holiday and as a working day"),
             });
         }
-        Ok(Calendar { name: raw.name, offset, holidays, workdays })
+        Ok(Calendar { name: raw.name, offset, holidays, workdays, weekly_rest: raw.weekly_rest })
     }
 
     pub fn is_working_day(&self, d: NaiveDate) -> bool {
         if self.holidays.contains(&d) {
             return false;
         }
-        if self.workdays.contains(&d) {
+        if self.workdays.contains(&d) || !self.weekly_rest {
             return true;
         }
         !matches!(d.weekday(), Weekday::Sat | Weekday::Sun)

@@ -888,6 +888,11 @@ pub const EVENT_WORDS: &[(&str, &str, &str)] = &[
     ("directory.retired", "停用了便民信息", "retired a directory entry"),
     ("guide.saved", "编写了办事指南", "wrote a service guide"),
     ("case.notified_once", "书面一次性告知了缺少的材料", "notified the missing materials in writing, once"),
+    (
+        "case.one_time_breached",
+        "第二次告知要求补充首次未告知的材料",
+        "a second notification asked for materials the first did not",
+    ),
     ("notice.drafted", "起草了公告", "drafted a notice"),
     ("notice.published", "发布了公告", "published a notice"),
     ("notice.withdrawn", "撤回了公告", "withdrew a notice"),

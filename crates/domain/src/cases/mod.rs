@@ -31,6 +31,7 @@ labelled_enum! {
         Media = "media", "媒体转办", "Media-forwarded";
         Leader = "leader", "领导交办", "Leader-forwarded";
         Hotline12345 = "12345", "12345 转办", "12345-forwarded";
+        Hotline95598 = "95598", "95598 供电服务热线", "95598 power hotline";
         Supervisor = "supervisor", "监督员", "Supervisor";
         Open311 = "open311", "Open311 接口", "Open311";
         Rating = "rating", "差评转办", "Bad rating";

@@ -74,7 +74,8 @@ pub fn normalise_spoken_code(input: &str) -> Option<String> {
 /// caller on the line or the visitor at the desk hears it; a web, letter
 /// or forwarded case has no one to read it to.
 pub fn speaks_code(channel: super::Channel, registered_by_a_person: bool) -> bool {
-    registered_by_a_person && matches!(channel, super::Channel::Hotline | super::Channel::WalkIn)
+    registered_by_a_person
+        && matches!(channel, super::Channel::Hotline | super::Channel::Hotline95598 | super::Channel::WalkIn)
 }
 
 #[cfg(test)]

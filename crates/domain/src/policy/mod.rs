@@ -603,7 +603,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("policy/taxi.toml", include_str!("../../../../policy/taxi.toml")),
     ("policy/bus.toml", include_str!("../../../../policy/bus.toml")),
     ("policy/lock.toml", include_str!("../../../../policy/lock.toml")),
+    ("policy/power.toml", include_str!("../../../../policy/power.toml")),
+    ("policy/bank.toml", include_str!("../../../../policy/bank.toml")),
     ("policy/calendar/cn-2026.toml", include_str!("../../../../policy/calendar/cn-2026.toml")),
+    ("policy/calendar/cn-every-day.toml", include_str!("../../../../policy/calendar/cn-every-day.toml")),
 ];
 
 impl PolicySet {
@@ -661,6 +664,26 @@ mod set_tests {
         let set = PolicySet::builtin();
         assert!(set.rules("toll").is_some());
         assert!(set.rules("hall").is_some());
+        assert!(set.rules("power").is_some());
+        assert!(set.rules("bank").is_some());
+    }
+
+    #[test]
+    fn the_power_pack_repairs_on_its_own_clock_and_its_hall_has_no_weekly_rest_day() {
+        use crate::cases::CaseKind;
+        let set = PolicySet::builtin();
+        let power = set.rules("power").unwrap();
+        let repair = power.pack.cases.default_track(CaseKind::HelpRequest).unwrap();
+        assert_eq!((repair.code.as_str(), repair.handle), ("fault_repair", Span::Hours(24)));
+        // Friday 6 Nov 2026: a complaint's 3 working days end on Monday on
+        // the 7-day calendar, on Wednesday on the ordinary one.
+        let cn = &set.calendars["cn-2026"];
+        let friday =
+            cn.start_of_day_ms(chrono::NaiveDate::from_ymd_opt(2026, 11, 6).unwrap()) + 10 * 3_600_000;
+        let due = |cal: &crate::calendar::Calendar| cal.local_date(cal.add_working_days(friday, 3) - 1);
+        assert_eq!(due(power.calendar).to_string(), "2026-11-09");
+        assert_eq!(due(cn).to_string(), "2026-11-11");
+        assert!(power.pack.codebook.iter().any(|r| r.title.contains("不准向用户吃、拿、卡、要")));
     }
 
     #[test]

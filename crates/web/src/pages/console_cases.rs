@@ -242,6 +242,10 @@ impl CasePage {
     fn when(&self, ms: &i64) -> String {
         format_time(*ms)
     }
+    /// Names as a list in the page's language: 甲、乙 / A, B.
+    fn list(&self, items: &[String]) -> String {
+        items.join(self.c.tr.pick("、", ", "))
+    }
 
     /// Why `action` was refused, when it was the one refused.
     fn refusal(&self, action: &str) -> Option<&str> {

@@ -15,6 +15,7 @@ mod ledger;
 mod notices;
 mod openapi;
 mod organisation;
+mod packs;
 mod pages;
 mod records;
 mod satisfaction;
