@@ -97,7 +97,8 @@ pub enum Permission {
     /// Read questionnaire and staff-survey results.
     ReadSurveyResults,
     /// Write, publish and withdraw public notices (weather, road
-    /// conditions, outages, service changes: SPEC PUB-2).
+    /// conditions, outages, service changes: SPEC PUB-2), and write the
+    /// service guides (PUB-3).
     PublishNotices,
 }
 

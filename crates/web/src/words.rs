@@ -72,6 +72,22 @@ pub(crate) const WORDS: &[(&str, &str, &str)] = &[
     ("gd.place", "办理地点和时间", "Where and when"),
     ("gd.refusals", "不予办理的情形", "When it cannot be done"),
     ("gd.find", "查找", "Find"),
+    ("gd.saved", "办事指南已保存，公众页面即可查阅", "The guide was saved: the public can read it now"),
+    ("gd.public", "公众看到的办事指南", "The guides as the public sees them"),
+    (
+        "gd.write",
+        "编写或修改一份办事指南（同一编码再次保存即为新版本）",
+        "Write or revise a guide (saving a code again makes a new version)",
+    ),
+    ("gd.code", "事项编码", "Code"),
+    ("gd.title", "事项名称", "Matter"),
+    ("gd.steps_lines", "办理程序（每行一步）", "Procedure (one step a line)"),
+    (
+        "gd.materials_lines",
+        "所需材料（每行一项：名称|必需或可选|原件或复印件|份数）",
+        "Materials (one a line: name|required or optional|original or copy|copies)",
+    ),
+    ("gd.refusals_lines", "不予办理的情形（每行一条）", "When it cannot be done (one a line)"),
     ("gd.back", "全部办事指南", "All guides"),
     (
         "gd.once",

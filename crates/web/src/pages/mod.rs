@@ -22,6 +22,7 @@ mod console_case_list;
 mod console_case_new;
 mod console_cases;
 mod console_directory;
+mod console_guides;
 mod console_inspections;
 mod console_ledger;
 mod console_notices;
@@ -52,6 +53,7 @@ pub fn router() -> Router<AppState> {
         .merge(console_inspections::router())
         .merge(console_notices::router())
         .merge(console_directory::router())
+        .merge(console_guides::router())
         .merge(console_satisfaction::router())
         .merge(dashboard::router())
         .merge(annual::router())

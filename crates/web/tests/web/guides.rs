@@ -177,3 +177,41 @@ story!(the_public_finds_a_guide_by_two_characters_and_reads_it_whole, |store| {
         assert!(page.contains(expected), "{expected}");
     }
 });
+
+story!(the_office_writes_a_guide_in_the_console_line_by_line, |store| {
+    let mut app = TestApp::new(store);
+    let seed = app.seed("TY").await;
+    app.user(seed.org_id, "office", Role::Office).await;
+    app.user(seed.org_id, "staff", Role::Staff).await;
+    app.sign_in("staff", PASSWORD).await;
+    assert_eq!(app.get("/console/guides", None).await.status, StatusCode::FORBIDDEN);
+    app.cookies.clear();
+    app.sign_in("office", PASSWORD).await;
+    let fields = |materials: &'static str| {
+        vec![
+            ("code", "G-FEE"),
+            ("title", "通行费争议复核"),
+            ("basis", "《收费公路管理条例》第三十二条"),
+            ("track", "complaint"),
+            ("steps", "提出\n复核\n退还"),
+            ("materials", materials),
+            ("refusals", "超过 30 日未提出"),
+        ]
+    };
+    // A line that is not name|必需/可选|原件/复印件|count comes back beside
+    // the field, with everything typed kept; nothing is saved.
+    let r = app.post_form("/console/guides", &fields("通行凭证|也许")).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let page = r.text();
+    assert!(page.contains("id=\"error-materials\""), "{page}");
+    assert!(page.contains("《收费公路管理条例》第三十二条"), "the basis is kept");
+    let none = app.get("/api/v1/public/guides/TY", None).await.json();
+    assert_eq!(none["guides"].as_array().unwrap().len(), 0);
+    let r = app.post_form("/console/guides", &fields("通行凭证|必需|原件|1\n驾驶员身份证|必需|原件|1")).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let page = app.get("/o/TY/guides/G-FEE", None).await.text();
+    assert!(
+        page.contains("驾驶员身份证") && page.contains("超过 30 日未提出") && page.contains("48"),
+        "{page}"
+    );
+});
