@@ -14,6 +14,7 @@ use crate::cases::CaseKind;
 
 mod assessment;
 mod ledger;
+pub mod public;
 mod satisfaction;
 
 pub use assessment::{
@@ -191,84 +192,7 @@ pub struct Pack {
     pub inspections: InspectionPolicy,
     pub satisfaction: SatisfactionPolicy,
     pub assessment: AssessmentPolicy,
-    pub public: PublicPolicy,
-}
-
-/// What the public sees of the organisation (SPEC PUB).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PublicPolicy {
-    /// Characters a line of the units' variable message signs holds.
-    #[serde(default = "sign_width")]
-    pub sign_width: usize,
-    /// Published service commitments with their figures (PUB-4: 服务承诺制,
-    /// e.g. seed 000's 投诉24小时调查清楚、48小时内予以处理).
-    #[serde(default)]
-    pub commitments: Vec<Commitment>,
-    /// Opening hours by kind of unit (PUB-4).
-    #[serde(default)]
-    pub hours: Vec<OpeningHours>,
-    /// Days after which a directory entry must be checked again (PUB-1:
-    /// 定期更新); a stale entry is on its unit's to-do list.
-    #[serde(default = "directory_review_days")]
-    pub directory_review_days: u32,
-}
-
-fn directory_review_days() -> u32 {
-    90
-}
-
-impl Default for PublicPolicy {
-    fn default() -> Self {
-        PublicPolicy {
-            sign_width: sign_width(),
-            commitments: vec![],
-            hours: vec![],
-            directory_review_days: directory_review_days(),
-        }
-    }
-}
-
-/// One published commitment, in both languages, with the document it
-/// comes from.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Commitment {
-    pub title: String,
-    pub title_en: String,
-    pub text: String,
-    pub text_en: String,
-    pub source: String,
-}
-
-/// When units of a kind serve the public: `days` is `every_day` (a 7-day
-/// hall or a toll station: weekends and holidays included, never listed)
-/// or `working_days` (the pack's calendar); `from`/`until` as `HH:MM`,
-/// `00:00`–`24:00` for around the clock.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct OpeningHours {
-    pub unit_kind: String,
-    pub days: String,
-    pub from: String,
-    pub until: String,
-}
-
-impl OpeningHours {
-    /// The hours in words: `每天 00:00–24:00` / `Every day 00:00–24:00`.
-    pub fn words(&self, english: bool) -> String {
-        let days = match (self.days.as_str(), english) {
-            ("every_day", false) => "每天",
-            ("every_day", true) => "Every day",
-            (_, false) => "工作日",
-            (_, true) => "Working days",
-        };
-        format!("{days} {}–{}", self.from, self.until)
-    }
-}
-
-fn sign_width() -> usize {
-    16
+    pub public: public::PublicPolicy,
 }
 
 impl CasePolicy {
@@ -299,7 +223,7 @@ struct PackFile {
     satisfaction: satisfaction::SatisfactionFile,
     assessment: assessment::AssessmentFile,
     #[serde(default)]
-    public: PublicPolicy,
+    public: public::PublicPolicy,
 }
 
 #[derive(Deserialize)]
@@ -475,31 +399,7 @@ impl Pack {
         };
         let satisfaction = satisfaction::parse_satisfaction(file, text, raw.satisfaction, &cases)?;
         let assessment = assessment::parse_assessment(file, text, raw.assessment)?;
-        for h in &raw.public.hours {
-            let clock = |t: &str| {
-                let (hh, mm) = t.split_once(':').unwrap_or(("", ""));
-                mm.len() == 2
-                    && hh.parse::<u32>().is_ok_and(|h| h <= 24)
-                    && mm.parse::<u32>().is_ok_and(|m| m < 60 && (hh != "24" || m == 0))
-            };
-            let problem = if crate::org::UnitKind::parse(&h.unit_kind).is_none() {
-                Some("hours.unit_kind is not a kind of unit")
-            } else if !["every_day", "working_days"].contains(&h.days.as_str()) {
-                Some("hours.days is every_day or working_days")
-            } else if !clock(&h.from) || !clock(&h.until) || h.from >= h.until {
-                Some("hours.from and hours.until are HH:MM, from before until")
-            } else {
-                None
-            };
-            if let Some(message) = problem {
-                return Err(PolicyError::at(
-                    file,
-                    text,
-                    &format!("\"{}\"", h.unit_kind),
-                    message.to_string(),
-                ));
-            }
-        }
+        public::check_hours(file, text, &raw.public)?;
         Ok(Pack {
             code: raw.pack.code,
             title: raw.pack.title,

@@ -162,19 +162,7 @@ pub async fn public_json(
     ApiQuery(q): ApiQuery<PublicQuery>,
 ) -> ApiResult<Json<Value>> {
     let org = state.store.organisation_by_code(&org).await?;
-    let unit = match q.unit.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
-        Some(code) => Some(
-            state
-                .store
-                .units(org.id)
-                .await?
-                .into_iter()
-                .find(|u| u.code == code)
-                .ok_or(AppError::NotFound)?
-                .id,
-        ),
-        None => None,
-    };
+    let unit = crate::api::notices::unit_by_code(&state, org.id, q.unit.as_deref()).await?;
     Ok(Json(json!({"entries": public_rows(&state, org.id, unit).await?})))
 }
 

@@ -121,14 +121,16 @@ pub struct PublicQuery {
 /// What the public sees now, for the organisation or one unit of it.
 pub async fn current(state: &AppState, org_code: &str, unit: Option<&str>) -> ApiResult<Vec<NoticeRow>> {
     let org = state.store.organisation_by_code(org_code).await?;
-    let unit_id = match unit.map(str::trim).filter(|u| !u.is_empty()) {
-        Some(code) => {
-            let units = state.store.units(org.id).await?;
-            Some(units.into_iter().find(|u| u.code == code).ok_or(AppError::NotFound)?.id)
-        }
-        None => None,
-    };
+    let unit_id = unit_by_code(state, org.id, unit).await?;
     Ok(state.store.public_notices(org.id, unit_id, state.store.now_ms()).await?)
+}
+
+/// The unit a public feed's `?unit=CODE` names (404 if none); empty or
+/// absent: the whole organisation.
+pub async fn unit_by_code(state: &AppState, org_id: i64, code: Option<&str>) -> ApiResult<Option<i64>> {
+    let Some(code) = code.map(str::trim).filter(|u| !u.is_empty()) else { return Ok(None) };
+    let units = state.store.units(org_id).await?;
+    Ok(Some(units.into_iter().find(|u| u.code == code).ok_or(AppError::NotFound)?.id))
 }
 
 /// `GET /api/v1/public/notices/{org}`: the notices valid now, as JSON.

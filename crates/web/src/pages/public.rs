@@ -63,7 +63,7 @@ pub struct Promises {
     pub hours: Vec<(String, String)>,
 }
 
-fn promises(p: &chuangkou_domain::policy::PublicPolicy, tr: Tr) -> Promises {
+fn promises(p: &chuangkou_domain::policy::public::PublicPolicy, tr: Tr) -> Promises {
     Promises {
         commitments: p
             .commitments
