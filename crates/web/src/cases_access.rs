@@ -38,6 +38,15 @@ pub fn may_see_reporter(user: &CurrentUser, case: &CaseRow) -> bool {
     user.can(Permission::ViewReporter) && !is_subject(user, case)
 }
 
+/// Refuses `user` acting on `case` in its own name (a one-time notice, a
+/// note) when the case is about them: 403 with the reason.
+pub fn not_about_themselves(user: &CurrentUser, case: &CaseRow) -> Result<(), AppError> {
+    match chuangkou_domain::access::about_themselves(user.0.staff_id, case.subject_staff_id) {
+        Some(why) => Err(AppError::Refused(why.into())),
+        None => Ok(()),
+    }
+}
+
 pub fn may_register(user: &CurrentUser) -> bool {
     user.can(Permission::RegisterCase)
 }

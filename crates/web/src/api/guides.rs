@@ -115,7 +115,8 @@ pub async fn notify(
     ApiJson(input): ApiJson<NotifyInput>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     user.require(Permission::RegisterCase)?;
-    crate::cases_access::visible(&user, state.store.case(user.org_id(), id).await?)?;
+    let case = crate::cases_access::visible(&user, state.store.case(user.org_id(), id).await?)?;
+    crate::cases_access::not_about_themselves(&user, &case)?;
     let guide = state.store.guide(user.org_id(), input.guide.trim()).await.map_err(|e| match e {
         chuangkou_store::StoreError::NotFound => AppError::field("guide", "没有这个办事指南 / no such guide"),
         other => other.into(),

@@ -704,7 +704,8 @@ async fn notify_once(
     let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
     crate::csrf::check(&headers, &get("_csrf"))?;
     user.require(Permission::RegisterCase)?;
-    crate::cases_access::visible(&user, state.store.case(user.org_id(), id).await?)?;
+    let case = crate::cases_access::visible(&user, state.store.case(user.org_id(), id).await?)?;
+    crate::cases_access::not_about_themselves(&user, &case)?;
     let guide = state.store.guide(user.org_id(), &get("guide")).await?;
     let missing: Vec<String> =
         fields.iter().filter(|(n, _)| n == "missing").map(|(_, v)| v.clone()).collect();

@@ -7,7 +7,7 @@ use chuangkou_domain::Role;
 use chuangkou_store::story;
 use serde_json::json;
 
-use crate::common::TestApp;
+use crate::common::{PASSWORD, TestApp};
 
 story!(nobody_decides_appeals_or_waives_an_entry_about_themselves, |store| {
     let mut app = TestApp::new(store.clone());
@@ -100,6 +100,20 @@ story!(the_person_a_complaint_is_about_never_reveals_handles_or_notes_it, |store
         let r = app.post_json(&format!("/api/v1/cases/{id}/actions"), Some(&subject), action).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
     }
+    // Nor does she write the one-time notice on it, at the API or the desk.
+    let guide = json!({"code": "G-FEE", "title": "通行费争议复核", "basis": "《收费公路管理条例》", "track": "complaint",
+        "materials": [{"name": "通行凭证", "required": true, "original": true, "count": 1}]});
+    assert_eq!(app.post_json("/api/v1/guides", Some(&office), guide).await.status, StatusCode::CREATED);
+    let notify = json!({"guide": "G-FEE", "missing": ["通行凭证"]});
+    let r = app.post_json(&format!("/api/v1/cases/{id}/one-time-notices"), Some(&subject), notify).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    app.sign_in("wangjing", PASSWORD).await;
+    let r = app
+        .post_form(&format!("/console/cases/{id}/one-time-notice"), &[("guide", "G-FEE"), ("missing", "通行凭证")])
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    app.cookies.clear();
+    assert!(store.one_time_notices(seed.org_id, id).await.unwrap().is_empty(), "nothing recorded");
     // Never handed to her.
     let me = store.user_by_username("wangjing").await.unwrap().id;
     let r = app
