@@ -16,14 +16,27 @@ labelled_enum!(
 );
 
 labelled_enum!(
-    /// Where a notice is in its life. Expiry is not a state: a published
-    /// notice past its window is expired by the clock (see [`shown`]).
+    /// Where a notice is in its life: draft → published → expired (by the
+    /// clock, at the end of its window) or withdrawn (by the office).
     NoticeState {
         Draft = "draft", "草稿", "Draft";
         Published = "published", "已发布", "Published";
+        Expired = "expired", "已过期", "Expired";
         Withdrawn = "withdrawn", "已撤回", "Withdrawn";
     }
 );
+
+impl NoticeState {
+    /// Whether the office may move a notice from `self` to `to`: publish a
+    /// draft; withdraw a draft or a published notice. Expiry is the clock's.
+    pub fn may_move_to(self, to: NoticeState) -> bool {
+        matches!(
+            (self, to),
+            (NoticeState::Draft, NoticeState::Published)
+                | (NoticeState::Draft | NoticeState::Published, NoticeState::Withdrawn)
+        )
+    }
+}
 
 /// A notice as the office writes it. Times are milliseconds since the
 /// epoch; `unit_id` narrows it to one unit (a station's sign), `None` is
@@ -133,6 +146,18 @@ mod tests {
         assert!(!shown(NoticeState::Published, from, until, 2_000), "until is exclusive");
         assert!(!shown(NoticeState::Draft, from, until, 1_500));
         assert!(!shown(NoticeState::Withdrawn, from, until, 1_500));
+    }
+
+    #[test]
+    fn the_office_publishes_drafts_and_withdraws_what_is_not_over() {
+        use NoticeState::*;
+        let allowed: Vec<(NoticeState, NoticeState)> = NoticeState::ALL
+            .iter()
+            .copied()
+            .flat_map(|a| NoticeState::ALL.iter().map(move |b| (a, *b)))
+            .filter(|(a, b)| a.may_move_to(*b))
+            .collect();
+        assert_eq!(allowed, [(Draft, Published), (Draft, Withdrawn), (Published, Withdrawn)]);
     }
 
     #[test]

@@ -180,6 +180,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0028_guides.sql"),
         postgres: include_str!("../migrations/postgres/0028_guides.sql"),
     },
+    Migration {
+        version: 29,
+        name: "notice_expiry",
+        sqlite: include_str!("../migrations/sqlite/0029_notice_expiry.sql"),
+        postgres: include_str!("../migrations/postgres/0029_notice_expiry.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

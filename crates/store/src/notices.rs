@@ -25,10 +25,11 @@ pub struct NoticeRow {
     pub created_at: i64,
     pub published_at: Option<i64>,
     pub withdrawn_at: Option<i64>,
+    pub expired_at: Option<i64>,
 }
 
 const SELECT: &str = "SELECT n.id, n.unit_id, u.name AS unit_name, n.kind, n.title, n.body, n.area,
-    n.valid_from, n.valid_until, n.state, n.created_at, n.published_at, n.withdrawn_at
+    n.valid_from, n.valid_until, n.state, n.created_at, n.published_at, n.withdrawn_at, n.expired_at
     FROM notices n LEFT JOIN units u ON u.id = n.unit_id";
 
 fn may_publish(by: &User) -> Result<()> {
@@ -92,12 +93,7 @@ impl Store {
             "SELECT state FROM notices WHERE org_id = $1 AND id = $2")
             .bind(org_id).bind(id).fetch_optional(c).await)?;
         let from = state.ok_or(StoreError::NotFound)?;
-        let allowed = match to {
-            NoticeState::Published => from == NoticeState::Draft.as_str(),
-            NoticeState::Withdrawn => from != NoticeState::Withdrawn.as_str(),
-            NoticeState::Draft => false,
-        };
-        if !allowed {
+        if !NoticeState::parse(&from).is_some_and(|f| f.may_move_to(to)) {
             return Err(StoreError::refused(
                 true,
                 format!("公告当前为「{from}」，不能这样操作 / the notice is {from}: not possible now"),
@@ -136,6 +132,39 @@ impl Store {
         Ok(())
     }
 
+    /// Expires published notices whose window has ended, a batch at a
+    /// time, each with its `notice.expired` event (the sweep's clock, like
+    /// a case's deadline). Returns how many it expired in this batch.
+    pub(crate) async fn sweep_notice_batch(&self) -> Result<usize> {
+        let now = self.now_ms();
+        let claim = self.claim_rows();
+        let sql = format!(
+            "SELECT id, org_id, valid_until FROM notices WHERE state = 'published' AND valid_until <= $1
+              ORDER BY valid_until, id LIMIT {}{claim}",
+            crate::cases::BATCH
+        );
+        let mut tx = self.begin().await?;
+        let due: Vec<(i64, i64, i64)> =
+            on_tx!(&mut tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(now).fetch_all(c).await)?;
+        for (id, org_id, until) in &due {
+            on_tx!(&mut tx, c => sqlx::query("UPDATE notices SET state = 'expired', expired_at = $1 WHERE id = $2")
+                .bind(now).bind(id).execute(c).await.map(|_| ()))?;
+            let payload = json!({"valid_until": until});
+            let event = NewEvent {
+                org_id: *org_id,
+                actor: "system",
+                kind: "notice.expired",
+                subject_type: "notice",
+                subject_id: *id,
+                payload,
+                reason: "",
+            };
+            self.append(&mut tx, event).await?;
+        }
+        tx.commit().await?;
+        Ok(due.len())
+    }
+
     pub async fn notice(&self, org_id: i64, id: i64) -> Result<NoticeRow> {
         let sql = format!("{SELECT} WHERE n.org_id = $1 AND n.id = $2");
         let row: Option<NoticeRow> = on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
@@ -151,7 +180,8 @@ impl Store {
 
     /// What the public sees at `now`: published notices within their
     /// window, newest first; with `unit_id`, those of the whole
-    /// organisation and that unit's (a unit's sign), else all.
+    /// organisation, of that unit and of every unit above it (a station's
+    /// notice reaches its teams' service points and signs), else all.
     pub async fn public_notices(
         &self,
         org_id: i64,
@@ -159,8 +189,11 @@ impl Store {
         now: i64,
     ) -> Result<Vec<NoticeRow>> {
         let sql = format!(
-            "{SELECT} WHERE n.org_id = $1 AND n.state = 'published' AND n.valid_from <= $2 AND n.valid_until > $2
-               AND ($3 = 0 OR n.unit_id IS NULL OR n.unit_id = $3)
+            "WITH RECURSIVE up(id, parent_id) AS (
+                 SELECT id, parent_id FROM units WHERE org_id = $1 AND id = $3
+                 UNION SELECT u.id, u.parent_id FROM units u JOIN up ON u.id = up.parent_id)
+             {SELECT} WHERE n.org_id = $1 AND n.state = 'published' AND n.valid_from <= $2 AND n.valid_until > $2
+               AND ($3 = 0 OR n.unit_id IS NULL OR n.unit_id IN (SELECT id FROM up))
              ORDER BY n.valid_from DESC, n.id DESC LIMIT 100"
         );
         Ok(on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))

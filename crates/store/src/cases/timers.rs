@@ -40,6 +40,8 @@ pub struct SweepReport {
     pub skipped: usize,
     /// Rectification orders that passed their deadline unfinished.
     pub rectifications_overdue: usize,
+    /// Public notices whose window ended.
+    pub notices_expired: usize,
 }
 
 #[derive(sqlx::FromRow)]
@@ -67,6 +69,13 @@ impl Store {
             }
         }
         while self.sweep_rectification_batch(&mut report).await? >= BATCH as usize {}
+        loop {
+            let n = self.sweep_notice_batch().await?;
+            report.notices_expired += n;
+            if n < BATCH as usize {
+                break;
+            }
+        }
         Ok(report)
     }
 

@@ -166,43 +166,100 @@ pub fn text_response(body: String) -> Response {
     ([(CONTENT_TYPE, "text/plain; charset=utf-8")], body).into_response()
 }
 
-/// RSS 2.0 of the notices valid now: one item each, its window in the
-/// description, written by quick-xml so that every text is escaped.
+type XmlWriter = quick_xml::Writer<Vec<u8>>;
+
+/// `<name>text</name>`, the text escaped and stripped of what XML cannot hold.
+fn leaf(w: &mut XmlWriter, name: &str, text: &str) -> std::io::Result<()> {
+    use quick_xml::events::{BytesEnd, BytesStart, BytesText, Event};
+    w.write_event(Event::Start(BytesStart::new(name)))?;
+    w.write_event(Event::Text(BytesText::new(&chuangkou_domain::text::xml_safe(text))))?;
+    w.write_event(Event::End(BytesEnd::new(name)))
+}
+
+/// A feed written into memory by `write` (which cannot fail there).
+fn xml_document(write: impl FnOnce(&mut XmlWriter) -> std::io::Result<()>) -> Vec<u8> {
+    use quick_xml::events::{BytesDecl, Event};
+    let mut w = quick_xml::Writer::new(Vec::new());
+    let written =
+        w.write_event(Event::Decl(BytesDecl::new("1.0", Some("utf-8"), None))).and_then(|()| write(&mut w));
+    written.expect("XML into memory");
+    w.into_inner()
+}
+
+const FEED_TITLE: &str = "公告 / notices";
+const FEED_ABOUT: &str = "天气、路况、停电与服务变更 / weather, roads, outages and service changes";
+
+/// What a feed entry says: the area of an outage, then the text.
+fn entry_text(n: &NoticeRow) -> String {
+    let area = n.area.as_deref().map(|a| format!("范围 / area: {a}\n")).unwrap_or_default();
+    format!("{area}{}", n.body)
+}
+
+/// RSS 2.0 of the notices valid now: one item each, written by quick-xml
+/// so that every text is escaped.
 pub fn rss(org_name: &str, link: &str, rows: &[NoticeRow]) -> Vec<u8> {
-    use quick_xml::Writer;
-    use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
-    fn leaf(w: &mut Writer<Vec<u8>>, name: &str, text: &str) -> std::io::Result<()> {
-        w.write_event(Event::Start(BytesStart::new(name)))?;
-        w.write_event(Event::Text(BytesText::new(&chuangkou_domain::text::xml_safe(text))))?;
-        w.write_event(Event::End(BytesEnd::new(name)))
-    }
+    use quick_xml::events::{BytesEnd, BytesStart, Event};
     let rfc2822 =
         |ms: i64| chrono::DateTime::from_timestamp_millis(ms).map(|t| t.to_rfc2822()).unwrap_or_default();
-    let mut w = Writer::new(Vec::new());
-    let written = (|| -> std::io::Result<()> {
-        w.write_event(Event::Decl(BytesDecl::new("1.0", Some("utf-8"), None)))?;
+    xml_document(|w| {
         w.write_event(Event::Start(BytesStart::new("rss").with_attributes([("version", "2.0")])))?;
         w.write_event(Event::Start(BytesStart::new("channel")))?;
-        leaf(&mut w, "title", &format!("{org_name} 公告 / notices"))?;
-        leaf(&mut w, "link", link)?;
-        leaf(
-            &mut w,
-            "description",
-            "天气、路况、停电与服务变更 / weather, roads, outages and service changes",
-        )?;
+        leaf(w, "title", &format!("{org_name} {FEED_TITLE}"))?;
+        leaf(w, "link", link)?;
+        leaf(w, "description", FEED_ABOUT)?;
         for n in rows {
             w.write_event(Event::Start(BytesStart::new("item")))?;
-            leaf(&mut w, "title", &n.title)?;
-            let area = n.area.as_deref().map(|a| format!("范围 / area: {a}\n")).unwrap_or_default();
-            leaf(&mut w, "description", &format!("{area}{}", n.body))?;
-            leaf(&mut w, "category", &n.kind)?;
-            leaf(&mut w, "guid", &format!("{link}#notice-{}", n.id))?;
-            leaf(&mut w, "pubDate", &rfc2822(n.valid_from))?;
+            leaf(w, "title", &n.title)?;
+            leaf(w, "description", &entry_text(n))?;
+            leaf(w, "category", &n.kind)?;
+            leaf(w, "guid", &format!("{link}#notice-{}", n.id))?;
+            leaf(w, "pubDate", &rfc2822(n.valid_from))?;
             w.write_event(Event::End(BytesEnd::new("item")))?;
         }
         w.write_event(Event::End(BytesEnd::new("channel")))?;
         w.write_event(Event::End(BytesEnd::new("rss")))
-    })();
-    written.expect("XML into memory");
-    w.into_inner()
+    })
+}
+
+/// Atom (RFC 4287) of the notices valid now: the feed's `updated` is the
+/// newest entry's, each entry's id a stable tag URI of the notice.
+pub fn atom(org_name: &str, link: &str, rows: &[NoticeRow]) -> Vec<u8> {
+    use quick_xml::events::{BytesEnd, BytesStart, Event};
+    let rfc3339 = |ms: i64| {
+        chrono::DateTime::from_timestamp_millis(ms)
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+            .unwrap_or_default()
+    };
+    let changed = |n: &NoticeRow| n.published_at.unwrap_or(n.created_at).max(n.valid_from);
+    let updated = rows.iter().map(changed).max().unwrap_or(0);
+    let href = |w: &mut XmlWriter, rel: &str, to: &str| {
+        w.write_event(Event::Empty(BytesStart::new("link").with_attributes([("rel", rel), ("href", to)])))
+    };
+    xml_document(|w| {
+        w.write_event(Event::Start(
+            BytesStart::new("feed").with_attributes([("xmlns", "http://www.w3.org/2005/Atom")]),
+        ))?;
+        leaf(w, "title", &format!("{org_name} {FEED_TITLE}"))?;
+        leaf(w, "subtitle", FEED_ABOUT)?;
+        leaf(w, "id", &format!("{link}/notices.atom"))?;
+        href(w, "alternate", link)?;
+        href(w, "self", &format!("{link}/notices.atom"))?;
+        leaf(w, "updated", &rfc3339(updated))?;
+        w.write_event(Event::Start(BytesStart::new("author")))?;
+        leaf(w, "name", org_name)?;
+        w.write_event(Event::End(BytesEnd::new("author")))?;
+        for n in rows {
+            w.write_event(Event::Start(BytesStart::new("entry")))?;
+            leaf(w, "title", &n.title)?;
+            leaf(w, "id", &format!("{link}#notice-{}", n.id))?;
+            href(w, "alternate", &format!("{link}#notice-{}", n.id))?;
+            leaf(w, "updated", &rfc3339(changed(n)))?;
+            w.write_event(Event::Empty(
+                BytesStart::new("category").with_attributes([("term", n.kind.as_str())]),
+            ))?;
+            leaf(w, "content", &entry_text(n))?;
+            w.write_event(Event::End(BytesEnd::new("entry")))?;
+        }
+        w.write_event(Event::End(BytesEnd::new("feed")))
+    })
 }

@@ -75,10 +75,11 @@ impl NoticesPage {
         NoticeKind::parse(code).map_or(code.to_string(), |k| self.c.tr.label(k).to_string())
     }
     fn state(&self, n: &NoticeRow) -> String {
-        let state = NoticeState::parse(&n.state).unwrap_or(NoticeState::Draft);
-        if state == NoticeState::Published && n.valid_until <= self.now {
-            return self.c.tr.t("pn.expired").to_string();
-        }
+        // Past its window, a notice is expired even before the sweep writes it.
+        let state = match NoticeState::parse(&n.state).unwrap_or(NoticeState::Draft) {
+            NoticeState::Published if n.valid_until <= self.now => NoticeState::Expired,
+            state => state,
+        };
         self.c.tr.label(state).to_string()
     }
     fn public_now(&self, n: &NoticeRow) -> bool {
@@ -88,7 +89,8 @@ impl NoticesPage {
         n.state == NoticeState::Draft.as_str()
     }
     fn can_withdraw(&self, n: &NoticeRow) -> bool {
-        n.state != NoticeState::Withdrawn.as_str() && n.valid_until > self.now
+        NoticeState::parse(&n.state).is_some_and(|s| s.may_move_to(NoticeState::Withdrawn))
+            && n.valid_until > self.now
     }
     /// The message for `field` in the refused form, in the page's language.
     fn error(&self, field: &str) -> Option<String> {

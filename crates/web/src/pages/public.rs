@@ -28,6 +28,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/o/{code}", get(organisation))
         .route("/o/{code}/notices.rss", get(notices_rss))
+        .route("/o/{code}/notices.atom", get(notices_atom))
         .route("/o/{code}/guides", get(guides_page))
         .route("/o/{code}/guides/{guide}", get(guide_page))
         .route("/o/{code}/units/{unit}/sign.txt", get(sign_txt))
@@ -319,15 +320,29 @@ pub(super) async fn point_of(
 }
 
 /// `GET /o/{ORG}/notices.rss`: the notices valid now as RSS 2.0, for a
-/// news reader or a partner's site (PUB-2). Written by quick-xml.
+/// news reader or a partner's site (PUB-2).
 async fn notices_rss(State(state): State<AppState>, Path(code): Path<String>) -> Result<Response, AppError> {
-    let org = state.store.organisation_by_code(&code).await?;
-    let rows = crate::api::notices::current(&state, &code, None).await?;
+    notices_feed(&state, &code, "application/rss+xml; charset=utf-8", crate::api::notices::rss).await
+}
+
+/// `GET /o/{ORG}/notices.atom`: the same as Atom (RFC 4287).
+async fn notices_atom(State(state): State<AppState>, Path(code): Path<String>) -> Result<Response, AppError> {
+    notices_feed(&state, &code, "application/atom+xml; charset=utf-8", crate::api::notices::atom).await
+}
+
+async fn notices_feed(
+    state: &AppState,
+    code: &str,
+    content_type: &'static str,
+    write: fn(&str, &str, &[chuangkou_store::notices::NoticeRow]) -> Vec<u8>,
+) -> Result<Response, AppError> {
+    let org = state.store.organisation_by_code(code).await?;
+    let rows = crate::api::notices::current(state, code, None).await?;
     let base = state.config.public_url.trim_end_matches('/').to_string();
-    let rss = crate::api::notices::rss(&org.name, &format!("{base}/o/{code}"), &rows);
+    let body = write(&org.name, &format!("{base}/o/{code}"), &rows);
     Ok(axum::response::IntoResponse::into_response((
-        [(axum::http::header::CONTENT_TYPE, "application/rss+xml; charset=utf-8")],
-        rss,
+        [(axum::http::header::CONTENT_TYPE, content_type)],
+        body,
     )))
 }
 

@@ -109,7 +109,10 @@ story!(the_person_a_complaint_is_about_never_reveals_handles_or_notes_it, |store
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
     app.sign_in("wangjing", PASSWORD).await;
     let r = app
-        .post_form(&format!("/console/cases/{id}/one-time-notice"), &[("guide", "G-FEE"), ("missing", "通行凭证")])
+        .post_form(
+            &format!("/console/cases/{id}/one-time-notice"),
+            &[("guide", "G-FEE"), ("missing", "通行凭证")],
+        )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
     app.cookies.clear();

@@ -18,6 +18,15 @@ async fn feeds(app: &mut TestApp) -> (usize, String, String) {
     let json = app.get("/api/v1/public/notices/TY", None).await.json();
     let rss = app.get("/o/TY/notices.rss", None).await;
     assert_eq!(rss.headers["content-type"], "application/rss+xml; charset=utf-8");
+    let atom = app.get("/o/TY/notices.atom", None).await;
+    assert_eq!(atom.headers["content-type"], "application/atom+xml; charset=utf-8");
+    let atom = atom.text();
+    assert!(
+        atom.contains("<feed xmlns=\"http://www.w3.org/2005/Atom\">") && atom.contains("<updated>"),
+        "{atom}"
+    );
+    let entries = atom.matches("<entry>").count();
+    assert_eq!(entries, rss.text().matches("<item>").count(), "the same notices in both feeds");
     let sign = app.get("/o/TY/units/S01/sign.txt", None).await;
     assert_eq!(sign.headers["content-type"], "text/plain; charset=utf-8");
     (json["notices"].as_array().unwrap().len(), rss.text(), sign.text())
@@ -45,6 +54,11 @@ story!(a_notice_for_tomorrow_shows_only_inside_its_window, |store| {
     store.set_clock(noon_2026(11, 6) - 3 * HOUR);
     let (n, rss, sign) = feeds(&mut app).await;
     assert_eq!((n, rss.contains("<item><title>小店站团雾</title>")), (1, true), "09:00 tomorrow: {rss}");
+    let atom = app.get("/o/TY/notices.atom", None).await.text();
+    assert!(atom.contains("<entry><title>小店站团雾</title><id>http://ck.test/o/TY#notice-"), "{atom}");
+    assert!(atom.contains("<category term=\"road\"/>"), "{atom}");
+    let home = app.get("/o/TY", None).await.text();
+    assert!(home.contains("href=\"/o/TY/notices.atom\""), "the public page names its feeds");
     // The sign: lines no wider than the pack's 16, GB2312 only (the emoji
     // is dropped), title first.
     let lines: Vec<&str> = sign.lines().collect();
@@ -54,9 +68,20 @@ story!(a_notice_for_tomorrow_shows_only_inside_its_window, |store| {
         assert!(l.chars().count() <= 16 && l.chars().all(gb2312), "{l:?}");
     }
     assert!(!sign.contains('😀'));
+    // The station's notice reaches the signs of the teams under it.
+    assert_eq!(app.get("/o/TY/units/S01-T1/sign.txt", None).await.text(), sign);
     store.set_clock(noon_2026(11, 6) + 6 * HOUR + 60_000);
     let (n, _, sign) = feeds(&mut app).await;
     assert_eq!((n, sign.as_str()), (0, ""), "18:01: expired");
+    // The sweep writes the expiry, once, as an event; it cannot be withdrawn then.
+    let policies = chuangkou_domain::policy::PolicySet::builtin();
+    assert_eq!(store.sweep_timers(&policies).await.unwrap().notices_expired, 1);
+    assert_eq!(store.sweep_timers(&policies).await.unwrap().notices_expired, 0);
+    assert_eq!(store.notice(seed.org_id, id).await.unwrap().state, "expired");
+    let r = app
+        .post_json(&format!("/api/v1/notices/{id}/withdrawal"), Some(&office), json!({"reason": "x"}))
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
 
     // Another, withdrawn while valid, goes at once; withdrawing twice is a
     // conflict; the public never sees a draft.
@@ -87,7 +112,14 @@ story!(a_notice_for_tomorrow_shows_only_inside_its_window, |store| {
         events.iter().filter(|e| e.subject_type == "notice").map(|e| e.kind.as_str()).rev().collect();
     assert_eq!(
         kinds,
-        ["notice.drafted", "notice.published", "notice.drafted", "notice.published", "notice.withdrawn"]
+        [
+            "notice.drafted",
+            "notice.published",
+            "notice.expired",
+            "notice.drafted",
+            "notice.published",
+            "notice.withdrawn"
+        ]
     );
     assert_eq!(app.get("/api/v1/notices", Some(&office)).await.json()["notices"][1]["id"], id);
 });
