@@ -289,9 +289,10 @@ impl Role {
         }
     }
 
-    /// Whose convenience directory a role keeps (PUB-1): the office and
-    /// admin all of it, a shift leader their own station's.
-    pub fn directory_sight(self) -> Sight {
+    /// Whose public information a role keeps — the convenience directory
+    /// (PUB-1), duty rosters and facilities: the office and admin all of
+    /// it, a shift leader their own station's and the teams under it.
+    pub fn keeping_sight(self) -> Sight {
         match self {
             Role::Office | Role::Admin => Sight::Organisation,
             Role::ShiftLeader => Sight::OwnUnits,
@@ -344,7 +345,7 @@ pub fn permission_table() -> String {
         ("ledger and fines", Role::ledger_sight),
         ("inspections", Role::inspection_sight),
         ("written reports", Role::report_sight),
-        ("directory to keep", Role::directory_sight),
+        ("public information to keep", Role::keeping_sight),
     ];
     for (what, sight) in sights {
         out.push_str(&format!("| sees {what} |"));

@@ -71,6 +71,7 @@ pub mod access;
 pub mod calendar;
 pub mod cases;
 pub mod directory;
+pub mod duty;
 pub mod events;
 pub mod guides;
 pub mod inspections;

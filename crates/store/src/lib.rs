@@ -27,6 +27,7 @@ pub mod cases;
 pub mod checkpoints;
 mod crypto;
 pub mod directory;
+pub mod duty;
 pub mod events;
 pub mod group;
 pub mod guides;

@@ -186,6 +186,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0029_notice_expiry.sql"),
         postgres: include_str!("../migrations/postgres/0029_notice_expiry.sql"),
     },
+    Migration {
+        version: 30,
+        name: "duty_facilities",
+        sqlite: include_str!("../migrations/sqlite/0030_duty_facilities.sql"),
+        postgres: include_str!("../migrations/postgres/0030_duty_facilities.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

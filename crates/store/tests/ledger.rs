@@ -430,6 +430,7 @@ story!(a_failed_inspection_item_proposes_a_fine_and_a_rectification_that_falls_d
         staff_id: None,
         visited_at: store.now_ms() - 3_600_000,
         summary: "暗访".into(),
+        facilities: vec![],
         items: vec![
             NewItem {
                 rule_code: "TY-U1".into(),

@@ -1,6 +1,7 @@
 //! What the public sees of an organisation, as its pack says (SPEC PUB):
-//! the sign width, published commitments, opening hours and how often the
-//! convenience directory is checked.
+//! the sign width, published commitments, fee standards, opening hours,
+//! whether the staff on duty are named, how often the convenience directory
+//! is checked and how early an expiring facility is flagged.
 
 use serde::Deserialize;
 
@@ -24,6 +25,32 @@ pub struct PublicPolicy {
     /// 定期更新); a stale entry is on its unit's to-do list.
     #[serde(default = "directory_review_days")]
     pub directory_review_days: u32,
+    /// Published fee standards (PUB-4: 收费标准, seed 002's ship lock and
+    /// the toll company's 收费公示).
+    #[serde(default)]
+    pub fees: Vec<Fee>,
+    /// Whether the public pages name the staff on duty with their 工号
+    /// (PUB-4: 公开值班人员).
+    #[serde(default)]
+    pub publish_on_duty: bool,
+    /// Days before a facility's expiry (medicine, extinguishers) that its
+    /// unit is reminded to renew it.
+    #[serde(default = "facility_warning_days")]
+    pub facility_warning_days: u32,
+}
+
+fn facility_warning_days() -> u32 {
+    30
+}
+
+/// A published fee standard: what, how much, and on what authority.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fee {
+    pub item: String,
+    pub item_en: String,
+    pub standard: String,
+    pub basis: String,
 }
 
 fn directory_review_days() -> u32 {
@@ -37,6 +64,9 @@ impl Default for PublicPolicy {
             commitments: vec![],
             hours: vec![],
             directory_review_days: directory_review_days(),
+            fees: vec![],
+            publish_on_duty: false,
+            facility_warning_days: facility_warning_days(),
         }
     }
 }

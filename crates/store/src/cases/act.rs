@@ -503,9 +503,11 @@ impl Col {
 }
 
 /// Who hears about a change.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) enum NotifyTarget {
     User(i64),
+    /// These users (those on duty).
+    Users(Vec<i64>),
     Role(Role),
     /// Shift leaders whose staff record is in the unit or its parent.
     ShiftLeadersOf(i64),

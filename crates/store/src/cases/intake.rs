@@ -16,6 +16,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::CASE_COLUMNS;
+use super::act::NotifyTarget;
 use crate::org::Organisation;
 use crate::users::sha256_hex;
 use crate::{NewEvent, Result, Store, StoreError, Tx, on_read, on_tx};
@@ -319,6 +320,34 @@ impl Store {
                 }
                 q.execute(c).await.map(|r| r.rows_affected())
             })?;
+        }
+        // A case raised on the spot — through a service point's QR code, or
+        // in person at the desk — goes to whoever leads the unit on the
+        // roster now, to go and see (seed 000: 值班站长必须在现场处理).
+        let on_site = |i: usize| match items[i].nc.channel {
+            Channel::Web => items[i].point_id.is_some(),
+            Channel::WalkIn => true,
+            _ => false,
+        };
+        for &i in idx.iter().filter(|&&i| on_site(i) && items[i].routed_to == "office") {
+            let Some(unit) = items[i].unit_id else { continue };
+            let now = self.now_ms();
+            let leaders = self.duty_leaders(tx, org_id, unit, now, items[i].nc.subject_staff_id).await?;
+            if !leaders.is_empty() {
+                let message = format!(
+                    "现场反映 {n}：请值班人员及时到场处理 / on-site case {n}: the person on duty please attend",
+                    n = numbers[i]
+                );
+                self.notify(
+                    tx,
+                    org_id,
+                    Some(case_id(i)),
+                    NotifyTarget::Users(leaders),
+                    "case.on_site",
+                    &message,
+                )
+                .await?;
+            }
         }
         // One `case.registered` event each, chained in order.
         let events: Vec<NewEvent<'_>> = idx

@@ -29,6 +29,7 @@ impl Store {
     ) -> Result<usize> {
         let users: Vec<i64> = match target {
             NotifyTarget::User(id) => vec![id],
+            NotifyTarget::Users(ids) => ids,
             NotifyTarget::Role(role) => on_tx!(tx, c => sqlx::query_scalar(
                 "SELECT id FROM users WHERE org_id = $1 AND role = $2 AND disabled = FALSE")
                 .bind(org_id).bind(role.as_str()).fetch_all(c).await)?,
@@ -47,6 +48,17 @@ impl Store {
                 }
                 ids
             }
+        };
+        // Nobody is told of a case about themselves, whatever their role:
+        // the ladder passes over them (seed 002 §4.1.4 anti-retaliation).
+        let users: Vec<i64> = match case_id {
+            Some(case) => {
+                let subject: Vec<i64> = on_tx!(tx, c => sqlx::query_scalar(
+                    "SELECT u.id FROM users u JOIN cases k ON k.subject_staff_id = u.staff_id WHERE k.id = $1")
+                    .bind(case).fetch_all(c).await)?;
+                users.into_iter().filter(|u| !subject.contains(u)).collect()
+            }
+            None => users,
         };
         let now = self.now_ms();
         for user in &users {

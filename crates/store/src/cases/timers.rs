@@ -230,9 +230,19 @@ impl Store {
             }
             _ if about_leader => NotifyTarget::Role(Role::Discipline),
             LadderRole::Handler => case.owner_id.map_or(NotifyTarget::Role(Role::Office), NotifyTarget::User),
-            LadderRole::ShiftLeader => {
-                case.unit_id.map_or(NotifyTarget::Role(Role::ShiftLeader), NotifyTarget::ShiftLeadersOf)
-            }
+            // Whoever leads the unit on the roster at the time; else its shift leaders.
+            LadderRole::ShiftLeader => match case.unit_id {
+                Some(unit) => {
+                    let on_duty =
+                        self.duty_leaders(tx, case.org_id, unit, due_at, case.subject_staff_id).await?;
+                    if on_duty.is_empty() {
+                        NotifyTarget::ShiftLeadersOf(unit)
+                    } else {
+                        NotifyTarget::Users(on_duty)
+                    }
+                }
+                None => NotifyTarget::Role(Role::ShiftLeader),
+            },
             LadderRole::OfficeHead => NotifyTarget::Role(Role::Office),
             LadderRole::Leader => NotifyTarget::Role(Role::Leader),
         };

@@ -4,6 +4,7 @@
 //! item — in one transaction. Rectification deadlines are timers swept like
 //! case deadlines: each fires once, on any instance.
 
+use chuangkou_domain::duty::{DutyKind, default_on_duty};
 use chuangkou_domain::inspections::{InspectionKind, InspectionMode, ItemResult, TargetKind};
 use chuangkou_domain::ledger::FactKind;
 use chuangkou_domain::policy::Rules;
@@ -60,6 +61,8 @@ pub struct NewInspection {
     pub visited_at: i64,
     pub summary: String,
     pub items: Vec<NewItem>,
+    /// What the visit found of a service point's facilities.
+    pub facilities: Vec<crate::duty::FacilityCheck>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -259,6 +262,18 @@ impl Store {
                 self.staff_unit_in(tx, org_id, s, "staff_id").await?;
                 Some(s)
             }
+            // A unit or a service point: whoever the roster had on duty there.
+            None if staff.is_none()
+                && matches!(n.target_kind, TargetKind::Unit | TargetKind::ServicePoint) =>
+            {
+                let on: Vec<(DutyKind, i64)> = self
+                    .on_duty_tx(tx, org_id, unit, n.visited_at)
+                    .await?
+                    .iter()
+                    .filter_map(|s| Some((DutyKind::parse(&s.kind)?, s.staff_id)))
+                    .collect();
+                default_on_duty(&on, n.target_kind == TargetKind::ServicePoint)
+            }
             None => staff,
         };
         Ok((unit, staff))
@@ -333,6 +348,10 @@ impl Store {
             .bind(org_id).bind(n.plan_id).bind(n.kind.as_str()).bind(n.mode.as_str()).bind(n.target_kind.as_str())
             .bind(n.target_id).bind(unit_id).bind(staff_id).bind(by.id).bind(n.visited_at).bind(n.summary.trim()).bind(now)
             .fetch_one(c).await)?;
+        if !n.facilities.is_empty() {
+            let point = (n.target_kind == TargetKind::ServicePoint).then_some(n.target_id);
+            self.check_facilities(&mut tx, org_id, by, id, point, &n.facilities).await?;
+        }
         let actor = by.actor();
         let failed = n.items.iter().filter(|i| i.result == ItemResult::Fail).count();
         self.append(&mut tx, NewEvent {

@@ -56,7 +56,7 @@ impl EntryInput {
 
 /// How far `user` keeps the directory; `Nothing` is refused.
 pub async fn keeper(state: &AppState, user: &CurrentUser) -> ApiResult<Reach> {
-    match sight_reach(state, user, user.role().directory_sight()).await? {
+    match sight_reach(state, user, user.role().keeping_sight()).await? {
         Reach::Nothing | Reach::Own(_) => Err(AppError::Forbidden),
         reach => Ok(reach),
     }

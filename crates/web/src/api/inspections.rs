@@ -108,6 +108,18 @@ pub struct InspectionInput {
     #[serde(default)]
     pub summary: String,
     pub items: Vec<ItemInput>,
+    /// The condition of the service point's facilities, as found.
+    #[serde(default)]
+    pub facilities: Vec<FacilityCheckInput>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct FacilityCheckInput {
+    pub facility_id: i64,
+    pub condition: String,
+    #[serde(default)]
+    pub note: String,
 }
 
 /// Checks an inspection as the API or a form describes it.
@@ -140,6 +152,20 @@ pub fn parse_inspection(i: &InspectionInput, visited_at: i64) -> ApiResult<NewIn
             )),
         }
     }
+    let mut facilities = vec![];
+    for (n, f) in i.facilities.iter().enumerate() {
+        match chuangkou_domain::duty::Condition::parse(&f.condition) {
+            Some(condition) => facilities.push(chuangkou_store::duty::FacilityCheck {
+                facility_id: f.facility_id,
+                condition,
+                note: f.note.clone(),
+            }),
+            None => errors.push(FieldError::new(
+                format!("facilities[{n}].condition"),
+                "须为 good、worn、broken 或 missing / good, worn, broken or missing",
+            )),
+        }
+    }
     match (kind, mode, target_kind) {
         (Some(kind), Some(mode), Some(target_kind)) if errors.is_empty() => Ok(NewInspection {
             plan_id: i.plan_id,
@@ -151,6 +177,7 @@ pub fn parse_inspection(i: &InspectionInput, visited_at: i64) -> ApiResult<NewIn
             visited_at,
             summary: i.summary.clone(),
             items,
+            facilities,
         }),
         _ => Err(AppError::Validation(errors)),
     }

@@ -19,6 +19,7 @@ use crate::extract::{ApiJson, ApiQuery};
 pub mod annual;
 pub mod cases;
 pub mod directory;
+pub mod duty;
 pub mod fines;
 pub mod guides;
 pub mod import;
@@ -126,6 +127,10 @@ pub fn router() -> Router<AppState> {
         .route("/public/guides/{org}", get(guides::public_list))
         .route("/cases/{id}/one-time-notices", post(guides::notify))
         .route("/cases/{id}/one-time-notices/{file}", get(guides::notice_pdf))
+        .route("/duty", get(duty::list).post(duty::add))
+        .route("/imports/duty", post(duty::import).layer(DefaultBodyLimit::max(crate::UPLOAD_LIMIT)))
+        .route("/facilities", get(duty::facilities).post(duty::add_facility))
+        .route("/facilities/{id}/retirement", post(duty::retire_facility))
         .route("/exports/directory.xlsx", get(directory::export))
         .route(
             "/imports/directory",

@@ -154,11 +154,18 @@ struct NewPage {
     staff: Vec<super::StaffGroup>,
     items: Vec<(String, String, String)>,
     today: String,
+    /// The target chosen beforehand (`service_point:ID`), if any.
+    target: String,
+    /// That service point's facilities in use, to record their condition.
+    facilities: Vec<chuangkou_store::duty::FacilityRow>,
+    conditions: Vec<(String, String)>,
 }
 
 #[derive(Deserialize, Default)]
 struct NewQuery {
     plan: Option<i64>,
+    /// A service point: chosen as the target, its facilities listed.
+    point: Option<i64>,
 }
 
 async fn new_page(
@@ -203,7 +210,14 @@ async fn new_page(
             .push((format!("vehicle:{}", v.id), format!("{} · {}", tr.label(TargetKind::Vehicle), v.plate)));
     }
     let staff = super::staff_groups(&state, org, None).await?;
+    let facilities = match q.point {
+        Some(p) => state.store.facilities(org, Some(p)).await?,
+        None => vec![],
+    };
     Ok(render(&NewPage {
+        target: q.point.map(|p| format!("service_point:{p}")).unwrap_or_default(),
+        facilities,
+        conditions: tr.choices(chuangkou_domain::duty::Condition::ALL),
         kind: plan.as_ref().map_or("routine".into(), |p| p.kind.clone()),
         mode: plan.as_ref().map_or(
             if user.role().inspection_sight() == Sight::Recorded { "secret" } else { "open" }.into(),
@@ -267,6 +281,17 @@ async fn record(
         date: Some(get("date")),
         summary: get("summary"),
         items,
+        facilities: fields
+            .iter()
+            .filter(|(k, v)| k.starts_with("facility_") && !v.is_empty())
+            .filter_map(|(k, v)| {
+                Some(crate::api::inspections::FacilityCheckInput {
+                    facility_id: k.trim_start_matches("facility_").parse().ok()?,
+                    condition: v.clone(),
+                    note: String::new(),
+                })
+            })
+            .collect(),
     };
     let pack = org_pack(&state, &user).await?;
     let rules = state.rules(&pack)?;

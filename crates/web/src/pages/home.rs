@@ -169,7 +169,7 @@ async fn home(
             urgent: late > 0,
         });
     }
-    if user.role().directory_sight() != chuangkou_domain::access::Sight::Nothing {
+    if user.role().keeping_sight() != chuangkou_domain::access::Sight::Nothing {
         // Directory entries of the units I keep, due to be checked again (PUB-1).
         let days = state.rules(&org.pack)?.pack.public.directory_review_days;
         let reach = crate::api::directory::keeper(&state, &user).await?;
@@ -181,6 +181,24 @@ async fn home(
             count: shown(n as i64),
             href: "/console/directory?stale=1".into(),
             urgent: n > 0,
+        });
+        // Facilities of the points I keep to renew (expiring) or repair.
+        let (today, warn_days) = crate::api::duty::warning(&state, user.org_id()).await?;
+        let due = crate::api::duty::kept_facilities(&state, &user, None)
+            .await?
+            .iter()
+            .filter(|f| {
+                let expires = f.expires_on.as_deref().and_then(chuangkou_domain::duty::parse_date);
+                chuangkou_domain::duty::expiring(expires, today, warn_days)
+                    || chuangkou_domain::duty::Condition::parse(&f.condition).is_some_and(|c| !c.usable())
+            })
+            .count();
+        desk.push(Tile {
+            id: "facilities-due",
+            label: tr.t("home.facilities"),
+            count: shown(due as i64),
+            href: "/console/duty#facilities".into(),
+            urgent: due > 0,
         });
     }
     let c = Chrome::for_user(&state, tr, csrf, &user, "home").await?;

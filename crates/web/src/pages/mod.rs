@@ -22,6 +22,7 @@ mod console_case_list;
 mod console_case_new;
 mod console_cases;
 mod console_directory;
+mod console_duty;
 mod console_guides;
 mod console_inspections;
 mod console_ledger;
@@ -53,6 +54,7 @@ pub fn router() -> Router<AppState> {
         .merge(console_inspections::router())
         .merge(console_notices::router())
         .merge(console_directory::router())
+        .merge(console_duty::router())
         .merge(console_guides::router())
         .merge(console_satisfaction::router())
         .merge(dashboard::router())
@@ -129,7 +131,7 @@ impl Chrome {
             "ledger" => role.ledger_sight(),
             "inspections" => role.inspection_sight(),
             "reports" => role.report_sight(),
-            "directory" => role.directory_sight(),
+            "directory" => role.keeping_sight(),
             _ => {
                 debug_assert!(false, "no kind of record named {kind}");
                 Sight::Nothing

@@ -54,6 +54,9 @@ struct OrgPage {
     promises: Promises,
     /// The convenience directory in use (PUB-1).
     directory: Vec<chuangkou_store::directory::DirectoryRow>,
+    /// The sector's regulator (name, hotline), from the pack.
+    regulator: Option<(String, String)>,
+    on_duty: Vec<OnDuty>,
 }
 
 /// What the organisation publishes it will do (PUB-4): commitments as
@@ -62,6 +65,45 @@ struct OrgPage {
 pub struct Promises {
     pub commitments: Vec<(String, String)>,
     pub hours: Vec<(String, String)>,
+    /// Fee standards as (item, standard, basis).
+    pub fees: Vec<(String, String, String)>,
+}
+
+/// Who is on duty now, as the public sees them (PUB-4, where the pack
+/// publishes it): unit, duty, name, 工号.
+pub struct OnDuty {
+    pub unit: String,
+    pub duty: String,
+    pub name: String,
+    pub staff_no: String,
+}
+
+/// The staff on duty now at `unit` (and the units above it), or at every
+/// unit of the organisation; empty unless the pack publishes them.
+async fn on_duty_now(
+    state: &AppState,
+    org: &Organisation,
+    unit: Option<i64>,
+    tr: Tr,
+) -> Result<Vec<OnDuty>, AppError> {
+    if !state.rules(&org.pack)?.pack.public.publish_on_duty {
+        return Ok(vec![]);
+    }
+    let now = state.store.now_ms();
+    let rows = match unit {
+        Some(u) => state.store.on_duty(org.id, u, now).await?,
+        None => state.store.shifts(org.id, None, now, now + 1).await?,
+    };
+    Ok(rows
+        .into_iter()
+        .map(|s| OnDuty {
+            unit: s.unit_name,
+            duty: chuangkou_domain::duty::DutyKind::parse(&s.kind)
+                .map_or(s.kind.clone(), |k| tr.label(k).to_string()),
+            name: s.staff_name,
+            staff_no: s.staff_no,
+        })
+        .collect())
 }
 
 fn promises(p: &chuangkou_domain::policy::public::PublicPolicy, tr: Tr) -> Promises {
@@ -79,6 +121,11 @@ fn promises(p: &chuangkou_domain::policy::public::PublicPolicy, tr: Tr) -> Promi
                     UnitKind::parse(&h.unit_kind).map_or(h.unit_kind.clone(), |k| tr.label(k).to_string());
                 (kind, h.words(tr.is_en()))
             })
+            .collect(),
+        fees: p
+            .fees
+            .iter()
+            .map(|f| (tr.pick(&f.item, &f.item_en).to_string(), f.standard.clone(), f.basis.clone()))
             .collect(),
     }
 }
@@ -103,9 +150,21 @@ async fn organisation(
         })
         .collect();
     let notices = state.store.public_notices(org.id, None, state.store.now_ms()).await?;
-    let promises = promises(&state.rules(&org.pack)?.pack.public, tr);
+    let rules = state.rules(&org.pack)?;
+    let promises = promises(&rules.pack.public, tr);
+    let regulator = rules.pack.regulator.as_ref().map(|r| (r.name.clone(), r.hotline.clone()));
     let directory = state.store.directory(org.id, None).await?;
-    Ok(render(&OrgPage { c: Chrome::public(tr, csrf), org, units, notices, promises, directory }))
+    let on_duty = on_duty_now(&state, &org, None, tr).await?;
+    Ok(render(&OrgPage {
+        c: Chrome::public(tr, csrf),
+        org,
+        units,
+        notices,
+        promises,
+        directory,
+        regulator,
+        on_duty,
+    }))
 }
 
 #[derive(Template)]
@@ -132,6 +191,9 @@ struct PointPage {
     notices: Vec<chuangkou_store::notices::NoticeRow>,
     promises: Promises,
     directory: Vec<chuangkou_store::directory::DirectoryRow>,
+    on_duty: Vec<OnDuty>,
+    /// The point's facilities the public can use: kind, name, quantity.
+    facilities: Vec<(String, String, i64)>,
 }
 
 #[derive(Deserialize, Default)]
@@ -156,6 +218,19 @@ async fn point(
     page.notices =
         state.store.public_notices(found.1.id, Some(found.0.unit_id), state.store.now_ms()).await?;
     page.directory = state.store.directory(found.1.id, Some(found.0.unit_id)).await?;
+    page.on_duty = on_duty_now(&state, &found.1, Some(found.0.unit_id), tr).await?;
+    page.facilities = state
+        .store
+        .facilities(found.1.id, Some(found.0.id))
+        .await?
+        .into_iter()
+        .filter(|f| chuangkou_domain::duty::Condition::parse(&f.condition).is_none_or(|c| c.usable()))
+        .map(|f| {
+            let kind = chuangkou_domain::duty::FacilityKind::parse(&f.kind)
+                .map_or(f.kind.clone(), |k| tr.label(k).to_string());
+            (kind, f.name, f.quantity)
+        })
+        .collect();
     Ok(with_device_cookie(&state, &headers, render(&page)))
 }
 
@@ -201,6 +276,8 @@ fn point_page(
         regulator,
         notices: vec![],
         directory: vec![],
+        on_duty: vec![],
+        facilities: vec![],
         promises: promises(&rules.pack.public, tr),
         org,
         point,

@@ -9,6 +9,7 @@ mod api_errors;
 mod auth;
 mod cases;
 mod directory;
+mod duty;
 mod guides;
 mod indicators;
 mod ledger;

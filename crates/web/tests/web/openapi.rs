@@ -56,6 +56,10 @@ story!(every_documented_operation_is_routed, |store| {
         .as_i64()
         .unwrap();
     let admin_id = app.store.user_by_username("admin").await.unwrap().id;
+    let facility = json!({"service_point_id": seed.point_id, "kind": "umbrella", "name": "爱心雨伞"});
+    let facility = app.post_json("/api/v1/facilities", Some(&token), facility).await.json()["facility"]["id"]
+        .as_i64()
+        .unwrap();
     let r = app.get("/api/v1/openapi.json", None).await;
     assert_eq!(r.status, StatusCode::OK);
     let doc: Value = r.json();
@@ -79,7 +83,8 @@ story!(every_documented_operation_is_routed, |store| {
                 .replace("/rating-appeals/{id}", &format!("/rating-appeals/{appeal}"))
                 .replace("/questionnaires/{id}/close", &format!("/questionnaires/{close_q}/close"))
                 .replace("/questionnaires/{id}", &format!("/questionnaires/{staff_q}"))
-                .replace("/users/{id}", &format!("/users/{admin_id}"));
+                .replace("/users/{id}", &format!("/users/{admin_id}"))
+                .replace("/facilities/{id}", &format!("/facilities/{facility}"));
             // Appeal decisions, closing a month, and reading the ledger's and
             // inspections' registers are the leaders'.
             let registers =
@@ -97,7 +102,7 @@ story!(every_documented_operation_is_routed, |store| {
             let r = match method.as_str() {
                 "get" => app.get(&url, Some(token)).await,
                 "post" => {
-                    let body = if concrete == "/imports/directory" {
+                    let body = if concrete == "/imports/directory" || concrete == "/imports/duty" {
                         op["requestBody"]["content"]["text/csv"]["example"].as_str().unwrap().to_string()
                     } else if concrete == "/imports/volumes" {
                         "单位编码,日期,车流量\nS01,2026-11-02,150000\n".to_string()
@@ -105,6 +110,19 @@ story!(every_documented_operation_is_routed, |store| {
                         return_csv()
                     } else if concrete == "/public/track" {
                         json!({"number": number, "code": code}).to_string()
+                    } else if concrete == "/duty" || concrete == "/facilities" {
+                        // The example with this database's unit, person and point.
+                        let mut body = op["requestBody"]["content"]["application/json"]["example"].clone();
+                        for (key, id) in [
+                            ("unit_id", seed.station_id),
+                            ("staff_id", seed.staff_id),
+                            ("service_point_id", seed.point_id),
+                        ] {
+                            if body.get(key).is_some() {
+                                body[key] = json!(id);
+                            }
+                        }
+                        body.to_string()
                     } else if concrete == "/ratings" {
                         json!({"point": point_token, "level": 5, "device": "openapi-test"}).to_string()
                     } else {
