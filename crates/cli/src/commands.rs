@@ -27,6 +27,10 @@ pub struct ServeArgs {
     /// Create the demo organisation if the database is empty, and print its sign-ins.
     #[arg(long)]
     pub demo: bool,
+    /// With --demo: the sector's demo (toll, power, bank, taxi, hall, lock, bus).
+    #[arg(long, default_value = "toll", requires = "demo",
+        value_parser = clap::builder::PossibleValuesParser::new(crate::DEMO_PACKS))]
+    pub pack: String,
     /// Deliver SMS to reporters through this webhook (POST JSON {to, body}).
     #[arg(long, env = "CHUANGKOU_SMS_WEBHOOK")]
     pub sms_webhook: Option<String>,
@@ -180,9 +184,9 @@ pub async fn run(command: crate::Command, config: &Config, store: Store) -> Resu
         }
         Backup { dest } => crate::records::backup(&store, config, &dest).await,
         Restore { .. } => unreachable!("restore runs before the store is opened"),
-        Demo => {
-            let creds = crate::demo::ensure(&store, config).await?;
-            crate::demo::print(&creds, None);
+        Demo { pack } => {
+            let creds = crate::demo::ensure(&store, config, &pack).await?;
+            crate::demo::print(&creds, None, &pack);
             Ok(0)
         }
         Import(args) => import(&store, args).await,
@@ -196,7 +200,7 @@ pub async fn run(command: crate::Command, config: &Config, store: Store) -> Resu
 async fn serve(args: ServeArgs, config: &Config, store: Store) -> Result<i32> {
     // A bad policy pack stops start-up here, naming file, line and reason.
     let policies = config.policies()?;
-    let creds = if args.demo { Some(crate::demo::ensure(&store, config).await?) } else { None };
+    let creds = if args.demo { Some(crate::demo::ensure(&store, config, &args.pack).await?) } else { None };
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .with_context(|| format!("binding {}", args.listen))?;
@@ -214,7 +218,7 @@ async fn serve(args: ServeArgs, config: &Config, store: Store) -> Result<i32> {
     // threads start here.
     let state = AppState::new(store.clone(), web, policies);
     if let Some(creds) = &creds {
-        crate::demo::print(creds, Some(&url));
+        crate::demo::print(creds, Some(&url), &args.pack);
     }
     println!("Chuangkou is listening on {url}");
     tracing::info!(%addr, backend = ?store.backend(), "serving");

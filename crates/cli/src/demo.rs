@@ -12,12 +12,12 @@ use chuangkou_store::users::NewUser;
 use crate::config::{Config, write_private};
 
 pub const ORG_CODE: &str = "TY";
-const ACTOR: &str = "demo";
+pub(crate) const ACTOR: &str = "demo";
 
 /// `(username, role, password)`
 pub type Credentials = Vec<(String, Role, String)>;
 
-const USERS: &[(&str, Role, &str, Option<&str>)] = &[
+pub(crate) const USERS: &[(&str, Role, &str, Option<&str>)] = &[
     ("office", Role::Office, "征费室 王静", Some("C0101")),
     ("leader", Role::Leader, "领导小组 赵建国", Some("C0001")),
     ("shiftlead", Role::ShiftLeader, "小店站 值班站长 刘强", Some("S0100")),
@@ -36,16 +36,41 @@ pub fn generate_password() -> String {
     (0..12).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
 }
 
-/// Creates the demo organisation unless it exists; returns its sign-ins.
-pub async fn ensure(store: &Store, config: &Config) -> Result<Credentials> {
-    let path = config.data_dir.join("demo-credentials.txt");
-    if store.organisation_by_code(ORG_CODE).await.is_ok() {
+/// The packs a demo can be made of: `toll` (the fullest) and the other
+/// sectors of the seeds.
+pub fn packs() -> Vec<&'static str> {
+    std::iter::once("toll").chain(crate::demo_sectors::SECTORS.iter().map(|s| s.pack)).collect()
+}
+
+/// Creates the demo organisation of `pack` unless it exists; returns its
+/// sign-ins. Each pack's demo is its own organisation, so that one
+/// database can hold them all side by side.
+pub async fn ensure(store: &Store, config: &Config, pack: &str) -> Result<Credentials> {
+    let sector = match pack {
+        "toll" => None,
+        other => Some(crate::demo_sectors::sector(other).with_context(|| {
+            format!("no demo for the pack {other:?}; there is one for {}", packs().join(", "))
+        })?),
+    };
+    let (code, file) = match sector {
+        None => (ORG_CODE, "demo-credentials.txt".to_string()),
+        Some(s) => (s.org_code, format!("demo-credentials-{}.txt", s.pack)),
+    };
+    let path = config.data_dir.join(file);
+    let fresh = || match sector {
+        None => fresh_credentials(),
+        Some(s) => fresh_credentials()
+            .into_iter()
+            .map(|(u, r, p)| (crate::demo_sectors::username(s, &u), r, p))
+            .collect(),
+    };
+    if store.organisation_by_code(code).await.is_ok() {
         if let Some(creds) = read(&path) {
             return Ok(creds);
         }
         // The database has the demo but this data folder lost its passwords
         // (a PostgreSQL database shared with another folder): issue new ones.
-        let creds = fresh_credentials();
+        let creds = fresh();
         for (username, _, password) in &creds {
             if let Ok(user) = store.user_by_username(username).await {
                 let hash = hash(password).await?;
@@ -55,8 +80,13 @@ pub async fn ensure(store: &Store, config: &Config) -> Result<Credentials> {
         save(&path, &creds, config)?;
         return Ok(creds);
     }
-    let creds = fresh_credentials();
-    create(store, &creds).await.context("creating the demo organisation")?;
+    let creds = fresh();
+    match sector {
+        None => create(store, &creds).await.context("creating the demo organisation")?,
+        Some(s) => crate::demo_sectors::create(store, s, &creds)
+            .await
+            .with_context(|| format!("creating the {} demo organisation", s.pack))?,
+    }
     save(&path, &creds, config)?;
     Ok(creds)
 }
@@ -65,7 +95,7 @@ fn fresh_credentials() -> Credentials {
     USERS.iter().map(|(u, r, _, _)| (u.to_string(), *r, generate_password())).collect()
 }
 
-async fn hash(password: &str) -> Result<String> {
+pub(crate) async fn hash(password: &str) -> Result<String> {
     chuangkou_web::auth::hash_password(password.to_string()).await.map_err(|e| anyhow::anyhow!(e.message()))
 }
 
@@ -87,9 +117,13 @@ fn read(path: &std::path::Path) -> Option<Credentials> {
     (!creds.is_empty()).then_some(creds)
 }
 
-pub fn print(creds: &Credentials, url: Option<&str>) {
+pub fn print(creds: &Credentials, url: Option<&str>, pack: &str) {
     println!();
-    println!("演示单位 Demo organisation: 太原高速公路收费管理公司 ({ORG_CODE})");
+    let (name, code) = match crate::demo_sectors::sector(pack) {
+        Some(s) => (s.org_name, s.org_code),
+        None => ("太原高速公路收费管理公司", ORG_CODE),
+    };
+    println!("演示单位 Demo organisation: {name} ({code}), pack {pack}");
     if let Some(url) = url {
         println!("打开 Open {url}/login and sign in as one of:");
     }
@@ -202,6 +236,82 @@ async fn create(store: &Store, creds: &Credentials) -> Result<()> {
     demo_satisfaction(store, &org).await?;
     demo_volumes(store, &org).await?;
     demo_public(store, &org).await?;
+    let office = store.user_by_username("office").await?;
+    let fog = chuangkou_domain::notices::NewNotice {
+        kind: chuangkou_domain::notices::NoticeKind::Road,
+        title: "小店站附近团雾".into(),
+        body: "小店收费站附近团雾，能见度低于 100 米，请减速慢行，开启雾灯。".into(),
+        area: None,
+        valid_from: store.now_ms() - 3_600_000,
+        valid_until: store.now_ms() + 2 * 86_400_000,
+        unit_id: store.units(o).await?.into_iter().find(|u| u.code == "S01").map(|u| u.id),
+    };
+    store.create_notice(o, &office, &fog, true).await?;
+    demo_duty(store, &org, &office, chuangkou_domain::duty::DutyKind::StationMaster).await?;
+    Ok(())
+}
+
+/// Today's roster — each service unit's head leading it, its first member
+/// at the kiosk by day — and a kiosk's facilities, one medicine close to
+/// its expiry, so that the duty page and the QR pages have something to
+/// show.
+pub(crate) async fn demo_duty(
+    store: &Store,
+    org: &chuangkou_store::org::Organisation,
+    office: &chuangkou_store::users::User,
+    lead: chuangkou_domain::duty::DutyKind,
+) -> Result<()> {
+    use chuangkou_domain::duty::{self, DutyKind};
+    use chuangkou_store::duty::NewShift;
+    let policies = chuangkou_domain::policy::PolicySet::builtin();
+    let rules = policies.rules(&org.pack).context("the demo pack")?;
+    let today = rules.calendar.local_date(store.now_ms());
+    let date = today.to_string();
+    let offset = rules.calendar.offset;
+    let units = store.units(org.id).await?;
+    let staff = store
+        .staff_list(org.id, &chuangkou_store::org::StaffQuery { limit: 500, ..Default::default() })
+        .await?;
+    let mut lines = vec![];
+    for u in units.iter().filter(|u| u.parent_id.is_some() && u.manager_staff_id.is_some()) {
+        // Service units: not departments, nor teams of a station (a taxi
+        // company's fleets are teams right under the company).
+        let under_root = units.iter().any(|p| Some(p.id) == u.parent_id && p.parent_id.is_none());
+        let serving = match u.kind.as_str() {
+            "department" => false,
+            "team" => under_root,
+            _ => true,
+        };
+        let Some(head) = u.manager_staff_id.filter(|_| serving) else { continue };
+        let shift = duty::check_shift(&date, lead.as_str(), "", "", "", offset)
+            .map_err(|e| anyhow::anyhow!("demo roster: {e:?}"))?;
+        lines.push(NewShift { unit_id: u.id, staff_id: head, shift });
+        let member = staff.iter().find(|s| {
+            s.id != head
+                && units.iter().any(|x| x.id == s.unit_id && (x.id == u.id || x.parent_id == Some(u.id)))
+        });
+        if let Some(m) = member {
+            let shift = duty::check_shift(&date, DutyKind::Kiosk.as_str(), "08:00", "20:00", "", offset)
+                .map_err(|e| anyhow::anyhow!("demo roster: {e:?}"))?;
+            lines.push(NewShift { unit_id: u.id, staff_id: m.id, shift });
+        }
+    }
+    store.roster(org.id, office, &lines).await?;
+    let points = store.service_points(org.id).await?;
+    let point = points.iter().find(|p| p.kind == "kiosk").or(points.first()).context("a service point")?;
+    let soon = (today + chrono::Duration::days(20)).to_string();
+    let later = (today + chrono::Duration::days(400)).to_string();
+    for (kind, name, quantity, expires) in [
+        ("water", "饮水机", "1", ""),
+        ("seating", "休息座椅", "8", ""),
+        ("umbrella", "爱心雨伞", "20", ""),
+        ("medicine", "藿香正气水", "10", soon.as_str()),
+        ("fire", "灭火器", "2", later.as_str()),
+    ] {
+        let f = duty::check_facility(kind, name, quantity, expires)
+            .map_err(|e| anyhow::anyhow!("demo facility: {e:?}"))?;
+        store.add_facility(org.id, office, point.id, &f).await?;
+    }
     Ok(())
 }
 

@@ -10,6 +10,10 @@ mod bench_dashboard;
 mod commands;
 mod config;
 mod demo;
+mod demo_sectors;
+
+/// The packs with a demo organisation (see `demo::packs`; a test keeps them equal).
+pub const DEMO_PACKS: [&str; 7] = ["toll", "power", "bank", "taxi", "hall", "lock", "bus"];
 mod records;
 mod senders;
 
@@ -43,7 +47,11 @@ pub enum Command {
         dir: Option<std::path::PathBuf>,
     },
     /// Create the demo organisation (if the database has none) and print its sign-ins.
-    Demo,
+    Demo {
+        /// The sector: toll (the fullest demo), power, bank, taxi, hall, lock or bus.
+        #[arg(long, default_value = "toll", value_parser = clap::builder::PossibleValuesParser::new(DEMO_PACKS))]
+        pack: String,
+    },
     /// Import units, staff or vehicles from .xlsx or .csv into an organisation.
     Import(commands::ImportArgs),
     /// Manage users: create, set a password, list, issue API tokens.
@@ -140,6 +148,24 @@ fn lower_priority(nice: i32) {
         // On Linux the nice value belongs to the thread (`None`: the caller).
         if let Err(e) = rustix::process::setpriority_process(None, nice) {
             tracing::warn!(error = %e, "cannot lower the priority of a worker thread");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_command_line_is_consistent() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_sector_with_a_demo_is_offered_and_has_its_pack() {
+        assert_eq!(crate::demo::packs(), super::DEMO_PACKS);
+        let policies = chuangkou_domain::policy::PolicySet::builtin();
+        for pack in super::DEMO_PACKS {
+            assert!(policies.rules(pack).is_some(), "{pack}");
         }
     }
 }

@@ -382,3 +382,64 @@ async fn a_closed_pipe_ends_the_output_quietly() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(out.status.code(), Some(0), "{stderr}");
 }
+
+/// Every sector's demo (issue 19: `serve --demo --pack power|bank|…`) is an
+/// organisation of its own beside the toll one, in its own pack, with
+/// users named after the pack, cases in its categories, a notice, today's
+/// roster and a kiosk's facilities; the chains verify.
+async fn each_sector_has_a_demo_of_its_own(pg: bool) {
+    let Some(install) = Install::new(pg).await else { return };
+    for pack in ["toll", "power", "bank", "taxi", "hall", "lock", "bus"] {
+        let out = install.run(&["demo", "--pack", pack]);
+        assert!(out.status.success(), "{pack}: {}", String::from_utf8_lossy(&out.stderr));
+        let text = stdout(&out);
+        let office = if pack == "toll" { "office".to_string() } else { format!("{pack}-office") };
+        assert!(text.contains(&format!("pack {pack}")) && text.contains(&office), "{text}");
+    }
+    let again = install.run(&["demo", "--pack", "power"]);
+    assert!(stdout(&again).contains("power-office"), "a second start prints the same sign-ins");
+    assert!(!install.run(&["demo", "--pack", "castle"]).status.success());
+    let store = install.store().await;
+    let now = store.now_ms();
+    for (code, pack) in
+        [("GD", "power"), ("YH", "bank"), ("CZ", "taxi"), ("ZJ", "hall"), ("CZ-LOCK", "lock"), ("KY", "bus")]
+    {
+        let org = store.organisation_by_code(code).await.unwrap();
+        assert_eq!(org.pack, pack);
+        let cases = store
+            .cases(org.id, &chuangkou_store::cases::CaseFilter { limit: 10, ..Default::default() })
+            .await
+            .unwrap();
+        assert_eq!(cases.len(), 2, "{pack}");
+        assert_eq!(store.public_notices(org.id, None, now).await.unwrap().len(), 1, "{pack}");
+        let on_duty = store.shifts(org.id, None, now, now + 1).await.unwrap();
+        assert!(!on_duty.is_empty(), "{pack}: someone is on duty now");
+        assert_eq!(store.facilities(org.id, None).await.unwrap().len(), 5, "{pack}");
+        assert!(store.user_by_username(&format!("{pack}-office")).await.unwrap().org_id == org.id);
+    }
+    // The power demo's fault report is a help request on 95598.
+    let power = store.organisation_by_code("GD").await.unwrap();
+    let cases = store
+        .cases(power.id, &chuangkou_store::cases::CaseFilter { limit: 10, ..Default::default() })
+        .await
+        .unwrap();
+    assert!(
+        cases.iter().any(|c| c.channel == "95598" && c.track == "fault_repair"),
+        "{:?}",
+        cases.iter().map(|c| (&c.channel, &c.track)).collect::<Vec<_>>()
+    );
+    store.close().await;
+    let ok = install.run(&["verify"]);
+    assert_eq!(ok.status.code(), Some(0), "{}", stdout(&ok));
+    assert!(stdout(&ok).contains("in 7 organisation chains"), "{}", stdout(&ok));
+}
+
+#[tokio::test]
+async fn each_sector_has_a_demo_of_its_own_sqlite() {
+    each_sector_has_a_demo_of_its_own(false).await;
+}
+
+#[tokio::test]
+async fn each_sector_has_a_demo_of_its_own_postgres() {
+    each_sector_has_a_demo_of_its_own(true).await;
+}
