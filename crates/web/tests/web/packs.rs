@@ -50,4 +50,12 @@ story!(a_power_companys_fault_repair_runs_on_its_own_clock_seven_days_a_week, |s
     assert_eq!(complaint["handle_due"], noon_2026(11, 10) - 12 * HOUR);
     let page = app.get("/o/GD", None).await.text();
     assert!(page.contains("24小时不间断服务"), "{page}");
+    // An Open311 client of the power company finds the pack's categories.
+    let services = app.get("/open311/v2/services.json?jurisdiction_id=GD", None).await.json();
+    let codes: Vec<&str> =
+        services.as_array().unwrap().iter().map(|s| s["service_code"].as_str().unwrap()).collect();
+    for code in ["fault", "outage", "billing", "business", "attitude"] {
+        assert!(codes.contains(&code), "{code}: {codes:?}");
+    }
+    assert!(!codes.contains(&"fee"), "not the toll company's: {codes:?}");
 });
