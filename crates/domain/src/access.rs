@@ -100,10 +100,16 @@ pub enum Permission {
     /// conditions, outages, service changes: SPEC PUB-2), and write the
     /// service guides (PUB-3).
     PublishNotices,
+    /// Create campaigns, follow them, accept or send back their tasks,
+    /// record the 回头看 review and comment as a leader (SPEC CMP-1).
+    ManageCampaigns,
+    /// See the campaigns and take part: the lead units start and submit
+    /// their tasks and evaluate themselves and each other.
+    ViewCampaigns,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 30] = [
+    pub const ALL: [Permission; 32] = [
         Permission::ViewOrganisation,
         Permission::ManageOrganisation,
         Permission::ManageUsers,
@@ -134,6 +140,8 @@ impl Permission {
         Permission::ManageQuestionnaires,
         Permission::ReadSurveyResults,
         Permission::PublishNotices,
+        Permission::ManageCampaigns,
+        Permission::ViewCampaigns,
     ];
 }
 
@@ -229,6 +237,8 @@ impl Role {
             ManageQuestionnaires => matches!(self, Office | Admin),
             ReadSurveyResults => matches!(self, Office | Leader | Admin),
             PublishNotices => matches!(self, Office | Admin),
+            ManageCampaigns => matches!(self, Office | Leader | Admin),
+            ViewCampaigns => matches!(self, ShiftLeader | Office | Leader | Admin),
         }
     }
 }

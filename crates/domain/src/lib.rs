@@ -69,6 +69,7 @@ macro_rules! labelled_enum {
 
 pub mod access;
 pub mod calendar;
+pub mod campaigns;
 pub mod cases;
 pub mod directory;
 pub mod duty;

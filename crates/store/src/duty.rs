@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::users::User;
-use crate::{NewEvent, Result, Store, StoreError, Tx, on_read, on_tx};
+use crate::{Result, Store, StoreError, Tx, on_read, on_tx};
 
 /// A line of the roster as read back.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -95,7 +95,8 @@ impl Store {
                 .fetch_one(c).await)?;
             let payload = json!({"unit_id": l.unit_id, "kind": kind, "staff_id": l.staff_id,
                 "starts_at": l.shift.starts_at, "ends_at": l.shift.ends_at});
-            self.keeping_event(&mut tx, org_id, by, "duty.rostered", "duty_shift", id, payload).await?;
+            self.event_in(&mut tx, org_id, &by.actor(), "duty.rostered", ("duty_shift", id), payload, "")
+                .await?;
             ids.push(id);
         }
         tx.commit().await?;
@@ -190,7 +191,7 @@ impl Store {
             .fetch_one(c).await)?;
         let payload = json!({"service_point_id": point_id, "kind": f.kind.as_str(), "name": f.name,
             "quantity": f.quantity, "expires_on": expires});
-        self.keeping_event(&mut tx, org_id, by, "facility.added", "facility", id, payload).await?;
+        self.event_in(&mut tx, org_id, &by.actor(), "facility.added", ("facility", id), payload, "").await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -212,17 +213,8 @@ impl Store {
         if n == 0 {
             return Err(StoreError::NotFound);
         }
-        let actor = by.actor();
-        let event = NewEvent {
-            org_id,
-            actor: &actor,
-            kind: "facility.retired",
-            subject_type: "facility",
-            subject_id: id,
-            payload: json!({}),
-            reason: &reason,
-        };
-        self.append(&mut tx, event).await?;
+        self.event_in(&mut tx, org_id, &by.actor(), "facility.retired", ("facility", id), json!({}), &reason)
+            .await?;
         tx.commit().await?;
         self.facility(org_id, id).await
     }
@@ -272,29 +264,17 @@ impl Store {
             }
             let payload =
                 json!({"condition": ch.condition.as_str(), "inspection_id": inspection_id, "note": ch.note});
-            self.keeping_event(tx, org_id, by, "facility.checked", "facility", ch.facility_id, payload)
-                .await?;
+            self.event_in(
+                tx,
+                org_id,
+                &by.actor(),
+                "facility.checked",
+                ("facility", ch.facility_id),
+                payload,
+                "",
+            )
+            .await?;
         }
-        Ok(())
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    async fn keeping_event(
-        &self,
-        tx: &mut Tx,
-        org_id: i64,
-        by: &User,
-        kind: &str,
-        subject_type: &str,
-        subject_id: i64,
-        payload: serde_json::Value,
-    ) -> Result<()> {
-        let actor = by.actor();
-        self.append(
-            tx,
-            NewEvent { org_id, actor: &actor, kind, subject_type, subject_id, payload, reason: "" },
-        )
-        .await?;
         Ok(())
     }
 }

@@ -106,6 +106,23 @@ impl Store {
         Ok(())
     }
 
+    /// Appends an event about `subject_type` `subject_id` in `tx`: the
+    /// shorthand of the small writers (notices, duty, campaigns).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn event_in(
+        &self,
+        tx: &mut Tx,
+        org_id: i64,
+        actor: &str,
+        kind: &str,
+        (subject_type, subject_id): (&str, i64),
+        payload: serde_json::Value,
+        reason: &str,
+    ) -> Result<()> {
+        self.append(tx, NewEvent { org_id, actor, kind, subject_type, subject_id, payload, reason }).await?;
+        Ok(())
+    }
+
     /// Appends an event in `tx` and returns its id.
     pub async fn append(&self, tx: &mut Tx, e: NewEvent<'_>) -> Result<i64> {
         let at = self.now_ms();

@@ -192,6 +192,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0030_duty_facilities.sql"),
         postgres: include_str!("../migrations/postgres/0030_duty_facilities.sql"),
     },
+    Migration {
+        version: 31,
+        name: "campaigns",
+        sqlite: include_str!("../migrations/sqlite/0031_campaigns.sql"),
+        postgres: include_str!("../migrations/postgres/0031_campaigns.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::users::User;
-use crate::{NewEvent, Result, Store, StoreError, Tx, on_read, on_tx};
+use crate::{NewEvent, Result, Store, StoreError, on_read, on_tx};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct NoticeRow {
@@ -60,9 +60,11 @@ impl Store {
             .fetch_one(c).await)?;
         let payload = json!({"kind": n.kind.as_str(), "title": n.title, "unit_id": n.unit_id,
             "valid_from": n.valid_from, "valid_until": n.valid_until});
-        self.notice_event(&mut tx, org_id, by, id, "notice.drafted", payload.clone(), "").await?;
+        self.event_in(&mut tx, org_id, &by.actor(), "notice.drafted", ("notice", id), payload.clone(), "")
+            .await?;
         if publish {
-            self.notice_event(&mut tx, org_id, by, id, "notice.published", payload, "").await?;
+            self.event_in(&mut tx, org_id, &by.actor(), "notice.published", ("notice", id), payload, "")
+                .await?;
         }
         tx.commit().await?;
         Ok(id)
@@ -107,29 +109,10 @@ impl Store {
         let sql = format!("UPDATE notices SET state = $1, {column} = $2 WHERE org_id = $3 AND id = $4");
         on_tx!(&mut tx, c => sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(to.as_str()).bind(now).bind(org_id).bind(id).execute(c).await.map(|_| ()))?;
-        self.notice_event(&mut tx, org_id, by, id, kind, json!({"from": from}), reason).await?;
+        self.event_in(&mut tx, org_id, &by.actor(), kind, ("notice", id), json!({"from": from}), reason)
+            .await?;
         tx.commit().await?;
         self.notice(org_id, id).await
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    async fn notice_event(
-        &self,
-        tx: &mut Tx,
-        org_id: i64,
-        by: &User,
-        id: i64,
-        kind: &str,
-        payload: serde_json::Value,
-        reason: &str,
-    ) -> Result<()> {
-        let actor = by.actor();
-        self.append(
-            tx,
-            NewEvent { org_id, actor: &actor, kind, subject_type: "notice", subject_id: id, payload, reason },
-        )
-        .await?;
-        Ok(())
     }
 
     /// Expires published notices whose window has ended, a batch at a

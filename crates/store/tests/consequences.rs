@@ -160,6 +160,7 @@ async fn secret_inspection_with_two_failures(store: &Store, w: &World) -> Vec<En
         visited_at: store.now_ms() - H,
         summary: "暗访小店收费站".into(),
         facilities: vec![],
+        campaign_id: None,
         items: vec![
             item("TY-U1", ItemResult::Fail, "未佩戴工号牌"),
             item("TY-U2", ItemResult::Fail, "未使用文明用语"),

@@ -431,6 +431,7 @@ story!(a_failed_inspection_item_proposes_a_fine_and_a_rectification_that_falls_d
         visited_at: store.now_ms() - 3_600_000,
         summary: "暗访".into(),
         facilities: vec![],
+        campaign_id: None,
         items: vec![
             NewItem {
                 rule_code: "TY-U1".into(),

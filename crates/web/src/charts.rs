@@ -132,6 +132,64 @@ pub fn rate_line(c: &Chart, values: &[Option<f64>]) -> String {
     frame(c, 1.0, "100%", &(line + &body))
 }
 
+/// A campaign's phases on a time line (a Gantt-like bar per phase, SPEC
+/// CMP-1): each bar from its first to its last day, filled by the share of
+/// its tasks accepted, today marked by a line. `phases`: title, first day,
+/// last day, percent accepted.
+pub fn phase_bars(
+    phases: &[(String, chrono::NaiveDate, chrono::NaiveDate, u32)],
+    today: chrono::NaiveDate,
+) -> String {
+    const LABEL: f64 = 150.0;
+    const ROW: f64 = 34.0;
+    let height = TOP + ROW * phases.len() as f64 + BOTTOM;
+    let (Some(start), Some(end)) = (phases.iter().map(|p| p.1).min(), phases.iter().map(|p| p.2).max())
+    else {
+        return format!(
+            r#"<svg class="chart" viewBox="0 0 {W} 40" xmlns="http://www.w3.org/2000/svg"></svg>"#
+        );
+    };
+    let days = ((end - start).num_days() + 1).max(1) as f64;
+    let x = |d: chrono::NaiveDate| LABEL + (W - LABEL - 8.0) * ((d - start).num_days() as f64 / days);
+    let mut s = format!(
+        r#"<svg id="phase-bars" class="chart" viewBox="0 0 {W} {height}" role="img" aria-label="阶段进度 / phases" xmlns="http://www.w3.org/2000/svg" preserveAspectRatio="xMidYMid meet"><title>阶段进度 / phases</title>"#
+    );
+    let _ = write!(
+        s,
+        r##"<text x="{LABEL}" y="{}" font-size="{FONT}" fill="{MUTED}">{start}</text><text x="{W}" y="{}" font-size="{FONT}" text-anchor="end" fill="{MUTED}">{end}</text>"##,
+        TOP - 12.0,
+        TOP - 12.0,
+    );
+    for (i, (title, from, until, percent)) in phases.iter().enumerate() {
+        let y = TOP + ROW * i as f64;
+        let (x0, x1) = (x(*from), x(*until + chrono::Duration::days(1)));
+        let w = (x1 - x0).max(3.0);
+        let done = w * f64::from((*percent).min(100)) / 100.0;
+        let _ = write!(
+            s,
+            r##"<g class="phase"><text x="4" y="{}" font-size="{FONT}" fill="{INK}">{}</text><rect x="{x0:.1}" y="{}" width="{w:.1}" height="20" fill="#dfe6ee" stroke="#8896a5"/><rect x="{x0:.1}" y="{}" width="{done:.1}" height="20" fill="#2e7d4f"/><text x="{:.1}" y="{}" font-size="{FONT}" fill="{INK}">{percent}%</text></g>"##,
+            y + 15.0,
+            esc(title),
+            y + 1.0,
+            y + 1.0,
+            (x0 + 4.0).min(W - 40.0),
+            y + 16.0,
+        );
+    }
+    if (start..=end).contains(&today) {
+        let tx = x(today);
+        let _ = write!(
+            s,
+            r##"<line class="today" x1="{tx:.1}" y1="{}" x2="{tx:.1}" y2="{}" stroke="#b3261e" stroke-width="2"/><text x="{tx:.1}" y="{}" font-size="{FONT}" text-anchor="middle" fill="#b3261e">{today}</text>"##,
+            TOP - 4.0,
+            height - BOTTOM + 4.0,
+            height - 8.0,
+        );
+    }
+    s.push_str("</svg>");
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,6 +13,7 @@ use crate::calendar::Span;
 use crate::cases::CaseKind;
 
 mod assessment;
+pub mod campaigns;
 mod ledger;
 pub mod public;
 mod satisfaction;
@@ -193,6 +194,14 @@ pub struct Pack {
     pub satisfaction: SatisfactionPolicy,
     pub assessment: AssessmentPolicy,
     pub public: public::PublicPolicy,
+    /// Campaign templates (SPEC CMP-1).
+    pub campaigns: Vec<campaigns::CampaignTemplate>,
+}
+
+impl Pack {
+    pub fn campaign(&self, code: &str) -> Option<&campaigns::CampaignTemplate> {
+        self.campaigns.iter().find(|c| c.code == code)
+    }
 }
 
 impl CasePolicy {
@@ -224,6 +233,8 @@ struct PackFile {
     assessment: assessment::AssessmentFile,
     #[serde(default)]
     public: public::PublicPolicy,
+    #[serde(default)]
+    campaigns: Vec<campaigns::CampaignTemplate>,
 }
 
 #[derive(Deserialize)]
@@ -400,6 +411,7 @@ impl Pack {
         let satisfaction = satisfaction::parse_satisfaction(file, text, raw.satisfaction, &cases)?;
         let assessment = assessment::parse_assessment(file, text, raw.assessment)?;
         public::check_hours(file, text, &raw.public)?;
+        campaigns::check(file, text, &raw.campaigns)?;
         Ok(Pack {
             code: raw.pack.code,
             title: raw.pack.title,
@@ -412,6 +424,7 @@ impl Pack {
             assessment,
             cases,
             public: raw.public,
+            campaigns: raw.campaigns,
         })
     }
 }

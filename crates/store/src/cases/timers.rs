@@ -42,6 +42,8 @@ pub struct SweepReport {
     pub rectifications_overdue: usize,
     /// Public notices whose window ended.
     pub notices_expired: usize,
+    /// Campaign tasks past their due date unsubmitted.
+    pub campaign_tasks_overdue: usize,
 }
 
 #[derive(sqlx::FromRow)]
@@ -69,6 +71,13 @@ impl Store {
             }
         }
         while self.sweep_rectification_batch(&mut report).await? >= BATCH as usize {}
+        loop {
+            let (n, overdue) = self.sweep_campaign_batch().await?;
+            report.campaign_tasks_overdue += overdue;
+            if n < BATCH as usize {
+                break;
+            }
+        }
         loop {
             let n = self.sweep_notice_batch().await?;
             report.notices_expired += n;

@@ -63,6 +63,8 @@ pub struct NewInspection {
     pub items: Vec<NewItem>,
     /// What the visit found of a service point's facilities.
     pub facilities: Vec<crate::duty::FacilityCheck>,
+    /// The campaign this visit is the 回头看 review of.
+    pub campaign_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -348,6 +350,9 @@ impl Store {
             .bind(org_id).bind(n.plan_id).bind(n.kind.as_str()).bind(n.mode.as_str()).bind(n.target_kind.as_str())
             .bind(n.target_id).bind(unit_id).bind(staff_id).bind(by.id).bind(n.visited_at).bind(n.summary.trim()).bind(now)
             .fetch_one(c).await)?;
+        if let Some(campaign) = n.campaign_id {
+            self.link_review(&mut tx, org_id, campaign, id).await?;
+        }
         if !n.facilities.is_empty() {
             let point = (n.target_kind == TargetKind::ServicePoint).then_some(n.target_id);
             self.check_facilities(&mut tx, org_id, by, id, point, &n.facilities).await?;

@@ -178,6 +178,7 @@ pub fn parse_inspection(i: &InspectionInput, visited_at: i64) -> ApiResult<NewIn
             summary: i.summary.clone(),
             items,
             facilities,
+            campaign_id: None,
         }),
         _ => Err(AppError::Validation(errors)),
     }

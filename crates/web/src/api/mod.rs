@@ -17,6 +17,7 @@ use crate::error::{ApiResult, AppError};
 use crate::extract::{ApiJson, ApiQuery};
 
 pub mod annual;
+pub mod campaigns;
 pub mod cases;
 pub mod directory;
 pub mod duty;
@@ -127,6 +128,13 @@ pub fn router() -> Router<AppState> {
         .route("/public/guides/{org}", get(guides::public_list))
         .route("/cases/{id}/one-time-notices", post(guides::notify))
         .route("/cases/{id}/one-time-notices/{file}", get(guides::notice_pdf))
+        .route("/campaign-templates", get(campaigns::templates))
+        .route("/campaigns", get(campaigns::list).post(campaigns::create))
+        .route("/campaigns/{id}", get(campaigns::get))
+        .route("/campaigns/{id}/phases.svg", get(campaigns::phases_svg))
+        .route("/campaigns/{id}/evaluations", get(campaigns::evaluations).post(campaigns::evaluate))
+        .route("/campaigns/{id}/review", post(campaigns::review))
+        .route("/campaign-tasks/{id}/steps", post(campaigns::step))
         .route("/duty", get(duty::list).post(duty::add))
         .route("/imports/duty", post(duty::import).layer(DefaultBodyLimit::max(crate::UPLOAD_LIMIT)))
         .route("/facilities", get(duty::facilities).post(duty::add_facility))

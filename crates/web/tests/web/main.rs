@@ -7,6 +7,7 @@ mod access;
 mod annual;
 mod api_errors;
 mod auth;
+mod campaigns;
 mod cases;
 mod directory;
 mod duty;

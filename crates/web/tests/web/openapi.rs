@@ -157,6 +157,14 @@ story!(every_documented_operation_is_routed, |store| {
 /// an inspection with a failed item, a photo, an appeal…): each is called
 /// with valid input, and its answer checked, by the stories named here.
 const EXERCISED_ELSEWHERE: &[(&str, &str)] = &[
+    // A campaign needs a pack with a template (bus) and its departments.
+    ("get", "/campaigns/{id}"),                        // campaigns.rs
+    ("get", "/campaigns/{id}/phases.svg"),             // campaigns.rs
+    ("post", "/campaigns"),                            // campaigns.rs
+    ("get", "/campaigns/{id}/evaluations"),            // campaigns.rs
+    ("post", "/campaigns/{id}/evaluations"),           // campaigns.rs
+    ("post", "/campaigns/{id}/review"),                // campaigns.rs
+    ("post", "/campaign-tasks/{id}/steps"),            // campaigns.rs
     ("post", "/ledger/facts"),                         // access.rs, pages.rs
     ("post", "/ledger/entries"),                       // ledger.rs
     ("get", "/ledger/entries/{id}"),                   // ledger.rs, access.rs

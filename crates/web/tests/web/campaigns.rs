@@ -1,0 +1,217 @@
+//! Campaigns (SPEC CMP-1, issue 20; seed 004's 爱心飞扬 服务品牌创建活动):
+//! created from the bus pack's template in any year, three dated phases and
+//! five tasks led by 站务部; a task runs to acceptance or is sent back; an
+//! overdue task escalates once; units evaluate themselves and each other,
+//! never themselves; the 回头看 review's finding is a rectification order.
+
+use axum::http::StatusCode;
+use chuangkou_domain::Role;
+use chuangkou_domain::org::{NewStaff, NewUnit, UnitKind};
+use chuangkou_store::story;
+use chuangkou_store::testing::noon_2026;
+use serde_json::json;
+
+use crate::common::TestApp;
+
+/// The terminal of seed 004: 汽车客运东站 with its 站务部 and 安全部, a shift
+/// leader in each; returns (org, 站务部, 安全部, office token, 站务部's
+/// token, 安全部's token).
+async fn east_station(app: &TestApp) -> (i64, i64, i64, String, String, String) {
+    let s = &app.store;
+    let org =
+        s.create_organisation("test", "XZ", "徐州汽车客运东站", "bus", Some("0516-96196")).await.unwrap();
+    let unit = |code: &str, name: &str, kind| NewUnit {
+        code: code.into(),
+        name: name.into(),
+        kind,
+        parent_code: None,
+    };
+    s.create_unit(org.id, "test", &unit("E00", "汽车客运东站", UnitKind::Terminal)).await.unwrap();
+    let sub = |code: &str, name: &str| NewUnit {
+        parent_code: Some("E00".into()),
+        ..unit(code, name, UnitKind::Department)
+    };
+    let station_affairs = s.create_unit(org.id, "test", &sub("E01", "站务部")).await.unwrap().id;
+    let safety = s.create_unit(org.id, "test", &sub("E02", "安全部")).await.unwrap().id;
+    let person = |no: &str, name: &str, unit: &str| NewStaff {
+        employee_no: no.into(),
+        name: name.into(),
+        unit_code: unit.into(),
+        position: None,
+        phone: None,
+        certificate_no: None,
+    };
+    let liu = s.create_staff(org.id, "test", &person("0101", "刘猛", "E01")).await.unwrap().id;
+    let tang = s.create_staff(org.id, "test", &person("0201", "唐杰", "E02")).await.unwrap().id;
+    let office = app.token(org.id, "office", Role::Office).await;
+    let affairs = app.staff_token(org.id, "liumeng", Role::ShiftLeader, liu).await;
+    let safe = app.staff_token(org.id, "tangjie", Role::ShiftLeader, tang).await;
+    (org.id, station_affairs, safety, office, affairs, safe)
+}
+
+story!(the_aixin_campaign_runs_from_its_template_to_accepted_tasks, |store| {
+    // 1 September 2026: the campaign of 2018 is run again this year.
+    store.set_clock(noon_2026(9, 1));
+    let mut app = TestApp::new(store.clone());
+    let (org, affairs_unit, _, office, affairs, safe) = east_station(&app).await;
+    let r =
+        app.post_json("/api/v1/campaigns", Some(&affairs), json!({"template": "aixin", "year": 2026})).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "only the campaign office creates one");
+    let r =
+        app.post_json("/api/v1/campaigns", Some(&office), json!({"template": "none", "year": 2026})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r =
+        app.post_json("/api/v1/campaigns", Some(&office), json!({"template": "aixin", "year": 2026})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let c = r.json();
+    let id = c["campaign"]["id"].as_i64().unwrap();
+    assert_eq!(c["campaign"]["brand"], "爱心飞扬");
+    let phases: Vec<(String, String, String)> = c["phases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let p = &p["phase"];
+            (
+                p["title"].as_str().unwrap().into(),
+                p["starts_on"].as_str().unwrap().into(),
+                p["ends_on"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        phases,
+        [
+            ("动员部署阶段".into(), "2026-08-11".into(), "2026-08-20".into()),
+            ("全面推进阶段".into(), "2026-08-21".into(), "2026-12-20".into()),
+            ("总结验收阶段".into(), "2026-12-21".into(), "2026-12-31".into())
+        ]
+    );
+    let tasks = c["tasks"].as_array().unwrap();
+    assert_eq!(tasks.len(), 5);
+    assert!(tasks.iter().all(|t| t["lead_unit_name"] == "站务部" && t["status"] == "not_started"));
+    assert_eq!(c["progress"]["percent"], 0);
+    let task = tasks[0]["id"].as_i64().unwrap();
+
+    // 站务部 starts and submits; another department may not touch its task.
+    let step = |s: &str, text: &str| json!({"step": s, "text": text});
+    let url = format!("/api/v1/campaign-tasks/{task}/steps");
+    assert_eq!(app.post_json(&url, Some(&safe), step("start", "")).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.post_json(&url, Some(&affairs), step("start", "")).await.status, StatusCode::OK);
+    let r = app.post_json(&url, Some(&affairs), step("submit", "")).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "evidence is required");
+    let r = app.post_json(&url, Some(&affairs), step("submit", "培训 3 次，签到表、照片各 1 份")).await;
+    assert_eq!(r.json()["task"]["status"], "submitted", "{}", r.text());
+    assert_eq!(app.post_json(&url, Some(&affairs), step("accept", "")).await.status, StatusCode::FORBIDDEN);
+    let r = app.post_json(&url, Some(&office), step("send_back", "")).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "a reason is required");
+    let r = app.post_json(&url, Some(&office), step("send_back", "缺少互评材料")).await;
+    assert_eq!(r.json()["task"]["return_reason"], "缺少互评材料");
+    app.post_json(&url, Some(&affairs), step("submit", "补充了互评材料")).await;
+    let r = app.post_json(&url, Some(&office), step("accept", "")).await;
+    assert_eq!(r.json()["task"]["status"], "accepted", "{}", r.text());
+    assert_eq!(app.post_json(&url, Some(&office), step("accept", "")).await.status, StatusCode::CONFLICT);
+    let c = app.get(&format!("/api/v1/campaigns/{id}"), Some(&office)).await.json();
+    assert_eq!(c["progress"]["accepted"], 1);
+    assert_eq!(c["progress"]["percent"], 20);
+    assert_eq!(c["units"][0]["unit_id"], affairs_unit);
+    let svg = app.get(&format!("/api/v1/campaigns/{id}/phases.svg"), Some(&office)).await;
+    assert_eq!(svg.headers["content-type"], "image/svg+xml; charset=utf-8");
+    let svg = svg.text();
+    assert!(svg.contains("全面推进阶段") && svg.contains("class=\"today\""), "{svg}");
+
+    // The office that submits cannot accept what it submitted itself.
+    let other = tasks[1]["id"].as_i64().unwrap();
+    let url = format!("/api/v1/campaign-tasks/{other}/steps");
+    app.post_json(&url, Some(&office), step("submit", "办公室代交")).await;
+    assert_eq!(app.post_json(&url, Some(&office), step("accept", "")).await.status, StatusCode::FORBIDDEN);
+
+    // Three days before 20 December the lead unit is reminded; at its end
+    // the four open tasks are overdue, escalated to the office, once.
+    let policies = chuangkou_domain::policy::PolicySet::builtin();
+    store.set_clock(noon_2026(12, 18));
+    assert_eq!(store.sweep_timers(&policies).await.unwrap().campaign_tasks_overdue, 0);
+    let notes = app.get("/api/v1/notifications", Some(&affairs)).await.json();
+    let reminders = notes["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["kind"] == "campaign_task.reminder")
+        .count();
+    assert_eq!(reminders, 3, "the open tasks (not the accepted, not the submitted)");
+    store.set_clock(noon_2026(12, 21));
+    assert_eq!(store.sweep_timers(&policies).await.unwrap().campaign_tasks_overdue, 3);
+    assert_eq!(store.sweep_timers(&policies).await.unwrap().campaign_tasks_overdue, 0, "once");
+    let c = app.get(&format!("/api/v1/campaigns/{id}"), Some(&office)).await.json();
+    assert_eq!(c["overdue"].as_array().unwrap().len(), 3);
+    let office_notes = app.get("/api/v1/notifications", Some(&office)).await.json();
+    let escalated = office_notes["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["kind"] == "campaign_task.overdue")
+        .count();
+    assert_eq!(escalated, 3);
+    let events = app.store.events(org, None, 500).await.unwrap();
+    let overdue_events = events.iter().filter(|e| e.kind == "campaign_task.overdue").count();
+    assert_eq!(overdue_events, 3);
+});
+
+story!(units_evaluate_each_other_never_themselves_and_the_review_orders_rectification, |store| {
+    store.set_clock(noon_2026(12, 22));
+    let mut app = TestApp::new(store.clone());
+    let (org, affairs_unit, safety_unit, office, affairs, safe) = east_station(&app).await;
+    let leader = app.token(org, "leader", Role::Leader).await;
+    let c = app
+        .post_json("/api/v1/campaigns", Some(&office), json!({"template": "aixin", "year": 2026}))
+        .await
+        .json();
+    let id = c["campaign"]["id"].as_i64().unwrap();
+    let phase = c["phases"][2]["phase"]["id"].as_i64().unwrap();
+    let scores = |a: i64| {
+        json!([{"criterion": "awareness", "score": a}, {"criterion": "convenience", "score": 25},
+            {"criterion": "supervision", "score": 18}, {"criterion": "system", "score": 17}])
+    };
+    let eval = |kind: &str, by: Option<i64>, of: i64, a: i64| json!({"phase_id": phase, "kind": kind, "by_unit_id": by, "of_unit_id": of, "scores": scores(a)});
+    let url = format!("/api/v1/campaigns/{id}/evaluations");
+    // 站务部 rates itself, then 安全部; never itself as a peer.
+    let r = app.post_json(&url, Some(&affairs), eval("self", Some(affairs_unit), affairs_unit, 28)).await;
+    assert_eq!((r.status, r.json()["total"].as_i64()), (StatusCode::CREATED, Some(88)), "{}", r.text());
+    let r = app.post_json(&url, Some(&affairs), eval("peer", Some(affairs_unit), affairs_unit, 30)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert!(r.text().contains("互评不能评价本单位"));
+    let r = app.post_json(&url, Some(&affairs), eval("peer", Some(affairs_unit), safety_unit, 20)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let r = app.post_json(&url, Some(&affairs), eval("peer", Some(affairs_unit), safety_unit, 21)).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "once per phase");
+    // 安全部 may not speak for 站务部.
+    let r = app.post_json(&url, Some(&safe), eval("peer", Some(affairs_unit), safety_unit, 30)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = app.post_json(&url, Some(&safe), eval("peer", Some(safety_unit), affairs_unit, 26)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    // A leader comments; the office does not speak as a leader.
+    let comment = json!({"phase_id": phase, "kind": "leader", "of_unit_id": affairs_unit, "comment": "便民举措扎实，宣传还需加强"});
+    assert_eq!(app.post_json(&url, Some(&office), comment.clone()).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.post_json(&url, Some(&leader), comment).await.status, StatusCode::CREATED);
+    let all = app.get(&url, Some(&office)).await.json();
+    let score =
+        |u: i64| all["scores"].as_array().unwrap().iter().find(|s| s["unit_id"] == u).unwrap().clone();
+    assert_eq!(score(affairs_unit)["self"], 88);
+    assert_eq!(score(affairs_unit)["score"], 86.0, "the peer's view counts");
+    assert_eq!(score(safety_unit)["score"], 80.0);
+
+    // The 回头看 review of 安全部 finds a gap: a rectification order.
+    let review = json!({"target_kind": "unit", "target_id": safety_unit, "summary": "回头看",
+        "items": [{"rule_code": "BS-01", "result": "fail", "note": "候车室服务公约未上墙"}]});
+    let r = app.post_json(&format!("/api/v1/campaigns/{id}/review"), Some(&affairs), review.clone()).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = app.post_json(&format!("/api/v1/campaigns/{id}/review"), Some(&office), review).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    assert_eq!(r.json()["rectifications"].as_array().unwrap().len(), 1);
+    let inspection = r.json()["id"].as_i64().unwrap();
+    assert_eq!(store.campaign_reviews(org, id).await.unwrap(), [inspection]);
+    let orders = store.rectifications(org, None, false).await.unwrap();
+    assert!(
+        orders.iter().any(|o| o.unit_id == safety_unit && o.description.contains("候车室服务公约未上墙"))
+    );
+});
