@@ -248,6 +248,40 @@ async fn create(store: &Store, creds: &Credentials) -> Result<()> {
     };
     store.create_notice(o, &office, &fog, true).await?;
     demo_duty(store, &org, &office, chuangkou_domain::duty::DutyKind::StationMaster).await?;
+    demo_campaign(store, &org, &office, "standard").await?;
+    Ok(())
+}
+
+/// This year's campaign of the pack's template `template`: the first task
+/// accepted, the second submitted and waiting for the office, so that the
+/// campaign page shows progress, a decision to take and what is overdue.
+pub(crate) async fn demo_campaign(
+    store: &Store,
+    org: &chuangkou_store::org::Organisation,
+    office: &chuangkou_store::users::User,
+    template: &str,
+) -> Result<()> {
+    use chrono::Datelike;
+    use chuangkou_domain::campaigns::TaskStep;
+    let policies = chuangkou_domain::policy::PolicySet::builtin();
+    let rules = policies.rules(&org.pack).context("the demo pack")?;
+    let t = rules.pack.campaign(template).context("the demo campaign's template")?;
+    let cal = rules.calendar;
+    let year = cal.local_date(store.now_ms()).year();
+    let units: Vec<(i64, String)> = store.units(org.id).await?.into_iter().map(|u| (u.id, u.name)).collect();
+    let plan = chuangkou_domain::campaigns::plan(t, year, &units)
+        .map_err(|e| anyhow::anyhow!("demo campaign: {e:?}"))?;
+    let end_of_day = |d: chrono::NaiveDate| cal.start_of_day_ms(d + chrono::Duration::days(1)) - 1;
+    let id = store.create_campaign(org.id, office, &plan, end_of_day).await?;
+    let tasks = store.campaign_tasks(org.id, id).await?;
+    let leader = store.user_by_username(&office.username.replace("office", "leader")).await?;
+    if let [first, second, ..] = tasks.as_slice() {
+        store
+            .campaign_task_step(org.id, office, first.id, TaskStep::Submit, "学习 2 次，签到表 1 份")
+            .await?;
+        store.campaign_task_step(org.id, &leader, first.id, TaskStep::Accept, "").await?;
+        store.campaign_task_step(org.id, office, second.id, TaskStep::Submit, "领导组织名单已印发").await?;
+    }
     Ok(())
 }
 

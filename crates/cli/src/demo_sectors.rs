@@ -216,6 +216,10 @@ pub async fn create(store: &Store, s: &Sector, creds: &Credentials) -> Result<()
     store.create_unit(o, ACTOR, &unit("C00", s.org_name, UnitKind::Company, None)).await?;
     store.create_unit(o, ACTOR, &unit("C01", "服务质量办公室", UnitKind::Department, Some("C00"))).await?;
     store.create_unit(o, ACTOR, &unit("C02", "财务部", UnitKind::Department, Some("C00"))).await?;
+    if s.pack == "bus" {
+        // Seed 004's lead department of the 爱心飞扬 campaign.
+        store.create_unit(o, ACTOR, &unit("C03", "站务部", UnitKind::Department, Some("C00"))).await?;
+    }
     store.create_staff(o, ACTOR, &staff("C0001", "林志远", "C00", "分管领导")).await?;
     store.create_staff(o, ACTOR, &staff("C0101", "高敏", "C01", "办公室主任")).await?;
     store.create_staff(o, ACTOR, &staff("C0201", "罗佳", "C02", "会计")).await?;
@@ -341,5 +345,8 @@ pub async fn create(store: &Store, s: &Sector, creds: &Credentials) -> Result<()
     };
     store.create_notice(o, &office, &notice, true).await?;
     crate::demo::demo_duty(store, &org, &office, s.lead).await?;
+    if let Some(t) = rules.pack.campaigns.first() {
+        crate::demo::demo_campaign(store, &org, &office, &t.code).await?;
+    }
     Ok(())
 }

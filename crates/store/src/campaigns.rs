@@ -184,6 +184,22 @@ impl Store {
         step: TaskStep,
         text: &str,
     ) -> Result<TaskRow> {
+        self.campaign_task_step_with(org_id, by, id, step, text, &[]).await
+    }
+
+    /// The same, with photos handed in as evidence when submitting.
+    pub async fn campaign_task_step_with(
+        &self,
+        org_id: i64,
+        by: &User,
+        id: i64,
+        step: TaskStep,
+        text: &str,
+        photos: &[crate::inspections::Photo],
+    ) -> Result<TaskRow> {
+        if !photos.is_empty() && step != TaskStep::Submit {
+            return Err(StoreError::field("photos", "只有提交时可附照片 / photos go with a submission"));
+        }
         let mut tx = self.begin().await?;
         let row: Option<(String, Option<i64>)> = on_tx!(&mut tx, c => sqlx::query_as(
             "SELECT status, submitted_by FROM campaign_tasks WHERE org_id = $1 AND id = $2")
@@ -229,11 +245,48 @@ impl Store {
             TaskStep::Accept => "campaign_task.accepted",
             TaskStep::SendBack => "campaign_task.sent_back",
         };
+        for p in photos {
+            on_tx!(&mut tx, c => sqlx::query(
+                "INSERT INTO campaign_task_photos (org_id, task_id, content_type, bytes, thumb, width, height, sha256, uploaded_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+                .bind(org_id).bind(id).bind(p.content_type).bind(&p.bytes).bind(&p.thumb)
+                .bind(i64::from(p.width)).bind(i64::from(p.height)).bind(&p.sha256).bind(now)
+                .execute(c).await.map(|_| ()))?;
+        }
         let reason = if step == TaskStep::SendBack { text.as_str() } else { "" };
-        let payload = json!({"from": from.as_str(), "to": to.as_str()});
+        let shas: Vec<&str> = photos.iter().map(|p| p.sha256.as_str()).collect();
+        let payload = json!({"from": from.as_str(), "to": to.as_str(), "photos": shas});
         self.event_in(&mut tx, org_id, &by.actor(), kind, ("campaign_task", id), payload, reason).await?;
         tx.commit().await?;
         self.campaign_task(org_id, id).await
+    }
+
+    /// The photos handed in with a task: id, content type, width, height.
+    pub async fn campaign_task_photos(
+        &self,
+        org_id: i64,
+        task_id: i64,
+    ) -> Result<Vec<(i64, String, i64, i64)>> {
+        Ok(on_read!(self, c => sqlx::query_as(
+            "SELECT id, content_type, width, height FROM campaign_task_photos WHERE org_id = $1 AND task_id = $2 ORDER BY id")
+            .bind(org_id).bind(task_id).fetch_all(c).await)?)
+    }
+
+    /// A photo of a task (or its thumbnail): content type and bytes.
+    pub async fn campaign_task_photo(
+        &self,
+        org_id: i64,
+        task_id: i64,
+        id: i64,
+        thumb: bool,
+    ) -> Result<(String, Vec<u8>)> {
+        let column = if thumb { "thumb" } else { "bytes" };
+        let sql = format!(
+            "SELECT content_type, {column} FROM campaign_task_photos WHERE org_id = $1 AND task_id = $2 AND id = $3"
+        );
+        let row: Option<(String, Vec<u8>)> = on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(org_id).bind(task_id).bind(id).fetch_optional(c).await)?;
+        row.ok_or(StoreError::NotFound)
     }
 
     /// Records an evaluation; a unit evaluates another (or itself) once per

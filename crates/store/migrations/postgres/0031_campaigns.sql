@@ -87,6 +87,21 @@ CREATE TABLE campaign_reviews (
     created_at     BIGINT NOT NULL
 );
 CREATE INDEX campaign_reviews_of ON campaign_reviews (campaign_id);
+-- Photos a lead unit hands in with a task (evidence), checked and
+-- re-encoded like inspection photos, written with the submission.
+CREATE TABLE campaign_task_photos (
+    id            BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    org_id        BIGINT NOT NULL REFERENCES organisations(id),
+    task_id       BIGINT NOT NULL REFERENCES campaign_tasks(id),
+    content_type  TEXT NOT NULL,
+    bytes         BYTEA NOT NULL,
+    thumb         BYTEA NOT NULL,
+    width         BIGINT NOT NULL,
+    height        BIGINT NOT NULL,
+    sha256        TEXT NOT NULL,
+    uploaded_at   BIGINT NOT NULL
+);
+CREATE INDEX campaign_task_photos_of ON campaign_task_photos (task_id, id);
 CREATE TRIGGER campaigns_kept BEFORE DELETE ON campaigns
     FOR EACH ROW EXECUTE FUNCTION records_fixed();
 CREATE TRIGGER campaigns_not_truncated BEFORE TRUNCATE ON campaigns
@@ -106,4 +121,8 @@ CREATE TRIGGER campaign_evaluations_not_truncated BEFORE TRUNCATE ON campaign_ev
 CREATE TRIGGER campaign_reviews_kept BEFORE DELETE ON campaign_reviews
     FOR EACH ROW EXECUTE FUNCTION records_fixed();
 CREATE TRIGGER campaign_reviews_not_truncated BEFORE TRUNCATE ON campaign_reviews
+    FOR EACH STATEMENT EXECUTE FUNCTION records_fixed();
+CREATE TRIGGER campaign_task_photos_kept BEFORE DELETE ON campaign_task_photos
+    FOR EACH ROW EXECUTE FUNCTION records_fixed();
+CREATE TRIGGER campaign_task_photos_not_truncated BEFORE TRUNCATE ON campaign_task_photos
     FOR EACH STATEMENT EXECUTE FUNCTION records_fixed();

@@ -87,6 +87,21 @@ CREATE TABLE campaign_reviews (
     created_at     INTEGER NOT NULL
 );
 CREATE INDEX campaign_reviews_of ON campaign_reviews (campaign_id);
+-- Photos a lead unit hands in with a task (evidence), checked and
+-- re-encoded like inspection photos, written with the submission.
+CREATE TABLE campaign_task_photos (
+    id            INTEGER PRIMARY KEY,
+    org_id        INTEGER NOT NULL REFERENCES organisations(id),
+    task_id       INTEGER NOT NULL REFERENCES campaign_tasks(id),
+    content_type  TEXT NOT NULL,
+    bytes         BLOB NOT NULL,
+    thumb         BLOB NOT NULL,
+    width         INTEGER NOT NULL,
+    height        INTEGER NOT NULL,
+    sha256        TEXT NOT NULL,
+    uploaded_at   INTEGER NOT NULL
+);
+CREATE INDEX campaign_task_photos_of ON campaign_task_photos (task_id, id);
 CREATE TRIGGER campaigns_kept BEFORE DELETE ON campaigns
 BEGIN SELECT RAISE(ABORT, 'campaigns are kept, never deleted'); END;
 CREATE TRIGGER campaign_phases_kept BEFORE DELETE ON campaign_phases
@@ -97,3 +112,5 @@ CREATE TRIGGER campaign_evaluations_kept BEFORE DELETE ON campaign_evaluations
 BEGIN SELECT RAISE(ABORT, 'campaign_evaluations are kept, never deleted'); END;
 CREATE TRIGGER campaign_reviews_kept BEFORE DELETE ON campaign_reviews
 BEGIN SELECT RAISE(ABORT, 'campaign_reviews are kept, never deleted'); END;
+CREATE TRIGGER campaign_task_photos_kept BEFORE DELETE ON campaign_task_photos
+BEGIN SELECT RAISE(ABORT, 'campaign_task_photos are kept, never deleted'); END;

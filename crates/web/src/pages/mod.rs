@@ -18,6 +18,7 @@ use crate::i18n::Tr;
 
 mod annual;
 mod console;
+mod console_campaigns;
 mod console_case_list;
 mod console_case_new;
 mod console_cases;
@@ -53,6 +54,7 @@ pub fn router() -> Router<AppState> {
         .merge(console_ledger::router())
         .merge(console_inspections::router())
         .merge(console_notices::router())
+        .merge(console_campaigns::router())
         .merge(console_directory::router())
         .merge(console_duty::router())
         .merge(console_guides::router())

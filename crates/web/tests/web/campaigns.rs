@@ -4,14 +4,14 @@
 //! overdue task escalates once; units evaluate themselves and each other,
 //! never themselves; the 回头看 review's finding is a rectification order.
 
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use chuangkou_domain::Role;
 use chuangkou_domain::org::{NewStaff, NewUnit, UnitKind};
 use chuangkou_store::story;
 use chuangkou_store::testing::noon_2026;
 use serde_json::json;
 
-use crate::common::TestApp;
+use crate::common::{PASSWORD, TestApp, multipart_files};
 
 /// The terminal of seed 004: 汽车客运东站 with its 站务部 and 安全部, a shift
 /// leader in each; returns (org, 站务部, 安全部, office token, 站务部's
@@ -214,4 +214,64 @@ story!(units_evaluate_each_other_never_themselves_and_the_review_orders_rectific
     assert!(
         orders.iter().any(|o| o.unit_id == safety_unit && o.description.contains("候车室服务公约未上墙"))
     );
+});
+
+story!(the_lead_unit_submits_with_photos_and_the_office_accepts_in_the_console, |store| {
+    store.set_clock(noon_2026(9, 1));
+    let mut app = TestApp::new(store.clone());
+    let (org, _, _, _, _, _) = east_station(&app).await;
+    app.user(org, "leader", Role::Leader).await;
+    // The office starts the campaign from the console.
+    app.sign_in("office", PASSWORD).await;
+    let page = app.get("/console/campaigns", None).await.text();
+    assert!(page.contains("id=\"campaign-form\"") && page.contains("爱心飞扬"), "{page}");
+    let r = app.post_form("/console/campaigns", &[("template", "aixin"), ("year", "2026")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let at = r.headers["location"].to_str().unwrap().to_string();
+    let id: i64 = at.rsplit('/').next().unwrap().parse().unwrap();
+    let page = app.get(&at, None).await.text();
+    assert!(
+        page.contains("id=\"phase-bars\"") && page.contains("全面推进阶段") && page.contains("站务部"),
+        "{page}"
+    );
+    let task = store.campaign_tasks(org, id).await.unwrap()[0].id;
+    app.cookies.clear();
+
+    // 站务部 submits from its phone with a photo.
+    app.sign_in("liumeng", PASSWORD).await;
+    let page = app.get(&at, None).await.text();
+    assert!(page.contains("class=\"submit-task\""), "the lead unit may submit");
+    assert!(!page.contains("class=\"inline accept-task\""), "and may not accept");
+    let csrf = app.cookie("ck_csrf").unwrap();
+    let fields = [("_csrf", csrf.as_str()), ("step", "submit"), ("text", "便民服务台设立完毕，见照片")];
+    let png = chuangkou_store::testing::PNG;
+    let (ct, body) = multipart_files(&fields, &[("photos", "desk.png", "image/png", png)]);
+    let url = format!("/console/campaign-tasks/{task}/steps");
+    let r = app.request(Method::POST, &url, None, &ct, body).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let photos = store.campaign_task_photos(org, task).await.unwrap();
+    assert_eq!(photos.len(), 1);
+    assert_eq!(photos[0].1, "image/jpeg", "re-encoded");
+    app.cookies.clear();
+
+    // The leader sees the photo and accepts.
+    app.sign_in("leader", PASSWORD).await;
+    let page = app.get(&at, None).await.text();
+    let photo = format!("/console/campaign-tasks/{task}/photos/{}", photos[0].0);
+    assert!(page.contains(&photo) && page.contains("accept-task"), "{page}");
+    let img = app.get(&photo, None).await;
+    assert_eq!(img.headers["content-type"], "image/jpeg");
+    let csrf = app.cookie("ck_csrf").unwrap();
+    let (ct, body) = multipart_files(&[("_csrf", csrf.as_str()), ("step", "accept")], &[]);
+    let r = app.request(Method::POST, &url, None, &ct, body).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    assert_eq!(store.campaign_task(org, task).await.unwrap().status, "accepted");
+    let page = app.get(&at, None).await.text();
+    assert!(page.contains("id=\"percent\">20%"), "{page}");
+    // Staff and other organisations see nothing of it.
+    app.cookies.clear();
+    let other = app.seed("TY").await;
+    app.user(other.org_id, "tystaff", Role::Staff).await;
+    app.sign_in("tystaff", PASSWORD).await;
+    assert_eq!(app.get(&at, None).await.status, StatusCode::FORBIDDEN);
 });
