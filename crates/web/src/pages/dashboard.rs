@@ -256,7 +256,13 @@ async fn dashboard(
         month: format!("{:04}-{:02}", first.year(), first.month()),
         export: format!("/api/v1/exports/indicators.xlsx?month={:04}-{:02}", first.year(), first.month()),
         targets: whole.against(&rules.pack.assessment.targets).iter().map(|t| target_line(tr, t)).collect(),
-        cards: cards(tr, &whole),
+        cards: {
+            let mut cards = cards(tr, &whole);
+            // 两个满意度 (seed 003): staff satisfaction beside service satisfaction.
+            let staff = staff_satisfaction(&state, org, rules, month).await?;
+            cards.insert(3, staff_card(tr, staff, rules.pack.satisfaction.survey_min_answers));
+            cards
+        },
         units,
         complaints_chart: charts::bars(
             &charts::Chart {
@@ -289,6 +295,50 @@ async fn dashboard(
             && month.from <= today_of(&state, cal),
         closed,
     }))
+}
+
+/// Staff satisfaction over `month` from the newest staff survey (seed
+/// 003 两个满意度): the share of its scale answers at 4 or 5, as service
+/// satisfaction is counted, and how many answered; `None` for the rate
+/// while fewer than the pack's minimum have answered (anonymity), and
+/// `None` altogether without a staff survey.
+async fn staff_satisfaction(
+    state: &AppState,
+    org: i64,
+    rules: chuangkou_domain::policy::Rules<'_>,
+    month: Period,
+) -> Result<Option<(Option<f64>, i64)>, crate::error::AppError> {
+    use chuangkou_domain::satisfaction::{Audience, Counts, QuestionResult};
+    let surveys = state.store.questionnaires(org).await?;
+    let Some(q) = surveys.iter().filter(|q| q.audience == Audience::Staff).max_by_key(|q| q.id) else {
+        return Ok(None);
+    };
+    let (from, to) = (
+        chuangkou_domain::calendar::day_number(month.from),
+        chuangkou_domain::calendar::day_number(month.to),
+    );
+    let groups =
+        state.store.questionnaire_results(q, from, to, rules.pack.satisfaction.survey_min_answers).await?;
+    let whole = &groups[0];
+    let rate = whole.results.as_ref().and_then(|r| {
+        let mut all = Counts::default();
+        for question in &r.questions {
+            if let QuestionResult::Scale { counts, .. } = question {
+                all.merge(counts);
+            }
+        }
+        all.satisfaction_rate()
+    });
+    Ok(Some((rate, whole.responses)))
+}
+
+fn staff_card(tr: Tr, staff: Option<(Option<f64>, i64)>, min: u32) -> Card {
+    let (value, note) = match staff {
+        None => ("—".to_string(), tr.t("dash.staff_satisfaction.none").to_string()),
+        Some((None, n)) if n > 0 => ("—".to_string(), tr.f2("dash.staff_satisfaction.withheld", n, min)),
+        Some((rate, n)) => (pct(rate), tr.f1("dash.staff_satisfaction.note", n)),
+    };
+    Card { label: tr.t("dash.staff_satisfaction"), value, note, explain: tr.t("dash.staff_satisfaction.how") }
 }
 
 /// The pack's target for an indicator as a chart's line: its value on the

@@ -9,7 +9,7 @@ use chuangkou_store::story;
 use chuangkou_store::users::NewUser;
 use serde_json::json;
 
-use crate::common::TestApp;
+use crate::common::{PASSWORD, TestApp};
 
 story!(the_qr_page_rates_and_a_device_cannot_stuff_ratings, |store| {
     let mut app = TestApp::new(store.clone());
@@ -213,6 +213,16 @@ story!(a_staff_survey_shows_results_only_from_five_answers, |store| {
     assert_eq!(four["groups"][0]["responses"], 4);
     assert!(four["groups"].as_array().unwrap().iter().all(|g| g["results"].is_null()), "{four}");
     assert!(!four.to_string().contains("食堂不错"), "no text answers either");
+    // The dashboard shows staff satisfaction beside service satisfaction
+    // (seed 003 两个满意度), withheld for four.
+    app.user(seed.org_id, "leader", Role::Leader).await;
+    app.sign_in("leader", PASSWORD).await;
+    let staff_card = |html: &str| {
+        let at = html.find("职工满意度").expect("the staff satisfaction card");
+        html[at.saturating_sub(400)..(at + 400).min(html.len())].to_string()
+    };
+    let dash = app.get("/console/dashboard", None).await.text();
+    assert!(staff_card(&dash).contains("4 人作答，少于 5 人不显示"), "{}", staff_card(&dash));
     // Staff may not read results.
     let r = app.get(&format!("/api/v1/questionnaires/{q}/results"), Some(&tokens[0])).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
@@ -225,6 +235,10 @@ story!(a_staff_survey_shows_results_only_from_five_answers, |store| {
     let five = app.get(&url, Some(&office)).await.json();
     assert_eq!(five["groups"][0]["results"]["responses"], 5, "{five}");
     assert_eq!(five["groups"][0]["results"]["dimensions"][0], json!(["tangibles", 4.2]));
+    let dash = app.get("/console/dashboard", None).await.text();
+    let card = staff_card(&dash);
+    assert!(card.contains("100.0%") && card.contains("5 人作答"), "{card}");
+    app.cookies.clear();
 
     // In the console: a second survey, answered on its page, withheld until five answer.
     let r = app
