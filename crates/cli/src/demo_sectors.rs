@@ -344,9 +344,9 @@ pub async fn create(store: &Store, s: &Sector, creds: &Credentials) -> Result<()
         unit_id: None,
     };
     store.create_notice(o, &office, &notice, true).await?;
-    crate::demo::demo_duty(store, &org, &office, s.lead).await?;
+    crate::demo_work::demo_duty(store, &org, &office, s.lead).await?;
     if let Some(t) = rules.pack.campaigns.first() {
-        crate::demo::demo_campaign(store, &org, &office, &t.code).await?;
+        crate::demo_work::demo_campaign(store, &org, &office, &t.code).await?;
     }
     Ok(())
 }

@@ -11,6 +11,7 @@ mod commands;
 mod config;
 mod demo;
 mod demo_sectors;
+mod demo_work;
 
 /// The packs with a demo organisation (see `demo::packs`; a test keeps them equal).
 pub const DEMO_PACKS: [&str; 7] = ["toll", "power", "bank", "taxi", "hall", "lock", "bus"];

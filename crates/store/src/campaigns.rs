@@ -388,12 +388,10 @@ impl Store {
               WHERE reminded_at IS NULL AND remind_at <= $1 ORDER BY remind_at, id LIMIT {batch}{claim}"
         );
         let reminders: Vec<(i64, i64, i64, String, String)> = on_tx!(&mut tx, c => sqlx::query_as(sqlx::AssertSqlSafe(remind_sql)).bind(now).fetch_all(c).await)?;
-        let mut reminded = 0;
         for (id, org_id, unit, title, status) in &reminders {
             on_tx!(&mut tx, c => sqlx::query("UPDATE campaign_tasks SET reminded_at = $1 WHERE id = $2")
                 .bind(now).bind(id).execute(c).await.map(|_| ()))?;
             if TaskStatus::parse(status).is_some_and(TaskStatus::open) {
-                reminded += 1;
                 let msg = format!("活动任务「{title}」即将到期，请按时提交 / a campaign task is nearly due");
                 self.notify(
                     &mut tx,
@@ -453,7 +451,6 @@ impl Store {
             .await?;
         }
         tx.commit().await?;
-        let _ = reminded;
         Ok((reminders.len().max(due.len()), overdue))
     }
 }

@@ -10,6 +10,15 @@ use serde_json::json;
 use crate::users::User;
 use crate::{Result, Store, StoreError, Tx, on_read, on_tx};
 
+/// Where and how a new case was raised, for [`Store::tell_on_duty`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct OnSite {
+    pub channel: chuangkou_domain::cases::Channel,
+    pub point: Option<i64>,
+    pub unit: Option<i64>,
+    pub subject: Option<i64>,
+}
+
 /// A line of the roster as read back.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct ShiftRow {
@@ -172,6 +181,43 @@ impl Store {
             users.extend(ids.into_iter().filter(|u| !users.contains(u)).collect::<Vec<_>>());
         }
         Ok(users)
+    }
+
+    /// A case raised on the spot — through a service point's QR code, or in
+    /// person at the desk — goes to whoever leads its unit on the roster now,
+    /// to go and see (seed 000: 值班站长必须在现场处理); never to the person
+    /// it is about. Other channels, and a unit nobody leads, tell no one.
+    pub(crate) async fn tell_on_duty(
+        &self,
+        tx: &mut Tx,
+        org_id: i64,
+        case_id: i64,
+        number: &str,
+        c: OnSite,
+    ) -> Result<()> {
+        use chuangkou_domain::cases::Channel;
+        let on_site = match c.channel {
+            Channel::Web => c.point.is_some(),
+            Channel::WalkIn => true,
+            _ => false,
+        };
+        let Some(unit) = c.unit.filter(|_| on_site) else { return Ok(()) };
+        let leaders = self.duty_leaders(tx, org_id, unit, self.now_ms(), c.subject).await?;
+        if !leaders.is_empty() {
+            let message = format!(
+                "现场反映 {number}：请值班人员及时到场处理 / on-site case {number}: the person on duty please attend"
+            );
+            self.notify(
+                tx,
+                org_id,
+                Some(case_id),
+                crate::cases::NotifyTarget::Users(leaders),
+                "case.on_site",
+                &message,
+            )
+            .await?;
+        }
+        Ok(())
     }
 
     /// Adds a facility to a service point.

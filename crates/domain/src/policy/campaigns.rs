@@ -85,6 +85,13 @@ pub struct Criterion {
     pub max: i64,
 }
 
+impl super::Pack {
+    /// The pack's campaign template `code`.
+    pub fn campaign(&self, code: &str) -> Option<&CampaignTemplate> {
+        self.campaigns.iter().find(|c| c.code == code)
+    }
+}
+
 impl PhaseTemplate {
     pub fn dates(&self) -> Option<(NaiveDate, NaiveDate)> {
         Some((date(&self.from)?, date(&self.until)?))

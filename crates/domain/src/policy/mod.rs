@@ -198,12 +198,6 @@ pub struct Pack {
     pub campaigns: Vec<campaigns::CampaignTemplate>,
 }
 
-impl Pack {
-    pub fn campaign(&self, code: &str) -> Option<&campaigns::CampaignTemplate> {
-        self.campaigns.iter().find(|c| c.code == code)
-    }
-}
-
 impl CasePolicy {
     pub fn category(&self, code: &str) -> Option<&Category> {
         self.categories.iter().find(|c| c.code == code)

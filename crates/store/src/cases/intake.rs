@@ -16,7 +16,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::CASE_COLUMNS;
-use super::act::NotifyTarget;
+use crate::duty::OnSite;
 use crate::org::Organisation;
 use crate::users::sha256_hex;
 use crate::{NewEvent, Result, Store, StoreError, Tx, on_read, on_tx};
@@ -321,32 +321,17 @@ impl Store {
                 q.execute(c).await.map(|r| r.rows_affected())
             })?;
         }
-        // A case raised on the spot — through a service point's QR code, or
-        // in person at the desk — goes to whoever leads the unit on the
-        // roster now, to go and see (seed 000: 值班站长必须在现场处理).
-        let on_site = |i: usize| match items[i].nc.channel {
-            Channel::Web => items[i].point_id.is_some(),
-            Channel::WalkIn => true,
-            _ => false,
-        };
-        for &i in idx.iter().filter(|&&i| on_site(i) && items[i].routed_to == "office") {
-            let Some(unit) = items[i].unit_id else { continue };
-            let now = self.now_ms();
-            let leaders = self.duty_leaders(tx, org_id, unit, now, items[i].nc.subject_staff_id).await?;
-            if !leaders.is_empty() {
-                let message = format!(
-                    "现场反映 {n}：请值班人员及时到场处理 / on-site case {n}: the person on duty please attend",
-                    n = numbers[i]
-                );
-                self.notify(
-                    tx,
-                    org_id,
-                    Some(case_id(i)),
-                    NotifyTarget::Users(leaders),
-                    "case.on_site",
-                    &message,
-                )
-                .await?;
+        // A case raised on the spot goes to whoever leads the unit now.
+        for &i in idx {
+            let (p, nc) = (&items[i], &items[i].nc);
+            let on_site = OnSite {
+                channel: nc.channel,
+                point: p.point_id,
+                unit: p.unit_id,
+                subject: nc.subject_staff_id,
+            };
+            if p.routed_to == "office" {
+                self.tell_on_duty(tx, org_id, case_id(i), &numbers[i], on_site).await?;
             }
         }
         // One `case.registered` event each, chained in order.

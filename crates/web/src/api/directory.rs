@@ -204,18 +204,8 @@ pub async fn import(
     headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let name = match headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) {
-        Some(ct) if ct.starts_with("text/csv") => "directory.csv",
-        _ => "directory.xlsx",
-    };
-    Ok(match import_file(&state, &user, &body, name).await? {
-        Ok(added) => (StatusCode::CREATED, Json(json!({"added": added, "errors": []}))),
-        Err(errors) => {
-            let errors: Vec<Value> =
-                errors.iter().map(|(row, m)| json!({"row": row, "message": m})).collect();
-            (StatusCode::UNPROCESSABLE_ENTITY, Json(json!({"added": 0, "errors": errors})))
-        }
-    })
+    let name = super::sheet_name(&headers, "directory");
+    Ok(super::import_answer(import_file(&state, &user, &body, &name).await?))
 }
 
 /// Adds the rows of a spreadsheet in the export's columns, all or

@@ -124,18 +124,8 @@ pub async fn import(
     headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let name = match headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) {
-        Some(ct) if ct.starts_with("text/csv") => "duty.csv",
-        _ => "duty.xlsx",
-    };
-    Ok(match import_file(&state, &user, &body, name).await? {
-        Ok(added) => (StatusCode::CREATED, Json(json!({"added": added, "errors": []}))),
-        Err(errors) => {
-            let errors: Vec<Value> =
-                errors.iter().map(|(row, m)| json!({"row": row, "message": m})).collect();
-            (StatusCode::UNPROCESSABLE_ENTITY, Json(json!({"added": 0, "errors": errors})))
-        }
-    })
+    let name = super::sheet_name(&headers, "duty");
+    Ok(super::import_answer(import_file(&state, &user, &body, &name).await?))
 }
 
 /// Rosters the rows of a sheet in [`COLUMNS`]: the number added, or every

@@ -4,12 +4,13 @@
 use axum::Json;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chuangkou_domain::Permission;
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::AppState;
 use crate::auth::CurrentUser;
@@ -146,6 +147,28 @@ pub fn router() -> Router<AppState> {
         )
         .fallback(api_not_found)
         .method_not_allowed_fallback(method_not_allowed)
+}
+
+/// The file name an uploaded sheet is read as: CSV when the request says
+/// `text/csv`, else `.xlsx`.
+pub fn sheet_name(headers: &axum::http::HeaderMap, stem: &str) -> String {
+    match headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) {
+        Some(ct) if ct.starts_with("text/csv") => format!("{stem}.csv"),
+        _ => format!("{stem}.xlsx"),
+    }
+}
+
+/// The answer to an all-or-nothing sheet import: 201 with how many were
+/// added, or 422 with every bad row (its number, what is wrong) and none added.
+pub fn import_answer(result: Result<usize, Vec<(usize, String)>>) -> (StatusCode, Json<Value>) {
+    match result {
+        Ok(added) => (StatusCode::CREATED, Json(json!({"added": added, "errors": []}))),
+        Err(errors) => {
+            let errors: Vec<Value> =
+                errors.iter().map(|(row, m)| json!({"row": row, "message": m})).collect();
+            (StatusCode::UNPROCESSABLE_ENTITY, Json(json!({"added": 0, "errors": errors})))
+        }
+    }
 }
 
 /// A sheet as an `.xlsx` download; every cell is written as text, so a

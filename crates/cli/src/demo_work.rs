@@ -1,0 +1,103 @@
+//! What every demo organisation has at work today (issue 19 point 5,
+//! issue 20): the duty roster, a kiosk's facilities and this year's
+//! campaign of the pack's template, partly done.
+
+use anyhow::{Context, Result};
+use chuangkou_store::Store;
+
+/// This year's campaign of the pack's template `template`: the first task
+/// accepted, the second submitted and waiting for the office, so that the
+/// campaign page shows progress, a decision to take and what is overdue.
+pub(crate) async fn demo_campaign(
+    store: &Store,
+    org: &chuangkou_store::org::Organisation,
+    office: &chuangkou_store::users::User,
+    template: &str,
+) -> Result<()> {
+    use chrono::Datelike;
+    use chuangkou_domain::campaigns::TaskStep;
+    let policies = chuangkou_domain::policy::PolicySet::builtin();
+    let rules = policies.rules(&org.pack).context("the demo pack")?;
+    let t = rules.pack.campaign(template).context("the demo campaign's template")?;
+    let cal = rules.calendar;
+    let year = cal.local_date(store.now_ms()).year();
+    let units: Vec<(i64, String)> = store.units(org.id).await?.into_iter().map(|u| (u.id, u.name)).collect();
+    let plan = chuangkou_domain::campaigns::plan(t, year, &units)
+        .map_err(|e| anyhow::anyhow!("demo campaign: {e:?}"))?;
+    let end_of_day = |d: chrono::NaiveDate| cal.start_of_day_ms(d + chrono::Duration::days(1)) - 1;
+    let id = store.create_campaign(org.id, office, &plan, end_of_day).await?;
+    let tasks = store.campaign_tasks(org.id, id).await?;
+    let leader = store.user_by_username(&office.username.replace("office", "leader")).await?;
+    if let [first, second, ..] = tasks.as_slice() {
+        store
+            .campaign_task_step(org.id, office, first.id, TaskStep::Submit, "学习 2 次，签到表 1 份")
+            .await?;
+        store.campaign_task_step(org.id, &leader, first.id, TaskStep::Accept, "").await?;
+        store.campaign_task_step(org.id, office, second.id, TaskStep::Submit, "领导组织名单已印发").await?;
+    }
+    Ok(())
+}
+
+/// Today's roster — each service unit's head leading it, its first member
+/// at the kiosk by day — and a kiosk's facilities, one medicine close to
+/// its expiry, so that the duty page and the QR pages have something to
+/// show.
+pub(crate) async fn demo_duty(
+    store: &Store,
+    org: &chuangkou_store::org::Organisation,
+    office: &chuangkou_store::users::User,
+    lead: chuangkou_domain::duty::DutyKind,
+) -> Result<()> {
+    use chuangkou_domain::duty::{self, DutyKind};
+    use chuangkou_store::duty::NewShift;
+    let policies = chuangkou_domain::policy::PolicySet::builtin();
+    let rules = policies.rules(&org.pack).context("the demo pack")?;
+    let today = rules.calendar.local_date(store.now_ms());
+    let date = today.to_string();
+    let offset = rules.calendar.offset;
+    let units = store.units(org.id).await?;
+    let staff = store
+        .staff_list(org.id, &chuangkou_store::org::StaffQuery { limit: 500, ..Default::default() })
+        .await?;
+    let mut lines = vec![];
+    for u in units.iter().filter(|u| u.parent_id.is_some() && u.manager_staff_id.is_some()) {
+        // Service units: not departments, nor teams of a station (a taxi
+        // company's fleets are teams right under the company).
+        let under_root = units.iter().any(|p| Some(p.id) == u.parent_id && p.parent_id.is_none());
+        let serving = match u.kind.as_str() {
+            "department" => false,
+            "team" => under_root,
+            _ => true,
+        };
+        let Some(head) = u.manager_staff_id.filter(|_| serving) else { continue };
+        let shift = duty::check_shift(&date, lead.as_str(), "", "", "", offset)
+            .map_err(|e| anyhow::anyhow!("demo roster: {e:?}"))?;
+        lines.push(NewShift { unit_id: u.id, staff_id: head, shift });
+        let member = staff.iter().find(|s| {
+            s.id != head
+                && units.iter().any(|x| x.id == s.unit_id && (x.id == u.id || x.parent_id == Some(u.id)))
+        });
+        if let Some(m) = member {
+            let shift = duty::check_shift(&date, DutyKind::Kiosk.as_str(), "08:00", "20:00", "", offset)
+                .map_err(|e| anyhow::anyhow!("demo roster: {e:?}"))?;
+            lines.push(NewShift { unit_id: u.id, staff_id: m.id, shift });
+        }
+    }
+    store.roster(org.id, office, &lines).await?;
+    let points = store.service_points(org.id).await?;
+    let point = points.iter().find(|p| p.kind == "kiosk").or(points.first()).context("a service point")?;
+    let soon = (today + chrono::Duration::days(20)).to_string();
+    let later = (today + chrono::Duration::days(400)).to_string();
+    for (kind, name, quantity, expires) in [
+        ("water", "饮水机", "1", ""),
+        ("seating", "休息座椅", "8", ""),
+        ("umbrella", "爱心雨伞", "20", ""),
+        ("medicine", "藿香正气水", "10", soon.as_str()),
+        ("fire", "灭火器", "2", later.as_str()),
+    ] {
+        let f = duty::check_facility(kind, name, quantity, expires)
+            .map_err(|e| anyhow::anyhow!("demo facility: {e:?}"))?;
+        store.add_facility(org.id, office, point.id, &f).await?;
+    }
+    Ok(())
+}
