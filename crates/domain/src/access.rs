@@ -106,10 +106,22 @@ pub enum Permission {
     /// See the campaigns and take part: the lead units start and submit
     /// their tasks and evaluate themselves and each other.
     ViewCampaigns,
+    /// Plan training, hold sessions, record attendance, exams and
+    /// qualifications (SPEC CMP-2) — never one's own attendance by hand or
+    /// one's own score.
+    ManageTraining,
+    /// Issue certificates (荣誉证书) for awards and campaign honours, and
+    /// book their reward amounts — never one's own.
+    IssueCertificates,
+    /// Mark a certificate's reward paid (finance, as with fines).
+    PayRewards,
+    /// Curate the typical cases (典型案例) and the media log published on
+    /// the organisation's page.
+    CurateTypicalCases,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 32] = [
+    pub const ALL: [Permission; 36] = [
         Permission::ViewOrganisation,
         Permission::ManageOrganisation,
         Permission::ManageUsers,
@@ -142,6 +154,10 @@ impl Permission {
         Permission::PublishNotices,
         Permission::ManageCampaigns,
         Permission::ViewCampaigns,
+        Permission::ManageTraining,
+        Permission::IssueCertificates,
+        Permission::PayRewards,
+        Permission::CurateTypicalCases,
     ];
 }
 
@@ -239,6 +255,10 @@ impl Role {
             PublishNotices => matches!(self, Office | Admin),
             ManageCampaigns => matches!(self, Office | Leader | Admin),
             ViewCampaigns => matches!(self, ShiftLeader | Office | Leader | Admin),
+            ManageTraining => matches!(self, Office | Admin),
+            IssueCertificates => matches!(self, Office | Admin),
+            PayRewards => matches!(self, Finance),
+            CurateTypicalCases => matches!(self, Office | Admin),
         }
     }
 }
@@ -309,6 +329,17 @@ impl Role {
             _ => Sight::Nothing,
         }
     }
+
+    /// Whose training records a role sees (SPEC CMP-2): the office, leaders
+    /// and admin everyone's, a shift leader their station's, everyone else
+    /// their own.
+    pub fn training_sight(self) -> Sight {
+        match self {
+            Role::Office | Role::Leader | Role::Admin => Sight::Organisation,
+            Role::ShiftLeader => Sight::OwnUnits,
+            _ => Sight::Themselves,
+        }
+    }
 }
 
 impl crate::cases::Channel {
@@ -350,12 +381,13 @@ pub fn permission_table() -> String {
         out.push('\n');
     }
     type SightOf = fn(Role) -> Sight;
-    let sights: [(&str, SightOf); 5] = [
+    let sights: [(&str, SightOf); 6] = [
         ("cases", Role::case_sight),
         ("ledger and fines", Role::ledger_sight),
         ("inspections", Role::inspection_sight),
         ("written reports", Role::report_sight),
         ("public information to keep", Role::keeping_sight),
+        ("training records", Role::training_sight),
     ];
     for (what, sight) in sights {
         out.push_str(&format!("| sees {what} |"));

@@ -63,6 +63,8 @@ labelled_enum!(
         FirstQuestionNeglected = "first_question_neglected", "首问责任未落实", "First-question duty not carried out";
         InspectionFailure = "inspection_failure", "检查不合格", "Failed inspection item";
         Attendance = "attendance", "考勤", "Attendance";
+        ExamFailed = "exam_failed", "考试不合格", "Failed exam";
+        TrainingMissed = "training_missed", "缺席必修培训", "Required training missed";
     }
 );
 

@@ -84,6 +84,7 @@ pub mod policy;
 pub mod roster;
 pub mod satisfaction;
 pub mod text;
+pub mod training;
 
 pub use access::{Permission, Role, Sight};
 pub use text::{FieldError, mask_phone};

@@ -44,6 +44,7 @@ pub mod ratings;
 pub mod seals;
 pub mod surveys;
 pub mod testing;
+pub mod training;
 pub mod users;
 
 pub use events::{EventRow, NewEvent, VerifyReport};

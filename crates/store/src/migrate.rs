@@ -198,6 +198,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0031_campaigns.sql"),
         postgres: include_str!("../migrations/postgres/0031_campaigns.sql"),
     },
+    Migration {
+        version: 32,
+        name: "training",
+        sqlite: include_str!("../migrations/sqlite/0032_training.sql"),
+        postgres: include_str!("../migrations/postgres/0032_training.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -17,6 +17,7 @@ pub mod campaigns;
 mod ledger;
 pub mod public;
 mod satisfaction;
+pub mod training;
 
 pub use assessment::{
     AssessmentPolicy, Award, AwardLevel, Candidate, Indicator, Selection, Tally, Target, YearTally,
@@ -196,6 +197,8 @@ pub struct Pack {
     pub public: public::PublicPolicy,
     /// Campaign templates (SPEC CMP-1).
     pub campaigns: Vec<campaigns::CampaignTemplate>,
+    /// Training and qualifications (SPEC CMP-2).
+    pub training: training::TrainingPolicy,
 }
 
 impl CasePolicy {
@@ -229,6 +232,8 @@ struct PackFile {
     public: public::PublicPolicy,
     #[serde(default)]
     campaigns: Vec<campaigns::CampaignTemplate>,
+    #[serde(default)]
+    training: training::TrainingPolicy,
 }
 
 #[derive(Deserialize)]
@@ -419,6 +424,7 @@ impl Pack {
             cases,
             public: raw.public,
             campaigns: raw.campaigns,
+            training: raw.training,
         })
     }
 }

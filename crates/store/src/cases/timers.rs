@@ -44,6 +44,8 @@ pub struct SweepReport {
     pub notices_expired: usize,
     /// Campaign tasks past their due date unsubmitted.
     pub campaign_tasks_overdue: usize,
+    /// Qualifications reminded of before they expire.
+    pub qualifications_reminded: usize,
 }
 
 #[derive(sqlx::FromRow)]
@@ -74,6 +76,13 @@ impl Store {
         loop {
             let (n, overdue) = self.sweep_campaign_batch().await?;
             report.campaign_tasks_overdue += overdue;
+            if n < BATCH as usize {
+                break;
+            }
+        }
+        loop {
+            let n = self.sweep_qualification_batch().await?;
+            report.qualifications_reminded += n;
             if n < BATCH as usize {
                 break;
             }

@@ -31,6 +31,7 @@ pub mod ledger;
 pub mod notices;
 pub mod org;
 pub mod satisfaction;
+pub mod training;
 pub mod users;
 
 pub const OPENAPI: &str = include_str!("openapi.json");
@@ -136,6 +137,23 @@ pub fn router() -> Router<AppState> {
         .route("/campaigns/{id}/evaluations", get(campaigns::evaluations).post(campaigns::evaluate))
         .route("/campaigns/{id}/review", post(campaigns::review))
         .route("/campaign-tasks/{id}/steps", post(campaigns::step))
+        .route("/training-plans", get(training::plans).post(training::create_plan))
+        .route("/training-plans/{id}", get(training::plan))
+        .route("/training-sessions", get(training::sessions).post(training::create_session))
+        .route("/training-sessions/{id}", get(training::session))
+        .route("/training-sessions/{id}/attendance", post(training::attend))
+        .route(
+            "/training-sessions/{id}/attendance/import",
+            post(training::import).layer(DefaultBodyLimit::max(crate::UPLOAD_LIMIT)),
+        )
+        .route("/training-sessions/{id}/close", post(training::close))
+        .route("/check-in", post(training::check_in))
+        .route("/exams", get(training::exams).post(training::create_exam))
+        .route("/exams/{id}", get(training::exam))
+        .route("/exams/{id}/results", post(training::results))
+        .route("/qualifications", get(training::qualifications).post(training::create_qualification))
+        .route("/training/me", get(training::mine))
+        .route("/staff/{id}/training", get(training::of_staff))
         .route("/duty", get(duty::list).post(duty::add))
         .route("/imports/duty", post(duty::import).layer(DefaultBodyLimit::max(crate::UPLOAD_LIMIT)))
         .route("/facilities", get(duty::facilities).post(duty::add_facility))

@@ -29,6 +29,7 @@ mod console_inspections;
 mod console_ledger;
 mod console_notices;
 mod console_satisfaction;
+mod console_training;
 mod console_users;
 mod dashboard;
 mod home;
@@ -57,6 +58,7 @@ pub fn router() -> Router<AppState> {
         .merge(console_campaigns::router())
         .merge(console_directory::router())
         .merge(console_duty::router())
+        .merge(console_training::router())
         .merge(console_guides::router())
         .merge(console_satisfaction::router())
         .merge(dashboard::router())

@@ -21,6 +21,9 @@ struct LoginPage {
     c: Chrome,
     username: String,
     error: Option<&'static str>,
+    /// Where to go once signed in (a path on this site), e.g. a session's
+    /// check-in page scanned before signing in.
+    next: String,
 }
 
 #[derive(Template)]
@@ -100,10 +103,11 @@ pub async fn home(headers: HeaderMap) -> Redirect {
     }
 }
 
-pub async fn login_page(tr: Tr, csrf: CsrfToken) -> Response {
+pub async fn login_page(tr: Tr, csrf: CsrfToken, Query(q): Query<LangQuery>) -> Response {
+    let next = q.next.filter(|n| local_path(n)).unwrap_or_default();
     render_with(
         StatusCode::OK,
-        &LoginPage { c: Chrome::public(tr, csrf), username: String::new(), error: None },
+        &LoginPage { c: Chrome::public(tr, csrf), username: String::new(), error: None, next },
     )
 }
 
@@ -115,6 +119,8 @@ pub struct LoginForm {
     password: String,
     #[serde(default, rename = "_csrf")]
     csrf: String,
+    #[serde(default)]
+    next: String,
 }
 
 pub async fn login(
@@ -133,12 +139,14 @@ pub async fn login(
                 c: Chrome::public(tr, token.clone()),
                 username: form.username.clone(),
                 error: Some(error),
+                next: form.next.clone(),
             },
         )
     };
     Ok(match sign_in(&state, &form.username, &form.password).await? {
         SignIn::Ok { session_token, .. } => {
-            let mut res = Redirect::to("/console/home").into_response();
+            let to = if local_path(&form.next) { form.next.as_str() } else { "/console/home" };
+            let mut res = Redirect::to(to).into_response();
             let c = set_cookie(
                 SESSION_COOKIE,
                 &session_token,

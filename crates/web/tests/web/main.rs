@@ -22,3 +22,4 @@ mod pages;
 mod records;
 mod satisfaction;
 mod schema;
+mod training;

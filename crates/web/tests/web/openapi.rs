@@ -158,39 +158,52 @@ story!(every_documented_operation_is_routed, |store| {
 /// with valid input, and its answer checked, by the stories named here.
 const EXERCISED_ELSEWHERE: &[(&str, &str)] = &[
     // A campaign needs a pack with a template (bus) and its departments.
-    ("get", "/campaigns/{id}"),                        // campaigns.rs
-    ("get", "/campaigns/{id}/phases.svg"),             // campaigns.rs
-    ("post", "/campaigns"),                            // campaigns.rs
-    ("get", "/campaigns/{id}/evaluations"),            // campaigns.rs
-    ("post", "/campaigns/{id}/evaluations"),           // campaigns.rs
-    ("post", "/campaigns/{id}/review"),                // campaigns.rs
-    ("post", "/campaign-tasks/{id}/steps"),            // campaigns.rs
-    ("post", "/ledger/facts"),                         // access.rs, pages.rs
-    ("post", "/ledger/entries"),                       // ledger.rs
-    ("get", "/ledger/entries/{id}"),                   // ledger.rs, access.rs
-    ("post", "/ledger/entries/{id}/decision"),         // ledger.rs
-    ("post", "/ledger/entries/{id}/reversal"),         // below
-    ("post", "/ledger/entries/{id}/appeal"),           // ledger.rs
-    ("post", "/ledger/entries/{id}/appeal/decision"),  // ledger.rs
-    ("post", "/ledger/fines/{id}/collection"),         // ledger.rs
-    ("post", "/ledger/fines/{id}/waiver"),             // access.rs
-    ("post", "/imports/attendance"),                   // ledger.rs
-    ("post", "/units/{id}/manager"),                   // below
-    ("post", "/inspection-plans"),                     // below
-    ("post", "/inspections"),                          // ledger.rs
-    ("get", "/inspections/{id}"),                      // access.rs
-    ("post", "/inspections/{id}/items/{item}/photos"), // ledger.rs
-    ("get", "/photos/{id}"),                           // access.rs, ledger.rs
-    ("get", "/photos/{id}/thumb"),                     // ledger.rs
-    ("post", "/rectifications/{id}/steps"),            // ledger.rs
-    ("post", "/reports"),                              // below
-    ("post", "/reports/{id}/decision"),                // below
-    ("post", "/notices/{id}/publication"),             // notices.rs
-    ("post", "/notices/{id}/withdrawal"),              // notices.rs
-    ("post", "/directory/{id}/check"),                 // directory.rs
-    ("post", "/directory/{id}/retirement"),            // directory.rs
-    ("post", "/cases/{id}/one-time-notices"),          // guides.rs
-    ("get", "/cases/{id}/one-time-notices/{file}"),    // guides.rs
+    ("get", "/campaigns/{id}"),              // campaigns.rs
+    ("get", "/campaigns/{id}/phases.svg"),   // campaigns.rs
+    ("post", "/campaigns"),                  // campaigns.rs
+    ("get", "/campaigns/{id}/evaluations"),  // campaigns.rs
+    ("post", "/campaigns/{id}/evaluations"), // campaigns.rs
+    ("post", "/campaigns/{id}/review"),      // campaigns.rs
+    ("post", "/campaign-tasks/{id}/steps"),  // campaigns.rs
+    // Training needs sessions, people and a unit of this database.
+    ("post", "/training-plans"),                           // training.rs
+    ("get", "/training-plans/{id}"),                       // training.rs
+    ("post", "/training-sessions"),                        // training.rs
+    ("get", "/training-sessions/{id}"),                    // training.rs
+    ("post", "/training-sessions/{id}/attendance"),        // training.rs
+    ("post", "/training-sessions/{id}/attendance/import"), // training.rs
+    ("post", "/training-sessions/{id}/close"),             // training.rs
+    ("post", "/check-in"),                                 // training.rs
+    ("get", "/exams/{id}"),                                // training.rs
+    ("post", "/exams/{id}/results"),                       // training.rs
+    ("post", "/qualifications"),                           // training.rs
+    ("get", "/training/me"),                               // training.rs
+    ("post", "/ledger/facts"),                             // access.rs, pages.rs
+    ("post", "/ledger/entries"),                           // ledger.rs
+    ("get", "/ledger/entries/{id}"),                       // ledger.rs, access.rs
+    ("post", "/ledger/entries/{id}/decision"),             // ledger.rs
+    ("post", "/ledger/entries/{id}/reversal"),             // below
+    ("post", "/ledger/entries/{id}/appeal"),               // ledger.rs
+    ("post", "/ledger/entries/{id}/appeal/decision"),      // ledger.rs
+    ("post", "/ledger/fines/{id}/collection"),             // ledger.rs
+    ("post", "/ledger/fines/{id}/waiver"),                 // access.rs
+    ("post", "/imports/attendance"),                       // ledger.rs
+    ("post", "/units/{id}/manager"),                       // below
+    ("post", "/inspection-plans"),                         // below
+    ("post", "/inspections"),                              // ledger.rs
+    ("get", "/inspections/{id}"),                          // access.rs
+    ("post", "/inspections/{id}/items/{item}/photos"),     // ledger.rs
+    ("get", "/photos/{id}"),                               // access.rs, ledger.rs
+    ("get", "/photos/{id}/thumb"),                         // ledger.rs
+    ("post", "/rectifications/{id}/steps"),                // ledger.rs
+    ("post", "/reports"),                                  // below
+    ("post", "/reports/{id}/decision"),                    // below
+    ("post", "/notices/{id}/publication"),                 // notices.rs
+    ("post", "/notices/{id}/withdrawal"),                  // notices.rs
+    ("post", "/directory/{id}/check"),                     // directory.rs
+    ("post", "/directory/{id}/retirement"),                // directory.rs
+    ("post", "/cases/{id}/one-time-notices"),              // guides.rs
+    ("get", "/cases/{id}/one-time-notices/{file}"),        // guides.rs
 ];
 
 fn return_csv() -> String {

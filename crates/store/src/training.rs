@@ -1,0 +1,614 @@
+//! Training, exams and qualifications in storage (SPEC CMP-2, issue 20):
+//! plans with the hours a unit's staff owe, sessions with their one-time
+//! QR check-in code, attendance written once per person, exam results
+//! whose failures are facts for the ledger's rules in the same transaction,
+//! a required session's absentees recorded as facts when it is closed, and
+//! qualifications reminded of once before they expire. Who may do what is
+//! the web layer's; nobody records their own attendance by hand or their
+//! own score.
+
+use chuangkou_domain::Role;
+use chuangkou_domain::ledger::FactKind;
+use chuangkou_domain::policy::Rules;
+use chuangkou_domain::training::{AttendanceWay, NewExam, NewPlan, NewQualification, NewSession};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::cases::NotifyTarget;
+use crate::ledger::{NewFact, Proposer};
+use crate::users::User;
+use crate::{Result, Store, StoreError, on_read, on_tx, random_token};
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct PlanRow {
+    pub id: i64,
+    pub year: i64,
+    pub month: Option<i64>,
+    pub title: String,
+    pub topics: String,
+    pub unit_id: i64,
+    pub unit_name: String,
+    pub hours: i64,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct SessionRow {
+    pub id: i64,
+    pub plan_id: Option<i64>,
+    pub unit_id: i64,
+    pub unit_name: String,
+    pub topic: String,
+    pub place: String,
+    pub trainer: String,
+    pub materials: String,
+    pub starts_at: i64,
+    pub ends_at: i64,
+    pub required: bool,
+    /// Shown only to those who run the session.
+    #[serde(skip)]
+    pub checkin_code: String,
+    pub closed_at: Option<i64>,
+    pub attended: i64,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct AttendanceRow {
+    pub staff_id: i64,
+    pub employee_no: String,
+    pub name: String,
+    pub way: String,
+    pub recorded_at: i64,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct ExamRow {
+    pub id: i64,
+    pub plan_id: Option<i64>,
+    pub kind: String,
+    pub title: String,
+    pub held_on: String,
+    pub pass_mark: i64,
+    pub max_score: i64,
+    pub results: i64,
+    pub failed: i64,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct ResultRow {
+    pub exam_id: i64,
+    pub exam_title: String,
+    pub kind: String,
+    pub held_on: String,
+    pub staff_id: i64,
+    pub employee_no: String,
+    pub name: String,
+    pub score: i64,
+    pub max_score: i64,
+    pub passed: bool,
+    pub fact_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct QualificationRow {
+    pub id: i64,
+    pub staff_id: i64,
+    pub employee_no: String,
+    pub name: String,
+    pub unit_id: i64,
+    pub kind: String,
+    pub number: String,
+    pub issued_on: String,
+    pub expires_on: String,
+    pub reminded_at: Option<i64>,
+}
+
+/// One person's sessions attended, with the minutes each counted.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct AttendedRow {
+    pub session_id: i64,
+    pub plan_id: Option<i64>,
+    pub topic: String,
+    pub place: String,
+    pub starts_at: i64,
+    pub minutes: i64,
+    pub way: String,
+}
+
+/// A staff member's whole training record.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrainingRecord {
+    pub sessions: Vec<AttendedRow>,
+    pub minutes: i64,
+    pub results: Vec<ResultRow>,
+    pub qualifications: Vec<QualificationRow>,
+}
+
+/// A unit's completion of a plan: its people, those who attended every
+/// hour owed, and the share.
+#[derive(Debug, Clone, Serialize)]
+pub struct UnitCompletion {
+    pub unit_id: i64,
+    pub unit_name: String,
+    pub staff: usize,
+    pub completed: usize,
+    pub percent: u32,
+}
+
+const PLANS: &str =
+    "SELECT p.id, p.year, p.month, p.title, p.topics, p.unit_id, u.name AS unit_name, p.hours, p.created_at
+    FROM training_plans p JOIN units u ON u.id = p.unit_id";
+const SESSIONS: &str =
+    "SELECT s.id, s.plan_id, s.unit_id, u.name AS unit_name, s.topic, s.place, s.trainer, s.materials,
+    s.starts_at, s.ends_at, s.required, s.checkin_code, s.closed_at,
+    (SELECT COUNT(*) FROM training_attendance a WHERE a.session_id = s.id) AS attended
+    FROM training_sessions s JOIN units u ON u.id = s.unit_id";
+const RESULTS: &str =
+    "SELECT r.exam_id, e.title AS exam_title, e.kind, e.held_on, r.staff_id, st.employee_no, st.name,
+    r.score, e.max_score, r.passed, r.fact_id
+    FROM exam_results r JOIN exams e ON e.id = r.exam_id JOIN staff st ON st.id = r.staff_id";
+const QUALIFICATIONS: &str =
+    "SELECT q.id, q.staff_id, st.employee_no, st.name, st.unit_id, q.kind, q.number, q.issued_on,
+    q.expires_on, q.reminded_at FROM qualifications q JOIN staff st ON st.id = q.staff_id";
+
+impl Store {
+    pub async fn create_training_plan(
+        &self,
+        org_id: i64,
+        by: &User,
+        unit_id: i64,
+        p: &NewPlan,
+    ) -> Result<i64> {
+        let mut tx = self.begin().await?;
+        self.unit_in(&mut tx, org_id, unit_id, "unit_id").await?;
+        let id: i64 = on_tx!(&mut tx, c => sqlx::query_scalar(
+            "INSERT INTO training_plans (org_id, year, month, title, topics, unit_id, hours, created_by, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id")
+            .bind(org_id).bind(i64::from(p.year)).bind(p.month.map(i64::from)).bind(&p.title).bind(&p.topics)
+            .bind(unit_id).bind(i64::from(p.hours)).bind(by.id).bind(self.now_ms())
+            .fetch_one(c).await)?;
+        let payload =
+            json!({"year": p.year, "month": p.month, "title": p.title, "unit_id": unit_id, "hours": p.hours});
+        self.event_in(
+            &mut tx,
+            org_id,
+            &by.actor(),
+            "training_plan.created",
+            ("training_plan", id),
+            payload,
+            "",
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn training_plans(&self, org_id: i64) -> Result<Vec<PlanRow>> {
+        let sql = format!("{PLANS} WHERE p.org_id = $1 ORDER BY p.year DESC, p.id DESC LIMIT 200");
+        Ok(on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(org_id).fetch_all(c).await)?)
+    }
+
+    pub async fn training_plan(&self, org_id: i64, id: i64) -> Result<PlanRow> {
+        let sql = format!("{PLANS} WHERE p.org_id = $1 AND p.id = $2");
+        let row: Option<PlanRow> = on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(org_id).bind(id).fetch_optional(c).await)?;
+        row.ok_or(StoreError::NotFound)
+    }
+
+    /// Schedules a session for `unit_id` (under `plan_id` when given) with
+    /// a fresh check-in code.
+    pub async fn create_training_session(
+        &self,
+        org_id: i64,
+        by: &User,
+        plan_id: Option<i64>,
+        unit_id: i64,
+        s: &NewSession,
+    ) -> Result<i64> {
+        let mut tx = self.begin().await?;
+        self.unit_in(&mut tx, org_id, unit_id, "unit_id").await?;
+        if let Some(p) = plan_id {
+            let ok: Option<i64> = on_tx!(&mut tx, c => sqlx::query_scalar(
+                "SELECT id FROM training_plans WHERE org_id = $1 AND id = $2").bind(org_id).bind(p).fetch_optional(c).await)?;
+            ok.ok_or_else(|| StoreError::field("plan_id", "没有这个培训计划 / no such plan"))?;
+        }
+        let id: i64 = on_tx!(&mut tx, c => sqlx::query_scalar(
+            "INSERT INTO training_sessions (org_id, plan_id, unit_id, topic, place, trainer, materials, starts_at, ends_at,
+                                            required, checkin_code, created_by, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id")
+            .bind(org_id).bind(plan_id).bind(unit_id).bind(&s.topic).bind(&s.place).bind(&s.trainer).bind(&s.materials)
+            .bind(s.starts_at).bind(s.ends_at).bind(s.required).bind(random_token(18)).bind(by.id).bind(self.now_ms())
+            .fetch_one(c).await)?;
+        let payload = json!({"plan_id": plan_id, "unit_id": unit_id, "topic": s.topic, "starts_at": s.starts_at,
+            "ends_at": s.ends_at, "required": s.required});
+        self.event_in(
+            &mut tx,
+            org_id,
+            &by.actor(),
+            "training_session.created",
+            ("training_session", id),
+            payload,
+            "",
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Sessions starting in `[from, until)`, newest first.
+    pub async fn training_sessions(&self, org_id: i64, from: i64, until: i64) -> Result<Vec<SessionRow>> {
+        let sql = format!(
+            "{SESSIONS} WHERE s.org_id = $1 AND s.starts_at >= $2 AND s.starts_at < $3 ORDER BY s.starts_at DESC LIMIT 500"
+        );
+        Ok(on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(org_id).bind(from).bind(until).fetch_all(c).await)?)
+    }
+
+    pub async fn training_session(&self, org_id: i64, id: i64) -> Result<SessionRow> {
+        let sql = format!("{SESSIONS} WHERE s.org_id = $1 AND s.id = $2");
+        let row: Option<SessionRow> = on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(org_id).bind(id).fetch_optional(c).await)?;
+        row.ok_or(StoreError::NotFound)
+    }
+
+    /// The session a check-in code opens, in any organisation.
+    pub async fn session_by_code(&self, code: &str) -> Result<(i64, SessionRow)> {
+        let org: Option<i64> = on_read!(self, c => sqlx::query_scalar(
+            "SELECT org_id FROM training_sessions WHERE checkin_code = $1").bind(code).fetch_optional(c).await)?;
+        let org = org.ok_or(StoreError::NotFound)?;
+        let sql = format!("{SESSIONS} WHERE s.org_id = $1 AND s.checkin_code = $2");
+        let row: SessionRow = on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(org).bind(code).fetch_one(c).await)?;
+        Ok((org, row))
+    }
+
+    pub async fn session_attendance(&self, org_id: i64, session_id: i64) -> Result<Vec<AttendanceRow>> {
+        Ok(on_read!(self, c => sqlx::query_as(
+            "SELECT a.staff_id, st.employee_no, st.name, a.way, a.recorded_at
+               FROM training_attendance a JOIN staff st ON st.id = a.staff_id
+              WHERE a.org_id = $1 AND a.session_id = $2 ORDER BY st.employee_no")
+            .bind(org_id).bind(session_id).fetch_all(c).await)?)
+    }
+
+    /// Records that these people attended, all or nothing; those already
+    /// recorded are left as they are. Returns how many were added.
+    pub async fn record_attendance(
+        &self,
+        org_id: i64,
+        by: &User,
+        session_id: i64,
+        staff: &[i64],
+        way: AttendanceWay,
+    ) -> Result<usize> {
+        let mut tx = self.begin().await?;
+        let closed: Option<Option<i64>> = on_tx!(&mut tx, c => sqlx::query_scalar(
+            "SELECT closed_at FROM training_sessions WHERE org_id = $1 AND id = $2")
+            .bind(org_id).bind(session_id).fetch_optional(c).await)?;
+        if closed.ok_or(StoreError::NotFound)?.is_some() {
+            return Err(StoreError::refused(true, "培训已结束登记 / the session's attendance is closed"));
+        }
+        let now = self.now_ms();
+        let mut added = vec![];
+        for s in staff {
+            let known: Option<i64> = on_tx!(&mut tx, c => sqlx::query_scalar(
+                "SELECT id FROM staff WHERE org_id = $1 AND id = $2").bind(org_id).bind(s).fetch_optional(c).await)?;
+            known.ok_or_else(|| StoreError::field("staff_id", "没有这名员工 / no such staff member"))?;
+            let sql = "INSERT INTO training_attendance (org_id, session_id, staff_id, way, recorded_by, recorded_at)
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (session_id, staff_id) DO NOTHING";
+            let n = on_tx!(&mut tx, c => sqlx::query(sql)
+                .bind(org_id).bind(session_id).bind(s).bind(way.as_str()).bind(by.id).bind(now)
+                .execute(c).await.map(|r| r.rows_affected()))?;
+            if n > 0 {
+                added.push(*s);
+            }
+        }
+        if !added.is_empty() {
+            let payload = json!({"staff": added, "way": way.as_str()});
+            self.event_in(
+                &mut tx,
+                org_id,
+                &by.actor(),
+                "training.attended",
+                ("training_session", session_id),
+                payload,
+                "",
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(added.len())
+    }
+
+    /// Closes a session's attendance. A required session's absentees — the
+    /// active staff of its unit and the units under it with no attendance —
+    /// become `training_missed` facts for the pack's rules. Returns the
+    /// absentees.
+    pub async fn close_training_session(
+        &self,
+        org_id: i64,
+        rules: Rules<'_>,
+        by: &User,
+        session_id: i64,
+    ) -> Result<Vec<i64>> {
+        let session = self.training_session(org_id, session_id).await?;
+        let units = self.unit_subtree(org_id, session.unit_id).await?;
+        let mut tx = self.begin().await?;
+        let n = on_tx!(&mut tx, c => sqlx::query(
+            "UPDATE training_sessions SET closed_at = $1 WHERE org_id = $2 AND id = $3 AND closed_at IS NULL")
+            .bind(self.now_ms()).bind(org_id).bind(session_id).execute(c).await.map(|r| r.rows_affected()))?;
+        if n == 0 {
+            return Err(StoreError::refused(true, "培训已结束登记 / the session is already closed"));
+        }
+        let mut absent = vec![];
+        if session.required {
+            let staff: Vec<(i64, i64)> = on_tx!(&mut tx, c => sqlx::query_as(
+                "SELECT st.id, st.unit_id FROM staff st WHERE st.org_id = $1 AND st.active = TRUE
+                   AND NOT EXISTS (SELECT 1 FROM training_attendance a WHERE a.session_id = $2 AND a.staff_id = st.id)
+                 ORDER BY st.id")
+                .bind(org_id).bind(session_id).fetch_all(c).await)?;
+            absent = staff.into_iter().filter(|(_, u)| units.contains(u)).map(|(s, _)| s).collect();
+        }
+        let proposer = Proposer::user(by);
+        for s in &absent {
+            let mut f = NewFact::new(FactKind::TrainingMissed, Some(*s), session.starts_at);
+            f.note = format!("缺席必修培训「{}」", session.topic);
+            self.record_fact_tx(&mut tx, org_id, rules, &proposer, &f).await?;
+        }
+        let payload = json!({"absent": absent, "required": session.required});
+        self.event_in(
+            &mut tx,
+            org_id,
+            &by.actor(),
+            "training_session.closed",
+            ("training_session", session_id),
+            payload,
+            "",
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(absent)
+    }
+
+    pub async fn create_exam(
+        &self,
+        org_id: i64,
+        by: &User,
+        plan_id: Option<i64>,
+        e: &NewExam,
+    ) -> Result<i64> {
+        let mut tx = self.begin().await?;
+        if let Some(p) = plan_id {
+            let ok: Option<i64> = on_tx!(&mut tx, c => sqlx::query_scalar(
+                "SELECT id FROM training_plans WHERE org_id = $1 AND id = $2").bind(org_id).bind(p).fetch_optional(c).await)?;
+            ok.ok_or_else(|| StoreError::field("plan_id", "没有这个培训计划 / no such plan"))?;
+        }
+        let id: i64 = on_tx!(&mut tx, c => sqlx::query_scalar(
+            "INSERT INTO exams (org_id, plan_id, kind, title, held_on, pass_mark, max_score, created_by, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id")
+            .bind(org_id).bind(plan_id).bind(e.kind.as_str()).bind(&e.title).bind(e.held_on.to_string())
+            .bind(i64::from(e.pass_mark)).bind(i64::from(e.max_score)).bind(by.id).bind(self.now_ms())
+            .fetch_one(c).await)?;
+        let payload = json!({"kind": e.kind.as_str(), "title": e.title, "held_on": e.held_on.to_string(),
+            "pass_mark": e.pass_mark, "max_score": e.max_score});
+        self.event_in(&mut tx, org_id, &by.actor(), "exam.created", ("exam", id), payload, "").await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn exams(&self, org_id: i64) -> Result<Vec<ExamRow>> {
+        Ok(on_read!(self, c => sqlx::query_as(
+            "SELECT e.id, e.plan_id, e.kind, e.title, e.held_on, e.pass_mark, e.max_score,
+                    (SELECT COUNT(*) FROM exam_results r WHERE r.exam_id = e.id) AS results,
+                    (SELECT COUNT(*) FROM exam_results r WHERE r.exam_id = e.id AND r.passed = FALSE) AS failed
+               FROM exams e WHERE e.org_id = $1 ORDER BY e.held_on DESC, e.id DESC LIMIT 200")
+            .bind(org_id).fetch_all(c).await)?)
+    }
+
+    pub async fn exam(&self, org_id: i64, id: i64) -> Result<ExamRow> {
+        self.exams(org_id).await?.into_iter().find(|e| e.id == id).ok_or(StoreError::NotFound)
+    }
+
+    pub async fn exam_results(&self, org_id: i64, exam_id: i64) -> Result<Vec<ResultRow>> {
+        let sql =
+            format!("{RESULTS} WHERE r.org_id = $1 AND r.exam_id = $2 ORDER BY r.score DESC, st.employee_no");
+        Ok(on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(org_id).bind(exam_id).fetch_all(c).await)?)
+    }
+
+    /// Records scores, all or nothing, each person once; a failed exam (not
+    /// a competition) is an `exam_failed` fact for the pack's rules, in the
+    /// same transaction. `grade` is the domain's pass rule. Nobody records
+    /// their own score.
+    pub async fn record_exam_results(
+        &self,
+        org_id: i64,
+        rules: Rules<'_>,
+        by: &User,
+        exam_id: i64,
+        scores: &[(i64, i64)],
+    ) -> Result<usize> {
+        let exam = self.exam(org_id, exam_id).await?;
+        let held = chuangkou_domain::duty::parse_date(&exam.held_on).unwrap_or_default();
+        let at = rules.calendar.start_of_day_ms(held) + 12 * 3_600_000;
+        let mut tx = self.begin().await?;
+        let proposer = Proposer::user(by);
+        let now = self.now_ms();
+        for (staff, score) in scores {
+            if by.staff_id == Some(*staff) {
+                return Err(StoreError::refused(
+                    false,
+                    "不能登记本人的成绩 / nobody records their own score",
+                ));
+            }
+            let passed = chuangkou_domain::training::grade(*score, exam.pass_mark, exam.max_score)
+                .map_err(|e| StoreError::Invalid(vec![e]))?;
+            let known: Option<i64> = on_tx!(&mut tx, c => sqlx::query_scalar(
+                "SELECT id FROM staff WHERE org_id = $1 AND id = $2").bind(org_id).bind(staff).fetch_optional(c).await)?;
+            known.ok_or_else(|| StoreError::field("staff_id", "没有这名员工 / no such staff member"))?;
+            let taken: Option<i64> = on_tx!(&mut tx, c => sqlx::query_scalar(
+                "SELECT id FROM exam_results WHERE exam_id = $1 AND staff_id = $2").bind(exam_id).bind(staff).fetch_optional(c).await)?;
+            if taken.is_some() {
+                return Err(StoreError::refused(true, "成绩已登记，不可修改 / a score is recorded once"));
+            }
+            let fact_id = if !passed && exam.kind == chuangkou_domain::training::ExamKind::Exam.as_str() {
+                let mut f = NewFact::new(FactKind::ExamFailed, Some(*staff), at);
+                f.note = format!("「{}」成绩 {score} 分，及格线 {} 分", exam.title, exam.pass_mark);
+                Some(self.record_fact_tx(&mut tx, org_id, rules, &proposer, &f).await?.fact_id)
+            } else {
+                None
+            };
+            on_tx!(&mut tx, c => sqlx::query(
+                "INSERT INTO exam_results (org_id, exam_id, staff_id, score, passed, fact_id, recorded_by, recorded_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+                .bind(org_id).bind(exam_id).bind(staff).bind(score).bind(passed).bind(fact_id).bind(by.id).bind(now)
+                .execute(c).await.map(|_| ()))?;
+        }
+        let payload = json!({"scores": scores.iter().map(|(s, v)| json!({"staff_id": s, "score": v})).collect::<Vec<_>>()});
+        self.event_in(&mut tx, org_id, &by.actor(), "exam.scored", ("exam", exam_id), payload, "").await?;
+        tx.commit().await?;
+        Ok(scores.len())
+    }
+
+    /// Records a qualification; it is reminded of at `remind_at`.
+    pub async fn add_qualification(
+        &self,
+        org_id: i64,
+        by: &User,
+        staff_id: i64,
+        q: &NewQualification,
+        remind_at: i64,
+    ) -> Result<i64> {
+        let mut tx = self.begin().await?;
+        let known: Option<i64> = on_tx!(&mut tx, c => sqlx::query_scalar(
+            "SELECT id FROM staff WHERE org_id = $1 AND id = $2").bind(org_id).bind(staff_id).fetch_optional(c).await)?;
+        known.ok_or_else(|| StoreError::field("staff_id", "没有这名员工 / no such staff member"))?;
+        let id: i64 = on_tx!(&mut tx, c => sqlx::query_scalar(
+            "INSERT INTO qualifications (org_id, staff_id, kind, number, issued_on, expires_on, remind_at, created_by, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id")
+            .bind(org_id).bind(staff_id).bind(&q.kind).bind(&q.number).bind(q.issued_on.to_string())
+            .bind(q.expires_on.to_string()).bind(remind_at).bind(by.id).bind(self.now_ms())
+            .fetch_one(c).await)?;
+        let payload = json!({"staff_id": staff_id, "kind": q.kind, "number": q.number,
+            "issued_on": q.issued_on.to_string(), "expires_on": q.expires_on.to_string()});
+        self.event_in(
+            &mut tx,
+            org_id,
+            &by.actor(),
+            "qualification.recorded",
+            ("qualification", id),
+            payload,
+            "",
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Qualifications, of one person or everyone, the soonest to expire first.
+    pub async fn qualifications(&self, org_id: i64, staff_id: Option<i64>) -> Result<Vec<QualificationRow>> {
+        let sql = format!(
+            "{QUALIFICATIONS} WHERE q.org_id = $1 AND ($2 IS NULL OR q.staff_id = $2) ORDER BY q.expires_on, q.id LIMIT 2000"
+        );
+        Ok(on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(org_id).bind(staff_id).fetch_all(c).await)?)
+    }
+
+    /// A staff member's training record: sessions, minutes, results and
+    /// qualifications.
+    pub async fn training_record(&self, org_id: i64, staff_id: i64) -> Result<TrainingRecord> {
+        let sessions: Vec<AttendedRow> = on_read!(self, c => sqlx::query_as(
+            "SELECT s.id AS session_id, s.plan_id, s.topic, s.place, s.starts_at,
+                    (s.ends_at - s.starts_at) / 60000 AS minutes, a.way
+               FROM training_attendance a JOIN training_sessions s ON s.id = a.session_id
+              WHERE a.org_id = $1 AND a.staff_id = $2 ORDER BY s.starts_at DESC")
+            .bind(org_id).bind(staff_id).fetch_all(c).await)?;
+        let sql = format!("{RESULTS} WHERE r.org_id = $1 AND r.staff_id = $2 ORDER BY e.held_on DESC");
+        let results: Vec<ResultRow> = on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(org_id).bind(staff_id).fetch_all(c).await)?;
+        let minutes = sessions.iter().map(|s| s.minutes).sum();
+        let qualifications = self.qualifications(org_id, Some(staff_id)).await?;
+        Ok(TrainingRecord { sessions, minutes, results, qualifications })
+    }
+
+    /// Each unit's completion of a plan: of the active staff in the plan's
+    /// unit and the units under it, grouped by their own unit, those who
+    /// attended the plan's sessions for every hour owed.
+    pub async fn plan_completion(&self, org_id: i64, plan_id: i64) -> Result<Vec<UnitCompletion>> {
+        let plan = self.training_plan(org_id, plan_id).await?;
+        let units = self.unit_subtree(org_id, plan.unit_id).await?;
+        let names = self.units(org_id).await?;
+        let staff: Vec<(i64, i64, i64)> = on_read!(self, c => sqlx::query_as(
+            "SELECT st.id, st.unit_id, CAST(COALESCE((SELECT SUM(s.ends_at - s.starts_at)
+                       FROM training_attendance a JOIN training_sessions s ON s.id = a.session_id
+                      WHERE a.staff_id = st.id AND s.plan_id = $2), 0) / 60000 AS BIGINT) AS minutes
+               FROM staff st WHERE st.org_id = $1 AND st.active = TRUE")
+            .bind(org_id).bind(plan_id).fetch_all(c).await)?;
+        let mut out: Vec<UnitCompletion> = vec![];
+        for u in &units {
+            let mine: Vec<&(i64, i64, i64)> = staff.iter().filter(|s| s.1 == *u).collect();
+            if mine.is_empty() {
+                continue;
+            }
+            let done =
+                mine.iter().filter(|s| chuangkou_domain::training::completed(s.2, plan.hours as u32)).count();
+            let name = names.iter().find(|n| n.id == *u).map(|n| n.name.clone()).unwrap_or_default();
+            out.push(UnitCompletion {
+                unit_id: *u,
+                unit_name: name,
+                staff: mine.len(),
+                completed: done,
+                percent: chuangkou_domain::training::percent(done, mine.len()),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Reminds of qualifications about to expire, each once: the holder
+    /// (when they sign in) and the office.
+    pub(crate) async fn sweep_qualification_batch(&self) -> Result<usize> {
+        let now = self.now_ms();
+        let claim = self.claim_rows();
+        let batch = crate::cases::BATCH;
+        let mut tx = self.begin().await?;
+        let sql = format!(
+            "SELECT q.id, q.org_id, q.staff_id, q.kind, q.expires_on, st.name FROM qualifications q
+               JOIN staff st ON st.id = q.staff_id
+              WHERE q.reminded_at IS NULL AND q.remind_at <= $1 ORDER BY q.remind_at, q.id LIMIT {batch}{claim}"
+        );
+        let due: Vec<(i64, i64, i64, String, String, String)> =
+            on_tx!(&mut tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(now).fetch_all(c).await)?;
+        for (id, org_id, staff_id, kind, expires_on, name) in &due {
+            on_tx!(&mut tx, c => sqlx::query("UPDATE qualifications SET reminded_at = $1 WHERE id = $2")
+                .bind(now).bind(id).execute(c).await.map(|_| ()))?;
+            self.event_in(
+                &mut tx,
+                *org_id,
+                "system",
+                "qualification.expiring",
+                ("qualification", *id),
+                json!({"staff_id": staff_id, "expires_on": expires_on}),
+                "",
+            )
+            .await?;
+            let holder: Vec<i64> = on_tx!(&mut tx, c => sqlx::query_scalar(
+                "SELECT id FROM users WHERE org_id = $1 AND staff_id = $2 AND disabled = FALSE")
+                .bind(org_id).bind(staff_id).fetch_all(c).await)?;
+            let mine =
+                format!("您的{kind}将于 {expires_on} 到期，请及时办理 / your {kind} expires on {expires_on}");
+            self.notify(&mut tx, *org_id, None, NotifyTarget::Users(holder), "qualification.expiring", &mine)
+                .await?;
+            let office =
+                format!("{name}的{kind}将于 {expires_on} 到期 / a qualification expires on {expires_on}");
+            self.notify(
+                &mut tx,
+                *org_id,
+                None,
+                NotifyTarget::Role(Role::Office),
+                "qualification.expiring",
+                &office,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(due.len())
+    }
+}
