@@ -250,6 +250,7 @@ async fn create(store: &Store, creds: &Credentials) -> Result<()> {
     crate::demo_work::demo_duty(store, &org, &office, chuangkou_domain::duty::DutyKind::StationMaster)
         .await?;
     crate::demo_work::demo_campaign(store, &org, &office, "standard").await?;
+    crate::demo_work::demo_training(store, &org, &office).await?;
     Ok(())
 }
 

@@ -348,5 +348,6 @@ pub async fn create(store: &Store, s: &Sector, creds: &Credentials) -> Result<()
     if let Some(t) = rules.pack.campaigns.first() {
         crate::demo_work::demo_campaign(store, &org, &office, &t.code).await?;
     }
+    crate::demo_work::demo_training(store, &org, &office).await?;
     Ok(())
 }

@@ -101,3 +101,82 @@ pub(crate) async fn demo_duty(
     }
     Ok(())
 }
+
+/// This year's training plan with a session on now (its QR code checks
+/// people in), one held last week and closed, an exam with a failed score
+/// and a qualification close to its expiry, so that the training page, a
+/// staff member's record and the ledger's proposals have something to show.
+pub(crate) async fn demo_training(
+    store: &Store,
+    org: &chuangkou_store::org::Organisation,
+    office: &chuangkou_store::users::User,
+) -> Result<()> {
+    use chrono::{Datelike, Timelike};
+    use chuangkou_domain::training::{self, AttendanceWay};
+    let policies = chuangkou_domain::policy::PolicySet::builtin();
+    let rules = policies.rules(&org.pack).context("the demo pack")?;
+    let cal = rules.calendar;
+    let now = store.now_ms();
+    let today = cal.local_date(now);
+    let units = store.units(org.id).await?;
+    let root = units.iter().find(|u| u.parent_id.is_none()).context("a root unit")?;
+    let plan = training::check_plan(
+        today.year(),
+        None,
+        "年度服务礼仪与业务技能培训",
+        "文明用语、仪容仪表、业务政策、应急处置",
+        4,
+    )
+    .map_err(|e| anyhow::anyhow!("demo plan: {e:?}"))?;
+    let plan_id = store.create_training_plan(org.id, office, root.id, &plan).await?;
+    // Now, for two hours (within today): its QR code checks people in.
+    let local =
+        chrono::DateTime::from_timestamp_millis(now).context("the clock")?.with_timezone(&cal.offset).time();
+    let start = local.hour().saturating_sub(1).min(21);
+    let (from, to) = (format!("{start:02}:00"), format!("{:02}:00", start + 2));
+    let date = today.to_string();
+    let session = |topic: &str, date: &str, from: &str, to: &str| {
+        training::check_session(
+            topic,
+            "站区会议室",
+            "王静",
+            "《文明服务手册》",
+            date,
+            from,
+            to,
+            false,
+            cal.offset,
+        )
+        .map_err(|e| anyhow::anyhow!("demo session: {e:?}"))
+    };
+    let on_now = session("文明用语与微笑服务", &date, &from, &to)?;
+    store.create_training_session(org.id, office, Some(plan_id), root.id, &on_now).await?;
+    let last_week = (today - chrono::Duration::days(7)).to_string();
+    let held = session("收费政策与争议处理", &last_week, "09:00", "11:00")?;
+    let held_id = store.create_training_session(org.id, office, Some(plan_id), root.id, &held).await?;
+    let staff = store
+        .staff_list(org.id, &chuangkou_store::org::StaffQuery { limit: 500, ..Default::default() })
+        .await?;
+    let others: Vec<i64> =
+        staff.iter().filter(|s| Some(s.id) != office.staff_id).map(|s| s.id).take(6).collect();
+    store.record_attendance(org.id, office, held_id, &others, AttendanceWay::Entered).await?;
+    store.close_training_session(org.id, rules, office, held_id).await?;
+    let exam =
+        training::check_exam("exam", "收费业务知识考试", &last_week, rules.pack.training.pass_mark, 100)
+            .map_err(|e| anyhow::anyhow!("demo exam: {e:?}"))?;
+    let exam_id = store.create_exam(org.id, office, Some(plan_id), &exam).await?;
+    let scores: Vec<(i64, i64)> = others.iter().zip([92, 85, 78, 55, 88, 96]).map(|(s, v)| (*s, v)).collect();
+    store.record_exam_results(org.id, rules, office, exam_id, &scores).await?;
+    let warn = rules.pack.training.qualification_warning_days;
+    let kind = rules.pack.training.qualifications.first().cloned().unwrap_or_else(|| "上岗证".into());
+    let expires = (today + chrono::Duration::days(20)).to_string();
+    let q = training::check_qualification(&kind, "2019-0111", "2019-12-01", &expires)
+        .map_err(|e| anyhow::anyhow!("demo qualification: {e:?}"))?;
+    let remind = cal.start_of_day_ms(training::remind_on(q.expires_on, warn)) + 9 * 3_600_000;
+    // The demo's front-line staff member holds it: their record shows it.
+    let staff_user = store.user_by_username(&office.username.replace("office", "staff")).await.ok();
+    if let Some(holder) = staff_user.and_then(|u| u.staff_id).or(others.first().copied()) {
+        store.add_qualification(org.id, office, holder, &q, remind).await?;
+    }
+    Ok(())
+}

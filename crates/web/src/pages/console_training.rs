@@ -38,6 +38,7 @@ pub fn router() -> Router<AppState> {
             "/console/training/sessions/{id}/import",
             post(import).layer(DefaultBodyLimit::max(crate::UPLOAD_LIMIT)),
         )
+        .route("/console/training/sessions/{id}/qr.svg", get(qr))
         .route("/console/training/exams/{id}", get(exam).post(exam_scores))
         .route("/checkin/{code}", get(checkin_page).post(checkin))
 }
@@ -278,8 +279,8 @@ struct SessionPage {
     c: Chrome,
     s: SessionRow,
     attendance: Vec<AttendanceRow>,
-    /// The check-in address and its QR code, for those who run it.
-    checkin: Option<(String, String)>,
+    /// The check-in address its QR code holds, for those who run it.
+    checkin: Option<String>,
     manages: bool,
     error: Option<String>,
     import_errors: Vec<(usize, String)>,
@@ -308,12 +309,8 @@ async fn render_session(
     let s = state.store.training_session(user.org_id(), id).await?;
     let attendance = state.store.session_attendance(user.org_id(), id).await?;
     let manages = user.can(Permission::ManageTraining);
-    let checkin = if manages && s.closed_at.is_none() {
-        let url = checkin_url(&state.config.public_url, &s.checkin_code);
-        Some((crate::qr::svg(&url)?, url))
-    } else {
-        None
-    };
+    let checkin =
+        (manages && s.closed_at.is_none()).then(|| checkin_url(&state.config.public_url, &s.checkin_code));
     let failed = error.is_some() || !import_errors.is_empty();
     let page = SessionPage {
         s,
@@ -326,6 +323,15 @@ async fn render_session(
         c: Chrome::for_user(state, tr, csrf, user, "training").await?,
     };
     Ok(render_with(if failed { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK }, &page))
+}
+
+/// The QR code of a session's check-in address, for the office to show or
+/// print at the session.
+async fn qr(State(state): State<AppState>, PageUser(user): PageUser, Path(id): Path<i64>) -> PageResult {
+    user.require(Permission::ManageTraining)?;
+    let s = state.store.training_session(user.org_id(), id).await?;
+    let svg = crate::qr::svg(&checkin_url(&state.config.public_url, &s.checkin_code))?;
+    Ok(([(axum::http::header::CONTENT_TYPE, "image/svg+xml")], svg).into_response())
 }
 
 async fn session(
