@@ -251,6 +251,7 @@ async fn create(store: &Store, creds: &Credentials) -> Result<()> {
         .await?;
     crate::demo_work::demo_campaign(store, &org, &office, "standard").await?;
     crate::demo_work::demo_training(store, &org, &office).await?;
+    crate::demo_work::demo_publicity(store, &org, &office).await?;
     Ok(())
 }
 

@@ -349,5 +349,6 @@ pub async fn create(store: &Store, s: &Sector, creds: &Credentials) -> Result<()
         crate::demo_work::demo_campaign(store, &org, &office, &t.code).await?;
     }
     crate::demo_work::demo_training(store, &org, &office).await?;
+    crate::demo_work::demo_publicity(store, &org, &office).await?;
     Ok(())
 }

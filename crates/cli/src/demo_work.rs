@@ -180,3 +180,30 @@ pub(crate) async fn demo_training(
     }
     Ok(())
 }
+
+/// A published typical case and a piece of media coverage, so that the
+/// organisation's news page has a story to show.
+pub(crate) async fn demo_publicity(
+    store: &Store,
+    org: &chuangkou_store::org::Organisation,
+    office: &chuangkou_store::users::User,
+) -> Result<()> {
+    use chuangkou_store::recognition::NewTypicalCase;
+    let policies = chuangkou_domain::policy::PolicySet::builtin();
+    let rules = policies.rules(&org.pack).context("the demo pack")?;
+    let today = rules.calendar.local_date(store.now_ms());
+    let day = (today - chrono::Duration::days(5)).to_string();
+    let story = NewTypicalCase {
+        kind: "good_deed".into(),
+        title: "拾金不昧 当日归还旅客遗失的钱包".into(),
+        story: "一名工作人员在服务现场拾到旅客遗失的钱包，内有现金和证件。她当即上交值班负责人，经核实身份后当日归还失主。失主专程送来感谢信。".into(),
+        unit_id: None,
+        happened_on: day.clone(),
+        source: None,
+        campaign_id: None,
+    };
+    let id = store.create_typical_case(org.id, office, &story).await?;
+    store.publish_typical_case(org.id, office, id, true).await?;
+    store.add_media_item(org.id, office, None, ("本地日报", &day, "窗口服务：真情服务暖人心", None)).await?;
+    Ok(())
+}

@@ -81,6 +81,7 @@ pub mod ledger;
 pub mod notices;
 pub mod org;
 pub mod policy;
+pub mod recognition;
 pub mod roster;
 pub mod satisfaction;
 pub mod text;

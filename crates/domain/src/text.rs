@@ -172,3 +172,60 @@ mod tests {
         assert!(phone("phone", "call me").is_err());
     }
 }
+
+/// Whether `text` names a reporter (their name, two characters or more) or
+/// gives their phone (its digits, however spaced, or its last eight).
+pub fn names_reporter(text: &str, name: Option<&str>, phone: Option<&str>) -> bool {
+    let named = name.map(str::trim).is_some_and(|n| n.chars().count() >= 2 && text.contains(n));
+    let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+    let dialled =
+        phone.map(|p| p.chars().filter(char::is_ascii_digit).collect::<String>()).is_some_and(|p| {
+            p.len() >= 7 && (digits.contains(&p) || digits.contains(&p[p.len().saturating_sub(8)..]))
+        });
+    named || dialled
+}
+
+/// `text` with every run of seven digits or more masked as a phone is
+/// (`138****5678`): what a public page shows of words an office wrote.
+pub fn mask_numbers(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        if run.len() >= 7 {
+            out.push_str(&mask_phone(run));
+        } else {
+            out.push_str(run);
+        }
+        run.clear();
+    };
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut run, &mut out);
+    out
+}
+
+#[cfg(test)]
+mod reporter_tests {
+    use super::*;
+
+    #[test]
+    fn a_reporter_is_found_by_name_or_phone_however_written() {
+        let (name, phone) = (Some("王金丝"), Some("13912345678"));
+        assert!(names_reporter("感谢王金丝乘客的来电", name, phone));
+        assert!(names_reporter("来电 139-1234-5678 反映", name, phone));
+        assert!(names_reporter("尾号 12345678", name, phone));
+        assert!(!names_reporter("一位乘客来电反映", name, phone));
+        assert!(!names_reporter("王", Some("王"), None), "a single character is not a name");
+    }
+
+    #[test]
+    fn long_numbers_are_masked_short_ones_kept() {
+        assert_eq!(mask_numbers("电话13912345678，2026年"), "电话139****5678，2026年");
+    }
+}

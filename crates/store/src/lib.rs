@@ -41,6 +41,7 @@ mod migrate;
 pub mod notices;
 pub mod org;
 pub mod ratings;
+pub mod recognition;
 pub mod seals;
 pub mod surveys;
 pub mod testing;

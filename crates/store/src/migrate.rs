@@ -204,6 +204,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0032_training.sql"),
         postgres: include_str!("../migrations/postgres/0032_training.sql"),
     },
+    Migration {
+        version: 33,
+        name: "recognition",
+        sqlite: include_str!("../migrations/sqlite/0033_recognition.sql"),
+        postgres: include_str!("../migrations/postgres/0033_recognition.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -30,6 +30,9 @@ pub struct Award {
     /// award eligibility this year is not eligible either. `None`: only
     /// entries about the team itself cost it the award.
     pub ineligible_members: Option<u32>,
+    /// The reward that goes with it, in fen (0: honour only), booked when
+    /// its certificate is issued and paid out by finance.
+    pub reward_fen: i64,
 }
 
 /// Someone (a staff member or a team) an award may go to.
@@ -299,6 +302,9 @@ struct AwardFile {
     min_score: f64,
     #[serde(default)]
     ineligible_members: Option<u32>,
+    /// `500` or `500元`.
+    #[serde(default)]
+    reward: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -325,7 +331,14 @@ fn parse_awards(file: &str, text: &str, raw: Vec<AwardFile>) -> Result<Vec<Award
                 format!("award {}: ineligible_members is for team awards, at least 1", a.code),
             ));
         }
+        let reward_fen = match &a.reward {
+            None => 0,
+            Some(r) => crate::ledger::parse_yuan(r).ok_or_else(|| {
+                at("reward", format!("award {}: reward is an amount in yuan, like \"500\"", a.code))
+            })?,
+        };
         awards.push(Award {
+            reward_fen,
             code: a.code,
             title: a.title,
             level: a.level,
@@ -474,6 +487,7 @@ mod tests {
             top: 1,
             min_score: 95.0,
             ineligible_members: None,
+            reward_fen: 0,
         };
         assert!(base.team_reasons(&[], 3).is_empty(), "members alone cost nothing unless the pack says so");
         assert_eq!(base.team_reasons(&["台账 #9".into()], 0), ["台账 #9"]);

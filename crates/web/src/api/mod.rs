@@ -30,6 +30,7 @@ pub mod inspections;
 pub mod ledger;
 pub mod notices;
 pub mod org;
+pub mod recognition;
 pub mod satisfaction;
 pub mod training;
 pub mod users;
@@ -154,6 +155,14 @@ pub fn router() -> Router<AppState> {
         .route("/qualifications", get(training::qualifications).post(training::create_qualification))
         .route("/training/me", get(training::mine))
         .route("/staff/{id}/training", get(training::of_staff))
+        .route("/certificates", get(recognition::list).post(recognition::create))
+        .route("/certificates/issue", post(recognition::issue))
+        .route("/certificates/{id}/pdf", get(recognition::pdf))
+        .route("/certificates/{id}/payment", post(recognition::pay))
+        .route("/typical-cases", get(recognition::typical).post(recognition::create_typical))
+        .route("/typical-cases/{id}/publication", post(recognition::publish))
+        .route("/typical-cases/{id}/withdrawal", post(recognition::withdraw))
+        .route("/media-items", get(recognition::media).post(recognition::create_media))
         .route("/duty", get(duty::list).post(duty::add))
         .route("/imports/duty", post(duty::import).layer(DefaultBodyLimit::max(crate::UPLOAD_LIMIT)))
         .route("/facilities", get(duty::facilities).post(duty::add_facility))

@@ -28,6 +28,7 @@ mod console_guides;
 mod console_inspections;
 mod console_ledger;
 mod console_notices;
+mod console_recognition;
 mod console_satisfaction;
 mod console_training;
 mod console_users;
@@ -59,6 +60,7 @@ pub fn router() -> Router<AppState> {
         .merge(console_directory::router())
         .merge(console_duty::router())
         .merge(console_training::router())
+        .merge(console_recognition::router())
         .merge(console_guides::router())
         .merge(console_satisfaction::router())
         .merge(dashboard::router())

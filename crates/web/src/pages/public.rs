@@ -30,6 +30,8 @@ pub fn router() -> Router<AppState> {
         .route("/o/{code}/notices.rss", get(notices_rss))
         .route("/o/{code}/notices.atom", get(notices_atom))
         .route("/o/{code}/guides", get(guides_page))
+        .route("/o/{code}/news", get(news_page))
+        .route("/verify/{serial}", get(verify_page))
         .route("/o/{code}/guides/{guide}", get(guide_page))
         .route("/o/{code}/units/{unit}/sign.txt", get(sign_txt))
         .route("/p/{token}", get(point))
@@ -497,4 +499,77 @@ async fn guide_page(
         .as_deref()
         .and_then(|t| state.rules(&org.pack).ok()?.pack.cases.track(t).map(|t| t.title.clone()));
     Ok(render(&GuidePage { c: Chrome::public(tr, csrf), org, g, limit }))
+}
+
+#[derive(Template)]
+#[template(path = "public_news.html")]
+struct NewsPage {
+    c: Chrome,
+    org: Organisation,
+    /// Published typical cases: (kind label, title, story with any long
+    /// number masked, unit name, date).
+    stories: Vec<(String, String, String, String, String)>,
+    media: Vec<chuangkou_store::recognition::MediaRow>,
+}
+
+/// `GET /o/{ORG}/news`: the typical cases 典型案例 the office published and
+/// the media's coverage (seed 004 七(四): 宣传专栏, 典型案例宣传). Only the
+/// office's own words are shown — never a case number, a reporter or
+/// anything else of the record they came from — and any long number in
+/// them is masked as a phone is.
+async fn news_page(
+    State(state): State<AppState>,
+    tr: Tr,
+    csrf: CsrfToken,
+    Path(code): Path<String>,
+) -> PageResult {
+    use chuangkou_domain::recognition::TypicalKind;
+    use chuangkou_domain::text::mask_numbers;
+    let org = state.store.organisation_by_code(&code).await?;
+    let units = state.store.units(org.id).await?;
+    let stories = state
+        .store
+        .typical_cases(org.id, true)
+        .await?
+        .into_iter()
+        .map(|t| {
+            let kind = TypicalKind::parse(&t.kind).map_or(t.kind.clone(), |k| tr.label(k).to_string());
+            let unit = t
+                .unit_id
+                .and_then(|u| units.iter().find(|x| x.id == u))
+                .map(|u| u.name.clone())
+                .unwrap_or_default();
+            (kind, mask_numbers(&t.title), mask_numbers(&t.story), unit, t.happened_on)
+        })
+        .collect();
+    let media = state.store.media_items(org.id).await?;
+    Ok(render(&NewsPage { c: Chrome::public(tr, csrf), org, stories, media }))
+}
+
+#[derive(Template)]
+#[template(path = "public_verify.html")]
+struct VerifyPage {
+    c: Chrome,
+    found: Option<(String, chuangkou_store::recognition::CertificateRow, String)>,
+    serial: String,
+}
+
+/// `GET /verify/{SERIAL}`: whether a certificate is genuine — who was
+/// honoured, with what, by whom and when. Nothing else of the person.
+async fn verify_page(
+    State(state): State<AppState>,
+    tr: Tr,
+    csrf: CsrfToken,
+    Path(serial): Path<String>,
+) -> PageResult {
+    let found = match state.store.certificate_by_serial(serial.trim()).await {
+        Ok((org_id, c)) => {
+            let org = state.store.organisation(org_id).await?;
+            let date = state.rules(&org.pack)?.calendar.local_date(c.issued_at).to_string();
+            Some((org.name, c, date))
+        }
+        Err(_) => None,
+    };
+    let status = if found.is_some() { StatusCode::OK } else { StatusCode::NOT_FOUND };
+    Ok(render_with(status, &VerifyPage { c: Chrome::public(tr, csrf), found, serial }))
 }

@@ -19,6 +19,7 @@ mod openapi;
 mod organisation;
 mod packs;
 mod pages;
+mod recognition;
 mod records;
 mod satisfaction;
 mod schema;

@@ -178,32 +178,39 @@ const EXERCISED_ELSEWHERE: &[(&str, &str)] = &[
     ("post", "/exams/{id}/results"),                       // training.rs
     ("post", "/qualifications"),                           // training.rs
     ("get", "/training/me"),                               // training.rs
-    ("post", "/ledger/facts"),                             // access.rs, pages.rs
-    ("post", "/ledger/entries"),                           // ledger.rs
-    ("get", "/ledger/entries/{id}"),                       // ledger.rs, access.rs
-    ("post", "/ledger/entries/{id}/decision"),             // ledger.rs
-    ("post", "/ledger/entries/{id}/reversal"),             // below
-    ("post", "/ledger/entries/{id}/appeal"),               // ledger.rs
-    ("post", "/ledger/entries/{id}/appeal/decision"),      // ledger.rs
-    ("post", "/ledger/fines/{id}/collection"),             // ledger.rs
-    ("post", "/ledger/fines/{id}/waiver"),                 // access.rs
-    ("post", "/imports/attendance"),                       // ledger.rs
-    ("post", "/units/{id}/manager"),                       // below
-    ("post", "/inspection-plans"),                         // below
-    ("post", "/inspections"),                              // ledger.rs
-    ("get", "/inspections/{id}"),                          // access.rs
-    ("post", "/inspections/{id}/items/{item}/photos"),     // ledger.rs
-    ("get", "/photos/{id}"),                               // access.rs, ledger.rs
-    ("get", "/photos/{id}/thumb"),                         // ledger.rs
-    ("post", "/rectifications/{id}/steps"),                // ledger.rs
-    ("post", "/reports"),                                  // below
-    ("post", "/reports/{id}/decision"),                    // below
-    ("post", "/notices/{id}/publication"),                 // notices.rs
-    ("post", "/notices/{id}/withdrawal"),                  // notices.rs
-    ("post", "/directory/{id}/check"),                     // directory.rs
-    ("post", "/directory/{id}/retirement"),                // directory.rs
-    ("post", "/cases/{id}/one-time-notices"),              // guides.rs
-    ("get", "/cases/{id}/one-time-notices/{file}"),        // guides.rs
+    // Certificates need a closed month and a campaign; publishing needs a case.
+    ("post", "/certificates"),                         // recognition.rs
+    ("post", "/certificates/issue"),                   // recognition.rs
+    ("get", "/certificates/{id}/pdf"),                 // recognition.rs
+    ("post", "/certificates/{id}/payment"),            // recognition.rs
+    ("post", "/typical-cases/{id}/publication"),       // recognition.rs
+    ("post", "/typical-cases/{id}/withdrawal"),        // recognition.rs
+    ("post", "/ledger/facts"),                         // access.rs, pages.rs
+    ("post", "/ledger/entries"),                       // ledger.rs
+    ("get", "/ledger/entries/{id}"),                   // ledger.rs, access.rs
+    ("post", "/ledger/entries/{id}/decision"),         // ledger.rs
+    ("post", "/ledger/entries/{id}/reversal"),         // below
+    ("post", "/ledger/entries/{id}/appeal"),           // ledger.rs
+    ("post", "/ledger/entries/{id}/appeal/decision"),  // ledger.rs
+    ("post", "/ledger/fines/{id}/collection"),         // ledger.rs
+    ("post", "/ledger/fines/{id}/waiver"),             // access.rs
+    ("post", "/imports/attendance"),                   // ledger.rs
+    ("post", "/units/{id}/manager"),                   // below
+    ("post", "/inspection-plans"),                     // below
+    ("post", "/inspections"),                          // ledger.rs
+    ("get", "/inspections/{id}"),                      // access.rs
+    ("post", "/inspections/{id}/items/{item}/photos"), // ledger.rs
+    ("get", "/photos/{id}"),                           // access.rs, ledger.rs
+    ("get", "/photos/{id}/thumb"),                     // ledger.rs
+    ("post", "/rectifications/{id}/steps"),            // ledger.rs
+    ("post", "/reports"),                              // below
+    ("post", "/reports/{id}/decision"),                // below
+    ("post", "/notices/{id}/publication"),             // notices.rs
+    ("post", "/notices/{id}/withdrawal"),              // notices.rs
+    ("post", "/directory/{id}/check"),                 // directory.rs
+    ("post", "/directory/{id}/retirement"),            // directory.rs
+    ("post", "/cases/{id}/one-time-notices"),          // guides.rs
+    ("get", "/cases/{id}/one-time-notices/{file}"),    // guides.rs
 ];
 
 fn return_csv() -> String {
