@@ -59,6 +59,10 @@ pub struct NoticeData<'a> {
     /// The organisation's chain, signed as the notice is printed: a copy
     /// of the record's state outside the database, on paper.
     pub checkpoint: Option<&'a chuangkou_store::checkpoints::Checkpoint>,
+    /// Staff satisfaction beside service satisfaction (seed 003 两个满意度):
+    /// the rate (withheld below the pack's minimum group), how many
+    /// answered and that minimum; `None` without a staff survey.
+    pub staff_satisfaction: Option<(Option<f64>, i64, u32)>,
 }
 
 /// How many of the best staff the ranking table lists (the full ranking is
@@ -139,6 +143,13 @@ pub fn assessment_notice(d: &NoticeData<'_>) -> Document {
         f.violations,
         f.fines as f64 / 100.0,
     );
+    match d.staff_satisfaction {
+        Some((Some(rate), n, _)) => overall += &format!("职工满意度{}（{n}人作答）。", pct(Some(rate))),
+        Some((None, n, min)) => {
+            overall += &format!("职工满意度调查{n}人作答，不足{min}人，为保护匿名不予公布。")
+        }
+        None => {}
+    }
     b.push(Block::Paragraph(overall));
     if !d.targets.is_empty() {
         b.push(Block::Paragraph("主要指标完成情况：".into()));

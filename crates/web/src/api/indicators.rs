@@ -391,7 +391,9 @@ pub(super) async fn notice_pdf(
         Some(key) => Some(state.store.checkpoint(key, org.id).await?),
         None => None,
     };
+    let staff = crate::pages::dashboard::staff_satisfaction(state, org.id, rules, period).await?;
     let doc = crate::notice::assessment_notice(&crate::notice::NoticeData {
+        staff_satisfaction: staff.map(|(rate, n)| (rate, n, rules.pack.satisfaction.survey_min_answers)),
         org_name: &org.name,
         period: which,
         results: m.results(),

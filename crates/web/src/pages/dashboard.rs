@@ -302,7 +302,7 @@ async fn dashboard(
 /// satisfaction is counted, and how many answered; `None` for the rate
 /// while fewer than the pack's minimum have answered (anonymity), and
 /// `None` altogether without a staff survey.
-async fn staff_satisfaction(
+pub(crate) async fn staff_satisfaction(
     state: &AppState,
     org: i64,
     rules: chuangkou_domain::policy::Rules<'_>,

@@ -32,7 +32,7 @@ mod console_recognition;
 mod console_satisfaction;
 mod console_training;
 mod console_users;
-mod dashboard;
+pub(crate) mod dashboard;
 mod home;
 mod public;
 mod public_cases;

@@ -223,6 +223,14 @@ story!(a_staff_survey_shows_results_only_from_five_answers, |store| {
     };
     let dash = app.get("/console/dashboard", None).await.text();
     assert!(staff_card(&dash).contains("4 人作答，少于 5 人不显示"), "{}", staff_card(&dash));
+    // … and in the month's notice (通报) beside service satisfaction.
+    async fn notice(app: &mut TestApp, office: &str) -> String {
+        let r = app.get("/api/v1/exports/notice.pdf", Some(office)).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        chuangkou_notice::pdftotext(&r.body).unwrap().concat().split_whitespace().collect::<String>()
+    }
+    let text = notice(&mut app, &office).await;
+    assert!(text.contains("职工满意度调查4人作答，不足5人，为保护匿名不予公布"), "{text}");
     // Staff may not read results.
     let r = app.get(&format!("/api/v1/questionnaires/{q}/results"), Some(&tokens[0])).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
@@ -238,6 +246,8 @@ story!(a_staff_survey_shows_results_only_from_five_answers, |store| {
     let dash = app.get("/console/dashboard", None).await.text();
     let card = staff_card(&dash);
     assert!(card.contains("100.0%") && card.contains("5 人作答"), "{card}");
+    let text = notice(&mut app, &office).await;
+    assert!(text.contains("服务满意率") && text.contains("职工满意度100.0%（5人作答）"), "{text}");
     app.cookies.clear();
 
     // In the console: a second survey, answered on its page, withheld until five answer.
