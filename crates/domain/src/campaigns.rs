@@ -324,3 +324,14 @@ mod tests {
         assert_eq!(p, Progress { tasks: 4, accepted: 1, submitted: 1, overdue: 1, percent: 25 });
     }
 }
+
+/// A unit's campaign score from its evaluations: the mean of its peers'
+/// totals where it has any, else its latest self-evaluation's; `None`
+/// without either. Leaders' comments carry no score.
+pub fn unit_score(own: &[i64], peers: &[i64]) -> Option<f64> {
+    if peers.is_empty() {
+        own.last().map(|s| *s as f64)
+    } else {
+        Some(peers.iter().sum::<i64>() as f64 / peers.len() as f64)
+    }
+}

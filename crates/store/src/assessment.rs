@@ -157,6 +157,53 @@ impl Store {
         Ok(out)
     }
 
+    /// Each person's campaign score for the month (SPEC CMP-1): their
+    /// unit's (or the nearest unit above it evaluated) score from the
+    /// evaluations recorded in `[from, to)`, as the campaign page counts it.
+    async fn campaign_scores(
+        &self,
+        org_id: i64,
+        (from, to): (i64, i64),
+        staff: &[(i64, i64)],
+        tally: &mut HashMap<i64, Tally>,
+    ) -> Result<()> {
+        let rows: Vec<(i64, String, i64)> = on_read!(self, c => sqlx::query_as(
+            "SELECT of_unit_id, kind, total FROM campaign_evaluations
+              WHERE org_id = $1 AND created_at >= $2 AND created_at < $3 ORDER BY id")
+            .bind(org_id).bind(from).bind(to).fetch_all(c).await)?;
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut by_unit: HashMap<i64, (Vec<i64>, Vec<i64>)> = HashMap::new();
+        for (unit, kind, total) in rows {
+            let e = by_unit.entry(unit).or_default();
+            match chuangkou_domain::campaigns::EvaluationKind::parse(&kind) {
+                Some(chuangkou_domain::campaigns::EvaluationKind::SelfEvaluation) => e.0.push(total),
+                Some(chuangkou_domain::campaigns::EvaluationKind::Peer) => e.1.push(total),
+                _ => {}
+            }
+        }
+        let means: HashMap<i64, f64> = by_unit
+            .into_iter()
+            .filter_map(|(u, (own, peers))| {
+                chuangkou_domain::campaigns::unit_score(&own, &peers).map(|s| (u, s))
+            })
+            .collect();
+        let parents: HashMap<i64, Option<i64>> =
+            self.units(org_id).await?.into_iter().map(|u| (u.id, u.parent_id)).collect();
+        for (id, unit) in staff {
+            let mut at = Some(*unit);
+            while let Some(u) = at {
+                if let Some(m) = means.get(&u) {
+                    tally.entry(*id).or_default().campaign = Some(*m);
+                    break;
+                }
+                at = parents.get(&u).copied().flatten();
+            }
+        }
+        Ok(())
+    }
+
     /// The month's assessment of every active staff member and team.
     pub async fn assess_month(&self, org_id: i64, rules: Rules<'_>, month: Period) -> Result<Assessment> {
         let policy = &rules.pack.assessment;
@@ -212,6 +259,21 @@ impl Store {
         )
         .await?;
 
+        // Training attended in the month (SPEC CMP-2).
+        self.tally_by_staff(
+            "SELECT a.staff_id, CAST(SUM(s.ends_at - s.starts_at) / 60000 AS BIGINT)
+               FROM training_attendance a JOIN training_sessions s ON s.id = a.session_id
+              WHERE a.org_id = $1 AND s.starts_at >= $2 AND s.starts_at < $3 GROUP BY a.staff_id",
+            org_id,
+            from,
+            to,
+            &mut tally,
+            |t, n| t.training_minutes += n,
+        )
+        .await?;
+        if policy.campaign_weight > 0.0 {
+            self.campaign_scores(org_id, (from, to), &staff_rows, &mut tally).await?;
+        }
         let scores: HashMap<i64, (Tally, f64)> = staff_rows
             .iter()
             .map(|(id, _)| {

@@ -160,6 +160,13 @@ pub struct AssessmentPolicy {
     pub per_commendation: f64,
     /// Points off per approved efficiency warning 效能告诫 about the person.
     pub per_efficiency_warning: f64,
+    /// Points on per hour of training attended in the month (SPEC CMP-2).
+    pub per_training_hour: f64,
+    /// How much of a month's score is the campaign's (SPEC CMP-1): the
+    /// score of the person's unit (or the nearest unit above it evaluated)
+    /// from the evaluations recorded that month, out of 100; 0 leaves the
+    /// score as it is.
+    pub campaign_weight: f64,
     /// Scores for five, four, three, two and one star, highest first.
     pub stars: Vec<f64>,
     pub awards: Vec<Award>,
@@ -178,7 +185,7 @@ pub struct AssessmentPolicy {
 }
 
 /// What a person did in a month, as the score counts it.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Tally {
     pub complaints: i64,
     /// Approved violation entries in the ledger, whatever fact produced them.
@@ -192,6 +199,12 @@ pub struct Tally {
     /// Approved criticisms in a notice 通报批评 (not scored: listed).
     #[serde(default)]
     pub criticisms: i64,
+    /// Minutes of training attended in the month.
+    #[serde(default)]
+    pub training_minutes: i64,
+    /// The month's campaign score of the person's unit, out of 100.
+    #[serde(default)]
+    pub campaign: Option<f64>,
 }
 
 impl Tally {
@@ -211,6 +224,7 @@ impl Tally {
         self.commendations += o.commendations;
         self.warnings += o.warnings;
         self.criticisms += o.criticisms;
+        self.training_minutes += o.training_minutes;
     }
 }
 
@@ -250,7 +264,14 @@ impl AssessmentPolicy {
             - self.per_bad_rating * t.bad_ratings as f64
             - self.per_efficiency_warning * t.warnings as f64
             + self.per_good_deed * t.good_deeds as f64
-            + self.per_commendation * t.commendations as f64;
+            + self.per_commendation * t.commendations as f64
+            + self.per_training_hour * t.training_minutes as f64 / 60.0;
+        let s = match t.campaign {
+            Some(c) if self.campaign_weight > 0.0 => {
+                (1.0 - self.campaign_weight) * s + self.campaign_weight * c
+            }
+            _ => s,
+        };
         (s.max(0.0) * 100.0).round() / 100.0
     }
 
@@ -271,6 +292,10 @@ pub(super) struct AssessmentFile {
     per_commendation: f64,
     #[serde(default)]
     per_efficiency_warning: f64,
+    #[serde(default)]
+    per_training_hour: f64,
+    #[serde(default)]
+    campaign_weight: f64,
     stars: Vec<f64>,
     #[serde(default)]
     awards: Vec<AwardFile>,
@@ -366,10 +391,14 @@ pub(super) fn parse_assessment(
         ("per_good_deed", raw.per_good_deed),
         ("per_commendation", raw.per_commendation),
         ("per_efficiency_warning", raw.per_efficiency_warning),
+        ("per_training_hour", raw.per_training_hour),
     ] {
         if v < 0.0 {
             return Err(at(k, format!("{k} must not be negative")));
         }
+    }
+    if !(0.0..=1.0).contains(&raw.campaign_weight) {
+        return Err(at("campaign_weight", "campaign_weight is a share from 0 to 1".into()));
     }
     let awards = parse_awards(file, text, raw.awards)?;
     let annual_awards = parse_awards(file, text, raw.annual_awards)?;
@@ -404,6 +433,8 @@ pub(super) fn parse_assessment(
         per_good_deed: raw.per_good_deed,
         per_commendation: raw.per_commendation,
         per_efficiency_warning: raw.per_efficiency_warning,
+        per_training_hour: raw.per_training_hour,
+        campaign_weight: raw.campaign_weight,
         stars: raw.stars,
         awards,
         annual_awards,
@@ -426,9 +457,7 @@ mod tests {
             violations,
             bad_ratings,
             good_deeds,
-            commendations: 0,
-            warnings: 0,
-            criticisms: 0,
+            ..Tally::default()
         };
         assert_eq!(p.score(&t(0, 0, 0, 0)), 100.0);
         assert_eq!(p.score(&t(1, 1, 2, 0)), 90.0, "100 − 5 − 3 − 2");
@@ -529,6 +558,22 @@ mod tests {
         let t = Tally { warnings: 1, ..Tally::default() };
         assert_eq!(p.score(&t), p.base - p.per_efficiency_warning);
         assert!(p.per_efficiency_warning > 0.0);
+    }
+
+    #[test]
+    fn training_hours_add_and_a_campaign_weighs_in_as_the_pack_says() {
+        let toll = Pack::parse("toll.toml", include_str!("../../../../policy/toll.toml")).unwrap().assessment;
+        let t = Tally { training_minutes: 120, ..Tally::default() };
+        assert_eq!(toll.score(&t), 100.0 + 2.0 * toll.per_training_hour);
+        assert!(toll.per_training_hour > 0.0);
+        let bus = Pack::parse("bus.toml", include_str!("../../../../policy/bus.toml")).unwrap().assessment;
+        assert_eq!(bus.campaign_weight, 0.1);
+        let t = Tally { campaign: Some(80.0), ..Tally::default() };
+        assert_eq!(bus.score(&t), 98.0, "0.9 × 100 + 0.1 × 80");
+        assert_eq!(bus.score(&Tally::default()), 100.0, "no evaluation this month: the score as it is");
+        let text = include_str!("../../../../policy/bus.toml")
+            .replace("campaign_weight = 0.1", "campaign_weight = 1.5");
+        assert!(Pack::parse("bus.toml", &text).unwrap_err().to_string().contains("campaign_weight"));
     }
 
     #[test]

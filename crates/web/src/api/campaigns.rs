@@ -266,9 +266,9 @@ pub async fn evaluations(
             let of =
                 |k: EvaluationKind| rows.iter().filter(move |e| e.of_unit_id == *u && e.kind == k.as_str());
             let peers: Vec<i64> = of(EvaluationKind::Peer).map(|e| e.total).collect();
-            let own = of(EvaluationKind::SelfEvaluation).map(|e| e.total).next_back();
-            let peer = (!peers.is_empty()).then(|| peers.iter().sum::<i64>() as f64 / peers.len() as f64);
-            json!({"unit_id": u, "self": own, "peer": peer, "score": peer.or(own.map(|s| s as f64))})
+            let own: Vec<i64> = of(EvaluationKind::SelfEvaluation).map(|e| e.total).collect();
+            let peer = campaigns::unit_score(&[], &peers).filter(|_| !peers.is_empty());
+            json!({"unit_id": u, "self": own.last(), "peer": peer, "score": campaigns::unit_score(&own, &peers)})
         })
         .collect();
     Ok(Json(json!({"evaluations": rows, "scores": scores})))

@@ -199,6 +199,14 @@ story!(units_evaluate_each_other_never_themselves_and_the_review_orders_rectific
     assert_eq!(score(affairs_unit)["self"], 88);
     assert_eq!(score(affairs_unit)["score"], 86.0, "the peer's view counts");
     assert_eq!(score(safety_unit)["score"], 80.0);
+    // The bus pack weighs the campaign a tenth of December's score: 刘猛 of
+    // 站务部 0.9 × 100 + 0.1 × 86, 唐杰 of 安全部 0.9 × 100 + 0.1 × 80.
+    let month = app.get("/api/v1/assessment?month=2026-12", Some(&leader)).await.json();
+    let of = |name: &str| {
+        month["results"]["staff"].as_array().unwrap().iter().find(|s| s["name"] == name).unwrap()["score"]
+            .clone()
+    };
+    assert_eq!((of("刘猛"), of("唐杰")), (json!(98.6), json!(98.0)), "{month}");
 
     // The 回头看 review of 安全部 finds a gap: a rectification order.
     let review = json!({"target_kind": "unit", "target_id": safety_unit, "summary": "回头看",

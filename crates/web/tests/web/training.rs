@@ -170,6 +170,14 @@ story!(a_session_is_attended_by_qr_by_sheet_and_its_absentee_goes_to_the_ledger,
     let other = app.get(&format!("/api/v1/staff/{}/training", t.tang), Some(&t.liu_token)).await;
     assert_eq!(other.status, StatusCode::NOT_FOUND);
     assert_eq!(app.get("/api/v1/training-plans", Some(&t.liu_token)).await.status, StatusCode::FORBIDDEN);
+    // The bus pack adds half a point per hour of training to the month's score.
+    let month = app.get("/api/v1/assessment?month=2026-09", Some(&t.office)).await.json();
+    let score = |id: i64| {
+        month["results"]["staff"].as_array().unwrap().iter().find(|s| s["staff_id"] == id).unwrap()["score"]
+            .as_f64()
+            .unwrap()
+    };
+    assert_eq!((score(t.liu), score(t.zhang)), (101.0, 100.0), "{month}");
     let events = app.store.events(t.org, None, 200).await.unwrap();
     assert!(events.iter().any(|e| e.kind == "training.attended"));
     assert!(events.iter().any(|e| e.kind == "training_session.closed"));
