@@ -265,6 +265,17 @@ impl Progress {
     }
 }
 
+/// A unit's campaign score from its evaluations: the mean of its peers'
+/// totals where it has any, else its latest self-evaluation's; `None`
+/// without either. Leaders' comments carry no score.
+pub fn unit_score(own: &[i64], peers: &[i64]) -> Option<f64> {
+    if peers.is_empty() {
+        own.last().map(|s| *s as f64)
+    } else {
+        Some(peers.iter().sum::<i64>() as f64 / peers.len() as f64)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -322,16 +333,5 @@ mod tests {
         use TaskStatus::*;
         let p = Progress::of([(Accepted, true), (Submitted, true), (InProgress, true), (NotStarted, false)]);
         assert_eq!(p, Progress { tasks: 4, accepted: 1, submitted: 1, overdue: 1, percent: 25 });
-    }
-}
-
-/// A unit's campaign score from its evaluations: the mean of its peers'
-/// totals where it has any, else its latest self-evaluation's; `None`
-/// without either. Leaders' comments carry no score.
-pub fn unit_score(own: &[i64], peers: &[i64]) -> Option<f64> {
-    if peers.is_empty() {
-        own.last().map(|s| *s as f64)
-    } else {
-        Some(peers.iter().sum::<i64>() as f64 / peers.len() as f64)
     }
 }
