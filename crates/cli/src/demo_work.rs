@@ -35,6 +35,14 @@ pub(crate) async fn demo_campaign(
         store.campaign_task_step(org.id, &leader, first.id, TaskStep::Accept, "").await?;
         store.campaign_task_step(org.id, office, second.id, TaskStep::Submit, "领导组织名单已印发").await?;
     }
+    // The leading group (seed 004 四): the leader heads it, the office runs it.
+    use chuangkou_domain::recognition::MemberRole;
+    if let Some(s) = leader.staff_id {
+        store.add_campaign_member(org.id, office, id, s, MemberRole::Leader).await?;
+    }
+    if let Some(s) = office.staff_id {
+        store.add_campaign_member(org.id, office, id, s, MemberRole::OfficeHead).await?;
+    }
     Ok(())
 }
 

@@ -405,13 +405,13 @@ impl Store {
             }
         }
         let due_sql = format!(
-            "SELECT id, org_id, lead_unit_id, title, status FROM campaign_tasks
+            "SELECT id, org_id, lead_unit_id, title, status, campaign_id FROM campaign_tasks
               WHERE deadline_fired_at IS NULL AND due_at <= $1 ORDER BY due_at, id LIMIT {batch}{claim}"
         );
-        let due: Vec<(i64, i64, i64, String, String)> =
+        let due: Vec<(i64, i64, i64, String, String, i64)> =
             on_tx!(&mut tx, c => sqlx::query_as(sqlx::AssertSqlSafe(due_sql)).bind(now).fetch_all(c).await)?;
         let mut overdue = 0;
-        for (id, org_id, unit, title, status) in &due {
+        for (id, org_id, unit, title, status, campaign) in &due {
             let late = TaskStatus::parse(status).is_some_and(TaskStatus::open);
             on_tx!(&mut tx, c => sqlx::query(
                 "UPDATE campaign_tasks SET deadline_fired_at = $1, overdue = (overdue OR $2) WHERE id = $3")
@@ -449,6 +449,19 @@ impl Store {
                 &msg,
             )
             .await?;
+            // … and the head of the campaign's office, whatever their role.
+            let heads = self.campaign_office_heads(&mut tx, *campaign).await?;
+            if !heads.is_empty() {
+                self.notify(
+                    &mut tx,
+                    *org_id,
+                    None,
+                    NotifyTarget::Users(heads),
+                    "campaign_task.overdue",
+                    &msg,
+                )
+                .await?;
+            }
         }
         tx.commit().await?;
         Ok((reminders.len().max(due.len()), overdue))

@@ -23,6 +23,7 @@ use sqlx::sqlite::{
 
 pub mod annual;
 pub mod assessment;
+pub mod campaign_group;
 pub mod campaigns;
 pub mod cases;
 pub mod checkpoints;

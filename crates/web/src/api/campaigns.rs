@@ -129,8 +129,10 @@ pub async fn detail(state: &AppState, user: &CurrentUser, id: i64) -> ApiResult<
         .filter(|t| t.overdue && TaskStatus::parse(&t.status).is_some_and(TaskStatus::open))
         .map(|t| t.id)
         .collect();
+    let group = super::campaign_group::group(state, user, id).await?;
     Ok(json!({"campaign": c, "progress": progress_of(&tasks), "phases": per_phase, "units": per_unit,
-        "tasks": tasks, "overdue": overdue}))
+        "tasks": tasks, "overdue": overdue, "members": group["members"], "participants": group["participants"],
+        "files": group["files"]}))
 }
 
 #[derive(Deserialize)]

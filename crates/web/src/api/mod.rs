@@ -18,6 +18,7 @@ use crate::error::{ApiResult, AppError};
 use crate::extract::{ApiJson, ApiQuery};
 
 pub mod annual;
+pub mod campaign_group;
 pub mod campaigns;
 pub mod cases;
 pub mod directory;
@@ -138,6 +139,13 @@ pub fn router() -> Router<AppState> {
         .route("/campaigns/{id}/evaluations", get(campaigns::evaluations).post(campaigns::evaluate))
         .route("/campaigns/{id}/review", post(campaigns::review))
         .route("/campaign-tasks/{id}/steps", post(campaigns::step))
+        .route("/campaigns/{id}/members", post(campaign_group::add_member))
+        .route("/campaigns/{id}/units", post(campaign_group::add_unit))
+        .route(
+            "/campaigns/{id}/files",
+            post(campaign_group::add_file).layer(DefaultBodyLimit::max(crate::UPLOAD_LIMIT)),
+        )
+        .route("/campaign-files/{id}", get(campaign_group::file))
         .route("/training-plans", get(training::plans).post(training::create_plan))
         .route("/training-plans/{id}", get(training::plan))
         .route("/training-sessions", get(training::sessions).post(training::create_session))

@@ -27,6 +27,10 @@ pub fn router() -> Router<AppState> {
         .route("/console/campaigns", get(list).post(create))
         .route("/console/campaigns/{id}", get(page))
         .route(
+            "/console/campaigns/{id}/group",
+            post(group).layer(axum::extract::DefaultBodyLimit::max(crate::UPLOAD_LIMIT)),
+        )
+        .route(
             "/console/campaign-tasks/{id}/steps",
             post(step).layer(DefaultBodyLimit::max(crate::UPLOAD_LIMIT)),
         )
@@ -101,9 +105,20 @@ struct CampaignPage {
     svg: String,
     tasks: Vec<TaskLine>,
     phase_names: Vec<(i64, String)>,
+    members: Vec<chuangkou_store::campaign_group::MemberRow>,
+    participants: Vec<(i64, String)>,
+    files: Vec<chuangkou_store::campaign_group::FileRow>,
+    manages: bool,
+    roles: Vec<(String, String)>,
+    staff: Vec<super::StaffGroup>,
+    all_units: Vec<(i64, String)>,
 }
 
 impl CampaignPage {
+    fn role(&self, code: &str) -> String {
+        chuangkou_domain::recognition::MemberRole::parse(code)
+            .map_or(code.to_string(), |r| self.c.tr.label(r).to_string())
+    }
     fn phase_title(&self, l: &TaskLine) -> String {
         self.phase_names.iter().find(|p| p.0 == l.task.phase_id).map(|p| p.1.clone()).unwrap_or_default()
     }
@@ -159,7 +174,23 @@ async fn page(
             task: t,
         });
     }
+    let manages = user.can(Permission::ManageCampaigns);
+    let (staff, all_units) = if manages {
+        let names = chuangkou_store::org::full_names(&state.store.units(user.org_id()).await?);
+        let mut units: Vec<(i64, String)> = names.into_iter().collect();
+        units.sort();
+        (super::staff_groups(&state, user.org_id(), None).await?, units)
+    } else {
+        (vec![], vec![])
+    };
     Ok(render(&CampaignPage {
+        members: state.store.campaign_members(user.org_id(), id).await?,
+        participants: state.store.campaign_units(user.org_id(), id).await?,
+        files: state.store.campaign_files(user.org_id(), id).await?,
+        manages,
+        roles: tr.choices(chuangkou_domain::recognition::MemberRole::ALL),
+        staff,
+        all_units,
         campaign,
         progress,
         phases,
@@ -204,4 +235,38 @@ async fn photo(
     state.store.campaign_task(user.org_id(), task).await?;
     let (ct, bytes) = state.store.campaign_task_photo(user.org_id(), task, photo, false).await?;
     Ok(crate::api::inspections::photo_response(photo, &ct, bytes, false))
+}
+
+/// The leading group's forms: a member, a unit taking part, or a file
+/// (the logo or a basis document, multipart).
+async fn group(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    PageUser(user): PageUser,
+    Path(id): Path<i64>,
+    multipart: axum::extract::Multipart,
+) -> PageResult {
+    let up = super::Upload::read(multipart).await?;
+    crate::csrf::check(&headers, &up.get("_csrf"))?;
+    match up.get("form").as_str() {
+        "member" => {
+            let staff = up
+                .get("staff_id")
+                .parse()
+                .map_err(|_| AppError::field("staff_id", "请选择人员 / choose a person"))?;
+            crate::api::campaign_group::name_member(&state, &user, id, staff, &up.get("role")).await?;
+        }
+        "unit" => {
+            user.require(Permission::ManageCampaigns)?;
+            let unit = up
+                .get("unit_id")
+                .parse()
+                .map_err(|_| AppError::field("unit_id", "请选择单位 / choose a unit"))?;
+            state.store.add_campaign_unit(user.org_id(), &user.0, id, unit).await?;
+        }
+        _ => {
+            crate::api::campaign_group::attach(&state, &user, id, &up).await?;
+        }
+    }
+    Ok(axum::response::Redirect::to(&format!("/console/campaigns/{id}#group")).into_response())
 }

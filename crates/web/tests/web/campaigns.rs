@@ -283,3 +283,92 @@ story!(the_lead_unit_submits_with_photos_and_the_office_accepts_in_the_console, 
     app.sign_in("tystaff", PASSWORD).await;
     assert_eq!(app.get(&at, None).await.status, StatusCode::FORBIDDEN);
 });
+
+story!(the_leading_group_its_papers_and_its_office_head_told_of_what_is_overdue, |store| {
+    store.set_clock(noon_2026(9, 1));
+    let mut app = TestApp::new(store.clone());
+    let (org, affairs_unit, safety_unit, office, affairs, safe) = east_station(&app).await;
+    let id = app
+        .post_json("/api/v1/campaigns", Some(&office), json!({"template": "aixin", "year": 2026}))
+        .await
+        .json()["campaign"]["id"]
+        .as_i64()
+        .unwrap();
+    let liu = store.staff_id_by_number(org, "0101").await.unwrap().unwrap();
+    let tang = store.staff_id_by_number(org, "0201").await.unwrap().unwrap();
+    // Seed 004 四: 刘猛 a member and head of the office — here 唐杰 heads it.
+    let members = format!("/api/v1/campaigns/{id}/members");
+    let r = app.post_json(&members, Some(&affairs), json!({"staff_id": liu, "role": "member"})).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "the campaign office names the group");
+    let r = app.post_json(&members, Some(&office), json!({"staff_id": liu, "role": "chief"})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = app.post_json(&members, Some(&office), json!({"staff_id": liu, "role": "member"})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let r = app.post_json(&members, Some(&office), json!({"staff_id": tang, "role": "office_head"})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let r = app.post_json(&members, Some(&office), json!({"staff_id": tang, "role": "office_head"})).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "once in a role");
+    let units = format!("/api/v1/campaigns/{id}/units");
+    for u in [affairs_unit, safety_unit] {
+        assert_eq!(
+            app.post_json(&units, Some(&office), json!({"unit_id": u})).await.status,
+            StatusCode::CREATED
+        );
+    }
+    // The basis document is a PDF, the logo an image re-encoded.
+    let files = format!("/api/v1/campaigns/{id}/files");
+    let basis = |kind: &str, bytes: &[u8]| {
+        multipart_files(
+            &[
+                ("kind", kind),
+                ("title", "关于开展服务品牌创建评比专项行动的通知"),
+                ("number", "徐委办【2018】114号"),
+                ("dated_on", "2018-08-10"),
+            ],
+            &[("file", "basis.pdf", "application/pdf", bytes)],
+        )
+    };
+    let (ct, body) = basis("basis", b"not a pdf");
+    let r = app.request(Method::POST, &files, Some(&office), &ct, body).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    let (ct, body) = basis("basis", b"%PDF-1.4\n%%EOF\n");
+    let r = app.request(Method::POST, &files, Some(&office), &ct, body).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let (ct, body) = multipart_files(
+        &[("kind", "logo"), ("title", "爱心飞扬品牌标识")],
+        &[("file", "logo.png", "image/png", chuangkou_store::testing::PNG)],
+    );
+    let r = app.request(Method::POST, &files, Some(&office), &ct, body).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let detail = app.get(&format!("/api/v1/campaigns/{id}"), Some(&affairs)).await.json();
+    let roles: Vec<&str> =
+        detail["members"].as_array().unwrap().iter().map(|m| m["role"].as_str().unwrap()).collect();
+    assert_eq!(roles, ["member", "office_head"]);
+    assert_eq!(detail["participants"].as_array().unwrap().len(), 2);
+    let kinds: Vec<&str> =
+        detail["files"].as_array().unwrap().iter().map(|f| f["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["basis", "logo"]);
+    assert_eq!(detail["files"][0]["number"], "徐委办【2018】114号");
+    let pdf_id = detail["files"][0]["id"].as_i64().unwrap();
+    let r = app.get(&format!("/api/v1/campaign-files/{pdf_id}"), Some(&safe)).await;
+    assert_eq!((r.status, r.headers["content-type"].to_str().unwrap()), (StatusCode::OK, "application/pdf"));
+    assert!(r.body.starts_with(b"%PDF-"));
+
+    // At the deadline the head of the campaign office, a shift leader of
+    // another department, is told of 站务部's overdue tasks too.
+    let policies = chuangkou_domain::policy::PolicySet::builtin();
+    store.set_clock(noon_2026(12, 21));
+    let overdue = store.sweep_timers(&policies).await.unwrap().campaign_tasks_overdue;
+    assert!(overdue > 0);
+    let notes = app.get("/api/v1/notifications", Some(&safe)).await.json();
+    let told = notes["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["kind"] == "campaign_task.overdue")
+        .count();
+    assert_eq!(told, overdue);
+    let events = app.store.events(org, None, 500).await.unwrap();
+    assert_eq!(events.iter().filter(|e| e.kind == "campaign.member_added").count(), 2);
+    assert_eq!(events.iter().filter(|e| e.kind == "campaign.file_added").count(), 2);
+});

@@ -185,6 +185,10 @@ const EXERCISED_ELSEWHERE: &[(&str, &str)] = &[
     ("post", "/certificates/{id}/payment"),            // recognition.rs
     ("post", "/typical-cases/{id}/publication"),       // recognition.rs
     ("post", "/typical-cases/{id}/withdrawal"),        // recognition.rs
+    ("post", "/campaigns/{id}/members"),               // campaigns.rs
+    ("post", "/campaigns/{id}/units"),                 // campaigns.rs
+    ("post", "/campaigns/{id}/files"),                 // campaigns.rs
+    ("get", "/campaign-files/{id}"),                   // campaigns.rs
     ("post", "/ledger/facts"),                         // access.rs, pages.rs
     ("post", "/ledger/entries"),                       // ledger.rs
     ("get", "/ledger/entries/{id}"),                   // ledger.rs, access.rs
