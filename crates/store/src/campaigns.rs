@@ -56,6 +56,10 @@ pub struct TaskRow {
     pub submitted_at: Option<i64>,
     pub decided_at: Option<i64>,
     pub overdue: bool,
+    /// The person of the lead unit who answers for it.
+    pub owner_staff_id: Option<i64>,
+    /// Units co-operating with the lead unit, as ids separated by commas.
+    pub co_units: String,
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -87,7 +91,7 @@ const CAMPAIGNS: &str =
     "SELECT id, template, title, brand, meaning, goals, motto, basis, year, created_at FROM campaigns";
 const TASKS: &str = "SELECT t.id, t.campaign_id, t.phase_id, t.title, t.description, t.evidence_required,
     t.lead_unit_id, u.name AS lead_unit_name, t.due_at, t.status, t.evidence, t.return_reason, t.submitted_by,
-    t.submitted_at, t.decided_at, t.overdue
+    t.submitted_at, t.decided_at, t.overdue, t.owner_staff_id, t.co_units
     FROM campaign_tasks t JOIN units u ON u.id = t.lead_unit_id";
 
 impl Store {
@@ -171,6 +175,52 @@ impl Store {
         let row: Option<TaskRow> = on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(org_id).bind(id).fetch_optional(c).await)?;
         row.ok_or(StoreError::NotFound)
+    }
+
+    /// Names a task's owner and the units co-operating with its lead unit.
+    pub async fn assign_campaign_task(
+        &self,
+        org_id: i64,
+        by: &User,
+        id: i64,
+        owner: Option<i64>,
+        co_units: &[i64],
+    ) -> Result<TaskRow> {
+        let mut tx = self.begin().await?;
+        let lead: Option<i64> = on_tx!(&mut tx, c => sqlx::query_scalar(
+            "SELECT lead_unit_id FROM campaign_tasks WHERE org_id = $1 AND id = $2").bind(org_id).bind(id).fetch_optional(c).await)?;
+        let lead = lead.ok_or(StoreError::NotFound)?;
+        if let Some(s) = owner {
+            let known: Option<i64> = on_tx!(&mut tx, c => sqlx::query_scalar(
+                "SELECT id FROM staff WHERE org_id = $1 AND id = $2").bind(org_id).bind(s).fetch_optional(c).await)?;
+            known
+                .ok_or_else(|| StoreError::field("owner_staff_id", "没有这名员工 / no such staff member"))?;
+        }
+        for u in co_units {
+            if *u == lead {
+                return Err(StoreError::field(
+                    "co_unit_ids",
+                    "牵头单位不是配合单位 / the lead unit is not a co-operating one",
+                ));
+            }
+            self.unit_in(&mut tx, org_id, *u, "co_unit_ids").await?;
+        }
+        let list = co_units.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        on_tx!(&mut tx, c => sqlx::query("UPDATE campaign_tasks SET owner_staff_id = $1, co_units = $2 WHERE id = $3")
+            .bind(owner).bind(&list).bind(id).execute(c).await.map(|_| ()))?;
+        let payload = json!({"owner_staff_id": owner, "co_unit_ids": co_units});
+        self.event_in(
+            &mut tx,
+            org_id,
+            &by.actor(),
+            "campaign_task.assigned",
+            ("campaign_task", id),
+            payload,
+            "",
+        )
+        .await?;
+        tx.commit().await?;
+        self.campaign_task(org_id, id).await
     }
 
     /// Takes a step on a task: the lead unit starts and submits (with its

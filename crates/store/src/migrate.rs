@@ -210,6 +210,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0033_recognition.sql"),
         postgres: include_str!("../migrations/postgres/0033_recognition.sql"),
     },
+    Migration {
+        version: 34,
+        name: "task_owner",
+        sqlite: include_str!("../migrations/sqlite/0034_task_owner.sql"),
+        postgres: include_str!("../migrations/postgres/0034_task_owner.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

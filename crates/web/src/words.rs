@@ -1155,6 +1155,7 @@ pub const EVENT_WORDS: &[(&str, &str, &str)] = &[
     ("campaign.unit_added", "增加了参加单位", "added a unit taking part"),
     ("campaign.file_added", "上传了活动文件", "attached a campaign file"),
     ("campaign_task.started", "开始了活动任务", "started a campaign task"),
+    ("campaign_task.assigned", "明确了任务责任人和配合单位", "named a task's owner and co-operating units"),
     ("campaign_task.submitted", "提交了活动任务", "submitted a campaign task"),
     ("campaign_task.accepted", "验收了活动任务", "accepted a campaign task"),
     ("campaign_task.sent_back", "退回了活动任务", "sent a campaign task back"),

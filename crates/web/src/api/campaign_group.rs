@@ -165,3 +165,33 @@ pub async fn file(
     Ok(([(CONTENT_TYPE, ct), (X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"))], bytes)
         .into_response())
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssignInput {
+    /// A person of the roster who answers for the task.
+    #[serde(default)]
+    pub owner_staff_id: Option<i64>,
+    /// Units co-operating with the lead unit (never the lead unit itself).
+    #[serde(default)]
+    pub co_unit_ids: Vec<i64>,
+}
+
+/// `POST /api/v1/campaign-tasks/{id}/assignment`: the campaign office names
+/// a task's owner and its co-operating units.
+pub async fn assign(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<AssignInput>,
+) -> ApiResult<Json<Value>> {
+    user.require(Permission::ManageCampaigns)?;
+    if input.co_unit_ids.len() > 50 {
+        return Err(AppError::field("co_unit_ids", "最多 50 个单位 / at most 50 units"));
+    }
+    let task = state
+        .store
+        .assign_campaign_task(user.org_id(), &user.0, id, input.owner_staff_id, &input.co_unit_ids)
+        .await?;
+    Ok(Json(json!({"task": task})))
+}

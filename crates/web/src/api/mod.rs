@@ -146,6 +146,7 @@ pub fn router() -> Router<AppState> {
             post(campaign_group::add_file).layer(DefaultBodyLimit::max(crate::UPLOAD_LIMIT)),
         )
         .route("/campaign-files/{id}", get(campaign_group::file))
+        .route("/campaign-tasks/{id}/assignment", post(campaign_group::assign))
         .route("/training-plans", get(training::plans).post(training::create_plan))
         .route("/training-plans/{id}", get(training::plan))
         .route("/training-sessions", get(training::sessions).post(training::create_session))

@@ -349,6 +349,23 @@ story!(the_leading_group_its_papers_and_its_office_head_told_of_what_is_overdue,
         detail["files"].as_array().unwrap().iter().map(|f| f["kind"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["basis", "logo"]);
     assert_eq!(detail["files"][0]["number"], "徐委办【2018】114号");
+    // A task's owner and co-operating unit; never the lead unit itself.
+    let task = detail["tasks"][0]["id"].as_i64().unwrap();
+    let assign = format!("/api/v1/campaign-tasks/{task}/assignment");
+    let r = app
+        .post_json(&assign, Some(&office), json!({"owner_staff_id": liu, "co_unit_ids": [affairs_unit]}))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    let r = app.post_json(&assign, Some(&affairs), json!({"owner_staff_id": liu})).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = app
+        .post_json(&assign, Some(&office), json!({"owner_staff_id": liu, "co_unit_ids": [safety_unit]}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(
+        (r.json()["task"]["owner_staff_id"].as_i64(), r.json()["task"]["co_units"].as_str()),
+        (Some(liu), Some(safety_unit.to_string().as_str()))
+    );
     let pdf_id = detail["files"][0]["id"].as_i64().unwrap();
     let r = app.get(&format!("/api/v1/campaign-files/{pdf_id}"), Some(&safe)).await;
     assert_eq!((r.status, r.headers["content-type"].to_str().unwrap()), (StatusCode::OK, "application/pdf"));

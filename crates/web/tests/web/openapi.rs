@@ -189,6 +189,7 @@ const EXERCISED_ELSEWHERE: &[(&str, &str)] = &[
     ("post", "/campaigns/{id}/units"),                 // campaigns.rs
     ("post", "/campaigns/{id}/files"),                 // campaigns.rs
     ("get", "/campaign-files/{id}"),                   // campaigns.rs
+    ("post", "/campaign-tasks/{id}/assignment"),       // campaigns.rs
     ("post", "/ledger/facts"),                         // access.rs, pages.rs
     ("post", "/ledger/entries"),                       // ledger.rs
     ("get", "/ledger/entries/{id}"),                   // ledger.rs, access.rs
