@@ -247,6 +247,8 @@ pub(crate) const WORDS: &[(&str, &str, &str)] = &[
     ("tr.done.entered", "出勤已登记", "Attendance recorded"),
     ("tr.done.imported", "出勤表已导入", "Sheet imported"),
     ("cmp.group", "组织领导", "Leading group"),
+    ("cmp.owner", "责任人", "Owner"),
+    ("cmp.co_units", "配合单位", "Co-operating"),
     ("cmp.no_group", "尚未成立领导小组", "No leading group named yet"),
     ("cmp.participants", "参加单位", "Units taking part"),
     ("cmp.logo", "品牌标识", "Logo"),

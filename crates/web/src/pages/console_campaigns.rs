@@ -85,6 +85,9 @@ async fn create(
 /// A task as the page shows it, with what this user may do to it.
 pub struct TaskLine {
     pub task: chuangkou_store::campaigns::TaskRow,
+    /// Who answers for it, and the units co-operating, by name.
+    pub owner: Option<String>,
+    pub co_units: Vec<String>,
     pub status: String,
     pub due: String,
     pub photos: Vec<i64>,
@@ -155,8 +158,20 @@ async fn page(
     let units = leads.into_iter().map(|(u, name)| (name, progress_of(&|t| t.lead_unit_id == u))).collect();
     let progress = progress_of(&|_| true);
     let svg = phase_bars(&state, &user, id).await?;
+    let unit_names: std::collections::HashMap<i64, String> =
+        state.store.units(user.org_id()).await?.into_iter().map(|u| (u.id, u.name)).collect();
     let mut tasks = vec![];
     for t in rows.clone() {
+        let owner = match t.owner_staff_id {
+            Some(s) => Some(state.store.staff(user.org_id(), s).await?.name),
+            None => None,
+        };
+        let co_units = t
+            .co_units
+            .split(',')
+            .filter_map(|u| u.parse::<i64>().ok())
+            .filter_map(|u| unit_names.get(&u).cloned())
+            .collect();
         let status = TaskStatus::parse(&t.status).unwrap_or(TaskStatus::NotStarted);
         let may_work = status.after(TaskStep::Submit).is_some()
             && may_step(&state, &user, &t, TaskStep::Submit).await.is_ok();
@@ -166,6 +181,8 @@ async fn page(
         let photos =
             state.store.campaign_task_photos(user.org_id(), t.id).await?.into_iter().map(|p| p.0).collect();
         tasks.push(TaskLine {
+            owner,
+            co_units,
             status: tr.label(status).to_string(),
             due: format_time(t.due_at),
             photos,
