@@ -245,6 +245,11 @@ impl Store {
         if let Some(u) = t.unit_id {
             self.unit_in(&mut tx, org_id, u, "unit_id").await?;
         }
+        if let Some(c) = t.campaign_id {
+            let ok: Option<i64> = on_tx!(&mut tx, x => sqlx::query_scalar(
+                "SELECT id FROM campaigns WHERE org_id = $1 AND id = $2").bind(org_id).bind(c).fetch_optional(x).await)?;
+            ok.ok_or_else(|| StoreError::field("campaign_id", "没有这个活动 / no such campaign"))?;
+        }
         if let Some((kind, id)) = &t.source {
             let table = match kind.as_str() {
                 "case" => "cases",

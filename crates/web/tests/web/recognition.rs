@@ -148,6 +148,10 @@ story!(a_typical_case_never_shows_its_reporter, |store| {
         let r = app.post_json("/api/v1/typical-cases", Some(&office), write(&leak)).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{leak}: {}", r.text());
     }
+    let mut stray = write("一位司机来电反映");
+    stray["campaign_id"] = json!(999_999);
+    let r = app.post_json("/api/v1/typical-cases", Some(&office), stray).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "no such campaign: {}", r.text());
     let story = "一位司机来电反映收费员未找零。值班站长当日调查清楚，收费员当面致歉并补足找零，24小时内办结，回访满意。监督电话 0351-12345678。";
     let r = app.post_json("/api/v1/typical-cases", Some(&office), write(story)).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
