@@ -216,6 +216,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0034_task_owner.sql"),
         postgres: include_str!("../migrations/postgres/0034_task_owner.sql"),
     },
+    Migration {
+        version: 35,
+        name: "seal_recognition",
+        sqlite: include_str!("../migrations/sqlite/0035_seal_recognition.sql"),
+        postgres: include_str!("../migrations/postgres/0035_seal_recognition.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -233,6 +233,7 @@ impl Store {
         }
         let payload = json!({"reward_fen": c.reward_fen, "receipt_no": receipt});
         self.event_in(&mut tx, org_id, &by.actor(), "reward.paid", ("certificate", id), payload, "").await?;
+        self.changed(&mut tx, org_id, "certificates", id).await?;
         tx.commit().await?;
         self.certificate(org_id, id).await
     }

@@ -292,3 +292,14 @@ impl Drop for PrivateCluster {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
+
+/// Runs statements as someone with database access would, outside the
+/// product: for tests that tamper with records and expect `verify` to see.
+pub async fn out_of_band(store: &Store, statements: &[&str]) {
+    let mut tx = store.begin().await.expect("begin");
+    for sql in statements {
+        crate::on_tx!(&mut tx, c => sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string())).execute(&mut *c).await.map(|r| r.rows_affected()))
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+    tx.commit().await.expect("commit");
+}

@@ -81,6 +81,14 @@ story!(a_closed_months_winners_get_certificates_once_and_finance_pays_their_rewa
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert_eq!(r.json()["certificate"]["receipt_no"], "财-2026-118");
     assert_eq!(app.post_json(&pay, Some(&finance), receipt).await.status, StatusCode::CONFLICT);
+    // The certificate is a row of record: sealed, and an amount changed out
+    // of band is named by verify.
+    chuangkou_store::testing::assert_records_whole(&store).await;
+    let sql = format!("UPDATE certificates SET reward_fen = 9999900 WHERE id = {id}");
+    chuangkou_store::testing::out_of_band(&store, &[&sql]).await;
+    let report = store.verify().await.unwrap();
+    let found: Vec<(&str, i64)> = report.rows.iter().map(|r| (r.table.as_str(), r.row_id)).collect();
+    assert_eq!(found, [("certificates", id)]);
 
     // A campaign honour (seed 004 六(五) 优质服务先进个人): never to oneself,
     // once per person.

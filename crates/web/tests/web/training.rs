@@ -181,6 +181,16 @@ story!(a_session_is_attended_by_qr_by_sheet_and_its_absentee_goes_to_the_ledger,
     let events = app.store.events(t.org, None, 200).await.unwrap();
     assert!(events.iter().any(|e| e.kind == "training.attended"));
     assert!(events.iter().any(|e| e.kind == "training_session.closed"));
+    // Attendance is a row of record, sealed into the chain.
+    chuangkou_store::testing::assert_records_whole(&store).await;
+    let sql = format!(
+        "UPDATE training_attendance SET way = 'entered' WHERE session_id = {id} AND staff_id = {}",
+        t.liu
+    );
+    chuangkou_store::testing::out_of_band(&store, &[&sql]).await;
+    let report = store.verify().await.unwrap();
+    assert_eq!(report.rows.len(), 1, "{:?}", report.rows);
+    assert_eq!(report.rows[0].table, "training_attendance");
 });
 
 story!(a_failed_exam_proposes_what_the_pack_says_and_nobody_scores_themselves, |store| {
