@@ -9,6 +9,8 @@
 //! spaces, never inside a Latin word or number, and never put closing
 //! punctuation at the start of a line.
 
+#![forbid(unsafe_code)]
+
 mod font;
 mod layout;
 
