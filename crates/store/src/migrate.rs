@@ -222,7 +222,22 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0035_seal_recognition.sql"),
         postgres: include_str!("../migrations/postgres/0035_seal_recognition.sql"),
     },
+    Migration {
+        version: 36,
+        name: "migration_checksums",
+        sqlite: include_str!("../migrations/sqlite/0036_migration_checksums.sql"),
+        postgres: include_str!("../migrations/postgres/0036_migration_checksums.sql"),
+    },
 ];
+
+/// The first migration recorded with its checksum (it adds the column).
+const CHECKSUMS_FROM: i64 = 36;
+
+/// The SHA-256 of a migration's text, as `schema_migrations` keeps it.
+fn checksum(sql: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(sql.as_bytes()))
+}
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
     version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)";
@@ -239,6 +254,7 @@ impl Store {
     /// `migrate` does, stopped early — for tests of upgrading a database
     /// that holds data written by an older version.
     pub async fn migrate_until(&self, last: i64) -> Result<Vec<i64>> {
+        self.check_applied_migrations().await?;
         // Up to date: nothing to do, and no DDL — so that a role that owns
         // nothing (see [`postgres_app_grants`]) can open the database.
         let target = MIGRATIONS.iter().take_while(|m| m.version <= last).count() as i64;
@@ -272,12 +288,32 @@ impl Store {
                 sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut *c).await.map_err(|e| {
                     StoreError::Other(format!("migration {} ({}) failed: {e}", m.version, m.name))
                 })?;
-                sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
-                    .bind(m.version)
-                    .bind(m.name)
-                    .bind(now)
-                    .execute(&mut *c)
-                    .await?;
+                if m.version >= CHECKSUMS_FROM {
+                    sqlx::query("INSERT INTO schema_migrations (version, name, applied_at, checksum) VALUES ($1, $2, $3, $4)")
+                        .bind(m.version).bind(m.name).bind(now).bind(checksum(sql))
+                        .execute(&mut *c)
+                        .await?;
+                } else {
+                    sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
+                        .bind(m.version)
+                        .bind(m.name)
+                        .bind(now)
+                        .execute(&mut *c)
+                        .await?;
+                }
+                if m.version == CHECKSUMS_FROM {
+                    // Those applied before: their text as it stands now.
+                    for earlier in MIGRATIONS.iter().take_while(|e| e.version < CHECKSUMS_FROM) {
+                        let text = match self.db {
+                            Db::Sqlite { .. } => earlier.sqlite,
+                            Db::Pg(_) => earlier.postgres,
+                        };
+                        sqlx::query("UPDATE schema_migrations SET checksum = $1 WHERE version = $2 AND checksum IS NULL")
+                            .bind(checksum(text)).bind(earlier.version)
+                            .execute(&mut *c)
+                            .await?;
+                    }
+                }
             });
             // A step in code, in the migration's own transaction.
             if m.version == 22 {
@@ -287,6 +323,34 @@ impl Store {
             applied_now.push(m.version);
         }
         Ok(applied_now)
+    }
+}
+
+impl Store {
+    /// Refuses a database whose applied migrations were since edited: each
+    /// applied migration's recorded checksum must be that of its text in
+    /// this binary. Only reads, so that a role owning nothing may run it.
+    /// A database without the checksums yet (or without any table) passes.
+    async fn check_applied_migrations(&self) -> Result<()> {
+        let rows: std::result::Result<Vec<(i64, Option<String>)>, _> = crate::on_read!(self, c => sqlx::query_as(
+            "SELECT version, checksum FROM schema_migrations WHERE checksum IS NOT NULL ORDER BY version")
+            .fetch_all(c).await);
+        let Ok(rows) = rows else { return Ok(()) };
+        for (version, recorded) in rows {
+            let Some(m) = MIGRATIONS.iter().find(|m| m.version == version) else { continue };
+            let text = match self.db {
+                Db::Sqlite { .. } => m.sqlite,
+                Db::Pg(_) => m.postgres,
+            };
+            if recorded.as_deref() != Some(checksum(text).as_str()) {
+                return Err(StoreError::Other(format!(
+                    "migration {version:04} ({}) was changed after it was applied to this database: restore its text, \
+                     or add a new migration for the change",
+                    m.name
+                )));
+            }
+        }
+        Ok(())
     }
 }
 

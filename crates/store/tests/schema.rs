@@ -123,3 +123,23 @@ async fn sqlite_and_postgresql_have_the_same_schema() {
         "the migrations disagree:\nonly on SQLite: {only_sqlite:#?}\nonly on PostgreSQL: {only_pg:#?}"
     );
 }
+
+// A migration edited after it ran (issue 22 point 2): every applied
+// migration carries the checksum of its text, and a database whose record
+// no longer matches the binary's text is refused by name at the next start.
+// The test changes the recorded checksum, which is what the comparison
+// sees when the file is edited instead.
+chuangkou_store::story!(a_migration_changed_after_it_ran_is_refused_by_name, |store| {
+    assert_eq!(store.migrate().await.unwrap(), Vec::<i64>::new(), "up to date, and the checksums agree");
+    let unrecorded: i64 = on_read!(store, c => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM schema_migrations WHERE checksum IS NULL").fetch_one(c).await)
+    .unwrap();
+    assert_eq!(unrecorded, 0, "every migration, those before the checksums included, has one");
+    chuangkou_store::testing::out_of_band(
+        &store,
+        &["UPDATE schema_migrations SET checksum = 'edited' WHERE version = 5"],
+    )
+    .await;
+    let e = store.migrate().await.unwrap_err().to_string();
+    assert!(e.contains("migration 0005") && e.contains("changed after it was applied"), "{e}");
+});
