@@ -176,14 +176,7 @@ async fn act(
     match result {
         Ok(done) => Ok(Redirect::to(&format!("/console/recognition?done={done}")).into_response()),
         Err(e @ (AppError::Validation(_) | AppError::Conflict(_) | AppError::Refused(_))) => {
-            let m = match &e {
-                AppError::Validation(fields) => fields
-                    .iter()
-                    .map(|x| format!("{}: {}", x.field, tr.msg(&x.message)))
-                    .collect::<Vec<_>>()
-                    .join("; "),
-                other => tr.msg(&other.message()),
-            };
+            let m = super::form_error(&tr, &e);
             render_page(&state, (tr, csrf), &user, None, Some(m)).await
         }
         Err(e) => Err(e.into()),

@@ -166,17 +166,7 @@ async fn index(
     render_index(&state, (tr, csrf), &user, q.done, None).await
 }
 
-/// An error of a form, as the person reads it.
-fn message(tr: &Tr, e: &AppError) -> String {
-    match e {
-        AppError::Validation(fields) => fields
-            .iter()
-            .map(|f| format!("{}: {}", f.field, tr.msg(&f.message)))
-            .collect::<Vec<_>>()
-            .join("; "),
-        other => tr.msg(&other.message()),
-    }
-}
+use super::form_error as message;
 
 /// The plan, session, exam and qualification forms, told apart by `form`.
 async fn create(

@@ -253,6 +253,19 @@ async fn track_js() -> Response {
 
 pub type PageResult = Result<Response, PageError>;
 
+/// A refused form's error as the person reads it: each bad field with its
+/// message, or the refusal's message.
+pub(crate) fn form_error(tr: &crate::i18n::Tr, e: &AppError) -> String {
+    match e {
+        AppError::Validation(fields) => fields
+            .iter()
+            .map(|f| format!("{}: {}", f.field, tr.msg(&f.message)))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => tr.msg(&other.message()),
+    }
+}
+
 /// Supervisors record inspections and reports, and nothing else: a page of
 /// the organisation (the home, the tree) sends them to their inspections.
 pub(super) fn supervisor_elsewhere(user: &crate::auth::CurrentUser) -> Option<Response> {
