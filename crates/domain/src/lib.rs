@@ -79,6 +79,7 @@ pub mod inspections;
 pub mod kpi;
 pub mod ledger;
 pub mod notices;
+pub mod notify;
 pub mod org;
 pub mod policy;
 pub mod recognition;

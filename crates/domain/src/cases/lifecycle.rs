@@ -168,7 +168,7 @@ pub enum Command {
 }
 
 /// The outcome of an allowed command.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Transition {
     pub to: State,
     /// The event kind to record: `case.concluded`, …

@@ -4,6 +4,7 @@
 //! ([`clock`]); duplicates are found by [`similar`].
 
 pub mod clock;
+pub mod effects;
 pub mod lifecycle;
 pub mod number;
 pub mod similar;

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::calendar::Span;
 use crate::cases::CaseKind;
+use crate::ledger::Severity;
 
 mod assessment;
 pub mod campaigns;
@@ -178,6 +179,9 @@ pub struct CasePolicy {
     /// point (or organisation, for its general form), in any hour.
     pub feedback_per_address_per_hour: u32,
     pub feedback_per_point_per_hour: u32,
+    /// The severity of a substantiated complaint's fact when the handler
+    /// names no codebook rule (a named rule brings its own).
+    pub substantiated_severity: Severity,
 }
 
 #[derive(Debug, Clone)]
@@ -263,6 +267,10 @@ fn feedback_per_point() -> u32 {
     60
 }
 
+fn minor() -> Severity {
+    Severity::Minor
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CasesFile {
@@ -274,6 +282,8 @@ struct CasesFile {
     feedback_per_address_per_hour: u32,
     #[serde(default = "feedback_per_point")]
     feedback_per_point_per_hour: u32,
+    #[serde(default = "minor")]
+    substantiated_severity: Severity,
     categories: Vec<CategoryFile>,
     tracks: Vec<TrackFile>,
     escalation: Vec<StepFile>,
@@ -406,6 +416,7 @@ impl Pack {
             first_response: c.first_response.as_deref().map(|v| span("first_response", v)).transpose()?,
             feedback_per_address_per_hour: c.feedback_per_address_per_hour,
             feedback_per_point_per_hour: c.feedback_per_point_per_hour,
+            substantiated_severity: c.substantiated_severity,
         };
         let satisfaction = satisfaction::parse_satisfaction(file, text, raw.satisfaction, &cases)?;
         let assessment = assessment::parse_assessment(file, text, raw.assessment)?;
