@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::FieldError;
 
+pub mod replacement;
+
 labelled_enum! {
     /// A quick rating, best first. Stored as its number: 5 is 非常满意.
     Level {

@@ -217,6 +217,28 @@ story!(the_same_device_within_the_window_replaces_instead_of_adding, |store| {
     chuangkou_store::testing::assert_records_whole(&store).await;
 });
 
+story!(three_bad_taps_from_one_device_in_one_batch_are_one_complaint, |store| {
+    let w = world(&store, "toll").await;
+    store.set_clock(at(11, 3, 8));
+    let mut batch = vec![];
+    for level in [Level::Dissatisfied, Level::VeryDissatisfied, Level::Dissatisfied] {
+        batch.push(store.prepare_rating(&w.org, w.rules(), &w.points[0], &input(level, "angry")).await.unwrap());
+    }
+    let acks = store.record_ratings(&batch).await.unwrap();
+    let opened: Vec<bool> = acks.iter().map(|a| a.case.is_some()).collect();
+    assert_eq!(opened, [true, false, false], "only the first tap opens a case");
+    let case = acks[0].case_id.unwrap();
+    assert!(acks.iter().all(|a| a.case_id == Some(case)), "{acks:?}");
+    assert_eq!(acks[2].replaced, Some(acks[1].id));
+    let c = store
+        .rating_counts(w.org.id, Scope::Point, Some(&[w.points[0].id]), 20261103, 20261103)
+        .await
+        .unwrap()[&w.points[0].id];
+    assert_eq!((c.total(), c.bad()), (1, 1));
+    assert!(store.verify_rollups().await.unwrap().is_empty());
+    chuangkou_store::testing::assert_records_whole(&store).await;
+});
+
 story!(rollups_equal_a_recomputation_after_a_concurrent_load, |store| {
     let w = world(&store, "toll").await;
     store.set_clock(at(11, 3, 8));

@@ -9,6 +9,7 @@ use chuangkou_domain::FieldError;
 use chuangkou_domain::calendar::Span;
 use chuangkou_domain::cases::{CaseKind, Channel};
 use chuangkou_domain::policy::Rules;
+use chuangkou_domain::satisfaction::replacement::{self, Earlier, Incoming, Plan, Replaced};
 use chuangkou_domain::satisfaction::{Level, RatingStatus, check_comment, check_tags};
 use serde_json::json;
 
@@ -147,12 +148,86 @@ impl Store {
         items: &[NewRating],
         idx: &[usize],
     ) -> Result<Vec<(usize, RatingAck)>> {
-        // Earlier counted ratings of the same devices still inside the window.
+        let earlier = self.earlier_ratings(tx, org_id, items, idx).await?;
+        let batch: Vec<Incoming> = idx
+            .iter()
+            .map(|&i| {
+                let r = &items[i];
+                Incoming {
+                    device: &r.device,
+                    point_id: r.point_id,
+                    bad: r.level.is_bad(),
+                    at: r.at,
+                    replace_after: r.replace_after,
+                }
+            })
+            .collect();
+        let seen = earlier.iter().map(|(k, (row, at))| (*k, earlier_of(row, *at))).collect();
+        let plans = replacement::plan(&batch, &seen);
+        // Cases for bad ratings, in the same transaction; their events are
+        // appended with the batch's own.
+        let case_items = bad_cases(items, idx, &plans)?;
+        let (opened, mut events) = self.open_rating_cases(tx, org_id, &case_items, &plans).await?;
+        let case_of = replacement::cases_of(
+            &batch,
+            &plans,
+            &opened.iter().map(|r| r.as_ref().map(|r| r.id)).collect::<Vec<_>>(),
+        );
+        // The cases' events and then the batch's one event take their places
+        // in the chain now, together, so that each rating can name the last.
+        let (event_seq, prev_hash) = self.reserve_chain(tx, org_id, events.len() as i64 + 1).await?;
+        let ids = self.insert_rating_rounds(tx, org_id, items, idx, &plans, &case_of, event_seq).await?;
+        let mut deltas = Deltas::default();
+        let mut stored_replaced: Vec<i64> = Vec::new();
+        for plan in &plans {
+            if let Some(Replaced::Stored(id)) = plan.replaces {
+                let row = earlier.values().find(|(row, _)| row.id == id).map(|(row, _)| *row);
+                deltas.add(
+                    &row.ok_or_else(|| StoreError::Other("a replaced rating was not loaded".into()))?,
+                    -1,
+                );
+                stored_replaced.push(id);
+            }
+        }
+        if !stored_replaced.is_empty() {
+            let sql = format!(
+                "UPDATE ratings SET status = 'replaced' WHERE org_id = $1 AND id IN ({})",
+                crate::id_list(&stored_replaced)
+            );
+            on_tx!(tx, c => sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(org_id).execute(c).await.map(|r| r.rows_affected()))?;
+        }
+        for (k, &i) in idx.iter().enumerate() {
+            if plans[k].status == RatingStatus::Counted {
+                deltas.add(&items[i].counted(ids[k]), 1);
+            }
+        }
+        self.apply_deltas(tx, org_id, deltas).await?;
+        events.push(batch_event(org_id, items, idx, &plans, &ids, &case_of));
+        self.write_reserved(tx, org_id, event_seq, prev_hash, &events).await?;
+        Ok(idx
+            .iter()
+            .enumerate()
+            .map(|(k, &i)| {
+                let replaced = plans[k].replaces.map(|p| p.id(&ids));
+                (i, RatingAck { id: ids[k], replaced, case: opened[k].clone(), case_id: case_of[k] })
+            })
+            .collect())
+    }
+
+    /// The latest counted rating of each (device, point) of the batch still
+    /// inside the replacement window, with when it was made.
+    async fn earlier_ratings<'a>(
+        &self,
+        tx: &mut Tx,
+        org_id: i64,
+        items: &'a [NewRating],
+        idx: &[usize],
+    ) -> Result<HashMap<(&'a str, i64), (Counted, i64)>> {
         let cutoff = idx.iter().map(|&i| items[i].replace_after).min().unwrap_or(0);
         let mut devices: Vec<&str> = idx.iter().map(|&i| items[i].device.as_str()).collect();
         devices.sort_unstable();
         devices.dedup();
-        let mut latest: HashMap<(&str, i64), (Option<usize>, Counted, i64)> = HashMap::new();
+        let mut latest: HashMap<(&str, i64), (Counted, i64)> = HashMap::new();
         for chunk in devices.chunks(128) {
             // Padded to a power of two (repeating a device) so that few statement shapes exist.
             let width = chunk.len().next_power_of_two().max(8);
@@ -173,97 +248,32 @@ impl Store {
                 q.fetch_all(c).await
             })?;
             for (id, point_id, unit_id, staff_id, level, day, case_id, device, at) in rows {
-                let d = *chunk.iter().find(|d| **d == device).expect("asked for this device");
+                let Some(d) = chunk.iter().find(|d| **d == device) else { continue };
                 let row = Counted { id, point_id, unit_id, staff_id, level, day, case_id };
-                let e = latest.entry((d, point_id)).or_insert((None, row, at));
-                if at > e.2 {
-                    *e = (None, row, at);
+                let e = latest.entry((*d, point_id)).or_insert((row, at));
+                if at > e.1 {
+                    *e = (row, at);
                 }
             }
         }
-        // Walk the batch in order: who replaces whom, which need a case.
-        struct Plan {
-            replaces: Option<Replaced>,
-            status: RatingStatus,
-            round: usize,
-            needs_case: bool,
-            inherited_case: Option<i64>,
+        Ok(latest)
+    }
+
+    /// Opens the cases of the bad ratings that need one; answers each
+    /// rating's case (if it opened one) and the cases' events.
+    async fn open_rating_cases<'a>(
+        &self,
+        tx: &mut Tx,
+        org_id: i64,
+        case_items: &'a [Prepared],
+        plans: &[Plan],
+    ) -> Result<(Vec<Option<Registered>>, Vec<NewEvent<'a>>)> {
+        let mut opened: Vec<Option<Registered>> = vec![None; plans.len()];
+        if case_items.is_empty() {
+            return Ok((opened, vec![]));
         }
-        #[derive(Clone, Copy)]
-        enum Replaced {
-            Stored(Counted),
-            InBatch(usize),
-        }
-        impl Replaced {
-            /// The replaced rating's id, once the batch's ids are known.
-            fn id(self, ids: &[i64]) -> i64 {
-                match self {
-                    Replaced::Stored(row) => row.id,
-                    Replaced::InBatch(j) => ids[j],
-                }
-            }
-        }
-        let mut plans: Vec<Plan> = Vec::with_capacity(idx.len());
-        let mut deltas = Deltas::default();
-        let mut stored_replaced: Vec<i64> = Vec::new();
-        for (k, &i) in idx.iter().enumerate() {
-            let r = &items[i];
-            let key = (r.device.as_str(), r.point_id);
-            let prev = latest
-                .get(&key)
-                .filter(|(_, _, at)| *at >= r.replace_after)
-                .map(|(slot, row, _)| (*slot, *row));
-            let bad = r.level.is_bad();
-            let mut plan = Plan {
-                replaces: None,
-                status: RatingStatus::Counted,
-                round: 0,
-                needs_case: bad,
-                inherited_case: None,
-            };
-            match prev {
-                Some((None, row)) => {
-                    plan.replaces = Some(Replaced::Stored(row));
-                    stored_replaced.push(row.id);
-                    deltas.add(&row, -1);
-                    if bad && row.level <= 2 && row.case_id.is_some() {
-                        plan.needs_case = false;
-                        plan.inherited_case = row.case_id;
-                    }
-                }
-                Some((Some(j), row)) => {
-                    plan.replaces = Some(Replaced::InBatch(j));
-                    plan.round = plans[j].round + 1;
-                    plans[j].status = RatingStatus::Replaced;
-                    if bad && row.level <= 2 && (plans[j].needs_case || plans[j].inherited_case.is_some()) {
-                        plan.needs_case = false;
-                    }
-                }
-                None => {}
-            }
-            latest.insert(key, (Some(k), r.counted(0), r.at));
-            plans.push(plan);
-        }
-        // Cases for bad ratings, in the same transaction.
-        let case_items: Vec<Prepared> = idx
-            .iter()
-            .zip(&plans)
-            .filter(|(_, p)| p.needs_case)
-            .map(|(&i, _)| {
-                items[i]
-                    .bad_case
-                    .clone()
-                    .ok_or_else(|| StoreError::Other("a bad rating came without its case".into()))
-            })
-            .collect::<Result<_>>()?;
         let all: Vec<usize> = (0..case_items.len()).collect();
-        let mut opened: Vec<Option<Registered>> = vec![None; idx.len()];
-        // The cases' events, to be appended with the batch's own.
-        let (mut regs, mut events) = if case_items.is_empty() {
-            (vec![], vec![])
-        } else {
-            self.insert_group(tx, org_id, &case_items, &all).await?
-        };
+        let (mut regs, events) = self.insert_group(tx, org_id, case_items, &all).await?;
         regs.sort_by_key(|(i, _)| *i);
         let mut regs = regs.into_iter().map(|(_, r)| r);
         for (k, p) in plans.iter().enumerate() {
@@ -271,20 +281,22 @@ impl Store {
                 opened[k] = regs.next();
             }
         }
-        // A bad rating replacing a bad one in the batch keeps that one's case.
-        let mut case_of: Vec<Option<i64>> = vec![None; idx.len()];
-        for k in 0..plans.len() {
-            case_of[k] = match (&opened[k], plans[k].inherited_case, plans[k].replaces) {
-                (Some(reg), _, _) => Some(reg.id),
-                (None, Some(c), _) => Some(c),
-                (None, None, Some(Replaced::InBatch(j))) if items[idx[k]].level.is_bad() => case_of[j],
-                _ => None,
-            };
-        }
-        // The cases' events and then the batch's one event take their places
-        // in the chain now, together, so that each rating can name the last.
-        let (event_seq, prev_hash) = self.reserve_chain(tx, org_id, events.len() as i64 + 1).await?;
-        // The ratings, round by round so that a replacement names the row it replaces.
+        Ok((opened, events))
+    }
+
+    /// Inserts the batch's ratings round by round, so that a replacement
+    /// names the row it replaces; answers their ids in batch order.
+    #[allow(clippy::too_many_arguments)]
+    async fn insert_rating_rounds(
+        &self,
+        tx: &mut Tx,
+        org_id: i64,
+        items: &[NewRating],
+        idx: &[usize],
+        plans: &[Plan],
+        case_of: &[Option<i64>],
+        event_seq: i64,
+    ) -> Result<Vec<i64>> {
         let mut ids: Vec<i64> = vec![0; idx.len()];
         let rounds = plans.iter().map(|p| p.round).max().unwrap_or(0);
         for round in 0..=rounds {
@@ -315,56 +327,68 @@ impl Store {
                 }
             }
         }
-        if !stored_replaced.is_empty() {
-            let sql = format!(
-                "UPDATE ratings SET status = 'replaced' WHERE org_id = $1 AND id IN ({})",
-                crate::id_list(&stored_replaced)
-            );
-            on_tx!(tx, c => sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(org_id).execute(c).await.map(|r| r.rows_affected()))?;
-        }
-        for (k, &i) in idx.iter().enumerate() {
-            if plans[k].status == RatingStatus::Counted {
-                deltas.add(&items[i].counted(ids[k]), 1);
-            }
-        }
-        self.apply_deltas(tx, org_id, deltas).await?;
-        // One event for the batch, listing every rating in insertion order.
-        let ratings: Vec<serde_json::Value> = idx
-            .iter()
-            .enumerate()
-            .map(|(k, &i)| {
-                let r = &items[i];
-                json!([
-                    ids[k],
-                    r.point_id,
-                    r.unit_id,
-                    r.staff_id,
-                    r.level.number(),
-                    r.tags.join(","),
-                    r.comment.is_some(),
-                    r.day,
-                    plans[k].replaces.map(|p| p.id(&ids)),
-                    case_of[k],
-                ])
-            })
-            .collect();
-        events.push(NewEvent {
-            org_id,
-            actor: "public",
-            kind: "ratings.recorded",
-            subject_type: "rating_batch",
-            subject_id: ids.iter().copied().min().unwrap_or(0),
-            payload: json!({ "columns": BATCH_COLUMNS, "ratings": ratings }),
-            reason: "",
-        });
-        self.write_reserved(tx, org_id, event_seq, prev_hash, &events).await?;
-        Ok(idx
-            .iter()
-            .enumerate()
-            .map(|(k, &i)| {
-                let replaced = plans[k].replaces.map(|p| p.id(&ids));
-                (i, RatingAck { id: ids[k], replaced, case: opened[k].clone(), case_id: case_of[k] })
-            })
-            .collect())
+        Ok(ids)
+    }
+}
+
+/// The prepared cases of the bad ratings that open one, in batch order.
+fn bad_cases(items: &[NewRating], idx: &[usize], plans: &[Plan]) -> Result<Vec<Prepared>> {
+    idx.iter()
+        .zip(plans)
+        .filter(|(_, p)| p.needs_case)
+        .map(|(&i, _)| {
+            items[i]
+                .bad_case
+                .clone()
+                .ok_or_else(|| StoreError::Other("a bad rating came without its case".into()))
+        })
+        .collect()
+}
+
+fn earlier_of(row: &Counted, at: i64) -> Earlier {
+    Earlier {
+        id: row.id,
+        bad: Level::from_number(row.level).is_some_and(Level::is_bad),
+        case_id: row.case_id,
+        at,
+    }
+}
+
+/// One event for the batch, listing every rating in insertion order.
+fn batch_event(
+    org_id: i64,
+    items: &[NewRating],
+    idx: &[usize],
+    plans: &[Plan],
+    ids: &[i64],
+    case_of: &[Option<i64>],
+) -> NewEvent<'static> {
+    let ratings: Vec<serde_json::Value> = idx
+        .iter()
+        .enumerate()
+        .map(|(k, &i)| {
+            let r = &items[i];
+            json!([
+                ids[k],
+                r.point_id,
+                r.unit_id,
+                r.staff_id,
+                r.level.number(),
+                r.tags.join(","),
+                r.comment.is_some(),
+                r.day,
+                plans[k].replaces.map(|p| p.id(ids)),
+                case_of[k],
+            ])
+        })
+        .collect();
+    NewEvent {
+        org_id,
+        actor: "public",
+        kind: "ratings.recorded",
+        subject_type: "rating_batch",
+        subject_id: ids.iter().copied().min().unwrap_or(0),
+        payload: json!({ "columns": BATCH_COLUMNS, "ratings": ratings }),
+        reason: "",
     }
 }
