@@ -222,7 +222,9 @@ story!(three_bad_taps_from_one_device_in_one_batch_are_one_complaint, |store| {
     store.set_clock(at(11, 3, 8));
     let mut batch = vec![];
     for level in [Level::Dissatisfied, Level::VeryDissatisfied, Level::Dissatisfied] {
-        batch.push(store.prepare_rating(&w.org, w.rules(), &w.points[0], &input(level, "angry")).await.unwrap());
+        batch.push(
+            store.prepare_rating(&w.org, w.rules(), &w.points[0], &input(level, "angry")).await.unwrap(),
+        );
     }
     let acks = store.record_ratings(&batch).await.unwrap();
     let opened: Vec<bool> = acks.iter().map(|a| a.case.is_some()).collect();

@@ -5,6 +5,8 @@
 //! `case.registered` event. The number and tracking code are returned only
 //! after the commit: nothing acknowledged is ever lost.
 
+use std::collections::HashMap;
+
 use chrono::Datelike;
 use chuangkou_domain::FieldError;
 use chuangkou_domain::cases::clock::{self, PlannedTimer};
@@ -218,8 +220,68 @@ impl Store {
         items: &'a [Prepared],
         idx: &[usize],
     ) -> Result<(Vec<(usize, Registered)>, Vec<NewEvent<'a>>)> {
-        let backend = self.backend();
-        // Numbers: take a block of the year's sequence at once.
+        let numbers = self.take_numbers(tx, org_id, items, idx).await?;
+        let reporter_of = self.insert_reporters(tx, org_id, items, idx).await?;
+        let id_of = self.insert_case_rows(tx, org_id, items, idx, &numbers, &reporter_of).await?;
+        let case_id = |i: usize| id_of[&numbers[i]];
+        // What came with each case: photos, an outside system's place and
+        // sender, a spoken code.
+        for &i in idx {
+            let p = &items[i];
+            self.insert_extras(tx, org_id, case_id(i), &numbers[i], p.now, &p.nc, p.spoken_code.as_deref())
+                .await?;
+        }
+        // Search terms and timers of all of them.
+        let docs: Vec<(i64, &str)> =
+            idx.iter().map(|&i| (case_id(i), items[i].nc.description.as_str())).collect();
+        self.index_case_texts(tx, org_id, &docs).await?;
+        let timers: Vec<(i64, &PlannedTimer)> =
+            idx.iter().flat_map(|&i| items[i].timers.iter().map(move |t| (case_id(i), t))).collect();
+        self.insert_first_timers(tx, org_id, &timers).await?;
+        // A case raised on the spot goes to whoever leads the unit now.
+        for &i in idx {
+            let (p, nc) = (&items[i], &items[i].nc);
+            let on_site = OnSite {
+                channel: nc.channel,
+                point: p.point_id,
+                unit: p.unit_id,
+                subject: nc.subject_staff_id,
+            };
+            if p.routed_to == "office" {
+                self.tell_on_duty(tx, org_id, case_id(i), &numbers[i], on_site).await?;
+            }
+        }
+        // One `case.registered` event each, chained in order.
+        let events: Vec<NewEvent<'_>> = idx
+            .iter()
+            .map(|&i| registered_event(org_id, &items[i], case_id(i), &numbers[i], reporter_of[i].is_some()))
+            .collect();
+        let registered = idx
+            .iter()
+            .map(|&i| {
+                let p = &items[i];
+                let r = Registered {
+                    id: case_id(i),
+                    number: numbers[i].clone(),
+                    tracking_code: p.tracking_code.clone(),
+                    spoken_code: p.spoken_code.clone(),
+                    investigate_due: p.deadlines.investigate,
+                    handle_due: p.deadlines.handle,
+                };
+                (i, r)
+            })
+            .collect();
+        Ok((registered, events))
+    }
+
+    /// Case numbers for `idx`: a block of each year's sequence at once.
+    async fn take_numbers(
+        &self,
+        tx: &mut Tx,
+        org_id: i64,
+        items: &[Prepared],
+        idx: &[usize],
+    ) -> Result<Vec<String>> {
         let mut numbers: Vec<String> = vec![String::new(); items.len()];
         let mut years: Vec<i32> = idx.iter().map(|&i| items[i].year).collect();
         years.sort_unstable();
@@ -235,7 +297,17 @@ impl Store {
                 numbers[i] = case_number(&items[i].org_code, year, last - n + 1 + k as i64);
             }
         }
-        // Reporters, encrypted; ids come back in insertion order.
+        Ok(numbers)
+    }
+
+    /// The reporters of `idx`, encrypted; their ids by item.
+    async fn insert_reporters(
+        &self,
+        tx: &mut Tx,
+        org_id: i64,
+        items: &[Prepared],
+        idx: &[usize],
+    ) -> Result<Vec<Option<i64>>> {
         let with_reporter: Vec<usize> = idx
             .iter()
             .copied()
@@ -244,12 +316,13 @@ impl Store {
         let mut reporter_of: Vec<Option<i64>> = vec![None; items.len()];
         for chunk in crate::few_shapes(&with_reporter, REPORTER_ROWS) {
             let sql = crate::insert_rows(
-                backend,
+                self.backend(),
                 "reporters (org_id, name_enc, phone_enc, phone_hash, created_at)",
                 "(#, #, #, #, #)",
                 chunk.len(),
                 "RETURNING id",
             );
+            // Ids come back in insertion order.
             let mut ids: Vec<i64> = on_tx!(tx, c => {
                 let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.as_str()));
                 for &i in chunk {
@@ -265,11 +338,23 @@ impl Store {
                 reporter_of[i] = Some(id);
             }
         }
-        // The cases; each id is matched back by its unique number.
-        let mut id_of: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
+        Ok(reporter_of)
+    }
+
+    /// The case rows; each id is matched back by its unique number.
+    async fn insert_case_rows(
+        &self,
+        tx: &mut Tx,
+        org_id: i64,
+        items: &[Prepared],
+        idx: &[usize],
+        numbers: &[String],
+        reporter_of: &[Option<i64>],
+    ) -> Result<HashMap<String, i64>> {
+        let mut id_of: HashMap<String, i64> = HashMap::new();
         for chunk in crate::few_shapes(idx, CASE_ROWS) {
             let sql = crate::insert_rows(
-                backend,
+                self.backend(),
                 "cases (org_id, number, kind, channel, category, track, state, description, unit_id, service_point_id,
                    subject_staff_id, plate, routed_to, reporter_id, phone_hash, tracking_digest, first_responsible_id,
                    owner_id, registered_at, investigate_due, handle_due, updated_at)",
@@ -291,23 +376,19 @@ impl Store {
             })?;
             id_of.extend(got.into_iter().map(|(id, number)| (number, id)));
         }
-        let case_id = |i: usize| id_of[&numbers[i]];
-        // What came with each case: photos, an outside system's place and
-        // sender, a spoken code.
-        for &i in idx {
-            let p = &items[i];
-            self.insert_extras(tx, org_id, case_id(i), &numbers[i], p.now, &p.nc, p.spoken_code.as_deref())
-                .await?;
-        }
-        // Search terms and timers of all of them.
-        let docs: Vec<(i64, &str)> =
-            idx.iter().map(|&i| (case_id(i), items[i].nc.description.as_str())).collect();
-        self.index_case_texts(tx, org_id, &docs).await?;
-        let timers: Vec<(i64, &PlannedTimer)> =
-            idx.iter().flat_map(|&i| items[i].timers.iter().map(move |t| (case_id(i), t))).collect();
-        for chunk in crate::few_shapes(&timers, TIMER_ROWS) {
+        Ok(id_of)
+    }
+
+    /// New cases' timers, all of deadline version 1.
+    async fn insert_first_timers(
+        &self,
+        tx: &mut Tx,
+        org_id: i64,
+        timers: &[(i64, &PlannedTimer)],
+    ) -> Result<()> {
+        for chunk in crate::few_shapes(timers, TIMER_ROWS) {
             let sql = crate::insert_rows(
-                backend,
+                self.backend(),
                 "timers (org_id, case_id, action, version, due_at)",
                 "(#, #, #, 1, #)",
                 chunk.len(),
@@ -321,58 +402,7 @@ impl Store {
                 q.execute(c).await.map(|r| r.rows_affected())
             })?;
         }
-        // A case raised on the spot goes to whoever leads the unit now.
-        for &i in idx {
-            let (p, nc) = (&items[i], &items[i].nc);
-            let on_site = OnSite {
-                channel: nc.channel,
-                point: p.point_id,
-                unit: p.unit_id,
-                subject: nc.subject_staff_id,
-            };
-            if p.routed_to == "office" {
-                self.tell_on_duty(tx, org_id, case_id(i), &numbers[i], on_site).await?;
-            }
-        }
-        // One `case.registered` event each, chained in order.
-        let events: Vec<NewEvent<'_>> = idx
-            .iter()
-            .map(|&i| {
-                let (p, nc, d) = (&items[i], &items[i].nc, items[i].deadlines);
-                NewEvent {
-                    org_id,
-                    actor: &p.actor,
-                    kind: "case.registered",
-                    subject_type: "case",
-                    subject_id: case_id(i),
-                    payload: json!({
-                        "number": numbers[i], "kind": nc.kind.as_str(), "channel": nc.channel.as_str(),
-                        "category": p.category, "track": p.track, "routed_to": p.routed_to,
-                        "unit_id": p.unit_id, "service_point_id": p.point_id, "subject_staff_id": nc.subject_staff_id,
-                        "first_responsible_id": nc.registered_by, "has_reporter": reporter_of[i].is_some(),
-                        "photos": nc.photos.iter().map(|p| p.sha256.as_str()).collect::<Vec<_>>(),
-                        "investigate_due": d.investigate, "handle_due": d.handle,
-                    }),
-                    reason: "",
-                }
-            })
-            .collect();
-        let registered = idx
-            .iter()
-            .map(|&i| {
-                let p = &items[i];
-                let r = Registered {
-                    id: case_id(i),
-                    number: numbers[i].clone(),
-                    tracking_code: p.tracking_code.clone(),
-                    spoken_code: p.spoken_code.clone(),
-                    investigate_due: p.deadlines.investigate,
-                    handle_due: p.deadlines.handle,
-                };
-                (i, r)
-            })
-            .collect();
-        Ok((registered, events))
+        Ok(())
     }
 
     /// Checks a new case against the pack and the organisation's records and
@@ -643,5 +673,32 @@ fn dup(c: super::CaseRow, reasons: Vec<&'static str>, similarity: f64) -> Duplic
         description: c.description,
         reasons,
         similarity: (similarity * 100.0).round() / 100.0,
+    }
+}
+
+/// A new case's `case.registered` event.
+fn registered_event<'a>(
+    org_id: i64,
+    p: &'a Prepared,
+    id: i64,
+    number: &str,
+    has_reporter: bool,
+) -> NewEvent<'a> {
+    let (nc, d) = (&p.nc, p.deadlines);
+    NewEvent {
+        org_id,
+        actor: &p.actor,
+        kind: "case.registered",
+        subject_type: "case",
+        subject_id: id,
+        payload: json!({
+            "number": number, "kind": nc.kind.as_str(), "channel": nc.channel.as_str(),
+            "category": p.category, "track": p.track, "routed_to": p.routed_to,
+            "unit_id": p.unit_id, "service_point_id": p.point_id, "subject_staff_id": nc.subject_staff_id,
+            "first_responsible_id": nc.registered_by, "has_reporter": has_reporter,
+            "photos": nc.photos.iter().map(|p| p.sha256.as_str()).collect::<Vec<_>>(),
+            "investigate_due": d.investigate, "handle_due": d.handle,
+        }),
+        reason: "",
     }
 }
