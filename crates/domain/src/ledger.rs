@@ -17,6 +17,8 @@ use serde::Deserialize;
 
 use crate::calendar::Calendar;
 
+pub mod explain;
+
 labelled_enum!(
     /// What a ledger entry records (LED-1).
     EntryKind {

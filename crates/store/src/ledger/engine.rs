@@ -1,6 +1,7 @@
 //! The rules engine's driver: a fact is recorded and the pack's rules,
 //! evaluated in the same transaction, propose entries with an explanation.
 
+use chuangkou_domain::ledger::explain;
 use chuangkou_domain::ledger::{
     AttendanceKind, CountOf, EntryKind, EntryStatus, FactKind, FactView, LedgerRule, Severity, Target,
     period_bounds,
@@ -17,6 +18,14 @@ pub(crate) struct EntrySource {
     pub fact_id: Option<i64>,
     pub case_id: Option<i64>,
     pub inspection_id: Option<i64>,
+}
+
+/// A fact as written: whom it is about and how serious.
+struct Recorded {
+    id: i64,
+    staff_id: Option<i64>,
+    unit_id: i64,
+    severity: Option<Severity>,
 }
 
 /// A fact as counting rules see it.
@@ -69,39 +78,48 @@ impl Store {
         by: &Proposer,
         f: &NewFact,
     ) -> Result<FactOutcome> {
-        let pack = rules.pack;
         let (staff_id, unit_id) = self.subject_unit(tx, org_id, f.staff_id, f.unit_id).await?;
-        let severity = match &f.rule_code {
-            Some(code) => Some(
-                pack.codebook_rule(code)
-                    .ok_or_else(|| {
-                        StoreError::field(
-                            "rule_code",
-                            format!("规范条款 {code} 不存在 / no codebook rule {code}"),
-                        )
-                    })?
-                    .severity,
-            ),
-            None => f.severity,
-        };
-        if (f.kind == FactKind::Attendance) != f.detail.is_some() {
-            return Err(StoreError::field(
-                "detail",
-                "考勤记录须注明迟到、早退或擅离岗位 / attendance needs its kind",
-            ));
+        let severity =
+            explain::fact_severity(rules.pack, f.kind, f.rule_code.as_deref(), f.severity, f.detail, &f.note)
+                .map_err(|e| StoreError::Invalid(vec![e]))?;
+        let fact = Recorded { id: 0, staff_id, unit_id, severity };
+        let fact = Recorded { id: self.insert_fact(tx, org_id, by, f, &fact).await?, ..fact };
+        let mut proposed = self.rules_on_fact(tx, org_id, rules, by, f, &fact).await?;
+        // Rules on entries: a unit whose people collect warnings.
+        let source =
+            EntrySource { fact_id: Some(fact.id), case_id: f.case_id, inspection_id: f.inspection_id };
+        self.rules_on_entries(tx, org_id, rules, by, unit_id, f.occurred_at, &source, &mut proposed).await?;
+        if !proposed.is_empty() {
+            let message = format!(
+                "台账有 {n} 条新的待审批条目 / {n} new ledger entries await approval",
+                n = proposed.len()
+            );
+            for role in &rules.pack.ledger.approvers {
+                self.notify(tx, org_id, f.case_id, NotifyTarget::Role(*role), "ledger.proposed", &message)
+                    .await?;
+            }
         }
+        Ok(FactOutcome { fact_id: fact.id, proposed: proposed.into_iter().map(|(id, _)| id).collect() })
+    }
+
+    /// The fact's row and its `fact.recorded` event.
+    async fn insert_fact(
+        &self,
+        tx: &mut Tx,
+        org_id: i64,
+        by: &Proposer,
+        f: &NewFact,
+        r: &Recorded,
+    ) -> Result<i64> {
         let note = f.note.trim();
-        if note.chars().count() > 2000 {
-            return Err(StoreError::field("note", "说明过长 / the note is too long"));
-        }
-        let now = self.now_ms();
+        let severity = r.severity.map(|s| s.as_str());
         let fact_id: i64 = on_tx!(tx, c => sqlx::query_scalar(
             "INSERT INTO facts (org_id, kind, staff_id, unit_id, rule_code, severity, detail, occurred_at, note,
                                 case_id, inspection_id, recorded_by, recorded_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id")
-            .bind(org_id).bind(f.kind.as_str()).bind(staff_id).bind(unit_id).bind(&f.rule_code)
-            .bind(severity.map(|s| s.as_str())).bind(f.detail.map(|d| d.as_str())).bind(f.occurred_at)
-            .bind(note).bind(f.case_id).bind(f.inspection_id).bind(&by.actor).bind(now)
+            .bind(org_id).bind(f.kind.as_str()).bind(r.staff_id).bind(r.unit_id).bind(&f.rule_code)
+            .bind(severity).bind(f.detail.map(|d| d.as_str())).bind(f.occurred_at)
+            .bind(note).bind(f.case_id).bind(f.inspection_id).bind(&by.actor).bind(self.now_ms())
             .fetch_one(c).await)?;
         self.append(
             tx,
@@ -111,24 +129,37 @@ impl Store {
                 kind: "fact.recorded",
                 subject_type: "fact",
                 subject_id: fact_id,
-                payload: json!({"kind": f.kind.as_str(), "staff_id": staff_id, "unit_id": unit_id,
-                "rule_code": f.rule_code, "severity": severity.map(|s| s.as_str()),
+                payload: json!({"kind": f.kind.as_str(), "staff_id": r.staff_id, "unit_id": r.unit_id,
+                "rule_code": f.rule_code, "severity": severity,
                 "detail": f.detail.map(|d| d.as_str()), "occurred_at": f.occurred_at,
                 "case_id": f.case_id, "inspection_id": f.inspection_id}),
                 reason: note,
             },
         )
         .await?;
+        Ok(fact_id)
+    }
 
-        let view = FactView { kind: f.kind, severity, detail: f.detail };
+    /// What the pack's rules on facts propose from a recorded fact.
+    async fn rules_on_fact(
+        &self,
+        tx: &mut Tx,
+        org_id: i64,
+        rules: Rules<'_>,
+        by: &Proposer,
+        f: &NewFact,
+        fact: &Recorded,
+    ) -> Result<Vec<(i64, EntryKind)>> {
+        let (staff_id, unit_id) = (fact.staff_id, fact.unit_id);
+        let view = FactView { kind: f.kind, severity: fact.severity, detail: f.detail };
         let mut proposed: Vec<(i64, EntryKind)> = vec![];
-        for rule in pack.ledger.rules.iter().filter(|r| r.on_entry.is_none() && r.matches(&view)) {
+        for rule in rules.pack.ledger.rules.iter().filter(|r| r.on_entry.is_none() && r.matches(&view)) {
             let (ids, key) = match rule.count {
                 Some(c) => {
                     let (key, start, end) = period_bounds(c.period, rules.calendar, f.occurred_at);
                     (self.matching_facts(tx, org_id, rule, staff_id, unit_id, (start, end)).await?, Some(key))
                 }
-                None => (vec![(fact_id, f.occurred_at)], None),
+                None => (vec![(fact.id, f.occurred_at)], None),
             };
             let already = match &key {
                 Some(k) => self.rule_fired(tx, org_id, &rule.code, k, staff_id, unit_id).await?,
@@ -137,72 +168,40 @@ impl Store {
             if !rule.fires(ids.len() as u32, already) {
                 continue;
             }
-            let explanation = explain(rule, f.kind, &ids, rules);
+            let explanation = explain::on_facts(rule, f.kind, &ids, rules);
             let fact_ids: Vec<i64> = ids.iter().map(|(id, _)| *id).collect();
             for p in &rule.propose {
-                let (who, unit) = match p.to {
-                    Target::Subject => (staff_id, unit_id),
-                    Target::Unit => (None, unit_id),
-                    Target::Manager => (self.unit_manager(tx, org_id, unit_id).await?, unit_id),
+                let (who, explanation) = match p.to {
+                    Target::Subject => (staff_id, explanation.clone()),
+                    Target::Unit => (None, explanation.clone()),
+                    Target::Manager => {
+                        let who = self.unit_manager(tx, org_id, unit_id).await?;
+                        (who, explain::to_manager(&explanation, who.is_some()))
+                    }
                 };
-                let mut explanation = explanation.clone();
-                if p.to == Target::Manager {
-                    explanation.push_str(if who.is_some() {
-                        "；追究所在部门负责人责任"
-                    } else {
-                        "；所在部门未设负责人，记入部门"
-                    });
-                }
-                let id = self
-                    .insert_entry(
-                        tx,
-                        org_id,
-                        &Insert {
-                            staff_id: who,
-                            unit_id: unit,
-                            kind: p.kind,
-                            choices: &p.choices,
-                            status: EntryStatus::Proposed,
-                            fine: p.fine,
-                            rule_code: &rule.code,
-                            codebook_code: f.rule_code.as_deref(),
-                            period_key: key.as_deref(),
-                            explanation: &explanation,
-                            fact_ids: &fact_ids,
-                            detail: None,
-                            occurred_at: f.occurred_at,
-                            by,
-                            reverses_id: None,
-                            case_id: f.case_id,
-                            inspection_id: f.inspection_id,
-                        },
-                    )
-                    .await?;
-                proposed.push((id, p.kind));
+                let entry = Insert {
+                    staff_id: who,
+                    unit_id,
+                    kind: p.kind,
+                    choices: &p.choices,
+                    status: EntryStatus::Proposed,
+                    fine: p.fine,
+                    rule_code: &rule.code,
+                    codebook_code: f.rule_code.as_deref(),
+                    period_key: key.as_deref(),
+                    explanation: &explanation,
+                    fact_ids: &fact_ids,
+                    detail: None,
+                    occurred_at: f.occurred_at,
+                    by,
+                    reverses_id: None,
+                    case_id: f.case_id,
+                    inspection_id: f.inspection_id,
+                };
+                proposed.push((self.insert_entry(tx, org_id, &entry).await?, p.kind));
             }
         }
-        // Rules on entries: a unit whose people collect warnings.
-        let source =
-            EntrySource { fact_id: Some(fact_id), case_id: f.case_id, inspection_id: f.inspection_id };
-        self.rules_on_entries(tx, org_id, rules, by, unit_id, f.occurred_at, &source, &mut proposed).await?;
-        if !proposed.is_empty() {
-            for role in &pack.ledger.approvers {
-                self.notify(
-                    tx,
-                    org_id,
-                    f.case_id,
-                    NotifyTarget::Role(*role),
-                    "ledger.proposed",
-                    &format!(
-                        "台账有 {} 条新的待审批条目 / {} new ledger entries await approval",
-                        proposed.len(),
-                        proposed.len()
-                    ),
-                )
-                .await?;
-            }
-        }
-        Ok(FactOutcome { fact_id, proposed: proposed.into_iter().map(|(id, _)| id).collect() })
+        Ok(proposed)
     }
 
     /// Runs the pack's rules on entries for every entry in `proposed` from
@@ -248,18 +247,8 @@ impl Store {
                 if !rule.fires(found.len() as u32, already) {
                     continue;
                 }
-                let entry_ids: Vec<String> = found.iter().map(|(_, e)| format!("#{e}")).collect();
-                let counted = match c.of {
-                    CountOf::People => format!("{} 人", found.len()),
-                    CountOf::Entries => format!("累计 {} 人次", found.len()),
-                };
-                let explanation = format!(
-                    "规则「{}」（{}）：{key} 本部门{counted}被{}（台账 {}）",
-                    rule.title,
-                    rule.source,
-                    kind.label_zh(),
-                    entry_ids.join("、")
-                );
+                let entries: Vec<i64> = found.iter().map(|(_, e)| *e).collect();
+                let explanation = explain::on_entries(rule, kind, &key, c.of, &entries);
                 let fact_ids: Vec<i64> = source.fact_id.into_iter().collect();
                 for p in &rule.propose {
                     let id = self
@@ -416,25 +405,5 @@ impl Store {
         )
         .await?;
         Ok(id)
-    }
-}
-
-/// "Rule «…» (seed 001 八(一)): 2nd violation in 2026 — facts #12, #30."
-fn explain(rule: &LedgerRule, kind: FactKind, facts: &[(i64, i64)], rules: Rules<'_>) -> String {
-    let list: Vec<String> = facts
-        .iter()
-        .map(|(id, at)| format!("#{id}（{}）", rules.calendar.local_date(*at).format("%Y-%m-%d")))
-        .collect();
-    let source = if rule.source.is_empty() { String::new() } else { format!("（{}）", rule.source) };
-    match rule.count {
-        Some(c) => format!(
-            "规则「{}」{source}：{}内第 {} 次{}，事实 {}",
-            rule.title,
-            c.period.label_zh(),
-            facts.len(),
-            kind.label_zh(),
-            list.join("、")
-        ),
-        None => format!("规则「{}」{source}：{}，事实 {}", rule.title, kind.label_zh(), list.join("、")),
     }
 }
