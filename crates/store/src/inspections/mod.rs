@@ -5,10 +5,13 @@
 //! case deadlines: each fires once, on any instance.
 
 use chuangkou_domain::duty::{DutyKind, default_on_duty};
-use chuangkou_domain::inspections::{InspectionKind, InspectionMode, ItemResult, TargetKind};
+use chuangkou_domain::inspections::{
+    Finding, InspectionKind, InspectionMode, ItemResult, TargetKind, check_visit, order_notice,
+    rectification_order,
+};
 use chuangkou_domain::ledger::FactKind;
 use chuangkou_domain::policy::Rules;
-use chuangkou_domain::{FieldError, Permission, Role};
+use chuangkou_domain::{Permission, Role};
 use serde::Serialize;
 use serde_json::json;
 
@@ -281,7 +284,8 @@ impl Store {
         Ok((unit, staff))
     }
 
-    /// Records an inspection with everything that follows from it.
+    /// Records an inspection with everything that follows from it: each
+    /// failed item a ledger fact and a rectification order to its unit.
     pub async fn record_inspection(
         &self,
         org_id: i64,
@@ -295,47 +299,9 @@ impl Store {
                 "您的角色不能记录检查 / your role may not record inspections",
             ));
         }
-        let pack = rules.pack;
-        if n.items.is_empty() {
-            return Err(StoreError::field("items", "请至少检查一项 / check at least one item"));
-        }
-        let mut errors = vec![];
-        for (i, item) in n.items.iter().enumerate() {
-            if pack.codebook_rule(&item.rule_code).is_none() {
-                errors.push(FieldError::new(
-                    format!("items[{i}].rule_code"),
-                    "规范条款不存在 / no such codebook rule",
-                ));
-            }
-            if item.result == ItemResult::Fail && item.note.trim().is_empty() {
-                errors.push(FieldError::new(
-                    format!("items[{i}].note"),
-                    "不合格项须写明情况 / describe what failed",
-                ));
-            }
-            if item.note.chars().count() > 2000 {
-                errors.push(FieldError::new(format!("items[{i}].note"), "说明过长 / the note is too long"));
-            }
-            if n.items[..i].iter().any(|x| x.rule_code == item.rule_code) {
-                errors.push(FieldError::new(
-                    format!("items[{i}].rule_code"),
-                    "同一项目重复 / the item appears twice",
-                ));
-            }
-        }
-        if n.summary.chars().count() > 4000 {
-            errors.push(FieldError::new("summary", "过长 / too long"));
-        }
-        if !errors.is_empty() {
-            return Err(StoreError::Invalid(errors));
-        }
-        let now = self.now_ms();
-        if n.visited_at > now + 60_000 {
-            return Err(StoreError::field(
-                "visited_at",
-                "检查时间不能晚于现在 / the visit cannot be in the future",
-            ));
-        }
+        let findings: Vec<Finding> = n.items.iter().map(finding).collect();
+        check_visit(rules.pack, &findings, &n.summary, n.visited_at, self.now_ms())
+            .map_err(StoreError::Invalid)?;
         let mut tx = self.begin().await?;
         if let Some(p) = n.plan_id {
             let ok: Option<i64> = on_tx!(&mut tx, c => sqlx::query_scalar("SELECT id FROM inspection_plans WHERE org_id = $1 AND id = $2")
@@ -343,23 +309,43 @@ impl Store {
             ok.ok_or_else(|| StoreError::field("plan_id", "督查计划不存在 / no such plan"))?;
         }
         let (unit_id, staff_id) = self.resolve_target(&mut tx, org_id, n).await?;
-        let id: i64 = on_tx!(&mut tx, c => sqlx::query_scalar(
+        let visit = Visit { id: 0, unit_id, staff_id, visited_at: n.visited_at, by };
+        let visit = Visit { id: self.insert_inspection(&mut tx, org_id, by, n, &visit).await?, ..visit };
+        let failed = n.items.iter().filter(|i| i.result == ItemResult::Fail).count();
+        let mut out = InspectionOutcome { id: visit.id, failed, rectifications: vec![], proposed: vec![] };
+        for item in &n.items {
+            self.record_item(&mut tx, org_id, rules, &visit, item, &mut out).await?;
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    /// The inspection's row, its links and facility checks, and its event.
+    async fn insert_inspection(
+        &self,
+        tx: &mut Tx,
+        org_id: i64,
+        by: &User,
+        n: &NewInspection,
+        v: &Visit<'_>,
+    ) -> Result<i64> {
+        let (unit_id, staff_id) = (v.unit_id, v.staff_id);
+        let id: i64 = on_tx!(tx, c => sqlx::query_scalar(
             "INSERT INTO inspections (org_id, plan_id, kind, mode, target_kind, target_id, unit_id, staff_id, inspector_id,
                                       visited_at, summary, recorded_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id")
             .bind(org_id).bind(n.plan_id).bind(n.kind.as_str()).bind(n.mode.as_str()).bind(n.target_kind.as_str())
-            .bind(n.target_id).bind(unit_id).bind(staff_id).bind(by.id).bind(n.visited_at).bind(n.summary.trim()).bind(now)
-            .fetch_one(c).await)?;
+            .bind(n.target_id).bind(unit_id).bind(staff_id).bind(by.id).bind(n.visited_at).bind(n.summary.trim())
+            .bind(self.now_ms()).fetch_one(c).await)?;
         if let Some(campaign) = n.campaign_id {
-            self.link_review(&mut tx, org_id, campaign, id).await?;
+            self.link_review(tx, org_id, campaign, id).await?;
         }
         if !n.facilities.is_empty() {
             let point = (n.target_kind == TargetKind::ServicePoint).then_some(n.target_id);
-            self.check_facilities(&mut tx, org_id, by, id, point, &n.facilities).await?;
+            self.check_facilities(tx, org_id, by, id, point, &n.facilities).await?;
         }
         let actor = by.actor();
-        let failed = n.items.iter().filter(|i| i.result == ItemResult::Fail).count();
-        self.append(&mut tx, NewEvent {
+        self.append(tx, NewEvent {
             org_id,
             actor: &actor,
             kind: "inspection.recorded",
@@ -371,57 +357,59 @@ impl Store {
             reason: "",
         })
         .await?;
-        let by_proposer = Proposer::user(by);
-        let mut out = InspectionOutcome { id, failed, rectifications: vec![], proposed: vec![] };
-        for item in &n.items {
-            let item_id: i64 = on_tx!(&mut tx, c => sqlx::query_scalar(
-                "INSERT INTO inspection_items (org_id, inspection_id, rule_code, result, note) VALUES ($1, $2, $3, $4, $5) RETURNING id")
-                .bind(org_id).bind(id).bind(&item.rule_code).bind(item.result.as_str()).bind(item.note.trim())
-                .fetch_one(c).await)?;
-            for p in &item.photos {
-                self.insert_photo(&mut tx, org_id, id, Some(item_id), p).await?;
-            }
-            if item.result != ItemResult::Fail {
-                continue;
-            }
-            let rule = pack.codebook_rule(&item.rule_code).expect("checked above");
-            let mut fact = NewFact::new(FactKind::InspectionFailure, staff_id, n.visited_at);
-            fact.unit_id = Some(unit_id);
-            fact.rule_code = Some(item.rule_code.clone());
-            fact.note = item.note.trim().to_string();
-            fact.inspection_id = Some(id);
-            let f = self.record_fact_tx(&mut tx, org_id, rules, &by_proposer, &fact).await?;
-            out.proposed.extend(f.proposed);
-            let due = pack.inspections.rectification.after(rules.calendar, now);
-            let description = format!("{} {}：{}", rule.code, rule.title, item.note.trim());
-            let rid: i64 = on_tx!(&mut tx, c => sqlx::query_scalar(
-                "INSERT INTO rectifications (org_id, inspection_id, item_id, unit_id, description, due_at, state, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, 'open', $7) RETURNING id")
-                .bind(org_id).bind(id).bind(item_id).bind(unit_id).bind(&description).bind(due).bind(now)
-                .fetch_one(c).await)?;
-            self.append(&mut tx, NewEvent {
-                org_id,
-                actor: &actor,
-                kind: "rectification.ordered",
-                subject_type: "rectification",
-                subject_id: rid,
-                payload: json!({"inspection_id": id, "unit_id": unit_id, "rule": rule.code, "due_at": due}),
-                reason: "",
-            })
-            .await?;
-            self.notify(
-                &mut tx,
-                org_id,
-                None,
-                NotifyTarget::ShiftLeadersOf(unit_id),
-                "rectification.ordered",
-                &format!("检查发现问题，请限期整改：{description} / a rectification order was issued"),
-            )
-            .await?;
-            out.rectifications.push(rid);
+        Ok(id)
+    }
+
+    /// One checked item with its photos; a failed one becomes a ledger
+    /// fact and a rectification order, and the unit's shift leaders hear.
+    async fn record_item(
+        &self,
+        tx: &mut Tx,
+        org_id: i64,
+        rules: Rules<'_>,
+        v: &Visit<'_>,
+        item: &NewItem,
+        out: &mut InspectionOutcome,
+    ) -> Result<()> {
+        let item_id: i64 = on_tx!(tx, c => sqlx::query_scalar(
+            "INSERT INTO inspection_items (org_id, inspection_id, rule_code, result, note) VALUES ($1, $2, $3, $4, $5) RETURNING id")
+            .bind(org_id).bind(v.id).bind(&item.rule_code).bind(item.result.as_str()).bind(item.note.trim())
+            .fetch_one(c).await)?;
+        for p in &item.photos {
+            self.insert_photo(tx, org_id, v.id, Some(item_id), p).await?;
         }
-        tx.commit().await?;
-        Ok(out)
+        if item.result != ItemResult::Fail {
+            return Ok(());
+        }
+        let mut fact = NewFact::new(FactKind::InspectionFailure, v.staff_id, v.visited_at);
+        fact.unit_id = Some(v.unit_id);
+        fact.rule_code = Some(item.rule_code.clone());
+        fact.note = item.note.trim().to_string();
+        fact.inspection_id = Some(v.id);
+        let f = self.record_fact_tx(tx, org_id, rules, &Proposer::user(v.by), &fact).await?;
+        out.proposed.extend(f.proposed);
+        let now = self.now_ms();
+        let order = rectification_order(&finding(item), rules, now)
+            .ok_or_else(|| StoreError::field("rule_code", "规范条款不存在 / no such codebook rule"))?;
+        let rid: i64 = on_tx!(tx, c => sqlx::query_scalar(
+            "INSERT INTO rectifications (org_id, inspection_id, item_id, unit_id, description, due_at, state, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, 'open', $7) RETURNING id")
+            .bind(org_id).bind(v.id).bind(item_id).bind(v.unit_id).bind(&order.description).bind(order.due_at).bind(now)
+            .fetch_one(c).await)?;
+        self.append(tx, NewEvent {
+            org_id,
+            actor: &v.by.actor(),
+            kind: "rectification.ordered",
+            subject_type: "rectification",
+            subject_id: rid,
+            payload: json!({"inspection_id": v.id, "unit_id": v.unit_id, "rule": order.rule_code, "due_at": order.due_at}),
+            reason: "",
+        })
+        .await?;
+        let target = NotifyTarget::ShiftLeadersOf(v.unit_id);
+        self.notify(tx, org_id, None, target, "rectification.ordered", &order_notice(&order)).await?;
+        out.rectifications.push(rid);
+        Ok(())
     }
 
     async fn insert_photo(
@@ -528,4 +516,17 @@ impl Store {
         let row: Option<(String, Vec<u8>, i64)> = on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(org_id).bind(id).fetch_optional(c).await)?;
         row.ok_or(StoreError::NotFound)
     }
+}
+
+/// A recorded visit: where it went, when, by whom.
+struct Visit<'a> {
+    id: i64,
+    unit_id: i64,
+    staff_id: Option<i64>,
+    visited_at: i64,
+    by: &'a User,
+}
+
+fn finding(item: &NewItem) -> Finding<'_> {
+    Finding { rule_code: &item.rule_code, result: item.result, note: &item.note }
 }
