@@ -17,6 +17,7 @@ use serde::Deserialize;
 
 use crate::calendar::Calendar;
 
+pub mod decision;
 pub mod explain;
 
 labelled_enum!(

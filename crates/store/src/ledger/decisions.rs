@@ -3,7 +3,8 @@
 
 use chuangkou_domain::Permission;
 use chuangkou_domain::access::about_themselves;
-use chuangkou_domain::ledger::{AppealOutcome, EntryKind, EntryStatus, format_fen};
+use chuangkou_domain::ledger::decision::{self, Decider, Proposed, Refusal};
+use chuangkou_domain::ledger::{AppealOutcome, EntryKind, EntryStatus};
 use chuangkou_domain::policy::Rules;
 use serde_json::json;
 
@@ -101,7 +102,8 @@ impl Store {
         )
     }
 
-    /// Approves or rejects a proposed entry (LED-3).
+    /// Approves or rejects a proposed entry (LED-3): [`decision::decide`]
+    /// says whether and what; this writes it.
     pub async fn decide_entry(
         &self,
         org_id: i64,
@@ -112,84 +114,40 @@ impl Store {
     ) -> Result<EntryRow> {
         let mut tx = self.begin().await?;
         let e = self.lock_entry(&mut tx, org_id, id).await?;
-        if !rules.pack.ledger.may_approve(by.role()) {
-            return Err(StoreError::refused(
-                false,
-                "您的角色不能审批台账条目 / your role may not approve ledger entries",
-            ));
-        }
-        if let Some(why) = about_themselves(by.staff_id, e.staff_id) {
-            return Err(StoreError::refused(false, why));
-        }
-        if e.status() != EntryStatus::Proposed {
-            return Err(StoreError::refused(true, "该条目已处理 / this entry has already been decided"));
-        }
-        if e.proposer_user_id == Some(by.id) {
-            return Err(StoreError::refused(
-                false,
-                "不能审批自己提出的条目 / you may not approve what you proposed",
-            ));
-        }
-        let note = d.note.trim();
-        if note.chars().count() > 2000 {
-            return Err(StoreError::field("note", "说明过长 / the note is too long"));
-        }
-        let now = self.now_ms();
-        let (status, kind, amount) = if d.approve {
-            let kind = d.kind.unwrap_or(e.effective_kind().unwrap_or(EntryKind::Violation));
-            if !e.choice_kinds().contains(&kind) {
-                return Err(StoreError::field(
-                    "kind",
-                    "只能在提议的处理方式中选择 / choose one of the proposed kinds",
-                ));
-            }
-            let amount = if kind == EntryKind::Fine {
-                let (min, max) = (e.fine_min.unwrap_or(0), e.fine_max.unwrap_or(0));
-                let a = d.amount.or((min == max).then_some(min)).ok_or_else(|| {
-                    StoreError::field(
-                        "amount",
-                        format!(
-                            "请在 {}–{} 元之间确定罚款金额 / choose the amount",
-                            format_fen(min),
-                            format_fen(max)
-                        ),
-                    )
-                })?;
-                if a < min || a > max || a <= 0 {
-                    return Err(StoreError::field(
-                        "amount",
-                        format!(
-                            "罚款须在 {}–{} 元之间 / the fine must be within the range",
-                            format_fen(min),
-                            format_fen(max)
-                        ),
-                    ));
-                }
-                Some(a)
-            } else {
-                None
-            };
-            (EntryStatus::Approved, Some(kind), amount)
-        } else {
-            if note.is_empty() {
-                return Err(StoreError::field("note", "不批准须说明理由 / give a reason for rejecting"));
-            }
-            (EntryStatus::Rejected, None, None)
+        let proposed = Proposed {
+            status: e.status(),
+            kind: EntryKind::parse(&e.kind),
+            choices: e.choice_kinds(),
+            fine_min: e.fine_min,
+            fine_max: e.fine_max,
+            staff_id: e.staff_id,
+            proposer_user_id: e.proposer_user_id,
         };
+        let decider = Decider {
+            user_id: by.id,
+            staff_id: by.staff_id,
+            may_approve: rules.pack.ledger.may_approve(by.role()),
+        };
+        let out = decision::decide(&proposed, decider, d).map_err(|r| match r {
+            Refusal::NotAllowed(why) => StoreError::refused(false, why),
+            Refusal::Decided => {
+                StoreError::refused(true, "该条目已处理 / this entry has already been decided")
+            }
+            Refusal::Invalid(f) => StoreError::Invalid(vec![f]),
+        })?;
+        let now = self.now_ms();
         on_tx!(&mut tx, c => sqlx::query(
             "UPDATE ledger_entries SET status = $1, decided_kind = $2, amount = $3, decided_by = $4, decided_at = $5,
                  decision_note = $6 WHERE org_id = $7 AND id = $8")
-            .bind(status.as_str()).bind(kind.map(|k| k.as_str())).bind(amount).bind(by.id).bind(now).bind(note)
-            .bind(org_id).bind(id).execute(c).await.map(|_| ()))?;
+            .bind(out.status.as_str()).bind(out.kind.map(|k| k.as_str())).bind(out.fine).bind(by.id).bind(now)
+            .bind(&out.note).bind(org_id).bind(id).execute(c).await.map(|_| ()))?;
         self.changed(&mut tx, org_id, "ledger_entries", id).await?;
-        if kind == Some(EntryKind::Fine)
-            && let Some(a) = amount
-        {
+        if let Some(a) = out.fine {
             on_tx!(&mut tx, c => sqlx::query(
                 "INSERT INTO fines (org_id, entry_id, staff_id, unit_id, amount, status, due_since) VALUES ($1, $2, $3, $4, $5, 'due', $6)")
                 .bind(org_id).bind(id).bind(e.staff_id).bind(e.unit_id).bind(a).bind(now).execute(c).await.map(|_| ()))?;
         }
-        if status == EntryStatus::Rejected && e.kind == EntryKind::Violation.as_str() {
+        if out.void_facts {
             self.void_facts(&mut tx, org_id, &e).await?;
         }
         let actor = by.actor();
@@ -201,25 +159,13 @@ impl Store {
                 kind: if d.approve { "ledger.approved" } else { "ledger.rejected" },
                 subject_type: "ledger_entry",
                 subject_id: id,
-                payload: json!({"kind": kind.map(|k| k.as_str()), "amount": amount}),
-                reason: note,
+                payload: json!({"kind": out.kind.map(|k| k.as_str()), "amount": out.fine}),
+                reason: &out.note,
             },
         )
         .await?;
-        if d.approve
-            && let Some(staff) = e.staff_id
-        {
-            let label = kind.map_or("", |k| k.label_zh());
-            self.notify_staff(
-                &mut tx,
-                org_id,
-                staff,
-                "ledger.approved",
-                &format!(
-                    "您的台账新增一条「{label}」，如有异议可申诉 / a ledger entry about you took effect"
-                ),
-            )
-            .await?;
+        if let (Some(staff), Some(notice)) = (e.staff_id, &out.notice) {
+            self.notify_staff(&mut tx, org_id, staff, "ledger.approved", notice).await?;
         }
         tx.commit().await?;
         self.entry(org_id, id).await

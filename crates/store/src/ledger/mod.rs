@@ -181,16 +181,7 @@ pub struct NewEntry {
     pub detail: Option<serde_json::Value>,
 }
 
-/// A decision on a proposed entry.
-#[derive(Debug, Clone)]
-pub struct EntryDecision {
-    pub approve: bool,
-    /// One of the kinds offered (default: as proposed).
-    pub kind: Option<EntryKind>,
-    /// Fen, within the proposed range.
-    pub amount: Option<i64>,
-    pub note: String,
-}
+pub use chuangkou_domain::ledger::decision::EntryDecision;
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct FineRow {
