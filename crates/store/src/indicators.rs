@@ -263,104 +263,17 @@ impl Store {
         let month_on_month = compare(valid, self.valid_complaints(org_id, &f, pf, pt).await?);
         let year_on_year = compare(valid, self.valid_complaints(org_id, &f, yf, yt).await?);
 
-        // Volume: of the subject's units (the organisation: all).
-        let volume = if f.staff.is_some() && f.units.is_none() || f.vehicle_points.is_some() {
-            Volume::default()
-        } else {
-            let narrow = f
-                .units
-                .as_ref()
-                .map_or(String::new(), |u| format!(" AND unit_id IN ({})", crate::id_list(u)));
-            let sql = format!(
-                "SELECT CAST(COALESCE(SUM(vehicles), 0) AS BIGINT), CAST(COALESCE(SUM(passengers), 0) AS BIGINT),
-                        CAST(COALESCE(SUM(transactions), 0) AS BIGINT)
-                 FROM volumes WHERE org_id = $1 AND day BETWEEN $2 AND $3{narrow}"
-            );
-            let (vehicles, passengers, transactions): (i64, i64, i64) = on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-                .bind(org_id).bind(d0).bind(d1).fetch_one(c).await)?;
-            Volume { vehicles, passengers, transactions }
-        };
+        let volume = self.volume(org_id, &f, d0, d1).await?;
         let base = [volume.vehicles, volume.passengers, volume.transactions]
             .into_iter()
             .find(|v| *v > 0)
             .unwrap_or(0);
-
-        // Ratings, from the rollups.
-        let counts = match (&f.units, f.staff, &f.vehicle_points) {
-            (_, _, Some(points)) => self.rating_counts(org_id, Scope::Point, Some(points), d0, d1).await?,
-            (Some(units), _, _) => self.rating_counts(org_id, Scope::Unit, Some(units), d0, d1).await?,
-            (None, Some(staff), None) => {
-                self.rating_counts(org_id, Scope::Staff, Some(&[staff]), d0, d1).await?
-            }
-            (None, None, None) => self.rating_counts(org_id, Scope::Unit, None, d0, d1).await?,
-        };
-        let mut ratings = Counts::default();
-        for c in counts.values() {
-            ratings.merge(c);
-        }
-
-        // Cases: callbacks and timely handling.
-        let sql = format!(
-            "SELECT COUNT(*), CAST(COALESCE(SUM(CASE WHEN satisfaction IN ('satisfied', 'basic') THEN 1 ELSE 0 END), 0) AS BIGINT)
-             FROM cases WHERE org_id = $1 AND satisfaction IS NOT NULL AND master_case_id IS NULL
-               AND registered_at >= $2 AND registered_at < $3{}",
-            f.cases
-        );
-        let (callbacks, satisfied): (i64, i64) = on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-            .bind(org_id).bind(from).bind(to).fetch_one(c).await)?;
-        let sql = format!(
-            "SELECT COUNT(*), CAST(COALESCE(SUM(CASE WHEN NOT overdue AND handled_at IS NOT NULL AND handled_at <= handle_due THEN 1 ELSE 0 END), 0) AS BIGINT)
-             FROM cases WHERE org_id = $1 AND master_case_id IS NULL AND state <> 'withdrawn'
-               AND handle_due >= $2 AND handle_due < $3{}",
-            f.cases
-        );
-        let (cases_due, cases_on_time): (i64, i64) = on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-            .bind(org_id).bind(from).bind(to).fetch_one(c).await)?;
-
-        // Inspections: rectification and on-site compliance.
-        let (insp_filter, rect_filter) = match (&f.units, f.staff, &f.vehicle_points) {
-            (Some(u), _, _) => {
-                let l = crate::id_list(u);
-                (format!(" AND i.unit_id IN ({l})"), format!(" AND unit_id IN ({l})"))
-            }
-            (None, Some(s), _) => (format!(" AND i.staff_id = {s}"), " AND 1 = 0".to_string()),
-            (None, None, Some(_)) => (" AND 1 = 0".to_string(), " AND 1 = 0".to_string()),
-            (None, None, None) => (String::new(), String::new()),
-        };
-        let sql = format!(
-            "SELECT COUNT(*), CAST(COALESCE(SUM(CASE WHEN state = 'verified' THEN 1 ELSE 0 END), 0) AS BIGINT)
-             FROM rectifications WHERE org_id = $1 AND due_at >= $2 AND due_at < $3{rect_filter}"
-        );
-        let (rectifications_due, rectifications_verified): (i64, i64) = on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-            .bind(org_id).bind(from).bind(to).fetch_one(c).await)?;
-        let sql = format!(
-            "SELECT CAST(COALESCE(SUM(CASE WHEN it.result IN ('pass', 'fail') THEN 1 ELSE 0 END), 0) AS BIGINT),
-                    CAST(COALESCE(SUM(CASE WHEN it.result = 'pass' THEN 1 ELSE 0 END), 0) AS BIGINT)
-             FROM inspection_items it JOIN inspections i ON i.id = it.inspection_id
-             WHERE i.org_id = $1 AND i.visited_at >= $2 AND i.visited_at < $3{insp_filter}"
-        );
-        let (items_checked, items_passed): (i64, i64) = on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-            .bind(org_id).bind(from).bind(to).fetch_one(c).await)?;
-
-        // The ledger: good deeds, violations, fines.
-        let who = match (&f.units, f.staff, &f.vehicle_points) {
-            (Some(u), _, _) => format!(" AND unit_id IN ({})", crate::id_list(u)),
-            (None, Some(s), _) => format!(" AND staff_id = {s}"),
-            (None, None, Some(_)) => " AND 1 = 0".to_string(),
-            (None, None, None) => String::new(),
-        };
-        // Approved entries, not reversal entries (a reversed entry is no
-        // longer approved): a violation counts whatever fact produced it.
-        let sql = format!(
-            "SELECT CAST(COALESCE(SUM(CASE WHEN COALESCE(decided_kind, kind) = 'good_deed' THEN 1 ELSE 0 END), 0) AS BIGINT),
-                    CAST(COALESCE(SUM(CASE WHEN COALESCE(decided_kind, kind) = 'fine' THEN COALESCE(amount, 0) ELSE 0 END), 0) AS BIGINT),
-                    CAST(COALESCE(SUM(CASE WHEN COALESCE(decided_kind, kind) = 'violation' THEN 1 ELSE 0 END), 0) AS BIGINT)
-             FROM ledger_entries WHERE org_id = $1 AND status = 'approved' AND reverses_id IS NULL
-               AND occurred_at >= $2 AND occurred_at < $3{who}"
-        );
-        let (good_deeds, fines, violations): (i64, i64, i64) = on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-            .bind(org_id).bind(from).bind(to).fetch_one(c).await)?;
-
+        let ratings = self.subject_ratings(org_id, &f, d0, d1).await?;
+        let (callbacks, satisfied, cases_due, cases_on_time) =
+            self.case_measures(org_id, &f, from, to).await?;
+        let (rectifications_due, rectifications_verified, items_checked, items_passed) =
+            self.inspection_measures(org_id, &f, from, to).await?;
+        let (good_deeds, fines, violations) = self.ledger_measures(org_id, &f, from, to).await?;
         Ok(Indicators {
             from: d0,
             to: d1,
@@ -386,6 +299,124 @@ impl Store {
             violations,
             fines,
         })
+    }
+
+    /// Volume of the subject's units (the organisation: all); none for a
+    /// person or a vehicle.
+    async fn volume(&self, org_id: i64, f: &Filters, d0: i64, d1: i64) -> Result<Volume> {
+        if f.staff.is_some() && f.units.is_none() || f.vehicle_points.is_some() {
+            return Ok(Volume::default());
+        }
+        let narrow =
+            f.units.as_ref().map_or(String::new(), |u| format!(" AND unit_id IN ({})", crate::id_list(u)));
+        let sql = format!(
+            "SELECT CAST(COALESCE(SUM(vehicles), 0) AS BIGINT), CAST(COALESCE(SUM(passengers), 0) AS BIGINT),
+                    CAST(COALESCE(SUM(transactions), 0) AS BIGINT)
+             FROM volumes WHERE org_id = $1 AND day BETWEEN $2 AND $3{narrow}"
+        );
+        let (vehicles, passengers, transactions): (i64, i64, i64) = on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(org_id).bind(d0).bind(d1).fetch_one(c).await)?;
+        Ok(Volume { vehicles, passengers, transactions })
+    }
+
+    /// The subject's ratings, from the rollups.
+    async fn subject_ratings(&self, org_id: i64, f: &Filters, d0: i64, d1: i64) -> Result<Counts> {
+        let counts = match (&f.units, f.staff, &f.vehicle_points) {
+            (_, _, Some(points)) => self.rating_counts(org_id, Scope::Point, Some(points), d0, d1).await?,
+            (Some(units), _, _) => self.rating_counts(org_id, Scope::Unit, Some(units), d0, d1).await?,
+            (None, Some(staff), None) => {
+                self.rating_counts(org_id, Scope::Staff, Some(&[staff]), d0, d1).await?
+            }
+            (None, None, None) => self.rating_counts(org_id, Scope::Unit, None, d0, d1).await?,
+        };
+        let mut ratings = Counts::default();
+        for c in counts.values() {
+            ratings.merge(c);
+        }
+        Ok(ratings)
+    }
+
+    /// Cases: callbacks (of which satisfied) and cases due (of which on time).
+    async fn case_measures(
+        &self,
+        org_id: i64,
+        f: &Filters,
+        from: i64,
+        to: i64,
+    ) -> Result<(i64, i64, i64, i64)> {
+        let sql = format!(
+            "SELECT COUNT(*), CAST(COALESCE(SUM(CASE WHEN satisfaction IN ('satisfied', 'basic') THEN 1 ELSE 0 END), 0) AS BIGINT)
+             FROM cases WHERE org_id = $1 AND satisfaction IS NOT NULL AND master_case_id IS NULL
+               AND registered_at >= $2 AND registered_at < $3{}",
+            f.cases
+        );
+        let (callbacks, satisfied): (i64, i64) = on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(org_id).bind(from).bind(to).fetch_one(c).await)?;
+        let sql = format!(
+            "SELECT COUNT(*), CAST(COALESCE(SUM(CASE WHEN NOT overdue AND handled_at IS NOT NULL AND handled_at <= handle_due THEN 1 ELSE 0 END), 0) AS BIGINT)
+             FROM cases WHERE org_id = $1 AND master_case_id IS NULL AND state <> 'withdrawn'
+               AND handle_due >= $2 AND handle_due < $3{}",
+            f.cases
+        );
+        let (due, on_time): (i64, i64) = on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(org_id).bind(from).bind(to).fetch_one(c).await)?;
+        Ok((callbacks, satisfied, due, on_time))
+    }
+
+    /// Inspections: rectifications due (of which verified) and items
+    /// checked on site (of which passed).
+    async fn inspection_measures(
+        &self,
+        org_id: i64,
+        f: &Filters,
+        from: i64,
+        to: i64,
+    ) -> Result<(i64, i64, i64, i64)> {
+        let (insp_filter, rect_filter) = match (&f.units, f.staff, &f.vehicle_points) {
+            (Some(u), _, _) => {
+                let l = crate::id_list(u);
+                (format!(" AND i.unit_id IN ({l})"), format!(" AND unit_id IN ({l})"))
+            }
+            (None, Some(s), _) => (format!(" AND i.staff_id = {s}"), " AND 1 = 0".to_string()),
+            (None, None, Some(_)) => (" AND 1 = 0".to_string(), " AND 1 = 0".to_string()),
+            (None, None, None) => (String::new(), String::new()),
+        };
+        let sql = format!(
+            "SELECT COUNT(*), CAST(COALESCE(SUM(CASE WHEN state = 'verified' THEN 1 ELSE 0 END), 0) AS BIGINT)
+             FROM rectifications WHERE org_id = $1 AND due_at >= $2 AND due_at < $3{rect_filter}"
+        );
+        let (due, verified): (i64, i64) = on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(org_id).bind(from).bind(to).fetch_one(c).await)?;
+        let sql = format!(
+            "SELECT CAST(COALESCE(SUM(CASE WHEN it.result IN ('pass', 'fail') THEN 1 ELSE 0 END), 0) AS BIGINT),
+                    CAST(COALESCE(SUM(CASE WHEN it.result = 'pass' THEN 1 ELSE 0 END), 0) AS BIGINT)
+             FROM inspection_items it JOIN inspections i ON i.id = it.inspection_id
+             WHERE i.org_id = $1 AND i.visited_at >= $2 AND i.visited_at < $3{insp_filter}"
+        );
+        let (checked, passed): (i64, i64) = on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(org_id).bind(from).bind(to).fetch_one(c).await)?;
+        Ok((due, verified, checked, passed))
+    }
+
+    /// The ledger: good deeds, fines (fen) and violations. Approved entries,
+    /// not reversal entries (a reversed entry is no longer approved): a
+    /// violation counts whatever fact produced it.
+    async fn ledger_measures(&self, org_id: i64, f: &Filters, from: i64, to: i64) -> Result<(i64, i64, i64)> {
+        let who = match (&f.units, f.staff, &f.vehicle_points) {
+            (Some(u), _, _) => format!(" AND unit_id IN ({})", crate::id_list(u)),
+            (None, Some(s), _) => format!(" AND staff_id = {s}"),
+            (None, None, Some(_)) => " AND 1 = 0".to_string(),
+            (None, None, None) => String::new(),
+        };
+        let sql = format!(
+            "SELECT CAST(COALESCE(SUM(CASE WHEN COALESCE(decided_kind, kind) = 'good_deed' THEN 1 ELSE 0 END), 0) AS BIGINT),
+                    CAST(COALESCE(SUM(CASE WHEN COALESCE(decided_kind, kind) = 'fine' THEN COALESCE(amount, 0) ELSE 0 END), 0) AS BIGINT),
+                    CAST(COALESCE(SUM(CASE WHEN COALESCE(decided_kind, kind) = 'violation' THEN 1 ELSE 0 END), 0) AS BIGINT)
+             FROM ledger_entries WHERE org_id = $1 AND status = 'approved' AND reverses_id IS NULL
+               AND occurred_at >= $2 AND occurred_at < $3{who}"
+        );
+        Ok(on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(org_id).bind(from).bind(to).fetch_one(c).await)?)
     }
 }
 
