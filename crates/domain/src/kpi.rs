@@ -1,6 +1,8 @@
 //! Indicators (SPEC KPI-2): the arithmetic, apart from how the numbers are
 //! gathered. Definitions are written out in `docs/INDICATORS.md`.
 
+pub mod ranking;
+
 use chrono::{Datelike, Months, NaiveDate};
 use serde::Serialize;
 

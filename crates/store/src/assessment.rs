@@ -10,60 +10,15 @@ use chrono::Datelike;
 use chuangkou_domain::Role;
 use chuangkou_domain::calendar::day_number;
 use chuangkou_domain::kpi::Period;
+use chuangkou_domain::kpi::ranking::{rank, select_awards, team_scores};
 use chuangkou_domain::org::UnitKind;
-use chuangkou_domain::policy::{AwardLevel, Candidate, Rules, Selection, Tally};
+use chuangkou_domain::policy::{Rules, Tally};
 use serde::{Deserialize, Serialize};
 
 use crate::users::sha256_hex;
 use crate::{NewEvent, Result, Store, StoreError, on_read, on_tx};
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct StaffScore {
-    pub rank: usize,
-    pub staff_id: i64,
-    pub employee_no: String,
-    pub name: String,
-    pub unit_id: i64,
-    pub unit_name: String,
-    pub tally: Tally,
-    pub score: f64,
-    pub stars: u8,
-    pub eligible: bool,
-    /// Of one of the pack's ranked roles: may win staff awards.
-    #[serde(default = "yes")]
-    pub ranked: bool,
-    pub reasons: Vec<String>,
-}
-
-fn yes() -> bool {
-    true
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct TeamScore {
-    pub rank: usize,
-    pub unit_id: i64,
-    pub name: String,
-    pub members: usize,
-    pub score: f64,
-    /// Members who lost award eligibility this year.
-    #[serde(default)]
-    pub ineligible_members: usize,
-    /// Entries about the team itself that cost it award eligibility.
-    #[serde(default)]
-    pub reasons: Vec<String>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct AwardResult {
-    pub code: String,
-    pub title: String,
-    pub level: AwardLevel,
-    /// Selected: staff or team ids with names, best first.
-    pub winners: Vec<(i64, String, f64)>,
-    /// Would have qualified by score but lost eligibility this year.
-    pub ineligible: Vec<(i64, String, f64, Vec<String>)>,
-}
+pub use chuangkou_domain::kpi::ranking::{AwardResult, StaffScore, TeamScore};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Assessment {
@@ -75,27 +30,6 @@ pub struct Assessment {
     /// The annual review's star-rated vehicles 星级服务车 (empty for a month).
     #[serde(default)]
     pub vehicles: Vec<crate::annual::VehicleStar>,
-}
-
-/// Sorts by score, best first (ties by the given name), and numbers ranks;
-/// equal scores share a rank.
-fn rank<T>(
-    items: &mut [T],
-    score: impl Fn(&T) -> f64,
-    name: impl Fn(&T) -> &str,
-    set: impl Fn(&mut T, usize),
-) {
-    items.sort_by(|a, b| score(b).total_cmp(&score(a)).then_with(|| name(a).cmp(name(b))));
-    let mut prev: Option<(f64, usize)> = None;
-    for (i, item) in items.iter_mut().enumerate() {
-        let s = score(item);
-        let r = match prev {
-            Some((p, r)) if p == s => r,
-            _ => i + 1,
-        };
-        prev = Some((s, r));
-        set(item, r);
-    }
 }
 
 impl Store {
@@ -335,68 +269,14 @@ impl Store {
             })
             .collect();
         rank(&mut staff, |s| s.score, |s| s.employee_no.as_str(), |s, r| s.rank = r);
-
         let team_entries = self.team_ineligibility(org_id, rules, year).await?;
-        let mut teams: Vec<TeamScore> = units
+        let team_units: Vec<(i64, String)> = units
             .iter()
             .filter(|u| UnitKind::parse(&u.kind) == Some(UnitKind::Team))
-            .filter_map(|u| {
-                let members: Vec<&StaffScore> = staff.iter().filter(|s| s.unit_id == u.id).collect();
-                (!members.is_empty()).then(|| TeamScore {
-                    rank: 0,
-                    unit_id: u.id,
-                    name: unit_name[&u.id].clone(),
-                    members: members.len(),
-                    score: (members.iter().map(|s| s.score).sum::<f64>() / members.len() as f64 * 100.0)
-                        .round()
-                        / 100.0,
-                    ineligible_members: members.iter().filter(|s| !s.eligible).count(),
-                    reasons: team_entries.get(&u.id).cloned().unwrap_or_default(),
-                })
-            })
+            .map(|u| (u.id, unit_name[&u.id].clone()))
             .collect();
-        rank(&mut teams, |t| t.score, |t| t.name.as_str(), |t, r| t.rank = r);
-
-        let awards = awards
-            .iter()
-            .map(|a| {
-                let candidates: Vec<Candidate> = match a.level {
-                    AwardLevel::Staff => staff
-                        .iter()
-                        .map(|s| Candidate {
-                            id: s.staff_id,
-                            name: s.name.clone(),
-                            score: s.score,
-                            ranked: s.ranked,
-                            eligible: s.eligible,
-                            reasons: s.reasons.clone(),
-                        })
-                        .collect(),
-                    AwardLevel::Team => teams
-                        .iter()
-                        .map(|t| {
-                            let reasons = a.team_reasons(&t.reasons, t.ineligible_members);
-                            Candidate {
-                                id: t.unit_id,
-                                name: t.name.clone(),
-                                score: t.score,
-                                ranked: true,
-                                eligible: reasons.is_empty(),
-                                reasons,
-                            }
-                        })
-                        .collect(),
-                };
-                let Selection { winners, ineligible } = a.select(&candidates);
-                AwardResult {
-                    code: a.code.clone(),
-                    title: a.title.clone(),
-                    level: a.level,
-                    winners,
-                    ineligible,
-                }
-            })
-            .collect();
+        let teams = team_scores(&team_units, &staff, &team_entries);
+        let awards = select_awards(awards, &staff, &teams);
         Ok(Assessment { month: key, staff, teams, awards, vehicles: vec![] })
     }
 }
