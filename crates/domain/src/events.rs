@@ -113,6 +113,25 @@ impl<'k> ChainVerifier<'k> {
     }
 }
 
+/// What is wrong with a chain's head against its last stored event
+/// (`last_seq` 0 and [`GENESIS`] for an empty chain), said precisely: a
+/// head ahead of the events (removed from the end), behind them (moved
+/// back), or at the last event with another hash (the head was edited).
+pub fn head_problem(head_seq: i64, head_hash: &str, last_seq: i64, last_hash: &str) -> Option<String> {
+    match last_seq.cmp(&head_seq) {
+        std::cmp::Ordering::Less => Some(format!(
+            "chain head says seq {head_seq} but the last stored event is seq {last_seq} (events after it were removed)"
+        )),
+        std::cmp::Ordering::Greater => Some(format!(
+            "chain head says seq {head_seq} but events go on to seq {last_seq} (the head was moved back)"
+        )),
+        std::cmp::Ordering::Equal if last_hash != head_hash => Some(format!(
+            "chain head's hash differs from the last event's at seq {last_seq} (the head was edited; the events verify)"
+        )),
+        std::cmp::Ordering::Equal => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -174,5 +193,14 @@ mod tests {
         let mut b = event(1, GENESIS, "a");
         b.reason = "bc";
         assert_ne!(chain_hash(b"k", &a), chain_hash(b"k", &b));
+    }
+
+    #[test]
+    fn a_head_out_of_step_with_the_events_says_which_way() {
+        assert_eq!(head_problem(5, "h5", 5, "h5"), None);
+        assert_eq!(head_problem(0, GENESIS, 0, GENESIS), None);
+        assert!(head_problem(7, "h7", 5, "h5").unwrap().contains("were removed"));
+        assert!(head_problem(4, "h4", 5, "h5").unwrap().contains("moved back"));
+        assert!(head_problem(5, "hx", 5, "h5").unwrap().contains("the head was edited"));
     }
 }

@@ -6,7 +6,7 @@
 //! `UPDATE` and `DELETE` (triggers in the migrations); [`Store::verify`]
 //! re-walks every chain and names the first broken link.
 
-use chuangkou_domain::events::{Break, ChainVerifier, ChainedEvent, GENESIS, chain_hash};
+use chuangkou_domain::events::{ChainVerifier, ChainedEvent, GENESIS, chain_hash, head_problem};
 use serde::Serialize;
 
 use crate::crypto::CHAIN_KEY_VERSION;
@@ -293,106 +293,21 @@ impl Store {
         let heads: Vec<(i64, i64, String)> = on_read!(self, c => sqlx::query_as(
             "SELECT org_id, seq, head_hash FROM chain_heads ORDER BY org_id").fetch_all(c).await)?;
         let mut report = VerifyReport { organisations: heads.len(), ..Default::default() };
-        let page_sql = format!(
-            "SELECT {EVENT_COLUMNS} FROM events WHERE org_id = $1 AND seq > $2 ORDER BY seq LIMIT 2000"
-        );
         let mut seals = crate::seals::Seals::default();
         for (org_id, head_seq, head_hash) in heads {
-            let mut v = ChainVerifier::new(self.chain_key());
-            let mut after = 0i64;
-            let mut last: Option<EventRow> = None;
-            let mut broken = None;
-            'pages: loop {
-                // Rows are decoded one by one, so that one that cannot be
-                // read is named instead of stopping the walk.
-                let page: Vec<std::result::Result<EventRow, BrokenLink>> = on_read!(self, c => {
-                    let rows = sqlx::query(sqlx::AssertSqlSafe(page_sql.as_str()))
-                        .bind(org_id).bind(after).fetch_all(c).await?;
-                    rows.iter().map(|r| {
-                        <EventRow as sqlx::FromRow<_>>::from_row(r).map_err(|e| BrokenLink {
-                            org_id,
-                            event_id: sqlx::Row::try_get(r, "id").unwrap_or(0),
-                            seq: sqlx::Row::try_get(r, "seq").unwrap_or(0),
-                            problem: format!("the event cannot be read: {e}"),
-                        })
-                    }).collect::<Vec<_>>()
-                });
-                if page.is_empty() {
-                    break;
-                }
-                for e in page {
-                    let e = match e {
-                        Ok(e) => e,
-                        Err(b) => {
-                            broken = Some(b);
-                            break 'pages;
-                        }
-                    };
-                    let Some(key) = self.keys().chain(e.key_version) else {
-                        broken = Some(BrokenLink {
-                            org_id,
-                            event_id: e.id,
-                            seq: e.seq,
-                            problem: format!(
-                                "key version {} is unknown to this version of Chuangkou",
-                                e.key_version
-                            ),
-                        });
-                        break 'pages;
-                    };
-                    if let Err(b) = v.check_with(key, &e.chained(), &e.hash) {
-                        broken = Some(link(&e, &b));
-                        break 'pages;
-                    }
-                    // A payload is JSON; a seal's is read for the row check.
-                    let problem = match serde_json::from_str::<serde_json::Value>(&e.payload) {
-                        Err(err) => Some(format!("the payload is not JSON ({err})")),
-                        Ok(p) if e.kind == crate::seals::SEAL_KIND => {
-                            seals.add(org_id, e.seq, &p).err().map(|m| format!("a malformed seal: {m}"))
-                        }
-                        Ok(p) if e.kind == "ratings.recorded" => {
-                            seals.add_ratings(org_id, &p);
-                            None
-                        }
-                        Ok(_) => None,
-                    };
-                    if let Some(problem) = problem {
-                        broken = Some(BrokenLink { org_id, event_id: e.id, seq: e.seq, problem });
-                        break 'pages;
-                    }
-                    after = e.seq;
-                    last = Some(e);
-                }
-            }
-            report.events += v.verified();
-            if broken.is_none() {
-                // Events cut off the end of the chain leave the head ahead.
-                let last_seq = last.as_ref().map_or(0, |e| e.seq);
-                let last_hash = last.as_ref().map_or(GENESIS, |e| e.hash.as_str());
-                // Say precisely which: a head ahead of the events (removed
-                // from the end), behind them (moved back), or at the last
-                // event with another hash (the head itself was edited).
-                let problem = match last_seq.cmp(&head_seq) {
-                    std::cmp::Ordering::Less => Some(format!(
-                        "chain head says seq {head_seq} but the last stored event is seq {last_seq} (events after it were removed)"
-                    )),
-                    std::cmp::Ordering::Greater => Some(format!(
-                        "chain head says seq {head_seq} but events go on to seq {last_seq} (the head was moved back)"
-                    )),
-                    std::cmp::Ordering::Equal if last_hash != head_hash => Some(format!(
-                        "chain head's hash differs from the last event's at seq {last_seq} (the head was edited; the events verify)"
-                    )),
-                    std::cmp::Ordering::Equal => None,
-                };
-                if let Some(problem) = problem {
-                    broken = Some(BrokenLink {
-                        org_id,
-                        event_id: last.as_ref().map_or(0, |e| e.id),
-                        seq: last_seq,
-                        problem,
-                    });
-                }
-            }
+            let (verified, last, broken) = self.verify_chain(org_id, &mut seals).await?;
+            report.events += verified;
+            // Events cut off the end of the chain leave the head ahead.
+            let broken = broken.or_else(|| {
+                let (last_seq, last_hash) =
+                    last.as_ref().map_or((0, GENESIS), |(seq, _, h)| (*seq, h.as_str()));
+                head_problem(head_seq, &head_hash, last_seq, last_hash).map(|problem| BrokenLink {
+                    org_id,
+                    event_id: last.as_ref().map_or(0, |(_, id, _)| *id),
+                    seq: last_seq,
+                    problem,
+                })
+            });
             report.broken.extend(broken);
         }
         // Rows are checked against chains that verified; a broken chain is
@@ -403,8 +318,78 @@ impl Store {
         }
         Ok(report)
     }
-}
 
-fn link(e: &EventRow, b: &Break) -> BrokenLink {
-    BrokenLink { org_id: e.org_id, event_id: e.id, seq: e.seq, problem: b.to_string() }
+    /// One organisation's chain, page by page: how many events verified,
+    /// the last one's `(seq, id, hash)`, and the first broken link.
+    async fn verify_chain(
+        &self,
+        org_id: i64,
+        seals: &mut crate::seals::Seals,
+    ) -> Result<(i64, Option<(i64, i64, String)>, Option<BrokenLink>)> {
+        let page_sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE org_id = $1 AND seq > $2 ORDER BY seq LIMIT 2000"
+        );
+        let mut v = ChainVerifier::new(self.chain_key());
+        let mut after = 0i64;
+        let mut last: Option<(i64, i64, String)> = None;
+        loop {
+            // Rows are decoded one by one, so that one that cannot be
+            // read is named instead of stopping the walk.
+            let page: Vec<std::result::Result<EventRow, BrokenLink>> = on_read!(self, c => {
+                let rows = sqlx::query(sqlx::AssertSqlSafe(page_sql.as_str()))
+                    .bind(org_id).bind(after).fetch_all(c).await?;
+                rows.iter().map(|r| {
+                    <EventRow as sqlx::FromRow<_>>::from_row(r).map_err(|e| BrokenLink {
+                        org_id,
+                        event_id: sqlx::Row::try_get(r, "id").unwrap_or(0),
+                        seq: sqlx::Row::try_get(r, "seq").unwrap_or(0),
+                        problem: format!("the event cannot be read: {e}"),
+                    })
+                }).collect::<Vec<_>>()
+            });
+            if page.is_empty() {
+                return Ok((v.verified(), last, None));
+            }
+            for e in page {
+                let e = match e {
+                    Ok(e) => e,
+                    Err(b) => return Ok((v.verified(), last, Some(b))),
+                };
+                if let Some(problem) = self.check_event(&mut v, &e, seals) {
+                    let broken = BrokenLink { org_id, event_id: e.id, seq: e.seq, problem };
+                    return Ok((v.verified(), last, Some(broken)));
+                }
+                after = e.seq;
+                last = Some((e.seq, e.id, e.hash));
+            }
+        }
+    }
+
+    /// What is wrong with the next event of a chain: an unknown key, a
+    /// broken link, a payload that is not JSON, a malformed seal.
+    fn check_event(
+        &self,
+        v: &mut ChainVerifier<'_>,
+        e: &EventRow,
+        seals: &mut crate::seals::Seals,
+    ) -> Option<String> {
+        let Some(key) = self.keys().chain(e.key_version) else {
+            return Some(format!("key version {} is unknown to this version of Chuangkou", e.key_version));
+        };
+        if let Err(b) = v.check_with(key, &e.chained(), &e.hash) {
+            return Some(b.to_string());
+        }
+        // A payload is JSON; a seal's is read for the row check.
+        match serde_json::from_str::<serde_json::Value>(&e.payload) {
+            Err(err) => Some(format!("the payload is not JSON ({err})")),
+            Ok(p) if e.kind == crate::seals::SEAL_KIND => {
+                seals.add(e.org_id, e.seq, &p).err().map(|m| format!("a malformed seal: {m}"))
+            }
+            Ok(p) if e.kind == "ratings.recorded" => {
+                seals.add_ratings(e.org_id, &p);
+                None
+            }
+            Ok(_) => None,
+        }
+    }
 }
