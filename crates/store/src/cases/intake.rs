@@ -573,21 +573,60 @@ impl Store {
         probe: &DuplicateProbe<'_>,
         phone_hash: Option<String>,
     ) -> Result<Vec<Duplicate>> {
-        let DuplicateProbe { service_point_id, plate, text, window_ms, exclude_case, .. } = *probe;
-        let since = self.now_ms() - window_ms;
+        let since = self.now_ms() - probe.window_ms;
+        let pairs = Pairs::of(probe.text);
+        let mut out: Vec<Duplicate> = self
+            .same_key_cases(org_id, probe, phone_hash.as_deref(), since)
+            .await?
+            .into_iter()
+            .map(|(case, hash)| {
+                let mut reasons = Vec::new();
+                if phone_hash.is_some() && hash == phone_hash {
+                    reasons.push("phone");
+                }
+                if probe.service_point_id.is_some() && case.service_point_id == probe.service_point_id {
+                    reasons.push("service_point");
+                }
+                if probe.plate.is_some() && case.plate.as_deref() == probe.plate {
+                    reasons.push("plate");
+                }
+                let similarity = pairs.dice(&Pairs::of(&case.description));
+                if similarity >= LIKELY_DUPLICATE {
+                    reasons.push("text");
+                }
+                dup(case, reasons, similarity)
+            })
+            .collect();
+        if !pairs.is_empty() {
+            let seen: Vec<i64> = out.iter().map(|d| d.case_id).collect();
+            out.extend(self.similar_text_cases(org_id, &pairs, since, &seen).await?);
+        }
+        out.retain(|d| Some(d.case_id) != probe.exclude_case && !d.reasons.is_empty());
+        out.sort_by(|a, b| b.reasons.len().cmp(&a.reasons.len()).then(b.similarity.total_cmp(&a.similarity)));
+        Ok(out)
+    }
+
+    /// Cases of the window with the same phone, service point or plate, with
+    /// their phone hash: one indexed query per key, each bounded by the
+    /// window and a count, rather than one OR that no index serves.
+    async fn same_key_cases(
+        &self,
+        org_id: i64,
+        probe: &DuplicateProbe<'_>,
+        phone_hash: Option<&str>,
+        since: i64,
+    ) -> Result<Vec<(super::CaseRow, Option<String>)>> {
         #[derive(sqlx::FromRow)]
         struct Hit {
             #[sqlx(flatten)]
             case: super::CaseRow,
             phone_hash: Option<String>,
         }
-        // One indexed query per key (phone, point, plate), each bounded by the
-        // window and a count, rather than one OR that no index serves.
         let mut hits: Vec<Hit> = Vec::new();
         for (column, value) in [
-            ("phone_hash", phone_hash.clone()),
-            ("service_point_id", service_point_id.map(|p| p.to_string())),
-            ("plate", plate.map(str::to_string)),
+            ("phone_hash", phone_hash.map(str::to_string)),
+            ("service_point_id", probe.service_point_id.map(|p| p.to_string())),
+            ("plate", probe.plate.map(str::to_string)),
         ] {
             let Some(value) = value else { continue };
             let cast = if column == "service_point_id" { "CAST($3 AS BIGINT)" } else { "$3" };
@@ -604,63 +643,52 @@ impl Store {
                 }
             }
         }
-        let probe = Pairs::of(text);
-        let mut out: Vec<Duplicate> = Vec::new();
-        for h in hits {
-            let mut reasons = Vec::new();
-            if phone_hash.is_some() && h.phone_hash == phone_hash {
-                reasons.push("phone");
-            }
-            if service_point_id.is_some() && h.case.service_point_id == service_point_id {
-                reasons.push("service_point");
-            }
-            if plate.is_some() && h.case.plate.as_deref() == plate {
-                reasons.push("plate");
-            }
-            let similarity = probe.dice(&Pairs::of(&h.case.description));
-            if similarity >= LIKELY_DUPLICATE {
-                reasons.push("text");
-            }
-            out.push(dup(h.case, reasons, similarity));
-        }
-        // Similar text with nothing else in common, among the most recent
-        // cases of the window only: the cost stays bounded however busy the
-        // window was. Their texts are compared first; only the closest are
-        // read whole. (The newest id bounds the scan; the window itself is
-        // checked in the query. MIN(id) over the window would scan it all.)
+        Ok(hits.into_iter().map(|h| (h.case, h.phone_hash)).collect())
+    }
+
+    /// Similar text with nothing else in common, among the most recent
+    /// cases of the window only: the cost stays bounded however busy the
+    /// window was. Their texts are compared first; only the closest are
+    /// read whole. (The newest id bounds the scan; the window itself is
+    /// checked in the query. MIN(id) over the window would scan it all.)
+    async fn similar_text_cases(
+        &self,
+        org_id: i64,
+        pairs: &Pairs,
+        since: i64,
+        seen: &[i64],
+    ) -> Result<Vec<Duplicate>> {
         let last: Option<i64> = on_read!(self, c => sqlx::query_scalar("SELECT MAX(id) FROM cases WHERE org_id = $1")
             .bind(org_id).fetch_one(c).await)?;
-        if let Some(last) = last.filter(|_| !probe.is_empty()) {
-            let texts: Vec<(i64, String)> = on_read!(self, c => sqlx::query_as(
-                "SELECT id, description FROM cases
-                 WHERE org_id = $1 AND id > $3 AND registered_at >= $2 AND state <> 'merged'")
-                .bind(org_id).bind(since).bind(last - RECENT_FOR_TEXT).fetch_all(c).await)?;
-            let mut similar: Vec<(f64, i64)> = texts
-                .iter()
-                .filter(|(id, _)| !out.iter().any(|d| d.case_id == *id))
-                .map(|(id, description)| (probe.dice(&Pairs::of(description)), *id))
-                .filter(|(similarity, _)| *similarity >= LIKELY_DUPLICATE)
-                .collect();
-            similar.sort_by(|a, b| b.0.total_cmp(&a.0));
-            similar.truncate(20);
-            if !similar.is_empty() {
-                let ids: Vec<i64> = similar.iter().map(|(_, id)| *id).collect();
-                let sql = format!(
-                    "SELECT {CASE_COLUMNS} FROM cases k WHERE k.org_id = $1 AND k.id IN ({})",
-                    crate::id_list(&ids)
-                );
-                let rows: Vec<super::CaseRow> = on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-                    .bind(org_id).fetch_all(c).await)?;
-                for (similarity, id) in similar {
-                    if let Some(r) = rows.iter().find(|r| r.id == id) {
-                        out.push(dup(r.clone(), vec!["text"], similarity));
-                    }
-                }
-            }
+        let Some(last) = last else { return Ok(vec![]) };
+        let texts: Vec<(i64, String)> = on_read!(self, c => sqlx::query_as(
+            "SELECT id, description FROM cases
+             WHERE org_id = $1 AND id > $3 AND registered_at >= $2 AND state <> 'merged'")
+            .bind(org_id).bind(since).bind(last - RECENT_FOR_TEXT).fetch_all(c).await)?;
+        let mut similar: Vec<(f64, i64)> = texts
+            .iter()
+            .filter(|(id, _)| !seen.contains(id))
+            .map(|(id, description)| (pairs.dice(&Pairs::of(description)), *id))
+            .filter(|(similarity, _)| *similarity >= LIKELY_DUPLICATE)
+            .collect();
+        similar.sort_by(|a, b| b.0.total_cmp(&a.0));
+        similar.truncate(20);
+        if similar.is_empty() {
+            return Ok(vec![]);
         }
-        out.retain(|d| Some(d.case_id) != exclude_case && !d.reasons.is_empty());
-        out.sort_by(|a, b| b.reasons.len().cmp(&a.reasons.len()).then(b.similarity.total_cmp(&a.similarity)));
-        Ok(out)
+        let ids: Vec<i64> = similar.iter().map(|(_, id)| *id).collect();
+        let sql = format!(
+            "SELECT {CASE_COLUMNS} FROM cases k WHERE k.org_id = $1 AND k.id IN ({})",
+            crate::id_list(&ids)
+        );
+        let rows: Vec<super::CaseRow> = on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(org_id).fetch_all(c).await)?;
+        Ok(similar
+            .into_iter()
+            .filter_map(|(similarity, id)| {
+                rows.iter().find(|r| r.id == id).map(|r| dup(r.clone(), vec!["text"], similarity))
+            })
+            .collect())
     }
 }
 
