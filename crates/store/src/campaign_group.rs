@@ -183,7 +183,7 @@ impl Store {
     }
 
     /// The users of the campaign office's head(s), told of an overdue task
-    /// beside the office.
+    /// beside the office (once, if they are of the office too: `notify_all`).
     pub(crate) async fn campaign_office_heads(
         &self,
         tx: &mut crate::Tx,
@@ -191,7 +191,7 @@ impl Store {
     ) -> Result<Vec<i64>> {
         Ok(on_tx!(tx, c => sqlx::query_scalar(
             "SELECT u.id FROM campaign_members m JOIN users u ON u.staff_id = m.staff_id
-              WHERE m.campaign_id = $1 AND m.role = 'office_head' AND u.disabled = FALSE AND u.role <> 'office'")
+              WHERE m.campaign_id = $1 AND m.role = 'office_head' AND u.disabled = FALSE")
             .bind(campaign_id).fetch_all(c).await)?)
     }
 }

@@ -430,90 +430,77 @@ impl Store {
     /// campaign office. Returns the batch's size and how many went overdue.
     pub(crate) async fn sweep_campaign_batch(&self) -> Result<(usize, usize)> {
         let now = self.now_ms();
-        let claim = self.claim_rows();
-        let batch = crate::cases::BATCH;
         let mut tx = self.begin().await?;
+        let reminded = self.fire_task_reminders(&mut tx, now).await?;
+        let (due, overdue) = self.fire_task_deadlines(&mut tx, now).await?;
+        tx.commit().await?;
+        Ok((reminded.max(due), overdue))
+    }
+
+    /// A reminder to the lead unit's shift leaders of each open task whose
+    /// reminder is due; answers how many were claimed.
+    async fn fire_task_reminders(&self, tx: &mut Tx, now: i64) -> Result<usize> {
+        let (batch, claim) = (crate::cases::BATCH, self.claim_rows());
         let remind_sql = format!(
             "SELECT id, org_id, lead_unit_id, title, status FROM campaign_tasks
               WHERE reminded_at IS NULL AND remind_at <= $1 ORDER BY remind_at, id LIMIT {batch}{claim}"
         );
-        let reminders: Vec<(i64, i64, i64, String, String)> = on_tx!(&mut tx, c => sqlx::query_as(sqlx::AssertSqlSafe(remind_sql)).bind(now).fetch_all(c).await)?;
+        let reminders: Vec<(i64, i64, i64, String, String)> =
+            on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(remind_sql)).bind(now).fetch_all(c).await)?;
         for (id, org_id, unit, title, status) in &reminders {
-            on_tx!(&mut tx, c => sqlx::query("UPDATE campaign_tasks SET reminded_at = $1 WHERE id = $2")
+            on_tx!(tx, c => sqlx::query("UPDATE campaign_tasks SET reminded_at = $1 WHERE id = $2")
                 .bind(now).bind(id).execute(c).await.map(|_| ()))?;
             if TaskStatus::parse(status).is_some_and(TaskStatus::open) {
                 let msg = format!("活动任务「{title}」即将到期，请按时提交 / a campaign task is nearly due");
-                self.notify(
-                    &mut tx,
-                    *org_id,
-                    None,
-                    NotifyTarget::ShiftLeadersOf(*unit),
-                    "campaign_task.reminder",
-                    &msg,
-                )
-                .await?;
+                let target = NotifyTarget::ShiftLeadersOf(*unit);
+                self.notify(tx, *org_id, None, target, "campaign_task.reminder", &msg).await?;
             }
         }
+        Ok(reminders.len())
+    }
+
+    /// At each task's due date: an open task becomes overdue and is
+    /// escalated to the lead unit, the office and the campaign office's
+    /// heads. Answers how many were claimed and how many went overdue.
+    async fn fire_task_deadlines(&self, tx: &mut Tx, now: i64) -> Result<(usize, usize)> {
+        let (batch, claim) = (crate::cases::BATCH, self.claim_rows());
         let due_sql = format!(
             "SELECT id, org_id, lead_unit_id, title, status, campaign_id FROM campaign_tasks
               WHERE deadline_fired_at IS NULL AND due_at <= $1 ORDER BY due_at, id LIMIT {batch}{claim}"
         );
         let due: Vec<(i64, i64, i64, String, String, i64)> =
-            on_tx!(&mut tx, c => sqlx::query_as(sqlx::AssertSqlSafe(due_sql)).bind(now).fetch_all(c).await)?;
+            on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(due_sql)).bind(now).fetch_all(c).await)?;
         let mut overdue = 0;
         for (id, org_id, unit, title, status, campaign) in &due {
             let late = TaskStatus::parse(status).is_some_and(TaskStatus::open);
-            on_tx!(&mut tx, c => sqlx::query(
+            on_tx!(tx, c => sqlx::query(
                 "UPDATE campaign_tasks SET deadline_fired_at = $1, overdue = (overdue OR $2) WHERE id = $3")
                 .bind(now).bind(late).bind(id).execute(c).await.map(|_| ()))?;
             if !late {
                 continue;
             }
             overdue += 1;
+            let payload = json!({"lead_unit_id": unit});
             self.event_in(
-                &mut tx,
+                tx,
                 *org_id,
                 "system",
                 "campaign_task.overdue",
                 ("campaign_task", *id),
-                json!({"lead_unit_id": unit}),
+                payload,
                 "",
             )
             .await?;
             let msg = format!("活动任务「{title}」已逾期未提交 / a campaign task is overdue");
-            self.notify(
-                &mut tx,
-                *org_id,
-                None,
-                NotifyTarget::ShiftLeadersOf(*unit),
-                "campaign_task.overdue",
-                &msg,
-            )
-            .await?;
-            self.notify(
-                &mut tx,
-                *org_id,
-                None,
-                NotifyTarget::Role(Role::Office),
-                "campaign_task.overdue",
-                &msg,
-            )
-            .await?;
             // … and the head of the campaign's office, whatever their role.
-            let heads = self.campaign_office_heads(&mut tx, *campaign).await?;
-            if !heads.is_empty() {
-                self.notify(
-                    &mut tx,
-                    *org_id,
-                    None,
-                    NotifyTarget::Users(heads),
-                    "campaign_task.overdue",
-                    &msg,
-                )
-                .await?;
-            }
+            let heads = self.campaign_office_heads(tx, *campaign).await?;
+            let targets = vec![
+                NotifyTarget::ShiftLeadersOf(*unit),
+                NotifyTarget::Role(Role::Office),
+                NotifyTarget::Users(heads),
+            ];
+            self.notify_all(tx, *org_id, None, targets, "campaign_task.overdue", &msg).await?;
         }
-        tx.commit().await?;
-        Ok((reminders.len().max(due.len()), overdue))
+        Ok((due.len(), overdue))
     }
 }

@@ -27,7 +27,34 @@ impl Store {
         kind: &str,
         message: &str,
     ) -> Result<usize> {
-        let users: Vec<i64> = match target {
+        self.notify_all(tx, org_id, case_id, vec![target], kind, message).await
+    }
+
+    /// Tells everyone the targets name, each person once however many of
+    /// the targets they are among.
+    pub(crate) async fn notify_all(
+        &self,
+        tx: &mut Tx,
+        org_id: i64,
+        case_id: Option<i64>,
+        targets: Vec<NotifyTarget>,
+        kind: &str,
+        message: &str,
+    ) -> Result<usize> {
+        let mut users: Vec<i64> = vec![];
+        for target in targets {
+            for u in self.recipients(tx, org_id, target).await? {
+                if !users.contains(&u) {
+                    users.push(u);
+                }
+            }
+        }
+        self.deliver(tx, org_id, case_id, users, kind, message).await
+    }
+
+    /// The users a target names.
+    async fn recipients(&self, tx: &mut Tx, org_id: i64, target: NotifyTarget) -> Result<Vec<i64>> {
+        Ok(match target {
             NotifyTarget::User(id) => vec![id],
             NotifyTarget::Users(ids) => ids,
             NotifyTarget::Role(role) => on_tx!(tx, c => sqlx::query_scalar(
@@ -48,7 +75,19 @@ impl Store {
                 }
                 ids
             }
-        };
+        })
+    }
+
+    /// The notification, SMS and e-mail to each of `users`.
+    async fn deliver(
+        &self,
+        tx: &mut Tx,
+        org_id: i64,
+        case_id: Option<i64>,
+        users: Vec<i64>,
+        kind: &str,
+        message: &str,
+    ) -> Result<usize> {
         // Nobody is told of a case about themselves, whatever their role:
         // the ladder passes over them (seed 002 §4.1.4 anti-retaliation).
         let users: Vec<i64> = match case_id {
