@@ -157,28 +157,7 @@ impl Store {
             ints.push(v);
             format!("${}", ints.len() + 1)
         };
-        let now = self.now_ms();
-        const OPEN: &str = "k.state NOT IN ('closed', 'withdrawn', 'merged')";
-        match f.inbox {
-            Inbox::Mine => {
-                let u = int(f.user_id, &mut ints);
-                wh.push(format!(
-                    "{OPEN} AND k.state NOT IN ('replied', 'called_back') AND (k.owner_id = {u} OR k.pending_owner_id = {u})"
-                ));
-            }
-            Inbox::MyUnit => {
-                let u = int(f.user_unit_id, &mut ints);
-                wh.push(format!("{OPEN} AND k.unit_id = {u}"));
-            }
-            Inbox::DueSoon => {
-                let d = int(Some(now + 24 * 3_600_000), &mut ints);
-                wh.push(format!("{OPEN} AND k.handle_due <= {d}"));
-            }
-            Inbox::Overdue => wh.push("k.overdue = TRUE".into()),
-            Inbox::Unassigned => wh.push(format!("{OPEN} AND k.owner_id IS NULL")),
-            Inbox::FollowUp => wh.push("k.state IN ('replied', 'called_back')".into()),
-            Inbox::All => {}
-        }
+        wh.extend(inbox_clause(f, self.now_ms(), &mut ints));
         if let Some((user, staff)) = f.only_involving {
             let u = int(Some(user), &mut ints);
             let s = int(staff.or(Some(-1)), &mut ints);
@@ -216,22 +195,23 @@ impl Store {
             }
         }
         if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-            if q.chars().filter(|c| c.is_alphanumeric()).count() < 2 {
-                // One character: no bigram to look up; scan this org's texts.
-                wh.push(format!(
-                    "(k.description LIKE {} OR k.number LIKE {0})",
-                    text(&Some(format!("%{q}%")), &mut texts)
-                ));
-            } else {
-                let backend = self.backend();
-                let terms = super::search::TermQuery::new(backend, q);
-                let ph: Vec<String> =
-                    terms.values.iter().map(|t| text(&Some(t.clone()), &mut texts)).collect();
-                let number = text(&Some(q.to_string()), &mut texts);
-                wh.push(format!("(k.number = {number} OR {})", terms.clause(backend, &ph)));
-            }
+            wh.push(self.search_clause(q, &mut |v| text(&Some(v), &mut texts)));
         }
         (wh.join(" AND "), ints, texts)
+    }
+
+    /// A search of the texts and numbers: by bigram terms, or for one
+    /// character (no bigram to look up) a scan of this organisation's
+    /// texts. `param` binds a text and answers its placeholder.
+    fn search_clause(&self, q: &str, param: &mut dyn FnMut(String) -> String) -> String {
+        if q.chars().filter(|c| c.is_alphanumeric()).count() < 2 {
+            return format!("(k.description LIKE {} OR k.number LIKE {0})", param(format!("%{q}%")));
+        }
+        let backend = self.backend();
+        let terms = super::search::TermQuery::new(backend, q);
+        let ph: Vec<String> = terms.values.iter().map(|t| param(t.clone())).collect();
+        let number = param(q.to_string());
+        format!("(k.number = {number} OR {})", terms.clause(backend, &ph))
     }
 
     /// A case's whole history, oldest first.
@@ -307,4 +287,27 @@ impl Store {
             })
             .collect())
     }
+}
+
+/// The `WHERE` of an inbox tab, binding its integers into `ints` ($2…).
+fn inbox_clause(f: &CaseFilter, now: i64, ints: &mut Vec<Option<i64>>) -> Option<String> {
+    let mut int = |v: Option<i64>| {
+        ints.push(v);
+        format!("${}", ints.len() + 1)
+    };
+    const OPEN: &str = "k.state NOT IN ('closed', 'withdrawn', 'merged')";
+    Some(match f.inbox {
+        Inbox::Mine => {
+            let u = int(f.user_id);
+            format!(
+                "{OPEN} AND k.state NOT IN ('replied', 'called_back') AND (k.owner_id = {u} OR k.pending_owner_id = {u})"
+            )
+        }
+        Inbox::MyUnit => format!("{OPEN} AND k.unit_id = {}", int(f.user_unit_id)),
+        Inbox::DueSoon => format!("{OPEN} AND k.handle_due <= {}", int(Some(now + 24 * 3_600_000))),
+        Inbox::Overdue => "k.overdue = TRUE".into(),
+        Inbox::Unassigned => format!("{OPEN} AND k.owner_id IS NULL"),
+        Inbox::FollowUp => "k.state IN ('replied', 'called_back')".into(),
+        Inbox::All => return None,
+    })
 }
