@@ -70,6 +70,28 @@ labelled_enum! {
     }
 }
 
+/// The description of the case a bad rating opens: the level, the place,
+/// the tags in the pack's words and the comment, for the office to read at
+/// a glance (SAT-1).
+pub fn bad_rating_description(
+    known: &[Tag],
+    level: Level,
+    place: &str,
+    tags: &[String],
+    comment: Option<&str>,
+) -> String {
+    let titles: Vec<&str> =
+        tags.iter().filter_map(|t| known.iter().find(|k| &k.code == t).map(|k| k.title.as_str())).collect();
+    let mut description = format!("服务评价：{}（{place}）", level.label_zh());
+    if !titles.is_empty() {
+        description.push_str(&format!("；标签：{}", titles.join("、")));
+    }
+    if let Some(c) = comment {
+        description.push_str(&format!("；留言：{c}"));
+    }
+    description
+}
+
 /// Ratings of one scope and period, by level: `n[0]` is 非常不满意 (1),
 /// `n[4]` is 非常满意 (5).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -493,6 +515,23 @@ pub fn summarise(qs: &[Question], responses: &[Vec<Option<Answer>>]) -> SurveyRe
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bad_ratings_case_reads_level_place_tags_and_comment() {
+        let known = vec![Tag { code: "slow".into(), title: "等候太久".into(), title_en: "Slow".into() }];
+        let d = bad_rating_description(
+            &known,
+            Level::Dissatisfied,
+            "3号窗口",
+            &["slow".into()],
+            Some("排了半小时"),
+        );
+        assert_eq!(d, "服务评价：不满意（3号窗口）；标签：等候太久；留言：排了半小时");
+        assert_eq!(
+            bad_rating_description(&known, Level::VeryDissatisfied, "站", &[], None),
+            "服务评价：非常不满意（站）"
+        );
+    }
 
     #[test]
     fn levels_two_and_one_are_bad_and_three_is_satisfied() {

@@ -10,7 +10,9 @@ use chuangkou_domain::calendar::Span;
 use chuangkou_domain::cases::{CaseKind, Channel};
 use chuangkou_domain::policy::Rules;
 use chuangkou_domain::satisfaction::replacement::{self, Earlier, Incoming, Plan, Replaced};
-use chuangkou_domain::satisfaction::{Level, RatingStatus, check_comment, check_tags};
+use chuangkou_domain::satisfaction::{
+    Level, RatingStatus, bad_rating_description, check_comment, check_tags,
+};
 use serde_json::json;
 
 use super::{Counted, Deltas, NewRating, RATING_ROWS, RatingAck, RatingInput};
@@ -60,17 +62,8 @@ impl Store {
             Span::WorkingDays(_) => unreachable!("the pack parser allows hours only"),
         };
         let bad_case = if level.is_bad() {
-            let tag_titles: Vec<&str> = tags
-                .iter()
-                .filter_map(|t| policy.tags.iter().find(|k| &k.code == t).map(|k| k.title.as_str()))
-                .collect();
-            let mut description = format!("服务评价：{}（{}）", level.label_zh(), point.name);
-            if !tag_titles.is_empty() {
-                description.push_str(&format!("；标签：{}", tag_titles.join("、")));
-            }
-            if let Some(c) = &comment {
-                description.push_str(&format!("；留言：{c}"));
-            }
+            let description =
+                bad_rating_description(&policy.tags, level, &point.name, &tags, comment.as_deref());
             let nc = NewCase {
                 kind: CaseKind::Complaint,
                 channel: Channel::Rating,
