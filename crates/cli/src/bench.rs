@@ -410,7 +410,7 @@ async fn store_only(store: &Store, batch: usize, seconds: u64) -> Result<i32> {
                 subject_staff_id: None,
                 plate: None,
                 reporter_name: None,
-                reporter_phone: Some(format!("139{:08}", i)),
+                reporter_phone: Some(format!("139{i:08}")),
                 registered_by: None,
                 issue_tracking_code: true,
                 photos: vec![],

@@ -192,7 +192,7 @@ pub async fn run(command: crate::Command, config: &Config, store: Store) -> Resu
         Import(args) => import(&store, args).await,
         User(cmd) => user(&store, cmd).await,
         Org(cmd) => org(&store, cmd, &config.policies()?).await,
-        Policy(PolicyCommand::Check { files }) => policy_check(&files).await,
+        Policy(PolicyCommand::Check { files }) => policy_check(&files),
         Bench(_) => unreachable!("benchmarks run before the store is opened"),
     }
 }
@@ -486,7 +486,7 @@ fn spawn_sweeper(store: Store, policies: std::sync::Arc<chuangkou_domain::policy
                         facts = r.facts,
                         skipped = r.skipped,
                         "timers"
-                    )
+                    );
                 }
                 Ok(_) => {}
                 Err(e) => tracing::error!(error = %e, "timer sweep failed; will retry"),
@@ -516,7 +516,7 @@ fn spawn_sealer(store: Store) {
     });
 }
 
-async fn policy_check(files: &[PathBuf]) -> Result<i32> {
+fn policy_check(files: &[PathBuf]) -> Result<i32> {
     let mut failed = 0;
     let mut texts = Vec::new();
     for f in files {

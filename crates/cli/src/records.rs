@@ -68,6 +68,7 @@ pub async fn restore(config: &Config, src: &std::path::Path) -> Result<i32> {
         return Ok(1);
     }
     if target.exists() {
+        #[allow(clippy::disallowed_methods)] // names a file for the operator, in the machine's time
         let aside = config
             .data_dir
             .join(format!("chuangkou.db.before-restore-{}", chrono::Utc::now().format("%Y%m%dT%H%M%S")));

@@ -1,5 +1,7 @@
 //! The binary itself: demo, verify (and its answer to tampering), import and
 //! user administration, on SQLite and on PostgreSQL.
+// Tests: a panic is the failure report, and a test may wait on real time.
+#![allow(clippy::unwrap_used, clippy::disallowed_methods)]
 
 use std::path::Path;
 use std::process::Output;

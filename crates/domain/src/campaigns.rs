@@ -91,7 +91,7 @@ pub fn check_evaluation(
             "互评不能评价本单位 / a unit never evaluates itself in peer evaluation",
         )),
         EvaluationKind::Peer | EvaluationKind::SelfEvaluation if by_unit.is_none() => {
-            errors.push(FieldError::new("by_unit_id", "请选择评价单位 / which unit evaluates?"))
+            errors.push(FieldError::new("by_unit_id", "请选择评价单位 / which unit evaluates?"));
         }
         _ => {}
     }
@@ -104,7 +104,7 @@ pub fn check_evaluation(
                 format!("应为 0–{} 分 / from 0 to {} points", c.max, c.max),
             )),
             Some(_) if scores[..i].iter().any(|(x, _)| x == code) => {
-                errors.push(FieldError::new(format!("scores[{i}].criterion"), "重复评分 / scored twice"))
+                errors.push(FieldError::new(format!("scores[{i}].criterion"), "重复评分 / scored twice"));
             }
             Some(_) => {}
         }

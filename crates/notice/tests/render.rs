@@ -1,5 +1,7 @@
 //! Renders documents with the system's CJK font and reads them back with
 //! poppler's `pdftotext`, as a person copying text out of the PDF would.
+// Tests: a panic is the failure report, and a test may wait on real time.
+#![allow(clippy::unwrap_used, clippy::disallowed_methods)]
 
 use chuangkou_notice::{Align, Block, Column, Document, Font, Table, render};
 

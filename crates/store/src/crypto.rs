@@ -238,7 +238,12 @@ impl Store {
     pub fn encrypt_v1_for_test(&self, plaintext: &str) -> Vec<u8> {
         let nonce = [9u8; 12];
         let mut out = nonce.to_vec();
-        out.extend(self.keys().data_v1.encrypt(Nonce::from_slice(&nonce), plaintext.as_bytes()).unwrap());
+        out.extend(
+            self.keys()
+                .data_v1
+                .encrypt(Nonce::from_slice(&nonce), plaintext.as_bytes())
+                .expect("AES-GCM encrypts any plaintext held in memory"),
+        );
         out
     }
 

@@ -1,5 +1,7 @@
 //! The case story, scenario by scenario with the numbers of the shipped
 //! packs, on SQLite and on PostgreSQL.
+// Tests: a panic is the failure report, and a test may wait on real time.
+#![allow(clippy::unwrap_used, clippy::disallowed_methods)]
 
 use chuangkou_domain::Role;
 use chuangkou_domain::calendar::Span;

@@ -2,6 +2,8 @@
 //! figures of seed 002 (41 valid complaints in January and 27 in February,
 //! 68 in two months, against 170 a year earlier: down 60 %), on SQLite and
 //! on PostgreSQL.
+// Tests: a panic is the failure report, and a test may wait on real time.
+#![allow(clippy::unwrap_used, clippy::disallowed_methods)]
 
 use chrono::NaiveDate;
 use chuangkou_domain::Role;

@@ -1,6 +1,8 @@
 //! The ledger and inspections, rule by rule with the numbers of the shipped
 //! packs (seed 001 for toll, seed 002 第三篇 for hall), on SQLite and on
 //! PostgreSQL.
+// Tests: a panic is the failure report, and a test may wait on real time.
+#![allow(clippy::unwrap_used, clippy::disallowed_methods)]
 
 use chrono::NaiveDate;
 use chuangkou_domain::Role;

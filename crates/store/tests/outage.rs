@@ -3,6 +3,8 @@
 //! and rating intake run at full tilt, cycle after cycle. Every write that
 //! was acknowledged is stored once, nothing is stored twice, and no write
 //! that committed is answered with an error.
+// Tests: a panic is the failure report, and a test may wait on real time.
+#![allow(clippy::unwrap_used, clippy::disallowed_methods)]
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

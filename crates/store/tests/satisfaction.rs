@@ -3,6 +3,8 @@
 //! 24 hours replaces), rollups that always equal a recomputation, appeals,
 //! questionnaires and the five-answer threshold of staff surveys — on
 //! SQLite and on PostgreSQL.
+// Tests: a panic is the failure report, and a test may wait on real time.
+#![allow(clippy::unwrap_used, clippy::disallowed_methods)]
 
 use std::collections::BTreeMap;
 

@@ -1,6 +1,8 @@
 //! The store's shape (issue 22): it loads, asks the domain, and writes. A
 //! function that grows past [`LONGEST`] lines is deciding something the
 //! domain should decide, or doing several things that want names.
+// Tests: a panic is the failure report, and a test may wait on real time.
+#![allow(clippy::unwrap_used, clippy::disallowed_methods)]
 
 use std::path::Path;
 

@@ -1,4 +1,6 @@
 //! The storage story, told once and run on SQLite and on PostgreSQL.
+// Tests: a panic is the failure report, and a test may wait on real time.
+#![allow(clippy::unwrap_used, clippy::disallowed_methods)]
 
 use chuangkou_domain::org::{NewStaff, NewUnit, UnitKind};
 use chuangkou_domain::roster::{self, ImportKind};

@@ -1,6 +1,8 @@
 //! Upgrading a database that holds data written by an older version: the
 //! migrations that move data keep every case findable and trackable.
 //! Run on a fresh SQLite file and a fresh PostgreSQL database.
+// Tests: a panic is the failure report, and a test may wait on real time.
+#![allow(clippy::unwrap_used, clippy::disallowed_methods)]
 
 use chuangkou_domain::cases::number::{normalise_tracking_code, tracking_code};
 use chuangkou_domain::cases::similar::bigrams;

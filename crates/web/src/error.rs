@@ -160,6 +160,9 @@ impl IntoResponse for AppError {
 static DOWN_LOGGED_AT: AtomicI64 = AtomicI64::new(0);
 static FULL_LOGGED_AT: AtomicI64 = AtomicI64::new(0);
 
+/// The process's wall time, for how often a failure is logged and how long
+/// a full disk is reported: about this process, not about records.
+#[allow(clippy::disallowed_methods)]
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }

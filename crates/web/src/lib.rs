@@ -207,9 +207,7 @@ pub fn app(state: AppState) -> Router {
 /// writes succeed again).
 async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
     let database = state.store.ping().await;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64);
+    let now = error::now_ms();
     let disk_full = now - state.disk_full_at.load(std::sync::atomic::Ordering::Relaxed) < 60_000;
     match (database, disk_full) {
         (Ok(()), false) => (StatusCode::OK, "ok").into_response(),

@@ -146,7 +146,7 @@ pub fn assessment_notice(d: &NoticeData<'_>) -> Document {
     match d.staff_satisfaction {
         Some((Some(rate), n, _)) => overall += &format!("职工满意度{}（{n}人作答）。", pct(Some(rate))),
         Some((None, n, min)) => {
-            overall += &format!("职工满意度调查{n}人作答，不足{min}人，为保护匿名不予公布。")
+            overall += &format!("职工满意度调查{n}人作答，不足{min}人，为保护匿名不予公布。");
         }
         None => {}
     }

@@ -663,7 +663,7 @@ fn to_xml(root: &str, item: Option<&str>, v: &Value) -> Vec<u8> {
                 }
             }
             Value::String(s) => {
-                w.write_event(Event::Text(BytesText::new(&chuangkou_domain::text::xml_safe(s))))?
+                w.write_event(Event::Text(BytesText::new(&chuangkou_domain::text::xml_safe(s))))?;
             }
             other => w.write_event(Event::Text(BytesText::new(&other.to_string())))?,
         }

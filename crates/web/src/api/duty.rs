@@ -160,7 +160,7 @@ pub async fn import_file(
             (_, None, _) => errors.push((i + 1, "工号不存在 / no staff with this number".to_string())),
             (_, _, Err(m)) => errors.push((i + 1, m)),
             (Some(u), _, _) if !reach.sees_unit(u) => {
-                errors.push((i + 1, "无权维护该单位 / not a unit you keep".to_string()))
+                errors.push((i + 1, "无权维护该单位 / not a unit you keep".to_string()));
             }
             (Some(unit_id), Some(staff_id), Ok(shift)) => lines.push(NewShift { unit_id, staff_id, shift }),
         }

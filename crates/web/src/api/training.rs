@@ -248,7 +248,7 @@ pub async fn import_file(
         match state.store.staff_id_by_number(user.org_id(), &cell(0)).await? {
             None => errors.push((i + 1, "工号不存在 / no staff with this number".to_string())),
             Some(id) if about_themselves(user.0.staff_id, Some(id)).is_some() => {
-                errors.push((i + 1, "不能为本人登记出勤 / not your own attendance".to_string()))
+                errors.push((i + 1, "不能为本人登记出勤 / not your own attendance".to_string()));
             }
             Some(id) => {
                 let who = state.store.staff(user.org_id(), id).await?;

@@ -297,7 +297,7 @@ async fn record(
     let rules = state.rules(&pack)?;
     let at = day_ms(rules, "date", input.date.as_deref(), state.store.now_ms())?;
     let mut n = parse_inspection(&input, at)?;
-    for item in n.items.iter_mut() {
+    for item in &mut n.items {
         let field = format!("photo_{}", item.rule_code);
         for (_, _, bytes) in up.files.iter().filter(|f| f.0 == field) {
             item.photos.push(crate::photos::process(bytes.clone()).await?);

@@ -524,7 +524,7 @@ async fn fine_act(
     }
     match form_value(&form, "action").as_str() {
         "collect" => {
-            state.store.collect_fine(user.org_id(), &user.0, id, &form_value(&form, "receipt_no")).await?
+            state.store.collect_fine(user.org_id(), &user.0, id, &form_value(&form, "receipt_no")).await?;
         }
         "waive" => {
             let pack = org_pack(&state, &user).await?;

@@ -112,7 +112,7 @@ struct Target {
     action: String,
 }
 
-async fn form_page(
+fn form_page(
     state: &AppState,
     tr: Tr,
     csrf: CsrfToken,
@@ -152,7 +152,6 @@ async fn point_form(
         form,
         vec![],
     )
-    .await
 }
 
 async fn org_form(
@@ -171,7 +170,6 @@ async fn org_form(
         form,
         vec![],
     )
-    .await
 }
 
 /// The feedback form as posted: a multipart form with up to three photos
@@ -278,7 +276,7 @@ async fn submit(
     // anything is written; a refused one sends the form back.
     if photos.len() > MAX_CASE_PHOTOS {
         let why = tr.f1("fb.too_many_photos", MAX_CASE_PHOTOS);
-        return form_page(state, tr, csrf, t, f, vec![why]).await;
+        return form_page(state, tr, csrf, t, f, vec![why]);
     }
     let mut checked = Vec::with_capacity(photos.len());
     for bytes in photos {
@@ -287,7 +285,7 @@ async fn submit(
             Err(AppError::Internal(e)) => return Err(AppError::Internal(e).into()),
             Err(e) => {
                 let why = format!("{}{}{}", tr.t("fb.photos"), tr.colon(), tr.msg(&e.message()));
-                return form_page(state, tr, csrf, t, f, vec![why]).await;
+                return form_page(state, tr, csrf, t, f, vec![why]);
             }
         }
     }
@@ -345,7 +343,7 @@ async fn submit(
                 .into_iter()
                 .map(|e| format!("{}{}{}", field_label(&e.field, tr), tr.colon(), tr.msg(&e.message)))
                 .collect();
-            return form_page(state, tr, csrf, t, f, errors).await;
+            return form_page(state, tr, csrf, t, f, errors);
         }
         Err(e) => return Err(e.into()),
     };

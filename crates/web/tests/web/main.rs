@@ -1,5 +1,7 @@
 //! The web layer's story, told through HTTP requests against the real
 //! router on a real database — each story runs on SQLite and PostgreSQL.
+// Tests: a panic is the failure report, and a test may wait on real time.
+#![allow(clippy::unwrap_used, clippy::disallowed_methods)]
 
 mod common;
 
