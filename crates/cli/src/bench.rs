@@ -144,7 +144,7 @@ pub(crate) async fn bench_db(backend: &str) -> Result<(String, Option<std::path:
             (format!("sqlite://{}", dir.join("bench.db").display()), Some(dir))
         }
         "postgres" => {
-            (chuangkou_store::testing::pg_database_url().await.context("PostgreSQL is not reachable")?, None)
+            (chuangkou_store::scratch::pg_database_url().await.context("PostgreSQL is not reachable")?, None)
         }
         other => bail!("--backend must be sqlite or postgres, not {other}"),
     })

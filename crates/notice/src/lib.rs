@@ -20,6 +20,7 @@ pub use layout::render;
 /// A PDF's text as poppler's `pdftotext -layout` reads it, one string per
 /// page — what a person copying text out of the document gets. For tests
 /// and checks; needs Debian's `poppler-utils`.
+#[cfg(any(test, feature = "testing"))]
 pub fn pdftotext(pdf: &[u8]) -> std::io::Result<Vec<String>> {
     use std::io::Write;
     let mut child = std::process::Command::new("pdftotext")

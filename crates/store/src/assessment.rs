@@ -139,6 +139,7 @@ impl Store {
     }
 
     /// The month's assessment of every active staff member and team.
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id), err(level = "debug"))]
     pub async fn assess_month(&self, org_id: i64, rules: Rules<'_>, month: Period) -> Result<Assessment> {
         let policy = &rules.pack.assessment;
         let cal = rules.calendar;
@@ -328,6 +329,7 @@ impl Store {
 
     /// A leader closes a month: its assessment is stored as it stands and
     /// the closing is an event carrying the results' digest. Once only.
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id), err(level = "debug"))]
     pub async fn close_month(
         &self,
         org_id: i64,

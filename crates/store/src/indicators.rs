@@ -250,6 +250,7 @@ impl Store {
     }
 
     /// The indicators of a subject over a period of the calendar's days.
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id), err(level = "debug"))]
     pub async fn indicators(&self, org_id: i64, cal: &Calendar, s: Subject, p: Period) -> Result<Indicators> {
         let f = self.filters(org_id, s).await?;
         let span = |p: Period| {

@@ -43,8 +43,10 @@ pub mod notices;
 pub mod org;
 pub mod ratings;
 pub mod recognition;
+pub mod scratch;
 pub mod seals;
 pub mod surveys;
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod training;
 pub mod users;

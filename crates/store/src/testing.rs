@@ -21,10 +21,6 @@ pub const PNG: &[u8] = &[
     0x60, 0x82,
 ];
 
-fn unique_name() -> String {
-    format!("ck_t_{}_{}", std::process::id(), crate::random_token(6))
-}
-
 /// A store on a new SQLite file in the system's temporary directory, migrated.
 pub async fn sqlite() -> Store {
     let dir = std::env::temp_dir().join("chuangkou-tests");
@@ -37,36 +33,8 @@ pub async fn sqlite() -> Store {
     store
 }
 
-pub fn pg_admin_url() -> String {
-    std::env::var("CHUANGKOU_TEST_PG")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
-}
-
-/// A URL of a new, empty PostgreSQL database, or `None` (with a notice) when
-/// no server is reachable outside CI.
-pub async fn pg_database_url() -> Option<String> {
-    use sqlx::Connection;
-    let admin = pg_admin_url();
-    let mut conn = match sqlx::PgConnection::connect(&admin).await {
-        Ok(c) => c,
-        Err(e) => {
-            assert!(
-                !std::env::var("CI").is_ok_and(|v| v == "true"),
-                "CI=true but PostgreSQL at {admin} is not reachable: {e}"
-            );
-            eprintln!("NOTICE: PostgreSQL not reachable ({e}); skipping the PostgreSQL half of this test");
-            return None;
-        }
-    };
-    let name = unique_name();
-    // UTF-8 with a real locale so that text search works on Chinese.
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name} ENCODING 'UTF8' TEMPLATE template0")))
-        .execute(&mut conn)
-        .await
-        .expect("create test database");
-    let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(admin);
-    Some(format!("{base}/{name}"))
-}
+use crate::scratch::unique_name;
+pub use crate::scratch::{pg_admin_url, pg_database_url};
 
 /// A store on a new PostgreSQL database, migrated; see [`pg_database_url`].
 pub async fn postgres() -> Option<Store> {

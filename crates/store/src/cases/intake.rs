@@ -172,6 +172,7 @@ impl Store {
 
     /// [`Store::register_batch`], keeping the answers under `token` in the
     /// same transaction for group commit's lookup (`crate::group`).
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn register_batch_keeping(
         &self,
         items: &[Prepared],

@@ -64,6 +64,7 @@ pub(crate) const BATCH: i64 = 500;
 impl Store {
     /// Fires every timer due by now. Returns what it did. `policies` give
     /// each organisation's pack, for the facts the clock records.
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn sweep_timers(&self, policies: &PolicySet) -> Result<SweepReport> {
         let mut report = SweepReport::default();
         loop {

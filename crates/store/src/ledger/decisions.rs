@@ -17,6 +17,7 @@ impl Store {
     /// A manual proposal: commendations, good deeds, talks, penalties, and
     /// efficiency warnings (which count towards a collective warning like
     /// the ones the rules propose).
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id), err(level = "debug"))]
     pub async fn propose_entry(&self, org_id: i64, rules: Rules<'_>, by: &User, e: &NewEntry) -> Result<i64> {
         if !by.role().can(Permission::RecordLedger) {
             return Err(StoreError::refused(
@@ -104,6 +105,7 @@ impl Store {
 
     /// Approves or rejects a proposed entry (LED-3): [`decision::decide`]
     /// says whether and what; this writes it.
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id, entry_id = id), err(level = "debug"))]
     pub async fn decide_entry(
         &self,
         org_id: i64,
@@ -287,6 +289,7 @@ impl Store {
     }
 
     /// The person concerned appeals an approved entry, once (LED-3).
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id), err(level = "debug"))]
     pub async fn appeal(
         &self,
         org_id: i64,
@@ -354,6 +357,7 @@ impl Store {
     }
 
     /// Decides an appeal; a granted appeal reverses the entry.
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id), err(level = "debug"))]
     pub async fn decide_appeal(
         &self,
         org_id: i64,

@@ -109,6 +109,7 @@ impl Store {
 
     /// [`Store::record_ratings`], keeping the answers under `token` in the
     /// same transaction for group commit's lookup (`crate::group`).
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn record_ratings_keeping(
         &self,
         items: &[NewRating],

@@ -11,6 +11,7 @@ mod api_errors;
 mod auth;
 mod campaigns;
 mod cases;
+mod csrf;
 mod directory;
 mod duty;
 mod guides;
