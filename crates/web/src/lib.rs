@@ -31,6 +31,7 @@ mod frame;
 pub mod i18n;
 mod idempotency;
 pub mod ledger_access;
+pub mod limits;
 pub mod metrics;
 pub mod notice;
 pub mod open311;
@@ -110,7 +111,7 @@ pub struct Shared {
     /// Rating intake with group commit.
     pub ratings: chuangkou_store::ratings::RatingIntake,
     /// Limits on ratings per device and address.
-    pub limits: Arc<satisfaction::RateLimiter>,
+    pub limits: Arc<limits::RateLimiter>,
     /// Service points by QR token.
     pub points: Arc<satisfaction::PointCache>,
     /// The font for PDF documents, read on first use.

@@ -289,7 +289,7 @@ pub async fn review(
     state.store.campaign(user.org_id(), id).await?;
     let org = state.store.organisation(user.org_id()).await?;
     let rules = state.rules(&org.pack)?;
-    let at = super::ledger::day_ms(rules, "date", input.date.as_deref(), state.store.now_ms())?;
+    let at = super::shared::day_ms(rules, "date", input.date.as_deref(), state.store.now_ms())?;
     let mut n = crate::api::inspections::parse_inspection(&input, at)?;
     n.kind = chuangkou_domain::inspections::InspectionKind::Special;
     n.campaign_id = Some(id);

@@ -13,7 +13,7 @@ use chuangkou_tabular::Sheet;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::ledger::org_pack;
+use super::shared::org_pack;
 use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{ApiResult, AppError};

@@ -17,8 +17,8 @@ use chuangkou_store::indicators::{Indicators, Subject};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::ledger::{FileQuery, org_pack};
 use super::satisfaction::dates;
+use super::shared::{FileQuery, org_pack};
 use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{ApiResult, AppError};

@@ -16,7 +16,7 @@ use chuangkou_store::inspections::{InspectionRow, NewInspection, NewItem, NewPla
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::ledger::org_pack;
+use super::shared::org_pack;
 use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{ApiResult, AppError};
@@ -191,7 +191,7 @@ pub async fn record(
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let pack = org_pack(&state, &user).await?;
     let rules = state.rules(&pack)?;
-    let at = super::ledger::day_ms(rules, "date", i.date.as_deref(), state.store.now_ms())?;
+    let at = super::shared::day_ms(rules, "date", i.date.as_deref(), state.store.now_ms())?;
     let n = parse_inspection(&i, at)?;
     let out = state.store.record_inspection(user.org_id(), rules, &user.0, &n).await?;
     Ok((StatusCode::CREATED, Json(json!(out))))

@@ -13,41 +13,17 @@ use chuangkou_domain::ledger::{
     AppealOutcome, AttendanceKind, EntryKind, EntryStatus, FactKind, GoodDeedKind, parse_attendance,
     parse_yuan,
 };
-use chuangkou_domain::policy::Rules;
 use chuangkou_domain::{Labelled, Permission};
 use chuangkou_store::ledger::{EntryDecision, EntryFilter, NewEntry, NewFact, Proposer};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::shared::{FileQuery, ReasonInput, day_ms, org_pack};
 use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{ApiResult, AppError};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::ledger_access::{Reach, reach, visible_entry};
-
-/// The pack of the user's organisation.
-pub async fn org_pack(state: &AppState, user: &CurrentUser) -> ApiResult<String> {
-    Ok(state.store.organisation(user.org_id()).await?.pack)
-}
-
-/// A day (`YYYY-MM-DD`) in the organisation's calendar, at noon; today when empty.
-pub fn day_ms(rules: Rules<'_>, name: &str, day: Option<&str>, now: i64) -> ApiResult<i64> {
-    match day.map(str::trim).filter(|d| !d.is_empty()) {
-        None => Ok(now),
-        Some(d) => {
-            let date = chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
-                .map_err(|_| AppError::field(name, "日期须为 YYYY-MM-DD / the date must be YYYY-MM-DD"))?;
-            let today = rules.calendar.local_date(now);
-            if date > today {
-                return Err(AppError::field(name, "日期不能晚于今天 / the date cannot be in the future"));
-            }
-            // Today is now: noon would be in the future every morning (an
-            // inspection recorded at 8 o'clock was refused as not yet
-            // happened). An earlier day is its noon, clear of any edge.
-            Ok(if date == today { now } else { rules.calendar.start_of_day_ms(date) + 12 * 3_600_000 })
-        }
-    }
-}
 
 /// Office, leaders and admins record facts and propose entries.
 pub fn may_record(user: &CurrentUser) -> bool {
@@ -283,13 +259,6 @@ pub async fn decide(
     Ok(Json(decide_for(&state, &user, id, &d).await?))
 }
 
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-pub struct ReasonInput {
-    #[serde(default)]
-    pub reason: String,
-}
-
 pub async fn reverse(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -441,12 +410,6 @@ pub async fn import_attendance_for(
     let out = state.store.record_facts(user.org_id(), rules, &Proposer::user(&user.0), &facts).await?;
     let proposed: usize = out.iter().map(|o| o.proposed.len()).sum();
     Ok(json!({"applied": true, "facts": out.len(), "proposed": proposed, "errors": []}))
-}
-
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-pub struct FileQuery {
-    pub file_name: Option<String>,
 }
 
 pub async fn import_attendance(

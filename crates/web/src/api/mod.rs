@@ -33,6 +33,7 @@ pub mod notices;
 pub mod org;
 pub mod recognition;
 pub mod satisfaction;
+pub mod shared;
 pub mod training;
 pub mod users;
 

@@ -17,7 +17,7 @@ use chuangkou_store::surveys::{Origin, Questionnaire};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::ledger::{ReasonInput, org_pack};
+use super::shared::{ReasonInput, org_pack};
 use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{ApiResult, AppError};

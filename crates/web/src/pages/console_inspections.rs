@@ -24,7 +24,7 @@ use crate::api::inspections::{
     InspectionInput, StepInput, list_for, may_see, parse_inspection, rectifications_for, reports_for,
     serve_photo, step_for,
 };
-use crate::api::ledger::{day_ms, org_pack};
+use crate::api::shared::{day_ms, org_pack};
 use crate::auth::PageUser;
 use crate::csrf::{self, CsrfToken};
 use crate::error::AppError;

@@ -24,8 +24,9 @@ use crate::AppState;
 use crate::api::fines::fines_for;
 use crate::api::ledger::{
     AppealDecisionInput, DecisionInput, EntriesQuery, EntryInput, FactInput, decide_appeal_for, decide_for,
-    eligibility_for, entry_filter, import_attendance_for, may_record, org_pack, propose_for, record_fact_for,
+    eligibility_for, entry_filter, import_attendance_for, may_record, propose_for, record_fact_for,
 };
+use crate::api::shared::org_pack;
 use crate::auth::PageUser;
 use crate::csrf::{self, CsrfToken};
 use crate::error::AppError;

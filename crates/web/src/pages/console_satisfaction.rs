@@ -27,11 +27,11 @@ use super::public::form_fields;
 use super::public_surveys::{SurveyPage, survey_answers};
 use super::{Chrome, PageResult, form_value, render, render_with};
 use crate::AppState;
-use crate::api::ledger::org_pack;
 use crate::api::satisfaction::{
     RatingsQuery, answer_staff_survey, appeal_rating, decide_appeal, may_manage_surveys, may_read_results,
     period, ratings_for, summary_for, today,
 };
+use crate::api::shared::org_pack;
 use crate::auth::PageUser;
 use crate::csrf::{self, CsrfToken};
 use crate::error::AppError;

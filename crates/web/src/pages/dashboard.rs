@@ -17,7 +17,7 @@ use serde::Deserialize;
 
 use super::{Chrome, PageResult, render};
 use crate::AppState;
-use crate::api::ledger::org_pack;
+use crate::api::shared::org_pack;
 use crate::auth::PageUser;
 use crate::charts;
 use crate::csrf::CsrfToken;
