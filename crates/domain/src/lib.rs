@@ -64,6 +64,23 @@ macro_rules! labelled_enum {
             pub fn label_en(self) -> &'static str { match self { $($name::$variant => $en),+ } }
         }
         impl_labelled!($name);
+
+        /// A stored code, read back: a row field typed as this enum
+        /// (`#[sqlx(try_from = "String")]`) fails to decode on a code that
+        /// is not one of these, instead of falling back to a default.
+        /// Compares with a stored code: `kind == "fine"`.
+        impl PartialEq<&str> for $name {
+            fn eq(&self, code: &&str) -> bool {
+                self.as_str() == *code
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = String;
+            fn try_from(s: String) -> Result<Self, String> {
+                Self::parse(&s).ok_or_else(|| format!("{} has no code {s:?}", stringify!($name)))
+            }
+        }
     };
 }
 

@@ -6,7 +6,9 @@
 use chuangkou_domain::Role;
 use chuangkou_domain::calendar::Span;
 use chuangkou_domain::cases::lifecycle::Conclusion;
-use chuangkou_domain::cases::{Actor, CaseKind, Channel, Command, Finding, Responsibility, Satisfaction};
+use chuangkou_domain::cases::{
+    Actor, CaseKind, Channel, Command, Finding, Responsibility, Satisfaction, State,
+};
 use chuangkou_domain::org::{NewServicePoint, NewStaff, NewUnit, ServicePointKind, UnitKind};
 use chuangkou_domain::policy::PolicySet;
 use chuangkou_store::cases::{ActInput, CaseFilter, DuplicateProbe, Inbox, NewCase, TrackingError};
@@ -737,4 +739,15 @@ story!(verify_names_each_row_of_record_changed_or_deleted_out_of_band, |store| {
     // Sealing again does not launder an edit nobody queued.
     store.seal().await.unwrap();
     assert_eq!(store.verify().await.unwrap().rows.len(), 3);
+});
+
+story!(a_stored_code_that_is_no_state_is_an_error_not_another_state, |store| {
+    let w = world(&store, "toll").await;
+    let a = register(&store, &w, &complaint(&w, "态度不好")).await;
+    assert_eq!(store.case(w.org.id, a.id).await.unwrap().state, State::Registered);
+    // Read back typed: a code no version of the product wrote fails to
+    // decode, naming its column, where a fallback once took it for 已登记.
+    out_of_band(&store, &[&format!("UPDATE cases SET state = 'bogus' WHERE id = {}", a.id)]).await;
+    let err = store.case(w.org.id, a.id).await.unwrap_err().to_string();
+    assert!(err.contains("decoding column state"), "{err}");
 });

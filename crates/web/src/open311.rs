@@ -14,7 +14,7 @@ use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::SecondsFormat;
-use chuangkou_domain::cases::{CaseKind, Channel, State as CaseState};
+use chuangkou_domain::cases::{CaseKind, Channel};
 use chuangkou_domain::policy::Category;
 use chuangkou_store::cases::{CaseFilter, CaseRow, NewCase, Origin};
 use chuangkou_store::org::Organisation;
@@ -317,7 +317,7 @@ async fn request_json(state: &AppState, org: &Organisation, c: &CaseRow, full: b
         .rules(&org.pack)
         .map(|r| r.calendar.offset)
         .unwrap_or_else(|_| chrono::FixedOffset::east_opt(8 * 3600).expect("valid"));
-    let st = CaseState::parse(&c.state).unwrap_or(CaseState::Registered);
+    let st = c.state;
     let category =
         state.rules(&org.pack).ok().and_then(|r| r.pack.cases.category(&c.category).map(|x| x.title.clone()));
     let notes = match &c.reply {

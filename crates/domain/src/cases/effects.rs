@@ -60,7 +60,7 @@ pub struct CaseFacts {
     pub view: CaseView,
     pub id: i64,
     pub number: String,
-    pub kind: Option<CaseKind>,
+    pub kind: CaseKind,
     pub track: String,
     pub unit_id: Option<i64>,
     pub owner_id: Option<i64>,
@@ -326,7 +326,7 @@ fn conclude(
     e.payload["rule_codes"] = json!(input.rule_codes);
     // A substantiated complaint becomes facts for the ledger's rules
     // (SPEC CASE-7): one per person and codebook rule broken.
-    if !(c.finding.is_substantiated() && case.kind == Some(CaseKind::Complaint)) {
+    if !(c.finding.is_substantiated() && case.kind == CaseKind::Complaint) {
         return Ok(());
     }
     if let Some(rule) = input.rule_codes.iter().find(|r| rules.pack.codebook_rule(r).is_none()) {
@@ -480,7 +480,7 @@ mod tests {
             },
             id: 1,
             number: "TS-2026-0001".into(),
-            kind: Some(CaseKind::Complaint),
+            kind: CaseKind::Complaint,
             track: "complaint".into(),
             unit_id: Some(3),
             owner_id: Some(7),
@@ -548,7 +548,7 @@ mod tests {
         }
         assert!(run(&case(State::Investigating), &input, &toll, HOUR).unwrap().facts.is_empty());
         let mut praise = case(State::Investigating);
-        praise.kind = Some(CaseKind::Praise);
+        praise.kind = CaseKind::Praise;
         assert!(run(&praise, &concluded(vec![11], vec![]), &toll, HOUR).unwrap().facts.is_empty());
     }
 

@@ -98,6 +98,28 @@ impl State {
     }
 }
 
+/// A stored state, read back: a row whose state is not one of these fails
+/// to decode instead of being taken for another.
+impl TryFrom<String> for State {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        State::parse(&s).ok_or_else(|| format!("no case state {s:?}"))
+    }
+}
+
+/// Compares with a stored code: `state == "closed"`.
+impl PartialEq<&str> for State {
+    fn eq(&self, code: &&str) -> bool {
+        self.as_str() == *code
+    }
+}
+
+impl std::fmt::Display for State {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// What the machine needs to know about a case.
 #[derive(Debug, Clone)]
 pub struct CaseView {

@@ -6,7 +6,7 @@
 
 pub use chuangkou_domain::cases::effects::ActInput;
 use chuangkou_domain::cases::effects::{CaseFacts, Change, Effects, Master, effects};
-use chuangkou_domain::cases::{Actor, CaseKind, CaseView, Command, Refusal, State, decide};
+use chuangkou_domain::cases::{Actor, CaseView, Command, Refusal, State, decide};
 use chuangkou_domain::ledger::FactKind;
 use chuangkou_domain::policy::Rules;
 use serde_json::json;
@@ -43,7 +43,7 @@ impl Store {
     /// The state a case was withdrawn from, when its reporter withdrew it
     /// within the window to undo it.
     pub(crate) async fn undoable_withdrawal(&self, case: &CaseRow) -> Result<Option<State>> {
-        if case.state != State::Withdrawn.as_str() {
+        if case.state != State::Withdrawn {
             return Ok(None);
         }
         let timeline = self.timeline(case.org_id, case.id).await?;
@@ -89,10 +89,8 @@ impl Store {
 
     /// What the lifecycle reads of a case.
     async fn case_view(&self, case: &CaseRow) -> Result<CaseView> {
-        let state = State::parse(&case.state)
-            .ok_or_else(|| StoreError::Other(format!("unknown state {}", case.state)))?;
         Ok(CaseView {
-            state,
+            state: case.state,
             owner_user_id: case.owner_id,
             pending_owner_user_id: case.pending_owner_id,
             extension_requested: case.extension_requested,
@@ -122,7 +120,7 @@ impl Store {
                     let m = self.lock_case(tx, org_id, id).await?;
                     return Ok(Some(Master {
                         id: m.id,
-                        open: State::parse(&m.state).is_some_and(State::is_open),
+                        open: m.state.is_open(),
                         merged: m.master_case_id.is_some(),
                         number: m.number,
                     }));
@@ -273,7 +271,7 @@ fn case_facts(case: &CaseRow, view: CaseView) -> CaseFacts {
         view,
         id: case.id,
         number: case.number.clone(),
-        kind: CaseKind::parse(&case.kind),
+        kind: case.kind,
         track: case.track.clone(),
         unit_id: case.unit_id,
         owner_id: case.owner_id,

@@ -2,11 +2,13 @@
 //! tracking. Rules come from `chuangkou_domain::cases`; this module keeps
 //! each change and its event in one transaction.
 
+use chuangkou_domain::cases::{CaseKind, State};
 use serde::Serialize;
 
 use crate::{Result, Store, on_read};
 
 mod act;
+mod duplicates;
 mod extras;
 mod group;
 mod intake;
@@ -18,8 +20,9 @@ mod tracking;
 
 pub(crate) use act::NotifyTarget;
 pub use act::{ActInput, ActOutcome};
+pub use duplicates::{Duplicate, DuplicateProbe};
 pub use group::Intake;
-pub use intake::{Duplicate, DuplicateProbe, MAX_CASE_PHOTOS, NewCase, Origin, Prepared, Registered};
+pub use intake::{MAX_CASE_PHOTOS, NewCase, Origin, Prepared, Registered};
 pub use notify::{Notification, OutMessage};
 pub use query::{CaseFilter, Inbox, TimelineEntry};
 pub(crate) use timers::BATCH;
@@ -33,11 +36,13 @@ pub struct CaseRow {
     pub id: i64,
     pub org_id: i64,
     pub number: String,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: CaseKind,
     pub channel: String,
     pub category: String,
     pub track: String,
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    pub state: State,
     pub description: String,
     pub unit_id: Option<i64>,
     pub service_point_id: Option<i64>,

@@ -115,8 +115,8 @@ impl Store {
                 Stage::Investigate => case.investigated_at.is_some(),
                 Stage::Handle => case.handled_at.is_some(),
             };
-            let state = State::parse(&case.state);
-            let open = state.is_some_and(State::is_open);
+            let state = Some(case.state);
+            let open = case.state.is_open();
             let live = open && t.version == case.deadline_version;
             let met = |a: TimerAction| match a.stage() {
                 Some(stage) => stage_met(stage),

@@ -172,9 +172,9 @@ impl Store {
         Ok(PublicView {
             number: own.number.clone(),
             org_id: own.org_id,
-            kind: case.kind.clone(),
+            kind: case.kind.as_str().to_string(),
             category: case.category.clone(),
-            state: case.state.clone(),
+            state: case.state.to_string(),
             registered_at: own.registered_at,
             handle_due: case.handle_due,
             reply: case.reply.clone(),

@@ -118,7 +118,7 @@ impl Store {
         let e = self.lock_entry(&mut tx, org_id, id).await?;
         let proposed = Proposed {
             status: e.status(),
-            kind: EntryKind::parse(&e.kind),
+            kind: Some(e.kind),
             choices: e.choice_kinds(),
             fine_min: e.fine_min,
             fine_max: e.fine_max,

@@ -87,13 +87,15 @@ pub struct EntryRow {
     pub unit_id: i64,
     pub unit_name: String,
     /// As proposed.
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: EntryKind,
     /// What the approver may choose instead.
     #[serde(serialize_with = "list")]
     pub choices: String,
     /// As approved.
     pub decided_kind: Option<String>,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: EntryStatus,
     pub fine_min: Option<i64>,
     pub fine_max: Option<i64>,
     /// Fen, as approved.
@@ -125,11 +127,14 @@ pub struct EntryRow {
 impl EntryRow {
     /// The kind in force: as approved, else as proposed.
     pub fn effective_kind(&self) -> Option<EntryKind> {
-        EntryKind::parse(self.decided_kind.as_deref().unwrap_or(&self.kind))
+        match self.decided_kind.as_deref() {
+            Some(k) => EntryKind::parse(k),
+            None => Some(self.kind),
+        }
     }
 
     pub fn status(&self) -> EntryStatus {
-        EntryStatus::parse(&self.status).unwrap_or(EntryStatus::Proposed)
+        self.status
     }
 
     pub fn choice_kinds(&self) -> Vec<EntryKind> {

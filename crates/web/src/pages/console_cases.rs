@@ -10,8 +10,7 @@ use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use chuangkou_domain::cases::lifecycle::Conclusion;
 use chuangkou_domain::cases::{
-    Actor, CaseKind, CaseView, Channel, Command, Finding, Responsibility, Satisfaction, State as CaseState,
-    decide,
+    Actor, CaseView, Channel, Command, Finding, Responsibility, Satisfaction, decide,
 };
 use chuangkou_domain::{Permission, Role};
 use chuangkou_store::cases::{CaseRow, Duplicate, Reporter, TimelineEntry};
@@ -133,11 +132,11 @@ pub(super) fn line(state: &AppState, pack: &str, c: &CaseRow, tr: Tr, names: &Na
         .ok()
         .and_then(|r| r.pack.cases.category(&c.category).map(|x| tr.pick(&x.title, &x.title_en).to_string()))
         .unwrap_or_else(|| c.category.clone());
-    let st = CaseState::parse(&c.state).unwrap_or(CaseState::Registered);
+    let st = c.state;
     CaseLine {
         id: c.id,
         number: c.number.clone(),
-        kind: CaseKind::parse(&c.kind).map_or(c.kind.clone(), |k| tr.label(k).into()),
+        kind: tr.label(c.kind).into(),
         state: tr.label(st).into(),
         category,
         description: c.description.chars().take(60).collect(),
@@ -319,7 +318,7 @@ fn step(e: &TimelineEntry, names: &[User], tr: Tr) -> Step {
 
 /// Which actions the rules allow this user now, by trying each.
 fn allowed(case: &CaseRow, user: &CurrentUser) -> Vec<&'static str> {
-    let Some(st) = CaseState::parse(&case.state) else { return vec![] };
+    let st = case.state;
     let view = CaseView {
         state: st,
         owner_user_id: case.owner_id,
@@ -409,7 +408,7 @@ pub(super) async fn case_page(
         }
         None => None,
     };
-    let open = CaseState::parse(&row.state).is_some_and(CaseState::is_open);
+    let open = row.state.is_open();
     let duplicates = if may_see_reporter(user, &row) && open {
         let rules = state.rules(&org.pack)?;
         let window = rules.pack.cases.duplicate_window.after(rules.calendar, 0);

@@ -80,9 +80,9 @@ fn line(e: &EntryRow, tr: Tr) -> Line {
     Line {
         id: e.id,
         who,
-        kind: e.effective_kind().map_or(e.kind.clone(), |k| tr.label(k).to_string()),
+        kind: tr.label(e.effective_kind().unwrap_or(e.kind)).to_string(),
         status: tr.label(e.status()).to_string(),
-        status_code: e.status.clone(),
+        status_code: e.status.as_str().to_string(),
         amount,
         explanation: e.explanation.clone(),
         date: format_time(e.occurred_at).chars().take(10).collect(),

@@ -8,7 +8,6 @@ use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
 use chuangkou_domain::Permission;
-use chuangkou_domain::cases::lifecycle::State as CaseState;
 use chuangkou_domain::ledger::EntryStatus;
 use chuangkou_store::ledger::EntryFilter;
 
@@ -86,13 +85,8 @@ async fn home(
             ListQuery { inbox: Some("mine".into()), limit: Some(200), ..Default::default() },
         )
         .await?;
-        let open: Vec<_> = state
-            .store
-            .cases(user.org_id(), &f)
-            .await?
-            .into_iter()
-            .filter(|c| CaseState::parse(&c.state).is_some_and(CaseState::is_open))
-            .collect();
+        let open: Vec<_> =
+            state.store.cases(user.org_id(), &f).await?.into_iter().filter(|c| c.state.is_open()).collect();
         let overdue = open.iter().filter(|c| c.overdue || c.handle_due < now).count();
         let today = open.iter().filter(|c| !c.overdue && (now..tomorrow).contains(&c.handle_due)).count();
         let soon = open
