@@ -6,6 +6,7 @@
 pub mod clock;
 pub mod effects;
 pub mod lifecycle;
+pub mod messages;
 pub mod number;
 pub mod similar;
 

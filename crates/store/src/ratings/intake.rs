@@ -173,13 +173,13 @@ impl Store {
         let ids = self.insert_rating_rounds(tx, org_id, items, idx, &plans, &case_of, event_seq).await?;
         let mut deltas = Deltas::default();
         let mut stored_replaced: Vec<i64> = Vec::new();
+        let by_id: HashMap<i64, Counted> = earlier.values().map(|(row, _)| (row.id, *row)).collect();
         for plan in &plans {
             if let Some(Replaced::Stored(id)) = plan.replaces {
-                let row = earlier.values().find(|(row, _)| row.id == id).map(|(row, _)| *row);
-                deltas.add(
-                    &row.ok_or_else(|| StoreError::Other("a replaced rating was not loaded".into()))?,
-                    -1,
-                );
+                let row = by_id
+                    .get(&id)
+                    .ok_or_else(|| StoreError::Other("a replaced rating was not loaded".into()))?;
+                deltas.add(row, -1);
                 stored_replaced.push(id);
             }
         }
