@@ -31,11 +31,14 @@ pub struct ServeArgs {
     #[arg(long, default_value = "toll", requires = "demo",
         value_parser = clap::builder::PossibleValuesParser::new(crate::DEMO_PACKS))]
     pub pack: String,
-    /// Deliver SMS to reporters through this webhook (POST JSON {to, body}).
-    #[arg(long, env = "CHUANGKOU_SMS_WEBHOOK")]
+    /// Deliver SMS to reporters through this webhook (POST JSON {to, body}),
+    /// an http:// or https:// URL.
+    #[arg(long, env = "CHUANGKOU_SMS_WEBHOOK", hide_env_values = true)]
     pub sms_webhook: Option<String>,
-    /// Send staff notifications by e-mail through this SMTP relay (host:port).
-    #[arg(long, env = "CHUANGKOU_SMTP")]
+    /// Send staff notifications by e-mail through this SMTP server:
+    /// smtps://user:password@host (TLS), smtp://user:password@host:587?tls=required
+    /// (STARTTLS), or host:port for a plain relay on the intranet.
+    #[arg(long, env = "CHUANGKOU_SMTP", hide_env_values = true)]
     pub smtp: Option<String>,
     /// The sender address of those e-mails.
     #[arg(long, env = "CHUANGKOU_SMTP_FROM", default_value = "noreply@chuangkou.local")]
@@ -227,7 +230,11 @@ async fn serve(args: ServeArgs, config: &Config, store: Store) -> Result<i32> {
     crate::records::spawn_checkpoints(store.clone(), config.checkpoint_key()?, config.checkpoint_dir());
     store.checkpoint_in_background(chuangkou_store::CHECKPOINT_EVERY).await?;
     let hook = args.sms_webhook.as_deref().map(crate::senders::Webhook::parse).transpose()?;
-    let smtp = args.smtp.clone().map(|addr| crate::senders::Smtp { addr, from: args.smtp_from.clone() });
+    let smtp = args
+        .smtp
+        .as_deref()
+        .map(|server| crate::senders::Smtp::parse(server, &args.smtp_from))
+        .transpose()?;
     if hook.is_some() || smtp.is_some() {
         crate::senders::spawn(store.clone(), hook, smtp);
     }

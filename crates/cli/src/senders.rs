@@ -1,59 +1,69 @@
 //! Delivering queued messages (SPEC API-5): SMS to reporters through a
-//! pluggable webhook. The webhook gets `POST` with JSON `{"to", "body"}`
-//! and answers 2xx when it has taken the message; an SMS gateway adapter
-//! of the deployment's choosing sits behind it. Only `http://` addresses are
-//! spoken to directly: put a TLS-terminating relay in front of anything else.
+//! pluggable webhook, e-mail to staff through SMTP. The webhook gets `POST`
+//! with JSON `{"to", "body"}` over `http://` or `https://` and answers 2xx
+//! when it has taken the message; an SMS gateway adapter of the
+//! deployment's choosing sits behind it. A message that fails is tried again
+//! after a growing pause (the outbox keeps when; see
+//! `chuangkou_domain::notify::retry_delay_ms`).
 
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use chuangkou_store::Store;
 use chuangkou_store::cases::OutMessage;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use lettre::message::header::{ContentTransferEncoding, ContentType};
+use lettre::message::{Body, Mailbox};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-/// Where and how to deliver.
+/// A gateway that has not connected by then is taken to be down.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// A gateway that has not answered by then is taken to have failed; the
+/// message is tried again later (a gateway that took it late sends twice,
+/// which is better than never).
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The SMS webhook.
 #[derive(Debug, Clone)]
 pub struct Webhook {
-    host: String,
-    port: u16,
-    path: String,
+    url: reqwest::Url,
+    client: reqwest::Client,
 }
 
 impl Webhook {
+    /// An `http://` or `https://` URL; HTTPS is checked against the
+    /// system's trusted roots.
     pub fn parse(url: &str) -> Result<Webhook> {
-        let Some(rest) = url.strip_prefix("http://") else {
-            bail!("the SMS webhook must be an http:// URL: {url}")
-        };
-        let (authority, path) =
-            rest.split_once('/').map_or((rest, "/".to_string()), |(a, p)| (a, format!("/{p}")));
-        let (host, port) = match authority.rsplit_once(':') {
-            Some((h, p)) => (h.to_string(), p.parse().context("port")?),
-            None => (authority.to_string(), 80),
-        };
-        Ok(Webhook { host, port, path })
+        Webhook::with_client(url, reqwest::Client::builder())
     }
 
-    async fn post(&self, body: &str) -> Result<()> {
-        let mut s =
-            tokio::time::timeout(Duration::from_secs(5), TcpStream::connect((self.host.as_str(), self.port)))
-                .await
-                .context("connect timed out")??;
-        let req = format!(
-            "POST {} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            self.path,
-            self.host,
-            body.len()
-        );
-        s.write_all(req.as_bytes()).await?;
-        let mut head = vec![0u8; 64];
-        let n =
-            tokio::time::timeout(Duration::from_secs(10), s.read(&mut head)).await.context("no answer")??;
-        let status = String::from_utf8_lossy(&head[..n]);
-        match status.split_whitespace().nth(1) {
-            Some(code) if code.starts_with('2') => Ok(()),
-            _ => bail!("webhook answered {}", status.lines().next().unwrap_or("nothing")),
+    fn with_client(url: &str, builder: reqwest::ClientBuilder) -> Result<Webhook> {
+        let url = reqwest::Url::parse(url).with_context(|| format!("the SMS webhook is no URL: {url}"))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            bail!("the SMS webhook must be an http:// or https:// URL, not {}:", url.scheme());
         }
+        let client = builder
+            .connect_timeout(CONNECT_TIMEOUT)
+            .timeout(ANSWER_TIMEOUT)
+            .user_agent(concat!("chuangkou/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .context("the HTTP client")?;
+        Ok(Webhook { url, client })
+    }
+
+    async fn post(&self, body: String) -> Result<()> {
+        let answer = self
+            .client
+            .post(self.url.clone())
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body)
+            .send()
+            .await
+            // The URL may carry the gateway's key: keep it out of the log.
+            .map_err(reqwest::Error::without_url)?;
+        if !answer.status().is_success() {
+            bail!("webhook answered {}", answer.status());
+        }
+        Ok(())
     }
 }
 
@@ -64,7 +74,7 @@ pub async fn send_pending(store: &Store, hook: &Webhook) -> Result<usize> {
         let result = match (channel.as_str(), to) {
             ("sms", Some(to)) => {
                 let payload = serde_json::json!({"to": to, "body": body}).to_string();
-                hook.post(&payload).await.map_err(|e| e.to_string())
+                hook.post(payload).await.map_err(|e| format!("{e:#}"))
             }
             (_, _) => Err("no recipient or unknown channel".to_string()),
         };
@@ -98,68 +108,43 @@ pub fn spawn(store: Store, hook: Option<Webhook>, smtp: Option<Smtp>) {
     });
 }
 
-/// E-mail to staff through an SMTP relay (plain SMTP, as to a relay on the
-/// intranet; put TLS in the relay).
-#[derive(Debug, Clone)]
+/// E-mail to staff through an SMTP server.
+#[derive(Clone)]
 pub struct Smtp {
-    pub addr: String,
-    pub from: String,
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
 }
 
 impl Smtp {
+    /// `smtp://[user:password@]host[:port][?tls=required]` (STARTTLS when
+    /// `tls=required` or `opportunistic`), `smtps://…` (TLS from the
+    /// first byte, port 465), or a bare `host:port` for a plain relay on
+    /// the intranet.
+    pub fn parse(server: &str, from: &str) -> Result<Smtp> {
+        let url = if server.contains("://") { server.to_string() } else { format!("smtp://{server}") };
+        // lettre's error names no part of the URL, so the password stays out of it.
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(&url)
+            .context("the SMTP server must be smtp://, smtps:// or host:port")?
+            .timeout(Some(ANSWER_TIMEOUT))
+            .build();
+        let from = from.parse().with_context(|| format!("the sender address {from:?}"))?;
+        Ok(Smtp { transport, from })
+    }
+
     async fn send(&self, to: &str, subject: &str, body: &str) -> Result<()> {
-        use base64::Engine;
-        use tokio::io::{AsyncBufReadExt, BufReader};
-        let b64 = base64::engine::general_purpose::STANDARD;
-        let stream = tokio::time::timeout(Duration::from_secs(10), TcpStream::connect(&self.addr))
-            .await
-            .context("connect timed out")??;
-        let (r, mut w) = stream.into_split();
-        let mut r = BufReader::new(r);
-        // Reads one (possibly multi-line) reply and checks its code.
-        async fn expect(r: &mut BufReader<tokio::net::tcp::OwnedReadHalf>, code: &str) -> Result<()> {
-            loop {
-                let mut line = String::new();
-                if tokio::time::timeout(Duration::from_secs(10), r.read_line(&mut line))
-                    .await
-                    .context("no reply")??
-                    == 0
-                {
-                    bail!("the SMTP server closed the connection");
-                }
-                if !line.starts_with(code) {
-                    bail!("SMTP: expected {code}, got {}", line.trim_end());
-                }
-                if line.as_bytes().get(3) != Some(&b'-') {
-                    return Ok(());
-                }
-            }
-        }
-        if to.contains(['\r', '\n', '<', '>']) || self.from.contains(['\r', '\n', '<', '>']) {
-            bail!("bad address");
-        }
-        expect(&mut r, "220").await?;
-        for (cmd, code) in [
-            ("EHLO chuangkou\r\n".to_string(), "250"),
-            (format!("MAIL FROM:<{}>\r\n", self.from), "250"),
-            (format!("RCPT TO:<{to}>\r\n"), "250"),
-            ("DATA\r\n".to_string(), "354"),
-        ] {
-            w.write_all(cmd.as_bytes()).await?;
-            expect(&mut r, code).await?;
-        }
-        let encoded_body = b64.encode(body.as_bytes());
-        let lines: Vec<&str> =
-            encoded_body.as_bytes().chunks(76).map(|c| std::str::from_utf8(c).unwrap_or("")).collect();
-        let message = format!(
-            "From: <{}>\r\nTo: <{to}>\r\nSubject: =?UTF-8?B?{}?=\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n.\r\n",
-            self.from,
-            b64.encode(subject.as_bytes()),
-            lines.join("\r\n")
-        );
-        w.write_all(message.as_bytes()).await?;
-        expect(&mut r, "250").await?;
-        w.write_all(b"QUIT\r\n").await?;
+        let message = Message::builder()
+            .from(self.from.clone())
+            .to(to.parse().context("the recipient's address")?)
+            .subject(subject)
+            // A Message-ID lets a mail server and a reader tell one notice
+            // from its retry; the builder adds the Date.
+            .message_id(None)
+            .header(ContentType::TEXT_PLAIN)
+            .body(
+                Body::new_with_encoding(body.to_string(), ContentTransferEncoding::Base64)
+                    .map_err(|_| anyhow::anyhow!("the body cannot be encoded"))?,
+            )?;
+        self.transport.send(message).await?;
         Ok(())
     }
 }
@@ -169,7 +154,7 @@ pub async fn send_mail(store: &Store, smtp: &Smtp) -> Result<usize> {
     let mut sent = 0;
     for OutMessage { id, to, body, .. } in store.claim_outbox("email", 50).await? {
         let result = match to {
-            Some(to) => smtp.send(&to, "窗口服务质量管理 · 通知", &body).await.map_err(|e| e.to_string()),
+            Some(to) => smtp.send(&to, "窗口服务质量管理 · 通知", &body).await.map_err(|e| format!("{e:#}")),
             None => Err("the user has no e-mail address".to_string()),
         };
         if result.is_ok() {
@@ -190,6 +175,7 @@ mod tests {
     use chuangkou_domain::policy::PolicySet;
     use chuangkou_store::cases::{ActInput, NewCase};
     use chuangkou_store::users::NewUser;
+    use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
     /// A toll organisation with a leader, for the sender tests.
     struct World {
@@ -242,41 +228,107 @@ mod tests {
         }
     }
 
+    /// Reads one HTTP request (head and body) from `s`, answers `status`
+    /// and returns the request.
+    async fn answer<S: AsyncRead + AsyncWrite + Unpin>(mut s: S, status: &str) -> String {
+        let mut got = Vec::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            let n = s.read(&mut buf).await.unwrap();
+            got.extend_from_slice(&buf[..n]);
+            let text = String::from_utf8_lossy(&got);
+            if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                let length = head
+                    .lines()
+                    .find_map(|l| {
+                        l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_string())
+                    })
+                    .map_or(0, |v| v.parse::<usize>().unwrap());
+                if body.len() >= length {
+                    break;
+                }
+            }
+            if n == 0 {
+                break;
+            }
+        }
+        s.write_all(
+            format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").as_bytes(),
+        )
+        .await
+        .unwrap();
+        s.shutdown().await.ok();
+        String::from_utf8_lossy(&got).into_owned()
+    }
+
     /// A one-shot HTTP server that answers `status` and returns what it got.
     async fn gateway(status: &'static str) -> (String, tokio::task::JoinHandle<String>) {
         let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/sms", l.local_addr().unwrap());
-        let h = tokio::spawn(async move {
-            let (mut s, _) = l.accept().await.unwrap();
-            let mut buf = vec![0u8; 4096];
-            let n = s.read(&mut buf).await.unwrap();
-            s.write_all(format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\n\r\n").as_bytes()).await.unwrap();
-            String::from_utf8_lossy(&buf[..n]).into_owned()
-        });
+        let h = tokio::spawn(async move { answer(l.accept().await.unwrap().0, status).await });
         (url, h)
+    }
+
+    /// A one-shot HTTPS server for `localhost` with a certificate made on
+    /// the spot; returns its URL, the certificate (for a client to trust)
+    /// and what it got (empty when the client refused the certificate).
+    async fn https_gateway() -> (String, reqwest::Certificate, tokio::task::JoinHandle<String>) {
+        use tokio_rustls::rustls;
+        let made = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+        let key = rustls::pki_types::PrivatePkcs8KeyDer::from(made.signing_key.serialize_der());
+        let config = rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![made.cert.der().clone()], key.into())
+        .unwrap();
+        let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("https://localhost:{}/sms", l.local_addr().unwrap().port());
+        let h = tokio::spawn(async move {
+            let (tcp, _) = l.accept().await.unwrap();
+            match acceptor.accept(tcp).await {
+                Ok(tls) => answer(tls, "200 OK").await,
+                Err(_) => String::new(),
+            }
+        });
+        (url, reqwest::Certificate::from_pem(made.cert.pem().as_bytes()).unwrap(), h)
+    }
+
+    /// A complaint with the reporter's phone whose deadline was extended,
+    /// so that one SMS to the reporter is queued.
+    async fn queued_sms(w: &World, reason: &str) -> chuangkou_store::cases::Registered {
+        let rules = w.policies.rules("toll").unwrap();
+        let r = w.complaint(w.leader.id, Some("13812345678")).await;
+        let who = Actor::User { id: w.leader.id, role: Role::Leader };
+        let mut ask = ActInput::new(Command::RequestExtension);
+        ask.extension = chuangkou_domain::calendar::Span::parse("24h");
+        ask.reason = reason.into();
+        w.store.act(w.org.id, r.id, who, "t", &ask, rules).await.unwrap();
+        let approve = ActInput::new(Command::DecideExtension { approve: true });
+        w.store.act(w.org.id, r.id, who, "t", &approve, rules).await.unwrap();
+        assert_eq!(w.store.pending_messages(w.org.id).await.unwrap().len(), 1);
+        r
     }
 
     #[tokio::test]
     async fn an_extension_message_reaches_the_reporter_through_the_webhook_once() {
         let w = world().await;
-        let (store, org, leader) = (&w.store, &w.org, &w.leader);
-        let rules = w.policies.rules("toll").unwrap();
-        let r = w.complaint(leader.id, Some("13812345678")).await;
-        let who = Actor::User { id: leader.id, role: Role::Leader };
-        let mut ask = ActInput::new(Command::RequestExtension);
-        ask.extension = chuangkou_domain::calendar::Span::parse("24h");
-        ask.reason = "等待路政部门调查".into();
-        store.act(org.id, r.id, who, "t", &ask, rules).await.unwrap();
-        store
-            .act(org.id, r.id, who, "t", &ActInput::new(Command::DecideExtension { approve: true }), rules)
-            .await
-            .unwrap();
+        let (store, org) = (&w.store, &w.org);
+        queued_sms(&w, "等待路政部门调查").await;
 
-        // A gateway that refuses: the message stays queued.
+        // A gateway that refuses: the message stays queued, and is not
+        // tried again until its pause has passed.
         let (url, got) = gateway("503 Service Unavailable").await;
         assert_eq!(send_pending(store, &Webhook::parse(&url).unwrap()).await.unwrap(), 0);
         got.await.unwrap();
         assert_eq!(store.pending_messages(org.id).await.unwrap().len(), 1);
+        assert!(store.claim_outbox("sms", 50).await.unwrap().is_empty(), "not retried at once");
+        store.advance_clock(29_000);
+        assert!(store.claim_outbox("sms", 50).await.unwrap().is_empty(), "nor within half a minute");
+        store.advance_clock(1_000);
 
         let (url, got) = gateway("200 OK").await;
         assert_eq!(send_pending(store, &Webhook::parse(&url).unwrap()).await.unwrap(), 1);
@@ -287,6 +339,28 @@ mod tests {
             "{request}"
         );
         assert!(store.pending_messages(org.id).await.unwrap().is_empty(), "sent once, not again");
+    }
+
+    #[tokio::test]
+    async fn an_https_gateway_is_spoken_to_only_with_a_certificate_the_sender_trusts() {
+        let w = world().await;
+        let (store, org) = (&w.store, &w.org);
+        queued_sms(&w, "等待调查").await;
+
+        // A certificate no trusted root signed: refused, and kept for later.
+        let (url, _, got) = https_gateway().await;
+        assert_eq!(send_pending(store, &Webhook::parse(&url).unwrap()).await.unwrap(), 0);
+        assert_eq!(got.await.unwrap(), "", "nothing was sent over an unverified connection");
+        assert_eq!(store.pending_messages(org.id).await.unwrap().len(), 1);
+
+        // Trusted: delivered over TLS.
+        store.advance_clock(30_000);
+        let (url, cert, got) = https_gateway().await;
+        let hook = Webhook::with_client(&url, reqwest::Client::builder().add_root_certificate(cert)).unwrap();
+        assert_eq!(send_pending(store, &hook).await.unwrap(), 1);
+        let request = got.await.unwrap();
+        assert!(request.starts_with("POST /sms HTTP/1.1") && request.contains("等待调查"), "{request}");
+        assert!(store.pending_messages(org.id).await.unwrap().is_empty());
     }
 
     /// A one-message SMTP server that records the conversation.
@@ -343,12 +417,26 @@ mod tests {
         store.advance_clock(72 * 3_600_000 + 1);
         store.sweep_timers(&chuangkou_domain::policy::PolicySet::builtin()).await.unwrap();
         let (addr, log) = smtp_server().await;
-        let smtp = Smtp { addr, from: "noreply@chuangkou.test".into() };
+        let smtp = Smtp::parse(&addr, "窗口系统 <noreply@chuangkou.test>").unwrap();
         assert_eq!(send_mail(store, &smtp).await.unwrap(), 1, "only the leader has an address");
         let log = log.await.unwrap();
         assert!(log.contains("RCPT TO:<leader@example.test>"), "{log}");
-        let body_b64: String =
-            log.lines().skip_while(|l| !l.is_empty()).skip(1).take_while(|l| *l != ".").collect();
+        let head: String = log
+            .lines()
+            .skip_while(|l| !l.starts_with("DATA"))
+            .take_while(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join("\n");
+        for header in ["Date: ", "Message-ID: <", "From: ", "Subject: =?utf-8?b?"] {
+            assert!(head.to_lowercase().contains(&header.to_lowercase()), "{header} in {head}");
+        }
+        let body_b64: String = log
+            .lines()
+            .skip_while(|l| !l.starts_with("DATA"))
+            .skip_while(|l| !l.is_empty())
+            .skip(1)
+            .take_while(|l| *l != ".")
+            .collect();
         let body =
             String::from_utf8(base64::engine::general_purpose::STANDARD.decode(body_b64).unwrap()).unwrap();
         assert!(body.contains(&r.number) && body.contains("领导小组"), "{body}");
@@ -356,9 +444,18 @@ mod tests {
     }
 
     #[test]
-    fn only_plain_http_webhooks_are_spoken_to() {
-        let w = Webhook::parse("http://sms.local:8081/send").unwrap();
-        assert_eq!((w.host.as_str(), w.port, w.path.as_str()), ("sms.local", 8081, "/send"));
-        assert!(Webhook::parse("https://x").is_err());
+    fn senders_take_the_addresses_an_operator_would_write() {
+        assert!(Webhook::parse("http://sms.local:8081/send").is_ok());
+        assert!(Webhook::parse("https://sms.example.cn/api/send?key=k").is_ok());
+        for bad in ["ftp://x/y", "sms.local:8081", ""] {
+            assert!(Webhook::parse(bad).is_err(), "{bad}");
+        }
+        for good in
+            ["relay.local:25", "smtps://u:p@mail.example.cn", "smtp://u:p@mail.example.cn:587?tls=required"]
+        {
+            assert!(Smtp::parse(good, "noreply@example.cn").is_ok(), "{good}");
+        }
+        assert!(Smtp::parse("imap://mail.example.cn", "noreply@example.cn").is_err());
+        assert!(Smtp::parse("relay.local:25", "not an address").is_err());
     }
 }

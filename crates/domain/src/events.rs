@@ -7,6 +7,10 @@
 //! reporters never goes into `payload`: it lives encrypted elsewhere and is
 //! referenced by id, so that it can be erased without breaking the chain.
 
+mod kind;
+
+pub use kind::EventKind;
+
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 

@@ -7,6 +7,7 @@
 //! for a driver who lost award eligibility. A leader closes a year like a
 //! month: its results are frozen and the closing is an event.
 
+use chuangkou_domain::events::EventKind;
 use std::collections::HashMap;
 
 use chrono::Datelike;
@@ -128,7 +129,7 @@ impl Store {
         user_id: i64,
     ) -> Result<ClosedMonth> {
         let a = self.assess_year(org_id, rules, year).await?;
-        self.freeze(org_id, &a, user_id, "assessment.year_closed").await?;
+        self.freeze(org_id, &a, user_id, EventKind::AssessmentYearClosed).await?;
         match self.year_results(org_id, rules, year).await? {
             MonthResults::Closed(c) => Ok(c),
             MonthResults::Open(_) => Err(StoreError::Other("the year was just closed".into())),

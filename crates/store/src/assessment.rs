@@ -4,6 +4,7 @@
 //! eligibility (anyone who lost it this year is shown, with the reason, and
 //! never selected).
 
+use chuangkou_domain::events::EventKind;
 use std::collections::HashMap;
 
 use chrono::Datelike;
@@ -338,14 +339,20 @@ impl Store {
         user_id: i64,
     ) -> Result<ClosedMonth> {
         let a = self.assess_month(org_id, rules, month).await?;
-        self.freeze(org_id, &a, user_id, "assessment.closed").await?;
+        self.freeze(org_id, &a, user_id, EventKind::AssessmentClosed).await?;
         Ok(self.closed_month(org_id, rules, month).await?.expect("just closed"))
     }
 
     /// Stores results as they stand under their period's key (a month
     /// `YYYY-MM` or a year `YYYY`), with an event of `kind` carrying their
     /// SHA-256 and the award winners. Refused when the period is closed.
-    pub(crate) async fn freeze(&self, org_id: i64, a: &Assessment, user_id: i64, kind: &str) -> Result<()> {
+    pub(crate) async fn freeze(
+        &self,
+        org_id: i64,
+        a: &Assessment,
+        user_id: i64,
+        kind: EventKind,
+    ) -> Result<()> {
         let json = serde_json::to_string(a).map_err(|e| StoreError::Other(e.to_string()))?;
         let now = self.now_ms();
         let mut tx = self.begin().await?;

@@ -4,6 +4,7 @@
 //! units taking part, its basis documents (徐委办【2018】114号) and its logo.
 //! Added, never edited or deleted; each addition an event.
 
+use chuangkou_domain::events::EventKind;
 use serde::Serialize;
 use serde_json::json;
 
@@ -75,7 +76,7 @@ impl Store {
             &mut tx,
             org_id,
             &by.actor(),
-            "campaign.member_added",
+            EventKind::CampaignMemberAdded,
             ("campaign", campaign_id),
             payload,
             "",
@@ -114,7 +115,7 @@ impl Store {
             &mut tx,
             org_id,
             &by.actor(),
-            "campaign.unit_added",
+            EventKind::CampaignUnitAdded,
             ("campaign", campaign_id),
             json!({"unit_id": unit_id}),
             "",
@@ -157,7 +158,7 @@ impl Store {
             &mut tx,
             org_id,
             &by.actor(),
-            "campaign.file_added",
+            EventKind::CampaignFileAdded,
             ("campaign", campaign_id),
             payload,
             "",

@@ -7,6 +7,7 @@
 
 use chuangkou_domain::Role;
 use chuangkou_domain::campaigns::{EvaluationKind, NewCampaign, TaskStatus, TaskStep};
+use chuangkou_domain::events::EventKind;
 use serde::Serialize;
 use serde_json::json;
 
@@ -139,8 +140,16 @@ impl Store {
         }
         let payload = json!({"template": c.template, "title": c.title, "year": c.year,
             "phases": c.phases.len(), "tasks": c.tasks.len()});
-        self.event_in(&mut tx, org_id, &by.actor(), "campaign.created", ("campaign", id), payload, "")
-            .await?;
+        self.event_in(
+            &mut tx,
+            org_id,
+            &by.actor(),
+            EventKind::CampaignCreated,
+            ("campaign", id),
+            payload,
+            "",
+        )
+        .await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -213,7 +222,7 @@ impl Store {
             &mut tx,
             org_id,
             &by.actor(),
-            "campaign_task.assigned",
+            EventKind::CampaignTaskAssigned,
             ("campaign_task", id),
             payload,
             "",
@@ -290,10 +299,10 @@ impl Store {
             .bind(to.as_str()).bind(id).bind(&text).bind(by.id).bind(now)
             .execute(c).await.map(|_| ()))?;
         let kind = match step {
-            TaskStep::Start => "campaign_task.started",
-            TaskStep::Submit => "campaign_task.submitted",
-            TaskStep::Accept => "campaign_task.accepted",
-            TaskStep::SendBack => "campaign_task.sent_back",
+            TaskStep::Start => EventKind::CampaignTaskStarted,
+            TaskStep::Submit => EventKind::CampaignTaskSubmitted,
+            TaskStep::Accept => EventKind::CampaignTaskAccepted,
+            TaskStep::SendBack => EventKind::CampaignTaskSentBack,
         };
         for p in photos {
             on_tx!(&mut tx, c => sqlx::query(
@@ -381,7 +390,7 @@ impl Store {
             &mut tx,
             org_id,
             &by.actor(),
-            "campaign.evaluated",
+            EventKind::CampaignEvaluated,
             ("campaign", campaign_id),
             payload,
             "",
@@ -453,7 +462,7 @@ impl Store {
             if TaskStatus::parse(status).is_some_and(TaskStatus::open) {
                 let msg = format!("活动任务「{title}」即将到期，请按时提交 / a campaign task is nearly due");
                 let target = NotifyTarget::ShiftLeadersOf(*unit);
-                self.notify(tx, *org_id, None, target, "campaign_task.reminder", &msg).await?;
+                self.notify(tx, *org_id, None, target, EventKind::CampaignTaskReminder, &msg).await?;
             }
         }
         Ok(reminders.len())
@@ -485,7 +494,7 @@ impl Store {
                 tx,
                 *org_id,
                 "system",
-                "campaign_task.overdue",
+                EventKind::CampaignTaskOverdue,
                 ("campaign_task", *id),
                 payload,
                 "",
@@ -499,7 +508,7 @@ impl Store {
                 NotifyTarget::Role(Role::Office),
                 NotifyTarget::Users(heads),
             ];
-            self.notify_all(tx, *org_id, None, targets, "campaign_task.overdue", &msg).await?;
+            self.notify_all(tx, *org_id, None, targets, EventKind::CampaignTaskOverdue, &msg).await?;
         }
         Ok((due.len(), overdue))
     }

@@ -16,6 +16,7 @@
 
 use aes_gcm::aead::{Aead, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce};
+use chuangkou_domain::events::EventKind;
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -183,7 +184,7 @@ impl Store {
                 crate::NewEvent {
                     org_id,
                     actor: "system",
-                    kind: "records.rekeyed",
+                    kind: EventKind::RecordsRekeyed,
                     subject_type: "organisation",
                     subject_id: org_id,
                     payload: serde_json::json!({"reporters": n, "key_version": CHAIN_KEY_VERSION}),

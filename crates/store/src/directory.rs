@@ -5,6 +5,7 @@
 //! organisation.
 
 use chuangkou_domain::directory::NewEntry;
+use chuangkou_domain::events::EventKind;
 use serde::Serialize;
 use serde_json::json;
 
@@ -67,7 +68,7 @@ impl Store {
                 .bind(&e.hours).bind(e.distance_m).bind(now).bind(by.id)
                 .fetch_one(c).await)?;
             let payload = json!({"kind": e.kind.as_str(), "name": e.name, "unit_id": unit_id});
-            self.directory_event(&mut tx, org_id, by, id, "directory.added", payload).await?;
+            self.directory_event(&mut tx, org_id, by, id, EventKind::DirectoryAdded, payload).await?;
             ids.push(id);
         }
         tx.commit().await?;
@@ -93,7 +94,7 @@ impl Store {
             .bind(e.distance_m).bind(now).bind(by.id).bind(org_id).bind(id)
             .execute(c).await.map(|_| ()))?;
         let payload = json!({"kind": e.kind.as_str(), "name": e.name, "phone": e.phone, "hours": e.hours});
-        self.directory_event(&mut tx, org_id, by, id, "directory.checked", payload).await?;
+        self.directory_event(&mut tx, org_id, by, id, EventKind::DirectoryChecked, payload).await?;
         tx.commit().await?;
         self.directory_entry(org_id, id).await
     }
@@ -105,7 +106,7 @@ impl Store {
         self.live_entry(&mut tx, org_id, id).await?;
         on_tx!(&mut tx, c => sqlx::query("UPDATE directory_entries SET retired_at = $1 WHERE org_id = $2 AND id = $3")
             .bind(self.now_ms()).bind(org_id).bind(id).execute(c).await.map(|_| ()))?;
-        self.directory_event(&mut tx, org_id, by, id, "directory.retired", json!({})).await?;
+        self.directory_event(&mut tx, org_id, by, id, EventKind::DirectoryRetired, json!({})).await?;
         tx.commit().await?;
         self.directory_entry(org_id, id).await
     }
@@ -127,7 +128,7 @@ impl Store {
         org_id: i64,
         by: &User,
         id: i64,
-        kind: &str,
+        kind: EventKind,
         payload: serde_json::Value,
     ) -> Result<()> {
         let actor = by.actor();

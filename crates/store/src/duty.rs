@@ -4,6 +4,7 @@
 //! points belong to the organisation, and writes an event for every change.
 
 use chuangkou_domain::duty::{Condition, DutyKind, NewFacility, Shift};
+use chuangkou_domain::events::EventKind;
 use serde::Serialize;
 use serde_json::json;
 
@@ -104,8 +105,16 @@ impl Store {
                 .fetch_one(c).await)?;
             let payload = json!({"unit_id": l.unit_id, "kind": kind, "staff_id": l.staff_id,
                 "starts_at": l.shift.starts_at, "ends_at": l.shift.ends_at});
-            self.event_in(&mut tx, org_id, &by.actor(), "duty.rostered", ("duty_shift", id), payload, "")
-                .await?;
+            self.event_in(
+                &mut tx,
+                org_id,
+                &by.actor(),
+                EventKind::DutyRostered,
+                ("duty_shift", id),
+                payload,
+                "",
+            )
+            .await?;
             ids.push(id);
         }
         tx.commit().await?;
@@ -212,7 +221,7 @@ impl Store {
                 org_id,
                 Some(case_id),
                 crate::cases::NotifyTarget::Users(leaders),
-                "case.on_site",
+                EventKind::CaseOnSite,
                 &message,
             )
             .await?;
@@ -237,7 +246,8 @@ impl Store {
             .fetch_one(c).await)?;
         let payload = json!({"service_point_id": point_id, "kind": f.kind.as_str(), "name": f.name,
             "quantity": f.quantity, "expires_on": expires});
-        self.event_in(&mut tx, org_id, &by.actor(), "facility.added", ("facility", id), payload, "").await?;
+        self.event_in(&mut tx, org_id, &by.actor(), EventKind::FacilityAdded, ("facility", id), payload, "")
+            .await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -259,8 +269,16 @@ impl Store {
         if n == 0 {
             return Err(StoreError::NotFound);
         }
-        self.event_in(&mut tx, org_id, &by.actor(), "facility.retired", ("facility", id), json!({}), &reason)
-            .await?;
+        self.event_in(
+            &mut tx,
+            org_id,
+            &by.actor(),
+            EventKind::FacilityRetired,
+            ("facility", id),
+            json!({}),
+            &reason,
+        )
+        .await?;
         tx.commit().await?;
         self.facility(org_id, id).await
     }
@@ -314,7 +332,7 @@ impl Store {
                 tx,
                 org_id,
                 &by.actor(),
-                "facility.checked",
+                EventKind::FacilityChecked,
                 ("facility", ch.facility_id),
                 payload,
                 "",

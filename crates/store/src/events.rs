@@ -6,7 +6,7 @@
 //! `UPDATE` and `DELETE` (triggers in the migrations); [`Store::verify`]
 //! re-walks every chain and names the first broken link.
 
-use chuangkou_domain::events::{ChainVerifier, ChainedEvent, GENESIS, chain_hash, head_problem};
+use chuangkou_domain::events::{ChainVerifier, ChainedEvent, EventKind, GENESIS, chain_hash, head_problem};
 use serde::Serialize;
 
 use crate::crypto::CHAIN_KEY_VERSION;
@@ -17,8 +17,8 @@ pub struct NewEvent<'a> {
     pub org_id: i64,
     /// Who did it: `user:<id>`, `public`, `system`, `cli`.
     pub actor: &'a str,
-    /// What happened, `subject.verb`: `staff.created`, `unit.renamed`, …
-    pub kind: &'a str,
+    /// What happened.
+    pub kind: EventKind,
     pub subject_type: &'a str,
     pub subject_id: i64,
     /// The change, as JSON. Never reporters' personal data.
@@ -114,7 +114,7 @@ impl Store {
         tx: &mut Tx,
         org_id: i64,
         actor: &str,
-        kind: &str,
+        kind: EventKind,
         (subject_type, subject_id): (&str, i64),
         payload: serde_json::Value,
         reason: &str,
@@ -140,7 +140,7 @@ impl Store {
                 seq,
                 at_ms: at,
                 actor: e.actor,
-                kind: e.kind,
+                kind: e.kind.as_str(),
                 subject_type: e.subject_type,
                 subject_id: e.subject_id,
                 payload: &payload,
@@ -151,7 +151,7 @@ impl Store {
         let id: i64 = on_tx!(tx, c => sqlx::query_scalar(
             "INSERT INTO events (org_id, seq, at, actor, kind, subject_type, subject_id, payload, reason, prev_hash, hash, key_version)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id")
-            .bind(e.org_id).bind(seq).bind(at).bind(e.actor).bind(e.kind).bind(e.subject_type)
+            .bind(e.org_id).bind(seq).bind(at).bind(e.actor).bind(e.kind.as_str()).bind(e.subject_type)
             .bind(e.subject_id).bind(&payload).bind(e.reason).bind(&prev_hash).bind(&hash).bind(CHAIN_KEY_VERSION)
             .fetch_one(&mut *c).await)?;
         on_tx!(tx, c => sqlx::query("UPDATE chain_heads SET head_hash = $1 WHERE org_id = $2")
@@ -206,7 +206,7 @@ impl Store {
                     seq,
                     at_ms: at,
                     actor: e.actor,
-                    kind: e.kind,
+                    kind: e.kind.as_str(),
                     subject_type: e.subject_type,
                     subject_id: e.subject_id,
                     payload: &payload,
@@ -242,7 +242,7 @@ impl Store {
                 let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()));
                 for (i, (seq, payload, prev_hash, hash)) in chunk.iter().enumerate() {
                     let e = &events[offset + i];
-                    q = q.bind(org_id).bind(*seq).bind(at).bind(e.actor).bind(e.kind).bind(e.subject_type).bind(e.subject_id)
+                    q = q.bind(org_id).bind(*seq).bind(at).bind(e.actor).bind(e.kind.as_str()).bind(e.subject_type).bind(e.subject_id)
                         .bind(payload).bind(e.reason).bind(prev_hash).bind(hash).bind(CHAIN_KEY_VERSION);
                 }
                 if head_with_rows {
@@ -385,7 +385,7 @@ impl Store {
             Ok(p) if e.kind == crate::seals::SEAL_KIND => {
                 seals.add(e.org_id, e.seq, &p).err().map(|m| format!("a malformed seal: {m}"))
             }
-            Ok(p) if e.kind == "ratings.recorded" => {
+            Ok(p) if e.kind == EventKind::RatingsRecorded => {
                 seals.add_ratings(e.org_id, &p);
                 None
             }

@@ -3,6 +3,7 @@
 //! writing, and a later notification of the same case and matter that asks
 //! for anything new is flagged to the office.
 
+use chuangkou_domain::events::EventKind;
 use chuangkou_domain::guides::{Material, NewGuide, asked_again};
 use chuangkou_domain::{Permission, Role};
 use serde::Serialize;
@@ -106,7 +107,7 @@ impl Store {
             NewEvent {
                 org_id,
                 actor: &actor,
-                kind: "guide.saved",
+                kind: EventKind::GuideSaved,
                 subject_type: "guide",
                 subject_id: id,
                 payload,
@@ -195,7 +196,7 @@ impl Store {
             NewEvent {
                 org_id,
                 actor: &actor,
-                kind: "case.notified_once",
+                kind: EventKind::CaseNotifiedOnce,
                 subject_type: "case",
                 subject_id: case_id,
                 payload,
@@ -214,7 +215,7 @@ impl Store {
                 org_id,
                 Some(case_id),
                 NotifyTarget::Role(Role::Office),
-                "case.one_time_breached",
+                EventKind::CaseOneTimeBreached,
                 &message,
             )
             .await?;

@@ -5,6 +5,7 @@
 //! and the bad ones reported. Either way the rows that are written go in one
 //! transaction with one event per record changed.
 
+use chuangkou_domain::events::EventKind;
 use chuangkou_domain::roster::{ImportError, ImportPlan, Known};
 use serde::Serialize;
 use serde_json::json;
@@ -67,7 +68,7 @@ impl Store {
                     self.append(&mut tx, NewEvent {
                         org_id,
                         actor,
-                        kind: "unit.updated",
+                        kind: EventKind::UnitUpdated,
                         subject_type: "unit",
                         subject_id: id,
                         payload: json!({"before": {"name": name, "kind": kind}, "after": {"name": u.name, "kind": u.kind.as_str()}}),

@@ -6,6 +6,7 @@
 //! member or a vehicle. Definitions: `docs/INDICATORS.md`.
 
 use chuangkou_domain::calendar::{Calendar, day_number};
+use chuangkou_domain::events::EventKind;
 use chuangkou_domain::kpi::{Compared, Period, VolumeRow, compare, per_10k, rate};
 use chuangkou_domain::satisfaction::Counts;
 use serde::Serialize;
@@ -105,7 +106,7 @@ impl Store {
             NewEvent {
                 org_id,
                 actor,
-                kind: "volumes.imported",
+                kind: EventKind::VolumesImported,
                 subject_type: "organisation",
                 subject_id: org_id,
                 payload: json!({

@@ -228,6 +228,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0036_migration_checksums.sql"),
         postgres: include_str!("../migrations/postgres/0036_migration_checksums.sql"),
     },
+    Migration {
+        version: 37,
+        name: "outbox_retry",
+        sqlite: include_str!("../migrations/sqlite/0037_outbox_retry.sql"),
+        postgres: include_str!("../migrations/postgres/0037_outbox_retry.sql"),
+    },
 ];
 
 /// The first migration recorded with its checksum (it adds the column).

@@ -3,6 +3,7 @@
 //! variable message sign read what is valid now.
 
 use chuangkou_domain::Permission;
+use chuangkou_domain::events::EventKind;
 use chuangkou_domain::notices::{NewNotice, NoticeState};
 use serde::Serialize;
 use serde_json::json;
@@ -60,11 +61,27 @@ impl Store {
             .fetch_one(c).await)?;
         let payload = json!({"kind": n.kind.as_str(), "title": n.title, "unit_id": n.unit_id,
             "valid_from": n.valid_from, "valid_until": n.valid_until});
-        self.event_in(&mut tx, org_id, &by.actor(), "notice.drafted", ("notice", id), payload.clone(), "")
-            .await?;
+        self.event_in(
+            &mut tx,
+            org_id,
+            &by.actor(),
+            EventKind::NoticeDrafted,
+            ("notice", id),
+            payload.clone(),
+            "",
+        )
+        .await?;
         if publish {
-            self.event_in(&mut tx, org_id, &by.actor(), "notice.published", ("notice", id), payload, "")
-                .await?;
+            self.event_in(
+                &mut tx,
+                org_id,
+                &by.actor(),
+                EventKind::NoticePublished,
+                ("notice", id),
+                payload,
+                "",
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(id)
@@ -103,8 +120,8 @@ impl Store {
         }
         let now = self.now_ms();
         let (column, kind) = match to {
-            NoticeState::Published => ("published_at", "notice.published"),
-            _ => ("withdrawn_at", "notice.withdrawn"),
+            NoticeState::Published => ("published_at", EventKind::NoticePublished),
+            _ => ("withdrawn_at", EventKind::NoticeWithdrawn),
         };
         let sql = format!("UPDATE notices SET state = $1, {column} = $2 WHERE org_id = $3 AND id = $4");
         on_tx!(&mut tx, c => sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -136,7 +153,7 @@ impl Store {
             let event = NewEvent {
                 org_id: *org_id,
                 actor: "system",
-                kind: "notice.expired",
+                kind: EventKind::NoticeExpired,
                 subject_type: "notice",
                 subject_id: *id,
                 payload,

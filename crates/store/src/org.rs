@@ -4,6 +4,7 @@
 //! simply not found, which the web layer turns into the same 404 as a
 //! missing record.
 
+use chuangkou_domain::events::EventKind;
 use chuangkou_domain::org::{NewServicePoint, NewStaff, NewUnit, NewVehicle};
 use serde::Serialize;
 use serde_json::json;
@@ -136,7 +137,7 @@ impl Store {
             NewEvent {
                 org_id: org.id,
                 actor,
-                kind: "organisation.created",
+                kind: EventKind::OrganisationCreated,
                 subject_type: "organisation",
                 subject_id: org.id,
                 payload: json!({"code": code, "name": name, "pack": pack, "hotline": hotline}),
@@ -222,7 +223,7 @@ impl Store {
         self.append(tx, NewEvent {
             org_id,
             actor,
-            kind: "unit.created",
+            kind: EventKind::UnitCreated,
             subject_type: "unit",
             subject_id: unit.id,
             payload: json!({"code": u.code, "name": u.name, "kind": u.kind.as_str(), "parent_id": parent_id}),
@@ -310,7 +311,7 @@ impl Store {
         self.append(tx, NewEvent {
             org_id,
             actor,
-            kind: "staff.created",
+            kind: EventKind::StaffCreated,
             subject_type: "staff",
             subject_id: id,
             payload: json!({"employee_no": s.employee_no, "name": s.name, "unit_id": unit_id, "position": s.position,
@@ -352,7 +353,7 @@ impl Store {
             NewEvent {
                 org_id,
                 actor,
-                kind: "staff.updated",
+                kind: EventKind::StaffUpdated,
                 subject_type: "staff",
                 subject_id: id,
                 payload: json!({
@@ -414,14 +415,14 @@ impl Store {
             Some((id, _, _)) => {
                 on_tx!(tx, c => sqlx::query("UPDATE vehicles SET unit_id = $1, driver_id = $2 WHERE id = $3 AND org_id = $4")
                     .bind(unit_id).bind(driver_id).bind(id).bind(org_id).execute(c).await.map(|r| r.rows_affected()))?;
-                (id, "vehicle.updated")
+                (id, EventKind::VehicleUpdated)
             }
             None => {
                 let now = self.now_ms();
                 let id: i64 = on_tx!(tx, c => sqlx::query_scalar(
                     "INSERT INTO vehicles (org_id, unit_id, plate, driver_id, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id")
                     .bind(org_id).bind(unit_id).bind(&v.plate).bind(driver_id).bind(now).fetch_one(c).await)?;
-                (id, "vehicle.created")
+                (id, EventKind::VehicleCreated)
             }
         };
         self.append(
@@ -494,7 +495,7 @@ impl Store {
         self.append(&mut tx, NewEvent {
             org_id,
             actor,
-            kind: "service_point.created",
+            kind: EventKind::ServicePointCreated,
             subject_type: "service_point",
             subject_id: id,
             payload: json!({"code": p.code, "name": p.name, "kind": p.kind.as_str(), "unit_id": unit_id, "vehicle_id": vehicle_id}),

@@ -5,6 +5,7 @@
 //! about records, kept free of any reporter's name or phone; the media log
 //! of a campaign's publicity. Nothing is edited or deleted.
 
+use chuangkou_domain::events::EventKind;
 use chuangkou_domain::policy::Award;
 use serde::Serialize;
 use serde_json::json;
@@ -171,7 +172,7 @@ impl Store {
                 &mut tx,
                 org_id,
                 &by.actor(),
-                "certificate.issued",
+                EventKind::CertificateIssued,
                 ("certificate", id),
                 payload,
                 "",
@@ -232,7 +233,8 @@ impl Store {
             return Err(StoreError::refused(true, "奖金已发放 / the reward is already paid"));
         }
         let payload = json!({"reward_fen": c.reward_fen, "receipt_no": receipt});
-        self.event_in(&mut tx, org_id, &by.actor(), "reward.paid", ("certificate", id), payload, "").await?;
+        self.event_in(&mut tx, org_id, &by.actor(), EventKind::RewardPaid, ("certificate", id), payload, "")
+            .await?;
         self.changed(&mut tx, org_id, "certificates", id).await?;
         tx.commit().await?;
         self.certificate(org_id, id).await
@@ -294,7 +296,7 @@ impl Store {
             &mut tx,
             org_id,
             &by.actor(),
-            "typical_case.written",
+            EventKind::TypicalCaseWritten,
             ("typical_case", id),
             payload,
             "",
@@ -321,7 +323,7 @@ impl Store {
             exists.ok_or(StoreError::NotFound)?;
             return Err(StoreError::refused(true, "当前状态不能这样做 / not possible now"));
         }
-        let kind = if publish { "typical_case.published" } else { "typical_case.withdrawn" };
+        let kind = if publish { EventKind::TypicalCasePublished } else { EventKind::TypicalCaseWithdrawn };
         self.event_in(&mut tx, org_id, &by.actor(), kind, ("typical_case", id), json!({}), "").await?;
         tx.commit().await?;
         Ok(())
@@ -354,7 +356,8 @@ impl Store {
             .bind(org_id).bind(campaign_id).bind(outlet).bind(published_on).bind(title).bind(link)
             .bind(by.id).bind(self.now_ms()).fetch_one(c).await)?;
         let payload = json!({"outlet": outlet, "published_on": published_on, "title": title, "campaign_id": campaign_id});
-        self.event_in(&mut tx, org_id, &by.actor(), "media.logged", ("media_item", id), payload, "").await?;
+        self.event_in(&mut tx, org_id, &by.actor(), EventKind::MediaLogged, ("media_item", id), payload, "")
+            .await?;
         tx.commit().await?;
         Ok(id)
     }

@@ -10,6 +10,7 @@
 //! log's order and actor would link the two. Results for a group are given
 //! only when at least the pack's minimum of people answered.
 
+use chuangkou_domain::events::EventKind;
 use std::collections::{BTreeMap, HashMap};
 
 use chuangkou_domain::satisfaction::{
@@ -109,7 +110,7 @@ impl Store {
             NewEvent {
                 org_id,
                 actor: &actor,
-                kind: "questionnaire.published",
+                kind: EventKind::QuestionnairePublished,
                 subject_type: "questionnaire",
                 subject_id: id,
                 payload: json!({ "code": code, "version": version, "title": title, "audience": audience.as_str(), "questions": questions }),
@@ -136,7 +137,7 @@ impl Store {
             NewEvent {
                 org_id,
                 actor: &actor,
-                kind: "questionnaire.closed",
+                kind: EventKind::QuestionnaireClosed,
                 subject_type: "questionnaire",
                 subject_id: id,
                 payload: json!({}),
@@ -228,7 +229,7 @@ impl Store {
                     NewEvent {
                         org_id: q.org_id,
                         actor: "public",
-                        kind: "survey.answered",
+                        kind: EventKind::SurveyAnswered,
                         subject_type: "questionnaire",
                         subject_id: q.id,
                         payload: json!({ "unit_id": origin.unit_id, "point_id": origin.point_id, "day": day }),

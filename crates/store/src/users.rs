@@ -5,6 +5,7 @@
 //! tokens (which are long enough that a fast hash is safe).
 
 use chuangkou_domain::Role;
+use chuangkou_domain::events::EventKind;
 use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -102,7 +103,7 @@ impl Store {
             NewEvent {
                 org_id,
                 actor,
-                kind: "user.created",
+                kind: EventKind::UserCreated,
                 subject_type: "user",
                 subject_id: user.id,
                 payload: json!({"username": username, "role": role.as_str(), "staff_id": staff_id}),
@@ -160,7 +161,7 @@ impl Store {
             NewEvent {
                 org_id,
                 actor,
-                kind: "user.updated",
+                kind: EventKind::UserUpdated,
                 subject_type: "user",
                 subject_id: user_id,
                 payload: json!({
@@ -212,7 +213,7 @@ impl Store {
             NewEvent {
                 org_id,
                 actor,
-                kind: "user.reset_issued",
+                kind: EventKind::UserResetIssued,
                 subject_type: "user",
                 subject_id: user_id,
                 payload: json!({"expires_at": now + RESET_MS}),
@@ -255,7 +256,7 @@ impl Store {
             NewEvent {
                 org_id,
                 actor: &actor,
-                kind: "user.password_set",
+                kind: EventKind::UserPasswordSet,
                 subject_type: "user",
                 subject_id: user_id,
                 payload: json!({"by_reset_link": true}),
@@ -294,8 +295,8 @@ impl Store {
         payload: serde_json::Value,
     ) -> Result<()> {
         let (column, kind) = match field {
-            UserField::PasswordHash => ("password_hash", "user.password_set"),
-            UserField::Email => ("email", "user.email_set"),
+            UserField::PasswordHash => ("password_hash", EventKind::UserPasswordSet),
+            UserField::Email => ("email", EventKind::UserEmailSet),
         };
         let sql = format!("UPDATE users SET {column} = $1 WHERE id = $2 AND org_id = $3");
         let mut tx = self.begin().await?;
@@ -436,7 +437,7 @@ impl Store {
             NewEvent {
                 org_id: user.org_id,
                 actor: &format!("user:{}", user.id),
-                kind: "api_token.created",
+                kind: EventKind::ApiTokenCreated,
                 subject_type: "api_token",
                 subject_id: id,
                 payload: json!({"name": name, "user_id": user.id}),

@@ -15,6 +15,7 @@ use super::lifecycle::{Actor, CaseView, Command, Conclusion, State, Transition};
 use super::messages;
 use super::{CaseKind, Finding, Responsibility, Satisfaction};
 use crate::calendar::Span;
+use crate::events::EventKind;
 use crate::ledger::Severity;
 use crate::notify::Recipient;
 use crate::policy::Rules;
@@ -134,7 +135,7 @@ pub struct FactDraft {
 /// Everything one command changes.
 #[derive(Debug, Clone)]
 pub struct Effects {
-    pub event: &'static str,
+    pub event: EventKind,
     pub changes: Vec<Change>,
     pub payload: Value,
     pub notices: Vec<(Recipient, String)>,

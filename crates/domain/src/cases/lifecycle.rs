@@ -19,6 +19,7 @@ use serde::Serialize;
 
 use super::{Finding, Responsibility, Satisfaction};
 use crate::Role;
+use crate::events::EventKind;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -194,7 +195,7 @@ pub enum Command {
 pub struct Transition {
     pub to: State,
     /// The event kind to record: `case.concluded`, …
-    pub event: &'static str,
+    pub event: EventKind,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -290,7 +291,7 @@ pub fn decide(case: &CaseView, actor: Actor, cmd: &Command) -> Result<Transition
                     "不得将案件移交给被投诉人 / a case is never handed to the person it is about",
                 ));
             }
-            same("case.handover_offered")
+            same(EventKind::CaseHandoverOffered)
         }
         Command::AcceptHandover | Command::DeclineHandover => {
             need(
@@ -299,17 +300,17 @@ pub fn decide(case: &CaseView, actor: Actor, cmd: &Command) -> Result<Transition
             )?;
             match (cmd, s) {
                 (Command::AcceptHandover, Registered) => {
-                    Ok(Transition { to: Assigned, event: "case.handover_accepted" })
+                    Ok(Transition { to: Assigned, event: EventKind::CaseHandoverAccepted })
                 }
-                (Command::AcceptHandover, _) => same("case.handover_accepted"),
-                _ => same("case.handover_declined"),
+                (Command::AcceptHandover, _) => same(EventKind::CaseHandoverAccepted),
+                _ => same(EventKind::CaseHandoverDeclined),
             }
         }
         Command::StartInvestigation => {
             need(handler, HANDLER_ONLY)?;
             match s {
                 Registered | Assigned => {
-                    Ok(Transition { to: Investigating, event: "case.investigation_started" })
+                    Ok(Transition { to: Investigating, event: EventKind::CaseInvestigationStarted })
                 }
                 _ => Err(wrong()),
             }
@@ -317,14 +318,14 @@ pub fn decide(case: &CaseView, actor: Actor, cmd: &Command) -> Result<Transition
         Command::Conclude(_) => {
             need(handler, HANDLER_ONLY)?;
             match s {
-                Investigating => Ok(Transition { to: Concluded, event: "case.concluded" }),
+                Investigating => Ok(Transition { to: Concluded, event: EventKind::CaseConcluded }),
                 _ => Err(wrong()),
             }
         }
         Command::Reply => {
             need(handler, HANDLER_ONLY)?;
             match s {
-                Concluded => Ok(Transition { to: Replied, event: "case.replied" }),
+                Concluded => Ok(Transition { to: Replied, event: EventKind::CaseReplied }),
                 _ => Err(wrong()),
             }
         }
@@ -335,37 +336,37 @@ pub fn decide(case: &CaseView, actor: Actor, cmd: &Command) -> Result<Transition
             )?;
             match (s, sat) {
                 (Replied, Satisfaction::Dissatisfied) => {
-                    Ok(Transition { to: Investigating, event: "case.reopened" })
+                    Ok(Transition { to: Investigating, event: EventKind::CaseReopened })
                 }
                 // The reporter's own "satisfied" closes the loop; a callback
                 // the office records is reviewed before the office closes.
                 (Replied, _) if matches!(actor, Actor::Reporter) => {
-                    Ok(Transition { to: Closed, event: "case.called_back" })
+                    Ok(Transition { to: Closed, event: EventKind::CaseCalledBack })
                 }
-                (Replied, _) => Ok(Transition { to: CalledBack, event: "case.called_back" }),
+                (Replied, _) => Ok(Transition { to: CalledBack, event: EventKind::CaseCalledBack }),
                 _ => Err(wrong()),
             }
         }
         Command::Close => {
             need(office, "只有办公室可以办结案件 / only the office closes cases")?;
             match s {
-                CalledBack => Ok(Transition { to: Closed, event: "case.closed" }),
+                CalledBack => Ok(Transition { to: Closed, event: EventKind::CaseClosed }),
                 // Praise, suggestions and the like need no callback once answered;
                 // a reporter who cannot be reached is closed from here too.
-                Replied => Ok(Transition { to: Closed, event: "case.closed" }),
+                Replied => Ok(Transition { to: Closed, event: EventKind::CaseClosed }),
                 _ => Err(wrong()),
             }
         }
         Command::Transfer => {
             need(handler, HANDLER_ONLY)?;
-            same("case.transferred")
+            same(EventKind::CaseTransferred)
         }
         Command::Withdraw => {
             need(
                 matches!(actor, Actor::Reporter) || office,
                 "只有投诉人可以撤回 / only the reporter may withdraw",
             )?;
-            Ok(Transition { to: Withdrawn, event: "case.withdrawn" })
+            Ok(Transition { to: Withdrawn, event: EventKind::CaseWithdrawn })
         }
         Command::UndoWithdrawal => {
             need(
@@ -376,7 +377,7 @@ pub fn decide(case: &CaseView, actor: Actor, cmd: &Command) -> Result<Transition
                 return Err(wrong());
             }
             match case.undoable_withdrawal {
-                Some(to) => Ok(Transition { to, event: "case.reinstated" }),
+                Some(to) => Ok(Transition { to, event: EventKind::CaseReinstated }),
                 None => Err(Refusal::NotAllowed(
                     "撤回已超过 24 小时或不是投诉人本人撤回，不能撤销 / the withdrawal can no longer be undone",
                 )),
@@ -384,7 +385,7 @@ pub fn decide(case: &CaseView, actor: Actor, cmd: &Command) -> Result<Transition
         }
         Command::MergeInto => {
             need(office, "只有办公室可以合并案件 / only the office merges cases")?;
-            Ok(Transition { to: Merged, event: "case.merged" })
+            Ok(Transition { to: Merged, event: EventKind::CaseMerged })
         }
         Command::RequestExtension => {
             need(handler, HANDLER_ONLY)?;
@@ -393,7 +394,7 @@ pub fn decide(case: &CaseView, actor: Actor, cmd: &Command) -> Result<Transition
                     "延期申请正在审批 / an extension is already waiting for approval",
                 ));
             }
-            same("case.extension_requested")
+            same(EventKind::CaseExtensionRequested)
         }
         Command::DecideExtension { approve } => {
             // A complaint about a leader: the discipline body decides, not the leaders.
@@ -402,11 +403,11 @@ pub fn decide(case: &CaseView, actor: Actor, cmd: &Command) -> Result<Transition
             if !case.extension_requested {
                 return Err(Refusal::NotAllowed("没有待审批的延期申请 / no extension is waiting"));
             }
-            same(if *approve { "case.extension_approved" } else { "case.extension_rejected" })
+            same(if *approve { EventKind::CaseExtensionApproved } else { EventKind::CaseExtensionRejected })
         }
         Command::AddNote => {
             need(handler || role.is_some(), HANDLER_ONLY)?;
-            same("case.note_added")
+            same(EventKind::CaseNoteAdded)
         }
     }
 }
@@ -436,7 +437,7 @@ mod tests {
             CaseView { undoable_withdrawal: Some(State::Investigating), ..case(State::Withdrawn) };
         assert_eq!(
             decide(&withdrawn, reporter, &Command::UndoWithdrawal),
-            Ok(Transition { to: State::Investigating, event: "case.reinstated" }),
+            Ok(Transition { to: State::Investigating, event: EventKind::CaseReinstated }),
             "back to where it was"
         );
         assert!(
@@ -508,7 +509,7 @@ mod tests {
     fn the_reporters_satisfied_callback_closes_the_case() {
         let t =
             decide(&case(State::Replied), Actor::Reporter, &Command::Callback(Satisfaction::Basic)).unwrap();
-        assert_eq!((t.to, t.event), (State::Closed, "case.called_back"));
+        assert_eq!((t.to, t.event), (State::Closed, EventKind::CaseCalledBack));
     }
 
     #[test]
@@ -516,7 +517,7 @@ mod tests {
         let t =
             decide(&case(State::Replied), Actor::Reporter, &Command::Callback(Satisfaction::Dissatisfied))
                 .unwrap();
-        assert_eq!((t.to, t.event), (State::Investigating, "case.reopened"));
+        assert_eq!((t.to, t.event), (State::Investigating, EventKind::CaseReopened));
     }
 
     #[test]
@@ -550,7 +551,7 @@ mod tests {
         let leader = Actor::User { id: 9, role: Role::Leader };
         assert_eq!(
             decide(&c, leader, &Command::DecideExtension { approve: true }).unwrap().event,
-            "case.extension_approved"
+            EventKind::CaseExtensionApproved
         );
     }
 }

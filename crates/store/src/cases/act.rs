@@ -7,6 +7,7 @@
 pub use chuangkou_domain::cases::effects::ActInput;
 use chuangkou_domain::cases::effects::{CaseFacts, Change, Effects, Master, effects};
 use chuangkou_domain::cases::{Actor, CaseView, Command, Refusal, State, decide};
+use chuangkou_domain::events::EventKind;
 use chuangkou_domain::ledger::FactKind;
 use chuangkou_domain::policy::Rules;
 use serde_json::json;
@@ -18,7 +19,7 @@ use crate::{NewEvent, Result, Store, StoreError, Tx, on_tx};
 #[derive(Debug, Clone)]
 pub struct ActOutcome {
     pub case: CaseRow,
-    pub event: &'static str,
+    pub event: EventKind,
 }
 
 fn refused(r: Refusal) -> StoreError {
@@ -47,7 +48,9 @@ impl Store {
             return Ok(None);
         }
         let timeline = self.timeline(case.org_id, case.id).await?;
-        let Some(last) = timeline.iter().rev().find(|e| e.kind == "case.withdrawn") else { return Ok(None) };
+        let Some(last) = timeline.iter().rev().find(|e| e.kind == EventKind::CaseWithdrawn) else {
+            return Ok(None);
+        };
         if last.actor != "public"
             || self.now_ms() - last.at > chuangkou_domain::cases::lifecycle::UNDO_WITHDRAWAL_MS
         {
@@ -161,7 +164,7 @@ impl Store {
                 "UPDATE cases SET master_case_id = $1 WHERE org_id = $2 AND master_case_id = $3 RETURNING id")
                 .bind(master).bind(org_id).bind(case.id).fetch_all(c).await)?;
             let payload = json!({"merged_case_id": case.id, "merged_number": case.number});
-            self.append(tx, event("case.duplicate_merged", master, payload)).await?;
+            self.append(tx, event(EventKind::CaseDuplicateMerged, master, payload)).await?;
         }
         let mut set: Vec<(&str, Col)> = e.changes.iter().flat_map(columns).collect();
         set.push(("updated_at", Col::Int(Some(self.now_ms()))));

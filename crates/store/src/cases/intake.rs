@@ -5,6 +5,7 @@
 //! `case.registered` event. The number and tracking code are returned only
 //! after the commit: nothing acknowledged is ever lost.
 
+use chuangkou_domain::events::EventKind;
 use std::collections::HashMap;
 
 use chrono::Datelike;
@@ -520,7 +521,7 @@ fn registered_event<'a>(
     NewEvent {
         org_id,
         actor: &p.actor,
-        kind: "case.registered",
+        kind: EventKind::CaseRegistered,
         subject_type: "case",
         subject_id: id,
         payload: json!({

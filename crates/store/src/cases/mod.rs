@@ -3,6 +3,7 @@
 //! each change and its event in one transaction.
 
 use chuangkou_domain::cases::{CaseKind, State};
+use chuangkou_domain::events::EventKind;
 use serde::Serialize;
 
 use crate::{Result, Store, on_read};
@@ -143,7 +144,7 @@ impl Store {
             crate::NewEvent {
                 org_id,
                 actor,
-                kind: "case.reporter_revealed",
+                kind: EventKind::CaseReporterRevealed,
                 subject_type: "case",
                 subject_id: case_id,
                 payload: serde_json::json!({}),

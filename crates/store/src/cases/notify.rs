@@ -2,6 +2,7 @@
 //! (SPEC API-5). Written in the same transaction as the change they report;
 //! senders outside the transaction deliver the queued messages.
 
+use chuangkou_domain::events::EventKind;
 use serde::Serialize;
 
 use super::act::NotifyTarget;
@@ -24,7 +25,7 @@ impl Store {
         org_id: i64,
         case_id: Option<i64>,
         target: NotifyTarget,
-        kind: &str,
+        kind: EventKind,
         message: &str,
     ) -> Result<usize> {
         self.notify_all(tx, org_id, case_id, vec![target], kind, message).await
@@ -38,7 +39,7 @@ impl Store {
         org_id: i64,
         case_id: Option<i64>,
         targets: Vec<NotifyTarget>,
-        kind: &str,
+        kind: EventKind,
         message: &str,
     ) -> Result<usize> {
         let mut users: Vec<i64> = vec![];
@@ -85,7 +86,7 @@ impl Store {
         org_id: i64,
         case_id: Option<i64>,
         users: Vec<i64>,
-        kind: &str,
+        kind: EventKind,
         message: &str,
     ) -> Result<usize> {
         // Nobody is told of a case about themselves, whatever their role:
@@ -103,7 +104,7 @@ impl Store {
         for user in &users {
             on_tx!(tx, c => sqlx::query(
                 "INSERT INTO notifications (org_id, user_id, case_id, kind, message, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
-                .bind(org_id).bind(user).bind(case_id).bind(kind).bind(message).bind(now)
+                .bind(org_id).bind(user).bind(case_id).bind(kind.as_str()).bind(message).bind(now)
                 .execute(c).await.map(|r| r.rows_affected()))?;
             // And by SMS to those whose staff record has a phone (sent when
             // the SMS webhook is configured) …
@@ -187,7 +188,7 @@ type Claimed = (i64, String, Option<i64>, Option<i64>, String);
 /// A claim older than this is taken to be from a sender that died.
 const CLAIM_MS: i64 = 60_000;
 /// After this many failed attempts a message is left for a person to look at.
-pub const MAX_ATTEMPTS: i64 = 10;
+pub const MAX_ATTEMPTS: i64 = chuangkou_domain::notify::MAX_SEND_ATTEMPTS;
 
 impl Store {
     /// Claims up to `limit` unsent messages of `channel` (`sms`, `email`)
@@ -198,7 +199,8 @@ impl Store {
         let rows: Vec<Claimed> = on_tx!(&mut tx, c => sqlx::query_as(
             "UPDATE outbox SET claimed_at = $1, attempts = attempts + 1
              WHERE id IN (SELECT id FROM outbox WHERE sent_at IS NULL AND attempts < $2 AND channel = $5
-                            AND (claimed_at IS NULL OR claimed_at < $3) ORDER BY id LIMIT $4)
+                            AND (claimed_at IS NULL OR claimed_at < $3)
+                            AND (retry_at IS NULL OR retry_at <= $1) ORDER BY id LIMIT $4)
              RETURNING id, channel, reporter_id, user_id, body")
             .bind(now).bind(MAX_ATTEMPTS).bind(now - CLAIM_MS).bind(limit).bind(channel).fetch_all(c).await)?;
         let mut out = Vec::with_capacity(rows.len());
@@ -233,10 +235,15 @@ impl Store {
                 on_tx!(&mut tx, c => sqlx::query("UPDATE outbox SET sent_at = $1, last_error = NULL WHERE id = $2")
                 .bind(self.now_ms()).bind(id).execute(c).await.map(|r| r.rows_affected()))?
             }
-            // Release the claim so that the next round retries it.
+            // Release the claim, to be retried once the back-off has passed.
             Err(e) => {
-                on_tx!(&mut tx, c => sqlx::query("UPDATE outbox SET claimed_at = NULL, last_error = $1 WHERE id = $2")
-                .bind(e.chars().take(500).collect::<String>()).bind(id).execute(c).await.map(|r| r.rows_affected()))?
+                let attempts: i64 = on_tx!(&mut tx, c => sqlx::query_scalar(
+                    "SELECT attempts FROM outbox WHERE id = $1").bind(id).fetch_one(c).await)?;
+                let retry_at = self.now_ms() + chuangkou_domain::notify::retry_delay_ms(attempts);
+                on_tx!(&mut tx, c => sqlx::query(
+                    "UPDATE outbox SET claimed_at = NULL, last_error = $1, retry_at = $2 WHERE id = $3")
+                .bind(e.chars().take(500).collect::<String>()).bind(retry_at).bind(id)
+                .execute(c).await.map(|r| r.rows_affected()))?
             }
         };
         tx.commit().await

@@ -1,6 +1,7 @@
 //! Reading cases: the staff inbox and search (SPEC CASE-11 console), and a
 //! case's timeline.
 
+use chuangkou_domain::events::EventKind;
 use serde::Serialize;
 
 use super::{CASE_COLUMNS, CaseRow};
@@ -83,18 +84,18 @@ pub struct TimelineEntry {
 }
 
 /// Events the public may see on the tracking page, and nothing else.
-pub const PUBLIC_EVENTS: &[&str] = &[
-    "case.registered",
-    "case.investigation_started",
-    "case.concluded",
-    "case.replied",
-    "case.called_back",
-    "case.reopened",
-    "case.closed",
-    "case.withdrawn",
-    "case.reinstated",
-    "case.merged",
-    "case.extension_approved",
+pub const PUBLIC_EVENTS: &[EventKind] = &[
+    EventKind::CaseRegistered,
+    EventKind::CaseInvestigationStarted,
+    EventKind::CaseConcluded,
+    EventKind::CaseReplied,
+    EventKind::CaseCalledBack,
+    EventKind::CaseReopened,
+    EventKind::CaseClosed,
+    EventKind::CaseWithdrawn,
+    EventKind::CaseReinstated,
+    EventKind::CaseMerged,
+    EventKind::CaseExtensionApproved,
 ];
 
 impl Store {

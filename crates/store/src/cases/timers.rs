@@ -17,6 +17,7 @@
 use chuangkou_domain::Role;
 use chuangkou_domain::cases::State;
 use chuangkou_domain::cases::clock::TimerAction;
+use chuangkou_domain::events::EventKind;
 use chuangkou_domain::ledger::FactKind;
 use chuangkou_domain::policy::{LadderRole, PolicySet, Stage};
 use serde::Serialize;
@@ -182,7 +183,7 @@ impl Store {
             NewEvent {
                 org_id: case.org_id,
                 actor: "system",
-                kind: "case.overdue",
+                kind: EventKind::CaseOverdue,
                 subject_type: "case",
                 subject_id: case.id,
                 payload: json!({"stage": stage.as_str(), "due_at": due_at}),
@@ -267,7 +268,7 @@ impl Store {
         };
         let (kind, message) = if to == LadderRole::Handler {
             (
-                "case.deadline_warning",
+                EventKind::CaseDeadlineWarning,
                 format!(
                     "案件 {n} 即将到期（{}），请尽快办理 / case {n} is nearly due ({}): please act soon",
                     stage_label(stage).0,
@@ -277,7 +278,7 @@ impl Store {
             )
         } else {
             (
-                "case.escalated",
+                EventKind::CaseEscalated,
                 format!(
                     "案件 {n} 未按时{}，已升级至{} / case {n} was not {} in time: escalated to {}",
                     stage_label(stage).0,

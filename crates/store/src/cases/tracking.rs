@@ -5,6 +5,7 @@
 
 use chuangkou_domain::cases::number::{SPOKEN_CODE_TRIES, normalise_spoken_code, normalise_tracking_code};
 use chuangkou_domain::cases::{Actor, Command};
+use chuangkou_domain::events::EventKind;
 use chuangkou_domain::policy::PolicySet;
 use serde::Serialize;
 
@@ -157,12 +158,14 @@ impl Store {
             .timeline(case.org_id, case.id)
             .await?
             .into_iter()
-            .filter(|e| PUBLIC_EVENTS.contains(&e.kind.as_str()))
+            .filter(|e| PUBLIC_EVENTS.iter().any(|k| e.kind == *k))
             .map(|e| PublicStep {
                 at: e.at,
-                detail: match e.kind.as_str() {
-                    "case.replied" => e.payload["reply"].as_str().map(str::to_string),
-                    "case.extension_approved" => e.payload["handle_due"].as_i64().map(|d| d.to_string()),
+                detail: match EventKind::parse(&e.kind) {
+                    Some(EventKind::CaseReplied) => e.payload["reply"].as_str().map(str::to_string),
+                    Some(EventKind::CaseExtensionApproved) => {
+                        e.payload["handle_due"].as_i64().map(|d| d.to_string())
+                    }
                     _ => None,
                 },
                 kind: e.kind,

@@ -5,6 +5,7 @@
 //! case deadlines: each fires once, on any instance.
 
 use chuangkou_domain::duty::{DutyKind, default_on_duty};
+use chuangkou_domain::events::EventKind;
 use chuangkou_domain::inspections::{
     Finding, InspectionKind, InspectionMode, ItemResult, TargetKind, check_visit, order_notice,
     rectification_order,
@@ -209,7 +210,7 @@ impl Store {
         self.append(&mut tx, NewEvent {
             org_id,
             actor: &actor,
-            kind: "inspection_plan.created",
+            kind: EventKind::InspectionPlanCreated,
             subject_type: "inspection_plan",
             subject_id: id,
             payload: json!({"title": title, "kind": kind.as_str(), "mode": mode.as_str(), "checklist": list, "unit_id": unit_id}),
@@ -349,7 +350,7 @@ impl Store {
         self.append(tx, NewEvent {
             org_id,
             actor: &actor,
-            kind: "inspection.recorded",
+            kind: EventKind::InspectionRecorded,
             subject_type: "inspection",
             subject_id: id,
             payload: json!({"kind": n.kind.as_str(), "mode": n.mode.as_str(), "target_kind": n.target_kind.as_str(),
@@ -400,7 +401,7 @@ impl Store {
         self.append(tx, NewEvent {
             org_id,
             actor: &v.by.actor(),
-            kind: "rectification.ordered",
+            kind: EventKind::RectificationOrdered,
             subject_type: "rectification",
             subject_id: rid,
             payload: json!({"inspection_id": v.id, "unit_id": v.unit_id, "rule": order.rule_code, "due_at": order.due_at}),
@@ -408,7 +409,7 @@ impl Store {
         })
         .await?;
         let target = NotifyTarget::ShiftLeadersOf(v.unit_id);
-        self.notify(tx, org_id, None, target, "rectification.ordered", &order_notice(&order)).await?;
+        self.notify(tx, org_id, None, target, EventKind::RectificationOrdered, &order_notice(&order)).await?;
         out.rectifications.push(rid);
         Ok(())
     }
@@ -461,7 +462,7 @@ impl Store {
             NewEvent {
                 org_id,
                 actor: &actor,
-                kind: "inspection.photo_added",
+                kind: EventKind::InspectionPhotoAdded,
                 subject_type: "inspection",
                 subject_id: inspection_id,
                 payload: json!({"item_id": item_id, "photo_id": id, "sha256": p.sha256}),

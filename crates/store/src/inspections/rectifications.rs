@@ -1,6 +1,7 @@
 //! Rectification orders 限期整改 (SPEC INS-3): reported by the unit,
 //! verified by the inspector, their deadlines fired once by the sweep.
 
+use chuangkou_domain::events::EventKind;
 use chuangkou_domain::inspections::{RectificationState, RectificationStep};
 use chuangkou_domain::{Permission, Role};
 use serde_json::json;
@@ -79,9 +80,9 @@ impl Store {
                 .bind(by.id).bind(id).execute(c).await.map(|_| ()))?;
         }
         let kind = match step {
-            RectificationStep::Report => "rectification.reported",
-            RectificationStep::Accept => "rectification.verified",
-            RectificationStep::Reject => "rectification.rejected",
+            RectificationStep::Report => EventKind::RectificationReported,
+            RectificationStep::Accept => EventKind::RectificationVerified,
+            RectificationStep::Reject => EventKind::RectificationRejected,
         };
         let actor = by.actor();
         self.append(
@@ -139,7 +140,7 @@ impl Store {
                 NewEvent {
                     org_id: *org_id,
                     actor: "system",
-                    kind: "rectification.overdue",
+                    kind: EventKind::RectificationOverdue,
                     subject_type: "rectification",
                     subject_id: *id,
                     payload: json!({"unit_id": unit_id}),
@@ -153,7 +154,7 @@ impl Store {
                 *org_id,
                 None,
                 NotifyTarget::ShiftLeadersOf(*unit_id),
-                "rectification.overdue",
+                EventKind::RectificationOverdue,
                 &msg,
             )
             .await?;
@@ -162,7 +163,7 @@ impl Store {
                 *org_id,
                 None,
                 NotifyTarget::Role(Role::Office),
-                "rectification.overdue",
+                EventKind::RectificationOverdue,
                 &msg,
             )
             .await?;

@@ -1,6 +1,7 @@
 //! Supervisors' written reports 书面反映 and the leading group's decision
 //! on each (SPEC INS-4).
 
+use chuangkou_domain::events::EventKind;
 use chuangkou_domain::inspections::ReportOutcome;
 use chuangkou_domain::{Permission, Role};
 use serde_json::json;
@@ -46,7 +47,7 @@ impl Store {
             NewEvent {
                 org_id,
                 actor: &actor,
-                kind: "report.submitted",
+                kind: EventKind::ReportSubmitted,
                 subject_type: "written_report",
                 subject_id: id,
                 payload: json!({"title": title, "unit_id": unit_id}),
@@ -59,7 +60,7 @@ impl Store {
             org_id,
             None,
             NotifyTarget::Role(Role::Leader),
-            "report.submitted",
+            EventKind::ReportSubmitted,
             &format!("监督员书面反映待研究决定：{title} / a written report awaits a decision"),
         )
         .await?;
@@ -115,7 +116,7 @@ impl Store {
             NewEvent {
                 org_id,
                 actor: &actor,
-                kind: "report.decided",
+                kind: EventKind::ReportDecided,
                 subject_type: "written_report",
                 subject_id: id,
                 payload: json!({"outcome": outcome.as_str()}),
@@ -128,7 +129,7 @@ impl Store {
             org_id,
             None,
             NotifyTarget::User(author),
-            "report.decided",
+            EventKind::ReportDecided,
             &format!("您的书面反映已有决定：{} / your report was decided", outcome.label_zh()),
         )
         .await?;

@@ -3,6 +3,7 @@
 
 use chuangkou_domain::Permission;
 use chuangkou_domain::access::about_themselves;
+use chuangkou_domain::events::EventKind;
 use chuangkou_domain::ledger::decision::{self, Decider, Proposed, Refusal};
 use chuangkou_domain::ledger::{AppealOutcome, EntryKind, EntryStatus};
 use chuangkou_domain::policy::Rules;
@@ -158,7 +159,7 @@ impl Store {
             NewEvent {
                 org_id,
                 actor: &actor,
-                kind: if d.approve { "ledger.approved" } else { "ledger.rejected" },
+                kind: if d.approve { EventKind::LedgerApproved } else { EventKind::LedgerRejected },
                 subject_type: "ledger_entry",
                 subject_id: id,
                 payload: json!({"kind": out.kind.map(|k| k.as_str()), "amount": out.fine}),
@@ -167,7 +168,7 @@ impl Store {
         )
         .await?;
         if let (Some(staff), Some(notice)) = (e.staff_id, &out.notice) {
-            self.notify_staff(&mut tx, org_id, staff, "ledger.approved", notice).await?;
+            self.notify_staff(&mut tx, org_id, staff, EventKind::LedgerApproved, notice).await?;
         }
         tx.commit().await?;
         self.entry(org_id, id).await
@@ -190,7 +191,7 @@ impl Store {
         tx: &mut Tx,
         org_id: i64,
         staff_id: i64,
-        kind: &str,
+        kind: EventKind,
         message: &str,
     ) -> Result<()> {
         let users: Vec<i64> = on_tx!(tx, c => sqlx::query_scalar(
@@ -333,7 +334,7 @@ impl Store {
             NewEvent {
                 org_id,
                 actor: &actor,
-                kind: "ledger.appealed",
+                kind: EventKind::LedgerAppealed,
                 subject_type: "ledger_entry",
                 subject_id: id,
                 payload: json!({"appeal_id": appeal_id}),
@@ -347,7 +348,7 @@ impl Store {
                 org_id,
                 None,
                 NotifyTarget::Role(*role),
-                "ledger.appealed",
+                EventKind::LedgerAppealed,
                 &format!("台账 #{id} 有新的申诉待决定 / an appeal awaits your decision"),
             )
             .await?;
@@ -407,7 +408,7 @@ impl Store {
             NewEvent {
                 org_id,
                 actor: &actor,
-                kind: "ledger.appeal_decided",
+                kind: EventKind::LedgerAppealDecided,
                 subject_type: "ledger_entry",
                 subject_id: id,
                 payload: json!({"appeal_id": appeal_id, "outcome": outcome.as_str()}),
@@ -420,7 +421,7 @@ impl Store {
             org_id,
             None,
             NotifyTarget::User(appellant),
-            "ledger.appeal_decided",
+            EventKind::LedgerAppealDecided,
             &format!("您对台账 #{id} 的申诉已有决定：{} / your appeal was decided", outcome.label_zh()),
         )
         .await?;

@@ -1,6 +1,7 @@
 //! The rules engine's driver: a fact is recorded and the pack's rules,
 //! evaluated in the same transaction, propose entries with an explanation.
 
+use chuangkou_domain::events::EventKind;
 use chuangkou_domain::ledger::explain;
 use chuangkou_domain::ledger::{
     AttendanceKind, CountOf, EntryKind, EntryStatus, FactKind, FactView, LedgerRule, Severity, Target,
@@ -97,8 +98,15 @@ impl Store {
                 n = proposed.len()
             );
             for role in &rules.pack.ledger.approvers {
-                self.notify(tx, org_id, f.case_id, NotifyTarget::Role(*role), "ledger.proposed", &message)
-                    .await?;
+                self.notify(
+                    tx,
+                    org_id,
+                    f.case_id,
+                    NotifyTarget::Role(*role),
+                    EventKind::LedgerProposed,
+                    &message,
+                )
+                .await?;
             }
         }
         Ok(FactOutcome { fact_id: fact.id, proposed: proposed.into_iter().map(|(id, _)| id).collect() })
@@ -128,7 +136,7 @@ impl Store {
             NewEvent {
                 org_id,
                 actor: &by.actor,
-                kind: "fact.recorded",
+                kind: EventKind::FactRecorded,
                 subject_type: "fact",
                 subject_id: fact_id,
                 payload: json!({"kind": f.kind.as_str(), "staff_id": r.staff_id, "unit_id": r.unit_id,
@@ -395,7 +403,11 @@ impl Store {
             NewEvent {
                 org_id,
                 actor: &e.by.actor,
-                kind: if e.reverses_id.is_some() { "ledger.reversal" } else { "ledger.proposed" },
+                kind: if e.reverses_id.is_some() {
+                    EventKind::LedgerReversal
+                } else {
+                    EventKind::LedgerProposed
+                },
                 subject_type: "ledger_entry",
                 subject_id: id,
                 payload: json!({"staff_id": e.staff_id, "unit_id": e.unit_id, "kind": e.kind.as_str(),

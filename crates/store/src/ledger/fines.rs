@@ -2,6 +2,7 @@
 //! recorded decision.
 
 use chuangkou_domain::Permission;
+use chuangkou_domain::events::EventKind;
 use chuangkou_domain::ledger::FineStatus;
 use chuangkou_domain::policy::Rules;
 use serde_json::json;
@@ -70,7 +71,7 @@ impl Store {
                     "UPDATE fines SET status = 'waiver_proposed', waiver_proposed_by = $1, waiver_proposed_at = $2,
                             waived_reason = $3 WHERE org_id = $4 AND id = $5")
                     .bind(by.id).bind(now).bind(&reason).bind(org_id).bind(id).execute(c).await.map(|_| ()))?;
-                (FineStatus::WaiverProposed, "fine.waiver_proposed")
+                (FineStatus::WaiverProposed, EventKind::FineWaiverProposed)
             }
             (Some(FineStatus::WaiverProposed), _) => {
                 if let Some(why) = chuangkou_domain::access::second_person(by.id, proposer) {
@@ -80,13 +81,13 @@ impl Store {
                     on_tx!(&mut tx, c => sqlx::query(
                         "UPDATE fines SET status = 'waived', waived_at = $1 WHERE org_id = $2 AND id = $3")
                         .bind(now).bind(org_id).bind(id).execute(c).await.map(|_| ()))?;
-                    (FineStatus::Waived, "fine.waived")
+                    (FineStatus::Waived, EventKind::FineWaived)
                 } else {
                     on_tx!(&mut tx, c => sqlx::query(
                         "UPDATE fines SET status = 'due', waiver_proposed_by = NULL, waiver_proposed_at = NULL,
                                 waived_reason = NULL WHERE org_id = $1 AND id = $2")
                         .bind(org_id).bind(id).execute(c).await.map(|_| ()))?;
-                    (FineStatus::Due, "fine.waiver_declined")
+                    (FineStatus::Due, EventKind::FineWaiverDeclined)
                 }
             }
             _ => return Err(StoreError::refused(true, "该罚款不能免除 / this fine cannot be waived now")),
@@ -132,7 +133,7 @@ impl Store {
             NewEvent {
                 org_id,
                 actor: &actor,
-                kind: "fine.collected",
+                kind: EventKind::FineCollected,
                 subject_type: "fine",
                 subject_id: id,
                 payload: json!({"status": FineStatus::Collected.as_str()}),

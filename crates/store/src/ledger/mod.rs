@@ -4,6 +4,7 @@
 //! collects. Nothing is edited or deleted; a correction is a reversal entry.
 
 use chuangkou_domain::Labelled;
+use chuangkou_domain::events::EventKind;
 use chuangkou_domain::ledger::{
     AttendanceKind, EntryKind, EntryStatus, FactKind, FineStatus, Severity, year_bounds,
 };
@@ -381,7 +382,7 @@ impl Store {
             NewEvent {
                 org_id,
                 actor,
-                kind: "unit.manager_set",
+                kind: EventKind::UnitManagerSet,
                 subject_type: "unit",
                 subject_id: unit_id,
                 payload: json!({"manager_staff_id": staff_id}),

@@ -2,6 +2,7 @@
 //! decision (SPEC SAT-1): an upheld appeal takes the rating out of every
 //! count in the decision's transaction.
 
+use chuangkou_domain::events::EventKind;
 use chuangkou_domain::satisfaction::RatingStatus;
 use serde_json::json;
 
@@ -46,7 +47,8 @@ impl Store {
             StoreError::refused(true, "这条评价已经申诉过 / this rating has already been appealed")
         })?;
         let payload = json!({ "appeal_id": id, "unit_id": unit_id });
-        self.rating_event(&mut tx, org_id, user_id, "rating.appealed", rating_id, payload, &reason).await?;
+        self.rating_event(&mut tx, org_id, user_id, EventKind::RatingAppealed, rating_id, payload, &reason)
+            .await?;
         tx.commit().await?;
         self.rating_appeal(org_id, id).await
     }
@@ -95,7 +97,7 @@ impl Store {
                 self.apply_deltas(&mut tx, org_id, d).await?;
             }
         }
-        let kind = if upheld { "rating.excluded" } else { "rating.appeal_rejected" };
+        let kind = if upheld { EventKind::RatingExcluded } else { EventKind::RatingAppealRejected };
         let payload = json!({ "appeal_id": appeal_id, "outcome": outcome });
         self.rating_event(&mut tx, org_id, user_id, kind, rating_id, payload, &note).await?;
         tx.commit().await?;
@@ -109,7 +111,7 @@ impl Store {
         tx: &mut Tx,
         org_id: i64,
         user_id: i64,
-        kind: &str,
+        kind: EventKind,
         rating_id: i64,
         payload: serde_json::Value,
         reason: &str,

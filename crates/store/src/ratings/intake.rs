@@ -3,6 +3,7 @@
 //! which decides replacements, opens the cases of bad ratings and keeps
 //! the rollups, all in one transaction.
 
+use chuangkou_domain::events::EventKind;
 use std::collections::HashMap;
 
 use chuangkou_domain::FieldError;
@@ -379,7 +380,7 @@ fn batch_event(
     NewEvent {
         org_id,
         actor: "public",
-        kind: "ratings.recorded",
+        kind: EventKind::RatingsRecorded,
         subject_type: "rating_batch",
         subject_id: ids.iter().copied().min().unwrap_or(0),
         payload: json!({ "columns": BATCH_COLUMNS, "ratings": ratings }),

@@ -16,6 +16,7 @@
 //! seal (seconds, with `serve` sealing every few seconds): docs/OPERATIONS.md
 //! says so.
 
+use chuangkou_domain::events::EventKind;
 use std::collections::HashMap;
 
 use serde_json::json;
@@ -31,7 +32,7 @@ pub use tables::{SEALED_TABLES, SealedTable};
 pub const SEAL_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The event kind of a seal.
-pub const SEAL_KIND: &str = "records.sealed";
+pub const SEAL_KIND: EventKind = EventKind::RecordsSealed;
 
 /// A row's digest: SHA-256 over its columns, each as text or bytes with its
 /// length (so that no two rows share a digest by shifting a boundary),
@@ -326,7 +327,7 @@ impl Store {
                         events.clear();
                     }
                     let listed = match self.event_at(org_id, seq).await? {
-                        Some(e) if e.kind == "ratings.recorded" => {
+                        Some(e) if e.kind == EventKind::RatingsRecorded => {
                             serde_json::from_str::<serde_json::Value>(&e.payload)
                                 .ok()
                                 .and_then(|p| p.get("ratings").and_then(|r| r.as_array()).cloned())

@@ -3,6 +3,7 @@
 //! qualifications reminded of once before they expire.
 
 use chuangkou_domain::Role;
+use chuangkou_domain::events::EventKind;
 use chuangkou_domain::ledger::FactKind;
 use chuangkou_domain::policy::Rules;
 use chuangkou_domain::training::{NewExam, NewQualification};
@@ -86,7 +87,8 @@ impl Store {
             .fetch_one(c).await)?;
         let payload = json!({"kind": e.kind.as_str(), "title": e.title, "held_on": e.held_on.to_string(),
             "pass_mark": e.pass_mark, "max_score": e.max_score});
-        self.event_in(&mut tx, org_id, &by.actor(), "exam.created", ("exam", id), payload, "").await?;
+        self.event_in(&mut tx, org_id, &by.actor(), EventKind::ExamCreated, ("exam", id), payload, "")
+            .await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -160,7 +162,8 @@ impl Store {
                 .execute(c).await.map(|_| ()))?;
         }
         let payload = json!({"scores": scores.iter().map(|(s, v)| json!({"staff_id": s, "score": v})).collect::<Vec<_>>()});
-        self.event_in(&mut tx, org_id, &by.actor(), "exam.scored", ("exam", exam_id), payload, "").await?;
+        self.event_in(&mut tx, org_id, &by.actor(), EventKind::ExamScored, ("exam", exam_id), payload, "")
+            .await?;
         tx.commit().await?;
         Ok(scores.len())
     }
@@ -190,7 +193,7 @@ impl Store {
             &mut tx,
             org_id,
             &by.actor(),
-            "qualification.recorded",
+            EventKind::QualificationRecorded,
             ("qualification", id),
             payload,
             "",
@@ -230,7 +233,7 @@ impl Store {
                 &mut tx,
                 *org_id,
                 "system",
-                "qualification.expiring",
+                EventKind::QualificationExpiring,
                 ("qualification", *id),
                 json!({"staff_id": staff_id, "expires_on": expires_on}),
                 "",
@@ -241,8 +244,15 @@ impl Store {
                 .bind(org_id).bind(staff_id).fetch_all(c).await)?;
             let mine =
                 format!("您的{kind}将于 {expires_on} 到期，请及时办理 / your {kind} expires on {expires_on}");
-            self.notify(&mut tx, *org_id, None, NotifyTarget::Users(holder), "qualification.expiring", &mine)
-                .await?;
+            self.notify(
+                &mut tx,
+                *org_id,
+                None,
+                NotifyTarget::Users(holder),
+                EventKind::QualificationExpiring,
+                &mine,
+            )
+            .await?;
             let office =
                 format!("{name}的{kind}将于 {expires_on} 到期 / a qualification expires on {expires_on}");
             self.notify(
@@ -250,7 +260,7 @@ impl Store {
                 *org_id,
                 None,
                 NotifyTarget::Role(Role::Office),
-                "qualification.expiring",
+                EventKind::QualificationExpiring,
                 &office,
             )
             .await?;

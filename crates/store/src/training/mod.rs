@@ -7,6 +7,7 @@
 //! the web layer's; nobody records their own attendance by hand or their
 //! own score.
 
+use chuangkou_domain::events::EventKind;
 use chuangkou_domain::ledger::FactKind;
 use chuangkou_domain::policy::Rules;
 use chuangkou_domain::training::{AttendanceWay, NewPlan, NewSession};
@@ -125,7 +126,7 @@ impl Store {
             &mut tx,
             org_id,
             &by.actor(),
-            "training_plan.created",
+            EventKind::TrainingPlanCreated,
             ("training_plan", id),
             payload,
             "",
@@ -177,7 +178,7 @@ impl Store {
             &mut tx,
             org_id,
             &by.actor(),
-            "training_session.created",
+            EventKind::TrainingSessionCreated,
             ("training_session", id),
             payload,
             "",
@@ -259,7 +260,7 @@ impl Store {
                 &mut tx,
                 org_id,
                 &by.actor(),
-                "training.attended",
+                EventKind::TrainingAttended,
                 ("training_session", session_id),
                 payload,
                 "",
@@ -310,7 +311,7 @@ impl Store {
             &mut tx,
             org_id,
             &by.actor(),
-            "training_session.closed",
+            EventKind::TrainingSessionClosed,
             ("training_session", session_id),
             payload,
             "",
