@@ -179,6 +179,20 @@ impl AppState {
             .rules(pack)
             .ok_or_else(|| AppError::Internal(format!("policy pack {pack} is not loaded")))
     }
+
+    /// The signed-in user's organisation with the rules of its pack: what
+    /// most use cases start from.
+    pub async fn org_rules(&self, user: &auth::CurrentUser) -> Result<OrgRules<'_>, AppError> {
+        let org = self.store.organisation(user.org_id()).await?;
+        let rules = self.rules(&org.pack)?;
+        Ok(OrgRules { org, rules })
+    }
+}
+
+/// An organisation and the rules of its pack (see [`AppState::org_rules`]).
+pub struct OrgRules<'a> {
+    pub org: chuangkou_store::org::Organisation,
+    pub rules: Rules<'a>,
 }
 
 /// The largest JSON or form body accepted; imports have their own limit.

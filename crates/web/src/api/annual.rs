@@ -15,7 +15,6 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::indicators::{assessment_sheet, notice_pdf};
-use super::shared::org_pack;
 use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{ApiResult, AppError};
@@ -35,8 +34,7 @@ pub async fn year_for<'a>(
     year: Option<&str>,
 ) -> ApiResult<(Rules<'a>, i32)> {
     user.require(Permission::ViewAssessment)?;
-    let pack = org_pack(state, user).await?;
-    let rules = state.rules(&pack)?;
+    let rules = state.org_rules(user).await?.rules;
     let this = rules.calendar.local_date(state.store.now_ms()).year();
     let year = year_of(year, this)?;
     Ok((rules, year))

@@ -26,8 +26,8 @@ async fn templates_of(
     state: &AppState,
     user: &CurrentUser,
 ) -> ApiResult<Vec<chuangkou_domain::policy::campaigns::CampaignTemplate>> {
-    let org = state.store.organisation(user.org_id()).await?;
-    Ok(state.rules(&org.pack)?.pack.campaigns.clone())
+    let rules = state.org_rules(&user).await?.rules;
+    Ok(rules.pack.campaigns.clone())
 }
 
 /// `GET /api/v1/campaign-templates`: the pack's campaign templates.
@@ -70,8 +70,7 @@ pub async fn create_campaign(
     template: &str,
     year: i32,
 ) -> ApiResult<i64> {
-    let org = state.store.organisation(user.org_id()).await?;
-    let rules = state.rules(&org.pack)?;
+    let crate::OrgRules { org, rules } = state.org_rules(&user).await?;
     let t = rules.pack.campaign(template.trim()).ok_or_else(|| {
         AppError::field("template", "本行业方案中没有这个活动模板 / no such campaign template")
     })?;
@@ -221,8 +220,7 @@ pub async fn evaluate(
             }
         }
     }
-    let org = state.store.organisation(user.org_id()).await?;
-    let rules = state.rules(&org.pack)?;
+    let rules = state.org_rules(&user).await?.rules;
     let criteria = rules.pack.campaign(&c.template).map(|t| t.criteria.clone()).unwrap_or_default();
     let scores: Vec<(String, i64)> = input.scores.iter().map(|s| (s.criterion.clone(), s.score)).collect();
     let by = if kind == EvaluationKind::Leader { None } else { input.by_unit_id };
@@ -287,8 +285,7 @@ pub async fn review(
     user.require(Permission::ManageCampaigns)?;
     user.require(Permission::RecordInspections)?;
     state.store.campaign(user.org_id(), id).await?;
-    let org = state.store.organisation(user.org_id()).await?;
-    let rules = state.rules(&org.pack)?;
+    let rules = state.org_rules(&user).await?.rules;
     let at = super::shared::day_ms(rules, "date", input.date.as_deref(), state.store.now_ms())?;
     let mut n = crate::api::inspections::parse_inspection(&input, at)?;
     n.kind = chuangkou_domain::inspections::InspectionKind::Special;
@@ -313,8 +310,8 @@ pub async fn phases_svg(
 pub async fn phase_bars(state: &AppState, user: &CurrentUser, id: i64) -> ApiResult<String> {
     let phases = state.store.campaign_phases(user.org_id(), id).await?;
     let tasks = state.store.campaign_tasks(user.org_id(), id).await?;
-    let org = state.store.organisation(user.org_id()).await?;
-    let today = state.rules(&org.pack)?.calendar.local_date(state.store.now_ms());
+    let rules = state.org_rules(&user).await?.rules;
+    let today = rules.calendar.local_date(state.store.now_ms());
     Ok(crate::charts::phase_bars(&phases_with_share(&phases, &tasks), today))
 }
 

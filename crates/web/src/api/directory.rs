@@ -86,8 +86,8 @@ pub fn with_stale(e: &DirectoryRow, now: i64, review_days: u32) -> Value {
 }
 
 pub async fn review_days(state: &AppState, user: &CurrentUser) -> ApiResult<u32> {
-    let org = state.store.organisation(user.org_id()).await?;
-    Ok(state.rules(&org.pack)?.pack.public.directory_review_days)
+    let rules = state.org_rules(&user).await?.rules;
+    Ok(rules.pack.public.directory_review_days)
 }
 
 /// The entries `user` keeps, in use.

@@ -86,8 +86,8 @@ pub async fn roster_for(
     days: u32,
 ) -> ApiResult<(chrono::NaiveDate, Vec<chuangkou_store::duty::ShiftRow>)> {
     let reach = keeper(state, user).await?;
-    let org = state.store.organisation(user.org_id()).await?;
-    let cal = state.rules(&org.pack)?.calendar;
+    let rules = state.org_rules(&user).await?.rules;
+    let cal = rules.calendar;
     let first = match from.map(str::trim).filter(|s| !s.is_empty()) {
         Some(d) => duty::parse_date(d)
             .ok_or_else(|| AppError::field("from", "日期格式应为 2026-12-03 / a date like 2026-12-03"))?,

@@ -13,7 +13,6 @@ use chuangkou_tabular::Sheet;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::shared::org_pack;
 use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{ApiResult, AppError};
@@ -93,9 +92,8 @@ pub async fn waive(
     Path(id): Path<i64>,
     ApiJson(r): ApiJson<WaiverInput>,
 ) -> ApiResult<Json<Value>> {
-    let pack = org_pack(&state, &user).await?;
-    let to =
-        state.store.waive_fine(user.org_id(), state.rules(&pack)?, &user.0, id, &r.reason, r.approve).await?;
+    let rules = state.org_rules(&user).await?.rules;
+    let to = state.store.waive_fine(user.org_id(), rules, &user.0, id, &r.reason, r.approve).await?;
     Ok(Json(json!({"id": id, "status": to.as_str()})))
 }
 
@@ -107,8 +105,7 @@ pub async fn export_fines(
 ) -> ApiResult<Response> {
     user.require(Permission::ViewFines)?;
     let fines = fines_for(&state, &user, None).await?;
-    let pack = org_pack(&state, &user).await?;
-    let rules = state.rules(&pack)?;
+    let rules = state.org_rules(&user).await?.rules;
     let date = |ms: Option<i64>| ms.map(|m| rules.calendar.local_date(m).to_string()).unwrap_or_default();
     let mut rows = vec![super::indicators::header(
         tr,

@@ -61,8 +61,8 @@ pub async fn check(state: &AppState, user: &CurrentUser, g: &GuideInput) -> ApiR
         &g.refusals.join("\n"),
     )?;
     if let Some(t) = &checked.track {
-        let org = state.store.organisation(user.org_id()).await?;
-        if state.rules(&org.pack)?.pack.cases.track(t).is_none() {
+        let rules = state.org_rules(&user).await?.rules;
+        if rules.pack.cases.track(t).is_none() {
             return Err(AppError::field("track", "不是本单位的办理时限 / not a track of the pack"));
         }
     }
@@ -141,8 +141,7 @@ pub async fn notice_pdf(
         .find(|x| x.id == n)
         .ok_or(AppError::NotFound)?;
     let guide = state.store.guide_by_id(user.org_id(), notice.guide_id).await?;
-    let org = state.store.organisation(user.org_id()).await?;
-    let rules = state.rules(&org.pack)?;
+    let crate::OrgRules { org, rules } = state.org_rules(&user).await?;
     let limit = guide.track.as_deref().and_then(|t| rules.pack.cases.track(t)).map(|t| t.title.clone());
     let link = format!("{}/track", state.config.public_url.trim_end_matches('/'));
     let doc = notice_document(&org.name, &case.number, &guide, &notice, limit.as_deref(), &link);

@@ -18,7 +18,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::satisfaction::dates;
-use super::shared::{FileQuery, org_pack};
+use super::shared::FileQuery;
 use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{ApiResult, AppError};
@@ -64,8 +64,8 @@ pub async fn indicators(
         _ if !user.can(Permission::ViewOrganisation) => return Err(AppError::Forbidden),
         _ => return Err(AppError::NotFound),
     }
-    let pack = org_pack(&state, &user).await?;
-    let cal = state.rules(&pack)?.calendar;
+    let rules = state.org_rules(&user).await?.rules;
+    let cal = rules.calendar;
     let (from, to) = dates(q.from.as_deref(), q.to.as_deref(), cal.local_date(state.store.now_ms()))?;
     let period = Period::new(from, to).expect("dates checks the order");
     let out = state.store.indicators(user.org_id(), cal, subject, period).await?;
@@ -135,8 +135,7 @@ pub async fn month_for<'a>(
     month: Option<&str>,
 ) -> ApiResult<(chuangkou_domain::policy::Rules<'a>, Period)> {
     user.require(Permission::ViewAssessment)?;
-    let pack = org_pack(state, user).await?;
-    let rules = state.rules(&pack)?;
+    let rules = state.org_rules(user).await?.rules;
     let month = month_of(month, rules.calendar.local_date(state.store.now_ms()))?;
     Ok((rules, month))
 }
@@ -241,8 +240,7 @@ pub async fn close_month(
     crate::extract::ApiJson(c): crate::extract::ApiJson<CloseInput>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     user.require(Permission::CloseAssessment)?;
-    let pack = org_pack(&state, &user).await?;
-    let rules = state.rules(&pack)?;
+    let rules = state.org_rules(&user).await?.rules;
     let today = rules.calendar.local_date(state.store.now_ms());
     let month = month_of(Some(&c.month), today)?;
     if month.from > today {

@@ -16,7 +16,6 @@ use chuangkou_store::inspections::{InspectionRow, NewInspection, NewItem, NewPla
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::shared::org_pack;
 use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{ApiResult, AppError};
@@ -64,7 +63,7 @@ pub async fn create_plan(
     user: CurrentUser,
     ApiJson(p): ApiJson<PlanInput>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let pack = org_pack(&state, &user).await?;
+    let rules = state.org_rules(&user).await?.rules;
     let plan = NewPlan {
         title: p.title,
         kind: InspectionKind::parse(&p.kind)
@@ -74,7 +73,7 @@ pub async fn create_plan(
         checklist: p.checklist,
         unit_id: p.unit_id,
     };
-    let id = state.store.create_plan(user.org_id(), state.rules(&pack)?, &user.0, &plan).await?;
+    let id = state.store.create_plan(user.org_id(), rules, &user.0, &plan).await?;
     Ok((StatusCode::CREATED, Json(json!({"plan": state.store.plan(user.org_id(), id).await?}))))
 }
 
@@ -189,8 +188,7 @@ pub async fn record(
     user: CurrentUser,
     ApiJson(i): ApiJson<InspectionInput>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let pack = org_pack(&state, &user).await?;
-    let rules = state.rules(&pack)?;
+    let rules = state.org_rules(&user).await?.rules;
     let at = super::shared::day_ms(rules, "date", i.date.as_deref(), state.store.now_ms())?;
     let n = parse_inspection(&i, at)?;
     let out = state.store.record_inspection(user.org_id(), rules, &user.0, &n).await?;

@@ -18,7 +18,7 @@ use chuangkou_store::ledger::{EntryDecision, EntryFilter, NewEntry, NewFact, Pro
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::shared::{FileQuery, ReasonInput, day_ms, org_pack};
+use super::shared::{FileQuery, ReasonInput, day_ms};
 use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{ApiResult, AppError};
@@ -49,8 +49,7 @@ pub async fn record_fact_for(state: &AppState, user: &CurrentUser, input: &FactI
     if !may_record(user) {
         return Err(AppError::Forbidden);
     }
-    let pack = org_pack(state, user).await?;
-    let rules = state.rules(&pack)?;
+    let rules = state.org_rules(user).await?.rules;
     let kind = FactKind::parse(&input.kind)
         .ok_or_else(|| AppError::field("kind", "未知事实类型 / unknown kind of fact"))?;
     let detail = match input.detail.as_deref().filter(|d| !d.is_empty()) {
@@ -121,8 +120,8 @@ pub async fn entry_filter(state: &AppState, user: &CurrentUser, q: &EntriesQuery
     }
     if let Some(y) = q.year {
         let y = year_in_range(y)?;
-        let pack = org_pack(state, user).await?;
-        let (start, end) = chuangkou_domain::ledger::year_bounds(state.rules(&pack)?.calendar, y);
+        let rules = state.org_rules(user).await?.rules;
+        let (start, end) = chuangkou_domain::ledger::year_bounds(rules.calendar, y);
         (f.since, f.until) = (Some(start), Some(end));
     }
     Ok(f)
@@ -169,8 +168,7 @@ pub struct EntryInput {
 }
 
 pub async fn propose_for(state: &AppState, user: &CurrentUser, input: &EntryInput) -> ApiResult<i64> {
-    let pack = org_pack(state, user).await?;
-    let rules = state.rules(&pack)?;
+    let rules = state.org_rules(user).await?.rules;
     let kind = EntryKind::parse(&input.kind)
         .ok_or_else(|| AppError::field("kind", "未知条目类型 / unknown kind"))?;
     let yuan = |name: &str, v: &Option<String>| -> ApiResult<Option<i64>> {
@@ -231,7 +229,7 @@ pub async fn decide_for(
     d: &DecisionInput,
 ) -> ApiResult<Value> {
     visible_entry(state, user, id).await?;
-    let pack = org_pack(state, user).await?;
+    let rules = state.org_rules(user).await?.rules;
     let kind = match d.kind.as_deref().filter(|k| !k.is_empty()) {
         Some(k) => {
             Some(EntryKind::parse(k).ok_or_else(|| AppError::field("kind", "未知条目类型 / unknown kind"))?)
@@ -246,7 +244,7 @@ pub async fn decide_for(
         None => None,
     };
     let decision = EntryDecision { approve: d.approve, kind, amount, note: d.note.clone() };
-    let e = state.store.decide_entry(user.org_id(), state.rules(&pack)?, &user.0, id, &decision).await?;
+    let e = state.store.decide_entry(user.org_id(), rules, &user.0, id, &decision).await?;
     Ok(json!({"entry": e}))
 }
 
@@ -266,8 +264,8 @@ pub async fn reverse(
     ApiJson(r): ApiJson<ReasonInput>,
 ) -> ApiResult<Json<Value>> {
     visible_entry(&state, &user, id).await?;
-    let pack = org_pack(&state, &user).await?;
-    let e = state.store.reverse_entry(user.org_id(), state.rules(&pack)?, &user.0, id, &r.reason).await?;
+    let rules = state.org_rules(&user).await?.rules;
+    let e = state.store.reverse_entry(user.org_id(), rules, &user.0, id, &r.reason).await?;
     Ok(Json(json!({"entry": e})))
 }
 
@@ -278,8 +276,8 @@ pub async fn appeal(
     ApiJson(r): ApiJson<ReasonInput>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     visible_entry(&state, &user, id).await?;
-    let pack = org_pack(&state, &user).await?;
-    let e = state.store.appeal(user.org_id(), state.rules(&pack)?, &user.0, id, &r.reason).await?;
+    let rules = state.org_rules(&user).await?.rules;
+    let e = state.store.appeal(user.org_id(), rules, &user.0, id, &r.reason).await?;
     Ok((StatusCode::CREATED, Json(json!({"entry": e}))))
 }
 
@@ -298,13 +296,10 @@ pub async fn decide_appeal_for(
     d: &AppealDecisionInput,
 ) -> ApiResult<Value> {
     visible_entry(state, user, id).await?;
-    let pack = org_pack(state, user).await?;
+    let rules = state.org_rules(user).await?.rules;
     let outcome = AppealOutcome::parse(&d.outcome)
         .ok_or_else(|| AppError::field("outcome", "须为 upheld 或 granted / upheld or granted"))?;
-    let e = state
-        .store
-        .decide_appeal(user.org_id(), state.rules(&pack)?, &user.0, id, outcome, &d.decision)
-        .await?;
+    let e = state.store.decide_appeal(user.org_id(), rules, &user.0, id, outcome, &d.decision).await?;
     Ok(json!({"entry": e}))
 }
 
@@ -342,8 +337,7 @@ pub async fn eligibility_for(
     if matches!(r, Reach::Nothing | Reach::Own(_)) || !user.can(Permission::ViewEligibility) {
         return Err(AppError::Forbidden);
     }
-    let pack = org_pack(state, user).await?;
-    let rules = state.rules(&pack)?;
+    let rules = state.org_rules(user).await?.rules;
     let year = match year {
         Some(y) => year_in_range(y)?,
         None => rules.calendar.local_date(state.store.now_ms()).year(),
@@ -379,8 +373,7 @@ pub async fn import_attendance_for(
         AppError::bad_request("unreadable_file", "文件中没有工作表 / the file has no sheet")
     })?;
     let (rows, mut errors) = parse_attendance(&sheet.name, &sheet.rows);
-    let pack = org_pack(state, user).await?;
-    let rules = state.rules(&pack)?;
+    let rules = state.org_rules(user).await?.rules;
     let known = state.store.staff_ids_by_number(user.org_id()).await?;
     let mut facts = vec![];
     for r in &rows {
@@ -431,8 +424,7 @@ pub async fn import_attendance(
 
 /// The codebook of the organisation's pack (SPEC STD-1), for checklists and forms.
 pub async fn codebook(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<Value>> {
-    let pack = org_pack(&state, &user).await?;
-    let rules = state.rules(&pack)?;
+    let crate::OrgRules { org, rules } = state.org_rules(&user).await?;
     let items: Vec<Value> = rules
         .pack
         .codebook
@@ -446,7 +438,7 @@ pub async fn codebook(State(state): State<AppState>, user: CurrentUser) -> ApiRe
         .iter()
         .map(|r| json!({"code": r.code, "title": r.title, "source": r.source}))
         .collect();
-    Ok(Json(json!({"pack": pack, "codebook": items, "rules": ledger_rules})))
+    Ok(Json(json!({"pack": org.pack, "codebook": items, "rules": ledger_rules})))
 }
 
 #[derive(Deserialize, Default)]

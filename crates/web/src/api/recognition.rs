@@ -67,8 +67,8 @@ pub async fn issue_period(state: &AppState, user: &CurrentUser, period: &str) ->
             "应为 2026-11 或 2026 / a month like 2026-11 or a year like 2026",
         ));
     }
-    let org = state.store.organisation(user.org_id()).await?;
-    let a = &state.rules(&org.pack)?.pack.assessment;
+    let rules = state.org_rules(&user).await?.rules;
+    let a = &rules.pack.assessment;
     let awards = if period.len() == 4 { &a.annual_awards } else { &a.awards };
     Ok(state.store.issue_period_certificates(user.org_id(), &user.0, period, awards).await?)
 }
@@ -204,8 +204,8 @@ pub async fn pdf(
         .into_iter()
         .find(|c| c.id == id)
         .ok_or(AppError::NotFound)?;
-    let org = state.store.organisation(user.org_id()).await?;
-    let cal = state.rules(&org.pack)?.calendar;
+    let crate::OrgRules { org, rules } = state.org_rules(&user).await?;
+    let cal = rules.calendar;
     let d = cal.local_date(c.issued_at);
     let date = format!(
         "{}年{}月{}日",

@@ -17,7 +17,7 @@ use chuangkou_store::surveys::{Origin, Questionnaire};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::shared::{ReasonInput, org_pack};
+use super::shared::ReasonInput;
 use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{ApiResult, AppError};
@@ -94,8 +94,8 @@ pub use chuangkou_domain::calendar::day_number;
 
 /// Today in the organisation's calendar.
 pub async fn today(state: &AppState, user: &CurrentUser) -> ApiResult<NaiveDate> {
-    let pack = org_pack(state, user).await?;
-    Ok(state.rules(&pack)?.calendar.local_date(state.store.now_ms()))
+    let rules = state.org_rules(user).await?.rules;
+    Ok(rules.calendar.local_date(state.store.now_ms()))
 }
 
 #[derive(Deserialize, Default)]
@@ -267,8 +267,8 @@ pub async fn decide_appeal(
     upheld: bool,
     note: &str,
 ) -> ApiResult<chuangkou_store::ratings::RatingAppeal> {
-    let pack = org_pack(state, user).await?;
-    if !state.rules(&pack)?.pack.ledger.appeal_deciders.contains(&user.role()) {
+    let rules = state.org_rules(user).await?.rules;
+    if !rules.pack.ledger.appeal_deciders.contains(&user.role()) {
         return Err(AppError::Forbidden);
     }
     Ok(state.store.decide_rating_appeal(user.org_id(), id, user.0.id, upheld, note).await?)
@@ -367,8 +367,8 @@ pub async fn results(
         (None, None) => (20000101, day_number(today)),
         (f, t) => period(f, t, today)?,
     };
-    let pack = org_pack(&state, &user).await?;
-    let min = state.rules(&pack)?.pack.satisfaction.survey_min_answers;
+    let rules = state.org_rules(&user).await?.rules;
+    let min = rules.pack.satisfaction.survey_min_answers;
     let groups = state.store.questionnaire_results(&q, from, to, min).await?;
     Ok(Json(
         json!({"questionnaire": public_view(&q, &state.config.public_url), "min_answers": min, "groups": groups}),

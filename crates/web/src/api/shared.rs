@@ -1,17 +1,10 @@
-//! Helpers every API module uses: the organisation's pack, a day in its
-//! calendar, and the small inputs several routes share.
+//! Helpers every API module uses: a day in the organisation's calendar,
+//! and the small inputs several routes share.
 
 use chuangkou_domain::policy::Rules;
 use serde::Deserialize;
 
-use crate::AppState;
-use crate::auth::CurrentUser;
 use crate::error::{ApiResult, AppError};
-
-/// The pack of the user's organisation.
-pub async fn org_pack(state: &AppState, user: &CurrentUser) -> ApiResult<String> {
-    Ok(state.store.organisation(user.org_id()).await?.pack)
-}
 
 /// A day (`YYYY-MM-DD`) in the organisation's calendar, at noon; today when empty.
 pub fn day_ms(rules: Rules<'_>, name: &str, day: Option<&str>, now: i64) -> ApiResult<i64> {

@@ -55,8 +55,7 @@ async fn list(
     PageUser(user): PageUser,
 ) -> PageResult {
     user.require(Permission::ViewCampaigns)?;
-    let org = state.store.organisation(user.org_id()).await?;
-    let rules = state.rules(&org.pack)?;
+    let crate::OrgRules { org, rules } = state.org_rules(&user).await?;
     let templates = rules.pack.campaigns.iter().map(|t| (t.code.clone(), t.title.clone())).collect();
     let year = chrono::Datelike::year(&rules.calendar.local_date(state.store.now_ms()));
     Ok(render(&ListPage {

@@ -80,9 +80,8 @@ async fn page(
     done: bool,
 ) -> PageResult {
     user.require(Permission::PublishNotices)?;
-    let org = state.store.organisation(user.org_id()).await?;
-    let tracks =
-        state.rules(&org.pack)?.pack.cases.tracks.iter().map(|t| (t.code.clone(), t.title.clone())).collect();
+    let crate::OrgRules { org, rules } = state.org_rules(&user).await?;
+    let tracks = rules.pack.cases.tracks.iter().map(|t| (t.code.clone(), t.title.clone())).collect();
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     Ok(render_with(
         status,

@@ -24,7 +24,7 @@ use crate::api::inspections::{
     InspectionInput, StepInput, list_for, may_see, parse_inspection, rectifications_for, reports_for,
     serve_photo, step_for,
 };
-use crate::api::shared::{day_ms, org_pack};
+use crate::api::shared::day_ms;
 use crate::auth::PageUser;
 use crate::csrf::{self, CsrfToken};
 use crate::error::AppError;
@@ -91,8 +91,7 @@ async fn list(
             failed: i.failed,
         })
         .collect();
-    let pack = org_pack(&state, &user).await?;
-    let rules = state.rules(&pack)?;
+    let rules = state.org_rules(&user).await?.rules;
     let plans = state
         .store
         .plans(user.org_id())
@@ -128,7 +127,7 @@ async fn create_plan(
 ) -> PageResult {
     let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
     csrf::check(&headers, &get("_csrf"))?;
-    let pack = org_pack(&state, &user).await?;
+    let rules = state.org_rules(&user).await?.rules;
     let plan = NewPlan {
         title: get("title"),
         kind: InspectionKind::parse(&get("kind")).unwrap_or(InspectionKind::Routine),
@@ -136,7 +135,7 @@ async fn create_plan(
         checklist: pairs.iter().filter(|(n, _)| n == "checklist").map(|(_, v)| v.clone()).collect(),
         unit_id: None,
     };
-    let id = state.store.create_plan(user.org_id(), state.rules(&pack)?, &user.0, &plan).await?;
+    let id = state.store.create_plan(user.org_id(), rules, &user.0, &plan).await?;
     Ok(Redirect::to(&format!("/console/inspections/new?plan={id}")).into_response())
 }
 
@@ -179,8 +178,7 @@ async fn new_page(
         return Err(AppError::Forbidden.into());
     }
     let org = user.org_id();
-    let pack = org_pack(&state, &user).await?;
-    let rules = state.rules(&pack)?;
+    let rules = state.org_rules(&user).await?.rules;
     let plan = match q.plan {
         Some(id) => Some(state.store.plan(org, id).await?),
         None => None,
@@ -293,8 +291,7 @@ async fn record(
             })
             .collect(),
     };
-    let pack = org_pack(&state, &user).await?;
-    let rules = state.rules(&pack)?;
+    let rules = state.org_rules(&user).await?.rules;
     let at = day_ms(rules, "date", input.date.as_deref(), state.store.now_ms())?;
     let mut n = parse_inspection(&input, at)?;
     for item in &mut n.items {
@@ -332,8 +329,7 @@ async fn page(
     if !may_see(&state, &user, &row).await? {
         return Err(AppError::NotFound.into());
     }
-    let pack = org_pack(&state, &user).await?;
-    let rules = state.rules(&pack)?;
+    let rules = state.org_rules(&user).await?.rules;
     let items = items
         .into_iter()
         .map(|it| {

@@ -26,7 +26,6 @@ use crate::api::ledger::{
     AppealDecisionInput, DecisionInput, EntriesQuery, EntryInput, FactInput, decide_appeal_for, decide_for,
     eligibility_for, entry_filter, import_attendance_for, may_record, propose_for, record_fact_for,
 };
-use crate::api::shared::org_pack;
 use crate::auth::PageUser;
 use crate::csrf::{self, CsrfToken};
 use crate::error::AppError;
@@ -115,8 +114,8 @@ async fn list(
         return Err(AppError::Forbidden.into());
     }
     let own = matches!(r, Reach::Own(_));
-    let pack = org_pack(&state, &user).await?;
-    let approver = state.rules(&pack)?.pack.ledger.may_approve(user.role());
+    let rules = state.org_rules(&user).await?.rules;
+    let approver = rules.pack.ledger.may_approve(user.role());
     let waiting = if approver {
         let wq = EntriesQuery { status: Some("proposed".into()), limit: Some(200), ..Default::default() };
         let f = entry_filter(&state, &user, &wq).await?;
@@ -186,8 +185,7 @@ async fn page(
     Path(id): Path<i64>,
 ) -> PageResult {
     let e = visible_entry(&state, &user, id).await?;
-    let pack = org_pack(&state, &user).await?;
-    let rules = state.rules(&pack)?;
+    let rules = state.org_rules(&user).await?.rules;
     let facts: Vec<FactRow> = state.store.facts_of(user.org_id(), &e).await?;
     let history = state.store.history(user.org_id(), "ledger_entry", id).await?;
     let names = state.store.users(user.org_id()).await?;
@@ -283,8 +281,7 @@ async fn act(
     Form(form): Form<HashMap<String, String>>,
 ) -> PageResult {
     csrf::check(&headers, &form_value(&form, "_csrf"))?;
-    let pack = org_pack(&state, &user).await?;
-    let rules = state.rules(&pack)?;
+    let rules = state.org_rules(&user).await?.rules;
     match form_value(&form, "action").as_str() {
         "decide" => {
             let d = DecisionInput {
@@ -341,8 +338,7 @@ async fn new_page(
     if !may_record(&user) {
         return Err(AppError::Forbidden.into());
     }
-    let pack = org_pack(&state, &user).await?;
-    let rules = state.rules(&pack)?;
+    let rules = state.org_rules(&user).await?.rules;
     let staff = super::staff_groups(&state, user.org_id(), None).await?;
     let all = state.store.units(user.org_id()).await?;
     let names = chuangkou_store::org::full_names(&all);
@@ -483,7 +479,7 @@ async fn fines(
     Query(q): Query<FinesQuery>,
 ) -> PageResult {
     let list = fines_for(&state, &user, q.status.as_deref()).await?;
-    let pack = org_pack(&state, &user).await?;
+    let rules = state.org_rules(&user).await?.rules;
     let total_due: i64 = list.iter().filter(|f| f.status == "due").map(|f| f.amount).sum();
     let rows = list
         .into_iter()
@@ -507,7 +503,7 @@ async fn fines(
         rows,
         total_due: format_fen(total_due),
         finance: user.can(Permission::CollectFines),
-        approver: state.rules(&pack)?.pack.ledger.may_approve(user.role()),
+        approver: rules.pack.ledger.may_approve(user.role()),
         c: Chrome::for_user(&state, tr, csrf, &user, "ledger").await?,
     }))
 }
@@ -528,12 +524,12 @@ async fn fine_act(
             state.store.collect_fine(user.org_id(), &user.0, id, &form_value(&form, "receipt_no")).await?;
         }
         "waive" => {
-            let pack = org_pack(&state, &user).await?;
+            let rules = state.org_rules(&user).await?.rules;
             state
                 .store
                 .waive_fine(
                     user.org_id(),
-                    state.rules(&pack)?,
+                    rules,
                     &user.0,
                     id,
                     &form_value(&form, "reason"),

@@ -31,7 +31,6 @@ use crate::api::satisfaction::{
     RatingsQuery, answer_staff_survey, appeal_rating, decide_appeal, may_manage_surveys, may_read_results,
     period, ratings_for, summary_for, today,
 };
-use crate::api::shared::org_pack;
 use crate::auth::PageUser;
 use crate::csrf::{self, CsrfToken};
 use crate::error::AppError;
@@ -150,8 +149,8 @@ async fn ratings(
             },
         })
         .collect();
-    let pack = org_pack(&state, &user).await?;
-    let decider = state.rules(&pack)?.pack.ledger.appeal_deciders.contains(&user.role());
+    let rules = state.org_rules(&user).await?.rules;
+    let decider = rules.pack.ledger.appeal_deciders.contains(&user.role());
     let appeals = if decider || user.can(Permission::ViewRatingAppeals) {
         let names: HashMap<i64, String> =
             state.store.units(user.org_id()).await?.into_iter().map(|u| (u.id, u.name)).collect();
@@ -518,8 +517,8 @@ async fn results(
             (None, None) => (20000101, crate::api::satisfaction::day_number(today)),
             (f, t) => period(f, t, today)?,
         };
-    let pack = org_pack(&state, &user).await?;
-    let min = state.rules(&pack)?.pack.satisfaction.survey_min_answers;
+    let rules = state.org_rules(&user).await?.rules;
+    let min = rules.pack.satisfaction.survey_min_answers;
     let groups = state.store.questionnaire_results(&q, from, to, min).await?;
     Ok(render(&ResultsPage {
         c: Chrome::for_user(&state, tr, csrf, &user, "ratings").await?,

@@ -96,8 +96,8 @@ async fn render_index(
 ) -> PageResult {
     let reach = api::reach(state, user).await?;
     let follows = !matches!(reach, Reach::Own(_));
-    let org = state.store.organisation(user.org_id()).await?;
-    let policy = state.rules(&org.pack)?.pack.training.clone();
+    let crate::OrgRules { org, rules } = state.org_rules(&user).await?;
+    let policy = rules.pack.training.clone();
     let mine = match user.0.staff_id {
         Some(me) => Some(state.store.training_record(user.org_id(), me).await?),
         None => None,

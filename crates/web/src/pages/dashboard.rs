@@ -17,7 +17,6 @@ use serde::Deserialize;
 
 use super::{Chrome, PageResult, render};
 use crate::AppState;
-use crate::api::shared::org_pack;
 use crate::auth::PageUser;
 use crate::charts;
 use crate::csrf::CsrfToken;
@@ -36,8 +35,7 @@ async fn close(
 ) -> PageResult {
     crate::csrf::check(&headers, form.get("_csrf").map_or("", |s| s.as_str()))?;
     user.require(Permission::CloseAssessment)?;
-    let pack = org_pack(&state, &user).await?;
-    let rules = state.rules(&pack)?;
+    let rules = state.org_rules(&user).await?.rules;
     let month =
         month_of(form.get("month").map(|s| s.as_str()), rules.calendar.local_date(state.store.now_ms()))?;
     state.store.close_month(user.org_id(), rules, month, user.0.id).await?;

@@ -69,8 +69,8 @@ async fn home(
     if let Some(away) = super::supervisor_elsewhere(&user) {
         return Ok(away);
     }
-    let org = state.store.organisation(user.org_id()).await?;
-    let cal = state.rules(&org.pack)?.calendar;
+    let crate::OrgRules { org, rules } = state.org_rules(&user).await?;
+    let cal = rules.calendar;
     let now = state.store.now_ms();
     let tomorrow = cal.start_of_day_ms(cal.local_date(now) + chrono::Duration::days(1));
     let mut mine = Vec::new();
