@@ -134,7 +134,14 @@ pub fn init_tracing(c: &Config) {
     use tracing_subscriber::EnvFilter;
     let filter =
         EnvFilter::try_from_env("CHUANGKOU_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    // A span that the filter lets through (the request's and the store's
+    // use cases', at debug) logs its time when it closes.
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+        // Colours for a person at a terminal, not escape codes in a journal.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr);
     if c.log_format == "json" {
         builder.json().init();
     } else {

@@ -445,3 +445,67 @@ async fn each_sector_has_a_demo_of_its_own_sqlite() {
 async fn each_sector_has_a_demo_of_its_own_postgres() {
     each_sector_has_a_demo_of_its_own(true).await;
 }
+
+/// With the debug log of the web and store crates on, a request's line
+/// names its request id and route, and the store's use case under it closes
+/// with its own time: a slow request can be broken down from the log
+/// (issue 22 point 5).
+#[tokio::test]
+async fn a_slow_request_can_be_broken_down_from_the_debug_log() {
+    use std::io::{Read, Write};
+    let install = Install::new(false).await.unwrap();
+    assert!(
+        install
+            .run(&["org", "create", "--code", "TY", "--name", "太原高速", "--pack", "toll"])
+            .status
+            .success()
+    );
+    assert!(
+        install
+            .run(&["user", "create", "--org", "TY", "--username", "lead", "--role", "leader"])
+            .status
+            .success()
+    );
+    let token = stdout(&install.run(&["user", "token", "--username", "lead", "--name", "log"]));
+    let token = token.split_whitespace().find(|w| w.starts_with("ck_")).expect("a token").to_string();
+    let log_path = install.data_dir.join("serve.log");
+    let mut child = install
+        .command(&["serve", "--listen", "127.0.0.1:0"])
+        .env("CHUANGKOU_LOG", "info,chuangkou_web=debug,chuangkou_store=debug")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::fs::File::create(&log_path).unwrap())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let addr = std::io::BufRead::lines(&mut out)
+        .map_while(Result::ok)
+        .find_map(|l| l.split_once("listening on http://").map(|(_, a)| a.trim().to_string()))
+        .expect("serve did not start");
+    let mut s = std::net::TcpStream::connect(&addr).unwrap();
+    write!(
+        s,
+        "GET /api/v1/indicators HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nX-Request-Id: slow-1\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    assert!(!log.contains('\u{1b}'), "no terminal colours in a log file");
+    let closes: Vec<&str> = log.lines().filter(|l| l.contains("request_id=\"slow-1\"")).collect();
+    assert!(
+        closes.iter().any(|l| l.contains("chuangkou_store::indicators")
+            && l.contains("close")
+            && l.contains("time.busy")),
+        "the store's use case closes under the request: {log}"
+    );
+    assert!(
+        closes.iter().any(|l| l.contains("route=\"/api/v1/indicators\"")
+            && l.contains("frame")
+            && l.contains("close")),
+        "the request itself closes with its time: {log}"
+    );
+    assert!(!log.contains(&token), "no secret in the log");
+}

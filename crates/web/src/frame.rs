@@ -14,6 +14,7 @@ use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use futures_util::FutureExt;
+use tracing::Instrument;
 
 use crate::{AppError, AppState, csrf};
 
@@ -78,8 +79,19 @@ pub async fn frame(State(state): State<AppState>, mut req: Request, next: Next) 
     // Error pages are drawn far from any extractor: the reader's language
     // travels with the request's task.
     let lang = crate::i18n::Tr::from_headers(req.headers()).lang;
-    let run =
-        crate::i18n::LANG.scope(lang, tokio::time::timeout(state.config.request_timeout, next.run(req)));
+    // The request's span, under which the store's use cases open theirs:
+    // with `CHUANGKOU_LOG=chuangkou_web=debug,chuangkou_store=debug` each
+    // closes with its time, so a slow request can be broken down from the
+    // log. At debug level it costs nothing when the log is at info.
+    let span = tracing::debug_span!(
+        "request",
+        request_id = id.to_str().unwrap_or(""),
+        %method,
+        route = route.as_ref().map_or("unmatched", MatchedPath::as_str),
+    );
+    let run = crate::i18n::LANG
+        .scope(lang, tokio::time::timeout(state.config.request_timeout, next.run(req)))
+        .instrument(span);
     let mut res = match AssertUnwindSafe(run).catch_unwind().await {
         Ok(Ok(res)) => res,
         Ok(Err(_)) => AppError::Timeout.into_response(),

@@ -26,7 +26,7 @@ async fn templates_of(
     state: &AppState,
     user: &CurrentUser,
 ) -> ApiResult<Vec<chuangkou_domain::policy::campaigns::CampaignTemplate>> {
-    let rules = state.org_rules(&user).await?.rules;
+    let rules = state.org_rules(user).await?.rules;
     Ok(rules.pack.campaigns.clone())
 }
 
@@ -70,7 +70,7 @@ pub async fn create_campaign(
     template: &str,
     year: i32,
 ) -> ApiResult<i64> {
-    let crate::OrgRules { org, rules } = state.org_rules(&user).await?;
+    let crate::OrgRules { org, rules } = state.org_rules(user).await?;
     let t = rules.pack.campaign(template.trim()).ok_or_else(|| {
         AppError::field("template", "本行业方案中没有这个活动模板 / no such campaign template")
     })?;
@@ -310,7 +310,7 @@ pub async fn phases_svg(
 pub async fn phase_bars(state: &AppState, user: &CurrentUser, id: i64) -> ApiResult<String> {
     let phases = state.store.campaign_phases(user.org_id(), id).await?;
     let tasks = state.store.campaign_tasks(user.org_id(), id).await?;
-    let rules = state.org_rules(&user).await?.rules;
+    let rules = state.org_rules(user).await?.rules;
     let today = rules.calendar.local_date(state.store.now_ms());
     Ok(crate::charts::phase_bars(&phases_with_share(&phases, &tasks), today))
 }

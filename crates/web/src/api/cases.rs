@@ -263,7 +263,7 @@ pub async fn filter_for(state: &AppState, user: &CurrentUser, q: ListQuery) -> A
         None => None,
     };
     let empty = |s: Option<String>| s.filter(|s| !s.trim().is_empty());
-    let rules = state.org_rules(&user).await?.rules;
+    let rules = state.org_rules(user).await?.rules;
     let offset = rules.calendar.offset;
     let day = |field: &str, s: Option<String>, plus_days: i64| -> Result<Option<i64>, AppError> {
         use chrono::TimeZone;
@@ -441,7 +441,7 @@ pub async fn run_action(
 ) -> ApiResult<chuangkou_store::cases::CaseRow> {
     visible(user, state.store.case(user.org_id(), id).await?)?;
     let input = parse_action(a)?;
-    let crate::OrgRules { org, rules } = state.org_rules(&user).await?;
+    let crate::OrgRules { org, rules } = state.org_rules(user).await?;
     let actor = Actor::User { id: user.0.id, role: user.role() };
     Ok(state.store.act(org.id, id, actor, &user.actor(), &input, rules).await?.case)
 }

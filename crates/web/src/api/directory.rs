@@ -86,7 +86,7 @@ pub fn with_stale(e: &DirectoryRow, now: i64, review_days: u32) -> Value {
 }
 
 pub async fn review_days(state: &AppState, user: &CurrentUser) -> ApiResult<u32> {
-    let rules = state.org_rules(&user).await?.rules;
+    let rules = state.org_rules(user).await?.rules;
     Ok(rules.pack.public.directory_review_days)
 }
 

@@ -86,7 +86,7 @@ pub async fn roster_for(
     days: u32,
 ) -> ApiResult<(chrono::NaiveDate, Vec<chuangkou_store::duty::ShiftRow>)> {
     let reach = keeper(state, user).await?;
-    let rules = state.org_rules(&user).await?.rules;
+    let rules = state.org_rules(user).await?.rules;
     let cal = rules.calendar;
     let first = match from.map(str::trim).filter(|s| !s.is_empty()) {
         Some(d) => duty::parse_date(d)

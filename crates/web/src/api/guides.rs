@@ -61,7 +61,7 @@ pub async fn check(state: &AppState, user: &CurrentUser, g: &GuideInput) -> ApiR
         &g.refusals.join("\n"),
     )?;
     if let Some(t) = &checked.track {
-        let rules = state.org_rules(&user).await?.rules;
+        let rules = state.org_rules(user).await?.rules;
         if rules.pack.cases.track(t).is_none() {
             return Err(AppError::field("track", "不是本单位的办理时限 / not a track of the pack"));
         }

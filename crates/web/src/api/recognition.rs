@@ -67,7 +67,7 @@ pub async fn issue_period(state: &AppState, user: &CurrentUser, period: &str) ->
             "应为 2026-11 或 2026 / a month like 2026-11 or a year like 2026",
         ));
     }
-    let rules = state.org_rules(&user).await?.rules;
+    let rules = state.org_rules(user).await?.rules;
     let a = &rules.pack.assessment;
     let awards = if period.len() == 4 { &a.annual_awards } else { &a.awards };
     Ok(state.store.issue_period_certificates(user.org_id(), &user.0, period, awards).await?)

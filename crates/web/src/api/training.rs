@@ -285,7 +285,7 @@ pub async fn close(
 
 pub async fn close_session(state: &AppState, user: &CurrentUser, id: i64) -> ApiResult<Vec<i64>> {
     user.require(Permission::ManageTraining)?;
-    let rules = state.org_rules(&user).await?.rules;
+    let rules = state.org_rules(user).await?.rules;
     Ok(state.store.close_training_session(user.org_id(), rules, &user.0, id).await?)
 }
 
@@ -350,7 +350,7 @@ pub struct ExamInput {
 /// Creates an exam from its input; the id.
 pub async fn set_exam(state: &AppState, user: &CurrentUser, input: &ExamInput) -> ApiResult<i64> {
     user.require(Permission::ManageTraining)?;
-    let rules = state.org_rules(&user).await?.rules;
+    let rules = state.org_rules(user).await?.rules;
     let pass = input.pass_mark.unwrap_or(rules.pack.training.pass_mark);
     let e = training::check_exam(
         &input.kind,
@@ -450,7 +450,7 @@ pub async fn score(
     if scores.iter().any(|(s, _)| about_themselves(user.0.staff_id, Some(*s)).is_some()) {
         return Err(AppError::Refused("不能登记本人的成绩 / nobody records their own score".into()));
     }
-    let rules = state.org_rules(&user).await?.rules;
+    let rules = state.org_rules(user).await?.rules;
     Ok(state.store.record_exam_results(user.org_id(), rules, &user.0, exam, scores).await?)
 }
 
@@ -483,7 +483,7 @@ pub struct QualificationInput {
 pub async fn qualify(state: &AppState, user: &CurrentUser, input: &QualificationInput) -> ApiResult<i64> {
     user.require(Permission::ManageTraining)?;
     let q = training::check_qualification(&input.kind, &input.number, &input.issued_on, &input.expires_on)?;
-    let rules = state.org_rules(&user).await?.rules;
+    let rules = state.org_rules(user).await?.rules;
     let warn = rules.pack.training.qualification_warning_days;
     let remind_at = rules.calendar.start_of_day_ms(training::remind_on(q.expires_on, warn)) + 9 * 3_600_000;
     Ok(state.store.add_qualification(user.org_id(), &user.0, input.staff_id, &q, remind_at).await?)

@@ -82,7 +82,7 @@ async fn new_page(
     duplicates: Vec<Duplicate>,
     errors: Vec<String>,
 ) -> PageResult {
-    let crate::OrgRules { org, rules } = state.org_rules(&user).await?;
+    let crate::OrgRules { org, rules } = state.org_rules(user).await?;
     let pair = |a: &str, zh: &str, en: &str| (a.to_string(), tr.pick(zh, en).to_string());
     let kinds = tr.choices(CaseKind::ALL);
     let channels = tr.choices(Channel::ALL);

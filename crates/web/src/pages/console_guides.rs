@@ -80,7 +80,7 @@ async fn page(
     done: bool,
 ) -> PageResult {
     user.require(Permission::PublishNotices)?;
-    let crate::OrgRules { org, rules } = state.org_rules(&user).await?;
+    let crate::OrgRules { org, rules } = state.org_rules(user).await?;
     let tracks = rules.pack.cases.tracks.iter().map(|t| (t.code.clone(), t.title.clone())).collect();
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     Ok(render_with(

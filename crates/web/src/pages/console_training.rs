@@ -96,7 +96,7 @@ async fn render_index(
 ) -> PageResult {
     let reach = api::reach(state, user).await?;
     let follows = !matches!(reach, Reach::Own(_));
-    let crate::OrgRules { org, rules } = state.org_rules(&user).await?;
+    let crate::OrgRules { org, rules } = state.org_rules(user).await?;
     let policy = rules.pack.training.clone();
     let mine = match user.0.staff_id {
         Some(me) => Some(state.store.training_record(user.org_id(), me).await?),
