@@ -69,7 +69,7 @@ pub async fn cases(args: BenchArgs) -> Result<i32> {
         let identical = args.identical_texts;
         let path = if args.with_duplicates { "/api/v1/cases?duplicates=true" } else { "/api/v1/cases" };
         tasks.push(tokio::spawn(async move {
-            client(addr, deadline, |i| {
+            client(addr, move || Instant::now() < deadline, None, |i| {
                 let body = format!(
                     r#"{{"kind":"complaint","channel":"hotline","category":"attitude","description":"{}","reporter_phone":"139{:08}"}}"#,
                     if identical { TEXTS[(c + i) % TEXTS.len()].to_string() } else { text(c, i) },
@@ -98,7 +98,7 @@ pub async fn cases(args: BenchArgs) -> Result<i32> {
 }
 
 /// An HTTP/1.1 POST of a JSON body.
-fn post(path: &str, token: Option<&str>, body: &str) -> String {
+pub(crate) fn post(path: &str, token: Option<&str>, body: &str) -> String {
     let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
     format!(
         "POST {path} HTTP/1.1\r\nHost: bench\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
@@ -244,15 +244,20 @@ pub async fn ratings(args: RatingBenchArgs) -> Result<i32> {
     for c in 0..args.clients {
         let tokens = tokens.clone();
         tasks.push(tokio::spawn(async move {
-            client(addr, deadline, |i| {
-                let k = c.wrapping_mul(7919).wrapping_add(i.wrapping_mul(104_729));
-                let level = if k % 100 < bad { 2 } else { 3 + k % 3 };
-                let body = format!(
-                    r#"{{"point":"{}","level":{level},"tags":["smile"],"device":"phone-{c}-{i}"}}"#,
-                    tokens[k % tokens.len()]
-                );
-                post("/api/v1/ratings", None, &body)
-            })
+            client(
+                addr,
+                move || Instant::now() < deadline,
+                None,
+                |i| {
+                    let k = c.wrapping_mul(7919).wrapping_add(i.wrapping_mul(104_729));
+                    let level = if k % 100 < bad { 2 } else { 3 + k % 3 };
+                    let body = format!(
+                        r#"{{"point":"{}","level":{level},"tags":["smile"],"device":"phone-{c}-{i}"}}"#,
+                        tokens[k % tokens.len()]
+                    );
+                    post("/api/v1/ratings", None, &body)
+                },
+            )
             .await
         }));
     }
@@ -272,7 +277,7 @@ pub async fn ratings(args: RatingBenchArgs) -> Result<i32> {
     Ok(0)
 }
 
-async fn setup(store: &Store) -> Result<String> {
+pub(crate) async fn setup(store: &Store) -> Result<String> {
     let org = store.create_organisation("bench", "BN", "基准测试收费公司", "toll", Some("12122")).await?;
     let unit =
         NewUnit { code: "S01".into(), name: "一号站".into(), kind: UnitKind::Station, parent_code: None };
@@ -331,7 +336,7 @@ const WHAT: &[&str] = &[
 const WHEN: &[&str] = &["早上七点", "中午", "傍晚", "夜里十一点", "周末", "节假日", "昨天下午", "今天凌晨"];
 
 /// A varied complaint text, as real traffic is: place, person, what, when.
-fn text(n: usize, i: usize) -> String {
+pub(crate) fn text(n: usize, i: usize) -> String {
     let k = n.wrapping_mul(7919).wrapping_add(i.wrapping_mul(104_729));
     format!(
         "{}{}{}的{}{}",
@@ -343,11 +348,12 @@ fn text(n: usize, i: usize) -> String {
     )
 }
 
-/// One keep-alive client: sends the requests `make` builds until the
-/// deadline; returns the latencies of the `201`s and the number of others.
-async fn client(
+/// One keep-alive client: sends the requests `make` builds while
+/// `keep_going`, one each `pace` if given; returns the latencies of the `201`s and the number of others.
+pub(crate) async fn client(
     addr: std::net::SocketAddr,
-    deadline: Instant,
+    keep_going: impl Fn() -> bool,
+    pace: Option<Duration>,
     mut make: impl FnMut(usize) -> String,
 ) -> Result<(Vec<Duration>, usize)> {
     let stream = TcpStream::connect(addr).await?;
@@ -358,7 +364,7 @@ async fn client(
     let mut errors = 0;
     let mut i = 0usize;
     let mut line = String::new();
-    while Instant::now() < deadline {
+    while keep_going() {
         i += 1;
         let req = make(i);
         let t0 = Instant::now();
@@ -384,8 +390,54 @@ async fn client(
         } else {
             errors += 1;
         }
+        if let Some(pace) = pace {
+            tokio::time::sleep(pace.saturating_sub(t0.elapsed())).await;
+        }
     }
     Ok((lat, errors))
+}
+
+/// The `i`-th case of a generated load: a hotline complaint with a
+/// reporter's phone.
+fn new_case(i: usize) -> chuangkou_store::cases::NewCase {
+    chuangkou_store::cases::NewCase {
+        kind: chuangkou_domain::cases::CaseKind::Complaint,
+        channel: chuangkou_domain::cases::Channel::Hotline,
+        category: "attitude".into(),
+        track: None,
+        description: text(0, i),
+        unit_id: None,
+        service_point_id: None,
+        subject_staff_id: None,
+        plate: None,
+        reporter_name: None,
+        reporter_phone: Some(format!("139{i:08}")),
+        registered_by: None,
+        issue_tracking_code: true,
+        photos: vec![],
+        origin: None,
+    }
+}
+
+/// Registers `n` generated cases in `org` through group commit, in
+/// batches of 500.
+pub(crate) async fn fill_cases(
+    store: &Store,
+    org: &chuangkou_store::org::Organisation,
+    n: usize,
+) -> Result<()> {
+    let policies = PolicySet::builtin();
+    let rules = policies.rules(&org.pack).context("the pack")?;
+    let mut i = 0;
+    while i < n {
+        let mut items = Vec::with_capacity(500);
+        for _ in 0..500.min(n - i) {
+            i += 1;
+            items.push(store.prepare_case(org, rules, &new_case(i), "bench").await?);
+        }
+        store.register_batch(&items).await?;
+    }
+    Ok(())
 }
 
 /// Group commit without HTTP: how fast the store writes batches.
@@ -399,24 +451,7 @@ async fn store_only(store: &Store, batch: usize, seconds: u64) -> Result<i32> {
         let mut items = Vec::with_capacity(batch);
         for _ in 0..batch {
             i += 1;
-            let nc = chuangkou_store::cases::NewCase {
-                kind: chuangkou_domain::cases::CaseKind::Complaint,
-                channel: chuangkou_domain::cases::Channel::Hotline,
-                category: "attitude".into(),
-                track: None,
-                description: text(0, i),
-                unit_id: None,
-                service_point_id: None,
-                subject_staff_id: None,
-                plate: None,
-                reporter_name: None,
-                reporter_phone: Some(format!("139{i:08}")),
-                registered_by: None,
-                issue_tracking_code: true,
-                photos: vec![],
-                origin: None,
-            };
-            items.push(store.prepare_case(&org, rules, &nc, "bench").await?);
+            items.push(store.prepare_case(&org, rules, &new_case(i), "bench").await?);
         }
         let t0 = Instant::now();
         n += store.register_batch(&items).await?.len();

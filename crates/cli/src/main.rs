@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 mod bench;
 mod bench_dashboard;
+mod bench_sweep;
 mod commands;
 mod config;
 mod demo;
@@ -90,6 +91,8 @@ pub enum BenchCommand {
     Ratings(bench::RatingBenchArgs),
     /// A year of data the size of seed 000; the monthly assessment and the dashboard page.
     Dashboard(bench_dashboard::DashboardBenchArgs),
+    /// Cases whose deadlines all pass at once, swept beside intake and an admin writer.
+    Sweep(bench_sweep::SweepBenchArgs),
 }
 
 #[global_allocator]
@@ -111,6 +114,7 @@ fn main() -> Result<()> {
                 BenchCommand::Cases(args) => bench::cases(args).await?,
                 BenchCommand::Ratings(args) => bench::ratings(args).await?,
                 BenchCommand::Dashboard(args) => bench_dashboard::dashboard(args).await?,
+                BenchCommand::Sweep(args) => bench_sweep::sweep(args).await?,
             });
         }
         if let Command::Restore { src } = &cli.command {

@@ -509,3 +509,34 @@ async fn a_slow_request_can_be_broken_down_from_the_debug_log() {
     );
     assert!(!log.contains(&token), "no secret in the log");
 }
+
+/// `bench sweep`, small: every due timer fires once with intake and an
+/// admin writer beside the sweep — on PostgreSQL with two instances
+/// sweeping at once (issue 23 point 2). The benchmark checks itself and
+/// exits 1 on a timer left, a deadline recorded twice, a broken chain or a
+/// starved admin write.
+#[tokio::test]
+async fn the_sweep_fires_each_timer_once_beside_other_writers() {
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_chuangkou"))
+            .args(["bench", "sweep", "--timers", "1400", "--clients", "2"])
+            .args(args)
+            .env("CHUANGKOU_LOG", "error")
+            .output()
+            .unwrap();
+        let text = stdout(&out);
+        assert_eq!(out.status.code(), Some(0), "{text}{}", String::from_utf8_lossy(&out.stderr));
+        text
+    };
+    let text = run(&["--backend", "sqlite"]);
+    assert!(text.contains("sweep:        1400 timers fired"), "{text}");
+    assert!(text.contains("written:      400 overdue events"), "{text}");
+    assert!(text.contains("0 failed") && text.contains("chain:        unbroken"), "{text}");
+    if Install::new(true).await.is_some() {
+        let text = run(&["--backend", "postgres", "--sweepers", "2"]);
+        assert!(
+            text.contains("sweep:        1400 timers fired") && text.contains("400 overdue events"),
+            "{text}"
+        );
+    }
+}

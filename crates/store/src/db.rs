@@ -53,6 +53,15 @@ impl Tx {
     }
 }
 
+/// How long a writer waits for another process's write lock on SQLite.
+const WRITE_WAIT: Duration = Duration::from_secs(10);
+
+/// Whether SQLite answered that another connection holds the lock.
+fn is_busy(e: &sqlx::Error) -> bool {
+    // SQLITE_BUSY and its extended codes (recovery, snapshot, timeout).
+    matches!(e, sqlx::Error::Database(d) if d.code().is_some_and(|c| matches!(c.as_ref(), "5" | "261" | "517" | "773")))
+}
+
 /// A write transaction on SQLite's writer: holds the writer until it is
 /// committed or dropped; dropped uncommitted, it is rolled back before the
 /// writer is anyone else's.
@@ -66,8 +75,23 @@ impl SqliteTx {
         let conn = guard.as_mut().ok_or_else(|| StoreError::Other("the store is closed".into()))?;
         // IMMEDIATE takes the write lock up front, so that a second
         // process on the same file (a CLI command while `serve` runs)
-        // waits its turn instead of failing to upgrade a read lock.
-        sqlx::raw_sql("BEGIN IMMEDIATE").execute(&mut *conn).await?;
+        // waits its turn instead of failing to upgrade a read lock. The
+        // wait is polled here every millisecond rather than by SQLite's
+        // busy handler, which sleeps up to 100 ms between tries: a
+        // process that commits batch after batch (the sweep) leaves the
+        // lock free for a few milliseconds between them, which a 100 ms
+        // poll rarely finds — a CLI command beside a busy `serve` waited
+        // seconds and failed after its ten.
+        let started = std::time::Instant::now();
+        loop {
+            match sqlx::raw_sql("BEGIN IMMEDIATE").execute(&mut *conn).await {
+                Ok(_) => break,
+                Err(e) if is_busy(&e) && started.elapsed() < WRITE_WAIT => {
+                    tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
         Ok(SqliteTx { conn: Some(guard) })
     }
 
@@ -160,6 +184,8 @@ impl Store {
             let writer = sqlx::ConnectOptions::connect(
                 &opts
                     .clone()
+                    // The wait for the write lock is polled in `SqliteTx::begin`.
+                    .busy_timeout(Duration::from_millis(2))
                     .pragma("cache_size", "-32768")
                     .statement_cache_capacity(400)
                     .thread_name(|_| "sqlite-writer".into()),

@@ -89,39 +89,43 @@ impl Store {
         kind: EventKind,
         message: &str,
     ) -> Result<usize> {
-        // Nobody is told of a case about themselves, whatever their role:
-        // the ladder passes over them (seed 002 §4.1.4 anti-retaliation).
-        let users: Vec<i64> = match case_id {
-            Some(case) => {
-                let subject: Vec<i64> = on_tx!(tx, c => sqlx::query_scalar(
-                    "SELECT u.id FROM users u JOIN cases k ON k.subject_staff_id = u.staff_id WHERE k.id = $1")
-                    .bind(case).fetch_all(c).await)?;
-                users.into_iter().filter(|u| !subject.contains(u)).collect()
-            }
-            None => users,
-        };
-        let now = self.now_ms();
-        for user in &users {
-            on_tx!(tx, c => sqlx::query(
-                "INSERT INTO notifications (org_id, user_id, case_id, kind, message, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
-                .bind(org_id).bind(user).bind(case_id).bind(kind.as_str()).bind(message).bind(now)
-                .execute(c).await.map(|r| r.rows_affected()))?;
-            // And by SMS to those whose staff record has a phone (sent when
-            // the SMS webhook is configured) …
-            on_tx!(tx, c => sqlx::query(
-                "INSERT INTO outbox (org_id, channel, user_id, case_id, body, created_at)
-                 SELECT u.org_id, 'sms', u.id, $2, $3, $4 FROM users u JOIN staff s ON s.id = u.staff_id
-                 WHERE u.id = $1 AND s.phone IS NOT NULL AND s.phone <> ''")
-                .bind(user).bind(case_id).bind(message).bind(now)
-                .execute(c).await.map(|r| r.rows_affected()))?;
-            // … and by e-mail to those who gave an address (sent when SMTP is configured).
-            on_tx!(tx, c => sqlx::query(
-                "INSERT INTO outbox (org_id, channel, user_id, case_id, body, created_at)
-                 SELECT org_id, 'email', id, $2, $3, $4 FROM users WHERE id = $1 AND email IS NOT NULL AND email <> ''")
-                .bind(user).bind(case_id).bind(message).bind(now)
-                .execute(c).await.map(|r| r.rows_affected()))?;
+        if users.is_empty() {
+            return Ok(0);
         }
-        Ok(users.len())
+        // Two statements however many are told (an escalation to a role
+        // tells them all): the notifications, then the messages — an SMS
+        // to those whose staff record has a phone (sent when the SMS
+        // webhook is configured), an e-mail to those who gave an address
+        // (sent when SMTP is configured). Nobody is told of a case about
+        // themselves, whatever their role: the ladder passes over them
+        // (seed 002 §4.1.4 anti-retaliation). Ids are integers: the list
+        // is safe to splice.
+        let now = self.now_ms();
+        let list = crate::sql::id_list(&users);
+        let not_subject =
+            "NOT IN (SELECT su.id FROM users su JOIN cases k ON k.subject_staff_id = su.staff_id
+                                   WHERE k.id = $2)";
+        let sql = format!(
+            "INSERT INTO notifications (org_id, user_id, case_id, kind, message, created_at)
+             SELECT $1, id, $2, $3, $4, $5 FROM users
+             WHERE org_id = $1 AND id IN ({list}) AND id {not_subject} ORDER BY id"
+        );
+        let told = on_tx!(tx, c => sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(org_id).bind(case_id).bind(kind.as_str()).bind(message).bind(now)
+            .execute(c).await.map(|r| r.rows_affected()))?;
+        let sql = format!(
+            "INSERT INTO outbox (org_id, channel, user_id, case_id, body, created_at)
+             SELECT u.org_id, 'sms', u.id, $2, $3, $4 FROM users u JOIN staff s ON s.id = u.staff_id
+             WHERE u.org_id = $1 AND u.id IN ({list}) AND u.id {not_subject} AND s.phone IS NOT NULL AND s.phone <> ''
+             UNION ALL
+             SELECT org_id, 'email', id, $2, $3, $4 FROM users
+             WHERE org_id = $1 AND id IN ({list}) AND id {not_subject} AND email IS NOT NULL AND email <> ''
+             ORDER BY 3, 2 DESC"
+        );
+        on_tx!(tx, c => sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(org_id).bind(case_id).bind(message).bind(now)
+            .execute(c).await.map(|r| r.rows_affected()))?;
+        Ok(usize::try_from(told).unwrap_or(usize::MAX))
     }
 
     /// Queues an SMS to a case's reporter, if they left a phone.

@@ -52,15 +52,36 @@ pub struct SweepReport {
 #[derive(sqlx::FromRow)]
 struct DueTimer {
     id: i64,
-    org_id: i64,
     case_id: i64,
     action: String,
     version: i64,
     due_at: i64,
 }
 
-/// Timers fired per transaction.
-pub(crate) const BATCH: i64 = 500;
+/// Timers claimed per transaction: few enough that a writer waiting behind
+/// a batch (intake, an admin command) waits tens of milliseconds, not
+/// seconds.
+pub(crate) const BATCH: i64 = 200;
+
+/// On SQLite, the pause after a batch of timers in which another process
+/// (the CLI beside `serve`) can take the write lock: SQLite's busy handler
+/// polls, and a writer that takes the lock again at once can starve it
+/// past its busy timeout.
+const SQLITE_GAP: std::time::Duration = std::time::Duration::from_millis(4);
+
+/// What a batch of timers writes besides its per-case statements, written
+/// together at the end of the batch.
+#[derive(Default)]
+struct SweepWrites {
+    events: Vec<NewEvent<'static>>,
+    overdue: Vec<i64>,
+    /// Cases escalated, and to whom, in the order decided: the last wins.
+    escalated: Vec<(i64, &'static str)>,
+    changed: Vec<(i64, i64)>,
+    /// A missed deadline or neglected first question, recorded after the
+    /// batch's events: (case, kind, user, due, note).
+    facts: Vec<(i64, FactKind, Option<i64>, i64, String)>,
+}
 
 impl Store {
     /// Fires every timer due by now. Returns what it did. `policies` give
@@ -68,10 +89,9 @@ impl Store {
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn sweep_timers(&self, policies: &PolicySet) -> Result<SweepReport> {
         let mut report = SweepReport::default();
-        loop {
-            let n = self.sweep_batch(policies, &mut report).await?;
-            if n < BATCH as usize {
-                break;
+        while self.sweep_batch(policies, &mut report).await? >= BATCH as usize {
+            if self.backend() == crate::Backend::Sqlite {
+                tokio::time::sleep(SQLITE_GAP).await;
             }
         }
         while self.sweep_rectification_batch(&mut report).await? >= BATCH as usize {}
@@ -99,99 +119,157 @@ impl Store {
         Ok(report)
     }
 
+    /// Fires one batch of due timers in one transaction: their cases are
+    /// read (and on PostgreSQL locked) together, each timer decides what
+    /// it does, and the events, overdue marks and the timers' own marks are
+    /// written a statement each for the whole batch.
     async fn sweep_batch(&self, policies: &PolicySet, report: &mut SweepReport) -> Result<usize> {
         let now = self.now_ms();
         let claim = self.claim_rows();
         let sql = format!(
-            "SELECT id, org_id, case_id, action, version, due_at FROM timers
+            "SELECT id, case_id, action, version, due_at FROM timers
              WHERE fired_at IS NULL AND due_at <= $1 ORDER BY due_at, id LIMIT $2{claim}"
         );
         let mut tx = self.begin().await?;
         let due: Vec<DueTimer> = on_tx!(&mut tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
             .bind(now).bind(BATCH).fetch_all(c).await)?;
-        for t in &due {
-            let case = self.lock_case(&mut tx, t.org_id, t.case_id).await?;
-            let action = TimerAction::decode(&t.action);
-            let stage_met = |stage: Stage| match stage {
-                Stage::Investigate => case.investigated_at.is_some(),
-                Stage::Handle => case.handled_at.is_some(),
-            };
-            let state = Some(case.state);
-            let open = case.state.is_open();
-            let live = open && t.version == case.deadline_version;
-            let met = |a: TimerAction| match a.stage() {
-                Some(stage) => stage_met(stage),
-                // Started, or offered to someone who can take it: done.
-                None => state != Some(State::Registered) || case.pending_owner_id.is_some(),
-            };
-            match action {
-                Some(a) if live && !met(a) => {
-                    report.fired += 1;
-                    match a {
-                        TimerAction::Deadline(stage) => {
-                            report.overdue += 1;
-                            self.mark_overdue(&mut tx, &case, stage, t.due_at).await?;
-                            if stage == Stage::Handle {
-                                let who = case.owner_id;
-                                let note = format!("案件 {} 超过办理时限未办结", case.number);
-                                report.facts += self
-                                    .clock_fact(
-                                        &mut tx,
-                                        policies,
-                                        &case,
-                                        FactKind::DeadlineMissed,
-                                        who,
-                                        t.due_at,
-                                        &note,
-                                    )
-                                    .await?;
-                            }
-                        }
-                        TimerAction::Escalate { stage, to, .. } => {
-                            report.escalated += 1;
-                            self.escalate(&mut tx, &case, stage, to, t.due_at).await?;
-                        }
-                        TimerAction::FirstResponse => {
-                            let who = case.first_responsible_id.or(case.owner_id);
-                            let note = format!("案件 {} 登记后首问责任人未办理也未移交", case.number);
-                            let kind = FactKind::FirstQuestionNeglected;
-                            report.facts +=
-                                self.clock_fact(&mut tx, policies, &case, kind, who, t.due_at, &note).await?;
-                        }
-                    }
-                }
-                _ => report.skipped += 1,
-            }
-            on_tx!(&mut tx, c => sqlx::query("UPDATE timers SET fired_at = $1 WHERE id = $2")
-                .bind(now).bind(t.id).execute(c).await.map(|r| r.rows_affected()))?;
+        if due.is_empty() {
+            tx.commit().await?;
+            return Ok(0);
         }
+        let cases = self.lock_cases(&mut tx, &due).await?;
+        let mut w = SweepWrites::default();
+        for t in &due {
+            let Some(case) = cases.get(&t.case_id) else { continue };
+            self.fire(&mut tx, t, case, &mut w, report).await?;
+        }
+        self.write_sweep(&mut tx, policies, &cases, w, report).await?;
+        let ids: Vec<i64> = due.iter().map(|t| t.id).collect();
+        let sql = format!("UPDATE timers SET fired_at = $1 WHERE id IN ({})", crate::sql::id_list(&ids));
+        on_tx!(&mut tx, c => sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
         tx.commit().await?;
         Ok(due.len())
     }
 
-    async fn mark_overdue(
+    /// The cases of `due`, read in one statement; on PostgreSQL locked in
+    /// id order, as every writer of several cases locks them.
+    async fn lock_cases(
         &self,
         tx: &mut crate::Tx,
+        due: &[DueTimer],
+    ) -> Result<std::collections::HashMap<i64, super::CaseRow>> {
+        let mut ids: Vec<i64> = due.iter().map(|t| t.case_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let sql = format!(
+            "SELECT {} FROM cases k WHERE k.id IN ({}) ORDER BY k.id{}",
+            super::CASE_COLUMNS,
+            crate::sql::id_list(&ids),
+            self.lock_rows()
+        );
+        let rows: Vec<super::CaseRow> =
+            on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(c).await)?;
+        Ok(rows.into_iter().map(|c| (c.id, c)).collect())
+    }
+
+    /// What one due timer does to its case, if it is still live and its
+    /// stage unmet.
+    async fn fire(
+        &self,
+        tx: &mut crate::Tx,
+        t: &DueTimer,
         case: &super::CaseRow,
-        stage: Stage,
-        due_at: i64,
+        w: &mut SweepWrites,
+        report: &mut SweepReport,
     ) -> Result<()> {
-        on_tx!(tx, c => sqlx::query("UPDATE cases SET overdue = TRUE, updated_at = $1 WHERE id = $2")
-            .bind(self.now_ms()).bind(case.id).execute(c).await.map(|r| r.rows_affected()))?;
-        self.append(
-            tx,
-            NewEvent {
-                org_id: case.org_id,
-                actor: "system",
-                kind: EventKind::CaseOverdue,
-                subject_type: "case",
-                subject_id: case.id,
-                payload: json!({"stage": stage.as_str(), "due_at": due_at}),
-                reason: "",
-            },
-        )
-        .await?;
-        self.changed(tx, case.org_id, "cases", case.id).await?;
+        let action = TimerAction::decode(&t.action);
+        let stage_met = |stage: Stage| match stage {
+            Stage::Investigate => case.investigated_at.is_some(),
+            Stage::Handle => case.handled_at.is_some(),
+        };
+        let live = case.state.is_open() && t.version == case.deadline_version;
+        let met = |a: TimerAction| match a.stage() {
+            Some(stage) => stage_met(stage),
+            // Started, or offered to someone who can take it: done.
+            None => case.state != State::Registered || case.pending_owner_id.is_some(),
+        };
+        let Some(a) = action.filter(|a| live && !met(*a)) else {
+            report.skipped += 1;
+            return Ok(());
+        };
+        report.fired += 1;
+        match a {
+            TimerAction::Deadline(stage) => {
+                report.overdue += 1;
+                w.overdue.push(case.id);
+                w.changed.push((case.org_id, case.id));
+                w.events.push(case_event(
+                    case,
+                    EventKind::CaseOverdue,
+                    json!({"stage": stage.as_str(), "due_at": t.due_at}),
+                ));
+                if stage == Stage::Handle {
+                    let note = format!("案件 {} 超过办理时限未办结", case.number);
+                    w.facts.push((case.id, FactKind::DeadlineMissed, case.owner_id, t.due_at, note));
+                }
+            }
+            TimerAction::Escalate { stage, to, .. } => {
+                report.escalated += 1;
+                self.escalate(tx, case, stage, to, t.due_at, w).await?;
+            }
+            TimerAction::FirstResponse => {
+                let who = case.first_responsible_id.or(case.owner_id);
+                let note = format!("案件 {} 登记后首问责任人未办理也未移交", case.number);
+                w.facts.push((case.id, FactKind::FirstQuestionNeglected, who, t.due_at, note));
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes what a batch's timers collected: the overdue marks, the
+    /// events (per organisation, in the order they were decided), the
+    /// sealing queue, then the facts for the ledger.
+    async fn write_sweep(
+        &self,
+        tx: &mut crate::Tx,
+        policies: &PolicySet,
+        cases: &std::collections::HashMap<i64, super::CaseRow>,
+        mut w: SweepWrites,
+        report: &mut SweepReport,
+    ) -> Result<()> {
+        if !w.overdue.is_empty() {
+            let sql = format!(
+                "UPDATE cases SET overdue = TRUE, updated_at = $1 WHERE id IN ({})",
+                crate::sql::id_list(&w.overdue)
+            );
+            on_tx!(tx, c => sqlx::query(sqlx::AssertSqlSafe(sql)).bind(self.now_ms()).execute(c).await.map(|r| r.rows_affected()))?;
+        }
+        let last: std::collections::HashMap<i64, &str> = w.escalated.iter().copied().collect();
+        let mut by_to: std::collections::BTreeMap<&str, Vec<i64>> = Default::default();
+        for (case, to) in last {
+            by_to.entry(to).or_default().push(case);
+        }
+        for (to, ids) in by_to {
+            let sql = format!(
+                "UPDATE cases SET escalated_to = $1, updated_at = $2 WHERE id IN ({})",
+                crate::sql::id_list(&ids)
+            );
+            on_tx!(tx, c => sqlx::query(sqlx::AssertSqlSafe(sql)).bind(to).bind(self.now_ms()).execute(c).await.map(|r| r.rows_affected()))?;
+        }
+        let mut by_org: std::collections::BTreeMap<i64, Vec<NewEvent<'static>>> = Default::default();
+        for e in w.events {
+            by_org.entry(e.org_id).or_default().push(e);
+        }
+        for (org, events) in by_org {
+            self.append_many(tx, org, &events).await?;
+        }
+        w.changed.sort_unstable();
+        w.changed.dedup();
+        self.changed_many(tx, "cases", &w.changed).await?;
+        for (case_id, kind, who, due_at, note) in w.facts {
+            let case = &cases[&case_id];
+            report.facts += self.clock_fact(tx, policies, case, kind, who, due_at, &note).await?;
+        }
         Ok(())
     }
 
@@ -240,6 +318,7 @@ impl Store {
         stage: Stage,
         to: LadderRole,
         due_at: i64,
+        w: &mut SweepWrites,
     ) -> Result<()> {
         // A complaint about a leader climbs to the discipline body, never
         // to the shift leaders, the office or the leading group (CASE-11).
@@ -290,22 +369,14 @@ impl Store {
             )
         };
         if to != LadderRole::Handler {
-            on_tx!(tx, c => sqlx::query("UPDATE cases SET escalated_to = $1, updated_at = $2 WHERE id = $3")
-                .bind(to.as_str()).bind(self.now_ms()).bind(case.id).execute(c).await.map(|r| r.rows_affected()))?;
+            w.escalated.push((case.id, to.as_str()));
         }
         let reached = self.notify(tx, case.org_id, Some(case.id), target, kind, &message).await?;
-        self.append(tx, NewEvent {
-            org_id: case.org_id,
-            actor: "system",
-            kind,
-            subject_type: "case",
-            subject_id: case.id,
-            payload: json!({"stage": stage.as_str(), "to": to.as_str(), "due_at": due_at, "notified": reached}),
-            reason: "",
-        })
-        .await?;
+        let payload =
+            json!({"stage": stage.as_str(), "to": to.as_str(), "due_at": due_at, "notified": reached});
+        w.events.push(case_event(case, kind, payload));
         if to != LadderRole::Handler {
-            self.changed(tx, case.org_id, "cases", case.id).await?;
+            w.changed.push((case.org_id, case.id));
         }
         Ok(())
     }
@@ -315,6 +386,19 @@ impl Store {
         Ok(crate::on_read!(self, c => sqlx::query_as(
             "SELECT action, due_at FROM timers WHERE case_id = $1 AND fired_at IS NULL ORDER BY due_at, id")
             .bind(case_id).fetch_all(c).await)?)
+    }
+}
+
+/// An event the clock writes about a case.
+fn case_event(case: &super::CaseRow, kind: EventKind, payload: serde_json::Value) -> NewEvent<'static> {
+    NewEvent {
+        org_id: case.org_id,
+        actor: "system",
+        kind,
+        subject_type: "case",
+        subject_id: case.id,
+        payload,
+        reason: "",
     }
 }
 

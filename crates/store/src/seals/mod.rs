@@ -164,6 +164,34 @@ impl Store {
         Ok(())
     }
 
+    /// [`Store::changed`] for many rows of `table_name`, `(org_id, id)`
+    /// each and each once, in a statement or three.
+    pub(crate) async fn changed_many(
+        &self,
+        tx: &mut Tx,
+        table_name: &str,
+        rows: &[(i64, i64)],
+    ) -> Result<()> {
+        debug_assert!(table(table_name).is_some(), "{table_name} is not sealed");
+        for chunk in crate::sql::few_shapes(rows, 64) {
+            let sql = crate::sql::insert_rows(
+                self.backend(),
+                "unsealed (org_id, tbl, row_id)",
+                "(#, #, #)",
+                chunk.len(),
+                "ON CONFLICT (org_id, tbl, row_id) DO UPDATE SET row_id = excluded.row_id",
+            );
+            on_tx!(tx, c => {
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
+                for (org, id) in chunk {
+                    q = q.bind(*org).bind(table_name).bind(*id);
+                }
+                q.execute(c).await.map(|r| r.rows_affected())
+            })?;
+        }
+        Ok(())
+    }
+
     /// Seals every queued row of every organisation; returns how many.
     pub async fn seal(&self) -> Result<usize> {
         let orgs: Vec<i64> = on_read!(self, c => sqlx::query_scalar(
