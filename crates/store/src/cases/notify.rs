@@ -54,7 +54,12 @@ impl Store {
     }
 
     /// The users a target names.
-    async fn recipients(&self, tx: &mut Tx, org_id: i64, target: NotifyTarget) -> Result<Vec<i64>> {
+    pub(super) async fn recipients(
+        &self,
+        tx: &mut Tx,
+        org_id: i64,
+        target: NotifyTarget,
+    ) -> Result<Vec<i64>> {
         Ok(match target {
             NotifyTarget::User(id) => vec![id],
             NotifyTarget::Users(ids) => ids,
@@ -80,7 +85,7 @@ impl Store {
     }
 
     /// The notification, SMS and e-mail to each of `users`.
-    async fn deliver(
+    pub(super) async fn deliver(
         &self,
         tx: &mut Tx,
         org_id: i64,

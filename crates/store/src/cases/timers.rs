@@ -78,6 +78,8 @@ struct SweepWrites {
     /// Cases escalated, and to whom, in the order decided: the last wins.
     escalated: Vec<(i64, &'static str)>,
     changed: Vec<(i64, i64)>,
+    /// The members of each (organisation, role) told in this batch.
+    roles: std::collections::HashMap<(i64, Role), Vec<i64>>,
     /// A missed deadline or neglected first question, recorded after the
     /// batch's events: (case, kind, user, due, note).
     facts: Vec<(i64, FactKind, Option<i64>, i64, String)>,
@@ -371,7 +373,19 @@ impl Store {
         if to != LadderRole::Handler {
             w.escalated.push((case.id, to.as_str()));
         }
-        let reached = self.notify(tx, case.org_id, Some(case.id), target, kind, &message).await?;
+        // A role's members are looked up once a batch, not once a case.
+        let users = match target {
+            NotifyTarget::Role(role) => match w.roles.get(&(case.org_id, role)) {
+                Some(users) => users.clone(),
+                None => {
+                    let users = self.recipients(tx, case.org_id, target).await?;
+                    w.roles.insert((case.org_id, role), users.clone());
+                    users
+                }
+            },
+            other => self.recipients(tx, case.org_id, other).await?,
+        };
+        let reached = self.deliver(tx, case.org_id, Some(case.id), users, kind, &message).await?;
         let payload =
             json!({"stage": stage.as_str(), "to": to.as_str(), "due_at": due_at, "notified": reached});
         w.events.push(case_event(case, kind, payload));
