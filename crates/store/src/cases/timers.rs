@@ -373,18 +373,7 @@ impl Store {
         if to != LadderRole::Handler {
             w.escalated.push((case.id, to.as_str()));
         }
-        // A role's members are looked up once a batch, not once a case.
-        let users = match target {
-            NotifyTarget::Role(role) => match w.roles.get(&(case.org_id, role)) {
-                Some(users) => users.clone(),
-                None => {
-                    let users = self.recipients(tx, case.org_id, target).await?;
-                    w.roles.insert((case.org_id, role), users.clone());
-                    users
-                }
-            },
-            other => self.recipients(tx, case.org_id, other).await?,
-        };
+        let users = self.batch_recipients(tx, case.org_id, target, w).await?;
         let reached = self.deliver(tx, case.org_id, Some(case.id), users, kind, &message).await?;
         let payload =
             json!({"stage": stage.as_str(), "to": to.as_str(), "due_at": due_at, "notified": reached});
@@ -393,6 +382,24 @@ impl Store {
             w.changed.push((case.org_id, case.id));
         }
         Ok(())
+    }
+
+    /// The users `target` names; a role's members are looked up once a
+    /// batch, not once an escalation.
+    async fn batch_recipients(
+        &self,
+        tx: &mut crate::Tx,
+        org_id: i64,
+        target: NotifyTarget,
+        w: &mut SweepWrites,
+    ) -> Result<Vec<i64>> {
+        let NotifyTarget::Role(role) = target else { return self.recipients(tx, org_id, target).await };
+        if let Some(users) = w.roles.get(&(org_id, role)) {
+            return Ok(users.clone());
+        }
+        let users = self.recipients(tx, org_id, target).await?;
+        w.roles.insert((org_id, role), users.clone());
+        Ok(users)
     }
 
     /// Timers not yet fired, for tests and the console.
