@@ -80,6 +80,10 @@ struct SweepWrites {
     changed: Vec<(i64, i64)>,
     /// The members of each (organisation, role) told in this batch.
     roles: std::collections::HashMap<(i64, Role), Vec<i64>>,
+    /// The users of the staff the batch's cases are about.
+    subject_users: std::collections::HashMap<i64, Vec<i64>>,
+    /// The people told, written together.
+    notices: Vec<super::notify::Notice>,
     /// A missed deadline or neglected first question, recorded after the
     /// batch's events: (case, kind, user, due, note).
     facts: Vec<(i64, FactKind, Option<i64>, i64, String)>,
@@ -140,7 +144,8 @@ impl Store {
             return Ok(0);
         }
         let cases = self.lock_cases(&mut tx, &due).await?;
-        let mut w = SweepWrites::default();
+        let mut w =
+            SweepWrites { subject_users: self.subject_users(&mut tx, &cases).await?, ..Default::default() };
         for t in &due {
             let Some(case) = cases.get(&t.case_id) else { continue };
             self.fire(&mut tx, t, case, &mut w, report).await?;
@@ -172,6 +177,27 @@ impl Store {
         let rows: Vec<super::CaseRow> =
             on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(c).await)?;
         Ok(rows.into_iter().map(|c| (c.id, c)).collect())
+    }
+
+    /// The users of the staff that `cases` are about, by staff id.
+    async fn subject_users(
+        &self,
+        tx: &mut crate::Tx,
+        cases: &std::collections::HashMap<i64, super::CaseRow>,
+    ) -> Result<std::collections::HashMap<i64, Vec<i64>>> {
+        let staff: Vec<i64> = cases.values().filter_map(|c| c.subject_staff_id).collect();
+        if staff.is_empty() {
+            return Ok(Default::default());
+        }
+        let sql =
+            format!("SELECT staff_id, id FROM users WHERE staff_id IN ({})", crate::sql::id_list(&staff));
+        let rows: Vec<(i64, i64)> =
+            on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(c).await)?;
+        let mut out: std::collections::HashMap<i64, Vec<i64>> = Default::default();
+        for (staff, user) in rows {
+            out.entry(staff).or_default().push(user);
+        }
+        Ok(out)
     }
 
     /// What one due timer does to its case, if it is still live and its
@@ -268,6 +294,7 @@ impl Store {
         w.changed.sort_unstable();
         w.changed.dedup();
         self.changed_many(tx, "cases", &w.changed).await?;
+        self.deliver_many(tx, &w.notices).await?;
         for (case_id, kind, who, due_at, note) in w.facts {
             let case = &cases[&case_id];
             report.facts += self.clock_fact(tx, policies, case, kind, who, due_at, &note).await?;
@@ -373,8 +400,7 @@ impl Store {
         if to != LadderRole::Handler {
             w.escalated.push((case.id, to.as_str()));
         }
-        let users = self.batch_recipients(tx, case.org_id, target, w).await?;
-        let reached = self.deliver(tx, case.org_id, Some(case.id), users, kind, &message).await?;
+        let reached = self.tell(tx, case, target, kind, &message, w).await?;
         let payload =
             json!({"stage": stage.as_str(), "to": to.as_str(), "due_at": due_at, "notified": reached});
         w.events.push(case_event(case, kind, payload));
@@ -382,6 +408,35 @@ impl Store {
             w.changed.push((case.org_id, case.id));
         }
         Ok(())
+    }
+
+    /// Queues the notices of an escalation for the batch's users that
+    /// `target` names, save the person the case is about; returns how many.
+    async fn tell(
+        &self,
+        tx: &mut crate::Tx,
+        case: &super::CaseRow,
+        target: NotifyTarget,
+        kind: EventKind,
+        message: &str,
+        w: &mut SweepWrites,
+    ) -> Result<usize> {
+        // Nobody is told of a case about themselves (see `deliver`).
+        let mut users = self.batch_recipients(tx, case.org_id, target, w).await?;
+        if let Some(subject) = case.subject_staff_id.and_then(|s| w.subject_users.get(&s)) {
+            users.retain(|u| !subject.contains(u));
+        }
+        for &user_id in &users {
+            let message = message.to_string();
+            w.notices.push(super::notify::Notice {
+                org_id: case.org_id,
+                case_id: case.id,
+                user_id,
+                kind,
+                message,
+            });
+        }
+        Ok(users.len())
     }
 
     /// The users `target` names; a role's members are looked up once a
