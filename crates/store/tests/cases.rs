@@ -192,7 +192,11 @@ story!(a_toll_complaint_not_investigated_in_24_hours_escalates_to_the_shift_lead
     assert_eq!(r.handle_due, registered + 48 * H, "the pack's 48 hours");
 
     store.advance_clock(20 * H + 60_000);
+    // Before the sweep, /metrics would show the warning's wait.
+    let lag = store.backlog().await.unwrap().sweep_lag_ms;
+    assert!((60_000..=20 * H + 60_000).contains(&lag), "{lag}");
     let warned = store.sweep_timers(&w.policies).await.unwrap();
+    assert_eq!(store.backlog().await.unwrap().sweep_lag_ms, 0, "nothing due is left");
     assert_eq!((warned.escalated, warned.overdue), (1, 0), "the handler is warned 4 hours before");
     assert!(store.case(w.org.id, r.id).await.unwrap().escalated_to.is_none());
 

@@ -104,5 +104,20 @@ pub async fn render(
     if !allowed {
         return crate::error::AppError::NotFound.into_response();
     }
-    ([(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], state.metrics.render()).into_response()
+    let mut text = state.metrics.render();
+    // The background's backlog, read from the database: shared by every
+    // instance on it.
+    if let Ok(b) = state.store.backlog().await {
+        use std::fmt::Write;
+        let _ = write!(
+            text,
+            "# HELP chuangkou_sweep_lag_seconds How long the oldest due timer has waited to fire.\n# TYPE chuangkou_sweep_lag_seconds gauge\nchuangkou_sweep_lag_seconds {:.3}\n\
+             # HELP chuangkou_outbox_pending Messages waiting to be sent.\n# TYPE chuangkou_outbox_pending gauge\nchuangkou_outbox_pending {}\n\
+             # HELP chuangkou_outbox_undeliverable Messages that ran out of attempts.\n# TYPE chuangkou_outbox_undeliverable gauge\nchuangkou_outbox_undeliverable {}\n",
+            b.sweep_lag_ms as f64 / 1000.0,
+            b.outbox_pending,
+            b.outbox_given_up
+        );
+    }
+    ([(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response()
 }

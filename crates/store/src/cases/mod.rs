@@ -27,7 +27,7 @@ pub use intake::{MAX_CASE_PHOTOS, NewCase, Origin, Prepared, Registered};
 pub use notify::{Notification, OutMessage};
 pub use query::{CaseFilter, Inbox, TimelineEntry};
 pub(crate) use timers::BATCH;
-pub use timers::SweepReport;
+pub use timers::{Backlog, SweepReport};
 pub use tracking::{PublicView, TrackingError};
 
 /// A case as staff see it — without the reporter's identity, which is only

@@ -49,6 +49,14 @@ pub struct SweepReport {
     pub qualifications_reminded: usize,
 }
 
+/// See [`Store::backlog`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backlog {
+    pub sweep_lag_ms: i64,
+    pub outbox_pending: i64,
+    pub outbox_given_up: i64,
+}
+
 #[derive(sqlx::FromRow)]
 struct DueTimer {
     id: i64,
@@ -455,6 +463,21 @@ impl Store {
         let users = self.recipients(tx, org_id, target).await?;
         w.roles.insert((org_id, role), users.clone());
         Ok(users)
+    }
+
+    /// How far behind the background work is, for `/metrics`: how long
+    /// the oldest due timer has waited, and the messages waiting to be
+    /// sent and those that ran out of attempts.
+    pub async fn backlog(&self) -> Result<Backlog> {
+        let now = self.now_ms();
+        let oldest: Option<i64> = crate::on_read!(self, c => sqlx::query_scalar(
+            "SELECT MIN(due_at) FROM timers WHERE fired_at IS NULL AND due_at <= $1").bind(now).fetch_one(c).await)?;
+        let (outbox_pending, outbox_given_up): (i64, i64) = crate::on_read!(self, c => sqlx::query_as(
+            "SELECT COALESCE(SUM(CASE WHEN attempts < $1 THEN 1 ELSE 0 END), 0),
+                    COALESCE(SUM(CASE WHEN attempts >= $1 THEN 1 ELSE 0 END), 0)
+             FROM outbox WHERE sent_at IS NULL")
+            .bind(super::notify::MAX_ATTEMPTS).fetch_one(c).await)?;
+        Ok(Backlog { sweep_lag_ms: oldest.map_or(0, |due| now - due), outbox_pending, outbox_given_up })
     }
 
     /// Timers not yet fired, for tests and the console.

@@ -154,6 +154,8 @@ story!(health_metrics_request_ids_and_safe_headers, |store| {
         "{m}"
     );
     assert!(m.contains("chuangkou_http_request_duration_seconds_count"));
+    assert!(m.contains("\nchuangkou_sweep_lag_seconds 0.000\n"), "nothing is due: {m}");
+    assert!(m.contains("\nchuangkou_outbox_undeliverable 0\n"), "{m}");
     let css = app.get("/static/app.css", None).await;
     assert!(css.headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/css"));
 });
