@@ -1,7 +1,8 @@
 //! Delivering queued messages (SPEC API-5): SMS to reporters through a
 //! pluggable webhook, e-mail to staff through SMTP. The webhook gets `POST`
-//! with JSON `{"to", "body"}` over `http://` or `https://` and answers 2xx
-//! when it has taken the message; an SMS gateway adapter of the
+//! with JSON `{"id", "to", "body"}` over `http://` or `https://` (a message
+//! sent again carries the same id) and answers 2xx when it has taken it; an
+//! SMS gateway adapter of the
 //! deployment's choosing sits behind it. A message that fails is tried again
 //! after a growing pause (the outbox keeps when; see
 //! `chuangkou_domain::notify::retry_delay_ms`).
@@ -73,7 +74,9 @@ pub async fn send_pending(store: &Store, hook: &Webhook) -> Result<usize> {
     for OutMessage { id, channel, to, body } in store.claim_outbox("sms", 50).await? {
         let result = match (channel.as_str(), to) {
             ("sms", Some(to)) => {
-                let payload = serde_json::json!({"to": to, "body": body}).to_string();
+                // The id lets a gateway drop a repeat: a sender that stops
+                // between the gateway's answer and recording it sends again.
+                let payload = serde_json::json!({"id": id, "to": to, "body": body}).to_string();
                 hook.post(payload).await.map_err(|e| format!("{e:#}"))
             }
             (_, _) => Err("no recipient or unknown channel".to_string()),

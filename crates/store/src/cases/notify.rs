@@ -281,13 +281,22 @@ impl Store {
     /// for this sender.
     pub async fn claim_outbox(&self, channel: &str, limit: i64) -> Result<Vec<OutMessage>> {
         let now = self.now_ms();
-        let mut tx = self.begin().await?;
-        let rows: Vec<Claimed> = on_tx!(&mut tx, c => sqlx::query_as(
+        // Several instances send at once: on PostgreSQL each takes rows no
+        // other holds (`SKIP LOCKED`), and the claim is checked again on the
+        // row itself. Without both, an instance whose look-up ran before
+        // another's claim committed took the same rows once it was let
+        // through, and the message went out twice.
+        let sql = format!(
             "UPDATE outbox SET claimed_at = $1, attempts = attempts + 1
              WHERE id IN (SELECT id FROM outbox WHERE sent_at IS NULL AND attempts < $2 AND channel = $5
                             AND (claimed_at IS NULL OR claimed_at < $3)
-                            AND (retry_at IS NULL OR retry_at <= $1) ORDER BY id LIMIT $4)
-             RETURNING id, channel, reporter_id, user_id, body")
+                            AND (retry_at IS NULL OR retry_at <= $1) ORDER BY id LIMIT $4{})
+               AND sent_at IS NULL AND (claimed_at IS NULL OR claimed_at < $3)
+             RETURNING id, channel, reporter_id, user_id, body",
+            self.claim_rows()
+        );
+        let mut tx = self.begin().await?;
+        let rows: Vec<Claimed> = on_tx!(&mut tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
             .bind(now).bind(MAX_ATTEMPTS).bind(now - CLAIM_MS).bind(limit).bind(channel).fetch_all(c).await)?;
         let mut out = Vec::with_capacity(rows.len());
         for (id, channel, reporter, user, body) in rows {
