@@ -251,6 +251,7 @@ async fn generate(
                     at: noon,
                     replace_after: noon - 24 * 3_600_000,
                     bad_case: None,
+                    limits: vec![],
                 }
             };
             batch.push(r);

@@ -31,7 +31,7 @@ pub struct ServeArgs {
     #[arg(long, default_value = "toll", requires = "demo",
         value_parser = clap::builder::PossibleValuesParser::new(crate::DEMO_PACKS))]
     pub pack: String,
-    /// Deliver SMS to reporters through this webhook (POST JSON {to, body}),
+    /// Deliver SMS to reporters through this webhook (POST JSON {id, to, body}),
     /// an http:// or https:// URL.
     #[arg(long, env = "CHUANGKOU_SMS_WEBHOOK", hide_env_values = true)]
     pub sms_webhook: Option<String>,
@@ -54,6 +54,12 @@ pub struct ServeArgs {
     /// /metrics; without it, /metrics answers loopback callers only.
     #[arg(long, env = "CHUANGKOU_METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<String>,
+    /// The address of a reverse proxy in front of this instance, whose
+    /// X-Forwarded-For then names the client (for the hourly limits and
+    /// /metrics); repeat or separate with commas. Without it every client
+    /// behind the proxy shares the proxy's address.
+    #[arg(long, env = "CHUANGKOU_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxy: Vec<std::net::IpAddr>,
 }
 
 #[derive(clap::Args)]
@@ -214,6 +220,7 @@ async fn serve(args: ServeArgs, config: &Config, store: Store) -> Result<i32> {
         secure_cookies: args.secure_cookies,
         pdf_font: args.pdf_font,
         metrics_token: args.metrics_token,
+        trusted_proxies: args.trusted_proxy,
         checkpoint_key: Some(std::sync::Arc::new(config.checkpoint_key()?)),
         ..WebConfig::default()
     };
@@ -518,6 +525,10 @@ fn spawn_sealer(store: Store) {
             // Group commit's kept answers are needed for minutes only.
             if let Err(e) = store.forget_old_answers().await {
                 tracing::error!(error = %e, "forgetting old batch answers failed; will retry");
+            }
+            // Hourly limits need the current and the previous hour only.
+            if let Err(e) = store.prune_rate_counts().await {
+                tracing::error!(error = %e, "forgetting old hourly counts failed; will retry");
             }
         }
     });

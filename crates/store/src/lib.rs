@@ -34,6 +34,7 @@ pub mod import;
 pub mod indicators;
 pub mod inspections;
 pub mod ledger;
+pub mod limits;
 mod migrate;
 pub mod notices;
 pub mod org;

@@ -234,6 +234,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0037_outbox_retry.sql"),
         postgres: include_str!("../migrations/postgres/0037_outbox_retry.sql"),
     },
+    Migration {
+        version: 38,
+        name: "rate_counts",
+        sqlite: include_str!("../migrations/sqlite/0038_rate_counts.sql"),
+        postgres: include_str!("../migrations/postgres/0038_rate_counts.sql"),
+    },
 ];
 
 /// The first migration recorded with its checksum (it adds the column).

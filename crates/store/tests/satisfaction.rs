@@ -219,6 +219,71 @@ story!(the_same_device_within_the_window_replaces_instead_of_adding, |store| {
     chuangkou_store::testing::assert_records_whole(&store).await;
 });
 
+// The toll pack's limits (10 ratings a device, 600 a network, each hour)
+// are counted in the database, in the batch's transaction, so that every
+// instance sharing it sees the same counts (issue 23 point 5).
+story!(the_hourly_limits_are_counted_in_the_database_batch_by_batch, |store| {
+    let w = world(&store, "toll").await;
+    store.set_clock(at(11, 2, 9));
+    let from = |device: &str, address: &str| RatingInput {
+        address: Some(address.into()),
+        ..input(Level::Satisfied, device)
+    };
+    let prepare = |i: RatingInput, point: usize| {
+        let (store, w) = (&store, &w);
+        async move { store.prepare_rating(&w.org, w.rules(), &w.points[point], &i).await.unwrap() }
+    };
+    // Twelve from one device in one batch (alternating points): ten pass.
+    let mut batch = Vec::new();
+    for n in 0..12 {
+        batch.push(prepare(from("busy-phone", "10.0.0.1"), n % 2).await);
+    }
+    let acks = store.record_ratings(&batch).await.unwrap();
+    let limited: Vec<_> =
+        acks.iter().map(|a| a.limited.as_ref().map(|l| (l.kind.clone(), l.limit))).collect();
+    assert!(limited[..10].iter().all(Option::is_none), "{limited:?}");
+    assert_eq!(limited[10], Some(("device".to_string(), 10)));
+    assert_eq!(limited[11], Some(("device".to_string(), 10)));
+    assert_eq!((acks[10].id, acks[11].id), (0, 0), "a stopped rating is not written");
+    // A later batch sees the counts: the device is still stopped, another passes.
+    let acks = store
+        .record_ratings(&[
+            prepare(from("busy-phone", "10.0.0.1"), 0).await,
+            prepare(from("other", "10.0.0.1"), 0).await,
+        ])
+        .await
+        .unwrap();
+    assert!(acks[0].limited.is_some() && acks[1].limited.is_none(), "{acks:?}");
+    // What was stored: the ten and the other device's one (the rest replaced
+    // each other within the window, as a device's ratings of a point do).
+    let stored = store.ratings(w.org.id, &RatingFilter { limit: 100, ..Default::default() }).await.unwrap();
+    assert_eq!(stored.len(), 11, "{stored:?}");
+    // No address is stored, only keyed hashes.
+    let keys: Vec<String> = chuangkou_store::on_read!(store, c => sqlx::query_scalar(
+        "SELECT key FROM rate_counts ORDER BY key").fetch_all(c).await)
+    .unwrap();
+    assert_eq!(keys.len(), 3, "{keys:?}");
+    assert!(keys.iter().all(|k| !k.contains("10.0.0.1") && !k.contains("busy-phone")), "{keys:?}");
+    // Ratings the system writes itself (no address) are not limited.
+    let acks =
+        store.record_ratings(&[prepare(input(Level::Satisfied, "busy-phone"), 1).await]).await.unwrap();
+    assert!(acks[0].limited.is_none() && acks[0].id > 0);
+    // The next hour the device may rate again; two hours on, the old counts go.
+    store.advance_clock(3_600_000);
+    let acks = store.record_ratings(&[prepare(from("busy-phone", "10.0.0.1"), 0).await]).await.unwrap();
+    assert!(acks[0].limited.is_none(), "{acks:?}");
+    assert_eq!(store.prune_rate_counts().await.unwrap(), 0, "the previous hour is kept");
+    store.advance_clock(3_600_000);
+    assert_eq!(store.prune_rate_counts().await.unwrap(), 3);
+    // The per-network limit, with the same key the feedback form uses.
+    let key = store.limit_key("feedback-address", "10.0.0.9");
+    let keys = vec![(key, 2)];
+    assert_eq!(store.take_attempt(&keys).await.unwrap(), None);
+    assert_eq!(store.take_attempt(&keys).await.unwrap(), None);
+    assert_eq!(store.take_attempt(&keys).await.unwrap(), Some(0));
+    chuangkou_store::testing::assert_records_whole(&store).await;
+});
+
 story!(three_bad_taps_from_one_device_in_one_batch_are_one_complaint, |store| {
     let w = world(&store, "toll").await;
     store.set_clock(at(11, 3, 8));

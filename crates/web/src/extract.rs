@@ -106,21 +106,46 @@ macro_rules! input_fields {
 }
 pub(crate) use input_fields;
 
-/// The client's address for rate limits: the socket's peer, never a header
-/// a client could forge. (Behind a proxy of your own, every client shares
-/// the proxy's address; put the limit in the proxy then.)
+/// The client's address for rate limits and the loopback check of
+/// `/metrics`: the socket's peer, unless the peer is one of the configured
+/// trusted proxies (`--trusted-proxy`); then the nearest address in
+/// `X-Forwarded-For` that is not a trusted proxy. A client's own
+/// `X-Forwarded-For` is believed only as far as a proxy of ours passed it
+/// on, so it cannot forge its way past a limit.
 pub struct ClientAddr(pub String);
 
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddr {
+impl axum::extract::FromRequestParts<crate::AppState> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(
         parts: &mut axum::http::request::Parts,
-        _: &S,
+        state: &crate::AppState,
     ) -> Result<Self, Self::Rejection> {
         let peer = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>();
-        Ok(ClientAddr(peer.map_or_else(|| "unknown".into(), |c| c.0.ip().to_string())))
+        let Some(peer) = peer.map(|c| c.0.ip()) else { return Ok(ClientAddr("unknown".into())) };
+        let forwarded: Vec<&str> =
+            parts.headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).collect();
+        Ok(ClientAddr(client_of(peer, &forwarded.join(","), &state.config.trusted_proxies).to_string()))
     }
+}
+
+/// The client behind `peer`: `peer` itself unless it is `trusted`, else the
+/// rightmost address of `forwarded` (the `X-Forwarded-For` list, each proxy
+/// appending its peer) that is not trusted. An entry that is not an address
+/// stops the walk at the last trusted hop.
+pub fn client_of(peer: std::net::IpAddr, forwarded: &str, trusted: &[std::net::IpAddr]) -> std::net::IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let mut nearest = peer;
+    for hop in forwarded.rsplit(',').map(str::trim).filter(|h| !h.is_empty()) {
+        match hop.parse::<std::net::IpAddr>() {
+            Ok(ip) if trusted.contains(&ip) => nearest = ip,
+            Ok(ip) => return ip,
+            Err(_) => break,
+        }
+    }
+    nearest
 }
 
 /// For query strings from HTML forms, where an unset field arrives empty:
@@ -130,5 +155,28 @@ pub fn opt_i64<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D:
     match s.as_deref().map(str::trim) {
         None | Some("") => Ok(None),
         Some(v) => v.parse().map(Some).map_err(serde::de::Error::custom),
+    }
+}
+
+#[cfg(test)]
+mod client_tests {
+    use super::client_of;
+
+    #[test]
+    fn only_a_trusted_proxy_may_name_the_client() {
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+        let proxy = [ip("127.0.0.1"), ip("10.0.0.2")];
+        // Straight from the internet: the header is the client's own word.
+        assert_eq!(client_of(ip("203.0.113.7"), "1.2.3.4", &proxy), ip("203.0.113.7"));
+        // Through our proxy: the address it appended.
+        assert_eq!(client_of(ip("127.0.0.1"), "198.51.100.9", &proxy), ip("198.51.100.9"));
+        // A forged entry before it is not believed; nor past two proxies of ours.
+        assert_eq!(client_of(ip("127.0.0.1"), "1.2.3.4, 198.51.100.9", &proxy), ip("198.51.100.9"));
+        assert_eq!(client_of(ip("127.0.0.1"), "198.51.100.9, 10.0.0.2", &proxy), ip("198.51.100.9"));
+        // No header, or garbage: the proxy itself (all its clients share a limit).
+        assert_eq!(client_of(ip("127.0.0.1"), "", &proxy), ip("127.0.0.1"));
+        assert_eq!(client_of(ip("127.0.0.1"), "unknown", &proxy), ip("127.0.0.1"));
+        // Nothing trusted (the default): the peer, whatever the header says.
+        assert_eq!(client_of(ip("127.0.0.1"), "198.51.100.9", &[]), ip("127.0.0.1"));
     }
 }

@@ -31,7 +31,6 @@ mod frame;
 pub mod i18n;
 mod idempotency;
 pub mod ledger_access;
-pub mod limits;
 pub mod metrics;
 pub mod notice;
 pub mod open311;
@@ -67,6 +66,9 @@ pub struct WebConfig {
     /// Signs the checkpoints the auditor's endpoint and the notices carry
     /// (never stored in the database); without one they carry none.
     pub checkpoint_key: Option<Arc<ed25519_dalek::SigningKey>>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (see
+    /// `extract::ClientAddr`); none by default.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for WebConfig {
@@ -80,6 +82,7 @@ impl Default for WebConfig {
             metrics_token: None,
             header_read_timeout: Duration::from_secs(10),
             checkpoint_key: None,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -110,8 +113,6 @@ pub struct Shared {
     pub intake: Intake,
     /// Rating intake with group commit.
     pub ratings: chuangkou_store::ratings::RatingIntake,
-    /// Limits on ratings per device and address.
-    pub limits: Arc<limits::RateLimiter>,
     /// Service points by QR token.
     pub points: Arc<satisfaction::PointCache>,
     /// The font for PDF documents, read on first use.
@@ -128,7 +129,6 @@ impl AppState {
             policies: Arc::new(policies),
             intake: Intake::start(store.clone()),
             ratings: store.rating_intake(),
-            limits: Default::default(),
             points: Default::default(),
             pdf_font: Default::default(),
             store,

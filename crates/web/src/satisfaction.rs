@@ -65,35 +65,27 @@ pub fn device_of(headers: &HeaderMap, claimed: Option<&str>, address: &str) -> S
 }
 
 impl AppState {
-    /// Rates the service point behind `token`: limits, checks, then the
-    /// group-commit queue; returns after the commit.
-    pub async fn rate(
-        &self,
-        token: &str,
-        input: RatingInput,
-        address: &str,
-    ) -> Result<(RatingAck, Found), AppError> {
+    /// Rates the service point behind `token`: checks, then the
+    /// group-commit queue, which counts the hourly limits per network and
+    /// per device (`input.address`) in the database, in the batch's
+    /// transaction, so that they hold across every instance; returns after
+    /// the commit.
+    pub async fn rate(&self, token: &str, input: RatingInput) -> Result<(RatingAck, Found), AppError> {
         let found = self.points.get(self, token).await?;
         let (point, org) = (&found.0, &found.1);
         let rules = self.rules(&org.pack)?;
-        let policy = &rules.pack.satisfaction;
-        let hour = (self.store.now_ms() / 3_600_000) as u64;
-        // The limiter lives in memory only, so it keys by the raw device;
-        // the keyed hash is computed once, by `prepare_rating`, for storage.
-        let device = &input.device;
-        if !self.limits.allow(&format!("a:{address}"), hour, policy.per_address_per_hour) {
-            return Err(AppError::TooManyRequests(
-                "这个网络的评价太多了，请稍后再试 / too many ratings from this network, please try again later".into(),
-            ));
-        }
-        if !self.limits.allow(&format!("d:{device}"), hour, policy.per_device_per_hour) {
-            return Err(AppError::TooManyRequests(format!(
-                "感谢您的热心！每台设备每小时最多评价 {} 次，请稍后再试 / thank you — a device can rate at most {} times an hour",
-                policy.per_device_per_hour, policy.per_device_per_hour
-            )));
-        }
         let rating = self.store.prepare_rating(org, rules, point, &input).await?;
         let ack = self.ratings.submit(rating).await?;
+        match &ack.limited {
+            Some(l) if l.kind == "address" => Err(AppError::TooManyRequests(
+                "这个网络的评价太多了，请稍后再试 / too many ratings from this network, please try again later".into(),
+            )),
+            Some(l) => Err(AppError::TooManyRequests(format!(
+                "感谢您的热心！每台设备每小时最多评价 {} 次，请稍后再试 / thank you — a device can rate at most {} times an hour",
+                l.limit, l.limit
+            ))),
+            None => Ok(()),
+        }?;
         Ok((ack, found))
     }
 }

@@ -16,7 +16,7 @@ use chuangkou_domain::satisfaction::{
 };
 use serde_json::json;
 
-use super::{Counted, Deltas, NewRating, RATING_ROWS, RatingAck, RatingInput};
+use super::{Counted, Deltas, Limited, NewRating, RATING_ROWS, RatingAck, RatingInput};
 use crate::cases::{NewCase, Prepared, Registered};
 use crate::org::{Organisation, ServicePoint};
 use crate::{NewEvent, Result, Store, StoreError, Tx, numbered, on_tx, row_list};
@@ -94,6 +94,13 @@ impl Store {
             level,
             tags,
             comment,
+            limits: match input.address.as_deref() {
+                Some(address) => vec![
+                    (self.limit_key("address", address), policy.per_address_per_hour),
+                    (format!("device:{}", self.device_hash(&input.device)), policy.per_device_per_hour),
+                ],
+                None => vec![],
+            },
             device: self.device_hash(&input.device),
             day,
             at,
@@ -118,11 +125,25 @@ impl Store {
     ) -> Result<Vec<RatingAck>> {
         let mut tx = self.begin().await?;
         let mut out: Vec<Option<RatingAck>> = vec![None; items.len()];
+        // The hourly limits first: a rating they stop is answered and not written.
+        let limits: Vec<&crate::limits::Keys> = items.iter().map(|r| &r.limits).collect();
+        for (i, stopped) in self.count_attempts(&mut tx, &limits).await?.into_iter().enumerate() {
+            if let Some(k) = stopped {
+                let (key, limit) = &items[i].limits[k];
+                let kind = key.split(':').next().unwrap_or_default().to_string();
+                out[i] =
+                    Some(RatingAck { limited: Some(Limited { kind, limit: *limit }), ..Default::default() });
+            }
+        }
         let mut orgs: Vec<i64> = items.iter().map(|r| r.org_id).collect();
         orgs.sort_unstable();
         orgs.dedup();
         for org in orgs {
-            let idx: Vec<usize> = (0..items.len()).filter(|&i| items[i].org_id == org).collect();
+            let idx: Vec<usize> =
+                (0..items.len()).filter(|&i| items[i].org_id == org && out[i].is_none()).collect();
+            if idx.is_empty() {
+                continue;
+            }
             for (i, ack) in self.record_org_ratings(&mut tx, org, items, &idx).await? {
                 out[i] = Some(ack);
             }
@@ -203,8 +224,8 @@ impl Store {
             .iter()
             .enumerate()
             .map(|(k, &i)| {
-                let replaced = plans[k].replaces.map(|p| p.id(&ids));
-                (i, RatingAck { id: ids[k], replaced, case: opened[k].clone(), case_id: case_of[k] })
+                let (replaced, case) = (plans[k].replaces.map(|p| p.id(&ids)), opened[k].clone());
+                (i, RatingAck { id: ids[k], replaced, case, case_id: case_of[k], limited: None })
             })
             .collect())
     }

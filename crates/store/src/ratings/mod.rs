@@ -39,6 +39,9 @@ pub struct NewRating {
     pub replace_after: i64,
     /// The case a bad rating opens, prepared by [`Store::prepare_case`].
     pub bad_case: Option<Prepared>,
+    /// The hourly limits it is counted against, in order: its network's,
+    /// then its device's (none when the store is called directly).
+    pub limits: crate::limits::Keys,
 }
 
 /// A rating as the public gives it, before checks.
@@ -53,6 +56,9 @@ pub struct RatingInput {
     pub phone: Option<String>,
     /// What identifies the device: its cookie, or its address and browser.
     pub device: String,
+    /// The network address it came from, for the hourly limits; none for
+    /// ratings the system writes itself (demo data, benchmarks).
+    pub address: Option<String>,
 }
 
 /// Which ratings to list.
@@ -66,7 +72,7 @@ pub struct RatingFilter {
 }
 
 /// What the rater is told after the commit.
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
 pub struct RatingAck {
     pub id: i64,
     /// The earlier rating this one replaced.
@@ -75,6 +81,17 @@ pub struct RatingAck {
     /// the case of the bad rating it replaced.
     pub case: Option<Registered>,
     pub case_id: Option<i64>,
+    /// Not stored: an hourly limit stopped it (nothing else is set).
+    #[serde(default)]
+    pub limited: Option<Limited>,
+}
+
+/// The hourly limit that stopped a rating.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct Limited {
+    /// `address` (the network) or `device`.
+    pub kind: String,
+    pub limit: u32,
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]

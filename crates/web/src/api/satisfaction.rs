@@ -54,9 +54,16 @@ pub async fn rate(
         _ => String::new(),
     };
     let device = crate::satisfaction::device_of(&headers, r.device.as_deref(), &addr);
-    let input =
-        RatingInput { level, tags: r.tags, comment: r.comment, staff_no: r.staff_no, phone: r.phone, device };
-    let (ack, _) = state.rate(&r.point, input, &addr).await?;
+    let input = RatingInput {
+        level,
+        tags: r.tags,
+        comment: r.comment,
+        staff_no: r.staff_no,
+        phone: r.phone,
+        device,
+        address: Some(addr),
+    };
+    let (ack, _) = state.rate(&r.point, input).await?;
     let case = ack
         .case
         .as_ref()

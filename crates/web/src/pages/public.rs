@@ -350,11 +350,12 @@ async fn rate(
         staff_no: field(&fields, "staff_no").filter(|s| !s.is_empty()),
         phone: field(&fields, "phone"),
         device: device_of(&headers, None, &addr),
+        address: Some(addr),
     };
     let staff_no = input.staff_no.clone();
     let chosen = input.level.clone();
     let server = server_of(&state, &found.1, staff_no.as_deref()).await?;
-    match state.rate(&token, input, &addr).await {
+    match state.rate(&token, input).await {
         Ok((ack, found)) => Ok(render(&RatedPage {
             c: Chrome::public(tr, csrf),
             org_name: found.1.name.clone(),

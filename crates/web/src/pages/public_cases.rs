@@ -261,11 +261,14 @@ async fn submit(
     csrf::check(headers, &f.csrf)?;
     // Per network address and per service point (or organisation), each hour.
     let cases = &state.rules(&t.org.pack)?.pack.cases;
-    let hour = (state.store.now_ms() / 3_600_000) as u64;
-    let place = t.point.as_ref().map_or(format!("o:{}", t.org.id), |p| format!("p:{}", p.id));
-    if !state.limits.allow(&format!("fa:{addr}"), hour, cases.feedback_per_address_per_hour)
-        || !state.limits.allow(&format!("f{place}"), hour, cases.feedback_per_point_per_hour)
-    {
+    // Counted in the database, so that the limits hold across instances.
+    let place =
+        t.point.as_ref().map_or(format!("feedback-org:{}", t.org.id), |p| format!("feedback-point:{}", p.id));
+    let keys = vec![
+        (state.store.limit_key("feedback-address", addr), cases.feedback_per_address_per_hour),
+        (place, cases.feedback_per_point_per_hour),
+    ];
+    if state.store.take_attempt(&keys).await?.is_some() {
         return Err(AppError::TooManyRequests(
             "提交太频繁，请稍后再试；紧急情况请拨打监督电话 / too many submissions, please try again later or call the hotline"
                 .into(),
