@@ -1,6 +1,9 @@
 //! An installation of the binary in a fresh data folder, on SQLite or on a
 //! fresh PostgreSQL database: shared by the command-line tests.
 
+// Each test crate uses a part of it.
+#![allow(dead_code)]
+
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
@@ -51,12 +54,16 @@ impl Install {
 /// `serve` on a free port of this installation, and the address it prints
 /// once it listens (`127.0.0.1:PORT`). The caller stops it.
 pub fn serve(install: &Install) -> (std::process::Child, String) {
+    let mut cmd = install.command(&["serve", "--listen", "127.0.0.1:0"]);
+    cmd.stdout(std::process::Stdio::piped());
+    serve_with(cmd)
+}
+
+/// Starts `cmd` (a `serve` with its stdout piped) and answers the address
+/// it prints once it listens.
+pub fn serve_with(mut cmd: Command) -> (std::process::Child, String) {
     use std::io::BufRead;
-    let mut child = install
-        .command(&["serve", "--listen", "127.0.0.1:0"])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("start serve");
+    let mut child = cmd.spawn().expect("start serve");
     let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
     let addr = lines
         .by_ref()
