@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use crate::{Result, Store, Tx, on_tx};
+use crate::{Backend, Result, Store, Tx, on_tx};
 
 /// An attempt's keys, each with its limit for the hour, checked in order.
 pub type Keys = Vec<(String, u32)>;
@@ -48,44 +48,94 @@ impl Store {
     }
 
     /// Counts `attempts` in the hour of now, inside `tx`; answers for each
-    /// the index of the key that stopped it (see [`decide`]). The hour's
-    /// rows of these keys are locked until the transaction ends, so two
-    /// instances counting the same key wait for each other instead of both
-    /// letting the last attempt through.
-    pub(crate) async fn count_attempts(&self, tx: &mut Tx, attempts: &[&Keys]) -> Result<Vec<Option<usize>>> {
+    /// the index of the key that stopped it (see [`decide`]). On PostgreSQL
+    /// the hour's rows of these keys are locked until the transaction ends,
+    /// so two instances counting the same key wait for each other instead
+    /// of both letting the last attempt through; SQLite's single writer
+    /// already serialises every counting.
+    ///
+    /// Keys in `elsewhere` come with their counts, taken from records the
+    /// caller holds (a device's ratings of the hour, from the ratings
+    /// themselves): they are neither read from nor written to `rate_counts`.
+    pub(crate) async fn count_attempts(
+        &self,
+        tx: &mut Tx,
+        attempts: &[&Keys],
+        elsewhere: HashMap<String, i64>,
+    ) -> Result<Vec<Option<usize>>> {
         let hour = hour_of(self.now_ms());
-        let mut keys: Vec<&str> = attempts.iter().flat_map(|a| a.iter().map(|(k, _)| k.as_str())).collect();
-        if keys.is_empty() {
+        let mut keys: Vec<&str> = attempts
+            .iter()
+            .flat_map(|a| a.iter().map(|(k, _)| k.as_str()))
+            .filter(|k| !elsewhere.contains_key(*k))
+            .collect();
+        if keys.is_empty() && elsewhere.is_empty() {
             return Ok(vec![None; attempts.len()]);
         }
         // One order for every writer, so that two never wait on each other in a circle.
         keys.sort_unstable();
         keys.dedup();
+        let mut counts = self.read_counts(tx, hour, &keys).await?;
+        let before = counts.clone();
+        counts.extend(elsewhere.iter().map(|(k, n)| (k.clone(), *n)));
+        let stopped = decide(attempts, &mut counts);
+        let mut changed: Vec<(&String, i64)> = counts
+            .iter()
+            .filter(|(k, n)| !elsewhere.contains_key(*k) && before.get(*k) != Some(n))
+            .map(|(k, n)| (k, *n))
+            .collect();
+        changed.sort_unstable();
+        self.write_counts(tx, hour, &changed).await?;
+        Ok(stopped)
+    }
+
+    /// The hour's counts of `keys` (sorted); on PostgreSQL the rows are
+    /// created where missing and locked.
+    async fn read_counts(&self, tx: &mut Tx, hour: i64, keys: &[&str]) -> Result<HashMap<String, i64>> {
         let mut counts: HashMap<String, i64> = HashMap::with_capacity(keys.len());
-        for chunk in crate::few_shapes(&keys, KEY_ROWS) {
-            // Creates the missing rows and locks them all; `n = n` changes nothing.
-            let sql = crate::insert_rows(
-                self.backend(),
-                "rate_counts (hour, key, n)",
-                "(#, #, 0)",
-                chunk.len(),
-                "ON CONFLICT (hour, key) DO UPDATE SET n = rate_counts.n RETURNING key, n",
-            );
+        let sqlite = self.backend() == Backend::Sqlite;
+        for chunk in crate::few_shapes(keys, KEY_ROWS) {
+            let sql = match self.backend() {
+                // The single writer serialises every counting: a read is enough.
+                Backend::Sqlite => crate::numbered(
+                    Backend::Sqlite,
+                    &format!(
+                        "SELECT key, n FROM rate_counts WHERE hour = # AND key IN ({})",
+                        crate::row_list("#", chunk.len())
+                    ),
+                ),
+                // Creates the missing rows and locks them all, in key order;
+                // `n = n` changes nothing.
+                Backend::Postgres => crate::insert_rows(
+                    Backend::Postgres,
+                    "rate_counts (hour, key, n)",
+                    "(#, #, 0)",
+                    chunk.len(),
+                    "ON CONFLICT (hour, key) DO UPDATE SET n = rate_counts.n RETURNING key, n",
+                ),
+            };
             let rows: Vec<(String, i64)> = on_tx!(tx, c => {
                 let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()));
-                for key in chunk {
-                    q = q.bind(hour).bind(*key);
+                if sqlite {
+                    q = q.bind(hour);
+                    for key in chunk {
+                        q = q.bind(*key);
+                    }
+                } else {
+                    for key in chunk {
+                        q = q.bind(hour).bind(*key);
+                    }
                 }
                 q.fetch_all(c).await
             })?;
             counts.extend(rows);
         }
-        let before = counts.clone();
-        let stopped = decide(attempts, &mut counts);
-        let mut changed: Vec<(&String, i64)> =
-            counts.iter().filter(|(k, n)| before.get(*k) != Some(n)).map(|(k, n)| (k, *n)).collect();
-        changed.sort_unstable();
-        for chunk in crate::few_shapes(&changed, KEY_ROWS) {
+        Ok(counts)
+    }
+
+    /// Writes the hour's new counts.
+    async fn write_counts(&self, tx: &mut Tx, hour: i64, changed: &[(&String, i64)]) -> Result<()> {
+        for chunk in crate::few_shapes(changed, KEY_ROWS) {
             let sql = crate::insert_rows(
                 self.backend(),
                 "rate_counts (hour, key, n)",
@@ -101,14 +151,14 @@ impl Store {
                 q.execute(c).await.map(|r| r.rows_affected())
             })?;
         }
-        Ok(stopped)
+        Ok(())
     }
 
     /// Counts one attempt in a transaction of its own; answers the index of
     /// the key that stopped it.
     pub async fn take_attempt(&self, keys: &Keys) -> Result<Option<usize>> {
         let mut tx = self.begin().await?;
-        let stopped = self.count_attempts(&mut tx, &[keys]).await?;
+        let stopped = self.count_attempts(&mut tx, &[keys], HashMap::new()).await?;
         tx.commit().await?;
         Ok(stopped[0])
     }
