@@ -233,6 +233,19 @@ impl Store {
         })
     }
 
+    /// The reading pool's connections: `(in use, open, most allowed)`
+    /// (on PostgreSQL the one pool reads and writes; SQLite's single writer
+    /// is apart from it).
+    pub fn pool_use(&self) -> (u32, u32, u32) {
+        let (size, idle, max) = match &self.db {
+            Db::Sqlite { reader, .. } => {
+                (reader.size(), reader.num_idle(), reader.options().get_max_connections())
+            }
+            Db::Pg(pool) => (pool.size(), pool.num_idle(), pool.options().get_max_connections()),
+        };
+        (size.saturating_sub(idle as u32), size, max)
+    }
+
     /// `FOR UPDATE` where the backend locks rows; SQLite's single writer
     /// already serialises every write transaction.
     pub(crate) fn lock_rows(&self) -> &'static str {

@@ -111,6 +111,11 @@ where
         GroupCommit { tx, what }
     }
 
+    /// Jobs waiting for a batch (those in the batch being written not counted).
+    pub fn depth(&self) -> usize {
+        self.tx.max_capacity() - self.tx.capacity()
+    }
+
     /// Submits a job; returns after the batch that holds it has committed.
     pub async fn submit(&self, job: J) -> Result<R> {
         let (reply, wait) = oneshot::channel();

@@ -119,5 +119,19 @@ pub async fn render(
             b.outbox_given_up
         );
     }
+    // This instance's queues and connections: where a request waits.
+    let (busy, open, max) = state.store.pool_use();
+    {
+        use std::fmt::Write;
+        let _ = write!(
+            text,
+            "# HELP chuangkou_group_commit_waiting Writes waiting for their group commit's next batch.\n# TYPE chuangkou_group_commit_waiting gauge\n\
+             chuangkou_group_commit_waiting{{queue=\"cases\"}} {}\nchuangkou_group_commit_waiting{{queue=\"ratings\"}} {}\n\
+             # HELP chuangkou_db_connections Database connections of this instance's pool.\n# TYPE chuangkou_db_connections gauge\n\
+             chuangkou_db_connections{{state=\"in_use\"}} {busy}\nchuangkou_db_connections{{state=\"open\"}} {open}\nchuangkou_db_connections{{state=\"max\"}} {max}\n",
+            state.intake.depth(),
+            state.ratings.depth(),
+        );
+    }
     ([(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response()
 }

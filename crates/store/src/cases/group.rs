@@ -15,6 +15,11 @@ pub struct Intake {
 }
 
 impl Intake {
+    /// Cases waiting for a batch.
+    pub fn depth(&self) -> usize {
+        self.queue.depth()
+    }
+
     /// Starts the queue's task on the current runtime.
     pub fn start(store: Store) -> Intake {
         let own_thread = store.backend() == crate::Backend::Sqlite;

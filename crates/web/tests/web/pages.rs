@@ -156,6 +156,15 @@ story!(health_metrics_request_ids_and_safe_headers, |store| {
     assert!(m.contains("chuangkou_http_request_duration_seconds_count"));
     assert!(m.contains("\nchuangkou_sweep_lag_seconds 0.000\n"), "nothing is due: {m}");
     assert!(m.contains("\nchuangkou_outbox_undeliverable 0\n"), "{m}");
+    // Where a request of this instance waits: its group commits' queues and its connections.
+    assert!(m.contains("\nchuangkou_group_commit_waiting{queue=\"cases\"} 0\n"), "{m}");
+    assert!(m.contains("\nchuangkou_group_commit_waiting{queue=\"ratings\"} 0\n"), "{m}");
+    let max: u32 = m
+        .lines()
+        .find_map(|l| l.strip_prefix("chuangkou_db_connections{state=\"max\"} "))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    assert!(max > 0, "the pool's size is shown: {m}");
     let css = app.get("/static/app.css", None).await;
     assert!(css.headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/css"));
 });
