@@ -33,6 +33,12 @@ pub struct Config {
     #[arg(long, env = "CHUANGKOU_WORKER_NICE", default_value_t = 10, global = true,
           value_parser = clap::value_parser!(i32).range(0..=19))]
     pub worker_nice: i32,
+    /// Most connections this process opens to PostgreSQL. Several
+    /// instances on one database must stay under its `max_connections`
+    /// together (docs/DEPLOYMENT.md).
+    #[arg(long, env = "CHUANGKOU_DB_CONNECTIONS", default_value_t = chuangkou_store::PG_CONNECTIONS, global = true,
+          value_parser = clap::value_parser!(u32).range(2..=1000))]
+    pub db_connections: u32,
 }
 
 impl Config {
@@ -86,7 +92,7 @@ impl Config {
             std::fs::create_dir_all(&self.data_dir)
                 .with_context(|| format!("creating {}", self.data_dir.display()))?;
         }
-        let store = Store::connect(&url, secret.clone())
+        let store = Store::connect_with(&url, secret.clone(), self.db_connections)
             .await
             .with_context(|| format!("opening the database ({})", redact(&url)))?;
         store.migrate().await.context("migrating the database")?;

@@ -169,7 +169,10 @@ async fn three_instances_on_one_postgresql_database_act_as_one() {
             "--trusted-proxy",
             "127.0.0.1",
         ]);
-        cmd.env("CHUANGKOU_SMS_WEBHOOK", &sms_url).stdout(std::process::Stdio::piped());
+        // Three instances of eight connections each, under PostgreSQL's limit together.
+        cmd.env("CHUANGKOU_SMS_WEBHOOK", &sms_url)
+            .env("CHUANGKOU_DB_CONNECTIONS", "8")
+            .stdout(std::process::Stdio::piped());
         let (child, addr) = common::serve_with(cmd);
         children.push(child);
         addrs.push(addr);
@@ -235,6 +238,8 @@ async fn three_instances_on_one_postgresql_database_act_as_one() {
             let get = |addr: &str, path: &str| request(addr, "GET", path, "", "text/plain", b"").unwrap().0;
             assert_eq!(get(&nginx.addr, "/metrics"), 404, "not through the proxy");
             assert_eq!(get(&addrs[0], "/metrics"), 200, "on the instance, from this machine");
+            let (_, _, metrics) = request(&addrs[0], "GET", "/metrics", "", "text/plain", b"").unwrap();
+            assert!(metrics.contains("\nchuangkou_db_connections{state=\"max\"} 8\n"), "{metrics}");
             assert_eq!(get(&nginx.addr, "/healthz"), 200);
         }
         None if std::env::var("CI").as_deref() == Ok("true") => {

@@ -138,6 +138,9 @@ impl Drop for SqliteTx {
 /// ([`Store::checkpoint_in_background`]).
 pub const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 
+/// Most connections a store opens to PostgreSQL unless told otherwise.
+pub const PG_CONNECTIONS: u32 = 16;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -148,9 +151,15 @@ impl Store {
     /// Connects to `url`: `sqlite://path/to/file.db` (created if missing) or
     /// `postgres://…`. Does not migrate; call [`Store::migrate`].
     pub async fn connect(url: &str, key: Vec<u8>) -> Result<Store> {
+        Store::connect_with(url, key, PG_CONNECTIONS).await
+    }
+
+    /// [`Store::connect`], opening at most `pg_connections` connections on
+    /// PostgreSQL (SQLite's are fixed: one writer and its readers).
+    pub async fn connect_with(url: &str, key: Vec<u8>, pg_connections: u32) -> Result<Store> {
         let db = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = PgPoolOptions::new()
-                .max_connections(16)
+                .max_connections(pg_connections)
                 .acquire_timeout(Duration::from_secs(10))
                 .connect(url)
                 .await?;

@@ -49,7 +49,7 @@ pub mod testing;
 pub mod training;
 pub mod users;
 
-pub use db::{Backend, CHECKPOINT_EVERY, Db, SqliteTx, Tx, Writer};
+pub use db::{Backend, CHECKPOINT_EVERY, Db, PG_CONNECTIONS, SqliteTx, Tx, Writer};
 pub(crate) use error::required;
 pub use error::{Result, StoreError};
 pub use events::{EventRow, NewEvent, VerifyReport};
