@@ -69,15 +69,32 @@ async fn list(
         since: q.since.clone().unwrap_or_default(),
         until: q.until.clone().unwrap_or_default(),
     };
+    // The next page keeps every filter of this one.
+    let kept: Vec<(&str, String)> = [
+        ("inbox", inbox.clone()),
+        ("q", text.clone()),
+        ("state", state_filter.clone()),
+        ("category", sticky.category.clone()),
+        ("channel", sticky.channel.clone()),
+        ("kind", q.kind.clone().unwrap_or_default()),
+        ("unit_id", sticky.unit.clone()),
+        ("since", sticky.since.clone()),
+        ("until", sticky.until.clone()),
+        ("from", q.from.map(|v| v.to_string()).unwrap_or_default()),
+        ("to", q.to.map(|v| v.to_string()).unwrap_or_default()),
+        ("limit", q.limit.map(|v| v.to_string()).unwrap_or_default()),
+    ]
+    .into_iter()
+    .filter(|(_, v)| !v.is_empty())
+    .collect();
     let f = filter_for(&state, &user, q).await?;
     let org = state.store.organisation(user.org_id()).await?;
     let rows = state.store.cases(user.org_id(), &f).await?;
     let next = (rows.len() as i64 == f.limit).then(|| {
         let last = rows.last().map_or(0, |c| c.id);
-        format!(
-            "/console/cases?inbox={inbox}&q={}&state={state_filter}&before={last}",
-            super::console::url_encode(&text)
-        )
+        let query: Vec<String> =
+            kept.iter().map(|(k, v)| format!("{k}={}", super::console::url_encode(v))).collect();
+        format!("/console/cases?{}&before={last}", query.join("&"))
     });
     let unit_rows = state.store.units(org.id).await?;
     let names = Names::new(&unit_rows, &state.store.users(org.id).await?);

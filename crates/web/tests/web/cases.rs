@@ -617,6 +617,25 @@ story!(the_console_inbox_filters_by_category_channel_unit_and_period, |store| {
     assert!(found(&app.get(&list(&[("inbox", "mine"), ("q", "扔卡")]), None).await));
     let bad = app.get(&list(&[("since", "yesterday")]), None).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // The next page keeps the filters: a page of one attitude complaint
+    // leads to the other, not to the fee dispute registered in between.
+    let fee = json!({"kind": "complaint", "channel": "hotline", "category": "fee",
+        "description": "多收了通行费", "service_point_id": seed.point_id});
+    let fee = app.post_json("/api/v1/cases", Some(&office), fee).await;
+    assert_eq!(fee.status, StatusCode::CREATED, "{}", fee.text());
+    let newest = register(&mut app, &office, &seed).await;
+    let first = app.get(&format!("{}&limit=1", list(&[("category", "attitude")])), None).await.text();
+    assert!(first.contains(newest["number"].as_str().unwrap()));
+    let more = first
+        .split("href=\"")
+        .map(|h| h[..h.find('"').unwrap_or(0)].replace("&#38;", "&"))
+        .find(|h| h.starts_with("/console/cases?") && h.contains("before="))
+        .expect("a link to the next page");
+    assert!(more.contains("category=attitude") && more.contains("limit=1"), "{more}");
+    let second = app.get(&more, None).await.text();
+    assert!(second.contains(number), "the older attitude complaint is on the next page");
+    let fee_number = fee.json()["number"].as_str().unwrap().to_string();
+    assert!(!second.contains(&fee_number), "the fee dispute is filtered out: {fee_number} {second}");
 });
 
 story!(escalations_reach_the_shift_leaders_notification_page, |store| {
