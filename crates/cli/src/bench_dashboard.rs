@@ -44,38 +44,68 @@ pub struct DashboardBenchArgs {
     /// Dashboard requests to time.
     #[arg(long, default_value_t = 30)]
     pub requests: usize,
-    /// Keep the generated database in this folder (SQLite) and, when it
-    /// already holds one, measure that instead of generating again —
-    /// after it is migrated, so a new index can be measured on the same data.
+    /// Keep the generated database in this folder (SQLite) or database
+    /// name (PostgreSQL) and, when it already holds one, measure that
+    /// instead of generating again — after it is migrated, so a new index
+    /// can be measured on the same data.
     #[arg(long)]
     pub keep: Option<std::path::PathBuf>,
 }
 
-const PASSWORD: &str = "bench-password-1";
+pub(crate) const PASSWORD: &str = "bench-password-1";
 
-pub async fn dashboard(args: DashboardBenchArgs) -> Result<i32> {
-    let (url, _dir) = match &args.keep {
-        Some(dir) => {
-            anyhow::ensure!(args.backend == "sqlite", "--keep works with the SQLite backend only");
+/// How big a generated organisation is.
+pub(crate) struct Scale {
+    pub stations: usize,
+    pub staff: usize,
+    pub ratings: usize,
+    pub cases: usize,
+}
+
+/// The benchmark's database: kept in `keep` (a folder for SQLite, a
+/// database of that name for PostgreSQL) or a fresh scratch one. Returns
+/// the store, migrated, and the generated organisation's id if the kept
+/// database already holds it.
+pub(crate) async fn open_bench_db(
+    backend: &str,
+    keep: Option<&std::path::Path>,
+) -> Result<(Store, Option<i64>, Option<std::path::PathBuf>)> {
+    let (url, dir) = match (keep, backend) {
+        (Some(dir), "sqlite") => {
             std::fs::create_dir_all(dir)?;
             (format!("sqlite://{}?mode=rwc", dir.join("bench.db").display()), None)
         }
-        None => {
-            let (url, dir) = crate::bench::bench_db(&args.backend).await?;
-            (url, Some(dir))
+        (Some(name), "postgres") => {
+            let name = name.to_string_lossy();
+            let url = chuangkou_store::scratch::pg_named_database_url(&name, true)
+                .await
+                .context("PostgreSQL is not reachable")?;
+            (url, None)
         }
+        _ => crate::bench::bench_db(backend).await?,
     };
     let store = Store::connect(&url, b"bench-secret-bench-secret".to_vec()).await?;
     store.migrate().await?;
+    let kept = store.organisations().await?.into_iter().find(|o| o.code == "BN").map(|o| o.id);
+    if kept.is_some() {
+        println!(
+            "benchmark: measuring the data kept in {}",
+            keep.map_or("?".into(), |k| k.display().to_string())
+        );
+    }
+    Ok((store, kept, dir))
+}
+
+pub async fn dashboard(args: DashboardBenchArgs) -> Result<i32> {
+    let (store, kept, _dir) = open_bench_db(&args.backend, args.keep.as_deref()).await?;
     let policies = PolicySet::builtin();
     let rules = policies.rules("toll").context("toll pack")?;
     let cal = rules.calendar;
-    let org_id = match store.organisations().await?.into_iter().find(|o| o.code == "BN") {
-        Some(org) => {
-            println!("dashboard benchmark: measuring the data kept in {url}");
-            org.id
-        }
-        None => generate(&store, &args, rules).await?,
+    let scale =
+        Scale { stations: args.stations, staff: args.staff, ratings: args.ratings, cases: args.cases };
+    let org_id = match kept {
+        Some(id) => id,
+        None => generate(&store, &scale, rules).await?,
     };
     let today = cal.local_date(store.now_ms());
 
@@ -92,7 +122,7 @@ pub async fn dashboard(args: DashboardBenchArgs) -> Result<i32> {
 
     // The dashboard page, signed in as a leader, through the real router.
     let app = chuangkou_web::app(AppState::new(store.clone(), WebConfig::default(), PolicySet::builtin()));
-    let cookies = sign_in(&app).await?;
+    let cookies = sign_in(&app, "bench-leader").await?;
     let mut times = time_get(&app, &cookies, "/console/dashboard", args.requests).await?;
     report("dashboard page", &mut times);
     // The month's printable notice (assessment, indicators, PDF layout).
@@ -113,7 +143,12 @@ pub async fn dashboard(args: DashboardBenchArgs) -> Result<i32> {
 }
 
 /// Times `n` GETs of `path` through the router, checking each answers.
-async fn time_get(app: &axum::Router, cookies: &str, path: &str, n: usize) -> Result<Vec<Duration>> {
+pub(crate) async fn time_get(
+    app: &axum::Router,
+    cookies: &str,
+    path: &str,
+    n: usize,
+) -> Result<Vec<Duration>> {
     let mut times = Vec::new();
     for _ in 0..n {
         let req = Request::get(path).header(header::COOKIE, cookies).body(Body::empty())?;
@@ -127,10 +162,22 @@ async fn time_get(app: &axum::Router, cookies: &str, path: &str, n: usize) -> Re
     Ok(times)
 }
 
+/// What the generated cases say, by category: two in six mention 态度.
+const TEXTS: [(&str, &str); 6] = [
+    ("delay", "出口车道排队时间过长"),
+    ("attitude", "收费员服务态度生硬"),
+    ("fee", "通行费计费有误，多收了钱"),
+    ("facility", "ETC 车道抬杆慢"),
+    ("facility", "服务区卫生间不干净"),
+    ("general", "收费员态度很好，表扬"),
+];
+/// A rare case (one in 997), for a search that finds few.
+const LOST: (&str, &str) = ("general", "遗失物品请求帮忙查找");
+
 /// Builds the organisation and its year of data; returns its id.
-async fn generate(
+pub(crate) async fn generate(
     store: &Store,
-    args: &DashboardBenchArgs,
+    args: &Scale,
     rules: chuangkou_domain::policy::Rules<'_>,
 ) -> Result<i64> {
     let cal = rules.calendar;
@@ -267,12 +314,17 @@ async fn generate(
         for k in 0..per_day_cases {
             let i = di * per_day_cases + k;
             let point = &points[(i * 13) % points.len()];
+            let (category, text) = if i.is_multiple_of(997) { LOST } else { TEXTS[i % TEXTS.len()] };
             let nc = NewCase {
-                kind: if i.is_multiple_of(4) { CaseKind::Suggestion } else { CaseKind::Complaint },
+                kind: if i.is_multiple_of(4) && matches!(category, "delay" | "facility" | "general") {
+                    CaseKind::Suggestion
+                } else {
+                    CaseKind::Complaint
+                },
                 channel: Channel::Hotline,
-                category: "general".into(),
+                category: category.into(),
                 track: None,
-                description: format!("第{i}件：出口车道排队时间过长"),
+                description: format!("第{i}件：{text}"),
                 unit_id: None,
                 service_point_id: Some(point.id),
                 subject_staff_id: i.is_multiple_of(5).then(|| staff_numbers[i % staff_numbers.len()].0),
@@ -303,8 +355,8 @@ async fn generate(
     let wall = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis() as i64;
     store.set_clock(wall);
     println!(
-        "dashboard benchmark: backend={} stations={} staff={} ratings={n_ratings} cases={n_cases} facts={n_facts} days={} (generated in {:.0} s)",
-        args.backend,
+        "generated: backend={:?} stations={} staff={} ratings={n_ratings} cases={n_cases} facts={n_facts} days={} in {:.0} s",
+        store.backend(),
         args.stations,
         args.staff,
         days.len(),
@@ -314,7 +366,7 @@ async fn generate(
     Ok(org.id)
 }
 
-fn report(what: &str, times: &mut [Duration]) {
+pub(crate) fn report(what: &str, times: &mut [Duration]) {
     times.sort();
     let pct = |p: f64| times[((times.len() as f64 * p) as usize).min(times.len() - 1)].as_secs_f64() * 1000.0;
     println!(
@@ -327,11 +379,11 @@ fn report(what: &str, times: &mut [Duration]) {
 }
 
 /// Signs the benchmark's leader in; returns the `Cookie` header to send.
-async fn sign_in(app: &axum::Router) -> Result<String> {
+pub(crate) async fn sign_in(app: &axum::Router, username: &str) -> Result<String> {
     let res = app.clone().oneshot(Request::get("/login").body(Body::empty())?).await?;
     let mut jar: Vec<String> = set_cookies(&res);
     let csrf = jar.iter().find_map(|c| c.strip_prefix("ck_csrf=")).context("no form token")?.to_string();
-    let body = format!("username=bench-leader&password={PASSWORD}&_csrf={csrf}");
+    let body = format!("username={username}&password={PASSWORD}&_csrf={csrf}");
     let req = Request::post("/login")
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .header(header::COOKIE, jar.join("; "))

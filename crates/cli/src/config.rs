@@ -15,6 +15,11 @@ pub struct Config {
     /// `postgres://…` for PostgreSQL; default: SQLite at DATA_DIR/chuangkou.db.
     #[arg(long, env = "CHUANGKOU_DATABASE_URL", global = true)]
     pub database_url: Option<String>,
+    /// `postgres://…` of a hot standby of the database, for the heavy
+    /// reads: the dashboard, indicators, exports and searches
+    /// (docs/DEPLOYMENT.md). Reads go to the primary while it is down.
+    #[arg(long, env = "CHUANGKOU_DATABASE_READ_URL", global = true)]
+    pub database_read_url: Option<String>,
     /// Installation secret: the keys of the event chain, of personal data and of the lookup hashes are derived from it.
     /// Default: DATA_DIR/secret.key, generated on first start. Several
     /// instances on one PostgreSQL must share it.
@@ -96,6 +101,12 @@ impl Config {
             .await
             .with_context(|| format!("opening the database ({})", redact(&url)))?;
         store.migrate().await.context("migrating the database")?;
+        let store = match &self.database_read_url {
+            Some(read) => store
+                .with_read_replica(read, self.db_connections)
+                .with_context(|| format!("the read replica ({})", redact(read)))?,
+            None => store,
+        };
         if new {
             // A database with records was written under another secret: a
             // new one would make every record look altered and leave the

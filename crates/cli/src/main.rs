@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 mod bench;
 mod bench_dashboard;
+mod bench_inbox;
 mod bench_sweep;
 mod commands;
 mod config;
@@ -93,6 +94,9 @@ pub enum BenchCommand {
     Dashboard(bench_dashboard::DashboardBenchArgs),
     /// Cases whose deadlines all pass at once, swept beside intake and an admin writer.
     Sweep(bench_sweep::SweepBenchArgs),
+    /// The case inbox at a million cases: each tab, the counts, searches
+    /// and filters through the real router, p95 against the 50 ms budget.
+    Inbox(bench_inbox::InboxBenchArgs),
 }
 
 #[global_allocator]
@@ -115,6 +119,7 @@ fn main() -> Result<()> {
                 BenchCommand::Ratings(args) => bench::ratings(args).await?,
                 BenchCommand::Dashboard(args) => bench_dashboard::dashboard(args).await?,
                 BenchCommand::Sweep(args) => bench_sweep::sweep(args).await?,
+                BenchCommand::Inbox(args) => bench_inbox::inbox(args).await?,
             });
         }
         if let Command::Restore { src } = &cli.command {

@@ -216,6 +216,7 @@ impl Store {
             clock_offset_ms: Arc::new(AtomicI64::new(0)),
             url: url.into(),
             orgs: Arc::default(),
+            replica: None,
         })
     }
 

@@ -13,7 +13,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::ratings::Scope;
-use crate::{NewEvent, Result, Store, StoreError, on_read, on_tx};
+use crate::{NewEvent, Result, Store, StoreError, on_replica, on_tx};
 
 /// Whom the indicators are about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -203,7 +203,7 @@ impl Store {
             f.cases
         );
         Ok(
-            on_read!(self, c => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.as_str())).bind(org_id).bind(from).bind(to).fetch_one(c).await)?,
+            on_replica!(self, c => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.as_str())).bind(org_id).bind(from).bind(to).fetch_one(c).await)?,
         )
     }
 
@@ -228,7 +228,7 @@ impl Store {
     /// The organisation's counted ratings per month (yyyymm) over days
     /// `from..=to`, from the rollups.
     pub async fn ratings_by_month(&self, org_id: i64, from: i64, to: i64) -> Result<Vec<(i64, Counts)>> {
-        let rows: Vec<(i64, i64, i64, i64, i64, i64)> = on_read!(self, c => sqlx::query_as(
+        let rows: Vec<(i64, i64, i64, i64, i64, i64)> = on_replica!(self, c => sqlx::query_as(
             "SELECT day / 100, CAST(SUM(n1) AS BIGINT), CAST(SUM(n2) AS BIGINT), CAST(SUM(n3) AS BIGINT),
                     CAST(SUM(n4) AS BIGINT), CAST(SUM(n5) AS BIGINT)
              FROM rating_rollups WHERE org_id = $1 AND scope = 'unit' AND day BETWEEN $2 AND $3
@@ -240,10 +240,10 @@ impl Store {
     /// What needs attention now: open cases past a deadline, and open
     /// rectification orders (of which overdue).
     pub async fn attention(&self, org_id: i64) -> Result<(i64, i64, i64)> {
-        let overdue: i64 = on_read!(self, c => sqlx::query_scalar(
+        let overdue: i64 = on_replica!(self, c => sqlx::query_scalar(
             "SELECT COUNT(*) FROM cases WHERE org_id = $1 AND overdue AND state NOT IN ('closed', 'withdrawn', 'merged')")
             .bind(org_id).fetch_one(c).await)?;
-        let (open, late): (i64, i64) = on_read!(self, c => sqlx::query_as(
+        let (open, late): (i64, i64) = on_replica!(self, c => sqlx::query_as(
             "SELECT COUNT(*), CAST(COALESCE(SUM(CASE WHEN overdue THEN 1 ELSE 0 END), 0) AS BIGINT)
              FROM rectifications WHERE org_id = $1 AND state <> 'verified'")
             .bind(org_id).fetch_one(c).await)?;
@@ -316,7 +316,7 @@ impl Store {
                     CAST(COALESCE(SUM(transactions), 0) AS BIGINT)
              FROM volumes WHERE org_id = $1 AND day BETWEEN $2 AND $3{narrow}"
         );
-        let (vehicles, passengers, transactions): (i64, i64, i64) = on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        let (vehicles, passengers, transactions): (i64, i64, i64) = on_replica!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
             .bind(org_id).bind(d0).bind(d1).fetch_one(c).await)?;
         Ok(Volume { vehicles, passengers, transactions })
     }
@@ -352,7 +352,7 @@ impl Store {
                AND registered_at >= $2 AND registered_at < $3{}",
             f.cases
         );
-        let (callbacks, satisfied): (i64, i64) = on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        let (callbacks, satisfied): (i64, i64) = on_replica!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
             .bind(org_id).bind(from).bind(to).fetch_one(c).await)?;
         let sql = format!(
             "SELECT COUNT(*), CAST(COALESCE(SUM(CASE WHEN NOT overdue AND handled_at IS NOT NULL AND handled_at <= handle_due THEN 1 ELSE 0 END), 0) AS BIGINT)
@@ -360,7 +360,7 @@ impl Store {
                AND handle_due >= $2 AND handle_due < $3{}",
             f.cases
         );
-        let (due, on_time): (i64, i64) = on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        let (due, on_time): (i64, i64) = on_replica!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
             .bind(org_id).bind(from).bind(to).fetch_one(c).await)?;
         Ok((callbacks, satisfied, due, on_time))
     }
@@ -387,7 +387,7 @@ impl Store {
             "SELECT COUNT(*), CAST(COALESCE(SUM(CASE WHEN state = 'verified' THEN 1 ELSE 0 END), 0) AS BIGINT)
              FROM rectifications WHERE org_id = $1 AND due_at >= $2 AND due_at < $3{rect_filter}"
         );
-        let (due, verified): (i64, i64) = on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        let (due, verified): (i64, i64) = on_replica!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
             .bind(org_id).bind(from).bind(to).fetch_one(c).await)?;
         let sql = format!(
             "SELECT CAST(COALESCE(SUM(CASE WHEN it.result IN ('pass', 'fail') THEN 1 ELSE 0 END), 0) AS BIGINT),
@@ -395,7 +395,7 @@ impl Store {
              FROM inspection_items it JOIN inspections i ON i.id = it.inspection_id
              WHERE i.org_id = $1 AND i.visited_at >= $2 AND i.visited_at < $3{insp_filter}"
         );
-        let (checked, passed): (i64, i64) = on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        let (checked, passed): (i64, i64) = on_replica!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
             .bind(org_id).bind(from).bind(to).fetch_one(c).await)?;
         Ok((due, verified, checked, passed))
     }
@@ -417,7 +417,7 @@ impl Store {
              FROM ledger_entries WHERE org_id = $1 AND status = 'approved' AND reverses_id IS NULL
                AND occurred_at >= $2 AND occurred_at < $3{who}"
         );
-        Ok(on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        Ok(on_replica!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
             .bind(org_id).bind(from).bind(to).fetch_one(c).await)?)
     }
 }

@@ -16,6 +16,7 @@ use std::sync::atomic::AtomicI64;
 
 pub mod annual;
 pub mod assessment;
+pub mod bench;
 pub mod campaign_group;
 pub mod campaigns;
 pub mod cases;
@@ -40,6 +41,7 @@ pub mod notices;
 pub mod org;
 pub mod ratings;
 pub mod recognition;
+pub mod replica;
 pub mod scratch;
 pub mod seals;
 mod sql;
@@ -107,6 +109,8 @@ pub struct Store {
     /// nearly every request needs its own, and reading it cost a round trip
     /// to a reader connection each time.
     orgs: Arc<std::sync::RwLock<std::collections::HashMap<i64, org::Organisation>>>,
+    /// A PostgreSQL hot standby for heavy reads ([`replica`]), if set.
+    replica: Option<Arc<replica::Replica>>,
 }
 
 impl Store {

@@ -240,6 +240,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0038_rate_counts.sql"),
         postgres: include_str!("../migrations/postgres/0038_rate_counts.sql"),
     },
+    Migration {
+        version: 39,
+        name: "inbox_indexes",
+        sqlite: include_str!("../migrations/sqlite/0039_inbox_indexes.sql"),
+        postgres: include_str!("../migrations/postgres/0039_inbox_indexes.sql"),
+    },
 ];
 
 /// The first migration recorded with its checksum (it adds the column).

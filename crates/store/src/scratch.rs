@@ -14,6 +14,13 @@ pub fn pg_admin_url() -> String {
 /// A URL of a new, empty PostgreSQL database, or `None` (with a notice) when
 /// no server is reachable outside CI.
 pub async fn pg_database_url() -> Option<String> {
+    pg_named_database_url(&unique_name(), false).await
+}
+
+/// A URL of the PostgreSQL database `name`, created (empty) unless
+/// `reuse` finds it already there: a benchmark keeps its generated data
+/// in one, to measure it again after a change.
+pub async fn pg_named_database_url(name: &str, reuse: bool) -> Option<String> {
     use sqlx::Connection;
     let admin = pg_admin_url();
     let mut conn = match sqlx::PgConnection::connect(&admin).await {
@@ -27,12 +34,24 @@ pub async fn pg_database_url() -> Option<String> {
             return None;
         }
     };
-    let name = unique_name();
+    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+        .bind(name)
+        .fetch_one(&mut conn)
+        .await
+        .expect("list databases");
     // UTF-8 with a real locale so that text search works on Chinese.
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name} ENCODING 'UTF8' TEMPLATE template0")))
+    if !(reuse && exists) {
+        assert!(
+            name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+            "a database name of letters, digits and _"
+        );
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "CREATE DATABASE {name} ENCODING 'UTF8' TEMPLATE template0"
+        )))
         .execute(&mut conn)
         .await
         .expect("create test database");
+    }
     let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(admin);
     Some(format!("{base}/{name}"))
 }

@@ -656,6 +656,83 @@ story!(search_finds_two_character_chinese_terms, |store| {
     assert_eq!(store.cases(w.org.id, &mine).await.unwrap().len(), 2);
 });
 
+story!(a_search_pages_newest_first_from_the_text_index_with_the_case_by_number, |store| {
+    let w = world(&store, "toll").await;
+    let mut ids = Vec::new();
+    for i in 0..7 {
+        ids.push(register(&store, &w, &complaint(&w, &format!("第{i}次：收费员态度生硬"))).await.id);
+        register(&store, &w, &complaint(&w, "出口车道排队时间过长")).await;
+    }
+    ids.reverse();
+    let find = |q: &str, before: Option<i64>| CaseFilter {
+        q: Some(q.into()),
+        before_id: before,
+        limit: 3,
+        ..Default::default()
+    };
+    // Page by page, as the list's "next" link does: every match once, newest first.
+    let mut seen = Vec::new();
+    let mut before = None;
+    loop {
+        let page = store.cases(w.org.id, &find("态度生硬", before)).await.unwrap();
+        assert!(page.len() <= 3);
+        seen.extend(page.iter().map(|c| c.id));
+        if page.len() < 3 {
+            break;
+        }
+        before = page.last().map(|c| c.id);
+    }
+    assert_eq!(seen, ids, "every match once, newest first");
+    assert_eq!(store.count_cases(w.org.id, &find("态度生硬", None), 500).await.unwrap(), 7);
+    // A case's number finds it among the text matches, in its place.
+    let other = register(&store, &w, &complaint(&w, "ETC 车道抬杆慢")).await;
+    let by_number = store.cases(w.org.id, &find(&other.number, None)).await.unwrap();
+    assert_eq!(by_number.iter().map(|c| c.id).collect::<Vec<_>>(), vec![other.id]);
+    // With a tab: the open cases nobody handles (public intake), searched.
+    let mut public = complaint(&w, "态度很差，没人管");
+    public.registered_by = None;
+    let public = register(&store, &w, &public).await;
+    let unassigned = CaseFilter { inbox: Inbox::Unassigned, ..find("态度", None) };
+    let found = store.cases(w.org.id, &unassigned).await.unwrap();
+    assert_eq!(found.iter().map(|c| c.id).collect::<Vec<_>>(), vec![public.id]);
+});
+
+story!(a_period_pages_newest_registered_first_through_cases_registered_at_once, |store| {
+    let w = world(&store, "toll").await;
+    let t0 = store.now_ms();
+    // Registered in another order than their times say: the minute later
+    // ones first (lower ids), then the earlier ones, then one outside the
+    // period.
+    let mut groups = Vec::new();
+    for (at, n) in [(t0 + 60_000, 3), (t0, 4), (t0 + 7 * 86_400_000, 1)] {
+        store.set_clock(at);
+        let mut ids = Vec::new();
+        for i in 0..n {
+            ids.push(register(&store, &w, &complaint(&w, &format!("第{i}件"))).await.id);
+        }
+        ids.reverse();
+        groups.push(ids);
+    }
+    let expected: Vec<i64> = groups[..2].concat();
+    let page = |before| CaseFilter {
+        registered_from: Some(t0),
+        registered_to: Some(t0 + 86_400_000),
+        before_id: before,
+        limit: 3,
+        ..Default::default()
+    };
+    let (mut seen, mut before) = (Vec::new(), None);
+    loop {
+        let rows = store.cases(w.org.id, &page(before)).await.unwrap();
+        seen.extend(rows.iter().map(|c| c.id));
+        if rows.len() < 3 {
+            break;
+        }
+        before = rows.last().map(|c| c.id);
+    }
+    assert_eq!(seen, expected, "each case of the period once, newest registered first");
+});
+
 story!(group_commit_registers_a_rush_with_distinct_numbers_and_a_whole_chain, |store| {
     let w = world(&store, "toll").await;
     let intake = chuangkou_store::cases::Intake::start(store.clone());

@@ -133,5 +133,20 @@ pub async fn render(
             state.ratings.depth(),
         );
     }
+    // The read replica, if there is one: whether it answers, and its lag.
+    if let Some((up, lag)) = state.store.replica_status().await {
+        use std::fmt::Write;
+        let _ = write!(
+            text,
+            "# HELP chuangkou_replica_up Whether the read replica answers (reads go to the primary while it does not).
+# TYPE chuangkou_replica_up gauge
+chuangkou_replica_up {}
+             # HELP chuangkou_replica_lag_seconds How far the read replica's replay is behind.
+# TYPE chuangkou_replica_lag_seconds gauge
+chuangkou_replica_lag_seconds {lag:.3}
+",
+            u8::from(up)
+        );
+    }
     ([(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response()
 }

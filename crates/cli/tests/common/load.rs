@@ -2,6 +2,9 @@
 //! stored exactly once: shared by the crash drill and the several-instances
 //! test.
 
+// Each test crate uses a part of it.
+#![allow(dead_code)]
+
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -5,7 +5,7 @@ use chuangkou_domain::events::EventKind;
 use serde::Serialize;
 
 use super::{CASE_COLUMNS, CaseRow};
-use crate::{Result, Store, StoreError, on_read};
+use crate::{Backend, Result, Store, StoreError, on_read, on_replica};
 
 /// Which slice of the organisation's cases.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -109,32 +109,50 @@ impl Store {
     }
 
     /// Cases matching `f`, newest first, keyset-paginated by id.
+    ///
+    /// A search runs as two queries merged: the cases whose texts hold the
+    /// search's terms, walked newest first from the text index itself
+    /// (a term in one case of three finds its page at once, instead of
+    /// listing all its cases first), and the case whose number it is.
     pub async fn cases(&self, org_id: i64, f: &CaseFilter) -> Result<Vec<CaseRow>> {
-        let (wh, ints, texts) = self.case_conditions(f);
-        let sql = format!(
-            "SELECT {CASE_COLUMNS} FROM cases k WHERE {wh} ORDER BY k.id DESC LIMIT {}",
-            f.limit.clamp(1, 200)
-        );
-        Ok(on_read!(self, c => {
-            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(org_id);
-            for v in &ints {
-                q = q.bind(*v);
-            }
-            for v in &texts {
-                q = q.bind(v.clone());
-            }
-            q.fetch_all(c).await
-        })?)
+        let limit = f.limit.clamp(1, 200);
+        let mut rows = self.fetch_cases(org_id, &self.case_conditions(f, Search::Terms), limit).await?;
+        if self.search_terms(f).is_some() {
+            rows.extend(self.fetch_cases(org_id, &self.case_conditions(f, Search::Number), limit).await?);
+            rows.sort_by_key(|c| std::cmp::Reverse(c.id));
+            rows.dedup_by_key(|c| c.id);
+            rows.truncate(limit as usize);
+        }
+        Ok(rows)
+    }
+
+    async fn fetch_cases(&self, org_id: i64, c: &Conditions, limit: i64) -> Result<Vec<CaseRow>> {
+        let Conditions { from, wh, order, ints, texts } = c;
+        let sql = format!("SELECT {CASE_COLUMNS} FROM {from} WHERE {wh} ORDER BY {order} LIMIT {limit}");
+        // A search reads from the replica, if there is one; the inbox's
+        // tabs show what was just done, so they read from the primary.
+        let searching = *from != "cases k";
+        macro_rules! fetch {
+            ($c:ident) => {{
+                let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(org_id);
+                for v in ints {
+                    q = q.bind(*v);
+                }
+                for v in texts {
+                    q = q.bind(v.clone());
+                }
+                q.fetch_all($c).await
+            }};
+        }
+        Ok(if searching { on_replica!(self, c => fetch!(c)) } else { on_read!(self, c => fetch!(c)) }?)
     }
 
     /// How many cases the filter finds, counting no further than `up_to`
     /// (an inbox tab's count: "500+" is enough to say).
     pub async fn count_cases(&self, org_id: i64, f: &CaseFilter, up_to: i64) -> Result<i64> {
-        let (wh, ints, texts) = self.case_conditions(f);
-        let sql = format!(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM cases k WHERE {wh} LIMIT {}) AS found",
-            up_to.max(1)
-        );
+        let Conditions { from, wh, ints, texts, .. } = self.case_conditions(f, Search::Either);
+        let sql =
+            format!("SELECT COUNT(*) FROM (SELECT 1 FROM {from} WHERE {wh} LIMIT {}) AS found", up_to.max(1));
         Ok(on_read!(self, c => {
             let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.as_str())).bind(org_id);
             for v in &ints {
@@ -147,17 +165,27 @@ impl Store {
         })?)
     }
 
-    /// The `WHERE` of a case filter, with its integer parameters ($2…) and
-    /// then its text parameters; $1 is the organisation.
-    fn case_conditions(&self, f: &CaseFilter) -> (String, Vec<Option<i64>>, Vec<Option<String>>) {
+    /// The search text of `f`, when it has one with terms to look up (two
+    /// characters or more).
+    fn search_terms<'a>(&self, f: &'a CaseFilter) -> Option<&'a str> {
+        f.q.as_deref().map(str::trim).filter(|q| q.chars().filter(|c| c.is_alphanumeric()).count() >= 2)
+    }
+
+    /// The `FROM` and `WHERE` of a case filter, with its integer parameters
+    /// ($2…) and then its text parameters; $1 is the organisation.
+    fn case_conditions(&self, f: &CaseFilter, search: Search) -> Conditions {
         let mut wh: Vec<String> = vec!["k.org_id = $1".into()];
         let mut ints: Vec<Option<i64>> = vec![];
         let mut texts: Vec<Option<String>> = vec![];
-        // Placeholders: $1 org; then integers $2..$9; then texts from $10.
+        // Placeholders: $1 org; then the integers; then the texts.
         let int = |v: Option<i64>, ints: &mut Vec<Option<i64>>| {
             ints.push(v);
             format!("${}", ints.len() + 1)
         };
+        let backend = self.backend();
+        let terms = self.search_terms(f).is_some() && search == Search::Terms;
+        let period = f.registered_from.is_some() || f.registered_to.is_some();
+        let (from, order, after) = walk(backend, terms, period);
         wh.extend(inbox_clause(f, self.now_ms(), &mut ints));
         if let Some((user, staff)) = f.only_involving {
             let u = int(Some(user), &mut ints);
@@ -181,7 +209,7 @@ impl Store {
             wh.push(format!("k.registered_at < {}", int(f.registered_to, &mut ints)));
         }
         if f.before_id.is_some() {
-            wh.push(format!("k.id < {}", int(f.before_id, &mut ints)));
+            wh.push(after.replace('#', &int(f.before_id, &mut ints)));
         }
         let base = 2 + ints.len();
         let text = |v: &Option<String>, texts: &mut Vec<Option<String>>| {
@@ -196,23 +224,25 @@ impl Store {
             }
         }
         if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-            wh.push(self.search_clause(q, &mut |v| text(&Some(v), &mut texts)));
+            let mut param = |v: String| text(&Some(v), &mut texts);
+            let query = super::search::TermQuery::new(backend, q);
+            wh.push(match (search, self.search_terms(f)) {
+                // One character: no bigram to look up; a scan of this
+                // organisation's texts.
+                (_, None) => format!("(k.description LIKE {} OR k.number LIKE {0})", param(format!("%{q}%"))),
+                (Search::Number, Some(_)) => format!("k.number = {}", param(q.to_string())),
+                (Search::Terms, Some(_)) => {
+                    let ph: Vec<String> = query.values.iter().map(|t| param(t.clone())).collect();
+                    query.driving_clause(backend, &ph)
+                }
+                (Search::Either, Some(_)) => {
+                    let ph: Vec<String> = query.values.iter().map(|t| param(t.clone())).collect();
+                    let number = param(q.to_string());
+                    format!("(k.number = {number} OR {})", query.clause(backend, &ph))
+                }
+            });
         }
-        (wh.join(" AND "), ints, texts)
-    }
-
-    /// A search of the texts and numbers: by bigram terms, or for one
-    /// character (no bigram to look up) a scan of this organisation's
-    /// texts. `param` binds a text and answers its placeholder.
-    fn search_clause(&self, q: &str, param: &mut dyn FnMut(String) -> String) -> String {
-        if q.chars().filter(|c| c.is_alphanumeric()).count() < 2 {
-            return format!("(k.description LIKE {} OR k.number LIKE {0})", param(format!("%{q}%")));
-        }
-        let backend = self.backend();
-        let terms = super::search::TermQuery::new(backend, q);
-        let ph: Vec<String> = terms.values.iter().map(|t| param(t.clone())).collect();
-        let number = param(q.to_string());
-        format!("(k.number = {number} OR {})", terms.clause(backend, &ph))
+        Conditions { from, wh: wh.join(" AND "), order, ints, texts }
     }
 
     /// A case's whole history, oldest first.
@@ -287,6 +317,51 @@ impl Store {
                 payload: serde_json::from_str(&e.payload).unwrap_or_default(),
             })
             .collect())
+    }
+}
+
+/// How a filter's search text is looked up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Search {
+    /// Cases whose texts hold its terms, walked from the text index.
+    Terms,
+    /// The case whose number it is.
+    Number,
+    /// Either, in one condition (for counting).
+    Either,
+}
+
+/// A case query's parts: `FROM`, `WHERE`, `ORDER BY` (which the keyset in
+/// `WHERE` follows), and the parameters after the organisation's.
+struct Conditions {
+    from: &'static str,
+    wh: String,
+    order: &'static str,
+    ints: Vec<Option<i64>>,
+    texts: Vec<Option<String>>,
+}
+
+/// How a case query walks: `FROM`, `ORDER BY`, and the keyset condition
+/// after a page's last case (`#` its id). Walked from the text index, the
+/// list is ordered (and paged) by the index's own id column, which the
+/// database can seek. Within a period, by registration time: the period's
+/// index is walked from its end (newest first by id, PostgreSQL would walk
+/// every newer case before reaching an old period's).
+fn walk(backend: Backend, terms: bool, period: bool) -> (&'static str, &'static str, &'static str) {
+    match (terms, backend) {
+        (false, _) if period => (
+            "cases k",
+            "k.registered_at DESC, k.id DESC",
+            "(k.registered_at, k.id) < (SELECT b.registered_at, b.id FROM cases b WHERE b.id = #)",
+        ),
+        (false, _) => ("cases k", "k.id DESC", "k.id < #"),
+        // SQLite takes a CROSS JOIN's left table as the outer loop.
+        (true, Backend::Sqlite) => {
+            ("case_search s CROSS JOIN cases k ON k.id = s.rowid", "s.rowid DESC", "s.rowid < #")
+        }
+        (true, Backend::Postgres) => {
+            ("case_terms t JOIN cases k ON k.id = t.case_id", "t.case_id DESC", "t.case_id < #")
+        }
     }
 }
 

@@ -60,6 +60,26 @@ impl TermQuery {
     }
 }
 
+impl TermQuery {
+    /// The condition when the text index drives the query (aliased `s` on
+    /// SQLite, `t` on PostgreSQL, as [`Store::cases`] joins it): the first
+    /// term's rows, newest first, each checked for the other terms.
+    pub fn driving_clause(&self, backend: Backend, placeholders: &[String]) -> String {
+        match backend {
+            Backend::Sqlite => format!("case_search MATCH {}", placeholders[0]),
+            Backend::Postgres => {
+                let mut clause = format!("t.org_id = $1 AND t.term = {}", placeholders[0]);
+                for p in &placeholders[1..] {
+                    clause.push_str(&format!(
+                        " AND EXISTS (SELECT 1 FROM case_terms u WHERE u.org_id = $1 AND u.term = {p} AND u.case_id = t.case_id)"
+                    ));
+                }
+                clause
+            }
+        }
+    }
+}
+
 impl Store {
     /// Indexes new cases' texts, in the registering transaction.
     pub(crate) async fn index_case_texts(
