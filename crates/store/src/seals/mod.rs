@@ -218,11 +218,15 @@ impl Store {
         for t in SEALED_TABLES {
             // Taken off the queue first, then read: on PostgreSQL the delete
             // waits for a transaction that queued the row and reads what it
-            // committed.
-            let ids: Vec<i64> = on_tx!(&mut tx, c => sqlx::query_scalar(
+            // committed. Rows another instance's sealer is taking are
+            // skipped, not waited for (`claim_rows`): it seals them.
+            let sql = format!(
                 "DELETE FROM unsealed WHERE org_id = $1 AND tbl = $2 AND row_id IN
-                   (SELECT row_id FROM unsealed WHERE org_id = $1 AND tbl = $2 ORDER BY row_id LIMIT $3)
-                 RETURNING row_id")
+                   (SELECT row_id FROM unsealed WHERE org_id = $1 AND tbl = $2 ORDER BY row_id LIMIT $3{})
+                 RETURNING row_id",
+                self.claim_rows()
+            );
+            let ids: Vec<i64> = on_tx!(&mut tx, c => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.as_str()))
                 .bind(org_id).bind(t.name).bind(t.batch).fetch_all(c).await)?;
             if ids.is_empty() {
                 continue;
