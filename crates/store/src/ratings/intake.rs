@@ -267,29 +267,48 @@ impl Store {
         for (org_id, mut devices) in by_org {
             devices.sort_unstable();
             devices.dedup();
-            for chunk in devices.chunks(128) {
-                // Padded to a power of two (repeating a device) so that few statement shapes exist.
-                let width = chunk.len().next_power_of_two().max(8);
-                let sql = numbered(
-                    self.backend(),
-                    &format!(
-                        "SELECT device, COUNT(*) FROM ratings WHERE org_id = # AND created_at >= # AND device IN ({})
-                         GROUP BY device",
-                        row_list("#", width)
-                    ),
-                );
-                let rows: Vec<(String, i64)> = on_tx!(tx, c => {
-                    let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(org_id).bind(since);
-                    for k in 0..width {
-                        q = q.bind(chunk[k.min(chunk.len() - 1)]);
-                    }
-                    q.fetch_all(c).await
-                })?;
-                out.extend(rows.into_iter().map(|(d, n)| (format!("device:{org_id}:{d}"), n)));
-            }
+            let sql =
+                "SELECT device, COUNT(*) FROM ratings WHERE org_id = # AND created_at >= # AND device IN (@)
+                       GROUP BY device";
+            let rows: Vec<(String, i64)> = self.for_devices(tx, sql, org_id, since, &devices).await?;
+            out.extend(rows.into_iter().map(|(d, n)| (format!("device:{org_id}:{d}"), n)));
             for d in devices {
                 out.entry(format!("device:{org_id}:{d}")).or_insert(0);
             }
+        }
+        Ok(out)
+    }
+
+    /// The rows `sql` selects for `devices` (sorted, distinct) of an
+    /// organisation since `since`: its `#` placeholders are the
+    /// organisation, the time and the devices (`@`), 128 at a time.
+    async fn for_devices<T>(
+        &self,
+        tx: &mut Tx,
+        sql: &str,
+        org_id: i64,
+        since: i64,
+        devices: &[&str],
+    ) -> Result<Vec<T>>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+            + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+            + Send
+            + Unpin,
+    {
+        let mut out = Vec::new();
+        for chunk in devices.chunks(128) {
+            // Padded to a power of two (repeating a device) so that few statement shapes exist.
+            let width = chunk.len().next_power_of_two().max(8);
+            let sql = numbered(self.backend(), &sql.replace('@', &row_list("#", width)));
+            let rows: Vec<T> = on_tx!(tx, c => {
+                let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(org_id).bind(since);
+                for k in 0..width {
+                    q = q.bind(chunk[k.min(chunk.len() - 1)]);
+                }
+                q.fetch_all(c).await
+            })?;
+            out.extend(rows);
         }
         Ok(out)
     }
@@ -307,33 +326,18 @@ impl Store {
         let mut devices: Vec<&str> = idx.iter().map(|&i| items[i].device.as_str()).collect();
         devices.sort_unstable();
         devices.dedup();
+        let sql =
+            "SELECT id, point_id, unit_id, staff_id, level, day, case_id, device, created_at FROM ratings
+                   WHERE org_id = # AND created_at >= # AND device IN (@) AND status = 'counted'";
+        type Row = (i64, i64, i64, Option<i64>, i64, i64, Option<i64>, String, i64);
+        let rows: Vec<Row> = self.for_devices(tx, sql, org_id, cutoff, &devices).await?;
         let mut latest: HashMap<(&str, i64), (Counted, i64)> = HashMap::new();
-        for chunk in devices.chunks(128) {
-            // Padded to a power of two (repeating a device) so that few statement shapes exist.
-            let width = chunk.len().next_power_of_two().max(8);
-            let sql = numbered(
-                self.backend(),
-                &format!(
-                    "SELECT id, point_id, unit_id, staff_id, level, day, case_id, device, created_at FROM ratings
-                     WHERE org_id = # AND status = 'counted' AND created_at >= # AND device IN ({})",
-                    row_list("#", width)
-                ),
-            );
-            type Row = (i64, i64, i64, Option<i64>, i64, i64, Option<i64>, String, i64);
-            let rows: Vec<Row> = on_tx!(tx, c => {
-                let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(org_id).bind(cutoff);
-                for k in 0..width {
-                    q = q.bind(chunk[k.min(chunk.len() - 1)]);
-                }
-                q.fetch_all(c).await
-            })?;
-            for (id, point_id, unit_id, staff_id, level, day, case_id, device, at) in rows {
-                let Some(d) = chunk.iter().find(|d| **d == device) else { continue };
-                let row = Counted { id, point_id, unit_id, staff_id, level, day, case_id };
-                let e = latest.entry((*d, point_id)).or_insert((row, at));
-                if at > e.1 {
-                    *e = (row, at);
-                }
+        for (id, point_id, unit_id, staff_id, level, day, case_id, device, at) in rows {
+            let Ok(d) = devices.binary_search(&device.as_str()) else { continue };
+            let row = Counted { id, point_id, unit_id, staff_id, level, day, case_id };
+            let e = latest.entry((devices[d], point_id)).or_insert((row, at));
+            if at > e.1 {
+                *e = (row, at);
             }
         }
         Ok(latest)
