@@ -105,6 +105,10 @@ pub async fn inbox(args: InboxBenchArgs) -> Result<i32> {
         paths.push((what.into(), "desk", path));
     }
     paths.push(("leader: all".into(), "leader", "/api/v1/cases?inbox=all".into()));
+    // A leader handles no case: "mine" must not walk every open case to say so.
+    paths.push(("leader: mine (none)".into(), "leader", "/api/v1/cases?inbox=mine".into()));
+    paths.push(("leader: list page, counts".into(), "leader", "/console/cases?inbox=all".into()));
+    paths.push(("leader: home page".into(), "leader", "/console/home".into()));
     paths.push(("leader: search 态度".into(), "leader", "/api/v1/cases?q=%E6%80%81%E5%BA%A6".into()));
 
     println!(

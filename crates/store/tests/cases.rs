@@ -344,6 +344,15 @@ story!(a_hand_over_needs_acceptance_and_the_first_responsible_person_stays_recor
         (Some(w.office), Some(w.shift_leader)),
         "stays with the sender"
     );
+    // Both see it under "mine" meanwhile: the sender handles it, the
+    // recipient is being handed it (the two halves the store lists apart).
+    let other = register(&store, &w, &complaint(&w, "收费有误")).await;
+    let mine = |user| CaseFilter { inbox: Inbox::Mine, user_id: Some(user), limit: 10, ..Default::default() };
+    let ids = |rows: Vec<chuangkou_store::cases::CaseRow>| rows.iter().map(|c| c.id).collect::<Vec<_>>();
+    assert_eq!(ids(store.cases(w.org.id, &mine(w.office)).await.unwrap()), vec![other.id, r.id]);
+    assert_eq!(ids(store.cases(w.org.id, &mine(w.shift_leader)).await.unwrap()), vec![r.id]);
+    assert_eq!(store.count_cases(w.org.id, &mine(w.office), 500).await.unwrap(), 2);
+    assert_eq!(store.count_cases(w.org.id, &mine(w.shift_leader), 500).await.unwrap(), 1);
     let sl = Actor::User { id: w.shift_leader, role: Role::ShiftLeader };
     let out = act(&store, &w, r.id, sl, ActInput::new(Command::AcceptHandover)).await.unwrap();
     assert_eq!((out.case.owner_id, out.case.state.as_str()), (Some(w.shift_leader), "assigned"));

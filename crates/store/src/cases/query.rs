@@ -28,6 +28,11 @@ pub enum Inbox {
     /// Everything, newest first.
     #[default]
     All,
+    /// The half of [`Inbox::Mine`] I handle. The store lists the two
+    /// halves apart and merges them, so that each walks its own index.
+    MineHandled,
+    /// The half of [`Inbox::Mine`] being handed to me.
+    MineHandedOver,
 }
 
 impl Inbox {
@@ -114,11 +119,24 @@ impl Store {
     /// search's terms, walked newest first from the text index itself
     /// (a term in one case of three finds its page at once, instead of
     /// listing all its cases first), and the case whose number it is.
+    ///
+    /// "Mine" is the same: the cases I handle, walked on the owner index,
+    /// and those being handed to me, on theirs. (As one condition, SQLite
+    /// walked every open case to find those of a user who has few.)
     pub async fn cases(&self, org_id: i64, f: &CaseFilter) -> Result<Vec<CaseRow>> {
         let limit = f.limit.clamp(1, 200);
-        let mut rows = self.fetch_cases(org_id, &self.case_conditions(f, Search::Terms), limit).await?;
-        if self.search_terms(f).is_some() {
-            rows.extend(self.fetch_cases(org_id, &self.case_conditions(f, Search::Number), limit).await?);
+        let searching = self.search_terms(f).is_some();
+        let parts = parts(f);
+        let mut rows = Vec::new();
+        for part in &parts {
+            rows.extend(self.fetch_cases(org_id, &self.case_conditions(part, Search::Terms), limit).await?);
+            if searching {
+                rows.extend(
+                    self.fetch_cases(org_id, &self.case_conditions(part, Search::Number), limit).await?,
+                );
+            }
+        }
+        if searching || parts.len() > 1 {
             rows.sort_by_key(|c| std::cmp::Reverse(c.id));
             rows.dedup_by_key(|c| c.id);
             rows.truncate(limit as usize);
@@ -150,19 +168,28 @@ impl Store {
     /// How many cases the filter finds, counting no further than `up_to`
     /// (an inbox tab's count: "500+" is enough to say).
     pub async fn count_cases(&self, org_id: i64, f: &CaseFilter, up_to: i64) -> Result<i64> {
-        let Conditions { from, wh, ints, texts, .. } = self.case_conditions(f, Search::Either);
-        let sql =
-            format!("SELECT COUNT(*) FROM (SELECT 1 FROM {from} WHERE {wh} LIMIT {}) AS found", up_to.max(1));
-        Ok(on_read!(self, c => {
-            let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.as_str())).bind(org_id);
-            for v in &ints {
-                q = q.bind(*v);
-            }
-            for v in &texts {
-                q = q.bind(v.clone());
-            }
-            q.fetch_one(c).await
-        })?)
+        let mut n = 0;
+        // The halves of "mine" hold different cases (one owner, another
+        // taking it over), so their counts add up.
+        for part in parts(f) {
+            let Conditions { from, wh, ints, texts, .. } = self.case_conditions(&part, Search::Either);
+            let sql = format!(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM {from} WHERE {wh} LIMIT {}) AS found",
+                up_to.max(1)
+            );
+            let found: i64 = on_read!(self, c => {
+                let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.as_str())).bind(org_id);
+                for v in &ints {
+                    q = q.bind(*v);
+                }
+                for v in &texts {
+                    q = q.bind(v.clone());
+                }
+                q.fetch_one(c).await
+            })?;
+            n += found;
+        }
+        Ok(n.min(up_to.max(1)))
     }
 
     /// The search text of `f`, when it has one with terms to look up (two
@@ -365,6 +392,16 @@ fn walk(backend: Backend, terms: bool, period: bool) -> (&'static str, &'static 
     }
 }
 
+/// The filters whose lists, merged, are `f`'s: "mine" in its two halves.
+fn parts(f: &CaseFilter) -> Vec<CaseFilter> {
+    match f.inbox {
+        Inbox::Mine => {
+            [Inbox::MineHandled, Inbox::MineHandedOver].map(|inbox| CaseFilter { inbox, ..f.clone() }).into()
+        }
+        _ => vec![f.clone()],
+    }
+}
+
 /// The `WHERE` of an inbox tab, binding its integers into `ints` ($2…).
 fn inbox_clause(f: &CaseFilter, now: i64, ints: &mut Vec<Option<i64>>) -> Option<String> {
     let mut int = |v: Option<i64>| {
@@ -372,12 +409,15 @@ fn inbox_clause(f: &CaseFilter, now: i64, ints: &mut Vec<Option<i64>>) -> Option
         format!("${}", ints.len() + 1)
     };
     const OPEN: &str = "k.state NOT IN ('closed', 'withdrawn', 'merged')";
+    const NOT_ANSWERED: &str = "k.state NOT IN ('replied', 'called_back')";
     Some(match f.inbox {
         Inbox::Mine => {
             let u = int(f.user_id);
-            format!(
-                "{OPEN} AND k.state NOT IN ('replied', 'called_back') AND (k.owner_id = {u} OR k.pending_owner_id = {u})"
-            )
+            format!("{OPEN} AND {NOT_ANSWERED} AND (k.owner_id = {u} OR k.pending_owner_id = {u})")
+        }
+        Inbox::MineHandled => format!("{OPEN} AND {NOT_ANSWERED} AND k.owner_id = {}", int(f.user_id)),
+        Inbox::MineHandedOver => {
+            format!("{OPEN} AND {NOT_ANSWERED} AND k.pending_owner_id = {}", int(f.user_id))
         }
         Inbox::MyUnit => format!("{OPEN} AND k.unit_id = {}", int(f.user_unit_id)),
         Inbox::DueSoon => format!("{OPEN} AND k.handle_due <= {}", int(Some(now + 24 * 3_600_000))),
