@@ -240,8 +240,17 @@ impl Store {
     /// What needs attention now: open cases past a deadline, and open
     /// rectification orders (of which overdue).
     pub async fn attention(&self, org_id: i64) -> Result<(i64, i64, i64)> {
-        let overdue: i64 = on_replica!(self, c => sqlx::query_scalar(
-            "SELECT COUNT(*) FROM cases WHERE org_id = $1 AND overdue AND state NOT IN ('closed', 'withdrawn', 'merged')")
+        // Named on SQLite: without statistics its planner as soon walks
+        // every open case (`cases_open`, the inbox's, whose condition this
+        // query also meets) as the open overdue ones — 1.7 s at a million.
+        let hint = match self.backend() {
+            crate::Backend::Sqlite => " INDEXED BY cases_open_overdue",
+            crate::Backend::Postgres => "",
+        };
+        let sql = format!(
+            "SELECT COUNT(*) FROM cases{hint} WHERE org_id = $1 AND overdue AND state NOT IN ('closed', 'withdrawn', 'merged')"
+        );
+        let overdue: i64 = on_replica!(self, c => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.as_str()))
             .bind(org_id).fetch_one(c).await)?;
         let (open, late): (i64, i64) = on_replica!(self, c => sqlx::query_as(
             "SELECT COUNT(*), CAST(COALESCE(SUM(CASE WHEN overdue THEN 1 ELSE 0 END), 0) AS BIGINT)
