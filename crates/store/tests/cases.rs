@@ -742,6 +742,33 @@ story!(a_period_pages_newest_registered_first_through_cases_registered_at_once, 
     assert_eq!(seen, expected, "each case of the period once, newest registered first");
 });
 
+story!(my_cases_are_counted_by_urgency_however_many_they_are, |store| {
+    let w = world(&store, "toll").await;
+    let rules = w.policies.rules("toll").unwrap();
+    let mut batch = Vec::new();
+    for i in 0..230 {
+        let nc = complaint(&w, &format!("第{i}位司机反映收费员态度"));
+        batch.push(store.prepare_case(&w.org, rules, &nc, "test").await.unwrap());
+    }
+    for chunk in batch.chunks(100) {
+        store.register_batch(chunk).await.unwrap();
+    }
+    let mine = CaseFilter { inbox: Inbox::Mine, user_id: Some(w.office), limit: 50, ..Default::default() };
+    let now = store.now_ms();
+    let [overdue, _, _, open] =
+        store.count_by_urgency(w.org.id, &mine, now, now + 86_400_000, now + 3 * 86_400_000).await.unwrap();
+    assert_eq!((overdue, open), (0, 230), "more than a page of them, all counted");
+    // A month on, every deadline has passed (before the sweep marks them).
+    let later = now + 30 * 86_400_000;
+    let n = store
+        .count_by_urgency(w.org.id, &mine, later, later + 86_400_000, later + 3 * 86_400_000)
+        .await
+        .unwrap();
+    assert_eq!(n, [230, 0, 0, 230]);
+    let nobody = CaseFilter { user_id: Some(w.leader), ..mine };
+    assert_eq!(store.count_by_urgency(w.org.id, &nobody, now, now, now).await.unwrap(), [0; 4]);
+});
+
 story!(group_commit_registers_a_rush_with_distinct_numbers_and_a_whole_chain, |store| {
     let w = world(&store, "toll").await;
     let intake = chuangkou_store::cases::Intake::start(store.clone());

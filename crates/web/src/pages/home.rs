@@ -78,21 +78,10 @@ async fn home(
     let sees_cases = user.role().case_sight() != chuangkou_domain::access::Sight::Nothing;
     if sees_cases {
         // My open cases by urgency: past the deadline, due today, within three days.
-        // (A person's own open cases are few: the list's first page holds them.)
-        let f = filter_for(
-            &state,
-            &user,
-            ListQuery { inbox: Some("mine".into()), limit: Some(200), ..Default::default() },
-        )
-        .await?;
-        let open: Vec<_> =
-            state.store.cases(user.org_id(), &f).await?.into_iter().filter(|c| c.state.is_open()).collect();
-        let overdue = open.iter().filter(|c| c.overdue || c.handle_due < now).count();
-        let today = open.iter().filter(|c| !c.overdue && (now..tomorrow).contains(&c.handle_due)).count();
-        let soon = open
-            .iter()
-            .filter(|c| !c.overdue && (tomorrow..now + 3 * 86_400_000).contains(&c.handle_due))
-            .count();
+        let f =
+            filter_for(&state, &user, ListQuery { inbox: Some("mine".into()), ..Default::default() }).await?;
+        let [overdue, today, soon, open] =
+            state.store.count_by_urgency(user.org_id(), &f, now, tomorrow, now + 3 * 86_400_000).await?;
         let mine_href = "/console/cases?inbox=mine".to_string();
         mine.push(Tile {
             id: "mine-overdue",
@@ -118,7 +107,7 @@ async fn home(
         mine.push(Tile {
             id: "mine-open",
             label: tr.t("home.mine_open"),
-            count: shown(open.len() as i64),
+            count: open.to_string(),
             href: mine_href,
             urgent: false,
         });
