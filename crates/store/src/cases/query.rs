@@ -145,24 +145,18 @@ impl Store {
     }
 
     async fn fetch_cases(&self, org_id: i64, c: &Conditions, limit: i64) -> Result<Vec<CaseRow>> {
-        let Conditions { from, wh, order, ints, texts } = c;
+        let Conditions { from, wh, order, ints, texts, by_text } = c;
         let sql = format!("SELECT {CASE_COLUMNS} FROM {from} WHERE {wh} ORDER BY {order} LIMIT {limit}");
         // A search reads from the replica, if there is one; the inbox's
         // tabs show what was just done, so they read from the primary.
-        let searching = *from != "cases k";
         macro_rules! fetch {
-            ($c:ident) => {{
-                let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(org_id);
-                for v in ints {
-                    q = q.bind(*v);
-                }
-                for v in texts {
-                    q = q.bind(v.clone());
-                }
-                q.fetch_all($c).await
-            }};
+            ($c:ident) => {
+                bound!(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(org_id), ints, texts)
+                    .fetch_all($c)
+                    .await
+            };
         }
-        Ok(if searching { on_replica!(self, c => fetch!(c)) } else { on_read!(self, c => fetch!(c)) }?)
+        Ok(if *by_text { on_replica!(self, c => fetch!(c)) } else { on_read!(self, c => fetch!(c)) }?)
     }
 
     /// How many cases the filter finds, counting no further than `up_to`
@@ -178,14 +172,7 @@ impl Store {
                 up_to.max(1)
             );
             let found: i64 = on_read!(self, c => {
-                let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.as_str())).bind(org_id);
-                for v in &ints {
-                    q = q.bind(*v);
-                }
-                for v in &texts {
-                    q = q.bind(v.clone());
-                }
-                q.fetch_one(c).await
+                bound!(sqlx::query_scalar(sqlx::AssertSqlSafe(sql.as_str())).bind(org_id), &ints, &texts).fetch_one(c).await
             })?;
             n += found;
         }
@@ -218,14 +205,7 @@ impl Store {
                 sum(format!("NOT k.overdue AND k.handle_due >= {tomorrow} AND k.handle_due < {soon}")),
             );
             let got: (i64, i64, i64, i64) = on_read!(self, c => {
-                let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(org_id);
-                for v in &ints {
-                    q = q.bind(*v);
-                }
-                for v in &texts {
-                    q = q.bind(v.clone());
-                }
-                q.fetch_one(c).await
+                bound!(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(org_id), &ints, &texts).fetch_one(c).await
             })?;
             for (total, x) in n.iter_mut().zip([got.0, got.1, got.2, got.3]) {
                 *total += x;
@@ -311,7 +291,7 @@ impl Store {
                 }
             });
         }
-        Conditions { from, wh: wh.join(" AND "), order, ints, texts }
+        Conditions { from, wh: wh.join(" AND "), order, ints, texts, by_text: terms }
     }
 
     /// A case's whole history, oldest first.
@@ -389,6 +369,22 @@ impl Store {
     }
 }
 
+/// A case query with its parameters after the organisation's bound: the
+/// integers, then the texts ([`Conditions`]).
+macro_rules! bound {
+    ($q:expr, $ints:expr, $texts:expr) => {{
+        let mut q = $q;
+        for v in $ints {
+            q = q.bind(*v);
+        }
+        for v in $texts {
+            q = q.bind(v.clone());
+        }
+        q
+    }};
+}
+use bound;
+
 /// How a filter's search text is looked up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Search {
@@ -408,6 +404,8 @@ struct Conditions {
     order: &'static str,
     ints: Vec<Option<i64>>,
     texts: Vec<Option<String>>,
+    /// Walked from the text index: a search, which may read the replica.
+    by_text: bool,
 }
 
 /// How a case query walks: `FROM`, `ORDER BY`, and the keyset condition
