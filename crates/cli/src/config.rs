@@ -92,6 +92,11 @@ impl Config {
 
     pub async fn open_store(&self) -> Result<Store> {
         let url = self.database_url();
+        // Refused before anything is created or migrated.
+        anyhow::ensure!(
+            self.database_read_url.is_none() || url.starts_with("postgres"),
+            "CHUANGKOU_DATABASE_READ_URL names a PostgreSQL standby: it needs CHUANGKOU_DATABASE_URL on PostgreSQL too"
+        );
         let (secret, new) = self.secret()?;
         if new {
             std::fs::create_dir_all(&self.data_dir)

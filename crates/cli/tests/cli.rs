@@ -540,3 +540,14 @@ async fn the_sweep_fires_each_timer_once_beside_other_writers() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_read_replica_beside_sqlite_is_refused_before_anything_is_created() {
+    let install = common::Install::new(false).await.unwrap();
+    let out = install.run(&["--database-read-url", "postgres://127.0.0.1:1/x", "migrate"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("CHUANGKOU_DATABASE_READ_URL names a PostgreSQL standby"), "{err}");
+    assert!(!install.data_dir.join("chuangkou.db").exists(), "no database created");
+    assert!(!install.data_dir.join("secret.key").exists(), "no secret written");
+}
