@@ -53,6 +53,20 @@ impl Tx {
     }
 }
 
+/// A read-only view of one moment of the database: every statement run
+/// through it sees the same committed state, whatever is written meanwhile.
+/// A walk over many statements that compares one table with another (the
+/// chain's head with its events, a row with its seal) needs one; read
+/// statement by statement beside live writers, it would see a head from
+/// before an append and the events from after it. On SQLite a read
+/// transaction on a reader (WAL keeps its snapshot); on PostgreSQL a
+/// `REPEATABLE READ READ ONLY` transaction. Either holds old versions of
+/// rows for as long as it lasts, so it is for a bounded walk, not a session.
+pub enum Snapshot {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Pg(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
 /// How long a writer waits for another process's write lock on SQLite.
 const WRITE_WAIT: Duration = Duration::from_secs(10);
 
@@ -240,6 +254,20 @@ impl Store {
         Ok(match &self.db {
             Db::Sqlite { writer, .. } => Tx::Sqlite(SqliteTx::begin(writer).await?),
             Db::Pg(pool) => Tx::Pg(pool.begin().await?),
+        })
+    }
+
+    /// A consistent read of the database as it is now (see [`Snapshot`]).
+    pub async fn snapshot(&self) -> Result<Snapshot> {
+        Ok(match &self.db {
+            Db::Sqlite { reader, .. } => Snapshot::Sqlite(reader.begin().await?),
+            Db::Pg(pool) => {
+                let mut tx = pool.begin().await?;
+                sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                    .execute(&mut *tx)
+                    .await?;
+                Snapshot::Pg(tx)
+            }
         })
     }
 

@@ -10,7 +10,7 @@ use chuangkou_domain::events::{ChainVerifier, ChainedEvent, EventKind, GENESIS, 
 use serde::Serialize;
 
 use crate::crypto::CHAIN_KEY_VERSION;
-use crate::{Result, Store, StoreError, Tx, on_read, on_tx};
+use crate::{Result, Store, StoreError, Tx, on_read, on_snapshot, on_tx};
 
 /// An event about to be appended.
 pub struct NewEvent<'a> {
@@ -91,7 +91,7 @@ impl VerifyReport {
 /// Events per multi-row insert (see `append_many`).
 const EVENT_ROWS: usize = 64;
 
-const EVENT_COLUMNS: &str = "id, org_id, seq, at, actor, kind, subject_type, subject_id, payload, reason, prev_hash, hash, key_version";
+pub(crate) const EVENT_COLUMNS: &str = "id, org_id, seq, at, actor, kind, subject_type, subject_id, payload, reason, prev_hash, hash, key_version";
 
 impl Store {
     /// The key new events are chained with.
@@ -289,13 +289,20 @@ impl Store {
 
     /// Walks every organisation's chain in pages and reports the first broken
     /// link of each, plus a head that does not match the last event.
+    ///
+    /// It reads one [`Snapshot`](crate::Snapshot): run beside a serving
+    /// system (or just after a killed one, whose last commit PostgreSQL may
+    /// still be finishing), statement-by-statement reads saw a head from
+    /// before an append and events from after it, and reported a sound
+    /// chain as broken.
     pub async fn verify(&self) -> Result<VerifyReport> {
-        let heads: Vec<(i64, i64, String)> = on_read!(self, c => sqlx::query_as(
+        let mut snap = self.snapshot().await?;
+        let heads: Vec<(i64, i64, String)> = on_snapshot!(&mut snap, c => sqlx::query_as(
             "SELECT org_id, seq, head_hash FROM chain_heads ORDER BY org_id").fetch_all(c).await)?;
         let mut report = VerifyReport { organisations: heads.len(), ..Default::default() };
         let mut seals = crate::seals::Seals::default();
         for (org_id, head_seq, head_hash) in heads {
-            let (verified, last, broken) = self.verify_chain(org_id, &mut seals).await?;
+            let (verified, last, broken) = self.verify_chain(&mut snap, org_id, &mut seals).await?;
             report.events += verified;
             // Events cut off the end of the chain leave the head ahead.
             let broken = broken.or_else(|| {
@@ -313,8 +320,8 @@ impl Store {
         // Rows are checked against chains that verified; a broken chain is
         // already the finding.
         if report.broken.is_empty() {
-            report.rows = self.verify_rows(&seals).await?;
-            report.rows.extend(self.verify_ratings(&seals.ratings_listed).await?);
+            report.rows = self.verify_rows(&mut snap, &seals).await?;
+            report.rows.extend(self.verify_ratings(&mut snap, &seals.ratings_listed).await?);
         }
         Ok(report)
     }
@@ -323,6 +330,7 @@ impl Store {
     /// the last one's `(seq, id, hash)`, and the first broken link.
     async fn verify_chain(
         &self,
+        snap: &mut crate::Snapshot,
         org_id: i64,
         seals: &mut crate::seals::Seals,
     ) -> Result<(i64, Option<(i64, i64, String)>, Option<BrokenLink>)> {
@@ -335,7 +343,7 @@ impl Store {
         loop {
             // Rows are decoded one by one, so that one that cannot be
             // read is named instead of stopping the walk.
-            let page: Vec<std::result::Result<EventRow, BrokenLink>> = on_read!(self, c => {
+            let page: Vec<std::result::Result<EventRow, BrokenLink>> = on_snapshot!(&mut *snap, c => {
                 let rows = sqlx::query(sqlx::AssertSqlSafe(page_sql.as_str()))
                     .bind(org_id).bind(after).fetch_all(c).await?;
                 rows.iter().map(|r| {

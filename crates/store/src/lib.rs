@@ -51,7 +51,7 @@ pub mod testing;
 pub mod training;
 pub mod users;
 
-pub use db::{Backend, CHECKPOINT_EVERY, Db, PG_CONNECTIONS, SqliteTx, Tx, Writer};
+pub use db::{Backend, CHECKPOINT_EVERY, Db, PG_CONNECTIONS, Snapshot, SqliteTx, Tx, Writer};
 pub(crate) use error::required;
 pub use error::{Result, StoreError};
 pub use events::{EventRow, NewEvent, VerifyReport};
@@ -69,6 +69,23 @@ macro_rules! on_tx {
                 $body
             }
             $crate::Tx::Pg(t) => {
+                let $c = &mut **t;
+                $body
+            }
+        }
+    };
+}
+
+/// Runs `$body` with `$c` bound to a [`Snapshot`]'s connection.
+#[macro_export]
+macro_rules! on_snapshot {
+    ($snap:expr, $c:ident => $body:expr) => {
+        match $snap {
+            $crate::Snapshot::Sqlite(t) => {
+                let $c = &mut **t;
+                $body
+            }
+            $crate::Snapshot::Pg(t) => {
                 let $c = &mut **t;
                 $body
             }

@@ -22,8 +22,8 @@ use std::collections::HashMap;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::events::NewEvent;
-use crate::{Result, Store, StoreError, Tx, on_read, on_tx};
+use crate::events::{EVENT_COLUMNS, EventRow, NewEvent};
+use crate::{Result, Snapshot, Store, StoreError, Tx, on_read, on_snapshot, on_tx};
 
 mod tables;
 pub use tables::{SEALED_TABLES, SealedTable};
@@ -266,11 +266,11 @@ impl Store {
     /// Compares every row of the record tables with its latest seal and
     /// names, per table, the first row that differs, is missing, or was
     /// never sealed nor queued for a seal.
-    pub(crate) async fn verify_rows(&self, seals: &Seals) -> Result<Vec<RowProblem>> {
+    pub(crate) async fn verify_rows(&self, snap: &mut Snapshot, seals: &Seals) -> Result<Vec<RowProblem>> {
         let mut problems = Vec::new();
         let mut seen: HashMap<(usize, i64), ()> = HashMap::new();
         for (ti, t) in SEALED_TABLES.iter().enumerate() {
-            let queued: std::collections::HashSet<i64> = on_read!(self, c => sqlx::query_scalar(
+            let queued: std::collections::HashSet<i64> = on_snapshot!(&mut *snap, c => sqlx::query_scalar(
                 "SELECT row_id FROM unsealed WHERE tbl = $1").bind(t.name).fetch_all(c).await)?
             .into_iter()
             .collect();
@@ -278,7 +278,7 @@ impl Store {
             let mut after = 0i64;
             let mut first: Option<RowProblem> = None;
             loop {
-                let page: Vec<(i64, i64, RowDigest)> = on_read!(self, c => {
+                let page: Vec<(i64, i64, RowDigest)> = on_snapshot!(&mut *snap, c => {
                     let found = sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(after).fetch_all(c).await?;
                     found
                         .iter()
@@ -335,7 +335,11 @@ impl Store {
     /// that its event does not list. `listed` counts, per organisation, the
     /// ratings the chain's batch events list; fewer stored means some were
     /// deleted.
-    pub(crate) async fn verify_ratings(&self, listed: &HashMap<i64, i64>) -> Result<Vec<RowProblem>> {
+    pub(crate) async fn verify_ratings(
+        &self,
+        snap: &mut Snapshot,
+        listed: &HashMap<i64, i64>,
+    ) -> Result<Vec<RowProblem>> {
         let sql = "SELECT org_id, event_seq, id, point_id, unit_id, staff_id, CAST(level AS BIGINT), tags,
                           CAST(CASE WHEN comment IS NULL THEN 0 ELSE 1 END AS BIGINT), CAST(day AS BIGINT),
                           replaces_id, case_id
@@ -344,9 +348,10 @@ impl Store {
         let mut stored: HashMap<i64, i64> = HashMap::new();
         let mut first: Option<RowProblem> = None;
         let mut after = 0i64;
+        let event_sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE org_id = $1 AND seq = $2");
         loop {
             let page: Vec<RatingFields> =
-                on_read!(self, c => sqlx::query_as(sql).bind(after).fetch_all(c).await)?;
+                on_snapshot!(&mut *snap, c => sqlx::query_as(sql).bind(after).fetch_all(c).await)?;
             let Some(last) = page.last() else { break };
             after = last.2;
             for (org_id, seq, id, point, unit, staff, level, tags, comment, day, replaces, case) in page {
@@ -358,7 +363,9 @@ impl Store {
                     if events.len() > 256 {
                         events.clear();
                     }
-                    let listed = match self.event_at(org_id, seq).await? {
+                    let event: Option<EventRow> = on_snapshot!(&mut *snap, c => sqlx::query_as(
+                        sqlx::AssertSqlSafe(event_sql.as_str())).bind(org_id).bind(seq).fetch_optional(c).await)?;
+                    let listed = match event {
                         Some(e) if e.kind == EventKind::RatingsRecorded => {
                             serde_json::from_str::<serde_json::Value>(&e.payload)
                                 .ok()
