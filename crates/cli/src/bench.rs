@@ -37,6 +37,11 @@ pub struct BenchArgs {
     /// Skip HTTP: time the store's group commit alone, in batches of this size.
     #[arg(long)]
     pub store_only_batch: Option<usize>,
+    /// Cases written through the store before the clock starts, then the
+    /// planner's statistics gathered: the tables of an installation that
+    /// has been working, not of one seconds old.
+    #[arg(long, default_value_t = 2000)]
+    pub history: usize,
 }
 
 pub async fn cases(args: BenchArgs) -> Result<i32> {
@@ -45,8 +50,14 @@ pub async fn cases(args: BenchArgs) -> Result<i32> {
     let store = Store::connect(&url, key.clone()).await?;
     store.migrate().await?;
     let token = setup(&store).await?;
+    let org = store.organisation_by_code("BN").await?;
+    let policies = PolicySet::builtin();
+    let rules = policies.rules("toll").context("toll pack")?;
+    write_cases(&store, &org, rules, 1_000_000, args.history, 250).await?;
+    store.bench_analyze().await?;
     if let Some(batch) = args.store_only_batch {
-        return store_only(&store, batch, args.seconds).await;
+        let write = |n: usize| write_cases(&store, &org, rules, n, batch, batch);
+        return store_only("cases", batch, args.seconds, write).await;
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
@@ -89,7 +100,8 @@ pub async fn cases(args: BenchArgs) -> Result<i32> {
     let org = reopened.organisation_by_code("BN").await?;
     let stored: i64 = chuangkou_store::on_read!(reopened, c => sqlx::query_scalar("SELECT COUNT(*) FROM cases WHERE org_id = $1")
         .bind(org.id).fetch_one(c).await)?;
-    println!("durable:      {stored} cases stored for {n} acknowledged");
+    let stored = stored - args.history as i64;
+    println!("durable:      {stored} cases stored for {n} acknowledged (and {} of history)", args.history);
     if (stored as usize) < n {
         println!("FAILED: acknowledged cases are missing");
         return Ok(1);
@@ -167,6 +179,10 @@ pub struct RatingBenchArgs {
     /// Skip HTTP: time the store's batches alone, of this size.
     #[arg(long)]
     pub store_only_batch: Option<usize>,
+    /// Ratings written through the store before the clock starts, then the
+    /// planner's statistics gathered (see `bench cases --history`).
+    #[arg(long, default_value_t = 5000)]
+    pub history: usize,
 }
 
 /// `chuangkou bench ratings`: the public rating API over HTTP on loopback,
@@ -194,31 +210,15 @@ pub async fn ratings(args: RatingBenchArgs) -> Result<i32> {
     for p in &points {
         tokens.push(p.public_token.clone());
     }
+    let policies = PolicySet::builtin();
+    let rules = policies.rules("toll").context("toll pack")?;
+    let history = |first: usize, count: usize, batch: usize| {
+        write_ratings(&store, &org, rules, &points, args.bad_percent, first, count, batch)
+    };
+    history(1_000_000, args.history, 250).await?;
+    store.bench_analyze().await?;
     if let Some(batch) = args.store_only_batch {
-        let policies = PolicySet::builtin();
-        let rules = policies.rules("toll").context("toll pack")?;
-        let deadline = Instant::now() + Duration::from_secs(args.seconds);
-        let (mut n, mut spent) = (0usize, Duration::ZERO);
-        while Instant::now() < deadline {
-            let mut items = Vec::with_capacity(batch);
-            for k in 0..batch {
-                let input = chuangkou_store::ratings::RatingInput {
-                    level: if (n + k) % 100 < args.bad_percent { "2" } else { "5" }.into(),
-                    device: format!("d-{n}-{k}"),
-                    ..Default::default()
-                };
-                items.push(store.prepare_rating(&org, rules, &points[(n + k) % points.len()], &input).await?);
-            }
-            let t0 = Instant::now();
-            n += store.record_ratings(&items).await?.len();
-            spent += t0.elapsed();
-        }
-        println!(
-            "store only: {n} ratings in batches of {batch}: {:.0} ratings/s of commit time ({:.2} ms a batch)",
-            n as f64 / spent.as_secs_f64(),
-            spent.as_secs_f64() * 1000.0 / (n / batch) as f64
-        );
-        return Ok(0);
+        return store_only("ratings", batch, args.seconds, |n| history(n, batch, batch)).await;
     }
     // Every client comes from 127.0.0.1: the per-address limit is raised
     // for the benchmark (it is still checked on every request).
@@ -267,7 +267,8 @@ pub async fn ratings(args: RatingBenchArgs) -> Result<i32> {
     let reopened = Store::connect(&url, key).await?;
     let stored: i64 = chuangkou_store::on_read!(reopened, c => sqlx::query_scalar("SELECT COUNT(*) FROM ratings WHERE org_id = $1")
         .bind(org.id).fetch_one(c).await)?;
-    println!("durable:      {stored} ratings stored for {n} acknowledged");
+    let stored = stored - args.history as i64;
+    println!("durable:      {stored} ratings stored for {n} acknowledged (and {} of history)", args.history);
     let diffs = reopened.verify_rollups().await?;
     println!("rollups:      {} rows differ from a recomputation", diffs.len());
     if (stored as usize) < n || !diffs.is_empty() {
@@ -275,6 +276,37 @@ pub async fn ratings(args: RatingBenchArgs) -> Result<i32> {
         return Ok(1);
     }
     Ok(0)
+}
+
+/// Writes `count` ratings (devices numbered from `first`) through the
+/// store in batches of `batch`; answers the time spent committing.
+#[allow(clippy::too_many_arguments)]
+async fn write_ratings(
+    store: &Store,
+    org: &chuangkou_store::org::Organisation,
+    rules: chuangkou_domain::policy::Rules<'_>,
+    points: &[chuangkou_store::org::ServicePoint],
+    bad_percent: usize,
+    first: usize,
+    count: usize,
+    batch: usize,
+) -> Result<Duration> {
+    let mut spent = Duration::ZERO;
+    for start in (first..first + count).step_by(batch.max(1)) {
+        let mut items = Vec::with_capacity(batch);
+        for i in start..(start + batch).min(first + count) {
+            let input = chuangkou_store::ratings::RatingInput {
+                level: if i % 100 < bad_percent { "2" } else { "5" }.into(),
+                device: format!("d-{i}"),
+                ..Default::default()
+            };
+            items.push(store.prepare_rating(org, rules, &points[i % points.len()], &input).await?);
+        }
+        let t0 = Instant::now();
+        store.record_ratings(&items).await?;
+        spent += t0.elapsed();
+    }
+    Ok(spent)
 }
 
 pub(crate) async fn setup(store: &Store) -> Result<String> {
@@ -440,27 +472,46 @@ pub(crate) async fn fill_cases(
     Ok(())
 }
 
-/// Group commit without HTTP: how fast the store writes batches.
-async fn store_only(store: &Store, batch: usize, seconds: u64) -> Result<i32> {
-    let org = store.organisation_by_code("BN").await?;
-    let policies = PolicySet::builtin();
-    let rules = policies.rules("toll").context("toll pack")?;
+/// Group commit without HTTP: batches of `batch` written by `write` (given
+/// the number of the first) for `seconds`; prints the commit time.
+async fn store_only<F, Fut>(what: &str, batch: usize, seconds: u64, write: F) -> Result<i32>
+where
+    F: Fn(usize) -> Fut,
+    Fut: std::future::Future<Output = Result<Duration>>,
+{
     let deadline = Instant::now() + Duration::from_secs(seconds);
-    let (mut n, mut i, mut spent) = (0usize, 0usize, Duration::ZERO);
+    let (mut n, mut spent) = (0usize, Duration::ZERO);
     while Instant::now() < deadline {
-        let mut items = Vec::with_capacity(batch);
-        for _ in 0..batch {
-            i += 1;
-            items.push(store.prepare_case(&org, rules, &new_case(i), "bench").await?);
-        }
-        let t0 = Instant::now();
-        n += store.register_batch(&items).await?.len();
-        spent += t0.elapsed();
+        spent += write(n).await?;
+        n += batch;
     }
     println!(
-        "store only: {n} cases in batches of {batch}: {:.0} cases/s of commit time ({:.2} ms a batch)",
+        "store only: {n} {what} in batches of {batch}: {:.0} {what}/s of commit time ({:.2} ms a batch)",
         n as f64 / spent.as_secs_f64(),
         spent.as_secs_f64() * 1000.0 / (n / batch) as f64
     );
     Ok(0)
+}
+
+/// Writes `count` cases (numbered from `first`) through the store in
+/// batches of `batch`; answers the time spent committing.
+async fn write_cases(
+    store: &Store,
+    org: &chuangkou_store::org::Organisation,
+    rules: chuangkou_domain::policy::Rules<'_>,
+    first: usize,
+    count: usize,
+    batch: usize,
+) -> Result<Duration> {
+    let mut spent = Duration::ZERO;
+    for start in (first..first + count).step_by(batch.max(1)) {
+        let mut items = Vec::with_capacity(batch);
+        for i in start..(start + batch).min(first + count) {
+            items.push(store.prepare_case(org, rules, &new_case(i), "bench").await?);
+        }
+        let t0 = Instant::now();
+        store.register_batch(&items).await?;
+        spent += t0.elapsed();
+    }
+    Ok(spent)
 }

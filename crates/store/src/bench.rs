@@ -15,6 +15,22 @@ pub struct StationDesk {
 }
 
 impl Store {
+    /// Gathers the planner's statistics on PostgreSQL, as autovacuum does
+    /// within a minute of a table's first rows (SQLite keeps none unless
+    /// asked, and plans without them). A benchmark that writes into fresh
+    /// tables for ten seconds would otherwise measure plans PostgreSQL made
+    /// for empty tables and keeps for its prepared statements until the
+    /// statistics change: the rating batch's look-up of earlier ratings
+    /// by device walked every rating of the day by unit instead.
+    pub async fn bench_analyze(&self) -> Result<()> {
+        if self.backend() == crate::Backend::Postgres {
+            let mut tx = self.begin().await?;
+            on_tx!(&mut tx, c => sqlx::query("ANALYZE").execute(&mut *c).await.map(|r| r.rows_affected()))?;
+            tx.commit().await?;
+        }
+        Ok(())
+    }
+
     /// Settles a generated organisation's cases as a year of work would
     /// have left them: all but the newest `open` cases closed, in a day
     /// (one in twenty in ten days, late), and one in a hundred of the older
