@@ -67,6 +67,9 @@ pub enum Snapshot {
     Pg(sqlx::Transaction<'static, sqlx::Postgres>),
 }
 
+/// The most connections a queue's own pool opens ([`Store::on_own_pool`]).
+pub const OWN_POOL: u32 = 2;
+
 /// How long a writer waits for another process's write lock on SQLite.
 const WRITE_WAIT: Duration = Duration::from_secs(10);
 
@@ -255,6 +258,27 @@ impl Store {
             Db::Sqlite { writer, .. } => Tx::Sqlite(SqliteTx::begin(writer).await?),
             Db::Pg(pool) => Tx::Pg(pool.begin().await?),
         })
+    }
+
+    /// This store on connections of its own, opened by the runtime that
+    /// first uses them: a group-commit queue on a thread of its own
+    /// (`crate::group`) talks to PostgreSQL through them, since a
+    /// connection belongs to the runtime that opened it. At most
+    /// [`OWN_POOL`] connections, opened on demand (a queue holds one).
+    /// SQLite's writer is not tied to a runtime, and is shared as it is.
+    pub(crate) fn on_own_pool(&self) -> Store {
+        let mut store = self.clone();
+        if let Db::Pg(pool) = &self.db {
+            let options = (*pool.connect_options()).clone();
+            store.db = Db::Pg(
+                PgPoolOptions::new()
+                    .max_connections(OWN_POOL)
+                    .min_connections(0)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_lazy_with(options),
+            );
+        }
+        store
     }
 
     /// A consistent read of the database as it is now (see [`Snapshot`]).

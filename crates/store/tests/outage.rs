@@ -197,10 +197,11 @@ mod lost_answers {
             let rules = policies.rules("toll").unwrap();
             // Call 1 commits and loses its answer; call 2 fails before writing.
             let calls = Arc::new(AtomicUsize::new(0));
-            let (s, n) = (store.clone(), calls.clone());
+            let n = calls.clone();
+            // On a thread of its own, on its own connections, as the product's queues.
             let queue: GroupCommit<NewRating, RatingAck> =
-                GroupCommit::start(store.clone(), "test ratings", 16, false, move |items, token| {
-                    let (s, n) = (s.clone(), n.clone());
+                GroupCommit::start(store.clone(), "test ratings", 16, true, move |s, items, token| {
+                    let n = n.clone();
                     async move {
                         match n.fetch_add(1, Ordering::SeqCst) {
                             0 => {

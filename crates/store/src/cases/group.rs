@@ -20,13 +20,11 @@ impl Intake {
         self.queue.depth()
     }
 
-    /// Starts the queue's task on the current runtime.
+    /// Starts the queue on a thread of its own (see `crate::group`).
     pub fn start(store: Store) -> Intake {
-        let own_thread = store.backend() == crate::Backend::Sqlite;
         let queue =
-            GroupCommit::start(store.clone(), "case intake", MAX_BATCH, own_thread, move |items, token| {
-                let store = store.clone();
-                async move { store.register_batch_keeping(&items, Some(&token)).await }
+            GroupCommit::start(store, "case intake", MAX_BATCH, true, |store, items, token| async move {
+                store.register_batch_keeping(&items, Some(&token)).await
             });
         Intake { queue }
     }

@@ -223,14 +223,11 @@ const ROLLUP_ROWS: usize = 64;
 const RATING_ROWS: usize = 64;
 
 impl Store {
-    /// Starts the rating intake queue on the current runtime.
+    /// Starts the rating intake queue on a thread of its own, like case
+    /// intake (see `crate::group`).
     pub fn rating_intake(&self) -> RatingIntake {
-        let store = self.clone();
-        // On SQLite a thread of its own, like case intake (see `group`).
-        let own_thread = store.backend() == crate::Backend::Sqlite;
-        GroupCommit::start(self.clone(), "rating intake", MAX_BATCH, own_thread, move |items, token| {
-            let store = store.clone();
-            async move { store.record_ratings_keeping(&items, Some(&token)).await }
+        GroupCommit::start(self.clone(), "rating intake", MAX_BATCH, true, |store, items, token| async move {
+            store.record_ratings_keeping(&items, Some(&token)).await
         })
     }
 
