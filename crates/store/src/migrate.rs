@@ -246,6 +246,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0039_inbox_indexes.sql"),
         postgres: include_str!("../migrations/postgres/0039_inbox_indexes.sql"),
     },
+    Migration {
+        version: 40,
+        name: "intake_children_unchecked",
+        sqlite: include_str!("../migrations/sqlite/0040_intake_children_unchecked.sql"),
+        postgres: include_str!("../migrations/postgres/0040_intake_children_unchecked.sql"),
+    },
 ];
 
 /// The first migration recorded with its checksum (it adds the column).

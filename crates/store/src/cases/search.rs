@@ -100,9 +100,10 @@ impl Store {
             ),
             Backend::Postgres => (
                 docs.iter().flat_map(|(id, text)| bigrams(text).into_iter().map(move |t| (*id, t))).collect(),
+                // A new case's distinct bigrams: no row can exist already.
                 "case_terms (org_id, case_id, term)",
                 format!("({org_id}, #, #)"),
-                "ON CONFLICT DO NOTHING",
+                "",
             ),
         };
         for chunk in crate::few_shapes(&rows, ROWS) {
