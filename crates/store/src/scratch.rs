@@ -34,6 +34,11 @@ pub async fn pg_named_database_url(name: &str, reuse: bool) -> Option<String> {
             return None;
         }
     };
+    static SWEPT: std::sync::Once = std::sync::Once::new();
+    if !SWEPT.is_completed() {
+        drop_abandoned(&mut conn).await;
+        SWEPT.call_once(|| ());
+    }
     let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
         .bind(name)
         .fetch_one(&mut conn)
@@ -54,4 +59,34 @@ pub async fn pg_named_database_url(name: &str, reuse: bool) -> Option<String> {
     }
     let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(admin);
     Some(format!("{base}/{name}"))
+}
+
+/// Drops the scratch databases of test runs and benchmarks that have ended
+/// (nothing else drops them: a test's process may end at any assertion),
+/// once per process: those named by [`unique_name`] for a process no longer
+/// running on this machine and with no connection open. A database of a
+/// process on another machine sharing the server has its connections open
+/// while it runs, and is left alone.
+pub async fn drop_abandoned(conn: &mut sqlx::PgConnection) {
+    let names: Vec<String> = sqlx::query_scalar(
+        "SELECT d.datname FROM pg_database d
+         WHERE d.datname LIKE 'ck\\_t\\_%'
+           AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.datname = d.datname)",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .unwrap_or_default();
+    for name in names {
+        let Some(pid) = name.split('_').nth(2).and_then(|p| p.parse::<u32>().ok()) else { continue };
+        let ended = !std::path::Path::new(&format!("/proc/{pid}")).exists();
+        if ended
+            && std::path::Path::new("/proc/self").exists()
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            // Another process sweeping at the same moment may have dropped it first.
+            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name}")))
+                .execute(&mut *conn)
+                .await;
+        }
+    }
 }

@@ -55,3 +55,39 @@ async fn senders_of_several_instances_claim_each_message_once() {
     assert!(twice.is_empty(), "claimed more than once: {twice:?}");
     assert_eq!(times.len() as i64, MESSAGES, "every message was claimed");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scratch_databases_of_ended_processes_are_dropped_and_live_ones_kept() {
+    use chuangkou_store::scratch;
+    use sqlx::Connection;
+    let Some(_) = chuangkou_store::testing::pg_database_url().await else { return };
+    let mut admin = sqlx::PgConnection::connect(&scratch::pg_admin_url()).await.unwrap();
+    // A process that has ended, and this one (which is running).
+    let ended = std::process::Command::new("true").spawn().unwrap();
+    let ended_pid = ended.id();
+    let mut ended = ended;
+    ended.wait().unwrap();
+    let gone = format!("ck_t_{ended_pid}_{}", chuangkou_store::random_token(3));
+    let kept = format!("ck_t_{}_{}", std::process::id(), chuangkou_store::random_token(3));
+    for name in [&gone, &kept] {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+    }
+    scratch::drop_abandoned(&mut admin).await;
+    let exists = |name: String| {
+        let url = scratch::pg_admin_url();
+        async move {
+            let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+            sqlx::query_scalar::<_, bool>("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+                .bind(name)
+                .fetch_one(&mut c)
+                .await
+                .unwrap()
+        }
+    };
+    assert!(!exists(gone.clone()).await, "{gone}: its process has ended");
+    assert!(exists(kept.clone()).await, "{kept}: its process is running");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE {kept}"))).execute(&mut admin).await.unwrap();
+}
