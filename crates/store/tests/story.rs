@@ -354,16 +354,51 @@ story!(verify_beside_live_writers_reads_one_moment_and_finds_nothing_wrong, |sto
             })
         })
         .collect();
+    // A third writes ratings, whose batches move the rollups.
+    let organisation = store.organisation_by_code("TY").await.unwrap();
+    let point = chuangkou_domain::org::NewServicePoint {
+        code: "S01-L01".into(),
+        name: "1 号车道".into(),
+        kind: chuangkou_domain::org::ServicePointKind::Lane,
+        unit_code: "S01".into(),
+        vehicle_plate: None,
+    };
+    let point = store.create_service_point(org, "cli", &point).await.unwrap();
+    let rater = {
+        let (store, stop) = (store.clone(), stop.clone());
+        tokio::spawn(async move {
+            let policies = chuangkou_domain::policy::PolicySet::builtin();
+            let rules = policies.rules(&organisation.pack).unwrap();
+            let mut n = 0;
+            while !stop.load(Ordering::Relaxed) {
+                let mut batch = Vec::new();
+                for k in 0..8 {
+                    let input = chuangkou_store::ratings::RatingInput {
+                        level: ["5", "4", "3"][k % 3].into(),
+                        device: format!("phone-{n}-{k}"),
+                        ..Default::default()
+                    };
+                    batch.push(store.prepare_rating(&organisation, rules, &point, &input).await.unwrap());
+                }
+                store.record_ratings(&batch).await.unwrap();
+                n += 1;
+            }
+            n
+        })
+    };
     let mut walks = 0;
     while walks < 15 || (written.load(Ordering::Relaxed) < 100 && walks < 5000) {
         let r = store.verify().await.unwrap();
         assert!(r.broken.is_empty() && r.rows.is_empty(), "{:?} {:?}", r.broken, r.rows);
+        let rollups = store.verify_rollups().await.unwrap();
+        assert!(rollups.is_empty(), "rollups against the ratings of another moment: {rollups:?}");
         walks += 1;
     }
     stop.store(true, Ordering::Relaxed);
     for w in writers {
         w.await.unwrap();
     }
+    assert!(rater.await.unwrap() > 0, "ratings were written meanwhile");
     assert!(written.load(Ordering::Relaxed) >= 100, "the writers ran beside {walks} walks");
     let r = store.verify().await.unwrap();
     assert!(r.broken.is_empty() && r.rows.is_empty(), "{:?} {:?}", r.broken, r.rows);

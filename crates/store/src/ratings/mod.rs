@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::cases::{Prepared, Registered};
 use crate::group::GroupCommit;
-use crate::{Result, Store, StoreError, Tx, on_read, on_tx};
+use crate::{Result, Store, StoreError, Tx, on_read, on_snapshot, on_tx};
 
 mod appeals;
 mod intake;
@@ -338,6 +338,9 @@ impl Store {
     /// that differ (part of `chuangkou verify`).
     pub async fn verify_rollups(&self) -> Result<Vec<RollupDifference>> {
         let mut diffs = Vec::new();
+        // One moment for both sides: read apart beside rating intake, the
+        // rollups and the ratings were of different batches.
+        let mut snap = self.snapshot().await?;
         for org in self.organisations().await? {
             let mut want: HashMap<(String, i64, i64), [i64; 5]> = HashMap::new();
             for (scope, col) in
@@ -347,13 +350,13 @@ impl Store {
                     "SELECT {col}, day, level, COUNT(*) FROM ratings
                      WHERE org_id = $1 AND status = 'counted' AND {col} IS NOT NULL GROUP BY {col}, day, level"
                 );
-                let rows: Vec<(i64, i64, i64, i64)> = on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+                let rows: Vec<(i64, i64, i64, i64)> = on_snapshot!(&mut snap, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
                     .bind(org.id).fetch_all(c).await)?;
                 for (id, day, level, n) in rows {
                     want.entry((scope.as_str().to_string(), id, day)).or_default()[(level - 1) as usize] = n;
                 }
             }
-            let have: Vec<RollupRow> = on_read!(self, c => sqlx::query_as(
+            let have: Vec<RollupRow> = on_snapshot!(&mut snap, c => sqlx::query_as(
                 "SELECT scope, scope_id, day, n1, n2, n3, n4, n5 FROM rating_rollups WHERE org_id = $1")
                 .bind(org.id).fetch_all(c).await)?;
             for (scope, id, day, a, b, c, d, e) in have {
