@@ -34,10 +34,9 @@ pub async fn pg_named_database_url(name: &str, reuse: bool) -> Option<String> {
             return None;
         }
     };
-    static SWEPT: std::sync::Once = std::sync::Once::new();
-    if !SWEPT.is_completed() {
+    static SWEPT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if !SWEPT.swap(true, std::sync::atomic::Ordering::Relaxed) {
         drop_abandoned(&mut conn).await;
-        SWEPT.call_once(|| ());
     }
     let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
         .bind(name)
@@ -46,10 +45,7 @@ pub async fn pg_named_database_url(name: &str, reuse: bool) -> Option<String> {
         .expect("list databases");
     // UTF-8 with a real locale so that text search works on Chinese.
     if !(reuse && exists) {
-        assert!(
-            name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
-            "a database name of letters, digits and _"
-        );
+        assert!(plain(name), "a database name of letters, digits and _");
         sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
             "CREATE DATABASE {name} ENCODING 'UTF8' TEMPLATE template0"
         )))
@@ -79,14 +75,16 @@ pub async fn drop_abandoned(conn: &mut sqlx::PgConnection) {
     for name in names {
         let Some(pid) = name.split('_').nth(2).and_then(|p| p.parse::<u32>().ok()) else { continue };
         let ended = !std::path::Path::new(&format!("/proc/{pid}")).exists();
-        if ended
-            && std::path::Path::new("/proc/self").exists()
-            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        {
+        if ended && std::path::Path::new("/proc/self").exists() && plain(&name) {
             // Another process sweeping at the same moment may have dropped it first.
             let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name}")))
                 .execute(&mut *conn)
                 .await;
         }
     }
+}
+
+/// Whether `name` may be spliced into `CREATE`/`DROP DATABASE` as it is.
+fn plain(name: &str) -> bool {
+    name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
