@@ -145,3 +145,27 @@ chuangkou_store::story!(a_migration_changed_after_it_ran_is_refused_by_name, |st
     let e = store.migrate().await.unwrap_err().to_string();
     assert!(e.contains("migration 0005") && e.contains("changed after it was applied"), "{e}");
 });
+
+/// A row's digest reads each sealed column as text, bytes or a flag (0 or
+/// 1), the same on both backends, so that a row copied from SQLite into
+/// PostgreSQL (`copy-to`) still matches its seal: PostgreSQL writes a
+/// boolean as `true`, SQLite as `1`. The lists in `seals::SEALED_TABLES`
+/// must name every column of the table, its bytes and its booleans.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_sealed_column_is_read_the_same_on_both_backends() {
+    let Some(pg) = chuangkou_store::testing::postgres().await else { return };
+    for t in chuangkou_store::seals::SEALED_TABLES {
+        let types: Vec<(String, String)> = on_read!(pg, c => sqlx::query_as(
+            "SELECT column_name::text, data_type::text FROM information_schema.columns
+              WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position")
+            .bind(t.name).fetch_all(c).await)
+        .unwrap();
+        let of = |ty: &str| -> BTreeSet<&str> {
+            types.iter().filter(|(_, t)| t == ty).map(|(c, _)| c.as_str()).collect()
+        };
+        let all: BTreeSet<&str> = types.iter().map(|(c, _)| c.as_str()).collect();
+        assert_eq!(t.columns.iter().copied().collect::<BTreeSet<_>>(), all, "{}: the columns", t.name);
+        assert_eq!(t.blobs.iter().copied().collect::<BTreeSet<_>>(), of("bytea"), "{}: the bytes", t.name);
+        assert_eq!(t.flags.iter().copied().collect::<BTreeSet<_>>(), of("boolean"), "{}: the flags", t.name);
+    }
+}

@@ -49,6 +49,8 @@ impl SealedTable {
             .map(|(i, c)| {
                 if self.blobs.contains(c) {
                     format!("{c} AS v{i}")
+                } else if self.flags.contains(c) {
+                    format!("CAST(CAST({c} AS INTEGER) AS TEXT) AS v{i}")
                 } else {
                     format!("CAST({c} AS TEXT) AS v{i}")
                 }
@@ -57,7 +59,13 @@ impl SealedTable {
         format!("SELECT id, {} FROM {} WHERE {filter} ORDER BY id", cols.join(", "), self.name)
     }
 
-    fn digest<R: sqlx::Row>(&self, row: &R) -> std::result::Result<(i64, RowDigest), sqlx::Error>
+    /// The row's id and digest, and where the table has flags, the digest
+    /// seals made on PostgreSQL before flags were read as 0 or 1 (as
+    /// `true`/`false`): a row is as it was sealed if it matches either.
+    fn digest<R: sqlx::Row>(
+        &self,
+        row: &R,
+    ) -> std::result::Result<(i64, RowDigest, Option<RowDigest>), sqlx::Error>
     where
         for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
         for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
@@ -65,27 +73,48 @@ impl SealedTable {
         usize: sqlx::ColumnIndex<R>,
     {
         let id: i64 = row.try_get(0usize)?;
-        let mut h = Sha256::new();
-        h.update(self.name.as_bytes());
+        let mut values = Vec::with_capacity(self.columns.len());
         for (i, c) in self.columns.iter().enumerate() {
-            let value: Option<Vec<u8>> = if self.blobs.contains(c) {
+            values.push(if self.blobs.contains(c) {
                 row.try_get(i + 1)?
             } else {
                 row.try_get::<Option<String>, _>(i + 1)?.map(String::into_bytes)
-            };
+            });
+        }
+        let digest = self.digest_of(&values);
+        let earlier = (!self.flags.is_empty()).then(|| self.digest_of(&self.flags_as_words(values)));
+        Ok((id, digest, earlier))
+    }
+
+    /// The values with each flag as PostgreSQL wrote it before flags were
+    /// read as numbers: `true` or `false`.
+    fn flags_as_words(&self, mut values: Vec<Option<Vec<u8>>>) -> Vec<Option<Vec<u8>>> {
+        for (c, v) in self.columns.iter().zip(values.iter_mut()) {
+            if self.flags.contains(c) {
+                *v = v.take().map(|b| if b == b"0" { b"false".to_vec() } else { b"true".to_vec() });
+            }
+        }
+        values
+    }
+
+    /// SHA-256 over the table's name and the values, each with its length.
+    fn digest_of(&self, values: &[Option<Vec<u8>>]) -> RowDigest {
+        let mut h = Sha256::new();
+        h.update(self.name.as_bytes());
+        for value in values {
             match value {
                 None => h.update([0u8]),
                 Some(v) => {
                     h.update([1u8]);
                     h.update((v.len() as u64).to_le_bytes());
-                    h.update(&v);
+                    h.update(v);
                 }
             }
         }
         let full = h.finalize();
         let mut d = [0u8; 16];
         d.copy_from_slice(&full[..16]);
-        Ok((id, d))
+        d
     }
 }
 
@@ -234,7 +263,7 @@ impl Store {
             let sql = t.select(&format!("org_id = $1 AND id IN ({})", crate::id_list(&ids)));
             let digests: Vec<(i64, RowDigest)> = on_tx!(&mut tx, c => {
                 let found = sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(org_id).fetch_all(c).await?;
-                found.iter().map(|r| t.digest(r)).collect::<std::result::Result<Vec<_>, _>>()
+                found.iter().map(|r| t.digest(r).map(|(id, d, _)| (id, d))).collect::<std::result::Result<Vec<_>, _>>()
             })?;
             n += digests.len();
             rows.insert(
@@ -278,27 +307,27 @@ impl Store {
             let mut after = 0i64;
             let mut first: Option<RowProblem> = None;
             loop {
-                let page: Vec<(i64, i64, RowDigest)> = on_snapshot!(&mut *snap, c => {
+                let page: Vec<(i64, i64, RowDigest, Option<RowDigest>)> = on_snapshot!(&mut *snap, c => {
                     let found = sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(after).fetch_all(c).await?;
                     found
                         .iter()
                         .map(|r| {
                             let org: i64 = sqlx::Row::try_get(r, 2usize)
                                 .map(|o: Option<String>| o.and_then(|o| o.parse().ok()).unwrap_or(0))?;
-                            t.digest(r).map(|(id, d)| (id, org, d))
+                            t.digest(r).map(|(id, d, earlier)| (id, org, d, earlier))
                         })
                         .collect::<std::result::Result<Vec<_>, sqlx::Error>>()
                 })
                 .map_err(|e| StoreError::Other(format!("{}: a row after #{after} cannot be read: {e}", t.name)))?;
                 let Some(last) = page.last() else { break };
                 after = last.0;
-                for (id, org_id, digest) in page {
+                for (id, org_id, digest, earlier) in page {
                     seen.insert((ti, id), ());
                     if first.is_some() || queued.contains(&id) {
                         continue;
                     }
                     let problem = match seals.rows.get(&(ti, id)) {
-                        Some((d, _, _)) if *d == digest => continue,
+                        Some((d, _, _)) if *d == digest || Some(*d) == earlier => continue,
                         Some((_, seq, _)) => format!(
                             "differs from its seal at seq {seq}: changed outside the product (or the seal was edited)"
                         ),
@@ -409,5 +438,28 @@ impl Store {
             }
         }
         Ok(problems)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_flag_read_as_a_number_has_its_earlier_word_form() {
+        let t = table("exam_results").unwrap();
+        let value = |c: &str| -> Option<Vec<u8>> {
+            match c {
+                "passed" => Some(b"0".to_vec()),
+                "fact_id" => None,
+                _ => Some(b"7".to_vec()),
+            }
+        };
+        let values: Vec<Option<Vec<u8>>> = t.columns.iter().map(|c| value(c)).collect();
+        let words = t.flags_as_words(values.clone());
+        let i = t.columns.iter().position(|c| *c == "passed").unwrap();
+        assert_eq!(words[i].as_deref(), Some(&b"false"[..]));
+        assert_eq!(words.iter().filter(|v| v.as_deref() == Some(&b"7"[..])).count(), t.columns.len() - 2);
+        assert_ne!(t.digest_of(&values), t.digest_of(&words), "the two forms are two digests");
     }
 }

@@ -8,6 +8,9 @@ pub struct SealedTable {
     pub name: &'static str,
     pub columns: &'static [&'static str],
     pub blobs: &'static [&'static str],
+    /// Which are true or false: read as 0 or 1 on both backends (a row's
+    /// digest must not depend on where it is stored: `copy-to`).
+    pub flags: &'static [&'static str],
     /// Rows per seal event: a photo's row holds the photo.
     pub(crate) batch: i64,
 }
@@ -59,12 +62,14 @@ pub const SEALED_TABLES: &[SealedTable] = &[
             "tracking_digest",
         ],
         blobs: &[],
+        flags: &["overdue", "extension_requested", "apology_made"],
         batch: 2000,
     },
     SealedTable {
         name: "reporters",
         columns: &["id", "org_id", "name_enc", "phone_enc", "phone_hash", "created_at"],
         blobs: &["name_enc", "phone_enc"],
+        flags: &[],
         batch: 2000,
     },
     SealedTable {
@@ -87,6 +92,7 @@ pub const SEALED_TABLES: &[SealedTable] = &[
             "voided_at",
         ],
         blobs: &[],
+        flags: &[],
         batch: 2000,
     },
     SealedTable {
@@ -121,6 +127,7 @@ pub const SEALED_TABLES: &[SealedTable] = &[
             "inspection_id",
         ],
         blobs: &[],
+        flags: &[],
         batch: 2000,
     },
     SealedTable {
@@ -143,6 +150,7 @@ pub const SEALED_TABLES: &[SealedTable] = &[
             "waiver_proposed_at",
         ],
         blobs: &[],
+        flags: &[],
         batch: 2000,
     },
     SealedTable {
@@ -160,6 +168,7 @@ pub const SEALED_TABLES: &[SealedTable] = &[
             "decided_at",
         ],
         blobs: &[],
+        flags: &[],
         batch: 2000,
     },
     SealedTable {
@@ -180,12 +189,14 @@ pub const SEALED_TABLES: &[SealedTable] = &[
             "recorded_at",
         ],
         blobs: &[],
+        flags: &[],
         batch: 2000,
     },
     SealedTable {
         name: "inspection_items",
         columns: &["id", "org_id", "inspection_id", "rule_code", "result", "note"],
         blobs: &[],
+        flags: &[],
         batch: 2000,
     },
     SealedTable {
@@ -204,6 +215,7 @@ pub const SEALED_TABLES: &[SealedTable] = &[
             "uploaded_at",
         ],
         blobs: &["bytes", "thumb"],
+        flags: &[],
         batch: 16,
     },
     SealedTable {
@@ -221,6 +233,7 @@ pub const SEALED_TABLES: &[SealedTable] = &[
             "uploaded_at",
         ],
         blobs: &["bytes", "thumb"],
+        flags: &[],
         batch: 16,
     },
     SealedTable {
@@ -241,12 +254,14 @@ pub const SEALED_TABLES: &[SealedTable] = &[
             "last_name_enc",
         ],
         blobs: &["email_enc", "first_name_enc", "last_name_enc"],
+        flags: &[],
         batch: 2000,
     },
     SealedTable {
         name: "training_attendance",
         columns: &["id", "org_id", "session_id", "staff_id", "way", "recorded_by", "recorded_at"],
         blobs: &[],
+        flags: &[],
         batch: 2000,
     },
     SealedTable {
@@ -263,6 +278,7 @@ pub const SEALED_TABLES: &[SealedTable] = &[
             "recorded_at",
         ],
         blobs: &[],
+        flags: &["passed"],
         batch: 2000,
     },
     SealedTable {
@@ -287,6 +303,7 @@ pub const SEALED_TABLES: &[SealedTable] = &[
             "issued_at",
         ],
         blobs: &[],
+        flags: &[],
         batch: 2000,
     },
 ];
