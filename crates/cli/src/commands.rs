@@ -192,6 +192,7 @@ pub async fn run(command: crate::Command, config: &Config, store: Store) -> Resu
             Ok(0)
         }
         Backup { dest } => crate::records::backup(&store, config, &dest).await,
+        CopyTo { url } => crate::records::copy_to(&store, config, &url).await,
         Restore { .. } => unreachable!("restore runs before the store is opened"),
         Demo { pack } => {
             let creds = crate::demo::ensure(&store, config, &pack).await?;

@@ -79,6 +79,14 @@ pub enum Command {
         /// The backup file.
         src: std::path::PathBuf,
     },
+    /// Copy this SQLite installation into an empty PostgreSQL database, to
+    /// run several instances on it (docs/DEPLOYMENT.md), then verify the
+    /// copy with the installation's secret. The SQLite database is left as
+    /// it is; stop `serve` first so that nothing is written after the copy.
+    CopyTo {
+        /// The PostgreSQL database to fill (postgres://…), migrated first.
+        url: String,
+    },
     /// Benchmarks: `bench cases` and `bench ratings` measure intake over HTTP.
     #[command(subcommand, hide = true)]
     Bench(BenchCommand),

@@ -83,6 +83,43 @@ pub async fn restore(config: &Config, src: &std::path::Path) -> Result<i32> {
     Ok(0)
 }
 
+/// Copies this SQLite installation into the empty PostgreSQL database at
+/// `url`, then walks the copy's chains, seals, ratings and rollups with the
+/// installation's secret.
+pub async fn copy_to(store: &Store, config: &Config, url: &str) -> Result<i32> {
+    anyhow::ensure!(
+        store.backend() == chuangkou_store::Backend::Sqlite,
+        "copy-to copies a SQLite installation; this one is on PostgreSQL already"
+    );
+    anyhow::ensure!(
+        url.starts_with("postgres://") || url.starts_with("postgresql://"),
+        "copy-to copies into a PostgreSQL database: give a postgres:// URL"
+    );
+    let (secret, new) = config.secret()?;
+    anyhow::ensure!(
+        !new,
+        "{} is missing: the copy is verified and read with the installation's secret",
+        config.data_dir.join("secret.key").display()
+    );
+    let target = Store::connect(url, secret).await.context("connecting to the PostgreSQL database")?;
+    target.migrate().await.context("migrating the PostgreSQL database")?;
+    let started = std::time::Instant::now();
+    let copied = store.copy_into(&target).await?;
+    for c in copied.iter().filter(|c| c.rows > 0) {
+        println!("{:>12} rows  {}", c.rows, c.table);
+    }
+    let rows: u64 = copied.iter().map(|c| c.rows).sum();
+    println!("copied {rows} rows of {} tables in {:.1} s", copied.len(), started.elapsed().as_secs_f64());
+    let code = verify(&target).await?;
+    target.close().await;
+    if code != 0 {
+        println!("the copy does not verify: do not use it (drop that database and try again)");
+        return Ok(code);
+    }
+    println!("set CHUANGKOU_DATABASE_URL to that database to serve from it; keep the same secret");
+    Ok(0)
+}
+
 #[derive(clap::Args)]
 pub struct VerifyArgs {
     /// Also check the database against the signed checkpoints in this

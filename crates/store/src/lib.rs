@@ -37,6 +37,7 @@ pub mod inspections;
 pub mod ledger;
 pub mod limits;
 mod migrate;
+pub mod moving;
 pub mod notices;
 pub mod org;
 pub mod ratings;
