@@ -252,6 +252,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0040_intake_children_unchecked.sql"),
         postgres: include_str!("../migrations/postgres/0040_intake_children_unchecked.sql"),
     },
+    Migration {
+        version: 41,
+        name: "indicators_by_unit",
+        sqlite: include_str!("../migrations/sqlite/0041_indicators_by_unit.sql"),
+        postgres: include_str!("../migrations/postgres/0041_indicators_by_unit.sql"),
+    },
 ];
 
 /// The first migration recorded with its checksum (it adds the column).

@@ -19,6 +19,26 @@ use chuangkou_store::ratings::RatingInput;
 use chuangkou_store::users::NewUser;
 use chuangkou_store::{Store, StoreError, story};
 
+/// The dashboard's figures by unit (one query a measure, grouped by unit)
+/// agree, field by field, with each subject's own.
+async fn same_by_unit(
+    store: &Store,
+    org: i64,
+    cal: &chuangkou_domain::calendar::Calendar,
+    units: &[i64],
+    p: Period,
+) {
+    let (whole, each) = store.indicators_by_unit(org, cal, units, p).await.unwrap();
+    let json = |i: &chuangkou_store::indicators::Indicators| serde_json::to_value(i).unwrap();
+    let own = store.indicators(org, cal, Subject::Organisation, p).await.unwrap();
+    assert_eq!(json(&whole), json(&own), "the organisation");
+    assert_eq!(each.len(), units.len());
+    for (u, i) in units.iter().zip(&each) {
+        let own = store.indicators(org, cal, Subject::Unit(*u), p).await.unwrap();
+        assert_eq!(json(i), json(&own), "unit {u}");
+    }
+}
+
 fn noon(y: i32, m: u32, d: u32) -> i64 {
     let cal = PolicySet::builtin().calendars["cn-2026"].clone();
     cal.start_of_day_ms(NaiveDate::from_ymd_opt(y, m, d).unwrap()) + 12 * 3_600_000
@@ -198,6 +218,9 @@ story!(seed_002_taxi_valid_complaints_fall_sixty_percent_year_on_year, |store| {
     // The team is inside C1: a unit's indicators include the units under it.
     let driver = store.indicators(w.org.id, cal, Subject::Staff(w.staff), two).await.unwrap();
     assert_eq!(driver.valid_complaints, 2);
+    same_by_unit(&store, w.org.id, cal, &[u1, u2], two).await;
+    let (_, by_unit) = store.indicators_by_unit(w.org.id, cal, &[u2, u1], two).await.unwrap();
+    assert_eq!((by_unit[0].valid_complaints, by_unit[1].valid_complaints), (7, 62), "in the order asked");
 });
 
 story!(each_indicator_on_a_small_hand_computed_set, |store| {
@@ -338,6 +361,7 @@ story!(each_indicator_on_a_small_hand_computed_set, |store| {
     // Nothing in the ledger or inspections yet: counts are zero, rates absent.
     assert_eq!((org.good_deeds, org.violations, org.fines), (0, 0, 0));
     assert_eq!((org.items_checked, org.compliance_rate, org.rectification_rate), (0, None, None));
+    same_by_unit(&store, w.org.id, cal, &[u1, u2], march).await;
 });
 
 story!(the_months_assessment_ranks_scores_and_honours_eligibility, |store| {
@@ -470,4 +494,8 @@ story!(the_months_assessment_ranks_scores_and_honours_eligibility, |store| {
     assert_eq!(now.differences, vec![(ids[3], "赵静".to_string(), 100.0, 97.0)]);
     let events = store.events(w.org.id, None, 50).await.unwrap();
     assert!(events.iter().any(|e| e.kind == "assessment.closed" && e.payload.contains("2026-03")));
+    let cal = &PolicySet::builtin().calendars["cn-2026"];
+    let ledger = store.indicators(w.org.id, cal, Subject::Unit(w.units[0]), march).await.unwrap();
+    assert!(ledger.violations > 0, "the ledger's measures are compared too");
+    same_by_unit(&store, w.org.id, cal, &w.units, march).await;
 });

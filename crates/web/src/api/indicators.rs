@@ -108,23 +108,18 @@ pub async fn by_unit(
     cal: &chuangkou_domain::calendar::Calendar,
     month: Period,
 ) -> ApiResult<Vec<(String, Indicators)>> {
-    use futures_util::{StreamExt, TryStreamExt};
-    let mut subjects = vec![("全公司 / Organisation".to_string(), Subject::Organisation)];
+    let mut names = Vec::new();
+    let mut ids = Vec::new();
     for u in state.store.units(org).await? {
         if !matches!(UnitKind::parse(&u.kind), Some(UnitKind::Team | UnitKind::Department)) {
-            subjects.push((u.name, Subject::Unit(u.id)));
+            names.push(u.name);
+            ids.push(u.id);
         }
     }
-    // A few at a time: on PostgreSQL the counts wait on round trips, which
-    // then overlap; SQLite's readers share the WAL file.
-    let store = &state.store;
-    futures_util::stream::iter(subjects)
-        .map(
-            |(name, s)| async move { Ok::<_, AppError>((name, store.indicators(org, cal, s, month).await?)) },
-        )
-        .buffered(4)
-        .try_collect()
-        .await
+    let (whole, units) = state.store.indicators_by_unit(org, cal, &ids, month).await?;
+    let mut out = vec![("全公司 / Organisation".to_string(), whole)];
+    out.extend(names.into_iter().zip(units));
+    Ok(out)
 }
 
 /// For the office and leaders: the pack's rules and the month asked for

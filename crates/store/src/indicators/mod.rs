@@ -7,13 +7,15 @@
 
 use chuangkou_domain::calendar::{Calendar, day_number};
 use chuangkou_domain::events::EventKind;
-use chuangkou_domain::kpi::{Compared, Period, VolumeRow, compare, per_10k, rate};
+use chuangkou_domain::kpi::{Compared, Period, VolumeRow};
 use chuangkou_domain::satisfaction::Counts;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::ratings::Scope;
 use crate::{NewEvent, Result, Store, StoreError, on_replica, on_tx};
+use measures::{Keyed, Measures, Per, subtree};
+
+mod measures;
 
 /// Whom the indicators are about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,14 +130,7 @@ impl Store {
         if !units.iter().any(|u| u.id == unit_id) {
             return Err(StoreError::NotFound);
         }
-        let mut out = vec![unit_id];
-        let mut i = 0;
-        while i < out.len() {
-            let parent = out[i];
-            out.extend(units.iter().filter(|u| u.parent_id == Some(parent)).map(|u| u.id));
-            i += 1;
-        }
-        Ok(out)
+        Ok(subtree(&units, unit_id))
     }
 
     async fn filters(&self, org_id: i64, s: Subject) -> Result<Filters> {
@@ -195,15 +190,31 @@ impl Store {
 
     /// Valid complaints registered in `from..to` (ms): complaints that are
     /// not merged into another case, not found unfounded, not withdrawn.
-    async fn valid_complaints(&self, org_id: i64, f: &Filters, from: i64, to: i64) -> Result<i64> {
+    async fn valid_complaints(
+        &self,
+        org_id: i64,
+        f: &Filters,
+        from: i64,
+        to: i64,
+        per: Per,
+    ) -> Result<Keyed<i64>> {
+        // Named on SQLite for the whole organisation: without statistics its
+        // planner walks the plain time index and reads every case of the
+        // month (44 ms against 26 at a million cases, grouped by unit).
+        let hint = match self.backend() {
+            crate::Backend::Sqlite if f.cases.is_empty() => " INDEXED BY cases_valid_by_time",
+            _ => "",
+        };
         let sql = format!(
-            "SELECT COUNT(*) FROM cases WHERE org_id = $1 AND kind = 'complaint' AND master_case_id IS NULL
+            "SELECT {}, COUNT(*) FROM cases{hint} WHERE org_id = $1 AND kind = 'complaint' AND master_case_id IS NULL
                AND (finding IS NULL OR finding <> 'unfounded') AND state <> 'withdrawn'
-               AND registered_at >= $2 AND registered_at < $3{}",
-            f.cases
+               AND registered_at >= $2 AND registered_at < $3{}{}",
+            per.key("unit_id"),
+            f.cases,
+            per.group("unit_id")
         );
         Ok(
-            on_replica!(self, c => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.as_str())).bind(org_id).bind(from).bind(to).fetch_one(c).await)?,
+            on_replica!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(org_id).bind(from).bind(to).fetch_all(c).await)?,
         )
     }
 
@@ -220,7 +231,9 @@ impl Store {
         for p in periods {
             let from = cal.start_of_day_ms(p.from);
             let to = cal.start_of_day_ms(p.to.succ_opt().expect("in range"));
-            out.push(self.valid_complaints(org_id, &f, from, to).await?);
+            out.push(
+                self.valid_complaints(org_id, &f, from, to, Per::Subject).await?.iter().map(|(_, n)| n).sum(),
+            );
         }
         Ok(out)
     }
@@ -263,171 +276,44 @@ impl Store {
     #[tracing::instrument(level = "debug", skip_all, fields(org_id), err(level = "debug"))]
     pub async fn indicators(&self, org_id: i64, cal: &Calendar, s: Subject, p: Period) -> Result<Indicators> {
         let f = self.filters(org_id, s).await?;
-        let span = |p: Period| {
-            (cal.start_of_day_ms(p.from), cal.start_of_day_ms(p.to.succ_opt().expect("in range")))
-        };
-        let (from, to) = span(p);
-        let (d0, d1) = (day_number(p.from), day_number(p.to));
-        let valid = self.valid_complaints(org_id, &f, from, to).await?;
-        let (pf, pt) = span(p.previous());
-        let (yf, yt) = span(p.year_earlier());
-        let month_on_month = compare(valid, self.valid_complaints(org_id, &f, pf, pt).await?);
-        let year_on_year = compare(valid, self.valid_complaints(org_id, &f, yf, yt).await?);
-
-        let volume = self.volume(org_id, &f, d0, d1).await?;
-        let base = [volume.vehicles, volume.passengers, volume.transactions]
-            .into_iter()
-            .find(|v| *v > 0)
-            .unwrap_or(0);
-        let ratings = self.subject_ratings(org_id, &f, d0, d1).await?;
-        let (callbacks, satisfied, cases_due, cases_on_time) =
-            self.case_measures(org_id, &f, from, to).await?;
-        let (rectifications_due, rectifications_verified, items_checked, items_passed) =
-            self.inspection_measures(org_id, &f, from, to).await?;
-        let (good_deeds, fines, violations) = self.ledger_measures(org_id, &f, from, to).await?;
-        Ok(Indicators {
-            from: d0,
-            to: d1,
-            valid_complaints: valid,
-            month_on_month,
-            year_on_year,
-            volume,
-            complaints_per_10k: per_10k(valid, base),
-            satisfaction_rate: ratings.satisfaction_rate(),
-            ratings,
-            callbacks,
-            handling_satisfaction: rate(satisfied, callbacks),
-            cases_due,
-            cases_on_time,
-            timely_rate: rate(cases_on_time, cases_due),
-            rectifications_due,
-            rectifications_verified,
-            rectification_rate: rate(rectifications_verified, rectifications_due),
-            items_checked,
-            items_passed,
-            compliance_rate: rate(items_passed, items_checked),
-            good_deeds,
-            violations,
-            fines,
-        })
-    }
-
-    /// Volume of the subject's units (the organisation: all); none for a
-    /// person or a vehicle.
-    async fn volume(&self, org_id: i64, f: &Filters, d0: i64, d1: i64) -> Result<Volume> {
-        if f.staff.is_some() && f.units.is_none() || f.vehicle_points.is_some() {
-            return Ok(Volume::default());
+        let measures = self.measures(org_id, cal, &f, p, Per::Subject).await?;
+        let mut whole = Measures::default();
+        for m in measures.values() {
+            whole.add(m);
         }
-        let narrow =
-            f.units.as_ref().map_or(String::new(), |u| format!(" AND unit_id IN ({})", crate::id_list(u)));
-        let sql = format!(
-            "SELECT CAST(COALESCE(SUM(vehicles), 0) AS BIGINT), CAST(COALESCE(SUM(passengers), 0) AS BIGINT),
-                    CAST(COALESCE(SUM(transactions), 0) AS BIGINT)
-             FROM volumes WHERE org_id = $1 AND day BETWEEN $2 AND $3{narrow}"
-        );
-        let (vehicles, passengers, transactions): (i64, i64, i64) = on_replica!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-            .bind(org_id).bind(d0).bind(d1).fetch_one(c).await)?;
-        Ok(Volume { vehicles, passengers, transactions })
+        Ok(whole.indicators(p))
     }
 
-    /// The subject's ratings, from the rollups.
-    async fn subject_ratings(&self, org_id: i64, f: &Filters, d0: i64, d1: i64) -> Result<Counts> {
-        let counts = match (&f.units, f.staff, &f.vehicle_points) {
-            (_, _, Some(points)) => self.rating_counts(org_id, Scope::Point, Some(points), d0, d1).await?,
-            (Some(units), _, _) => self.rating_counts(org_id, Scope::Unit, Some(units), d0, d1).await?,
-            (None, Some(staff), None) => {
-                self.rating_counts(org_id, Scope::Staff, Some(&[staff]), d0, d1).await?
-            }
-            (None, None, None) => self.rating_counts(org_id, Scope::Unit, None, d0, d1).await?,
-        };
-        let mut ratings = Counts::default();
-        for c in counts.values() {
-            ratings.merge(c);
-        }
-        Ok(ratings)
-    }
-
-    /// Cases: callbacks (of which satisfied) and cases due (of which on time).
-    async fn case_measures(
+    /// The indicators of the organisation and of each of `units` (with
+    /// every unit under it) over a period, for the dashboard's table: each
+    /// measure is one query grouped by unit, not one a unit (on PostgreSQL
+    /// the round trips were most of the page: 22 subjects of 11 queries).
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id), err(level = "debug"))]
+    pub async fn indicators_by_unit(
         &self,
         org_id: i64,
-        f: &Filters,
-        from: i64,
-        to: i64,
-    ) -> Result<(i64, i64, i64, i64)> {
-        let sql = format!(
-            "SELECT COUNT(*), CAST(COALESCE(SUM(CASE WHEN satisfaction IN ('satisfied', 'basic') THEN 1 ELSE 0 END), 0) AS BIGINT)
-             FROM cases WHERE org_id = $1 AND satisfaction IS NOT NULL AND master_case_id IS NULL
-               AND registered_at >= $2 AND registered_at < $3{}",
-            f.cases
-        );
-        let (callbacks, satisfied): (i64, i64) = on_replica!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-            .bind(org_id).bind(from).bind(to).fetch_one(c).await)?;
-        let sql = format!(
-            "SELECT COUNT(*), CAST(COALESCE(SUM(CASE WHEN NOT overdue AND handled_at IS NOT NULL AND handled_at <= handle_due THEN 1 ELSE 0 END), 0) AS BIGINT)
-             FROM cases WHERE org_id = $1 AND master_case_id IS NULL AND state <> 'withdrawn'
-               AND handle_due >= $2 AND handle_due < $3{}",
-            f.cases
-        );
-        let (due, on_time): (i64, i64) = on_replica!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-            .bind(org_id).bind(from).bind(to).fetch_one(c).await)?;
-        Ok((callbacks, satisfied, due, on_time))
-    }
-
-    /// Inspections: rectifications due (of which verified) and items
-    /// checked on site (of which passed).
-    async fn inspection_measures(
-        &self,
-        org_id: i64,
-        f: &Filters,
-        from: i64,
-        to: i64,
-    ) -> Result<(i64, i64, i64, i64)> {
-        let (insp_filter, rect_filter) = match (&f.units, f.staff, &f.vehicle_points) {
-            (Some(u), _, _) => {
-                let l = crate::id_list(u);
-                (format!(" AND i.unit_id IN ({l})"), format!(" AND unit_id IN ({l})"))
+        cal: &Calendar,
+        units: &[i64],
+        p: Period,
+    ) -> Result<(Indicators, Vec<Indicators>)> {
+        let f = self.filters(org_id, Subject::Organisation).await?;
+        let measures = self.measures(org_id, cal, &f, p, Per::Unit).await?;
+        let mut whole = Measures::default();
+        for m in measures.values() {
+            whole.add(m);
+        }
+        let all = self.units(org_id).await?;
+        let mut out = Vec::with_capacity(units.len());
+        for &unit in units {
+            let mut sum = Measures::default();
+            for id in subtree(&all, unit) {
+                if let Some(m) = measures.get(&Some(id)) {
+                    sum.add(m);
+                }
             }
-            (None, Some(s), _) => (format!(" AND i.staff_id = {s}"), " AND 1 = 0".to_string()),
-            (None, None, Some(_)) => (" AND 1 = 0".to_string(), " AND 1 = 0".to_string()),
-            (None, None, None) => (String::new(), String::new()),
-        };
-        let sql = format!(
-            "SELECT COUNT(*), CAST(COALESCE(SUM(CASE WHEN state = 'verified' THEN 1 ELSE 0 END), 0) AS BIGINT)
-             FROM rectifications WHERE org_id = $1 AND due_at >= $2 AND due_at < $3{rect_filter}"
-        );
-        let (due, verified): (i64, i64) = on_replica!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-            .bind(org_id).bind(from).bind(to).fetch_one(c).await)?;
-        let sql = format!(
-            "SELECT CAST(COALESCE(SUM(CASE WHEN it.result IN ('pass', 'fail') THEN 1 ELSE 0 END), 0) AS BIGINT),
-                    CAST(COALESCE(SUM(CASE WHEN it.result = 'pass' THEN 1 ELSE 0 END), 0) AS BIGINT)
-             FROM inspection_items it JOIN inspections i ON i.id = it.inspection_id
-             WHERE i.org_id = $1 AND i.visited_at >= $2 AND i.visited_at < $3{insp_filter}"
-        );
-        let (checked, passed): (i64, i64) = on_replica!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-            .bind(org_id).bind(from).bind(to).fetch_one(c).await)?;
-        Ok((due, verified, checked, passed))
-    }
-
-    /// The ledger: good deeds, fines (fen) and violations. Approved entries,
-    /// not reversal entries (a reversed entry is no longer approved): a
-    /// violation counts whatever fact produced it.
-    async fn ledger_measures(&self, org_id: i64, f: &Filters, from: i64, to: i64) -> Result<(i64, i64, i64)> {
-        let who = match (&f.units, f.staff, &f.vehicle_points) {
-            (Some(u), _, _) => format!(" AND unit_id IN ({})", crate::id_list(u)),
-            (None, Some(s), _) => format!(" AND staff_id = {s}"),
-            (None, None, Some(_)) => " AND 1 = 0".to_string(),
-            (None, None, None) => String::new(),
-        };
-        let sql = format!(
-            "SELECT CAST(COALESCE(SUM(CASE WHEN COALESCE(decided_kind, kind) = 'good_deed' THEN 1 ELSE 0 END), 0) AS BIGINT),
-                    CAST(COALESCE(SUM(CASE WHEN COALESCE(decided_kind, kind) = 'fine' THEN COALESCE(amount, 0) ELSE 0 END), 0) AS BIGINT),
-                    CAST(COALESCE(SUM(CASE WHEN COALESCE(decided_kind, kind) = 'violation' THEN 1 ELSE 0 END), 0) AS BIGINT)
-             FROM ledger_entries WHERE org_id = $1 AND status = 'approved' AND reverses_id IS NULL
-               AND occurred_at >= $2 AND occurred_at < $3{who}"
-        );
-        Ok(on_replica!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-            .bind(org_id).bind(from).bind(to).fetch_one(c).await)?)
+            out.push(sum.indicators(p));
+        }
+        Ok((whole.indicators(p), out))
     }
 }
 
