@@ -293,7 +293,18 @@ impl Store {
 
     /// Ratings newest first, narrowed by `f`; keyset pagination on id.
     pub async fn ratings(&self, org_id: i64, f: &RatingFilter) -> Result<Vec<RatingRow>> {
-        let mut sql = format!("SELECT {RATING_COLUMNS} {RATING_FROM} WHERE r.org_id = $1 AND r.id < $2");
+        // Newest first is a walk down the ids. SQLite, without statistics,
+        // took the unit index instead and sorted every rating of the
+        // organisation: the console's bad-ratings list took 4 s at 10 M
+        // ratings, 2 ms walking the ids. A person's own ratings are few
+        // among many, so their list keeps the planner's choice.
+        let from = match self.backend() {
+            crate::Backend::Sqlite if f.staff_id.is_none() => {
+                RATING_FROM.replacen("ratings r", "ratings r NOT INDEXED", 1)
+            }
+            _ => RATING_FROM.to_string(),
+        };
+        let mut sql = format!("SELECT {RATING_COLUMNS} {from} WHERE r.org_id = $1 AND r.id < $2");
         if let Some(u) = &f.unit_ids {
             if u.is_empty() {
                 return Ok(vec![]);
