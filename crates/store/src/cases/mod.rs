@@ -24,7 +24,7 @@ pub use act::{ActInput, ActOutcome};
 pub use duplicates::{Duplicate, DuplicateProbe};
 pub use group::Intake;
 pub use intake::{MAX_CASE_PHOTOS, NewCase, Origin, Prepared, Registered};
-pub use notify::{Notification, OutMessage};
+pub use notify::{Notification, OutMessage, UNREAD_COUNTED};
 pub use query::{CaseFilter, Inbox, TimelineEntry};
 pub(crate) use timers::BATCH;
 pub use timers::{Backlog, SweepReport};

@@ -18,6 +18,9 @@ pub struct Notification {
     pub read_at: Option<i64>,
 }
 
+/// The most unread notifications counted for a badge.
+pub const UNREAD_COUNTED: i64 = 100;
+
 impl Store {
     pub(crate) async fn notify(
         &self,
@@ -224,11 +227,15 @@ impl Store {
             .bind(org_id).bind(user_id).bind(limit.clamp(1, 200)).fetch_all(c).await)?)
     }
 
-    /// How many of a user's notifications are unread (the header's badge).
+    /// How many of a user's notifications are unread (the header's badge,
+    /// on every console page), counted up to [`UNREAD_COUNTED`]: beyond
+    /// that the badge says "99+". Counting them all cost a leader with a
+    /// backlog of escalations 300 ms a page (2.9 M unread, SQLite).
     pub async fn unread_notifications(&self, org_id: i64, user_id: i64) -> Result<i64> {
         Ok(on_read!(self, c => sqlx::query_scalar(
-            "SELECT COUNT(*) FROM notifications WHERE org_id = $1 AND user_id = $2 AND read_at IS NULL")
-            .bind(org_id).bind(user_id).fetch_one(c).await)?)
+            "SELECT COUNT(*) FROM (SELECT 1 FROM notifications
+              WHERE org_id = $1 AND user_id = $2 AND read_at IS NULL LIMIT $3) u")
+            .bind(org_id).bind(user_id).bind(UNREAD_COUNTED).fetch_one(c).await)?)
     }
 
     /// Marks all of a user's notifications read.

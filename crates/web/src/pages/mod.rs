@@ -127,6 +127,15 @@ impl Chrome {
         self.nav == nav
     }
 
+    /// The unread count as the badge shows it: "99+" past what is counted.
+    pub fn unread_shown(&self) -> String {
+        if self.unread >= chuangkou_store::cases::UNREAD_COUNTED {
+            format!("{}+", chuangkou_store::cases::UNREAD_COUNTED - 1)
+        } else {
+            self.unread.to_string()
+        }
+    }
+
     /// Whether the user sees any record of a kind (`"cases"`, `"ledger"`,
     /// `"inspections"`, `"reports"`): a menu offers only pages that open.
     pub fn sees(&self, kind: &str) -> bool {

@@ -768,6 +768,19 @@ story!(the_header_counts_unread_notifications_until_they_are_read, |store| {
     app.sign_in("handler", PASSWORD).await;
     let page = app.get("/console", None).await.text();
     assert!(page.contains("id=\"unread-badge\">1<"), "one unread notification: {page}");
+    // A backlog is counted up to a hundred, shown as 99+ (each page counts
+    // it: a leader with millions unread waited 300 ms a page).
+    let double = format!(
+        "INSERT INTO notifications (org_id, user_id, case_id, kind, message, created_at)
+         SELECT org_id, user_id, case_id, kind, message, created_at FROM notifications WHERE user_id = {handler_id}"
+    );
+    chuangkou_store::testing::out_of_band(&store, &[double.as_str(); 6]).await;
+    let page = app.get("/console", None).await.text();
+    assert!(page.contains("id=\"unread-badge\">64<"), "64 unread: {page}");
+    chuangkou_store::testing::out_of_band(&store, &[double.as_str()]).await;
+    let page = app.get("/console", None).await.text();
+    assert!(page.contains("id=\"unread-badge\">99+<"), "128 unread: {page}");
+    assert_eq!(store.unread_notifications(seed.org_id, handler_id).await.unwrap(), 100);
     let r = app.post_form("/console/notifications/read", &[]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let page = app.get("/console", None).await.text();
