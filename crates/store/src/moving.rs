@@ -10,9 +10,8 @@
 //! (one pass over a table instead of a probe or an index insert a row),
 //! which also checks every reference at once; the database's own triggers
 //! are off meanwhile, so that a copied row is not queued for a seal it
-//! already has. Ids are copied as
-//! they are and each identity column continues after the largest. The one
-//! table kept differently is the case search index: SQLite's FTS5 document
+//! already has. Ids are copied as they are and each identity column
+//! continues after the largest. The one table kept differently is the case search index: SQLite's FTS5 document
 //! of a case cannot be read back (contentless), so PostgreSQL's `case_terms`
 //! rows are made again from each case's description, as intake makes them.
 //!
