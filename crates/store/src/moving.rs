@@ -115,12 +115,13 @@ impl Store {
     }
 }
 
-/// A name from the catalogue that may be spliced into a statement as it is.
+/// A name from the catalogue, checked before it is spliced into a statement.
 fn plain(name: &str) -> Result<&str> {
-    let ok = !name.is_empty()
-        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-        && !name.as_bytes()[0].is_ascii_digit();
-    if ok { Ok(name) } else { Err(StoreError::Other(format!("unexpected table or column name {name:?}"))) }
+    if crate::scratch::plain(name) && !name.is_empty() {
+        Ok(name)
+    } else {
+        Err(StoreError::Other(format!("unexpected table or column name {name:?}")))
+    }
 }
 
 /// The target's tables with their columns; the migrations' own book is

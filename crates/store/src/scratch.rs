@@ -84,7 +84,8 @@ pub async fn drop_abandoned(conn: &mut sqlx::PgConnection) {
     }
 }
 
-/// Whether `name` may be spliced into `CREATE`/`DROP DATABASE` as it is.
-fn plain(name: &str) -> bool {
+/// Whether `name` may be spliced into a statement as it is (`CREATE`/`DROP
+/// DATABASE`, the table and column names `copy-to` reads from the catalogue).
+pub(crate) fn plain(name: &str) -> bool {
     name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
