@@ -24,8 +24,9 @@ pub struct SweepBenchArgs {
     /// make this many, and then every one of them passes.
     #[arg(long, default_value_t = 100_000)]
     pub timers: usize,
-    /// Sweepers at once, each on its own connections as separate `serve`
-    /// instances are (more than one needs PostgreSQL).
+    /// Sweepers at once: the first is this process, which also serves the
+    /// intake; each further one is a process of its own, as a further
+    /// `serve` instance is (more than one needs PostgreSQL).
     #[arg(long, default_value_t = 1)]
     pub sweepers: usize,
     /// Intake clients posting cases over HTTP during the sweep …
@@ -60,16 +61,14 @@ pub async fn sweep(args: SweepBenchArgs) -> Result<i32> {
         "SELECT COUNT(*) FROM timers WHERE fired_at IS NULL").fetch_one(c).await)?;
     println!("generated:    {cases} cases with {timers} timers in {:.1} s", t0.elapsed().as_secs_f64());
 
-    // Every deadline has passed: a month later, on every handle.
+    // Every deadline has passed: a month later, in every process.
     let later = store.now_ms() + 31 * 86_400_000;
-    // The first sweeper is the instance that serves intake; the others are
-    // further instances on their own connections.
+    // The first sweeper is this process, which serves intake; the others
+    // are processes of their own, connected and waiting for the word.
     store.set_clock(later);
-    let mut sweepers = vec![store.clone()];
+    let mut others = Vec::new();
     for _ in 1..args.sweepers {
-        let s = Store::connect(&url, key.clone()).await?;
-        s.set_clock(later);
-        sweepers.push(s);
+        others.push(Instance::start(&url, later)?);
     }
     let admin = Store::connect(&url, key.clone()).await?;
 
@@ -124,16 +123,12 @@ pub async fn sweep(args: SweepBenchArgs) -> Result<i32> {
     });
 
     let t0 = Instant::now();
-    let runs: Vec<_> = sweepers
-        .iter()
-        .map(|s| {
-            let (s, p) = (s.clone(), policies.clone());
-            tokio::spawn(async move { s.sweep_timers(&p).await })
-        })
-        .collect();
-    let mut fired = 0;
-    for r in runs {
-        fired += r.await??.fired;
+    let others: Vec<_> = others.into_iter().map(|i| tokio::task::spawn_blocking(move || i.sweep())).collect();
+    let mut fired = store.sweep_timers(&policies).await?.fired;
+    for (n, r) in others.into_iter().enumerate() {
+        let (f, took) = r.await??;
+        println!("instance {}:   fired {f} timers, done {:.2} s after the start", n + 2, took.as_secs_f64());
+        fired += f;
     }
     let took = t0.elapsed().as_secs_f64();
     done_tx.send(true)?;
@@ -178,6 +173,70 @@ pub async fn sweep(args: SweepBenchArgs) -> Result<i32> {
         );
         return Ok(1);
     }
+    Ok(0)
+}
+
+/// A further sweeping instance: this binary again, in a process of its
+/// own (`bench sweep-instance`), connected and waiting for the word.
+struct Instance {
+    child: std::process::Child,
+    said: std::io::Lines<std::io::BufReader<std::process::ChildStdout>>,
+}
+
+impl Instance {
+    fn start(url: &str, clock_ms: i64) -> Result<Self> {
+        use std::io::BufRead;
+        use std::process::{Command, Stdio};
+        let mut child = Command::new(std::env::current_exe()?)
+            .args(["bench", "sweep-instance", "--url", url, "--clock-ms", &clock_ms.to_string()])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()?;
+        let out = child.stdout.take().ok_or_else(|| anyhow::anyhow!("no stdout"))?;
+        let mut said = std::io::BufReader::new(out).lines();
+        match said.next() {
+            Some(Ok(l)) if l == "ready" => Ok(Self { child, said }),
+            other => anyhow::bail!("the sweeping instance did not start: {other:?}"),
+        }
+    }
+
+    /// Says go, and waits for the count of timers it fired.
+    fn sweep(mut self) -> Result<(usize, Duration)> {
+        use std::io::Write;
+        let t0 = Instant::now();
+        let mut input = self.child.stdin.take().ok_or_else(|| anyhow::anyhow!("no stdin"))?;
+        writeln!(input, "go")?;
+        let line = self.said.next().transpose()?.unwrap_or_default();
+        let took = t0.elapsed();
+        let status = self.child.wait()?;
+        match line.strip_prefix("fired ").and_then(|n| n.parse().ok()) {
+            Some(n) if status.success() => Ok((n, took)),
+            _ => anyhow::bail!("the sweeping instance failed ({status}): {line}"),
+        }
+    }
+}
+
+#[derive(clap::Args)]
+pub struct SweepInstanceArgs {
+    /// The database the benchmark made.
+    #[arg(long)]
+    pub url: String,
+    /// The benchmark's clock, a month after the cases.
+    #[arg(long)]
+    pub clock_ms: i64,
+}
+
+/// `bench sweep-instance`: one further instance of `bench sweep` in a
+/// process of its own. Connects, says `ready`, sweeps when a line comes
+/// on stdin, and says `fired N`.
+pub async fn sweep_instance(args: SweepInstanceArgs) -> Result<i32> {
+    let store = Store::connect(&args.url, b"bench-secret-bench-secret".to_vec()).await?;
+    store.set_clock(args.clock_ms);
+    println!("ready");
+    let go = tokio::task::spawn_blocking(|| std::io::stdin().read_line(&mut String::new()));
+    go.await??;
+    let fired = store.sweep_timers(&PolicySet::builtin()).await?.fired;
+    println!("fired {fired}");
     Ok(0)
 }
 

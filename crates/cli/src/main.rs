@@ -102,6 +102,9 @@ pub enum BenchCommand {
     Dashboard(bench_dashboard::DashboardBenchArgs),
     /// Cases whose deadlines all pass at once, swept beside intake and an admin writer.
     Sweep(bench_sweep::SweepBenchArgs),
+    /// A further sweeper of `bench sweep`, started by it in a process of its own.
+    #[command(hide = true)]
+    SweepInstance(bench_sweep::SweepInstanceArgs),
     /// The case inbox at a million cases: each tab, the counts, searches
     /// and filters through the real router, p95 against the 50 ms budget.
     Inbox(bench_inbox::InboxBenchArgs),
@@ -127,6 +130,7 @@ fn main() -> Result<()> {
                 BenchCommand::Ratings(args) => bench::ratings(args).await?,
                 BenchCommand::Dashboard(args) => bench_dashboard::dashboard(args).await?,
                 BenchCommand::Sweep(args) => bench_sweep::sweep(args).await?,
+                BenchCommand::SweepInstance(args) => bench_sweep::sweep_instance(args).await?,
                 BenchCommand::Inbox(args) => bench_inbox::inbox(args).await?,
             });
         }
