@@ -46,11 +46,19 @@ def sign_in(base):
 
 
 def rss_kb(pid):
+    return resident(pid)[0]
+
+
+def resident(pid):
+    """(total, anonymous, file-backed) resident kB: the heap and SQLite's
+    caches are anonymous; the binary's own pages are file-backed."""
+    seen = {}
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
+            key = line.split(":")[0]
+            if key in ("VmRSS", "RssAnon", "RssFile", "RssShmem"):
+                seen[key] = int(line.split()[1])
+    return seen.get("VmRSS", 0), seen.get("RssAnon", 0), seen.get("RssFile", 0) + seen.get("RssShmem", 0)
 
 
 def main():
@@ -81,9 +89,9 @@ def main():
     threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
     for t in threads:
         t.start()
-    peak = 0
+    peak = (0, 0, 0)
     while any(t.is_alive() for t in threads):
-        peak = max(peak, rss_kb(pid))
+        peak = max(peak, resident(pid))
         time.sleep(0.1)
     times.sort()
     pct = lambda p: times[min(int(len(times) * p), len(times) - 1)] * 1000 if times else 0
@@ -93,7 +101,8 @@ def main():
             print(f"  {path:<40} n={len(ts):<5} p50 {ts[len(ts) // 2] * 1000:.0f} ms, max {ts[-1] * 1000:.0f} ms")
     print(
         f"{len(times)} requests, {errors[0]} errors, p50 {pct(0.5):.0f} ms, p95 {pct(0.95):.0f} ms; "
-        f"resident peak {peak / 1024:.0f} MB, after {rss_kb(pid) / 1024:.0f} MB"
+        f"resident peak {peak[0] / 1024:.0f} MB (anonymous {peak[1] / 1024:.0f}, files {peak[2] / 1024:.0f}), "
+        f"after {rss_kb(pid) / 1024:.0f} MB"
     )
 
 

@@ -116,7 +116,9 @@ pub async fn dashboard(args: DashboardBenchArgs) -> Result<i32> {
         let t0 = Instant::now();
         let a = store.assess_month(org_id, rules, month).await?;
         times.push(t0.elapsed());
-        assert_eq!(a.staff.len(), args.staff);
+        // Every generated member of staff is assessed (and, on data that
+        // `bench inbox` has settled, its station desks too).
+        assert!(a.staff.len() >= args.staff, "{} assessed of {}", a.staff.len(), args.staff);
     }
     report("monthly assessment", &mut times);
 

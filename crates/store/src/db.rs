@@ -200,10 +200,11 @@ impl Store {
                 .pragma("wal_autocheckpoint", "10000")
                 // Statement journals and sorts in memory, not in temp files.
                 .pragma("temp_store", "MEMORY");
-            // Page caches: 32 MB for the writer, 16 MB for each of four
-            // readers (two cores; the OS keeps the file cached besides),
-            // which holds the process under DESIGN's 200 MB resident at
-            // 10 million ratings and a million cases.
+            // Page caches: 32 MB for the writer, 4 MB for each of four
+            // readers. A reader's page comes from the OS's file cache for
+            // the price of a copy, so a large reader cache buys little
+            // and holds the process over DESIGN's 200 MB resident under a
+            // reading load at 10 M ratings (16 MB each: see PERFORMANCE.md).
             // The writer keeps more prepared statements than sqlx's 100: the
             // multi-row statements of group commit come in a few dozen shapes
             // a table (`few_shapes`).
@@ -222,7 +223,7 @@ impl Store {
                 .max_connections(4)
                 .test_before_acquire(false)
                 .acquire_timeout(Duration::from_secs(30))
-                .connect_with(opts.read_only(false).pragma("cache_size", "-16384"))
+                .connect_with(opts.read_only(false).pragma("cache_size", "-4096"))
                 .await?;
             Db::Sqlite { writer, reader }
         };

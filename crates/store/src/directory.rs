@@ -167,6 +167,7 @@ impl Store {
     }
 
     /// Entries in use last checked before `before`: due to be checked.
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn stale_directory(&self, org_id: i64, before: i64) -> Result<Vec<DirectoryRow>> {
         let sql = format!(
             "{SELECT} WHERE d.org_id = $1 AND d.retired_at IS NULL AND d.checked_at <= $2

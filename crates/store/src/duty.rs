@@ -291,6 +291,7 @@ impl Store {
     }
 
     /// The facilities in use, of one service point or of all.
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn facilities(&self, org_id: i64, point_id: Option<i64>) -> Result<Vec<FacilityRow>> {
         let sql = format!(
             "{FACILITIES} WHERE f.org_id = $1 AND f.retired_at IS NULL AND ($2 = 0 OR f.service_point_id = $2)

@@ -231,6 +231,7 @@ impl Store {
     /// on every console page), counted up to [`UNREAD_COUNTED`]: beyond
     /// that the badge says "99+". Counting them all cost a leader with a
     /// backlog of escalations 300 ms a page (2.9 M unread, SQLite).
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn unread_notifications(&self, org_id: i64, user_id: i64) -> Result<i64> {
         Ok(on_read!(self, c => sqlx::query_scalar(
             "SELECT COUNT(*) FROM (SELECT 1 FROM notifications

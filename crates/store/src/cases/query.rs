@@ -161,6 +161,7 @@ impl Store {
 
     /// How many cases the filter finds, counting no further than `up_to`
     /// (an inbox tab's count: "500+" is enough to say).
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn count_cases(&self, org_id: i64, f: &CaseFilter, up_to: i64) -> Result<i64> {
         let mut n = 0;
         // The halves of "mine" hold different cases (one owner, another
@@ -184,6 +185,7 @@ impl Store {
     /// case past its deadline counts in the first only. Counted here
     /// rather than from a page of rows, which held 200 of a desk's
     /// thousands.
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn count_by_urgency(
         &self,
         org_id: i64,

@@ -13,6 +13,7 @@ use crate::users::User;
 use crate::{NewEvent, Result, Store, StoreError, on_read, on_tx};
 
 impl Store {
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn rectifications(
         &self,
         org_id: i64,

@@ -280,6 +280,7 @@ impl Store {
         row.ok_or(StoreError::NotFound)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn entries(&self, org_id: i64, f: &EntryFilter) -> Result<Vec<EntryRow>> {
         let mut sql = format!(
             "{ENTRY_SELECT} WHERE e.org_id = $1 AND ($2 IS NULL OR e.staff_id = $2) AND ($3 IS NULL OR e.status = $3)
