@@ -258,6 +258,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0041_indicators_by_unit.sql"),
         postgres: include_str!("../migrations/postgres/0041_indicators_by_unit.sql"),
     },
+    Migration {
+        version: 42,
+        name: "cases_room_to_update",
+        sqlite: include_str!("../migrations/sqlite/0042_cases_room_to_update.sql"),
+        postgres: include_str!("../migrations/postgres/0042_cases_room_to_update.sql"),
+    },
 ];
 
 /// The first migration recorded with its checksum (it adds the column).

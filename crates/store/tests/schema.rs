@@ -169,3 +169,17 @@ async fn every_sealed_column_is_read_the_same_on_both_backends() {
         assert_eq!(t.flags.iter().copied().collect::<BTreeSet<_>>(), of("boolean"), "{}: the flags", t.name);
     }
 }
+
+/// PostgreSQL's case pages keep a fifth free (migration 42), so that an
+/// update that changes no indexed column (an escalation, a reply) stays on
+/// its page without an entry in each of the table's twenty indexes: the
+/// sweep at 100,000 timers went from 13-14 s to 11.6 s with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn case_pages_keep_room_for_updates_on_postgresql() {
+    let Some(pg) = chuangkou_store::testing::postgres().await else { return };
+    let options: Option<String> = on_read!(pg, c => sqlx::query_scalar(
+        "SELECT array_to_string(reloptions, ',') FROM pg_class WHERE relname = 'cases'
+            AND relnamespace = current_schema()::regnamespace").fetch_one(c).await)
+    .unwrap();
+    assert_eq!(options.as_deref(), Some("fillfactor=80"));
+}
