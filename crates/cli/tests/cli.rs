@@ -489,10 +489,23 @@ async fn a_slow_request_can_be_broken_down_from_the_debug_log() {
     .unwrap();
     let mut answer = String::new();
     s.read_to_string(&mut answer).unwrap();
+    // A span's closing line is written when its last reference goes, which
+    // can be just after the answer is sent: wait for it (up to 10 s)
+    // rather than stop the server under it.
+    let mut log = String::new();
+    for _ in 0..100 {
+        log = std::fs::read_to_string(&log_path).unwrap();
+        if log
+            .lines()
+            .any(|l| l.contains("request_id=\"slow-1\"") && l.contains("chuangkou_store::indicators"))
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     let _ = child.kill();
     let _ = child.wait();
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
-    let log = std::fs::read_to_string(&log_path).unwrap();
     assert!(!log.contains('\u{1b}'), "no terminal colours in a log file");
     let closes: Vec<&str> = log.lines().filter(|l| l.contains("request_id=\"slow-1\"")).collect();
     assert!(
