@@ -16,6 +16,11 @@ use chuangkou_web::{AppState, WebConfig};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
+/// The secret of every benchmark's database (a scratch database, or one
+/// kept with `--keep`), so that a kept one can be measured again and a
+/// further process of the benchmark can open it.
+pub const SECRET: &[u8] = b"bench-secret-bench-secret";
+
 #[derive(clap::Args)]
 pub struct BenchArgs {
     /// sqlite or postgres (a fresh database on CHUANGKOU_TEST_PG).
@@ -45,7 +50,7 @@ pub struct BenchArgs {
 }
 
 pub async fn cases(args: BenchArgs) -> Result<i32> {
-    let key = b"bench-secret-bench-secret".to_vec();
+    let key = SECRET.to_vec();
     let (url, _dir) = bench_db(&args.backend).await?;
     let store = Store::connect(&url, key.clone()).await?;
     store.migrate().await?;
@@ -189,7 +194,7 @@ pub struct RatingBenchArgs {
 /// every acknowledged rating durable; afterwards every one must be stored
 /// and the rollups must equal a recomputation.
 pub async fn ratings(args: RatingBenchArgs) -> Result<i32> {
-    let key = b"bench-secret-bench-secret".to_vec();
+    let key = SECRET.to_vec();
     let (url, _dir) = bench_db(&args.backend).await?;
     let store = Store::connect(&url, key.clone()).await?;
     store.migrate().await?;

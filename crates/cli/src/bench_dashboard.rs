@@ -84,7 +84,7 @@ pub(crate) async fn open_bench_db(
         }
         _ => crate::bench::bench_db(backend).await?,
     };
-    let store = Store::connect(&url, b"bench-secret-bench-secret".to_vec()).await?;
+    let store = Store::connect(&url, crate::bench::SECRET.to_vec()).await?;
     store.migrate().await?;
     let kept = store.organisations().await?.into_iter().find(|o| o.code == "BN").map(|o| o.id);
     if kept.is_some() {

@@ -39,7 +39,7 @@ pub struct SweepBenchArgs {
 }
 
 pub async fn sweep(args: SweepBenchArgs) -> Result<i32> {
-    let key = b"bench-secret-bench-secret".to_vec();
+    let key = crate::bench::SECRET.to_vec();
     let (url, _dir) = crate::bench::bench_db(&args.backend).await?;
     let store = Store::connect(&url, key.clone()).await?;
     store.migrate().await?;
@@ -192,7 +192,10 @@ impl Instance {
         use std::io::BufRead;
         use std::process::{Command, Stdio};
         let mut child = Command::new(std::env::current_exe()?)
-            .args(["bench", "sweep-instance", "--url", url, "--clock-ms", &clock_ms.to_string()])
+            .args(["bench", "sweep-instance", "--clock-ms", &clock_ms.to_string()])
+            // In the environment, not the arguments: a database URL may
+            // carry a password, and arguments are public (`ps`).
+            .env(INSTANCE_URL, url)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()?;
@@ -220,10 +223,13 @@ impl Instance {
     }
 }
 
+/// Where a further sweeping instance finds the benchmark's database.
+const INSTANCE_URL: &str = "CHUANGKOU_BENCH_SWEEP_URL";
+
 #[derive(clap::Args)]
 pub struct SweepInstanceArgs {
     /// The database the benchmark made.
-    #[arg(long)]
+    #[arg(long, env = INSTANCE_URL, hide_env_values = true)]
     pub url: String,
     /// The benchmark's clock, a month after the cases.
     #[arg(long)]
@@ -234,7 +240,7 @@ pub struct SweepInstanceArgs {
 /// process of its own. Connects, says `ready`, sweeps when a line comes
 /// on stdin, and says `fired N`.
 pub async fn sweep_instance(args: SweepInstanceArgs) -> Result<i32> {
-    let store = Store::connect(&args.url, b"bench-secret-bench-secret".to_vec()).await?;
+    let store = Store::connect(&args.url, crate::bench::SECRET.to_vec()).await?;
     store.set_clock(args.clock_ms);
     println!("ready");
     let go = tokio::task::spawn_blocking(|| std::io::stdin().read_line(&mut String::new()));
