@@ -177,7 +177,7 @@ pub async fn run(command: crate::Command, config: &Config, store: Store) -> Resu
     match command {
         Serve(args) => serve(args, config, store).await,
         Migrate { print_grants_for } => {
-            println!("migrations applied; database is at version {}", chuangkou_store::MIGRATIONS.len());
+            println!("migrations applied; database is at version {}", chuangkou_store::latest_migration());
             if let Some(role) = print_grants_for {
                 println!("{}", chuangkou_store::postgres_app_grants(&role));
             }

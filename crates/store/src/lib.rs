@@ -22,6 +22,7 @@ pub mod campaigns;
 pub mod cases;
 pub mod checkpoints;
 mod clock;
+pub mod codes;
 mod crypto;
 mod db;
 pub mod directory;
@@ -56,7 +57,7 @@ pub use db::{Backend, CHECKPOINT_EVERY, Db, PG_CONNECTIONS, Snapshot, SqliteTx, 
 pub(crate) use error::required;
 pub use error::{Result, StoreError};
 pub use events::{EventRow, NewEvent, VerifyReport};
-pub use migrate::{MIGRATIONS, postgres_app_grants};
+pub use migrate::{latest_migration, postgres_app_grants};
 pub(crate) use sql::{few_shapes, id_list, insert_rows, numbered, row_list};
 
 /// Runs `$body` with `$c` bound to the transaction's connection, whichever

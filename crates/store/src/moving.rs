@@ -124,7 +124,7 @@ fn plain(name: &str) -> Result<&str> {
     }
 }
 
-/// The target's tables with their columns; the migrations' own book is
+/// The target's tables with their columns; the migrations' own books are
 /// left out (each side keeps its own).
 async fn pg_tables(tx: &mut sqlx::PgConnection) -> Result<Vec<Table>> {
     let cols: Vec<(String, String, String, bool)> = sqlx::query_as(
@@ -133,7 +133,7 @@ async fn pg_tables(tx: &mut sqlx::PgConnection) -> Result<Vec<Table>> {
          FROM information_schema.columns c
          JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name
          WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE'
-           AND c.is_generated = 'NEVER' AND c.table_name <> 'schema_migrations'
+           AND c.is_generated = 'NEVER' AND c.table_name NOT IN ('_sqlx_migrations', 'schema_migrations')
          ORDER BY c.table_name, c.ordinal_position",
     )
     .fetch_all(&mut *tx)
@@ -206,7 +206,7 @@ async fn check_same_schema(
     tx: &mut sqlx::PgConnection,
     tables: &[Table],
 ) -> Result<()> {
-    let version = "SELECT COALESCE(MAX(version), 0) FROM schema_migrations";
+    let version = "SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations";
     let from: i64 = sqlx::query_scalar(version).fetch_one(&mut *src).await?;
     let to: i64 = sqlx::query_scalar(version).fetch_one(&mut *tx).await?;
     if from != to {
@@ -215,7 +215,8 @@ async fn check_same_schema(
         )));
     }
     let names: Vec<String> = sqlx::query_scalar(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'schema_migrations'",
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
+           AND name NOT IN ('_sqlx_migrations', 'schema_migrations')",
     )
     .fetch_all(&mut *src)
     .await?;

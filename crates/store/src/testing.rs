@@ -275,3 +275,35 @@ pub async fn out_of_band(store: &Store, statements: &[&str]) {
     }
     tx.commit().await.expect("commit");
 }
+
+/// The store's migrations with migration `version`'s text edited (a line
+/// appended), as a binary built from an edited file would carry them.
+pub fn migrations_edited(store: &Store, version: i64) -> sqlx::migrate::Migrator {
+    use sqlx::SqlSafeStr;
+    let migrations = store
+        .migrator()
+        .iter()
+        .map(|m| match m.version == version {
+            true => sqlx::migrate::Migration::new(
+                m.version,
+                m.description.clone(),
+                m.migration_type,
+                sqlx::AssertSqlSafe(format!("{}\n-- edited\n", m.sql.as_str())).into_sql_str(),
+                m.no_tx,
+            ),
+            false => m.clone(),
+        })
+        .collect();
+    let mut m = sqlx::migrate::Migrator::with_migrations(migrations);
+    m.set_ignore_missing(true);
+    m
+}
+
+/// The store's migrations up to `last`: what an older binary carries.
+pub fn migrations_until(store: &Store, last: i64) -> sqlx::migrate::Migrator {
+    let mut m = sqlx::migrate::Migrator::with_migrations(
+        store.migrator().iter().filter(|m| m.version <= last).cloned().collect(),
+    );
+    m.set_ignore_missing(true);
+    m
+}

@@ -9,7 +9,7 @@ use chuangkou_domain::cases::similar::bigrams;
 use chuangkou_store::cases::CaseFilter;
 use chuangkou_store::testing::{TEST_KEY, pg_database_url};
 use chuangkou_store::users::sha256_hex;
-use chuangkou_store::{Store, on_tx};
+use chuangkou_store::{Store, on_read, on_tx};
 
 /// Migration 0011 is the last before case search moved to FTS5 on SQLite
 /// (0012) and the tracking digest to its own column (0013).
@@ -180,4 +180,70 @@ async fn derived_keys_postgres() {
     let Some(url) = pg_database_url().await else { return };
     let store = Store::connect(&url, TEST_KEY.to_vec()).await.unwrap();
     data_written_with_the_secret_itself_moves_to_derived_keys(store).await;
+}
+
+/// Migration 0040, past the old runner's checksums (0036).
+const OLD_BOOK_AT: i64 = 40;
+
+/// A database the old runner migrated keeps its book in
+/// `schema_migrations`, with the SHA-256 of each text: it is checked and
+/// carried into sqlx's book once, then the rest is applied. An edited
+/// migration in the old book is refused by name, and nothing is carried.
+async fn a_database_the_old_runner_migrated_is_carried_over(store: Store) {
+    use chuangkou_store::testing::out_of_band;
+    store.migrate_until(OLD_BOOK_AT).await.unwrap();
+    // What the old runner left: its own book, and no sqlx book.
+    let rows: Vec<String> = store
+        .migrator()
+        .iter()
+        .filter(|m| m.version <= OLD_BOOK_AT)
+        .map(|m| {
+            format!(
+                "INSERT INTO schema_migrations (version, name, applied_at, checksum) VALUES ({}, '{}', 0, '{}')",
+                m.version,
+                m.description.replace(' ', "_"),
+                sha256_hex(m.sql.as_str())
+            )
+        })
+        .collect();
+    // (The table is there, empty: migration 36 altered it.)
+    let mut statements = vec!["DROP TABLE _sqlx_migrations"];
+    statements.extend(rows.iter().map(String::as_str));
+    out_of_band(&store, &statements).await;
+    let sqlx_book = |store: Store| async move {
+        on_read!(store, c => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM _sqlx_migrations").fetch_one(c).await)
+    };
+
+    out_of_band(&store, &["UPDATE schema_migrations SET checksum = 'edited' WHERE version = 5"]).await;
+    let e = store.migrate().await.unwrap_err().to_string();
+    assert!(e.contains("migration 0005 (ledger inspections) was changed after it was applied"), "{e}");
+    assert!(sqlx_book(store.clone()).await.is_err(), "nothing carried over");
+
+    let text = &store.migrator().iter().find(|m| m.version == 5).unwrap().sql;
+    let restore =
+        format!("UPDATE schema_migrations SET checksum = '{}' WHERE version = 5", sha256_hex(text.as_str()));
+    out_of_band(&store, &[&restore]).await;
+    assert_eq!(store.migrate().await.unwrap(), vec![41, 42], "the old book carried over, the rest applied");
+    assert_eq!(sqlx_book(store.clone()).await.unwrap(), chuangkou_store::latest_migration());
+    let old: i64 =
+        on_read!(store, c => sqlx::query_scalar("SELECT COUNT(*) FROM schema_migrations").fetch_one(c).await)
+            .unwrap();
+    assert_eq!(old, OLD_BOOK_AT, "the old book stays, as a record");
+    assert_eq!(store.migrate().await.unwrap(), Vec::<i64>::new(), "once");
+}
+
+#[tokio::test]
+async fn old_book_sqlite() {
+    let dir = std::env::temp_dir().join("chuangkou-tests");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("upgrade_{}_{}.db", std::process::id(), chuangkou_store::random_token(6)));
+    let store = Store::connect(&format!("sqlite://{}", path.display()), TEST_KEY.to_vec()).await.unwrap();
+    a_database_the_old_runner_migrated_is_carried_over(store).await;
+}
+
+#[tokio::test]
+async fn old_book_postgres() {
+    let Some(url) = pg_database_url().await else { return };
+    let store = Store::connect(&url, TEST_KEY.to_vec()).await.unwrap();
+    a_database_the_old_runner_migrated_is_carried_over(store).await;
 }

@@ -262,7 +262,7 @@ async fn list(
             if !ids.is_empty() {
                 for id in ids {
                     if let Ok(c) = state.store.case_by_number(org.id, id).await
-                        && c.channel == Channel::Open311.as_str()
+                        && c.channel == Channel::Open311
                     {
                         out.push(request_json(&state, &org, &c, full).await);
                     }
@@ -380,7 +380,7 @@ async fn one_request(
     let q = q.map(|Query(q)| q).map_err(|e| err(StatusCode::BAD_REQUEST, fmt, e.body_text()))?;
     let org = jurisdiction(&state, given(&q.jurisdiction_id), fmt).await?;
     let c = state.store.case_by_number(org.id, id).await.map_err(internal(fmt))?;
-    if c.channel != Channel::Open311.as_str() {
+    if c.channel != Channel::Open311 {
         return Err(err(StatusCode::NOT_FOUND, fmt, "not found"));
     }
     let full = full_view(&state, &org, given(&q.api_key), fmt).await?;

@@ -2,7 +2,7 @@
 //! tracking. Rules come from `chuangkou_domain::cases`; this module keeps
 //! each change and its event in one transaction.
 
-use chuangkou_domain::cases::{CaseKind, State};
+use chuangkou_domain::cases::{CaseKind, Channel, Finding, Responsibility, Satisfaction, State};
 use chuangkou_domain::events::EventKind;
 use serde::Serialize;
 
@@ -39,7 +39,9 @@ pub struct CaseRow {
     pub number: String,
     #[sqlx(try_from = "String")]
     pub kind: CaseKind,
-    pub channel: String,
+    #[sqlx(try_from = "String")]
+    #[serde(serialize_with = "crate::codes::serialize_code")]
+    pub channel: Channel,
     pub category: String,
     pub track: String,
     #[sqlx(try_from = "String")]
@@ -67,12 +69,18 @@ pub struct CaseRow {
     pub extension_requested: bool,
     pub extension_span: Option<String>,
     pub extension_reason: Option<String>,
-    pub finding: Option<String>,
-    pub responsibility: Option<String>,
+    #[sqlx(try_from = "crate::codes::MaybeCode")]
+    #[serde(serialize_with = "crate::codes::serialize")]
+    pub finding: Option<Finding>,
+    #[sqlx(try_from = "crate::codes::MaybeCode")]
+    #[serde(serialize_with = "crate::codes::serialize")]
+    pub responsibility: Option<Responsibility>,
     pub apology_made: Option<bool>,
     pub conclusion: Option<String>,
     pub reply: Option<String>,
-    pub satisfaction: Option<String>,
+    #[sqlx(try_from = "crate::codes::MaybeCode")]
+    #[serde(serialize_with = "crate::codes::serialize")]
+    pub satisfaction: Option<Satisfaction>,
     pub master_case_id: Option<i64>,
     pub updated_at: i64,
 }

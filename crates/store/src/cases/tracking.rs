@@ -4,7 +4,7 @@
 //! address may fail only a few times in a window before it must wait.
 
 use chuangkou_domain::cases::number::{SPOKEN_CODE_TRIES, normalise_spoken_code, normalise_tracking_code};
-use chuangkou_domain::cases::{Actor, Command};
+use chuangkou_domain::cases::{Actor, Command, Satisfaction};
 use chuangkou_domain::events::EventKind;
 use chuangkou_domain::policy::PolicySet;
 use serde::Serialize;
@@ -44,7 +44,8 @@ pub struct PublicView {
     pub registered_at: i64,
     pub handle_due: i64,
     pub reply: Option<String>,
-    pub satisfaction: Option<String>,
+    #[serde(serialize_with = "crate::codes::serialize")]
+    pub satisfaction: Option<Satisfaction>,
     /// Set when this case was merged: the progress shown is the master's.
     pub master_number: Option<String>,
     pub timeline: Vec<PublicStep>,
@@ -181,7 +182,7 @@ impl Store {
             registered_at: own.registered_at,
             handle_due: case.handle_due,
             reply: case.reply.clone(),
-            satisfaction: case.satisfaction.clone(),
+            satisfaction: case.satisfaction,
             master_number,
             timeline,
             can_call_back: case.state == "replied" && own.master_case_id.is_none(),

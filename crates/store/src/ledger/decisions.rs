@@ -244,7 +244,7 @@ impl Store {
                 "只有已生效的条目可以撤销 / only approved entries can be reversed",
             ));
         }
-        let kind = e.effective_kind().unwrap_or(EntryKind::Violation);
+        let kind = e.effective_kind();
         let proposer = Proposer::user(by);
         let explanation = format!("撤销台账 #{}：{reason}", e.id);
         let rid = self
@@ -311,10 +311,7 @@ impl Store {
         if e.appeal_id.is_some() {
             return Err(StoreError::refused(true, "每个条目只能申诉一次 / an entry can be appealed once"));
         }
-        if e.status() != EntryStatus::Approved
-            || e.effective_kind().is_some_and(EntryKind::is_merit)
-            || e.reverses_id.is_some()
-        {
+        if e.status() != EntryStatus::Approved || e.effective_kind().is_merit() || e.reverses_id.is_some() {
             return Err(StoreError::refused(
                 true,
                 "只能对已生效的处理申诉 / only penalties in force can be appealed",

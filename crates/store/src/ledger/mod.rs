@@ -94,7 +94,9 @@ pub struct EntryRow {
     #[serde(serialize_with = "list")]
     pub choices: String,
     /// As approved.
-    pub decided_kind: Option<String>,
+    #[sqlx(try_from = "crate::codes::MaybeCode")]
+    #[serde(serialize_with = "crate::codes::serialize")]
+    pub decided_kind: Option<EntryKind>,
     #[sqlx(try_from = "String")]
     pub status: EntryStatus,
     pub fine_min: Option<i64>,
@@ -127,11 +129,8 @@ pub struct EntryRow {
 
 impl EntryRow {
     /// The kind in force: as approved, else as proposed.
-    pub fn effective_kind(&self) -> Option<EntryKind> {
-        match self.decided_kind.as_deref() {
-            Some(k) => EntryKind::parse(k),
-            None => Some(self.kind),
-        }
+    pub fn effective_kind(&self) -> EntryKind {
+        self.decided_kind.unwrap_or(self.kind)
     }
 
     pub fn status(&self) -> EntryStatus {

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use chuangkou_domain::cases::lifecycle::Conclusion;
 use chuangkou_domain::cases::{
-    Actor, CaseView, Channel, Command, Finding, Responsibility, Satisfaction, decide,
+    Actor, CaseView, Command, Finding, Responsibility, Satisfaction, decide,
 };
 use chuangkou_domain::{Permission, Role};
 use chuangkou_store::cases::{CaseRow, Duplicate, Reporter, TimelineEntry};
@@ -435,18 +435,13 @@ pub(super) async fn case_page(
         duplicates,
         case: line(state, &org.pack, &row, tr, &Names::new(&units, &users)),
         unit,
-        channel: Channel::parse(&row.channel).map_or(row.channel.clone(), |x| tr.label(x).into()),
+        channel: tr.label(row.channel).into(),
         routed: if row.routed_to == "office" {
             tr.pick("受理/督查办公室", "The office").into()
         } else {
             row.routed_to.clone()
         },
-        finding: row
-            .finding
-            .as_deref()
-            .and_then(Finding::parse)
-            .map(|x| tr.label(x).to_string())
-            .unwrap_or_default(),
+        finding: row.finding.map(|x| tr.label(x).to_string()).unwrap_or_default(),
         owner: name(row.owner_id),
         pending: name(row.pending_owner_id),
         first_responsible: name(row.first_responsible_id),

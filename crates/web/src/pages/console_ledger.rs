@@ -79,7 +79,7 @@ fn line(e: &EntryRow, tr: Tr) -> Line {
     Line {
         id: e.id,
         who,
-        kind: tr.label(e.effective_kind().unwrap_or(e.kind)).to_string(),
+        kind: tr.label(e.effective_kind()).to_string(),
         status: tr.label(e.status()).to_string(),
         status_code: e.status.as_str().to_string(),
         amount,
@@ -244,7 +244,7 @@ async fn page(
             && me_concerned
             && e.appeal_id.is_none()
             && e.reverses_id.is_none()
-            && !e.effective_kind().is_some_and(EntryKind::is_merit),
+            && !e.effective_kind().is_merit(),
         may_decide_appeal: e.appeal_id.is_some()
             && e.appeal_outcome.is_none()
             && ledger.may_decide_appeals(user.role()),

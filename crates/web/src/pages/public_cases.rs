@@ -449,7 +449,7 @@ fn view(v: PublicView, tr: Tr) -> TrackView {
         can_call_back: v.can_call_back,
         can_withdraw: v.can_withdraw,
         can_undo_withdrawal: v.can_undo_withdrawal,
-        satisfaction: v.satisfaction.and_then(|s| Satisfaction::parse(&s)).map(|s| tr.label(s).into()),
+        satisfaction: v.satisfaction.map(|s| tr.label(s).into()),
     }
 }
 
