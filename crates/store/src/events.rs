@@ -219,36 +219,26 @@ impl Store {
         }
         let mut ids = Vec::with_capacity(events.len());
         let mut offset = 0;
-        let mut batches: Vec<(String, &[_])> = crate::few_shapes(&rows, EVENT_ROWS)
-            .into_iter()
-            .map(|chunk| {
-                let sql = crate::insert_rows(
-                    self.backend(),
-                    "events (org_id, seq, at, actor, kind, subject_type, subject_id, payload, reason, prev_hash, hash, key_version)",
-                    "(#, #, #, #, #, #, #, #, #, #, #, #)",
-                    chunk.len(),
-                    "RETURNING id, seq",
-                );
-                (sql, chunk)
-            })
-            .collect();
+        let batches = crate::few_shapes(&rows, EVENT_ROWS);
         // On SQLite the chain's new head goes in the rows' round trip.
         let head_with_rows = self.backend() == crate::Backend::Sqlite && batches.len() == 1;
-        if head_with_rows {
-            batches[0].0.push_str(";\nUPDATE chain_heads SET head_hash = ? WHERE org_id = ?");
-        }
-        for (sql, chunk) in batches {
+        for chunk in batches {
             let mut got: Vec<(i64, i64)> = on_tx!(tx, c => {
-                let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()));
-                for (i, (seq, payload, prev_hash, hash)) in chunk.iter().enumerate() {
-                    let e = &events[offset + i];
-                    q = q.bind(org_id).bind(*seq).bind(at).bind(e.actor).bind(e.kind.as_str()).bind(e.subject_type).bind(e.subject_id)
-                        .bind(payload).bind(e.reason).bind(prev_hash).bind(hash).bind(CHAIN_KEY_VERSION);
-                }
+                let mut q = crate::insert_values(
+                    "events (org_id, seq, at, actor, kind, subject_type, subject_id, payload, reason, prev_hash, hash, key_version)",
+                    chunk.iter().enumerate(),
+                    |mut b, (i, (seq, payload, prev_hash, hash))| {
+                        let e = &events[offset + i];
+                        b.push_bind(org_id).push_bind(*seq).push_bind(at).push_bind(e.actor).push_bind(e.kind.as_str())
+                            .push_bind(e.subject_type).push_bind(e.subject_id).push_bind(payload).push_bind(e.reason)
+                            .push_bind(prev_hash).push_bind(hash).push_bind(CHAIN_KEY_VERSION);
+                    },
+                    "RETURNING id, seq",
+                );
                 if head_with_rows {
-                    q = q.bind(&prev).bind(org_id);
+                    q.push(";\nUPDATE chain_heads SET head_hash = ").push_bind(&prev).push(" WHERE org_id = ").push_bind(org_id);
                 }
-                q.fetch_all(c).await
+                q.build_query_as().fetch_all(c).await
             })?;
             got.sort_by_key(|(_, seq)| *seq);
             ids.extend(got.into_iter().map(|(id, _)| id));

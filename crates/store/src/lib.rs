@@ -58,7 +58,7 @@ pub(crate) use error::required;
 pub use error::{Result, StoreError};
 pub use events::{EventRow, NewEvent, VerifyReport};
 pub use migrate::{latest_migration, postgres_app_grants};
-pub(crate) use sql::{few_shapes, id_list, insert_rows, numbered, row_list};
+pub(crate) use sql::{few_shapes, id_list, insert_values, numbered, row_list};
 
 /// Runs `$body` with `$c` bound to the transaction's connection, whichever
 /// backend it is on. The body is compiled once per backend but written once.

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use crate::{Backend, Result, Store, Tx, on_tx};
+use crate::{Result, Store, Tx, on_tx};
 
 /// An attempt's keys, each with its limit for the hour, checked in order.
 pub type Keys = Vec<(String, u32)>;
@@ -93,41 +93,33 @@ impl Store {
     /// created where missing and locked.
     async fn read_counts(&self, tx: &mut Tx, hour: i64, keys: &[&str]) -> Result<HashMap<String, i64>> {
         let mut counts: HashMap<String, i64> = HashMap::with_capacity(keys.len());
-        let sqlite = self.backend() == Backend::Sqlite;
         for chunk in crate::few_shapes(keys, KEY_ROWS) {
-            let sql = match self.backend() {
+            let rows: Vec<(String, i64)> = match tx {
                 // The single writer serialises every counting: a read is enough.
-                Backend::Sqlite => crate::numbered(
-                    Backend::Sqlite,
-                    &format!(
-                        "SELECT key, n FROM rate_counts WHERE hour = # AND key IN ({})",
-                        crate::row_list("#", chunk.len())
-                    ),
-                ),
+                Tx::Sqlite(t) => {
+                    let mut q = sqlx::QueryBuilder::new("SELECT key, n FROM rate_counts WHERE hour = ");
+                    q.push_bind(hour).push(" AND key IN (");
+                    let mut list = q.separated(", ");
+                    for key in chunk {
+                        list.push_bind(*key);
+                    }
+                    q.push(")");
+                    q.build_query_as().fetch_all(&mut **t).await?
+                }
                 // Creates the missing rows and locks them all, in key order;
                 // `n = n` changes nothing.
-                Backend::Postgres => crate::insert_rows(
-                    Backend::Postgres,
-                    "rate_counts (hour, key, n)",
-                    "(#, #, 0)",
-                    chunk.len(),
-                    "ON CONFLICT (hour, key) DO UPDATE SET n = rate_counts.n RETURNING key, n",
-                ),
-            };
-            let rows: Vec<(String, i64)> = on_tx!(tx, c => {
-                let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()));
-                if sqlite {
-                    q = q.bind(hour);
-                    for key in chunk {
-                        q = q.bind(*key);
-                    }
-                } else {
-                    for key in chunk {
-                        q = q.bind(hour).bind(*key);
-                    }
+                Tx::Pg(t) => {
+                    let mut q = crate::insert_values(
+                        "rate_counts (hour, key, n)",
+                        chunk,
+                        |mut b, key| {
+                            b.push_bind(hour).push_bind(*key).push("0");
+                        },
+                        "ON CONFLICT (hour, key) DO UPDATE SET n = rate_counts.n RETURNING key, n",
+                    );
+                    q.build_query_as().fetch_all(&mut **t).await?
                 }
-                q.fetch_all(c).await
-            })?;
+            };
             counts.extend(rows);
         }
         Ok(counts)
@@ -136,19 +128,11 @@ impl Store {
     /// Writes the hour's new counts.
     async fn write_counts(&self, tx: &mut Tx, hour: i64, changed: &[(&String, i64)]) -> Result<()> {
         for chunk in crate::few_shapes(changed, KEY_ROWS) {
-            let sql = crate::insert_rows(
-                self.backend(),
-                "rate_counts (hour, key, n)",
-                "(#, #, #)",
-                chunk.len(),
-                "ON CONFLICT (hour, key) DO UPDATE SET n = excluded.n",
-            );
             on_tx!(tx, c => {
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
-                for (key, n) in chunk {
-                    q = q.bind(hour).bind(key.as_str()).bind(*n);
-                }
-                q.execute(c).await.map(|r| r.rows_affected())
+                let mut q = crate::insert_values("rate_counts (hour, key, n)", chunk, |mut b, (key, n)| {
+                    b.push_bind(hour).push_bind(key.as_str()).push_bind(*n);
+                }, "ON CONFLICT (hour, key) DO UPDATE SET n = excluded.n");
+                q.build().execute(c).await.map(|r| r.rows_affected())
             })?;
         }
         Ok(())

@@ -1,6 +1,9 @@
 //! Helpers for the statements the store writes once for both backends:
 //! multi-row inserts in few shapes, numbered parameters, `IN` lists.
 
+use sqlx::QueryBuilder;
+use sqlx::query_builder::Separated;
+
 use crate::Backend;
 
 /// Splits `items` into slices for multi-row statements: as many of `max`
@@ -54,16 +57,33 @@ pub(crate) fn numbered(backend: Backend, sql: &str) -> String {
     out
 }
 
-/// `rows` copies of a row template such as `"(#, #, 'registered', #)"`,
-/// comma-separated: the `VALUES` list of a multi-row statement.
+/// `rows` copies of a row template such as `"(#, #)"`, comma-separated:
+/// an `IN (…)` list of parameters in a statement written with `#`.
 pub(crate) fn row_list(template: &str, rows: usize) -> String {
     vec![template; rows].join(", ")
 }
 
-/// A multi-row insert, numbered for `backend`: `INSERT INTO {into} VALUES`
-/// `rows` copies of `row`, then `then` (`RETURNING …`, `ON CONFLICT …`).
-pub(crate) fn insert_rows(backend: Backend, into: &str, row: &str, rows: usize, then: &str) -> String {
-    numbered(backend, &format!("INSERT INTO {into} VALUES {} {then}", row_list(row, rows)))
+/// A multi-row insert built by sqlx's `QueryBuilder`: `INSERT INTO {into}
+/// VALUES`, one `(…)` per item as `row` writes it (`push_bind` for a value,
+/// `push` for a constant), then `then` (`RETURNING …`, `ON CONFLICT …`).
+/// The builder writes `?` on SQLite and `$N` on PostgreSQL, as [`numbered`]
+/// does. Give it one of [`few_shapes`]' slices, so that the statement's
+/// text takes one of a few shapes.
+pub(crate) fn insert_values<DB, I>(
+    into: &str,
+    items: I,
+    row: impl FnMut(Separated<'_, DB, &'static str>, I::Item),
+    then: &str,
+) -> QueryBuilder<DB>
+where
+    DB: sqlx::Database,
+    DB::Arguments: Default,
+    I: IntoIterator,
+{
+    let mut q = QueryBuilder::new(format!("INSERT INTO {into} "));
+    q.push_values(items, row);
+    q.push(" ").push(then);
+    q
 }
 
 /// Ids for an SQL `IN (…)` list; `0` (which matches nothing) when empty.
@@ -102,9 +122,28 @@ mod tests {
             "INSERT INTO t (a, b, c) VALUES ($1, 'x', $2), ($3, 'x', $4)"
         );
         assert_eq!(numbered(Backend::Postgres, "SELECT 1"), "SELECT 1");
-        assert_eq!(
-            super::insert_rows(Backend::Sqlite, "t (a, b)", "(#, #)", 2, "RETURNING id"),
-            "INSERT INTO t (a, b) VALUES (?, ?), (?, ?) RETURNING id"
+    }
+
+    #[test]
+    fn a_multi_row_insert_is_numbered_as_each_backend_numbers_parameters() {
+        let rows = [(1_i64, "a"), (2, "b")];
+        let q = super::insert_values::<sqlx::Sqlite, _>(
+            "t (a, b, c)",
+            rows,
+            |mut b, (n, s)| {
+                b.push_bind(n).push("'x'").push_bind(s.to_string());
+            },
+            "RETURNING id",
         );
+        assert_eq!(q.sql().as_str(), "INSERT INTO t (a, b, c) VALUES (?, 'x', ?), (?, 'x', ?) RETURNING id");
+        let q = super::insert_values::<sqlx::Postgres, _>(
+            "t (a, b, c)",
+            rows,
+            |mut b, (n, s)| {
+                b.push_bind(n).push("'x'").push_bind(s.to_string());
+            },
+            "",
+        );
+        assert_eq!(q.sql().as_str(), "INSERT INTO t (a, b, c) VALUES ($1, 'x', $2), ($3, 'x', $4) ");
     }
 }

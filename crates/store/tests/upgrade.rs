@@ -11,6 +11,20 @@ use chuangkou_store::testing::{TEST_KEY, pg_database_url};
 use chuangkou_store::users::sha256_hex;
 use chuangkou_store::{Store, on_read, on_tx};
 
+/// A fresh SQLite file, not migrated.
+async fn unmigrated_sqlite() -> Store {
+    let dir = std::env::temp_dir().join("chuangkou-tests");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("upgrade_{}_{}.db", std::process::id(), chuangkou_store::random_token(6)));
+    Store::connect(&format!("sqlite://{}", path.display()), TEST_KEY.to_vec()).await.unwrap()
+}
+
+/// A fresh PostgreSQL database, not migrated; `None` without a server.
+async fn unmigrated_postgres() -> Option<Store> {
+    let url = pg_database_url().await?;
+    Some(Store::connect(&url, TEST_KEY.to_vec()).await.unwrap())
+}
+
 /// Migration 0011 is the last before case search moved to FTS5 on SQLite
 /// (0012) and the tracking digest to its own column (0013).
 const BEFORE: i64 = 11;
@@ -65,17 +79,13 @@ async fn cases_written_before_0012_stay_findable_and_trackable(store: Store) {
 
 #[tokio::test]
 async fn sqlite() {
-    let dir = std::env::temp_dir().join("chuangkou-tests");
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(format!("upgrade_{}_{}.db", std::process::id(), chuangkou_store::random_token(6)));
-    let store = Store::connect(&format!("sqlite://{}", path.display()), TEST_KEY.to_vec()).await.unwrap();
+    let store = unmigrated_sqlite().await;
     cases_written_before_0012_stay_findable_and_trackable(store).await;
 }
 
 #[tokio::test]
 async fn postgres() {
-    let Some(url) = pg_database_url().await else { return };
-    let store = Store::connect(&url, TEST_KEY.to_vec()).await.unwrap();
+    let Some(store) = unmigrated_postgres().await else { return };
     cases_written_before_0012_stay_findable_and_trackable(store).await;
 }
 
@@ -168,17 +178,13 @@ async fn data_written_with_the_secret_itself_moves_to_derived_keys(store: Store)
 
 #[tokio::test]
 async fn derived_keys_sqlite() {
-    let dir = std::env::temp_dir().join("chuangkou-tests");
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(format!("upgrade_{}_{}.db", std::process::id(), chuangkou_store::random_token(6)));
-    let store = Store::connect(&format!("sqlite://{}", path.display()), TEST_KEY.to_vec()).await.unwrap();
+    let store = unmigrated_sqlite().await;
     data_written_with_the_secret_itself_moves_to_derived_keys(store).await;
 }
 
 #[tokio::test]
 async fn derived_keys_postgres() {
-    let Some(url) = pg_database_url().await else { return };
-    let store = Store::connect(&url, TEST_KEY.to_vec()).await.unwrap();
+    let Some(store) = unmigrated_postgres().await else { return };
     data_written_with_the_secret_itself_moves_to_derived_keys(store).await;
 }
 
@@ -234,16 +240,12 @@ async fn a_database_the_old_runner_migrated_is_carried_over(store: Store) {
 
 #[tokio::test]
 async fn old_book_sqlite() {
-    let dir = std::env::temp_dir().join("chuangkou-tests");
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(format!("upgrade_{}_{}.db", std::process::id(), chuangkou_store::random_token(6)));
-    let store = Store::connect(&format!("sqlite://{}", path.display()), TEST_KEY.to_vec()).await.unwrap();
+    let store = unmigrated_sqlite().await;
     a_database_the_old_runner_migrated_is_carried_over(store).await;
 }
 
 #[tokio::test]
 async fn old_book_postgres() {
-    let Some(url) = pg_database_url().await else { return };
-    let store = Store::connect(&url, TEST_KEY.to_vec()).await.unwrap();
+    let Some(store) = unmigrated_postgres().await else { return };
     a_database_the_old_runner_migrated_is_carried_over(store).await;
 }

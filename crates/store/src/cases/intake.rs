@@ -283,23 +283,15 @@ impl Store {
             .collect();
         let mut reporter_of: Vec<Option<i64>> = vec![None; items.len()];
         for chunk in crate::few_shapes(&with_reporter, REPORTER_ROWS) {
-            let sql = crate::insert_rows(
-                self.backend(),
-                "reporters (org_id, name_enc, phone_enc, phone_hash, created_at)",
-                "(#, #, #, #, #)",
-                chunk.len(),
-                "RETURNING id",
-            );
             // Ids come back in insertion order.
             let mut ids: Vec<i64> = on_tx!(tx, c => {
-                let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.as_str()));
-                for &i in chunk {
+                let mut q = crate::insert_values("reporters (org_id, name_enc, phone_enc, phone_hash, created_at)", chunk, |mut b, &i| {
                     let p = &items[i];
-                    q = q.bind(org_id).bind(p.nc.reporter_name.as_deref().map(|n| self.encrypt(n)))
-                        .bind(p.nc.reporter_phone.as_deref().map(|n| self.encrypt(n)))
-                        .bind(&p.phone_hash).bind(p.now);
-                }
-                q.fetch_all(c).await
+                    b.push_bind(org_id).push_bind(p.nc.reporter_name.as_deref().map(|n| self.encrypt(n)))
+                        .push_bind(p.nc.reporter_phone.as_deref().map(|n| self.encrypt(n)))
+                        .push_bind(&p.phone_hash).push_bind(p.now);
+                }, "RETURNING id");
+                q.build_query_scalar().fetch_all(c).await
             })?;
             ids.sort_unstable();
             for (&i, id) in chunk.iter().zip(ids) {
@@ -321,26 +313,24 @@ impl Store {
     ) -> Result<HashMap<String, i64>> {
         let mut id_of: HashMap<String, i64> = HashMap::new();
         for chunk in crate::few_shapes(idx, CASE_ROWS) {
-            let sql = crate::insert_rows(
-                self.backend(),
-                "cases (org_id, number, kind, channel, category, track, state, description, unit_id, service_point_id,
-                   subject_staff_id, plate, routed_to, reporter_id, phone_hash, tracking_digest, first_responsible_id,
-                   owner_id, registered_at, investigate_due, handle_due, updated_at)",
-                "(#, #, #, #, #, #, 'registered', #, #, #, #, #, #, #, #, #, #, #, #, #, #, #)",
-                chunk.len(),
-                "RETURNING id, number",
-            );
             let got: Vec<(i64, String)> = on_tx!(tx, c => {
-                let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()));
-                for &i in chunk {
-                    let (p, nc) = (&items[i], &items[i].nc);
-                    q = q.bind(org_id).bind(&numbers[i]).bind(nc.kind.as_str()).bind(nc.channel.as_str()).bind(&p.category).bind(&p.track)
-                        .bind(&nc.description).bind(p.unit_id).bind(p.point_id).bind(nc.subject_staff_id).bind(&nc.plate)
-                        .bind(&p.routed_to).bind(reporter_of[i]).bind(&p.phone_hash)
-                        .bind(p.tracking_code.as_deref().map(sha256_hex)).bind(nc.registered_by).bind(nc.registered_by)
-                        .bind(p.now).bind(p.deadlines.investigate).bind(p.deadlines.handle).bind(p.now);
-                }
-                q.fetch_all(c).await
+                let mut q = crate::insert_values(
+                    "cases (org_id, number, kind, channel, category, track, state, description, unit_id, service_point_id,
+                       subject_staff_id, plate, routed_to, reporter_id, phone_hash, tracking_digest, first_responsible_id,
+                       owner_id, registered_at, investigate_due, handle_due, updated_at)",
+                    chunk,
+                    |mut b, &i| {
+                        let (p, nc) = (&items[i], &items[i].nc);
+                        b.push_bind(org_id).push_bind(&numbers[i]).push_bind(nc.kind.as_str()).push_bind(nc.channel.as_str())
+                            .push_bind(&p.category).push_bind(&p.track).push("'registered'")
+                            .push_bind(&nc.description).push_bind(p.unit_id).push_bind(p.point_id).push_bind(nc.subject_staff_id)
+                            .push_bind(&nc.plate).push_bind(&p.routed_to).push_bind(reporter_of[i]).push_bind(&p.phone_hash)
+                            .push_bind(p.tracking_code.as_deref().map(sha256_hex)).push_bind(nc.registered_by).push_bind(nc.registered_by)
+                            .push_bind(p.now).push_bind(p.deadlines.investigate).push_bind(p.deadlines.handle).push_bind(p.now);
+                    },
+                    "RETURNING id, number",
+                );
+                q.build_query_as().fetch_all(c).await
             })?;
             id_of.extend(got.into_iter().map(|(id, number)| (number, id)));
         }
@@ -355,19 +345,11 @@ impl Store {
         timers: &[(i64, &PlannedTimer)],
     ) -> Result<()> {
         for chunk in crate::few_shapes(timers, TIMER_ROWS) {
-            let sql = crate::insert_rows(
-                self.backend(),
-                "timers (org_id, case_id, action, version, due_at)",
-                "(#, #, #, 1, #)",
-                chunk.len(),
-                "",
-            );
             on_tx!(tx, c => {
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
-                for (id, t) in chunk {
-                    q = q.bind(org_id).bind(*id).bind(t.action.encode()).bind(t.due_at);
-                }
-                q.execute(c).await.map(|r| r.rows_affected())
+                let mut q = crate::insert_values("timers (org_id, case_id, action, version, due_at)", chunk, |mut b, (id, t)| {
+                    b.push_bind(org_id).push_bind(*id).push_bind(t.action.encode()).push("1").push_bind(t.due_at);
+                }, "");
+                q.build().execute(c).await.map(|r| r.rows_affected())
             })?;
         }
         Ok(())

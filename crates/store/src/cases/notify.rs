@@ -146,19 +146,11 @@ impl Store {
         }
         let now = self.now_ms();
         for chunk in crate::sql::few_shapes(notices, 64) {
-            let sql = crate::sql::insert_rows(
-                self.backend(),
-                "notifications (org_id, user_id, case_id, kind, message, created_at)",
-                "(#, #, #, #, #, #)",
-                chunk.len(),
-                "",
-            );
             on_tx!(tx, c => {
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
-                for n in chunk {
-                    q = q.bind(n.org_id).bind(n.user_id).bind(n.case_id).bind(n.kind.as_str()).bind(&n.message).bind(now);
-                }
-                q.execute(c).await.map(|r| r.rows_affected())
+                let mut q = crate::insert_values("notifications (org_id, user_id, case_id, kind, message, created_at)", chunk, |mut b, n| {
+                    b.push_bind(n.org_id).push_bind(n.user_id).push_bind(n.case_id).push_bind(n.kind.as_str()).push_bind(&n.message).push_bind(now);
+                }, "");
+                q.build().execute(c).await.map(|r| r.rows_affected())
             })?;
         }
         let mut users: Vec<i64> = notices.iter().map(|n| n.user_id).collect();
@@ -185,19 +177,11 @@ impl Store {
             }
         }
         for chunk in crate::sql::few_shapes(&messages, 64) {
-            let sql = crate::sql::insert_rows(
-                self.backend(),
-                "outbox (org_id, channel, user_id, case_id, body, created_at)",
-                "(#, #, #, #, #, #)",
-                chunk.len(),
-                "",
-            );
             on_tx!(tx, c => {
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
-                for (n, channel) in chunk {
-                    q = q.bind(n.org_id).bind(*channel).bind(n.user_id).bind(n.case_id).bind(&n.message).bind(now);
-                }
-                q.execute(c).await.map(|r| r.rows_affected())
+                let mut q = crate::insert_values("outbox (org_id, channel, user_id, case_id, body, created_at)", chunk, |mut b, (n, channel)| {
+                    b.push_bind(n.org_id).push_bind(*channel).push_bind(n.user_id).push_bind(n.case_id).push_bind(&n.message).push_bind(now);
+                }, "");
+                q.build().execute(c).await.map(|r| r.rows_affected())
             })?;
         }
         Ok(())

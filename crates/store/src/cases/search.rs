@@ -90,30 +90,28 @@ impl Store {
     ) -> Result<()> {
         // One row a case (its document) on SQLite, one a bigram on PostgreSQL;
         // the organisation's id is an integer, spliced into the row as text.
-        let backend = self.backend();
-        let (rows, into, row, then): (Vec<(i64, String)>, _, _, _) = match backend {
+        let (rows, into, org): (Vec<(i64, String)>, _, _) = match self.backend() {
             Backend::Sqlite => (
                 docs.iter().map(|(id, text)| (*id, document(text))).collect(),
                 "case_search (rowid, terms)",
-                "(#, #)".to_string(),
-                "",
+                None,
             ),
             Backend::Postgres => (
                 docs.iter().flat_map(|(id, text)| bigrams(text).into_iter().map(move |t| (*id, t))).collect(),
                 // A new case's distinct bigrams: no row can exist already.
                 "case_terms (org_id, case_id, term)",
-                format!("({org_id}, #, #)"),
-                "",
+                Some(org_id.to_string()),
             ),
         };
         for chunk in crate::few_shapes(&rows, ROWS) {
-            let sql = crate::insert_rows(backend, into, &row, chunk.len(), then);
             on_tx!(tx, c => {
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
-                for (id, text) in chunk {
-                    q = q.bind(*id).bind(text);
-                }
-                q.execute(c).await.map(|r| r.rows_affected())
+                let mut q = crate::insert_values(into, chunk, |mut b, (id, text)| {
+                    if let Some(org) = &org {
+                        b.push(org);
+                    }
+                    b.push_bind(*id).push_bind(text);
+                }, "");
+                q.build().execute(c).await.map(|r| r.rows_affected())
             })?;
         }
         Ok(())

@@ -386,24 +386,21 @@ impl Store {
         for round in 0..=rounds {
             let ks: Vec<usize> = (0..plans.len()).filter(|&k| plans[k].round == round).collect();
             for chunk in crate::few_shapes(&ks, RATING_ROWS) {
-                let sql = crate::insert_rows(
-                    self.backend(),
-                    "ratings (org_id, point_id, unit_id, staff_id, level, tags, comment, device, day,
-                           created_at, status, replaces_id, case_id, event_seq)",
-                    "(#, #, #, #, #, #, #, #, #, #, #, #, #, #)",
-                    chunk.len(),
-                    "RETURNING id",
-                );
                 let mut got: Vec<i64> = on_tx!(tx, c => {
-                    let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.as_str()));
-                    for &k in chunk {
-                        let r = &items[idx[k]];
-                        let replaces = plans[k].replaces.map(|p| p.id(&ids));
-                        q = q.bind(org_id).bind(r.point_id).bind(r.unit_id).bind(r.staff_id).bind(r.level.number())
-                            .bind(r.tags.join(",")).bind(&r.comment).bind(&r.device).bind(r.day).bind(r.at)
-                            .bind(plans[k].status.as_str()).bind(replaces).bind(case_of[k]).bind(event_seq);
-                    }
-                    q.fetch_all(c).await
+                    let mut q = crate::insert_values(
+                        "ratings (org_id, point_id, unit_id, staff_id, level, tags, comment, device, day,
+                               created_at, status, replaces_id, case_id, event_seq)",
+                        chunk,
+                        |mut b, &k| {
+                            let r = &items[idx[k]];
+                            let replaces = plans[k].replaces.map(|p| p.id(&ids));
+                            b.push_bind(org_id).push_bind(r.point_id).push_bind(r.unit_id).push_bind(r.staff_id).push_bind(r.level.number())
+                                .push_bind(r.tags.join(",")).push_bind(&r.comment).push_bind(&r.device).push_bind(r.day).push_bind(r.at)
+                                .push_bind(plans[k].status.as_str()).push_bind(replaces).push_bind(case_of[k]).push_bind(event_seq);
+                        },
+                        "RETURNING id",
+                    );
+                    q.build_query_scalar().fetch_all(c).await
                 })?;
                 got.sort_unstable();
                 for (&k, id) in chunk.iter().zip(got) {

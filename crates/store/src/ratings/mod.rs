@@ -245,22 +245,22 @@ impl Store {
         // One order for every writer, so that two transactions never wait on each other in a circle.
         rows.sort_unstable_by_key(|(k, _)| *k);
         for chunk in crate::few_shapes(&rows, ROLLUP_ROWS) {
-            let sql = crate::insert_rows(
-                self.backend(),
-                "rating_rollups (org_id, scope, scope_id, day, n1, n2, n3, n4, n5)",
-                "(#, #, #, #, #, #, #, #, #)",
-                chunk.len(),
-                "ON CONFLICT (org_id, scope, scope_id, day) DO UPDATE SET
+            on_tx!(tx, c => {
+                let mut q = crate::insert_values(
+                    "rating_rollups (org_id, scope, scope_id, day, n1, n2, n3, n4, n5)",
+                    chunk,
+                    |mut b, ((scope, id, day), n)| {
+                        b.push_bind(org_id).push_bind(scope.as_str()).push_bind(*id).push_bind(*day);
+                        for x in n {
+                            b.push_bind(*x);
+                        }
+                    },
+                    "ON CONFLICT (org_id, scope, scope_id, day) DO UPDATE SET
                        n1 = rating_rollups.n1 + excluded.n1, n2 = rating_rollups.n2 + excluded.n2,
                        n3 = rating_rollups.n3 + excluded.n3, n4 = rating_rollups.n4 + excluded.n4,
                        n5 = rating_rollups.n5 + excluded.n5",
-            );
-            on_tx!(tx, c => {
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
-                for ((scope, id, day), n) in chunk {
-                    q = q.bind(org_id).bind(scope.as_str()).bind(*id).bind(*day).bind(n[0]).bind(n[1]).bind(n[2]).bind(n[3]).bind(n[4]);
-                }
-                q.execute(c).await.map(|r| r.rows_affected())
+                );
+                q.build().execute(c).await.map(|r| r.rows_affected())
             })?;
         }
         Ok(())

@@ -203,19 +203,11 @@ impl Store {
     ) -> Result<()> {
         debug_assert!(table(table_name).is_some(), "{table_name} is not sealed");
         for chunk in crate::sql::few_shapes(rows, 64) {
-            let sql = crate::sql::insert_rows(
-                self.backend(),
-                "unsealed (org_id, tbl, row_id)",
-                "(#, #, #)",
-                chunk.len(),
-                "ON CONFLICT (org_id, tbl, row_id) DO UPDATE SET row_id = excluded.row_id",
-            );
             on_tx!(tx, c => {
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
-                for (org, id) in chunk {
-                    q = q.bind(*org).bind(table_name).bind(*id);
-                }
-                q.execute(c).await.map(|r| r.rows_affected())
+                let mut q = crate::insert_values("unsealed (org_id, tbl, row_id)", chunk, |mut b, (org, id)| {
+                    b.push_bind(*org).push_bind(table_name).push_bind(*id);
+                }, "ON CONFLICT (org_id, tbl, row_id) DO UPDATE SET row_id = excluded.row_id");
+                q.build().execute(c).await.map(|r| r.rows_affected())
             })?;
         }
         Ok(())

@@ -9,9 +9,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use chuangkou_domain::cases::lifecycle::Conclusion;
-use chuangkou_domain::cases::{
-    Actor, CaseView, Command, Finding, Responsibility, Satisfaction, decide,
-};
+use chuangkou_domain::cases::{Actor, CaseView, Command, Finding, Responsibility, Satisfaction, decide};
 use chuangkou_domain::{Permission, Role};
 use chuangkou_store::cases::{CaseRow, Duplicate, Reporter, TimelineEntry};
 use chuangkou_store::org::Unit;
