@@ -15,6 +15,7 @@
 use chrono::{Datelike, NaiveDate};
 use serde::Deserialize;
 
+use crate::Fen;
 use crate::calendar::Calendar;
 
 pub mod decision;
@@ -169,8 +170,8 @@ pub enum CountOf {
 pub struct Proposal {
     pub kind: EntryKind,
     pub to: Target,
-    /// Fine amount in fen, `(min, max)`; the approver chooses within it.
-    pub fine: Option<(i64, i64)>,
+    /// The fine, `(min, max)`; the approver chooses within it.
+    pub fine: Option<(Fen, Fen)>,
     /// Kinds the approver may choose instead (e.g. suspension or dismissal).
     pub choices: Vec<EntryKind>,
 }
@@ -253,41 +254,6 @@ pub fn period_bounds(period: Period, cal: &Calendar, at_ms: i64) -> (String, i64
 pub fn year_bounds(cal: &Calendar, year: i32) -> (i64, i64) {
     let day = |y| NaiveDate::from_ymd_opt(y, 1, 1).expect("1 January exists");
     (cal.start_of_day_ms(day(year)), cal.start_of_day_ms(day(year + 1)))
-}
-
-/// Parses an amount in yuan as packs and forms write it (`200`, `200.5`,
-/// `200-500` for a range) into fen.
-pub fn parse_yuan_range(s: &str) -> Option<(i64, i64)> {
-    let s = s.trim().trim_end_matches('元');
-    match s.split_once(['-', '–', '~']) {
-        Some((a, b)) => {
-            let (a, b) = (parse_yuan(a)?, parse_yuan(b)?);
-            (a <= b).then_some((a, b))
-        }
-        None => parse_yuan(s).map(|v| (v, v)),
-    }
-}
-
-/// `200` or `200.50` yuan → 20000 fen. Negative and absurd amounts are refused.
-pub fn parse_yuan(s: &str) -> Option<i64> {
-    let s = s.trim().trim_end_matches('元').trim();
-    let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
-    if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) || whole.len() > 9 {
-        return None;
-    }
-    if frac.len() > 2 || !frac.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let whole: i64 = whole.parse().ok()?;
-    let frac: i64 = if frac.is_empty() { 0 } else { format!("{frac:0<2}").parse().ok()? };
-    Some(whole * 100 + frac)
-}
-
-/// 20000 fen → `200.00`.
-pub fn format_fen(fen: i64) -> String {
-    let sign = if fen < 0 { "-" } else { "" };
-    let a = fen.abs();
-    format!("{sign}{}.{:02}", a / 100, a % 100)
 }
 
 /// One checked row of an attendance sheet (SPEC LED-5).
@@ -444,19 +410,6 @@ mod tests {
         assert!(r.matches(&f(Some(Severity::Grave))));
         assert!(!r.matches(&f(Some(Severity::Minor))));
         assert!(!r.matches(&f(None)));
-    }
-
-    #[test]
-    fn money_is_integer_fen() {
-        assert_eq!(parse_yuan("200"), Some(20000));
-        assert_eq!(parse_yuan("200.5"), Some(20050));
-        assert_eq!(parse_yuan("0.05"), Some(5));
-        assert_eq!(parse_yuan("-1"), None);
-        assert_eq!(parse_yuan("2e3"), None);
-        assert_eq!(parse_yuan("1.234"), None);
-        assert_eq!(parse_yuan_range("200-500"), Some((20000, 50000)));
-        assert_eq!(parse_yuan_range("500-200"), None);
-        assert_eq!(format_fen(20050), "200.50");
     }
 
     #[test]

@@ -95,6 +95,7 @@ pub mod guides;
 pub mod inspections;
 pub mod kpi;
 pub mod ledger;
+pub mod money;
 pub mod notices;
 pub mod notify;
 pub mod org;
@@ -106,4 +107,5 @@ pub mod text;
 pub mod training;
 
 pub use access::{Permission, Role, Sight};
+pub use money::Fen;
 pub use text::{FieldError, mask_phone};

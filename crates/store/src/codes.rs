@@ -4,7 +4,7 @@
 //! instead of falling back to a default — as the non-optional fields do
 //! with `#[sqlx(try_from = "String")]`.
 
-use chuangkou_domain::Labelled;
+use chuangkou_domain::{Fen, Labelled};
 use serde::Serializer;
 
 /// A nullable code column as it is stored; a row field reads it with
@@ -17,6 +17,18 @@ impl<T: Labelled + TryFrom<String, Error = String>> TryFrom<MaybeCode> for Optio
     type Error = String;
     fn try_from(code: MaybeCode) -> Result<Self, String> {
         code.0.map(T::try_from).transpose()
+    }
+}
+
+/// A nullable amount column; a row field reads it with
+/// `#[sqlx(try_from = "MaybeFen")]` into `Option<Fen>`.
+#[derive(Debug, sqlx::Type)]
+#[sqlx(transparent)]
+pub struct MaybeFen(Option<i64>);
+
+impl From<MaybeFen> for Option<Fen> {
+    fn from(fen: MaybeFen) -> Self {
+        fen.0.map(Fen::new)
     }
 }
 

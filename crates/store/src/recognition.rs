@@ -5,6 +5,7 @@
 //! about records, kept free of any reporter's name or phone; the media log
 //! of a campaign's publicity. Nothing is edited or deleted.
 
+use chuangkou_domain::Fen;
 use chuangkou_domain::events::EventKind;
 use chuangkou_domain::policy::Award;
 use serde::Serialize;
@@ -27,7 +28,8 @@ pub struct CertificateRow {
     pub unit_id: Option<i64>,
     pub recipient: String,
     pub campaign_id: Option<i64>,
-    pub reward_fen: i64,
+    #[sqlx(try_from = "i64")]
+    pub reward_fen: Fen,
     pub paid_at: Option<i64>,
     pub receipt_no: Option<String>,
     pub issued_at: i64,
@@ -44,7 +46,7 @@ pub struct NewCertificate {
     pub unit_id: Option<i64>,
     pub recipient: String,
     pub campaign_id: Option<i64>,
-    pub reward_fen: i64,
+    pub reward_fen: Fen,
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -118,7 +120,7 @@ impl Store {
         let source = if period.len() == 4 { "annual_award" } else { "award" };
         let mut list = vec![];
         for a in &results.awards {
-            let reward_fen = awards.iter().find(|x| x.code == a.code).map_or(0, |x| x.reward_fen);
+            let reward_fen = awards.iter().find(|x| x.code == a.code).map_or(Fen::ZERO, |x| x.reward_fen);
             let team = a.level == chuangkou_domain::policy::AwardLevel::Team;
             for (id, name, _) in &a.winners {
                 list.push(NewCertificate {
@@ -163,7 +165,7 @@ impl Store {
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
                  ON CONFLICT (org_id, source, award_code, period, recipient) DO NOTHING RETURNING id")
                 .bind(org_id).bind(&serial).bind(c.source).bind(&c.award_code).bind(&c.award_title).bind(&c.period)
-                .bind(c.staff_id).bind(c.unit_id).bind(&c.recipient).bind(c.campaign_id).bind(c.reward_fen)
+                .bind(c.staff_id).bind(c.unit_id).bind(&c.recipient).bind(c.campaign_id).bind(c.reward_fen.fen())
                 .bind(by.id).bind(now).fetch_optional(x).await)?;
             let Some(id) = id else { continue };
             let payload = json!({"serial": serial, "award": c.award_code, "period": c.period, "staff_id": c.staff_id,
@@ -221,7 +223,7 @@ impl Store {
         if c.staff_id.is_some() && c.staff_id == by.staff_id {
             return Err(StoreError::refused(false, "不能给本人发放奖励 / nobody pays their own reward"));
         }
-        if c.reward_fen == 0 {
+        if c.reward_fen.is_zero() {
             return Err(StoreError::refused(true, "该证书没有奖金 / this certificate carries no reward"));
         }
         let mut tx = self.begin().await?;

@@ -359,7 +359,7 @@ story!(each_indicator_on_a_small_hand_computed_set, |store| {
     assert_eq!((c2.valid_complaints, c2.complaints_per_10k), (1, Some(0.2)));
     assert_eq!((c2.ratings.total(), c2.satisfaction_rate), (0, None));
     // Nothing in the ledger or inspections yet: counts are zero, rates absent.
-    assert_eq!((org.good_deeds, org.violations, org.fines), (0, 0, 0));
+    assert_eq!((org.good_deeds, org.violations, org.fines), (0, 0, chuangkou_domain::Fen::ZERO));
     assert_eq!((org.items_checked, org.compliance_rate, org.rectification_rate), (0, None, None));
     same_by_unit(&store, w.org.id, cal, &[u1, u2], march).await;
 });

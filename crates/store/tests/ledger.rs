@@ -5,7 +5,6 @@
 #![allow(clippy::unwrap_used, clippy::disallowed_methods)]
 
 use chrono::NaiveDate;
-use chuangkou_domain::Role;
 use chuangkou_domain::cases::lifecycle::Conclusion;
 use chuangkou_domain::cases::{Actor, CaseKind, Channel, Command, Finding, Responsibility};
 use chuangkou_domain::inspections::{
@@ -14,6 +13,7 @@ use chuangkou_domain::inspections::{
 use chuangkou_domain::ledger::{AppealOutcome, AttendanceKind, EntryKind, FactKind, FineStatus};
 use chuangkou_domain::org::{NewStaff, NewUnit, UnitKind};
 use chuangkou_domain::policy::{PolicySet, Rules};
+use chuangkou_domain::{Fen, Role};
 use chuangkou_store::cases::{ActInput, NewCase};
 use chuangkou_store::inspections::{NewInspection, NewItem};
 use chuangkou_store::ledger::{EntryDecision, EntryFilter, EntryRow, FineFilter, NewFact, Proposer};
@@ -134,7 +134,7 @@ story!(two_violations_in_one_year_cost_400_yuan_all_awards_and_a_serious_handlin
     let first = of(&store, &w, &march.proposed).await;
     assert_eq!(kinds(&first), ["award_ineligible", "fine", "violation"]);
     let fine = first.iter().find(|e| e.kind == "fine").unwrap();
-    assert_eq!((fine.fine_min, fine.fine_max), (Some(20000), Some(20000)));
+    assert_eq!((fine.fine_min, fine.fine_max), (Some(Fen::new(20000)), Some(Fen::new(20000))));
     assert!(fine.explanation.contains("200元"), "{}", fine.explanation);
     assert!(fine.explanation.contains(&format!("#{}", march.fact_id)), "{}", fine.explanation);
     // September: the second, in the same year.
@@ -162,7 +162,7 @@ story!(two_violations_in_one_year_cost_400_yuan_all_awards_and_a_serious_handlin
     }
     let fines =
         store.fines(w.org, &FineFilter { staff_id: Some(w.staff[0]), ..Default::default() }).await.unwrap();
-    assert_eq!(fines.iter().map(|f| f.amount).sum::<i64>(), 40000, "400 yuan, in fen");
+    assert_eq!(fines.iter().map(|f| f.amount).sum::<Fen>(), Fen::new(40000), "400 yuan, in fen");
     assert!(fines.iter().all(|f| f.status == FineStatus::Due.as_str()));
 
     // No awards this year, with the reason; next year is clean.
@@ -229,7 +229,7 @@ story!(a_substantiated_serious_complaint_costs_200_to_500_and_holds_the_manager_
     let all = store.entries(w.org, &EntryFilter::default()).await.unwrap();
     let about_case: Vec<&EntryRow> = all.iter().filter(|e| e.case_id == Some(reg.id)).collect();
     let fine = about_case.iter().find(|e| e.rule_code == "serious_complaint" && e.kind == "fine").unwrap();
-    assert_eq!((fine.fine_min, fine.fine_max), (Some(20000), Some(50000)));
+    assert_eq!((fine.fine_min, fine.fine_max), (Some(Fen::new(20000)), Some(Fen::new(50000))));
     assert_eq!(fine.choice_kinds(), [EntryKind::Fine, EntryKind::Suspension, EntryKind::Dismissal]);
     let to_manager = about_case
         .iter()
@@ -240,7 +240,7 @@ story!(a_substantiated_serious_complaint_costs_200_to_500_and_holds_the_manager_
     assert!(!about_case.iter().any(|e| e.rule_code == "fine_per_complaint"));
 
     // The approver chooses within the range, or chooses suspension instead.
-    let over = EntryDecision { amount: Some(60000), ..approve() };
+    let over = EntryDecision { amount: Some(Fen::new(60000)), ..approve() };
     assert!(matches!(
         store.decide_entry(w.org, rules, &w.leader, fine.id, &over).await,
         Err(StoreError::Invalid(_))
@@ -248,10 +248,16 @@ story!(a_substantiated_serious_complaint_costs_200_to_500_and_holds_the_manager_
     let none = store.decide_entry(w.org, rules, &w.leader, fine.id, &approve()).await;
     assert!(matches!(none, Err(StoreError::Invalid(_))), "a range needs a chosen amount");
     let chosen = store
-        .decide_entry(w.org, rules, &w.leader, fine.id, &EntryDecision { amount: Some(50000), ..approve() })
+        .decide_entry(
+            w.org,
+            rules,
+            &w.leader,
+            fine.id,
+            &EntryDecision { amount: Some(Fen::new(50000)), ..approve() },
+        )
         .await
         .unwrap();
-    assert_eq!(chosen.amount, Some(50000));
+    assert_eq!(chosen.amount, Some(Fen::new(50000)));
     let susp = store
         .decide_entry(
             w.org,
@@ -271,7 +277,7 @@ story!(a_minor_substantiated_complaint_is_a_200_yuan_violation, |store| {
     let out = store.record_fact(w.org, w.rules(), &Proposer::user(&w.office), &f).await.unwrap();
     let e = of(&store, &w, &out.proposed).await;
     assert_eq!(kinds(&e), ["award_ineligible", "fine", "violation"]);
-    assert_eq!(e.iter().find(|x| x.kind == "fine").unwrap().fine_max, Some(20000));
+    assert_eq!(e.iter().find(|x| x.kind == "fine").unwrap().fine_max, Some(Fen::new(20000)));
 });
 
 story!(mishandling_a_complaint_fines_the_handler_and_the_manager, |store| {
@@ -281,7 +287,7 @@ story!(mishandling_a_complaint_fines_the_handler_and_the_manager, |store| {
     let e = of(&store, &w, &out.proposed).await;
     let fines: Vec<_> = e.iter().filter(|x| x.kind == "fine").collect();
     assert_eq!(fines.len(), 2);
-    assert!(fines.iter().all(|x| (x.fine_min, x.fine_max) == (Some(20000), Some(50000))));
+    assert!(fines.iter().all(|x| (x.fine_min, x.fine_max) == (Some(Fen::new(20000)), Some(Fen::new(50000)))));
     let mut who: Vec<Option<i64>> = fines.iter().map(|x| x.staff_id).collect();
     who.sort();
     let mut expected = vec![Some(w.staff[2]), Some(w.manager)];
@@ -364,7 +370,7 @@ story!(the_person_concerned_appeals_once_and_a_granted_appeal_reverses_and_waive
     // The reversal is its own entry; the original is unchanged but marked.
     let all = store.entries(w.org, &EntryFilter::default()).await.unwrap();
     let reversal = all.iter().find(|e| e.reverses_id == Some(fine.id)).unwrap();
-    assert_eq!((reversal.status.as_str(), reversal.fine_min), ("approved", Some(-20000)));
+    assert_eq!((reversal.status.as_str(), reversal.fine_min), ("approved", Some(Fen::new(-20000))));
     // The violation itself upheld; an upheld appeal changes nothing.
     store.appeal(w.org, w.rules(), &w.staff_user, violation_entry.id, "不服").await.unwrap();
     let upheld = store
@@ -464,9 +470,9 @@ story!(a_failed_inspection_item_proposes_a_fine_and_a_rectification_that_falls_d
     assert_eq!((out.failed, out.rectifications.len()), (1, 1));
     let proposed = of(&store, &w, &out.proposed).await;
     assert!(
-        proposed
-            .iter()
-            .any(|e| e.kind == "fine" && e.fine_max == Some(20000) && e.staff_id == Some(w.staff[0]))
+        proposed.iter().any(|e| e.kind == "fine"
+            && e.fine_max == Some(Fen::new(20000))
+            && e.staff_id == Some(w.staff[0]))
     );
     assert!(proposed.iter().all(|e| e.inspection_id == Some(out.id)));
     // The supervisor proposed it; the office approves.

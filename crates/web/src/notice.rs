@@ -131,7 +131,7 @@ pub fn assessment_notice(d: &NoticeData<'_>) -> Document {
         overall += &format!("，每万车次投诉{per:.3}件");
     }
     overall += &format!(
-        "。收到满意度评价{}条，服务满意率{}；投诉回访{}次，投诉处理满意度{}；意见处理及时率{}；整改率{}；现场管理到位率{}。好人好事{}件，违规{}起，罚款{:.2}元。",
+        "。收到满意度评价{}条，服务满意率{}；投诉回访{}次，投诉处理满意度{}；意见处理及时率{}；整改率{}；现场管理到位率{}。好人好事{}件，违规{}起，罚款{}元。",
         f.ratings.total(),
         pct(f.satisfaction_rate),
         f.callbacks,
@@ -141,7 +141,7 @@ pub fn assessment_notice(d: &NoticeData<'_>) -> Document {
         pct(f.compliance_rate),
         f.good_deeds,
         f.violations,
-        f.fines as f64 / 100.0,
+        f.fines,
     );
     match d.staff_satisfaction {
         Some((Some(rate), n, _)) => overall += &format!("职工满意度{}（{n}人作答）。", pct(Some(rate))),

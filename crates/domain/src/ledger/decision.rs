@@ -1,7 +1,8 @@
 //! Approving or rejecting a proposed ledger entry (SPEC LED-3), decided
 //! without a database: who may, which kind and amount, and what follows.
 
-use super::{EntryKind, EntryStatus, format_fen};
+use super::{EntryKind, EntryStatus};
+use crate::Fen;
 use crate::FieldError;
 use crate::access::about_themselves;
 
@@ -11,8 +12,8 @@ pub struct EntryDecision {
     pub approve: bool,
     /// One of the kinds offered (default: as proposed).
     pub kind: Option<EntryKind>,
-    /// Fen, within the proposed range.
-    pub amount: Option<i64>,
+    /// Within the proposed range.
+    pub amount: Option<Fen>,
     pub note: String,
 }
 
@@ -25,8 +26,8 @@ pub struct Proposed {
     /// The kinds the leader may choose from (the proposed one first).
     pub choices: Vec<EntryKind>,
     /// The fine's range in fen, when a fine is among the choices.
-    pub fine_min: Option<i64>,
-    pub fine_max: Option<i64>,
+    pub fine_min: Option<Fen>,
+    pub fine_max: Option<Fen>,
     pub staff_id: Option<i64>,
     pub proposer_user_id: Option<i64>,
 }
@@ -56,8 +57,8 @@ pub enum Refusal {
 pub struct Decided {
     pub status: EntryStatus,
     pub kind: Option<EntryKind>,
-    /// The fine in fen, due from now.
-    pub fine: Option<i64>,
+    /// The fine, due from now.
+    pub fine: Option<Fen>,
     pub note: String,
     /// A rejected violation voids the facts it came from: the same facts
     /// must not count again towards the next rule.
@@ -106,12 +107,12 @@ pub fn decide(e: &Proposed, by: Decider, d: &EntryDecision) -> Result<Decided, R
         return Err(invalid("kind", "只能在提议的处理方式中选择 / choose one of the proposed kinds".into()));
     }
     let fine = if kind == EntryKind::Fine {
-        let (min, max) = (e.fine_min.unwrap_or(0), e.fine_max.unwrap_or(0));
-        let range = format!("{}–{}", format_fen(min), format_fen(max));
+        let (min, max) = (e.fine_min.unwrap_or(Fen::ZERO), e.fine_max.unwrap_or(Fen::ZERO));
+        let range = format!("{min}–{max}");
         let a = d.amount.or((min == max).then_some(min)).ok_or_else(|| {
             invalid("amount", format!("请在 {range} 元之间确定罚款金额 / choose the amount"))
         })?;
-        if a < min || a > max || a <= 0 {
+        if a < min || a > max || a <= Fen::ZERO {
             return Err(invalid(
                 "amount",
                 format!("罚款须在 {range} 元之间 / the fine must be within the range"),
@@ -135,6 +136,7 @@ mod tests {
     use super::*;
 
     fn fine(min: i64, max: i64) -> Proposed {
+        let (min, max) = (Fen::new(min), Fen::new(max));
         Proposed {
             status: EntryStatus::Proposed,
             kind: Some(EntryKind::Fine),
@@ -149,7 +151,7 @@ mod tests {
     const LEADER: Decider = Decider { user_id: 9, staff_id: Some(90), may_approve: true };
 
     fn approve(amount: Option<i64>) -> EntryDecision {
-        EntryDecision { approve: true, kind: None, amount, note: String::new() }
+        EntryDecision { approve: true, kind: None, amount: amount.map(Fen::new), note: String::new() }
     }
 
     #[test]
@@ -174,10 +176,13 @@ mod tests {
         assert!(err.message.contains("50.00–200.00"), "{}", err.message);
         assert!(matches!(decide(&e, LEADER, &approve(Some(20001))), Err(Refusal::Invalid(_))));
         let d = decide(&e, LEADER, &approve(Some(10000))).unwrap();
-        assert_eq!((d.status, d.kind, d.fine), (EntryStatus::Approved, Some(EntryKind::Fine), Some(10000)));
+        assert_eq!(
+            (d.status, d.kind, d.fine),
+            (EntryStatus::Approved, Some(EntryKind::Fine), Some(Fen::new(10000)))
+        );
         assert!(d.notice.unwrap().contains("罚款"));
         // A fixed fine needs no amount.
-        assert_eq!(decide(&fine(5000, 5000), LEADER, &approve(None)).unwrap().fine, Some(5000));
+        assert_eq!(decide(&fine(5000, 5000), LEADER, &approve(None)).unwrap().fine, Some(Fen::new(5000)));
         // Another offered kind instead: no fine.
         let other = EntryDecision { kind: Some(EntryKind::Criticism), ..approve(None) };
         assert_eq!(decide(&e, LEADER, &other).unwrap().fine, None);

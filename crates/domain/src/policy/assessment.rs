@@ -30,9 +30,9 @@ pub struct Award {
     /// award eligibility this year is not eligible either. `None`: only
     /// entries about the team itself cost it the award.
     pub ineligible_members: Option<u32>,
-    /// The reward that goes with it, in fen (0: honour only), booked when
+    /// The reward that goes with it (zero: honour only), booked when
     /// its certificate is issued and paid out by finance.
-    pub reward_fen: i64,
+    pub reward_fen: crate::Fen,
 }
 
 /// Someone (a staff member or a team) an award may go to.
@@ -357,8 +357,8 @@ fn parse_awards(file: &str, text: &str, raw: Vec<AwardFile>) -> Result<Vec<Award
             ));
         }
         let reward_fen = match &a.reward {
-            None => 0,
-            Some(r) => crate::ledger::parse_yuan(r).ok_or_else(|| {
+            None => crate::Fen::ZERO,
+            Some(r) => crate::Fen::parse_yuan(r).ok_or_else(|| {
                 at("reward", format!("award {}: reward is an amount in yuan, like \"500\"", a.code))
             })?,
         };
@@ -516,7 +516,7 @@ mod tests {
             top: 1,
             min_score: 95.0,
             ineligible_members: None,
-            reward_fen: 0,
+            reward_fen: crate::Fen::ZERO,
         };
         assert!(base.team_reasons(&[], 3).is_empty(), "members alone cost nothing unless the pack says so");
         assert_eq!(base.team_reasons(&["台账 #9".into()], 0), ["台账 #9"]);

@@ -9,7 +9,7 @@ use crate::Role;
 use crate::calendar::Span;
 use crate::ledger::{
     AttendanceKind, Count, CountOf, EntryKind, FactKind, LedgerRule, Period, Proposal, Repeat, Severity,
-    Target, parse_yuan_range,
+    Target,
 };
 
 /// One rule of the codebook (SPEC STD-1).
@@ -193,7 +193,7 @@ pub(super) fn parse_ledger(
         let mut propose = Vec::new();
         for p in r.propose {
             let fine = match (&p.fine, p.kind) {
-                (Some(v), EntryKind::Fine) => Some(parse_yuan_range(v).ok_or_else(|| {
+                (Some(v), EntryKind::Fine) => Some(crate::Fen::parse_yuan_range(v).ok_or_else(|| {
                     err(
                         &format!("\"{v}\""),
                         format!("fine: \"{v}\" is not an amount in yuan like 200 or 200-500"),

@@ -2,6 +2,7 @@
 //! unit at once (one query a measure, grouped by unit, summed over each
 //! unit's subtree afterwards), and how they make the indicators.
 
+use chuangkou_domain::Fen;
 use chuangkou_domain::calendar::{Calendar, day_number};
 use chuangkou_domain::kpi::{Period, compare, per_10k, rate};
 use chuangkou_domain::satisfaction::Counts;
@@ -331,7 +332,7 @@ impl Measures {
             compliance_rate: rate(items_passed, items_checked),
             good_deeds,
             violations,
-            fines,
+            fines: Fen::new(fines),
         }
     }
 }

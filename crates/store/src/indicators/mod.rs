@@ -5,6 +5,7 @@
 //! fines — for the organisation, a unit (with everything under it), a staff
 //! member or a vehicle. Definitions: `docs/INDICATORS.md`.
 
+use chuangkou_domain::Fen;
 use chuangkou_domain::calendar::{Calendar, day_number};
 use chuangkou_domain::events::EventKind;
 use chuangkou_domain::kpi::{Compared, Period, VolumeRow};
@@ -61,8 +62,8 @@ pub struct Indicators {
     pub compliance_rate: Option<f64>,
     pub good_deeds: i64,
     pub violations: i64,
-    /// Approved fines, in fen.
-    pub fines: i64,
+    /// Approved fines.
+    pub fines: Fen,
 }
 
 /// The SQL filters of a subject for each kind of record: `None` where the

@@ -1,12 +1,12 @@
 //! People decide: manual proposals, approval or rejection (never by the
 //! proposer), reversal entries, one appeal per entry and its decision.
 
-use chuangkou_domain::Permission;
 use chuangkou_domain::access::about_themselves;
 use chuangkou_domain::events::EventKind;
 use chuangkou_domain::ledger::decision::{self, Decider, Proposed, Refusal};
 use chuangkou_domain::ledger::{AppealOutcome, EntryKind, EntryStatus};
 use chuangkou_domain::policy::Rules;
+use chuangkou_domain::{Fen, Permission};
 use serde_json::json;
 
 use super::{ENTRY_SELECT, EntryDecision, EntryRow, Insert, NewEntry, Proposer};
@@ -28,7 +28,7 @@ impl Store {
         }
         let note = crate::required("note", &e.note, 2000)?;
         let fine = match (e.kind, e.amount) {
-            (EntryKind::Fine, Some(a)) if a > 0 => Some((a, a)),
+            (EntryKind::Fine, Some(a)) if a > Fen::ZERO => Some((a, a)),
             (EntryKind::Fine, _) => {
                 return Err(StoreError::field("amount", "请填写罚款金额 / enter the amount"));
             }
@@ -142,13 +142,13 @@ impl Store {
         on_tx!(&mut tx, c => sqlx::query(
             "UPDATE ledger_entries SET status = $1, decided_kind = $2, amount = $3, decided_by = $4, decided_at = $5,
                  decision_note = $6 WHERE org_id = $7 AND id = $8")
-            .bind(out.status.as_str()).bind(out.kind.map(|k| k.as_str())).bind(out.fine).bind(by.id).bind(now)
+            .bind(out.status.as_str()).bind(out.kind.map(|k| k.as_str())).bind(out.fine.map(Fen::fen)).bind(by.id).bind(now)
             .bind(&out.note).bind(org_id).bind(id).execute(c).await.map(|_| ()))?;
         self.changed(&mut tx, org_id, "ledger_entries", id).await?;
         if let Some(a) = out.fine {
             on_tx!(&mut tx, c => sqlx::query(
                 "INSERT INTO fines (org_id, entry_id, staff_id, unit_id, amount, status, due_since) VALUES ($1, $2, $3, $4, $5, 'due', $6)")
-                .bind(org_id).bind(id).bind(e.staff_id).bind(e.unit_id).bind(a).bind(now).execute(c).await.map(|_| ()))?;
+                .bind(org_id).bind(id).bind(e.staff_id).bind(e.unit_id).bind(a.fen()).bind(now).execute(c).await.map(|_| ()))?;
         }
         if out.void_facts {
             self.void_facts(&mut tx, org_id, &e).await?;

@@ -385,7 +385,7 @@ impl Store {
         let approved = e.status == EntryStatus::Approved;
         let (decided_by, decided_at, decided_kind) =
             if approved { (e.by.user_id, Some(now), Some(e.kind.as_str())) } else { (None, None, None) };
-        let amount = if approved { e.fine.map(|f| f.0) } else { None };
+        let amount = if approved { e.fine.map(|f| f.0.fen()) } else { None };
         let id: i64 = on_tx!(tx, c => sqlx::query_scalar(
             "INSERT INTO ledger_entries (org_id, staff_id, unit_id, kind, choices, decided_kind, status, fine_min,
                 fine_max, amount, rule_code, codebook_code, period_key, explanation, fact_ids, detail, occurred_at,
@@ -393,7 +393,7 @@ impl Store {
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
                 $21, $22, $23, $24, $25) RETURNING id")
             .bind(org_id).bind(e.staff_id).bind(e.unit_id).bind(e.kind.as_str()).bind(&choices)
-            .bind(decided_kind).bind(e.status.as_str()).bind(e.fine.map(|f| f.0)).bind(e.fine.map(|f| f.1))
+            .bind(decided_kind).bind(e.status.as_str()).bind(e.fine.map(|f| f.0.fen())).bind(e.fine.map(|f| f.1.fen()))
             .bind(amount).bind(e.rule_code).bind(e.codebook_code).bind(e.period_key).bind(e.explanation)
             .bind(&facts).bind(&e.detail).bind(e.occurred_at).bind(&e.by.actor).bind(e.by.user_id).bind(now)
             .bind(decided_by).bind(decided_at).bind(e.reverses_id).bind(e.case_id).bind(e.inspection_id)

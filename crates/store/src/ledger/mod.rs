@@ -3,12 +3,12 @@
 //! person concerned may appeal once, fines go to a register that finance
 //! collects. Nothing is edited or deleted; a correction is a reversal entry.
 
-use chuangkou_domain::Labelled;
 use chuangkou_domain::events::EventKind;
 use chuangkou_domain::ledger::{
     AttendanceKind, EntryKind, EntryStatus, FactKind, FineStatus, Severity, year_bounds,
 };
 use chuangkou_domain::policy::Rules;
+use chuangkou_domain::{Fen, Labelled};
 use serde::{Serialize, Serializer};
 use serde_json::json;
 
@@ -99,10 +99,13 @@ pub struct EntryRow {
     pub decided_kind: Option<EntryKind>,
     #[sqlx(try_from = "String")]
     pub status: EntryStatus,
-    pub fine_min: Option<i64>,
-    pub fine_max: Option<i64>,
-    /// Fen, as approved.
-    pub amount: Option<i64>,
+    #[sqlx(try_from = "crate::codes::MaybeFen")]
+    pub fine_min: Option<Fen>,
+    #[sqlx(try_from = "crate::codes::MaybeFen")]
+    pub fine_max: Option<Fen>,
+    /// As approved.
+    #[sqlx(try_from = "crate::codes::MaybeFen")]
+    pub amount: Option<Fen>,
     pub rule_code: String,
     pub codebook_code: Option<String>,
     pub period_key: Option<String>,
@@ -179,7 +182,7 @@ pub struct NewEntry {
     pub kind: EntryKind,
     pub staff_id: Option<i64>,
     pub unit_id: Option<i64>,
-    pub amount: Option<i64>,
+    pub amount: Option<Fen>,
     pub occurred_at: i64,
     pub note: String,
     /// Good deeds: which, the item and its value in fen.
@@ -196,7 +199,8 @@ pub struct FineRow {
     pub staff_name: Option<String>,
     pub employee_no: Option<String>,
     pub unit_name: String,
-    pub amount: i64,
+    #[sqlx(try_from = "i64")]
+    pub amount: Fen,
     pub status: String,
     pub due_since: i64,
     pub collected_at: Option<i64>,
@@ -242,7 +246,7 @@ struct Insert<'a> {
     kind: EntryKind,
     choices: &'a [EntryKind],
     status: EntryStatus,
-    fine: Option<(i64, i64)>,
+    fine: Option<(Fen, Fen)>,
     rule_code: &'a str,
     codebook_code: Option<&'a str>,
     period_key: Option<&'a str>,

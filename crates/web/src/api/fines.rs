@@ -7,7 +7,7 @@ use axum::extract::State;
 use crate::extract::ApiPath as Path;
 use axum::response::Response;
 use chuangkou_domain::Permission;
-use chuangkou_domain::ledger::{FineStatus, format_fen};
+use chuangkou_domain::ledger::FineStatus;
 use chuangkou_store::ledger::{FineFilter, FineRow};
 use chuangkou_tabular::Sheet;
 use serde::Deserialize;
@@ -129,7 +129,7 @@ pub async fn export_fines(
             f.employee_no.clone().unwrap_or_default(),
             f.staff_name.clone().unwrap_or_default(),
             f.unit_name.clone(),
-            format_fen(f.amount),
+            f.amount.to_string(),
             FineStatus::parse(&f.status).map_or(f.status.clone(), |s| tr.label(s).to_string()),
             f.explanation.clone(),
             date(Some(f.due_since)),

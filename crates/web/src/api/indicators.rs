@@ -201,7 +201,7 @@ pub async fn export(
             pct(i.compliance_rate),
             i.good_deeds.to_string(),
             i.violations.to_string(),
-            chuangkou_domain::ledger::format_fen(i.fines),
+            i.fines.to_string(),
         ]);
     }
     let name = tr.f2("xlsx.indicators_sheet", month.from.year(), month.from.month());

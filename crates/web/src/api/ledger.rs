@@ -11,9 +11,8 @@ use axum::http::StatusCode;
 use chrono::Datelike;
 use chuangkou_domain::ledger::{
     AppealOutcome, AttendanceKind, EntryKind, EntryStatus, FactKind, GoodDeedKind, parse_attendance,
-    parse_yuan,
 };
-use chuangkou_domain::{Labelled, Permission};
+use chuangkou_domain::{Fen, Labelled, Permission};
 use chuangkou_store::ledger::{EntryDecision, EntryFilter, NewEntry, NewFact, Proposer};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -171,10 +170,10 @@ pub async fn propose_for(state: &AppState, user: &CurrentUser, input: &EntryInpu
     let rules = state.org_rules(user).await?.rules;
     let kind = EntryKind::parse(&input.kind)
         .ok_or_else(|| AppError::field("kind", "未知条目类型 / unknown kind"))?;
-    let yuan = |name: &str, v: &Option<String>| -> ApiResult<Option<i64>> {
+    let yuan = |name: &str, v: &Option<String>| -> ApiResult<Option<Fen>> {
         match v.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
             None => Ok(None),
-            Some(v) => parse_yuan(v)
+            Some(v) => Fen::parse_yuan(v)
                 .map(Some)
                 .ok_or_else(|| AppError::field(name, "金额须为元，如 200 或 200.50 / an amount in yuan")),
         }
@@ -238,7 +237,7 @@ pub async fn decide_for(
     };
     let amount = match d.amount.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
         Some(a) => Some(
-            parse_yuan(a)
+            Fen::parse_yuan(a)
                 .ok_or_else(|| AppError::field("amount", "金额须为元，如 300 / an amount in yuan"))?,
         ),
         None => None,

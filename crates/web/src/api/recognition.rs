@@ -132,8 +132,8 @@ pub async fn honour(state: &AppState, user: &CurrentUser, input: &HonourInput) -
         _ => return Err(AppError::field("staff_id", "请选择一名员工或一个单位 / a person or a unit")),
     };
     let reward_fen = match input.reward.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
-        None => 0,
-        Some(r) => chuangkou_domain::ledger::parse_yuan(r)
+        None => chuangkou_domain::Fen::ZERO,
+        Some(r) => chuangkou_domain::Fen::parse_yuan(r)
             .ok_or_else(|| AppError::field("reward", "金额应为 500 或 500.50 / an amount like 500"))?,
     };
     let code = format!("campaign-{}", campaign.id);

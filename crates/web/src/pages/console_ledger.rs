@@ -12,9 +12,9 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use chuangkou_domain::ledger::{
-    AppealOutcome, AttendanceKind, EntryKind, EntryStatus, FactKind, FineStatus, GoodDeedKind, format_fen,
+    AppealOutcome, AttendanceKind, EntryKind, EntryStatus, FactKind, FineStatus, GoodDeedKind,
 };
-use chuangkou_domain::{Labelled, Permission};
+use chuangkou_domain::{Fen, Labelled, Permission};
 use chuangkou_store::ledger::{EntryRow, FactRow};
 use serde::Deserialize;
 
@@ -64,11 +64,9 @@ fn line(e: &EntryRow, tr: Tr) -> Line {
         None => format!("{}{}", e.unit_name, tr.paren(tr.t("w.unit_word"))),
     };
     let amount = match (e.amount, e.fine_min, e.fine_max) {
-        (Some(a), ..) => tr.f1("w.amount_yuan", format_fen(a)),
-        (None, Some(min), Some(max)) if min == max => tr.f1("w.amount_yuan", format_fen(min)),
-        (None, Some(min), Some(max)) => {
-            tr.f1("w.amount_yuan", format!("{}–{}", format_fen(min), format_fen(max)))
-        }
+        (Some(a), ..) => tr.f1("w.amount_yuan", a.to_string()),
+        (None, Some(min), Some(max)) if min == max => tr.f1("w.amount_yuan", min.to_string()),
+        (None, Some(min), Some(max)) => tr.f1("w.amount_yuan", format!("{min}–{max}")),
         _ => String::new(),
     };
     let appeal = match (&e.appeal_id, &e.appeal_outcome) {
@@ -133,7 +131,7 @@ async fn list(
                 let st = FineStatus::parse(&f.status).map_or(f.status.clone(), |s| tr.label(s).to_string());
                 (
                     f.entry_id,
-                    tr.f1("w.amount_yuan", format_fen(f.amount)),
+                    tr.f1("w.amount_yuan", f.amount.to_string()),
                     st,
                     f.receipt_no.unwrap_or_default(),
                 )
@@ -257,7 +255,7 @@ async fn page(
             .map(|k| (k.code().to_string(), tr.label(k).to_string()))
             .collect(),
         range: match (e.fine_min, e.fine_max) {
-            (Some(a), Some(b)) if a != b => Some((format_fen(a), format_fen(b))),
+            (Some(a), Some(b)) if a != b => Some((a.to_string(), b.to_string())),
             _ => None,
         },
         case_id: e.case_id,
@@ -480,7 +478,7 @@ async fn fines(
 ) -> PageResult {
     let list = fines_for(&state, &user, q.status.as_deref()).await?;
     let rules = state.org_rules(&user).await?.rules;
-    let total_due: i64 = list.iter().filter(|f| f.status == "due").map(|f| f.amount).sum();
+    let total_due: Fen = list.iter().filter(|f| f.status == "due").map(|f| f.amount).sum();
     let rows = list
         .into_iter()
         .map(|f| {
@@ -491,7 +489,7 @@ async fn fines(
                 f.id,
                 f.entry_id,
                 who,
-                tr.f1("w.amount_yuan", format_fen(f.amount)),
+                tr.f1("w.amount_yuan", f.amount.to_string()),
                 st,
                 note,
                 f.explanation,
@@ -501,7 +499,7 @@ async fn fines(
         .collect();
     Ok(render(&FinesPage {
         rows,
-        total_due: format_fen(total_due),
+        total_due: total_due.to_string(),
         finance: user.can(Permission::CollectFines),
         approver: rules.pack.ledger.may_approve(user.role()),
         c: Chrome::for_user(&state, tr, csrf, &user, "ledger").await?,

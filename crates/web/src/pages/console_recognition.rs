@@ -10,8 +10,8 @@ use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
+use chuangkou_domain::Fen;
 use chuangkou_domain::Permission;
-use chuangkou_domain::ledger::format_fen;
 use chuangkou_domain::recognition::TypicalKind;
 use chuangkou_store::recognition::{CertificateRow, MediaRow, TypicalCaseRow};
 use serde::Deserialize;
@@ -48,8 +48,8 @@ struct RecognitionPage {
 }
 
 impl RecognitionPage {
-    fn yuan(&self, fen: &i64) -> String {
-        self.c.tr.f1("w.amount_yuan", format_fen(*fen))
+    fn yuan(&self, fen: &Fen) -> String {
+        self.c.tr.f1("w.amount_yuan", fen.to_string())
     }
     fn kind(&self, code: &str) -> String {
         TypicalKind::parse(code).map_or(code.to_string(), |k| self.c.tr.label(k).to_string())

@@ -146,7 +146,7 @@ fn cards(tr: Tr, i: &Indicators) -> Vec<Card> {
         card(
             "dash.deeds",
             format!("{} / {}", i.good_deeds, i.violations),
-            tr.f1("dash.deeds.note", chuangkou_domain::ledger::format_fen(i.fines)),
+            tr.f1("dash.deeds.note", i.fines.to_string()),
         ),
     ]
 }
