@@ -7,14 +7,17 @@
 //! to fill in the field. Requests the browser marks `Sec-Fetch-Site:
 //! cross-site` are refused outright.
 
-use axum::extract::{FromRequestParts, Request};
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::Response;
+use serde::de::DeserializeOwned;
 
 use crate::AppState;
 use crate::cookies::{cookie, set_cookie};
 use crate::error::AppError;
+use crate::pages::PageError;
 
 const COOKIE: &str = "ck_csrf";
 
@@ -88,6 +91,29 @@ pub fn check(headers: &HeaderMap, submitted: &str) -> Result<(), AppError> {
     match cookie(headers, COOKIE) {
         Some(c) if !submitted.is_empty() && constant_time_eq(c.as_bytes(), submitted.as_bytes()) => Ok(()),
         _ => Err(forbidden()),
+    }
+}
+
+/// A page's urlencoded form, read only once its `_csrf` field matched the
+/// cookie ([`check`]): a handler that takes its form as this cannot forget
+/// the check. A missing or wrong token is refused with the page that says
+/// the form expired; a form that does not fit `T` with a readable message.
+/// (Forms that upload are multipart and check the token from their fields.)
+pub struct CsrfForm<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for CsrfForm<T> {
+    type Rejection = PageError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, PageError> {
+        let headers = req.headers().clone();
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            AppError::bad_request("bad_form", format!("表单无法读取 / the form could not be read: {e}"))
+        })?;
+        let token = form_urlencoded::parse(&bytes).find(|(k, _)| k == "_csrf").map(|(_, v)| v.into_owned());
+        check(&headers, token.as_deref().unwrap_or(""))?;
+        serde_urlencoded::from_bytes(&bytes).map(CsrfForm).map_err(|e| {
+            PageError(AppError::bad_request("bad_form", format!("表单有误 / the form is not right: {e}")))
+        })
     }
 }
 

@@ -15,6 +15,7 @@ use super::{Chrome, PageResult, render};
 use crate::AppState;
 use crate::api::annual::year_for;
 use crate::auth::PageUser;
+use crate::csrf::CsrfForm;
 use crate::csrf::CsrfToken;
 use crate::i18n::Tr;
 
@@ -88,11 +89,9 @@ async fn annual(
 /// A leader closes the year shown: its results are frozen.
 async fn close(
     State(state): State<AppState>,
-    headers: axum::http::HeaderMap,
     PageUser(user): PageUser,
-    axum::extract::Form(form): axum::extract::Form<std::collections::HashMap<String, String>>,
+    CsrfForm(form): CsrfForm<std::collections::HashMap<String, String>>,
 ) -> PageResult {
-    crate::csrf::check(&headers, form.get("_csrf").map_or("", |s| s.as_str()))?;
     user.require(Permission::CloseAssessment)?;
     let (rules, year) = year_for(&state, &user, form.get("year").map(|s| s.as_str())).await?;
     state.store.close_year(user.org_id(), rules, year, user.0.id).await?;

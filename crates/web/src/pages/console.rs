@@ -16,7 +16,7 @@ use super::{Chrome, PageResult, render, render_with};
 use crate::AppState;
 use crate::api::import::{parse_mode, roster_workbook, run_import, xlsx_response};
 use crate::auth::PageUser;
-use crate::csrf::{self, CsrfToken};
+use crate::csrf::CsrfToken;
 use crate::error::AppError;
 use crate::i18n::Tr;
 
@@ -187,12 +187,10 @@ async fn import(
     multipart: Multipart,
 ) -> PageResult {
     let bad = |m: String| AppError::bad_request("bad_form", m);
-    let up = super::Upload::read(multipart).await?;
-    let csrf_field = up.get("_csrf");
+    let up = super::Upload::read_form(&headers, multipart).await?;
     let kind = ImportKind::parse(&up.get("kind"));
     let mode = parse_mode(Some(&up.get("mode")))?;
     let file = up.file("file");
-    csrf::check(&headers, &csrf_field)?;
     let kind = kind.ok_or_else(|| bad("请选择导入内容 / choose what to import".into()))?;
     let (name, bytes) =
         file.filter(|(_, b)| !b.is_empty()).ok_or_else(|| bad("请选择文件 / choose a file".into()))?;

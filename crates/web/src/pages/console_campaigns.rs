@@ -6,7 +6,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Form, Multipart, Path, State};
+use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
@@ -18,7 +18,8 @@ use super::{Chrome, PageResult, Upload, render};
 use crate::AppState;
 use crate::api::campaigns::{create_campaign, may_step, phase_bars};
 use crate::auth::PageUser;
-use crate::csrf::{self, CsrfToken};
+use crate::csrf::CsrfForm;
+use crate::csrf::CsrfToken;
 use crate::error::AppError;
 use crate::i18n::Tr;
 
@@ -69,12 +70,10 @@ async fn list(
 
 async fn create(
     State(state): State<AppState>,
-    headers: HeaderMap,
     PageUser(user): PageUser,
-    Form(form): Form<std::collections::HashMap<String, String>>,
+    CsrfForm(form): CsrfForm<std::collections::HashMap<String, String>>,
 ) -> PageResult {
     let get = |k: &str| form.get(k).cloned().unwrap_or_default();
-    csrf::check(&headers, &get("_csrf"))?;
     user.require(Permission::ManageCampaigns)?;
     let year = get("year").trim().parse().map_err(|_| AppError::field("year", "请填写年份 / which year?"))?;
     let id = create_campaign(&state, &user, &get("template"), year).await?;
@@ -229,8 +228,7 @@ async fn step(
 ) -> PageResult {
     user.require(Permission::ViewCampaigns)?;
     let task = state.store.campaign_task(user.org_id(), id).await?;
-    let up = Upload::read(multipart).await?;
-    csrf::check(&headers, &up.get("_csrf"))?;
+    let up = Upload::read_form(&headers, multipart).await?;
     let step =
         TaskStep::parse(&up.get("step")).ok_or_else(|| AppError::field("step", "未知操作 / unknown step"))?;
     may_step(&state, &user, &task, step).await?;
@@ -262,8 +260,7 @@ async fn group(
     Path(id): Path<i64>,
     multipart: axum::extract::Multipart,
 ) -> PageResult {
-    let up = super::Upload::read(multipart).await?;
-    crate::csrf::check(&headers, &up.get("_csrf"))?;
+    let up = super::Upload::read_form(&headers, multipart).await?;
     match up.get("form").as_str() {
         "member" => {
             let staff = up

@@ -3,8 +3,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Form, State};
-use axum::http::HeaderMap;
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chuangkou_domain::cases::{CaseKind, Channel};
@@ -17,7 +16,8 @@ use crate::AppState;
 use crate::api::cases::{CaseInput, duplicates_for, parse_case};
 use crate::auth::{CurrentUser, PageUser};
 use crate::cases_access::may_register;
-use crate::csrf::{self, CsrfToken};
+use crate::csrf::CsrfForm;
+use crate::csrf::CsrfToken;
 use crate::error::AppError;
 use crate::i18n::Tr;
 
@@ -69,8 +69,6 @@ pub struct NewForm {
     /// Set when the staff member has seen the likely duplicates.
     #[serde(default)]
     confirm: String,
-    #[serde(default, rename = "_csrf")]
-    csrf: String,
 }
 
 async fn new_page(
@@ -138,12 +136,9 @@ async fn register(
     State(state): State<AppState>,
     tr: Tr,
     csrf: CsrfToken,
-    headers: HeaderMap,
     PageUser(user): PageUser,
-    form: Result<Form<NewForm>, axum::extract::rejection::FormRejection>,
+    CsrfForm(f): CsrfForm<NewForm>,
 ) -> PageResult {
-    let Form(f) = form.map_err(|e| AppError::bad_request("bad_form", e.body_text()))?;
-    csrf::check(&headers, &f.csrf)?;
     if !may_register(&user) {
         return Err(AppError::Forbidden.into());
     }

@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
@@ -22,7 +22,8 @@ use crate::AppState;
 use crate::api::cases::{ActionInput, run_action};
 use crate::auth::{CurrentUser, PageUser};
 use crate::cases_access::{may_see_reporter, visible};
-use crate::csrf::{self, CsrfToken};
+use crate::csrf::CsrfForm;
+use crate::csrf::CsrfToken;
 use crate::error::AppError;
 use crate::i18n::Tr;
 
@@ -530,14 +531,11 @@ async fn act(
     State(state): State<AppState>,
     tr: Tr,
     csrf_token: CsrfToken,
-    headers: HeaderMap,
     PageUser(user): PageUser,
     Path(id): Path<String>,
-    form: Result<Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>,
+    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
 ) -> PageResult {
-    let Form(pairs) = form.map_err(|e| AppError::bad_request("bad_form", e.body_text()))?;
     let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).filter(|v| !v.is_empty());
-    csrf::check(&headers, &get("_csrf").unwrap_or_default())?;
     let id = parse_id(&id)?;
     let a = ActionInput {
         action: get("action").unwrap_or_default(),
@@ -606,21 +604,16 @@ async fn act(
 pub struct RevealForm {
     #[serde(default)]
     reason: String,
-    #[serde(default, rename = "_csrf")]
-    csrf: String,
 }
 
 async fn reveal(
     State(state): State<AppState>,
     tr: Tr,
     token: CsrfToken,
-    headers: HeaderMap,
     PageUser(user): PageUser,
     Path(id): Path<String>,
-    form: Result<Form<RevealForm>, axum::extract::rejection::FormRejection>,
+    CsrfForm(f): CsrfForm<RevealForm>,
 ) -> PageResult {
-    let Form(f) = form.map_err(|e| AppError::bad_request("bad_form", e.body_text()))?;
-    csrf::check(&headers, &f.csrf)?;
     if !user.can(chuangkou_domain::Permission::ViewReporter) {
         return Err(AppError::NotFound.into());
     }
@@ -652,11 +645,9 @@ struct NoticesPage {
 /// Marks the user's notifications read (the badge goes).
 async fn read_notifications(
     State(state): State<AppState>,
-    headers: HeaderMap,
     PageUser(user): PageUser,
-    axum::extract::Form(form): axum::extract::Form<std::collections::HashMap<String, String>>,
+    CsrfForm(_form): CsrfForm<std::collections::HashMap<String, String>>,
 ) -> PageResult {
-    csrf::check(&headers, form.get("_csrf").map_or("", |s| s.as_str()))?;
     state.store.mark_notifications_read(user.org_id(), user.0.id).await?;
     Ok(axum::response::Redirect::to("/console/notifications").into_response())
 }
@@ -687,14 +678,11 @@ async fn notifications(
 /// the PDF to print.
 async fn notify_once(
     State(state): State<AppState>,
-    headers: axum::http::HeaderMap,
     PageUser(user): PageUser,
     Path(id): Path<i64>,
-    body: String,
+    CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
 ) -> PageResult {
-    let fields: Vec<(String, String)> = form_urlencoded::parse(body.as_bytes()).into_owned().collect();
     let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
-    crate::csrf::check(&headers, &get("_csrf"))?;
     user.require(Permission::RegisterCase)?;
     let case = crate::cases_access::visible(&user, state.store.case(user.org_id(), id).await?)?;
     crate::cases_access::not_about_themselves(&user, &case)?;

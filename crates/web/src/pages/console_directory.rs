@@ -5,7 +5,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Form, Multipart, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
@@ -20,7 +20,8 @@ use super::{Chrome, PageResult, Upload, render_with};
 use crate::AppState;
 use crate::api::directory::{import_file, keeper, keeps, kept_entries, review_days};
 use crate::auth::{CurrentUser, PageUser};
-use crate::csrf::{self, CsrfToken};
+use crate::csrf::CsrfForm;
+use crate::csrf::CsrfToken;
 use crate::error::AppError;
 use crate::i18n::Tr;
 
@@ -48,8 +49,6 @@ pub struct EntryForm {
     distance_km: String,
     #[serde(default)]
     unit_id: String,
-    #[serde(default, rename = "_csrf")]
-    csrf: String,
 }
 
 #[derive(Template)]
@@ -165,11 +164,9 @@ async fn add(
     State(state): State<AppState>,
     tr: Tr,
     csrf: CsrfToken,
-    headers: HeaderMap,
     PageUser(user): PageUser,
-    Form(form): Form<EntryForm>,
+    CsrfForm(form): CsrfForm<EntryForm>,
 ) -> PageResult {
-    csrf::check(&headers, &form.csrf)?;
     let reach = keeper(&state, &user).await?;
     let unit = form.unit_id.parse().ok();
     if !keeps(&reach, unit) {
@@ -192,12 +189,10 @@ async fn add(
 /// either way it is checked now, by this user.
 async fn check(
     State(state): State<AppState>,
-    headers: HeaderMap,
     PageUser(user): PageUser,
     Path(id): Path<i64>,
-    Form(form): Form<EntryForm>,
+    CsrfForm(form): CsrfForm<EntryForm>,
 ) -> PageResult {
-    csrf::check(&headers, &form.csrf)?;
     let reach = keeper(&state, &user).await?;
     let entry = state.store.directory_entry(user.org_id(), id).await?;
     if !keeps(&reach, entry.unit_id) {
@@ -210,13 +205,11 @@ async fn check(
 
 async fn retire(
     State(state): State<AppState>,
-    headers: HeaderMap,
     PageUser(user): PageUser,
     Path(id): Path<i64>,
-    Form(form): Form<std::collections::HashMap<String, String>>,
+    CsrfForm(form): CsrfForm<std::collections::HashMap<String, String>>,
 ) -> PageResult {
     let get = |k: &str| form.get(k).cloned().unwrap_or_default();
-    csrf::check(&headers, &get("_csrf"))?;
     if get("confirm").is_empty() {
         return Err(AppError::field("confirm", "请勾选确认 / tick to confirm").into());
     }
@@ -237,8 +230,7 @@ async fn import(
     PageUser(user): PageUser,
     multipart: Multipart,
 ) -> PageResult {
-    let up = Upload::read(multipart).await?;
-    csrf::check(&headers, &up.get("_csrf"))?;
+    let up = Upload::read_form(&headers, multipart).await?;
     let (name, bytes) = up
         .file("file")
         .filter(|(_, b)| !b.is_empty())

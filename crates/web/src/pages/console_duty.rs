@@ -6,7 +6,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Form, Multipart, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
@@ -21,7 +21,8 @@ use super::{Chrome, PageResult, Upload, render_with};
 use crate::AppState;
 use crate::api::duty::{import_file, keeper, kept_facilities, roster_for, warning};
 use crate::auth::{CurrentUser, PageUser};
-use crate::csrf::{self, CsrfToken};
+use crate::csrf::CsrfForm;
+use crate::csrf::CsrfToken;
 use crate::error::AppError;
 use crate::i18n::Tr;
 
@@ -60,8 +61,6 @@ pub struct DutyForm {
     quantity: String,
     #[serde(default)]
     expires_on: String,
-    #[serde(default, rename = "_csrf")]
-    csrf: String,
 }
 
 #[derive(Template)]
@@ -201,11 +200,9 @@ async fn add_shift(
     State(state): State<AppState>,
     tr: Tr,
     csrf: CsrfToken,
-    headers: HeaderMap,
     PageUser(user): PageUser,
-    Form(form): Form<DutyForm>,
+    CsrfForm(form): CsrfForm<DutyForm>,
 ) -> PageResult {
-    csrf::check(&headers, &form.csrf)?;
     let reach = keeper(&state, &user).await?;
     let offset = crate::api::notices::offset_of(&state, user.org_id()).await?;
     let mut checked = duty::check_shift(&form.date, &form.duty, &form.from, &form.to, &form.note, offset);
@@ -244,8 +241,7 @@ async fn import(
     PageUser(user): PageUser,
     multipart: Multipart,
 ) -> PageResult {
-    let up = Upload::read(multipart).await?;
-    csrf::check(&headers, &up.get("_csrf"))?;
+    let up = Upload::read_form(&headers, multipart).await?;
     let (name, bytes) = up
         .file("file")
         .filter(|(_, b)| !b.is_empty())
@@ -262,11 +258,9 @@ async fn add_facility(
     State(state): State<AppState>,
     tr: Tr,
     csrf: CsrfToken,
-    headers: HeaderMap,
     PageUser(user): PageUser,
-    Form(form): Form<DutyForm>,
+    CsrfForm(form): CsrfForm<DutyForm>,
 ) -> PageResult {
-    csrf::check(&headers, &form.csrf)?;
     let reach = keeper(&state, &user).await?;
     let point = state
         .store
@@ -290,13 +284,11 @@ async fn add_facility(
 
 async fn retire_facility(
     State(state): State<AppState>,
-    headers: HeaderMap,
     PageUser(user): PageUser,
     Path(id): Path<i64>,
-    Form(form): Form<std::collections::HashMap<String, String>>,
+    CsrfForm(form): CsrfForm<std::collections::HashMap<String, String>>,
 ) -> PageResult {
     let get = |k: &str| form.get(k).cloned().unwrap_or_default();
-    csrf::check(&headers, &get("_csrf"))?;
     let reach = keeper(&state, &user).await?;
     let f = state.store.facility(user.org_id(), id).await?;
     if !reach.sees_unit(f.unit_id) {

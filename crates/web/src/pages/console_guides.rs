@@ -4,8 +4,8 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Form, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::get;
 use chuangkou_domain::{FieldError, Permission, guides};
@@ -16,7 +16,8 @@ use serde::Deserialize;
 use super::{Chrome, PageResult, render_with};
 use crate::AppState;
 use crate::auth::{CurrentUser, PageUser};
-use crate::csrf::{self, CsrfToken};
+use crate::csrf::CsrfForm;
+use crate::csrf::CsrfToken;
 use crate::i18n::Tr;
 
 pub fn router() -> Router<AppState> {
@@ -43,8 +44,6 @@ pub struct GuideForm {
     place: String,
     #[serde(default)]
     refusals: String,
-    #[serde(default, rename = "_csrf")]
-    csrf: String,
 }
 
 #[derive(Template)]
@@ -110,11 +109,9 @@ async fn save(
     State(state): State<AppState>,
     tr: Tr,
     csrf: CsrfToken,
-    headers: HeaderMap,
     PageUser(user): PageUser,
-    Form(f): Form<GuideForm>,
+    CsrfForm(f): CsrfForm<GuideForm>,
 ) -> PageResult {
-    csrf::check(&headers, &f.csrf)?;
     user.require(Permission::PublishNotices)?;
     let org = state.store.organisation(user.org_id()).await?;
     let checked = guides::check(

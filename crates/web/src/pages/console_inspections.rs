@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Form, Multipart, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -26,7 +26,8 @@ use crate::api::inspections::{
 };
 use crate::api::shared::day_ms;
 use crate::auth::PageUser;
-use crate::csrf::{self, CsrfToken};
+use crate::csrf::CsrfForm;
+use crate::csrf::CsrfToken;
 use crate::error::AppError;
 use crate::i18n::Tr;
 
@@ -120,13 +121,11 @@ async fn list(
 
 async fn create_plan(
     State(state): State<AppState>,
-    headers: HeaderMap,
     PageUser(user): PageUser,
     // A multi-select posts `checklist` once per chosen item.
-    Form(pairs): Form<Vec<(String, String)>>,
+    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
 ) -> PageResult {
     let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
-    csrf::check(&headers, &get("_csrf"))?;
     let rules = state.org_rules(&user).await?.rules;
     let plan = NewPlan {
         title: get("title"),
@@ -242,9 +241,8 @@ async fn record(
 ) -> PageResult {
     // Who may record is settled before the upload is read, let alone decoded.
     user.require(Permission::RecordInspections)?;
-    let up = super::Upload::read(multipart).await?;
+    let up = super::Upload::read_form(&headers, multipart).await?;
     let fields = &up.fields;
-    csrf::check(&headers, fields.get("_csrf").map_or("", |s| s.as_str()))?;
     let get = |k: &str| fields.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
     let (target_kind, target_id) = get("target")
         .split_once(':')
@@ -410,12 +408,10 @@ async fn rectifications(
 
 async fn rectification_act(
     State(state): State<AppState>,
-    headers: HeaderMap,
     PageUser(user): PageUser,
     Path(id): Path<i64>,
-    Form(form): Form<HashMap<String, String>>,
+    CsrfForm(form): CsrfForm<HashMap<String, String>>,
 ) -> PageResult {
-    csrf::check(&headers, form.get("_csrf").map_or("", |s| s.as_str()))?;
     let s = StepInput {
         step: form.get("step").cloned().unwrap_or_default(),
         note: form.get("note").cloned().unwrap_or_default(),
@@ -467,12 +463,10 @@ async fn reports(
 
 async fn submit_report(
     State(state): State<AppState>,
-    headers: HeaderMap,
     PageUser(user): PageUser,
-    Form(form): Form<HashMap<String, String>>,
+    CsrfForm(form): CsrfForm<HashMap<String, String>>,
 ) -> PageResult {
     let get = |k: &str| form.get(k).cloned().unwrap_or_default();
-    csrf::check(&headers, &get("_csrf"))?;
     let unit = get("unit_id").parse().ok();
     state
         .store
@@ -483,13 +477,11 @@ async fn submit_report(
 
 async fn decide_report(
     State(state): State<AppState>,
-    headers: HeaderMap,
     PageUser(user): PageUser,
     Path(id): Path<i64>,
-    Form(form): Form<HashMap<String, String>>,
+    CsrfForm(form): CsrfForm<HashMap<String, String>>,
 ) -> PageResult {
     let get = |k: &str| form.get(k).cloned().unwrap_or_default();
-    csrf::check(&headers, &get("_csrf"))?;
     let outcome = ReportOutcome::parse(&get("outcome"))
         .ok_or_else(|| AppError::bad_request("bad_form", "请选择决定 / choose an outcome"))?;
     state.store.decide_report(user.org_id(), &user.0, id, outcome, &get("decision")).await?;

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Form, Multipart, Path, Query, State};
+use axum::extract::{Multipart, Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
@@ -27,7 +27,8 @@ use crate::api::ledger::{
     eligibility_for, entry_filter, import_attendance_for, may_record, propose_for, record_fact_for,
 };
 use crate::auth::PageUser;
-use crate::csrf::{self, CsrfToken};
+use crate::csrf::CsrfForm;
+use crate::csrf::CsrfToken;
 use crate::error::AppError;
 use crate::extract::ApiQuery;
 use crate::i18n::Tr;
@@ -273,12 +274,10 @@ fn nonempty(form: &HashMap<String, String>, key: &str) -> Option<String> {
 
 async fn act(
     State(state): State<AppState>,
-    headers: HeaderMap,
     PageUser(user): PageUser,
     Path(id): Path<i64>,
-    Form(form): Form<HashMap<String, String>>,
+    CsrfForm(form): CsrfForm<HashMap<String, String>>,
 ) -> PageResult {
-    csrf::check(&headers, &form_value(&form, "_csrf"))?;
     let rules = state.org_rules(&user).await?.rules;
     match form_value(&form, "action").as_str() {
         "decide" => {
@@ -379,11 +378,9 @@ fn opt_id(form: &HashMap<String, String>, key: &str) -> Result<Option<i64>, AppE
 
 async fn new_submit(
     State(state): State<AppState>,
-    headers: HeaderMap,
     PageUser(user): PageUser,
-    Form(form): Form<HashMap<String, String>>,
+    CsrfForm(form): CsrfForm<HashMap<String, String>>,
 ) -> PageResult {
-    csrf::check(&headers, &form_value(&form, "_csrf"))?;
     match form_value(&form, "what").as_str() {
         "fact" => {
             let input = FactInput {
@@ -426,8 +423,7 @@ async fn import(
     PageUser(user): PageUser,
     multipart: Multipart,
 ) -> PageResult {
-    let up = super::Upload::read(multipart).await?;
-    csrf::check(&headers, &up.get("_csrf"))?;
+    let up = super::Upload::read_form(&headers, multipart).await?;
     let (name, bytes) =
         up.file("file").ok_or_else(|| AppError::bad_request("bad_form", "请选择文件 / choose a file"))?;
     let out = import_attendance_for(&state, &user, bytes, name).await?;
@@ -508,12 +504,10 @@ async fn fines(
 
 async fn fine_act(
     State(state): State<AppState>,
-    headers: HeaderMap,
     PageUser(user): PageUser,
     Path(id): Path<i64>,
-    Form(form): Form<HashMap<String, String>>,
+    CsrfForm(form): CsrfForm<HashMap<String, String>>,
 ) -> PageResult {
-    csrf::check(&headers, &form_value(&form, "_csrf"))?;
     if !fines_for(&state, &user, None).await?.iter().any(|f| f.id == id) {
         return Err(AppError::NotFound.into());
     }

@@ -4,8 +4,8 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Form, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use chuangkou_domain::notices::{self, NoticeKind, NoticeState};
@@ -19,7 +19,8 @@ use super::{Chrome, PageResult, render_with};
 use crate::AppState;
 use crate::api::notices::{offset_of, parse_time};
 use crate::auth::PageUser;
-use crate::csrf::{self, CsrfToken};
+use crate::csrf::CsrfForm;
+use crate::csrf::CsrfToken;
 use crate::i18n::Tr;
 
 pub fn router() -> Router<AppState> {
@@ -47,8 +48,6 @@ pub struct NoticeForm {
     unit_id: String,
     #[serde(default)]
     publish: String,
-    #[serde(default, rename = "_csrf")]
-    csrf: String,
 }
 
 #[derive(Template)]
@@ -156,11 +155,9 @@ async fn create(
     State(state): State<AppState>,
     tr: Tr,
     csrf: CsrfToken,
-    headers: HeaderMap,
     PageUser(user): PageUser,
-    Form(form): Form<NoticeForm>,
+    CsrfForm(form): CsrfForm<NoticeForm>,
 ) -> PageResult {
-    csrf::check(&headers, &form.csrf)?;
     user.require(Permission::PublishNotices)?;
     let offset = offset_of(&state, user.org_id()).await?;
     let window = (parse_time(&form.valid_from, offset), parse_time(&form.valid_until, offset));
@@ -185,25 +182,21 @@ async fn create(
 
 async fn publish(
     State(state): State<AppState>,
-    headers: HeaderMap,
     PageUser(user): PageUser,
     Path(id): Path<i64>,
-    Form(form): Form<std::collections::HashMap<String, String>>,
+    CsrfForm(_form): CsrfForm<std::collections::HashMap<String, String>>,
 ) -> PageResult {
-    csrf::check(&headers, form.get("_csrf").map_or("", String::as_str))?;
     state.store.publish_notice(user.org_id(), &user.0, id).await?;
     Ok(Redirect::to(&format!("/console/notices?done=published#notice-{id}")).into_response())
 }
 
 async fn withdraw(
     State(state): State<AppState>,
-    headers: HeaderMap,
     PageUser(user): PageUser,
     Path(id): Path<i64>,
-    Form(form): Form<std::collections::HashMap<String, String>>,
+    CsrfForm(form): CsrfForm<std::collections::HashMap<String, String>>,
 ) -> PageResult {
     let get = |k: &str| form.get(k).cloned().unwrap_or_default();
-    csrf::check(&headers, &get("_csrf"))?;
     if get("confirm").is_empty() {
         return Err(crate::error::AppError::field("confirm", "请勾选确认 / tick to confirm").into());
     }

@@ -6,8 +6,8 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Form, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use chuangkou_domain::Fen;
@@ -20,7 +20,8 @@ use super::{Chrome, PageResult, render_with};
 use crate::AppState;
 use crate::api::recognition::{self as api, HonourInput, MediaInput, TypicalInput};
 use crate::auth::{CurrentUser, PageUser};
-use crate::csrf::{self, CsrfToken};
+use crate::csrf::CsrfForm;
+use crate::csrf::CsrfToken;
 use crate::error::AppError;
 use crate::i18n::Tr;
 
@@ -120,12 +121,10 @@ async fn act(
     State(state): State<AppState>,
     tr: Tr,
     csrf: CsrfToken,
-    headers: HeaderMap,
     PageUser(user): PageUser,
-    Form(f): Form<std::collections::HashMap<String, String>>,
+    CsrfForm(f): CsrfForm<std::collections::HashMap<String, String>>,
 ) -> PageResult {
     let get = |k: &str| f.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
-    csrf::check(&headers, &get("_csrf"))?;
     let num = |k: &str| get(k).parse::<i64>().ok();
     let result: Result<&str, AppError> = match get("form").as_str() {
         "issue" => api::issue_period(&state, &user, &get("period")).await.map(|_| "issued"),
@@ -186,12 +185,10 @@ async fn act(
 /// Publishes or withdraws a typical case.
 async fn publish(
     State(state): State<AppState>,
-    headers: HeaderMap,
     PageUser(user): PageUser,
     Path(id): Path<i64>,
-    Form(f): Form<std::collections::HashMap<String, String>>,
+    CsrfForm(f): CsrfForm<std::collections::HashMap<String, String>>,
 ) -> PageResult {
-    csrf::check(&headers, f.get("_csrf").map(String::as_str).unwrap_or_default())?;
     user.require(Permission::CurateTypicalCases)?;
     let up = f.get("action").map(String::as_str) == Some("publish");
     state.store.publish_typical_case(user.org_id(), &user.0, id, up).await?;

@@ -7,9 +7,7 @@ use std::collections::HashMap;
 
 use askama::Template;
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{Form, Path, Query, State};
-use axum::http::HeaderMap;
+use axum::extract::{Path, Query, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -23,7 +21,6 @@ use chuangkou_store::surveys::GroupResults;
 use serde::Deserialize;
 
 use super::console::format_time;
-use super::public::form_fields;
 use super::public_surveys::{SurveyPage, survey_answers};
 use super::{Chrome, PageResult, form_value, render, render_with};
 use crate::AppState;
@@ -32,7 +29,8 @@ use crate::api::satisfaction::{
     period, ratings_for, summary_for, today,
 };
 use crate::auth::PageUser;
-use crate::csrf::{self, CsrfToken};
+use crate::csrf::CsrfForm;
+use crate::csrf::CsrfToken;
 use crate::error::AppError;
 use crate::i18n::Tr;
 
@@ -184,24 +182,20 @@ async fn ratings(
 
 async fn appeal(
     State(state): State<AppState>,
-    headers: HeaderMap,
     PageUser(user): PageUser,
     Path(id): Path<i64>,
-    Form(form): Form<HashMap<String, String>>,
+    CsrfForm(form): CsrfForm<HashMap<String, String>>,
 ) -> PageResult {
-    csrf::check(&headers, &form_value(&form, "_csrf"))?;
     appeal_rating(&state, &user, id, &form_value(&form, "reason")).await?;
     Ok(Redirect::to("/console/ratings").into_response())
 }
 
 async fn decide(
     State(state): State<AppState>,
-    headers: HeaderMap,
     PageUser(user): PageUser,
     Path(id): Path<i64>,
-    Form(form): Form<HashMap<String, String>>,
+    CsrfForm(form): CsrfForm<HashMap<String, String>>,
 ) -> PageResult {
-    csrf::check(&headers, &form_value(&form, "_csrf"))?;
     let upheld = match form_value(&form, "outcome").as_str() {
         "upheld" => true,
         "rejected" => false,
@@ -380,11 +374,9 @@ async fn publish(
     State(state): State<AppState>,
     tr: Tr,
     csrf: CsrfToken,
-    headers: HeaderMap,
     PageUser(user): PageUser,
-    Form(form): Form<HashMap<String, String>>,
+    CsrfForm(form): CsrfForm<HashMap<String, String>>,
 ) -> PageResult {
-    csrf::check(&headers, &form_value(&form, "_csrf"))?;
     if !may_manage_surveys(&user) {
         return Err(AppError::Forbidden.into());
     }
@@ -566,14 +558,10 @@ async fn answer(
     State(state): State<AppState>,
     tr: Tr,
     csrf: CsrfToken,
-    headers: HeaderMap,
     PageUser(user): PageUser,
     Path(id): Path<i64>,
-    body: Bytes,
+    CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
 ) -> PageResult {
-    let fields = form_fields(&body);
-    let token = fields.iter().find(|(k, _)| k == "_csrf").map(|(_, v)| v.clone()).unwrap_or_default();
-    csrf::check(&headers, &token)?;
     let q = staff_survey(&state, &user, id).await?;
     match answer_staff_survey(&state, &user, id, &survey_answers(&fields)).await {
         Ok(()) => Ok(Redirect::to("/console/surveys?answered=1").into_response()),
@@ -593,12 +581,10 @@ async fn answer(
 
 async fn close(
     State(state): State<AppState>,
-    headers: HeaderMap,
     PageUser(user): PageUser,
     Path(id): Path<i64>,
-    Form(form): Form<HashMap<String, String>>,
+    CsrfForm(_form): CsrfForm<HashMap<String, String>>,
 ) -> PageResult {
-    csrf::check(&headers, &form_value(&form, "_csrf"))?;
     if !may_manage_surveys(&user) {
         return Err(AppError::Forbidden.into());
     }

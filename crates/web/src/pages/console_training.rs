@@ -7,7 +7,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Form, Multipart, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -25,7 +25,8 @@ use crate::api::training::{
     self as api, ExamInput, PlanInput, QualificationInput, SessionInput, checkin_url,
 };
 use crate::auth::{CurrentUser, PageUser};
-use crate::csrf::{self, CsrfToken};
+use crate::csrf::CsrfForm;
+use crate::csrf::CsrfToken;
 use crate::error::AppError;
 use crate::i18n::Tr;
 use crate::ledger_access::Reach;
@@ -173,12 +174,10 @@ async fn create(
     State(state): State<AppState>,
     tr: Tr,
     csrf: CsrfToken,
-    headers: HeaderMap,
     PageUser(user): PageUser,
-    Form(f): Form<std::collections::HashMap<String, String>>,
+    CsrfForm(f): CsrfForm<std::collections::HashMap<String, String>>,
 ) -> PageResult {
     let get = |k: &str| f.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
-    csrf::check(&headers, &get("_csrf"))?;
     user.require(Permission::ManageTraining)?;
     let num = |k: &str| get(k).parse::<i64>().ok();
     let result: Result<(String, i64), AppError> = match get("form").as_str() {
@@ -341,13 +340,11 @@ async fn session_action(
     State(state): State<AppState>,
     tr: Tr,
     csrf: CsrfToken,
-    headers: HeaderMap,
     PageUser(user): PageUser,
     Path(id): Path<i64>,
-    Form(f): Form<std::collections::HashMap<String, String>>,
+    CsrfForm(f): CsrfForm<std::collections::HashMap<String, String>>,
 ) -> PageResult {
     let get = |k: &str| f.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
-    csrf::check(&headers, &get("_csrf"))?;
     user.require(Permission::ManageTraining)?;
     let result = if get("action") == "close" {
         api::close_session(&state, &user, id).await.map(|_| "closed")
@@ -391,8 +388,7 @@ async fn import(
     Path(id): Path<i64>,
     multipart: Multipart,
 ) -> PageResult {
-    let up = Upload::read(multipart).await?;
-    csrf::check(&headers, &up.get("_csrf"))?;
+    let up = Upload::read_form(&headers, multipart).await?;
     let (name, bytes) = up
         .file("file")
         .filter(|(_, b)| !b.is_empty())
@@ -453,13 +449,11 @@ async fn exam_scores(
     State(state): State<AppState>,
     tr: Tr,
     csrf: CsrfToken,
-    headers: HeaderMap,
     PageUser(user): PageUser,
     Path(id): Path<i64>,
-    Form(f): Form<std::collections::HashMap<String, String>>,
+    CsrfForm(f): CsrfForm<std::collections::HashMap<String, String>>,
 ) -> PageResult {
     let get = |k: &str| f.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
-    csrf::check(&headers, &get("_csrf"))?;
     let mut scores = vec![];
     let mut bad = vec![];
     for (i, line) in get("scores").lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
@@ -536,12 +530,10 @@ async fn checkin(
     State(state): State<AppState>,
     tr: Tr,
     csrf: CsrfToken,
-    headers: HeaderMap,
     PageUser(user): PageUser,
     Path(code): Path<String>,
-    Form(f): Form<std::collections::HashMap<String, String>>,
+    CsrfForm(_f): CsrfForm<std::collections::HashMap<String, String>>,
 ) -> PageResult {
-    csrf::check(&headers, f.get("_csrf").map(String::as_str).unwrap_or_default())?;
     match api::check_in_with(&state, &user, &code).await {
         Ok(_) => Ok(Redirect::to("/console/training?done=checked_in#mine").into_response()),
         Err(e @ (AppError::Conflict(_) | AppError::Refused(_))) => {

@@ -6,7 +6,6 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chuangkou_domain::{Permission, Role};
@@ -16,7 +15,8 @@ use super::{Chrome, PageResult, form_value, render, staff_choices};
 use crate::AppState;
 use crate::api::users::reset_link;
 use crate::auth::{CurrentUser, PageUser};
-use crate::csrf::{self, CsrfToken};
+use crate::csrf::CsrfForm;
+use crate::csrf::CsrfToken;
 use crate::error::AppError;
 use crate::i18n::Tr;
 
@@ -89,7 +89,7 @@ async fn users(
     page(&state, tr, csrf, &user, None).await
 }
 
-type FormMap = axum::extract::Form<std::collections::HashMap<String, String>>;
+type FormFields = std::collections::HashMap<String, String>;
 
 fn staff_of(form: &std::collections::HashMap<String, String>) -> Result<Option<i64>, AppError> {
     match form_value(form, "staff_id").trim() {
@@ -108,11 +108,9 @@ async fn create(
     State(state): State<AppState>,
     tr: Tr,
     csrf: CsrfToken,
-    headers: HeaderMap,
     PageUser(user): PageUser,
-    axum::extract::Form(form): FormMap,
+    CsrfForm(form): CsrfForm<FormFields>,
 ) -> PageResult {
-    csrf::check(&headers, &form_value(&form, "_csrf"))?;
     user.require(Permission::ManageUsers)?;
     let username = chuangkou_domain::text::code("username", &form_value(&form, "username"))
         .map_err(|e| AppError::Validation(vec![e]))?
@@ -135,12 +133,10 @@ async fn create(
 
 async fn update(
     State(state): State<AppState>,
-    headers: HeaderMap,
     PageUser(user): PageUser,
     Path(id): Path<i64>,
-    axum::extract::Form(form): FormMap,
+    CsrfForm(form): CsrfForm<FormFields>,
 ) -> Result<Response, super::PageError> {
-    csrf::check(&headers, &form_value(&form, "_csrf"))?;
     user.require(Permission::ManageUsers)?;
     let change = UserChange {
         role: Some(role_of(&form)?),
@@ -161,12 +157,10 @@ async fn reset(
     State(state): State<AppState>,
     tr: Tr,
     csrf: CsrfToken,
-    headers: HeaderMap,
     PageUser(user): PageUser,
     Path(id): Path<i64>,
-    axum::extract::Form(form): FormMap,
+    CsrfForm(_form): CsrfForm<FormFields>,
 ) -> PageResult {
-    csrf::check(&headers, &form_value(&form, "_csrf"))?;
     user.require(Permission::ManageUsers)?;
     let (token, _) = state.store.issue_password_reset(user.org_id(), &user.actor(), id).await?;
     let whose = state.store.users(user.org_id()).await?.into_iter().find(|u| u.id == id).map(|u| u.username);

@@ -13,6 +13,7 @@ use chuangkou_domain::policy::Indicator;
 use chuangkou_store::indicators::{Indicators, Subject};
 
 use crate::api::indicators::{by_unit, month_for, month_of};
+use crate::csrf::CsrfForm;
 use serde::Deserialize;
 
 use super::{Chrome, PageResult, render};
@@ -29,11 +30,9 @@ pub fn router() -> Router<AppState> {
 /// A leader closes the month shown: its results are frozen.
 async fn close(
     State(state): State<AppState>,
-    headers: axum::http::HeaderMap,
     PageUser(user): PageUser,
-    axum::extract::Form(form): axum::extract::Form<std::collections::HashMap<String, String>>,
+    CsrfForm(form): CsrfForm<std::collections::HashMap<String, String>>,
 ) -> PageResult {
-    crate::csrf::check(&headers, form.get("_csrf").map_or("", |s| s.as_str()))?;
     user.require(Permission::CloseAssessment)?;
     let rules = state.org_rules(&user).await?.rules;
     let month =

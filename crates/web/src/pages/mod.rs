@@ -292,7 +292,9 @@ pub fn is_multipart(headers: &axum::http::HeaderMap) -> bool {
 }
 
 /// A multipart form as posted: its text fields and its non-empty files as
-/// `(field, file name, bytes)`. The caller checks the CSRF field.
+/// `(field, file name, bytes)`. A page reads it with [`Upload::read_form`],
+/// which checks its CSRF field; the API, whose callers send no form token,
+/// with [`Upload::read`].
 pub struct Upload {
     pub fields: std::collections::HashMap<String, String>,
     pub files: Vec<(String, String, Vec<u8>)>,
@@ -323,6 +325,17 @@ impl Upload {
                 }
             }
         }
+        Ok(up)
+    }
+
+    /// A page's upload form, refused unless its `_csrf` field matches the
+    /// cookie (as [`crate::csrf::CsrfForm`] does for the other forms).
+    pub async fn read_form(
+        headers: &axum::http::HeaderMap,
+        multipart: axum::extract::Multipart,
+    ) -> Result<Upload, AppError> {
+        let up = Upload::read(multipart).await?;
+        crate::csrf::check(headers, &up.get("_csrf"))?;
         Ok(up)
     }
 

@@ -3,7 +3,6 @@
 
 use askama::Template;
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
@@ -18,7 +17,8 @@ use super::public_cases::Choice;
 use super::{Chrome, PageError, PageResult, render, render_with};
 use crate::AppState;
 use crate::cookies::{cookie, set_cookie};
-use crate::csrf::{self, CsrfToken};
+use crate::csrf::CsrfForm;
+use crate::csrf::CsrfToken;
 use crate::error::AppError;
 use crate::extract::ClientAddr;
 use crate::i18n::Tr;
@@ -323,10 +323,6 @@ pub(super) struct RatedPage {
 }
 
 /// Reads a form body with repeated fields (tags).
-pub(super) fn form_fields(body: &[u8]) -> Vec<(String, String)> {
-    form_urlencoded::parse(body).into_owned().collect()
-}
-
 pub(super) fn field(fields: &[(String, String)], name: &str) -> Option<String> {
     fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
 }
@@ -338,11 +334,9 @@ async fn rate(
     headers: HeaderMap,
     ClientAddr(addr): ClientAddr,
     Path(token): Path<String>,
-    body: Bytes,
+    CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
 ) -> PageResult {
     let found = state.points.get(&state, &token).await?;
-    let fields = form_fields(&body);
-    csrf::check(&headers, &field(&fields, "_csrf").unwrap_or_default())?;
     let input = RatingInput {
         level: field(&fields, "level").unwrap_or_default(),
         tags: fields.iter().filter(|(k, _)| k == "tags").map(|(_, v)| v.clone()).collect(),

@@ -4,7 +4,6 @@
 //! JavaScript, every post protected by the CSRF token.
 
 use askama::Template;
-use axum::Form;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -19,7 +18,8 @@ use super::public::point_of;
 use super::{Chrome, PageError, PageResult, render, render_with};
 use crate::AppState;
 use crate::api::cases::{CaseInput, parse_case, tracking_error};
-use crate::csrf::{self, CsrfToken};
+use crate::csrf::CsrfForm;
+use crate::csrf::CsrfToken;
 use crate::error::AppError;
 use crate::extract::ClientAddr;
 use crate::i18n::Tr;
@@ -78,8 +78,6 @@ pub struct FeedbackForm {
     phone: String,
     #[serde(default)]
     plate: String,
-    #[serde(default, rename = "_csrf")]
-    csrf: String,
     /// A one-time token of this copy of the form: a second submission of
     /// the same copy (a double tap, a reload) registers nothing more.
     #[serde(default)]
@@ -172,8 +170,9 @@ async fn org_form(
     )
 }
 
-/// The feedback form as posted: a multipart form with up to three photos
-/// from the page, or an urlencoded one without photos from other clients.
+/// The feedback form as posted, its CSRF token checked: a multipart form
+/// with up to three photos from the page, or an urlencoded one without
+/// photos from other clients.
 struct Posted {
     form: FeedbackForm,
     photos: Vec<Vec<u8>>,
@@ -184,15 +183,14 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for Posted {
 
     async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
         if !super::is_multipart(req.headers()) {
-            let Form(form) = Form::<FeedbackForm>::from_request(req, state)
-                .await
-                .map_err(|e| AppError::bad_request("bad_form", e.body_text()))?;
+            let CsrfForm(form) = CsrfForm::<FeedbackForm>::from_request(req, state).await?;
             return Ok(Posted { form, photos: vec![] });
         }
+        let headers = req.headers().clone();
         let parts = axum::extract::Multipart::from_request(req, state)
             .await
             .map_err(|e| AppError::bad_request("bad_form", e.body_text()))?;
-        let up = super::Upload::read(parts).await?;
+        let up = super::Upload::read_form(&headers, parts).await?;
         let raw = |k: &str| up.fields.get(k).cloned().unwrap_or_default();
         let form = FeedbackForm {
             kind: raw("kind"),
@@ -201,7 +199,6 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for Posted {
             name: raw("name"),
             phone: raw("phone"),
             plate: raw("plate"),
-            csrf: raw("_csrf"),
             once: raw("once"),
         };
         let photos = up.files.into_iter().filter(|f| f.0 == "photos").map(|f| f.2).collect();
@@ -252,13 +249,12 @@ async fn submit(
     state: &AppState,
     tr: Tr,
     csrf: CsrfToken,
-    headers: &HeaderMap,
+    _headers: &HeaderMap,
     addr: &str,
     t: Target,
     posted: Posted,
 ) -> PageResult {
     let Posted { form: f, photos } = posted;
-    csrf::check(headers, &f.csrf)?;
     // Per network address and per service point (or organisation), each hour.
     let cases = &state.rules(&t.org.pack)?.pack.cases;
     // Counted in the database, so that the limits hold across instances.
@@ -473,20 +469,15 @@ pub struct TrackForm {
     action: String,
     #[serde(default)]
     confirm: String,
-    #[serde(default, rename = "_csrf")]
-    csrf: String,
 }
 
 async fn track(
     State(state): State<AppState>,
     tr: Tr,
     csrf: CsrfToken,
-    headers: HeaderMap,
     ClientAddr(client): ClientAddr,
-    form: Result<Form<TrackForm>, axum::extract::rejection::FormRejection>,
+    CsrfForm(f): CsrfForm<TrackForm>,
 ) -> PageResult {
-    let Form(f) = form.map_err(|e| AppError::bad_request("bad_form", e.body_text()))?;
-    csrf::check(&headers, &f.csrf)?;
     let store = &state.store;
     let result = match f.action.as_str() {
         "" => store.track(&f.number, &f.code, &client).await,

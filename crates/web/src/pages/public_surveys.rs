@@ -6,19 +6,19 @@
 use std::collections::BTreeMap;
 
 use askama::Template;
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use chuangkou_domain::satisfaction::{Audience, Level, Question};
 use chuangkou_store::surveys::{Origin, Questionnaire};
 use serde::Deserialize;
 
-use super::public::{RatedPage, field, form_fields};
+use super::public::RatedPage;
 use super::public_cases::Choice;
 use super::{Chrome, PageError, PageResult, render, render_with};
 use crate::AppState;
 use crate::api::satisfaction::day_number;
-use crate::csrf::{self, CsrfToken};
+use crate::csrf::CsrfForm;
+use crate::csrf::CsrfToken;
 use crate::error::AppError;
 use crate::i18n::Tr;
 
@@ -129,14 +129,11 @@ pub(super) async fn answer_survey(
     State(state): State<AppState>,
     tr: Tr,
     csrf: CsrfToken,
-    headers: HeaderMap,
     Path(token): Path<String>,
     Query(sq): Query<SurveyQuery>,
-    body: Bytes,
+    CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
 ) -> PageResult {
     let q = public_survey(&state, &token).await?;
-    let fields = form_fields(&body);
-    csrf::check(&headers, &field(&fields, "_csrf").unwrap_or_default())?;
     let point = match sq.p.as_deref() {
         Some(p) => Some(state.points.get(&state, p).await?),
         None => None,

@@ -1,7 +1,6 @@
 //! Signing in and out, and the language switch.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -11,7 +10,8 @@ use super::{Chrome, PageError, PageResult, render_with};
 use crate::AppState;
 use crate::auth::{SESSION_COOKIE, SignIn, sign_in};
 use crate::cookies::{cookie, set_cookie};
-use crate::csrf::{self, CsrfToken};
+use crate::csrf::CsrfForm;
+use crate::csrf::CsrfToken;
 use crate::error::AppError;
 use crate::i18n::Tr;
 
@@ -50,8 +50,6 @@ pub async fn reset_page(
 
 #[derive(serde::Deserialize)]
 pub struct ResetForm {
-    #[serde(rename = "_csrf")]
-    csrf: String,
     password: String,
     again: String,
 }
@@ -61,11 +59,9 @@ pub async fn reset(
     State(state): State<AppState>,
     tr: Tr,
     csrf: CsrfToken,
-    headers: HeaderMap,
     axum::extract::Path(token): axum::extract::Path<String>,
-    axum::extract::Form(f): axum::extract::Form<ResetForm>,
+    CsrfForm(f): CsrfForm<ResetForm>,
 ) -> Result<Response, super::PageError> {
-    crate::csrf::check(&headers, &f.csrf)?;
     let again = |error: &'static str| async {
         let user_name = state.store.password_reset_user(&token).await.ok().map(|u| u.display_name);
         super::render_with(
@@ -117,8 +113,6 @@ pub struct LoginForm {
     username: String,
     #[serde(default)]
     password: String,
-    #[serde(default, rename = "_csrf")]
-    csrf: String,
     #[serde(default)]
     next: String,
 }
@@ -127,11 +121,8 @@ pub async fn login(
     State(state): State<AppState>,
     tr: Tr,
     token: CsrfToken,
-    headers: HeaderMap,
-    form: Result<Form<LoginForm>, axum::extract::rejection::FormRejection>,
+    CsrfForm(form): CsrfForm<LoginForm>,
 ) -> PageResult {
-    let Form(form) = form.map_err(|e| AppError::bad_request("bad_form", e.body_text()))?;
-    csrf::check(&headers, &form.csrf)?;
     let page = |status, error| {
         render_with(
             status,
@@ -165,18 +156,13 @@ pub async fn login(
 }
 
 #[derive(Deserialize)]
-pub struct LogoutForm {
-    #[serde(default, rename = "_csrf")]
-    csrf: String,
-}
+pub struct LogoutForm {}
 
 pub async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,
-    form: Result<Form<LogoutForm>, axum::extract::rejection::FormRejection>,
+    CsrfForm(_form): CsrfForm<LogoutForm>,
 ) -> PageResult {
-    let Form(form) = form.map_err(|e| AppError::bad_request("bad_form", e.body_text()))?;
-    csrf::check(&headers, &form.csrf)?;
     if let Some(token) = cookie(&headers, SESSION_COOKIE) {
         state.store.end_session(&token).await.map_err(PageError::from)?;
     }
