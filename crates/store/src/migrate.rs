@@ -85,7 +85,8 @@ impl Store {
 
     /// Applies every migration not yet applied, each in its own transaction.
     /// Safe to run from several instances at once on PostgreSQL (sqlx takes
-    /// an advisory lock). Returns the versions applied now.
+    /// an advisory lock). Returns the versions applied now — by this call,
+    /// or by another instance migrating at the same moment.
     pub async fn migrate(&self) -> Result<Vec<i64>> {
         self.migrate_with(self.migrator(), i64::MAX).await
     }
@@ -121,6 +122,11 @@ impl Store {
         let before: BTreeSet<i64> = before.unwrap_or_default().into_iter().map(|(v, _)| v).collect();
         if last >= OLD_BOOK_ALTERED_AT && !before.contains(&OLD_BOOK_ALTERED_AT) {
             let mut tx = self.begin().await?;
+            // Two instances creating it at once on PostgreSQL would race
+            // in the catalogue, IF NOT EXISTS notwithstanding.
+            if let Tx::Pg(t) = &mut tx {
+                sqlx::query("SELECT pg_advisory_xact_lock(7243001)").execute(&mut **t).await?;
+            }
             crate::on_tx!(&mut tx, c => sqlx::raw_sql(OLD_BOOK).execute(&mut *c).await.map(|_| ()))?;
             tx.commit().await?;
         }

@@ -249,3 +249,29 @@ async fn old_book_postgres() {
     let Some(store) = unmigrated_postgres().await else { return };
     a_database_the_old_runner_migrated_is_carried_over(store).await;
 }
+
+/// Three instances starting at once on a fresh PostgreSQL database (a first
+/// deployment behind a balancer): each migrates or finds it done, none
+/// fails, and every migration is applied once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instances_migrating_at_once_apply_each_migration_once() {
+    let Some(url) = pg_database_url().await else { return };
+    let mut stores = vec![];
+    for _ in 0..3 {
+        stores.push(Store::connect(&url, TEST_KEY.to_vec()).await.unwrap());
+    }
+    let runs = futures_util::future::join_all(stores.iter().map(|s| s.migrate())).await;
+    for r in runs {
+        r.unwrap();
+    }
+    // One row a migration (the version is the book's key), each a success.
+    let book: (i64, i64) = on_read!(stores[0], c => sqlx::query_as(
+        "SELECT COUNT(*), CAST(COALESCE(SUM(CASE WHEN success THEN 1 ELSE 0 END), 0) AS BIGINT) FROM _sqlx_migrations")
+        .fetch_one(c).await)
+    .unwrap();
+    let n = chuangkou_store::latest_migration();
+    assert_eq!(book, (n, n));
+    for s in &stores {
+        assert_eq!(s.migrate().await.unwrap(), Vec::<i64>::new(), "up to date for each");
+    }
+}
