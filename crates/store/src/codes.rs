@@ -13,7 +13,7 @@ use serde::Serializer;
 #[sqlx(transparent)]
 pub struct MaybeCode(Option<String>);
 
-impl<T: Labelled + TryFrom<String, Error = String>> TryFrom<MaybeCode> for Option<T> {
+impl<T: TryFrom<String, Error = String>> TryFrom<MaybeCode> for Option<T> {
     type Error = String;
     fn try_from(code: MaybeCode) -> Result<Self, String> {
         code.0.map(T::try_from).transpose()

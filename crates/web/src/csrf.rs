@@ -106,8 +106,10 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for CsrfForm<T> {
 
     async fn from_request(req: Request, state: &S) -> Result<Self, PageError> {
         let headers = req.headers().clone();
-        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
-            AppError::bad_request("bad_form", format!("表单无法读取 / the form could not be read: {e}"))
+        // Too large is 413, as for an upload (`pages::Upload`).
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| match e.status() {
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE => AppError::TooLarge,
+            _ => AppError::bad_request("bad_form", format!("表单无法读取 / the form could not be read: {e}")),
         })?;
         let token = form_urlencoded::parse(&bytes).find(|(k, _)| k == "_csrf").map(|(_, v)| v.into_owned());
         check(&headers, token.as_deref().unwrap_or(""))?;

@@ -84,6 +84,12 @@ story!(no_form_is_accepted_without_its_csrf_token, |store| {
     // that reads the form first answers 422 like the few that must); the
     // rest found no such record first. None wrote anything.
     assert!(refused >= 49, "only {refused} of {} refused for the token", routes.len());
+    // A form over the body limit is refused as too large before its token
+    // is looked at, as an upload is.
+    let big = format!("title={}", "x".repeat(chuangkou_web::BODY_LIMIT + 1));
+    let r =
+        app.request(Method::POST, "/console/notices", None, "application/x-www-form-urlencoded", big).await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.text());
     let after = app.store.events(seed.org_id, None, 10_000).await.unwrap().len();
     assert_eq!(before, after, "a form without its token changed nothing");
 });
