@@ -69,7 +69,7 @@ pub(crate) struct Scale {
 pub(crate) async fn open_bench_db(
     backend: &str,
     keep: Option<&std::path::Path>,
-) -> Result<(Store, Option<i64>, Option<std::path::PathBuf>)> {
+) -> Result<(Store, Option<chuangkou_domain::OrgId>, Option<std::path::PathBuf>)> {
     let (url, dir) = match (keep, backend) {
         (Some(dir), "sqlite") => {
             std::fs::create_dir_all(dir)?;
@@ -181,7 +181,7 @@ pub(crate) async fn generate(
     store: &Store,
     args: &Scale,
     rules: chuangkou_domain::policy::Rules<'_>,
-) -> Result<i64> {
+) -> Result<chuangkou_domain::OrgId> {
     let cal = rules.calendar;
     let started = Instant::now();
     let org = store.create_organisation("bench", "BN", "基准测试收费公司", "toll", None).await?;

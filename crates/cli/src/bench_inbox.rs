@@ -7,6 +7,7 @@
 //! the real router as a desk of the office and as a leader, as p50/p95.
 //! Exits 1 if a request's p95 is over the budget (DESIGN: 50 ms).
 
+use chuangkou_domain::OrgId;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
@@ -145,7 +146,7 @@ pub async fn inbox(args: InboxBenchArgs) -> Result<i32> {
 
 /// A desk of the case office at each station, which owns that station's
 /// open cases once they are settled.
-async fn seat_desks(store: &Store, org_id: i64) -> Result<Vec<StationDesk>> {
+async fn seat_desks(store: &Store, org_id: OrgId) -> Result<Vec<StationDesk>> {
     let hash =
         chuangkou_web::auth::hash_password(PASSWORD.into()).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let mut desks = Vec::new();

@@ -159,8 +159,10 @@ pub async fn verify_all(store: &Store, config: &Config, args: &VerifyArgs) -> Re
         None => config.checkpoint_key()?.verifying_key(),
     };
     // The latest checkpoint of each organisation.
-    let mut latest: std::collections::BTreeMap<i64, chuangkou_store::checkpoints::Checkpoint> =
-        Default::default();
+    let mut latest: std::collections::BTreeMap<
+        chuangkou_domain::OrgId,
+        chuangkou_store::checkpoints::Checkpoint,
+    > = Default::default();
     for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
         let path = entry?.path();
         if path.extension().is_some_and(|e| e == "json") {

@@ -11,6 +11,7 @@ mod kind;
 
 pub use kind::EventKind;
 
+use crate::ids::OrgId;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -20,7 +21,7 @@ pub const GENESIS: &str = "00000000000000000000000000000000000000000000000000000
 /// Everything about an event that its hash covers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChainedEvent<'a> {
-    pub org_id: i64,
+    pub org_id: OrgId,
     pub seq: i64,
     pub at_ms: i64,
     pub actor: &'a str,
@@ -38,7 +39,7 @@ pub struct ChainedEvent<'a> {
 /// next cannot produce the same input.
 pub fn chain_hash(key: &[u8], e: &ChainedEvent<'_>) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
-    let numbers = [e.org_id, e.seq, e.at_ms, e.subject_id];
+    let numbers = [e.org_id.get(), e.seq, e.at_ms, e.subject_id];
     for n in numbers {
         mac.update(&n.to_be_bytes());
     }
@@ -142,7 +143,7 @@ mod tests {
 
     fn event<'a>(seq: i64, prev: &'a str, payload: &'a str) -> ChainedEvent<'a> {
         ChainedEvent {
-            org_id: 1,
+            org_id: OrgId::new(1),
             seq,
             at_ms: 1_700_000_000_000 + seq,
             actor: "user:1",

@@ -92,6 +92,7 @@ pub mod directory;
 pub mod duty;
 pub mod events;
 pub mod guides;
+pub mod ids;
 pub mod inspections;
 pub mod kpi;
 pub mod ledger;
@@ -107,5 +108,6 @@ pub mod text;
 pub mod training;
 
 pub use access::{Permission, Role, Sight};
+pub use ids::OrgId;
 pub use money::Fen;
 pub use text::{FieldError, mask_phone};

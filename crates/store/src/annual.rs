@@ -7,6 +7,7 @@
 //! for a driver who lost award eligibility. A leader closes a year like a
 //! month: its results are frozen and the closing is an event.
 
+use chuangkou_domain::OrgId;
 use chuangkou_domain::events::EventKind;
 use std::collections::HashMap;
 
@@ -49,7 +50,7 @@ impl Store {
     }
 
     /// The year's results as they stand now.
-    pub async fn assess_year(&self, org_id: i64, rules: Rules<'_>, year: i32) -> Result<Assessment> {
+    pub async fn assess_year(&self, org_id: OrgId, rules: Rules<'_>, year: i32) -> Result<Assessment> {
         let policy = &rules.pack.assessment;
         let mut people: HashMap<i64, YearTally> = HashMap::new();
         // A month counts for someone only from the month their record was
@@ -109,7 +110,7 @@ impl Store {
 
     /// The year's results: frozen once a leader closed it (with today's
     /// differences), else as they stand.
-    pub async fn year_results(&self, org_id: i64, rules: Rules<'_>, year: i32) -> Result<MonthResults> {
+    pub async fn year_results(&self, org_id: OrgId, rules: Rules<'_>, year: i32) -> Result<MonthResults> {
         let now = self.assess_year(org_id, rules, year).await?;
         Ok(match self.frozen(org_id, &format!("{year:04}")).await? {
             Some((by, at, frozen)) => {
@@ -123,7 +124,7 @@ impl Store {
     /// closing is an `assessment.year_closed` event with their digest.
     pub async fn close_year(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         rules: Rules<'_>,
         year: i32,
         user_id: i64,

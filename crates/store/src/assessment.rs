@@ -4,6 +4,7 @@
 //! eligibility (anyone who lost it this year is shown, with the reason, and
 //! never selected).
 
+use chuangkou_domain::OrgId;
 use chuangkou_domain::events::EventKind;
 use std::collections::HashMap;
 
@@ -38,7 +39,7 @@ impl Store {
     async fn tally_by_staff(
         &self,
         sql: &str,
-        org_id: i64,
+        org_id: OrgId,
         from: i64,
         to: i64,
         tally: &mut HashMap<i64, Tally>,
@@ -54,7 +55,7 @@ impl Store {
 
     /// Staff linked to a user whose role is not one of `ranked`: leaders,
     /// office clerks… are scored but do not compete for staff awards.
-    async fn unranked_staff(&self, org_id: i64, ranked: &[Role]) -> Result<std::collections::HashSet<i64>> {
+    async fn unranked_staff(&self, org_id: OrgId, ranked: &[Role]) -> Result<std::collections::HashSet<i64>> {
         let rows: Vec<(i64, String)> = on_read!(self, c => sqlx::query_as(
             "SELECT staff_id, role FROM users WHERE org_id = $1 AND staff_id IS NOT NULL")
             .bind(org_id).fetch_all(c).await)?;
@@ -69,7 +70,7 @@ impl Store {
     /// eligibility this year, as reasons per team.
     async fn team_ineligibility(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         rules: Rules<'_>,
         year: i32,
     ) -> Result<HashMap<i64, Vec<String>>> {
@@ -97,7 +98,7 @@ impl Store {
     /// evaluations recorded in `[from, to)`, as the campaign page counts it.
     async fn campaign_scores(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         (from, to): (i64, i64),
         staff: &[(i64, i64)],
         tally: &mut HashMap<i64, Tally>,
@@ -141,7 +142,7 @@ impl Store {
 
     /// The month's assessment of every active staff member and team.
     #[tracing::instrument(level = "debug", skip_all, fields(org_id), err(level = "debug"))]
-    pub async fn assess_month(&self, org_id: i64, rules: Rules<'_>, month: Period) -> Result<Assessment> {
+    pub async fn assess_month(&self, org_id: OrgId, rules: Rules<'_>, month: Period) -> Result<Assessment> {
         let policy = &rules.pack.assessment;
         let cal = rules.calendar;
         let (from, to) =
@@ -227,7 +228,7 @@ impl Store {
     /// eligibility and the pack's ranked roles.
     pub(crate) async fn rank_all(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         rules: Rules<'_>,
         year: i32,
         key: String,
@@ -321,7 +322,12 @@ impl MonthResults {
 impl Store {
     /// The month's results: the closed month's frozen ones with today's
     /// differences, else the assessment as it stands.
-    pub async fn month_results(&self, org_id: i64, rules: Rules<'_>, month: Period) -> Result<MonthResults> {
+    pub async fn month_results(
+        &self,
+        org_id: OrgId,
+        rules: Rules<'_>,
+        month: Period,
+    ) -> Result<MonthResults> {
         Ok(match self.closed_month(org_id, rules, month).await? {
             Some(c) => MonthResults::Closed(c),
             None => MonthResults::Open(self.assess_month(org_id, rules, month).await?),
@@ -333,7 +339,7 @@ impl Store {
     #[tracing::instrument(level = "debug", skip_all, fields(org_id), err(level = "debug"))]
     pub async fn close_month(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         rules: Rules<'_>,
         month: Period,
         user_id: i64,
@@ -348,7 +354,7 @@ impl Store {
     /// SHA-256 and the award winners. Refused when the period is closed.
     pub(crate) async fn freeze(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         a: &Assessment,
         user_id: i64,
         kind: EventKind,
@@ -374,7 +380,7 @@ impl Store {
                 actor: &actor,
                 kind,
                 subject_type: "organisation",
-                subject_id: org_id,
+                subject_id: org_id.get(),
                 payload: serde_json::json!({
                     "month": a.month, "staff": a.staff.len(), "sha256": sha256_hex(&json),
                     "awards": a.awards.iter().map(|w| (w.code.clone(), w.winners.iter().map(|x| x.0).collect::<Vec<_>>())).collect::<Vec<_>>(),
@@ -387,7 +393,7 @@ impl Store {
     }
 
     /// The frozen results of a closed period: `(closed_by, closed_at, results)`.
-    pub(crate) async fn frozen(&self, org_id: i64, key: &str) -> Result<Option<(i64, i64, Assessment)>> {
+    pub(crate) async fn frozen(&self, org_id: OrgId, key: &str) -> Result<Option<(i64, i64, Assessment)>> {
         let row: Option<(i64, i64, String)> = on_read!(self, c => sqlx::query_as(
             "SELECT closed_by, closed_at, results FROM assessment_months WHERE org_id = $1 AND month = $2")
             .bind(org_id).bind(key).fetch_optional(c).await)?;
@@ -401,7 +407,7 @@ impl Store {
     /// when the month is open.
     pub async fn closed_month(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         rules: Rules<'_>,
         month: Period,
     ) -> Result<Option<ClosedMonth>> {

@@ -6,6 +6,7 @@
 //! their own.
 
 use crate::{Result, Store, on_tx};
+use chuangkou_domain::OrgId;
 
 /// Who handles a station's open cases in a settled benchmark organisation.
 #[derive(Debug, Clone, Copy)]
@@ -40,7 +41,7 @@ impl Store {
     /// the sweep would have. Timers are left as generated: serving the kept
     /// database fires a year of them.
     /// Returns how many cases are open.
-    pub async fn bench_settle_cases(&self, org_id: i64, open: i64, desks: &[StationDesk]) -> Result<i64> {
+    pub async fn bench_settle_cases(&self, org_id: OrgId, open: i64, desks: &[StationDesk]) -> Result<i64> {
         let now = self.now_ms();
         let mut tx = self.begin().await?;
         let open_now = on_tx!(&mut tx, c => {

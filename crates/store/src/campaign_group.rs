@@ -4,6 +4,7 @@
 //! units taking part, its basis documents (徐委办【2018】114号) and its logo.
 //! Added, never edited or deleted; each addition an event.
 
+use chuangkou_domain::OrgId;
 use chuangkou_domain::events::EventKind;
 use serde::Serialize;
 use serde_json::json;
@@ -43,7 +44,7 @@ pub struct NewFile<'a> {
 }
 
 impl Store {
-    async fn campaign_exists(&self, tx: &mut crate::Tx, org_id: i64, id: i64) -> Result<()> {
+    async fn campaign_exists(&self, tx: &mut crate::Tx, org_id: OrgId, id: i64) -> Result<()> {
         let ok: Option<i64> = on_tx!(tx, c => sqlx::query_scalar("SELECT id FROM campaigns WHERE org_id = $1 AND id = $2")
             .bind(org_id).bind(id).fetch_optional(c).await)?;
         ok.map(|_| ()).ok_or(StoreError::NotFound)
@@ -52,7 +53,7 @@ impl Store {
     /// Names a person to the campaign's leading group in a role, once.
     pub async fn add_campaign_member(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         by: &User,
         campaign_id: i64,
         staff_id: i64,
@@ -85,7 +86,7 @@ impl Store {
         tx.commit().await
     }
 
-    pub async fn campaign_members(&self, org_id: i64, campaign_id: i64) -> Result<Vec<MemberRow>> {
+    pub async fn campaign_members(&self, org_id: OrgId, campaign_id: i64) -> Result<Vec<MemberRow>> {
         Ok(on_read!(self, c => sqlx::query_as(
             "SELECT m.staff_id, s.employee_no, s.name, m.role FROM campaign_members m JOIN staff s ON s.id = m.staff_id
               WHERE m.org_id = $1 AND m.campaign_id = $2 ORDER BY m.id")
@@ -95,7 +96,7 @@ impl Store {
     /// Adds a unit to those taking part, once.
     pub async fn add_campaign_unit(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         by: &User,
         campaign_id: i64,
         unit_id: i64,
@@ -125,7 +126,7 @@ impl Store {
     }
 
     /// The units taking part: (id, name).
-    pub async fn campaign_units(&self, org_id: i64, campaign_id: i64) -> Result<Vec<(i64, String)>> {
+    pub async fn campaign_units(&self, org_id: OrgId, campaign_id: i64) -> Result<Vec<(i64, String)>> {
         Ok(on_read!(self, c => sqlx::query_as(
             "SELECT u.id, u.name FROM campaign_units cu JOIN units u ON u.id = cu.unit_id
               WHERE cu.org_id = $1 AND cu.campaign_id = $2 ORDER BY cu.id")
@@ -135,7 +136,7 @@ impl Store {
     /// Attaches a basis document or the logo; the id.
     pub async fn add_campaign_file(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         by: &User,
         campaign_id: i64,
         f: &NewFile<'_>,
@@ -168,7 +169,7 @@ impl Store {
         Ok(id)
     }
 
-    pub async fn campaign_files(&self, org_id: i64, campaign_id: i64) -> Result<Vec<FileRow>> {
+    pub async fn campaign_files(&self, org_id: OrgId, campaign_id: i64) -> Result<Vec<FileRow>> {
         Ok(on_read!(self, c => sqlx::query_as(
             "SELECT id, kind, title, number, dated_on, content_type, sha256, uploaded_at FROM campaign_files
               WHERE org_id = $1 AND campaign_id = $2 ORDER BY id")
@@ -176,7 +177,7 @@ impl Store {
     }
 
     /// A file's content type and bytes.
-    pub async fn campaign_file(&self, org_id: i64, id: i64) -> Result<(String, Vec<u8>)> {
+    pub async fn campaign_file(&self, org_id: OrgId, id: i64) -> Result<(String, Vec<u8>)> {
         let row: Option<(String, Vec<u8>)> = on_read!(self, c => sqlx::query_as(
             "SELECT content_type, bytes FROM campaign_files WHERE org_id = $1 AND id = $2")
             .bind(org_id).bind(id).fetch_optional(c).await)?;

@@ -5,6 +5,7 @@
 //! machine, the two-person rule on acceptance and the once-only
 //! evaluations.
 
+use chuangkou_domain::OrgId;
 use chuangkou_domain::Role;
 use chuangkou_domain::campaigns::{EvaluationKind, NewCampaign, TaskStatus, TaskStep};
 use chuangkou_domain::events::EventKind;
@@ -101,7 +102,7 @@ impl Store {
     /// end of its day).
     pub async fn create_campaign(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         by: &User,
         c: &NewCampaign,
         end_of_day: impl Fn(chrono::NaiveDate) -> i64,
@@ -154,32 +155,32 @@ impl Store {
         Ok(id)
     }
 
-    pub async fn campaign(&self, org_id: i64, id: i64) -> Result<CampaignRow> {
+    pub async fn campaign(&self, org_id: OrgId, id: i64) -> Result<CampaignRow> {
         let sql = format!("{CAMPAIGNS} WHERE org_id = $1 AND id = $2");
         let row: Option<CampaignRow> = on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(org_id).bind(id).fetch_optional(c).await)?;
         row.ok_or(StoreError::NotFound)
     }
 
-    pub async fn campaigns(&self, org_id: i64) -> Result<Vec<CampaignRow>> {
+    pub async fn campaigns(&self, org_id: OrgId) -> Result<Vec<CampaignRow>> {
         let sql = format!("{CAMPAIGNS} WHERE org_id = $1 ORDER BY id DESC LIMIT 200");
         Ok(on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(org_id).fetch_all(c).await)?)
     }
 
-    pub async fn campaign_phases(&self, org_id: i64, campaign_id: i64) -> Result<Vec<PhaseRow>> {
+    pub async fn campaign_phases(&self, org_id: OrgId, campaign_id: i64) -> Result<Vec<PhaseRow>> {
         Ok(on_read!(self, c => sqlx::query_as(
             "SELECT id, seq, code, title, starts_on, ends_on FROM campaign_phases
               WHERE org_id = $1 AND campaign_id = $2 ORDER BY seq")
             .bind(org_id).bind(campaign_id).fetch_all(c).await)?)
     }
 
-    pub async fn campaign_tasks(&self, org_id: i64, campaign_id: i64) -> Result<Vec<TaskRow>> {
+    pub async fn campaign_tasks(&self, org_id: OrgId, campaign_id: i64) -> Result<Vec<TaskRow>> {
         let sql = format!("{TASKS} WHERE t.org_id = $1 AND t.campaign_id = $2 ORDER BY t.phase_id, t.id");
         Ok(on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(org_id).bind(campaign_id).fetch_all(c).await)?)
     }
 
-    pub async fn campaign_task(&self, org_id: i64, id: i64) -> Result<TaskRow> {
+    pub async fn campaign_task(&self, org_id: OrgId, id: i64) -> Result<TaskRow> {
         let sql = format!("{TASKS} WHERE t.org_id = $1 AND t.id = $2");
         let row: Option<TaskRow> = on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(org_id).bind(id).fetch_optional(c).await)?;
@@ -189,7 +190,7 @@ impl Store {
     /// Names a task's owner and the units co-operating with its lead unit.
     pub async fn assign_campaign_task(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         by: &User,
         id: i64,
         owner: Option<i64>,
@@ -237,7 +238,7 @@ impl Store {
     /// reason) — never the person who submitted it.
     pub async fn campaign_task_step(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         by: &User,
         id: i64,
         step: TaskStep,
@@ -249,7 +250,7 @@ impl Store {
     /// The same, with photos handed in as evidence when submitting.
     pub async fn campaign_task_step_with(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         by: &User,
         id: i64,
         step: TaskStep,
@@ -323,7 +324,7 @@ impl Store {
     /// The photos handed in with a task: id, content type, width, height.
     pub async fn campaign_task_photos(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         task_id: i64,
     ) -> Result<Vec<(i64, String, i64, i64)>> {
         Ok(on_read!(self, c => sqlx::query_as(
@@ -334,7 +335,7 @@ impl Store {
     /// A photo of a task (or its thumbnail): content type and bytes.
     pub async fn campaign_task_photo(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         task_id: i64,
         id: i64,
         thumb: bool,
@@ -352,7 +353,7 @@ impl Store {
     /// phase and kind: a second is a conflict.
     pub async fn evaluate_in_campaign(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         by: &User,
         campaign_id: i64,
         e: &NewEvaluation,
@@ -400,7 +401,7 @@ impl Store {
         Ok(id)
     }
 
-    pub async fn campaign_evaluations(&self, org_id: i64, campaign_id: i64) -> Result<Vec<EvaluationRow>> {
+    pub async fn campaign_evaluations(&self, org_id: OrgId, campaign_id: i64) -> Result<Vec<EvaluationRow>> {
         Ok(on_read!(self, c => sqlx::query_as(
             "SELECT id, phase_id, kind, by_unit_id, of_unit_id, scores, total, comment, created_at
                FROM campaign_evaluations WHERE org_id = $1 AND campaign_id = $2 ORDER BY id")
@@ -408,7 +409,7 @@ impl Store {
     }
 
     /// The inspections recorded as the campaign's 回头看 reviews.
-    pub async fn campaign_reviews(&self, org_id: i64, campaign_id: i64) -> Result<Vec<i64>> {
+    pub async fn campaign_reviews(&self, org_id: OrgId, campaign_id: i64) -> Result<Vec<i64>> {
         Ok(on_read!(self, c => sqlx::query_scalar(
             "SELECT inspection_id FROM campaign_reviews WHERE org_id = $1 AND campaign_id = $2 ORDER BY id")
             .bind(org_id).bind(campaign_id).fetch_all(c).await)?)
@@ -419,7 +420,7 @@ impl Store {
     pub(crate) async fn link_review(
         &self,
         tx: &mut Tx,
-        org_id: i64,
+        org_id: OrgId,
         campaign_id: i64,
         inspection_id: i64,
     ) -> Result<()> {
@@ -454,7 +455,7 @@ impl Store {
             "SELECT id, org_id, lead_unit_id, title, status FROM campaign_tasks
               WHERE reminded_at IS NULL AND remind_at <= $1 ORDER BY remind_at, id LIMIT {batch}{claim}"
         );
-        let reminders: Vec<(i64, i64, i64, String, String)> =
+        let reminders: Vec<(i64, OrgId, i64, String, String)> =
             on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(remind_sql)).bind(now).fetch_all(c).await)?;
         for (id, org_id, unit, title, status) in &reminders {
             on_tx!(tx, c => sqlx::query("UPDATE campaign_tasks SET reminded_at = $1 WHERE id = $2")
@@ -477,7 +478,7 @@ impl Store {
             "SELECT id, org_id, lead_unit_id, title, status, campaign_id FROM campaign_tasks
               WHERE deadline_fired_at IS NULL AND due_at <= $1 ORDER BY due_at, id LIMIT {batch}{claim}"
         );
-        let due: Vec<(i64, i64, i64, String, String, i64)> =
+        let due: Vec<(i64, OrgId, i64, String, String, i64)> =
             on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(due_sql)).bind(now).fetch_all(c).await)?;
         let mut overdue = 0;
         for (id, org_id, unit, title, status, campaign) in &due {

@@ -7,6 +7,7 @@
 //! auditor's copy, the notice's footer), lets `verify --checkpoints` tell
 //! when the database is behind a checkpoint or diverges from it.
 
+use chuangkou_domain::OrgId;
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 use serde::{Deserialize, Serialize};
 
@@ -15,7 +16,7 @@ use crate::{Result, Store, StoreError, on_read};
 /// One organisation's chain as it stood, signed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Checkpoint {
-    pub org_id: i64,
+    pub org_id: OrgId,
     pub org_code: String,
     pub seq: i64,
     pub head_hash: String,
@@ -29,7 +30,7 @@ pub struct Checkpoint {
 
 impl Checkpoint {
     /// What is signed: the fields, length-prefixed so none can run into another.
-    pub fn message(org_id: i64, org_code: &str, seq: i64, head_hash: &str, at: i64) -> Vec<u8> {
+    pub fn message(org_id: OrgId, org_code: &str, seq: i64, head_hash: &str, at: i64) -> Vec<u8> {
         let mut m = b"chuangkou/checkpoint/v1".to_vec();
         for part in
             [org_id.to_string(), org_code.to_string(), seq.to_string(), head_hash.to_string(), at.to_string()]
@@ -75,14 +76,14 @@ impl Store {
 
     /// A checkpoint of one organisation's chain as it stands now (for the
     /// auditor's endpoint and the notice's footer).
-    pub async fn checkpoint(&self, key: &SigningKey, org_id: i64) -> Result<Checkpoint> {
+    pub async fn checkpoint(&self, key: &SigningKey, org_id: OrgId) -> Result<Checkpoint> {
         self.sign_heads(key, Some(org_id)).await?.pop().ok_or(StoreError::NotFound)
     }
 
-    async fn sign_heads(&self, key: &SigningKey, org: Option<i64>) -> Result<Vec<Checkpoint>> {
-        let heads: Vec<(i64, String, i64, String)> = on_read!(self, c => sqlx::query_as(
+    async fn sign_heads(&self, key: &SigningKey, org: Option<OrgId>) -> Result<Vec<Checkpoint>> {
+        let heads: Vec<(OrgId, String, i64, String)> = on_read!(self, c => sqlx::query_as(
             "SELECT h.org_id, o.code, h.seq, h.head_hash FROM chain_heads h JOIN organisations o ON o.id = h.org_id
-              WHERE $1 = 0 OR h.org_id = $1 ORDER BY h.org_id").bind(org.unwrap_or(0)).fetch_all(c).await)?;
+              WHERE $1 = 0 OR h.org_id = $1 ORDER BY h.org_id").bind(org.map_or(0, OrgId::get)).fetch_all(c).await)?;
         let at = self.now_ms();
         let public_key = hex::encode(key.verifying_key().to_bytes());
         Ok(heads
@@ -140,9 +141,9 @@ mod tests {
     #[test]
     fn a_checkpoint_verifies_under_its_key_and_not_when_altered() {
         let key = signing_key(&"07".repeat(32)).unwrap();
-        let m = Checkpoint::message(1, "TY", 42, "abc", 1000);
+        let m = Checkpoint::message(OrgId::new(1), "TY", 42, "abc", 1000);
         let mut cp = Checkpoint {
-            org_id: 1,
+            org_id: OrgId::new(1),
             org_code: "TY".into(),
             seq: 42,
             head_hash: "abc".into(),

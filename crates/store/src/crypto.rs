@@ -76,7 +76,7 @@ impl Keys {
 }
 
 /// A reporter's id, organisation, and encrypted name and phone.
-type SealedReporter = (i64, i64, Option<Vec<u8>>, Option<Vec<u8>>);
+type SealedReporter = (i64, chuangkou_domain::OrgId, Option<Vec<u8>>, Option<Vec<u8>>);
 
 fn open(cipher: &Aes256Gcm, blob: &[u8]) -> Option<Vec<u8>> {
     let (nonce, body) = blob.split_at(12);
@@ -147,7 +147,7 @@ impl Store {
             return Ok(());
         }
         let guarded = self.lift_guards(tx, &["reporters_fixed", "cases_fixed"]).await?;
-        let mut per_org: std::collections::BTreeMap<i64, i64> = Default::default();
+        let mut per_org: std::collections::BTreeMap<chuangkou_domain::OrgId, i64> = Default::default();
         for (id, org_id, name, phone) in rows {
             let reseal = |b: Option<Vec<u8>>| -> Result<Option<Vec<u8>>> {
                 b.map(|b| {
@@ -186,7 +186,7 @@ impl Store {
                     actor: "system",
                     kind: EventKind::RecordsRekeyed,
                     subject_type: "organisation",
-                    subject_id: org_id,
+                    subject_id: org_id.get(),
                     payload: serde_json::json!({"reporters": n, "key_version": CHAIN_KEY_VERSION}),
                     reason: "",
                 },

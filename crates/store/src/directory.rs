@@ -4,6 +4,7 @@
 //! role's directory sight; the store checks the unit belongs to the
 //! organisation.
 
+use chuangkou_domain::OrgId;
 use chuangkou_domain::directory::NewEntry;
 use chuangkou_domain::events::EventKind;
 use serde::Serialize;
@@ -37,7 +38,7 @@ impl Store {
     /// Adds an entry, checked now by `by`.
     pub async fn add_directory_entry(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         by: &User,
         unit_id: Option<i64>,
         e: &NewEntry,
@@ -49,7 +50,7 @@ impl Store {
     /// Adds entries in one transaction (a spreadsheet: all or nothing).
     pub async fn add_directory_entries(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         by: &User,
         entries: &[(Option<i64>, NewEntry)],
     ) -> Result<Vec<i64>> {
@@ -79,7 +80,7 @@ impl Store {
     /// "still right", new ones to correct it).
     pub async fn check_directory_entry(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         by: &User,
         id: i64,
         e: &NewEntry,
@@ -101,7 +102,7 @@ impl Store {
 
     /// Retires an entry (the place closed or moved): it leaves the public
     /// pages and the to-do list, and stays on record.
-    pub async fn retire_directory_entry(&self, org_id: i64, by: &User, id: i64) -> Result<DirectoryRow> {
+    pub async fn retire_directory_entry(&self, org_id: OrgId, by: &User, id: i64) -> Result<DirectoryRow> {
         let mut tx = self.begin().await?;
         self.live_entry(&mut tx, org_id, id).await?;
         on_tx!(&mut tx, c => sqlx::query("UPDATE directory_entries SET retired_at = $1 WHERE org_id = $2 AND id = $3")
@@ -111,7 +112,7 @@ impl Store {
         self.directory_entry(org_id, id).await
     }
 
-    async fn live_entry(&self, tx: &mut Tx, org_id: i64, id: i64) -> Result<()> {
+    async fn live_entry(&self, tx: &mut Tx, org_id: OrgId, id: i64) -> Result<()> {
         let retired: Option<Option<i64>> = on_tx!(tx, c => sqlx::query_scalar(
             "SELECT retired_at FROM directory_entries WHERE org_id = $1 AND id = $2")
             .bind(org_id).bind(id).fetch_optional(c).await)?;
@@ -125,7 +126,7 @@ impl Store {
     async fn directory_event(
         &self,
         tx: &mut Tx,
-        org_id: i64,
+        org_id: OrgId,
         by: &User,
         id: i64,
         kind: EventKind,
@@ -145,7 +146,7 @@ impl Store {
         Ok(())
     }
 
-    pub async fn directory_entry(&self, org_id: i64, id: i64) -> Result<DirectoryRow> {
+    pub async fn directory_entry(&self, org_id: OrgId, id: i64) -> Result<DirectoryRow> {
         let sql = format!("{SELECT} WHERE d.org_id = $1 AND d.id = $2");
         let row: Option<DirectoryRow> = on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(org_id).bind(id).fetch_optional(c).await)?;
@@ -157,7 +158,7 @@ impl Store {
     /// and distance; with `unit_id`, the
     /// whole organisation's and that unit's (what a station's QR page
     /// shows).
-    pub async fn directory(&self, org_id: i64, unit_id: Option<i64>) -> Result<Vec<DirectoryRow>> {
+    pub async fn directory(&self, org_id: OrgId, unit_id: Option<i64>) -> Result<Vec<DirectoryRow>> {
         let sql = format!(
             "{SELECT} WHERE d.org_id = $1 AND d.retired_at IS NULL AND ($2 = 0 OR d.unit_id IS NULL OR d.unit_id = $2)
              ORDER BY (d.unit_id IS NOT NULL), d.unit_id, d.kind, (d.distance_m IS NULL), d.distance_m, d.id LIMIT 1000"
@@ -168,7 +169,7 @@ impl Store {
 
     /// Entries in use last checked before `before`: due to be checked.
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
-    pub async fn stale_directory(&self, org_id: i64, before: i64) -> Result<Vec<DirectoryRow>> {
+    pub async fn stale_directory(&self, org_id: OrgId, before: i64) -> Result<Vec<DirectoryRow>> {
         let sql = format!(
             "{SELECT} WHERE d.org_id = $1 AND d.retired_at IS NULL AND d.checked_at <= $2
              ORDER BY d.checked_at, d.id LIMIT 1000"

@@ -3,6 +3,7 @@
 //! role's keeping sight; the store checks that units, staff and service
 //! points belong to the organisation, and writes an event for every change.
 
+use chuangkou_domain::OrgId;
 use chuangkou_domain::duty::{Condition, DutyKind, NewFacility, Shift};
 use chuangkou_domain::events::EventKind;
 use serde::Serialize;
@@ -84,7 +85,7 @@ impl Store {
     /// Rosters the lines in one transaction (a spreadsheet: all or
     /// nothing). A line for the same unit, duty and start as one already
     /// on the roster supersedes it; the earlier line is kept.
-    pub async fn roster(&self, org_id: i64, by: &User, lines: &[NewShift]) -> Result<Vec<i64>> {
+    pub async fn roster(&self, org_id: OrgId, by: &User, lines: &[NewShift]) -> Result<Vec<i64>> {
         let mut tx = self.begin().await?;
         let now = self.now_ms();
         let mut ids = Vec::with_capacity(lines.len());
@@ -125,7 +126,7 @@ impl Store {
     /// overlap `[from, until)`, by start.
     pub async fn shifts(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         unit_ids: Option<&[i64]>,
         from: i64,
         until: i64,
@@ -144,7 +145,7 @@ impl Store {
 
     /// Who is on duty at `unit_id` or a unit above it at `at`, nearest
     /// unit first.
-    pub async fn on_duty(&self, org_id: i64, unit_id: i64, at: i64) -> Result<Vec<ShiftRow>> {
+    pub async fn on_duty(&self, org_id: OrgId, unit_id: i64, at: i64) -> Result<Vec<ShiftRow>> {
         let sql = on_duty_sql();
         Ok(on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(org_id).bind(unit_id).bind(at).fetch_all(c).await)?)
@@ -154,7 +155,7 @@ impl Store {
     pub(crate) async fn on_duty_tx(
         &self,
         tx: &mut Tx,
-        org_id: i64,
+        org_id: OrgId,
         unit_id: i64,
         at: i64,
     ) -> Result<Vec<ShiftRow>> {
@@ -169,7 +170,7 @@ impl Store {
     pub(crate) async fn duty_leaders(
         &self,
         tx: &mut Tx,
-        org_id: i64,
+        org_id: OrgId,
         unit_id: i64,
         at: i64,
         not_staff: Option<i64>,
@@ -199,7 +200,7 @@ impl Store {
     pub(crate) async fn tell_on_duty(
         &self,
         tx: &mut Tx,
-        org_id: i64,
+        org_id: OrgId,
         case_id: i64,
         number: &str,
         c: OnSite,
@@ -230,7 +231,13 @@ impl Store {
     }
 
     /// Adds a facility to a service point.
-    pub async fn add_facility(&self, org_id: i64, by: &User, point_id: i64, f: &NewFacility) -> Result<i64> {
+    pub async fn add_facility(
+        &self,
+        org_id: OrgId,
+        by: &User,
+        point_id: i64,
+        f: &NewFacility,
+    ) -> Result<i64> {
         let mut tx = self.begin().await?;
         let point: Option<i64> = on_tx!(&mut tx, c => sqlx::query_scalar(
             "SELECT id FROM service_points WHERE org_id = $1 AND id = $2")
@@ -255,7 +262,7 @@ impl Store {
     /// Retires a facility (gone, replaced); it stays on record.
     pub async fn retire_facility(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         by: &User,
         id: i64,
         reason: &str,
@@ -283,7 +290,7 @@ impl Store {
         self.facility(org_id, id).await
     }
 
-    pub async fn facility(&self, org_id: i64, id: i64) -> Result<FacilityRow> {
+    pub async fn facility(&self, org_id: OrgId, id: i64) -> Result<FacilityRow> {
         let sql = format!("{FACILITIES} WHERE f.org_id = $1 AND f.id = $2");
         let row: Option<FacilityRow> = on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(org_id).bind(id).fetch_optional(c).await)?;
@@ -292,7 +299,7 @@ impl Store {
 
     /// The facilities in use, of one service point or of all.
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
-    pub async fn facilities(&self, org_id: i64, point_id: Option<i64>) -> Result<Vec<FacilityRow>> {
+    pub async fn facilities(&self, org_id: OrgId, point_id: Option<i64>) -> Result<Vec<FacilityRow>> {
         let sql = format!(
             "{FACILITIES} WHERE f.org_id = $1 AND f.retired_at IS NULL AND ($2 = 0 OR f.service_point_id = $2)
              ORDER BY p.code, f.kind, f.id LIMIT 2000"
@@ -307,7 +314,7 @@ impl Store {
     pub(crate) async fn check_facilities(
         &self,
         tx: &mut Tx,
-        org_id: i64,
+        org_id: OrgId,
         by: &User,
         inspection_id: i64,
         point_id: Option<i64>,

@@ -6,6 +6,7 @@
 //! `UPDATE` and `DELETE` (triggers in the migrations); [`Store::verify`]
 //! re-walks every chain and names the first broken link.
 
+use chuangkou_domain::OrgId;
 use chuangkou_domain::events::{ChainVerifier, ChainedEvent, EventKind, GENESIS, chain_hash, head_problem};
 use serde::Serialize;
 
@@ -14,7 +15,7 @@ use crate::{Result, Store, StoreError, Tx, on_read, on_snapshot, on_tx};
 
 /// An event about to be appended.
 pub struct NewEvent<'a> {
-    pub org_id: i64,
+    pub org_id: OrgId,
     /// Who did it: `user:<id>`, `public`, `system`, `cli`.
     pub actor: &'a str,
     /// What happened.
@@ -30,7 +31,7 @@ pub struct NewEvent<'a> {
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct EventRow {
     pub id: i64,
-    pub org_id: i64,
+    pub org_id: OrgId,
     pub seq: i64,
     pub at: i64,
     pub actor: String,
@@ -65,7 +66,7 @@ impl EventRow {
 /// The first break found in one organisation's chain.
 #[derive(Debug, Clone, Serialize)]
 pub struct BrokenLink {
-    pub org_id: i64,
+    pub org_id: OrgId,
     pub event_id: i64,
     pub seq: i64,
     pub problem: String,
@@ -100,7 +101,7 @@ impl Store {
     }
 
     /// Starts an organisation's chain; called once, when it is created.
-    pub(crate) async fn start_chain(&self, tx: &mut Tx, org_id: i64) -> Result<()> {
+    pub(crate) async fn start_chain(&self, tx: &mut Tx, org_id: OrgId) -> Result<()> {
         on_tx!(tx, c => sqlx::query("INSERT INTO chain_heads (org_id, seq, head_hash) VALUES ($1, 0, $2)")
             .bind(org_id).bind(GENESIS).execute(c).await.map(|r| r.rows_affected()))?;
         Ok(())
@@ -112,7 +113,7 @@ impl Store {
     pub(crate) async fn event_in(
         &self,
         tx: &mut Tx,
-        org_id: i64,
+        org_id: OrgId,
         actor: &str,
         kind: EventKind,
         (subject_type, subject_id): (&str, i64),
@@ -162,7 +163,7 @@ impl Store {
     /// Appends several events of one organisation in `tx` with three
     /// statements however many there are: take `n` places in the chain,
     /// hash them in order, insert them together. Returns their ids in order.
-    pub async fn append_many(&self, tx: &mut Tx, org_id: i64, events: &[NewEvent<'_>]) -> Result<Vec<i64>> {
+    pub async fn append_many(&self, tx: &mut Tx, org_id: OrgId, events: &[NewEvent<'_>]) -> Result<Vec<i64>> {
         if events.is_empty() {
             return Ok(vec![]);
         }
@@ -175,7 +176,7 @@ impl Store {
     /// written in between can name the place of their event. Returns the
     /// last place taken and the hash the first one follows. Nothing else
     /// may append to the chain in `tx` until the places are written.
-    pub(crate) async fn reserve_chain(&self, tx: &mut Tx, org_id: i64, n: i64) -> Result<(i64, String)> {
+    pub(crate) async fn reserve_chain(&self, tx: &mut Tx, org_id: OrgId, n: i64) -> Result<(i64, String)> {
         on_tx!(tx, c => sqlx::query_as(
             "UPDATE chain_heads SET seq = seq + $2 WHERE org_id = $1 RETURNING seq, head_hash")
             .bind(org_id).bind(n).fetch_optional(c).await)?
@@ -187,7 +188,7 @@ impl Store {
     pub(crate) async fn write_reserved(
         &self,
         tx: &mut Tx,
-        org_id: i64,
+        org_id: OrgId,
         last: i64,
         mut prev: String,
         events: &[NewEvent<'_>],
@@ -252,7 +253,7 @@ impl Store {
     }
 
     /// The newest events of an organisation, newest first, before `before_seq`.
-    pub async fn events(&self, org_id: i64, before_seq: Option<i64>, limit: i64) -> Result<Vec<EventRow>> {
+    pub async fn events(&self, org_id: OrgId, before_seq: Option<i64>, limit: i64) -> Result<Vec<EventRow>> {
         let sql = format!(
             "SELECT {EVENT_COLUMNS} FROM events WHERE org_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3"
         );
@@ -262,14 +263,14 @@ impl Store {
     }
 
     /// The event at place `seq` of an organisation's chain.
-    pub async fn event_at(&self, org_id: i64, seq: i64) -> Result<Option<EventRow>> {
+    pub async fn event_at(&self, org_id: OrgId, seq: i64) -> Result<Option<EventRow>> {
         let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE org_id = $1 AND seq = $2");
         Ok(on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(org_id).bind(seq).fetch_optional(c).await)?)
     }
 
     /// The events about one record, oldest first: its history.
-    pub async fn history(&self, org_id: i64, subject_type: &str, subject_id: i64) -> Result<Vec<EventRow>> {
+    pub async fn history(&self, org_id: OrgId, subject_type: &str, subject_id: i64) -> Result<Vec<EventRow>> {
         let sql = format!(
             "SELECT {EVENT_COLUMNS} FROM events WHERE org_id = $1 AND subject_type = $2 AND subject_id = $3 ORDER BY seq"
         );
@@ -287,7 +288,7 @@ impl Store {
     /// chain as broken.
     pub async fn verify(&self) -> Result<VerifyReport> {
         let mut snap = self.snapshot().await?;
-        let heads: Vec<(i64, i64, String)> = on_snapshot!(&mut snap, c => sqlx::query_as(
+        let heads: Vec<(OrgId, i64, String)> = on_snapshot!(&mut snap, c => sqlx::query_as(
             "SELECT org_id, seq, head_hash FROM chain_heads ORDER BY org_id").fetch_all(c).await)?;
         let mut report = VerifyReport { organisations: heads.len(), ..Default::default() };
         let mut seals = crate::seals::Seals::default();
@@ -321,7 +322,7 @@ impl Store {
     async fn verify_chain(
         &self,
         snap: &mut crate::Snapshot,
-        org_id: i64,
+        org_id: OrgId,
         seals: &mut crate::seals::Seals,
     ) -> Result<(i64, Option<(i64, i64, String)>, Option<BrokenLink>)> {
         let page_sql = format!(

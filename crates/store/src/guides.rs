@@ -3,6 +3,7 @@
 //! writing, and a later notification of the same case and matter that asks
 //! for anything new is flagged to the office.
 
+use chuangkou_domain::OrgId;
 use chuangkou_domain::events::EventKind;
 use chuangkou_domain::guides::{Material, NewGuide, asked_again};
 use chuangkou_domain::{Permission, Role};
@@ -65,7 +66,7 @@ pub struct OneTimeNotice {
 
 impl Store {
     /// Writes a guide, new or a new version of the one with its code.
-    pub async fn save_guide(&self, org_id: i64, by: &User, g: &NewGuide) -> Result<Guide> {
+    pub async fn save_guide(&self, org_id: OrgId, by: &User, g: &NewGuide) -> Result<Guide> {
         if !by.role().can(Permission::PublishNotices) {
             return Err(StoreError::refused(
                 false,
@@ -120,7 +121,7 @@ impl Store {
     }
 
     /// The guide with this code, in use.
-    pub async fn guide(&self, org_id: i64, code: &str) -> Result<Guide> {
+    pub async fn guide(&self, org_id: OrgId, code: &str) -> Result<Guide> {
         let sql = format!("{SELECT} WHERE org_id = $1 AND code = $2 AND retired_at IS NULL");
         let row: Option<GuideRow> = on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(org_id).bind(code).fetch_optional(c).await)?;
@@ -129,7 +130,7 @@ impl Store {
 
     /// The guides in use, by title; with `q`, those whose title, basis or
     /// materials contain it (two Chinese characters find a matter).
-    pub async fn guides(&self, org_id: i64, q: Option<&str>) -> Result<Vec<Guide>> {
+    pub async fn guides(&self, org_id: OrgId, q: Option<&str>) -> Result<Vec<Guide>> {
         let sql = format!("{SELECT} WHERE org_id = $1 AND retired_at IS NULL ORDER BY title, id LIMIT 500");
         let rows: Vec<GuideRow> =
             on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(org_id).fetch_all(c).await)?;
@@ -154,7 +155,7 @@ impl Store {
     /// matter did not is flagged to the office.
     pub async fn notify_once(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         by: &User,
         case_id: i64,
         g: &Guide,
@@ -232,7 +233,7 @@ impl Store {
     }
 
     /// A case's written one-time notifications, oldest first.
-    pub async fn one_time_notices(&self, org_id: i64, case_id: i64) -> Result<Vec<OneTimeNotice>> {
+    pub async fn one_time_notices(&self, org_id: OrgId, case_id: i64) -> Result<Vec<OneTimeNotice>> {
         let rows: Vec<(i64, i64, i64, String, String, i64)> = on_read!(self, c => sqlx::query_as(
             "SELECT id, case_id, guide_id, missing, asked_again, created_at FROM one_time_notices
              WHERE org_id = $1 AND case_id = $2 ORDER BY id")
@@ -251,7 +252,7 @@ impl Store {
     }
 
     /// The guide a notification was written for (retired or not).
-    pub async fn guide_by_id(&self, org_id: i64, id: i64) -> Result<Guide> {
+    pub async fn guide_by_id(&self, org_id: OrgId, id: i64) -> Result<Guide> {
         let sql = format!("{SELECT} WHERE org_id = $1 AND id = $2");
         let row: Option<GuideRow> = on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(org_id).bind(id).fetch_optional(c).await)?;

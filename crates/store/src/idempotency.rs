@@ -5,6 +5,7 @@
 
 use crate::users::sha256_hex;
 use crate::{Result, Store, on_read, on_tx};
+use chuangkou_domain::OrgId;
 
 /// What a claim found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,7 +22,13 @@ pub enum Claim {
 
 impl Store {
     /// Claims `key` in `scope` for a request whose body is `body`.
-    pub async fn claim_idempotency(&self, org_id: i64, scope: &str, key: &str, body: &[u8]) -> Result<Claim> {
+    pub async fn claim_idempotency(
+        &self,
+        org_id: OrgId,
+        scope: &str,
+        key: &str,
+        body: &[u8],
+    ) -> Result<Claim> {
         let digest = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(body));
         let key = sha256_hex(key);
         let mut tx = self.begin().await?;
@@ -46,7 +53,7 @@ impl Store {
     /// Keeps the first answer to a claimed key.
     pub async fn finish_idempotency(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         scope: &str,
         key: &str,
         status: u16,
@@ -63,7 +70,7 @@ impl Store {
 
     /// Lets a key go again after an answer that wrote nothing and may
     /// succeed on retry (the database was down, say).
-    pub async fn release_idempotency(&self, org_id: i64, scope: &str, key: &str) -> Result<()> {
+    pub async fn release_idempotency(&self, org_id: OrgId, scope: &str, key: &str) -> Result<()> {
         let key = sha256_hex(key);
         let mut tx = self.begin().await?;
         on_tx!(&mut tx, c => sqlx::query(

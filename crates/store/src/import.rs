@@ -5,6 +5,7 @@
 //! and the bad ones reported. Either way the rows that are written go in one
 //! transaction with one event per record changed.
 
+use chuangkou_domain::OrgId;
 use chuangkou_domain::events::EventKind;
 use chuangkou_domain::roster::{ImportError, ImportPlan, Known};
 use serde::Serialize;
@@ -30,7 +31,7 @@ pub struct ImportOutcome {
 
 impl Store {
     /// What an import file may refer to.
-    pub async fn known(&self, org_id: i64) -> Result<Known> {
+    pub async fn known(&self, org_id: OrgId) -> Result<Known> {
         let units: Vec<String> = on_read!(self, c => sqlx::query_scalar("SELECT code FROM units WHERE org_id = $1")
             .bind(org_id).fetch_all(c).await)?;
         let staff: Vec<String> = on_read!(self, c => sqlx::query_scalar("SELECT employee_no FROM staff WHERE org_id = $1")
@@ -40,7 +41,7 @@ impl Store {
 
     pub async fn apply_import(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         actor: &str,
         plan: ImportPlan,
         mode: ImportMode,

@@ -127,7 +127,7 @@ pub struct Store {
     /// deleted once created (no statement does), so a copy never goes stale;
     /// nearly every request needs its own, and reading it cost a round trip
     /// to a reader connection each time.
-    orgs: Arc<std::sync::RwLock<std::collections::HashMap<i64, org::Organisation>>>,
+    orgs: Arc<std::sync::RwLock<std::collections::HashMap<chuangkou_domain::OrgId, org::Organisation>>>,
     /// A PostgreSQL hot standby for heavy reads ([`replica`]), if set.
     replica: Option<Arc<replica::Replica>>,
 }

@@ -2,6 +2,7 @@
 //! them, each step an event; the public pages, the feeds and a unit's
 //! variable message sign read what is valid now.
 
+use chuangkou_domain::OrgId;
 use chuangkou_domain::Permission;
 use chuangkou_domain::events::EventKind;
 use chuangkou_domain::notices::{NewNotice, NoticeState};
@@ -43,7 +44,7 @@ fn may_publish(by: &User) -> Result<()> {
 
 impl Store {
     /// Writes a notice as a draft, and publishes it at once when `publish`.
-    pub async fn create_notice(&self, org_id: i64, by: &User, n: &NewNotice, publish: bool) -> Result<i64> {
+    pub async fn create_notice(&self, org_id: OrgId, by: &User, n: &NewNotice, publish: bool) -> Result<i64> {
         may_publish(by)?;
         let mut tx = self.begin().await?;
         if let Some(u) = n.unit_id {
@@ -88,19 +89,25 @@ impl Store {
     }
 
     /// Publishes a draft.
-    pub async fn publish_notice(&self, org_id: i64, by: &User, id: i64) -> Result<NoticeRow> {
+    pub async fn publish_notice(&self, org_id: OrgId, by: &User, id: i64) -> Result<NoticeRow> {
         self.move_notice(org_id, by, id, NoticeState::Published, "").await
     }
 
     /// Withdraws a draft or a published notice, with the reason.
-    pub async fn withdraw_notice(&self, org_id: i64, by: &User, id: i64, reason: &str) -> Result<NoticeRow> {
+    pub async fn withdraw_notice(
+        &self,
+        org_id: OrgId,
+        by: &User,
+        id: i64,
+        reason: &str,
+    ) -> Result<NoticeRow> {
         let reason = crate::required("reason", reason, 500)?;
         self.move_notice(org_id, by, id, NoticeState::Withdrawn, &reason).await
     }
 
     async fn move_notice(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         by: &User,
         id: i64,
         to: NoticeState,
@@ -144,7 +151,7 @@ impl Store {
             crate::cases::BATCH
         );
         let mut tx = self.begin().await?;
-        let due: Vec<(i64, i64, i64)> =
+        let due: Vec<(i64, OrgId, i64)> =
             on_tx!(&mut tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(now).fetch_all(c).await)?;
         for (id, org_id, until) in &due {
             on_tx!(&mut tx, c => sqlx::query("UPDATE notices SET state = 'expired', expired_at = $1 WHERE id = $2")
@@ -165,7 +172,7 @@ impl Store {
         Ok(due.len())
     }
 
-    pub async fn notice(&self, org_id: i64, id: i64) -> Result<NoticeRow> {
+    pub async fn notice(&self, org_id: OrgId, id: i64) -> Result<NoticeRow> {
         let sql = format!("{SELECT} WHERE n.org_id = $1 AND n.id = $2");
         let row: Option<NoticeRow> = on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(org_id).bind(id).fetch_optional(c).await)?;
@@ -173,7 +180,7 @@ impl Store {
     }
 
     /// Every notice of the organisation, newest first (the office's list).
-    pub async fn notices(&self, org_id: i64) -> Result<Vec<NoticeRow>> {
+    pub async fn notices(&self, org_id: OrgId) -> Result<Vec<NoticeRow>> {
         let sql = format!("{SELECT} WHERE n.org_id = $1 ORDER BY n.id DESC LIMIT 500");
         Ok(on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(org_id).fetch_all(c).await)?)
     }
@@ -184,7 +191,7 @@ impl Store {
     /// notice reaches its teams' service points and signs), else all.
     pub async fn public_notices(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         unit_id: Option<i64>,
         now: i64,
     ) -> Result<Vec<NoticeRow>> {

@@ -4,6 +4,7 @@
 //! simply not found, which the web layer turns into the same 404 as a
 //! missing record.
 
+use chuangkou_domain::OrgId;
 use chuangkou_domain::events::EventKind;
 use chuangkou_domain::org::{NewServicePoint, NewStaff, NewUnit, NewVehicle};
 use serde::Serialize;
@@ -13,7 +14,7 @@ use crate::{NewEvent, Result, Store, StoreError, Tx, on_read, on_tx, random_toke
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Organisation {
-    pub id: i64,
+    pub id: OrgId,
     pub code: String,
     pub name: String,
     pub pack: String,
@@ -73,7 +74,7 @@ pub struct Vehicle {
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct ServicePoint {
     pub id: i64,
-    pub org_id: i64,
+    pub org_id: OrgId,
     pub unit_id: i64,
     pub unit_name: String,
     pub code: String,
@@ -139,7 +140,7 @@ impl Store {
                 actor,
                 kind: EventKind::OrganisationCreated,
                 subject_type: "organisation",
-                subject_id: org.id,
+                subject_id: org.id.get(),
                 payload: json!({"code": code, "name": name, "pack": pack, "hotline": hotline}),
                 reason: "",
             },
@@ -149,7 +150,7 @@ impl Store {
         Ok(org)
     }
 
-    pub async fn organisation(&self, id: i64) -> Result<Organisation> {
+    pub async fn organisation(&self, id: OrgId) -> Result<Organisation> {
         if let Some(org) = self.orgs.read().expect("organisation cache").get(&id) {
             return Ok(org.clone());
         }
@@ -173,19 +174,25 @@ impl Store {
 
     // ---- units ----
 
-    pub async fn units(&self, org_id: i64) -> Result<Vec<Unit>> {
+    pub async fn units(&self, org_id: OrgId) -> Result<Vec<Unit>> {
         Ok(on_read!(self, c => sqlx::query_as(
             "SELECT id, parent_id, code, name, kind, manager_staff_id FROM units WHERE org_id = $1 ORDER BY code")
             .bind(org_id).fetch_all(c).await)?)
     }
 
-    pub async fn unit(&self, org_id: i64, id: i64) -> Result<Unit> {
+    pub async fn unit(&self, org_id: OrgId, id: i64) -> Result<Unit> {
         Ok(on_read!(self, c => sqlx::query_as(
             "SELECT id, parent_id, code, name, kind, manager_staff_id FROM units WHERE org_id = $1 AND id = $2")
             .bind(org_id).bind(id).fetch_one(c).await)?)
     }
 
-    pub(crate) async fn unit_id_in(&self, tx: &mut Tx, org_id: i64, code: &str, field: &str) -> Result<i64> {
+    pub(crate) async fn unit_id_in(
+        &self,
+        tx: &mut Tx,
+        org_id: OrgId,
+        code: &str,
+        field: &str,
+    ) -> Result<i64> {
         let id: Option<i64> = on_tx!(tx, c => sqlx::query_scalar("SELECT id FROM units WHERE org_id = $1 AND code = $2")
             .bind(org_id).bind(code).fetch_optional(c).await)?;
         id.ok_or_else(|| {
@@ -196,7 +203,7 @@ impl Store {
         })
     }
 
-    pub async fn create_unit(&self, org_id: i64, actor: &str, u: &NewUnit) -> Result<Unit> {
+    pub async fn create_unit(&self, org_id: OrgId, actor: &str, u: &NewUnit) -> Result<Unit> {
         let mut tx = self.begin().await?;
         let unit = self.insert_unit(&mut tx, org_id, actor, u).await?;
         tx.commit().await?;
@@ -206,7 +213,7 @@ impl Store {
     pub(crate) async fn insert_unit(
         &self,
         tx: &mut Tx,
-        org_id: i64,
+        org_id: OrgId,
         actor: &str,
         u: &NewUnit,
     ) -> Result<Unit> {
@@ -234,7 +241,7 @@ impl Store {
     }
 
     /// Checks that a unit of the organisation exists; otherwise a field error on `field`.
-    pub(crate) async fn unit_in(&self, tx: &mut Tx, org_id: i64, unit_id: i64, field: &str) -> Result<()> {
+    pub(crate) async fn unit_in(&self, tx: &mut Tx, org_id: OrgId, unit_id: i64, field: &str) -> Result<()> {
         let ok: Option<i64> = on_tx!(tx, c => sqlx::query_scalar("SELECT id FROM units WHERE org_id = $1 AND id = $2")
             .bind(org_id).bind(unit_id).fetch_optional(c).await)?;
         ok.map(|_| ()).ok_or_else(|| StoreError::field(field, "单位不存在 / no such unit"))
@@ -244,7 +251,7 @@ impl Store {
     pub(crate) async fn staff_unit_in(
         &self,
         tx: &mut Tx,
-        org_id: i64,
+        org_id: OrgId,
         staff_id: i64,
         field: &str,
     ) -> Result<i64> {
@@ -255,7 +262,7 @@ impl Store {
 
     // ---- staff ----
 
-    pub async fn staff_list(&self, org_id: i64, q: &StaffQuery) -> Result<Vec<Staff>> {
+    pub async fn staff_list(&self, org_id: OrgId, q: &StaffQuery) -> Result<Vec<Staff>> {
         let pattern = q.q.as_deref().map(|s| format!("%{}%", s.trim()));
         let sql = format!(
             "{STAFF_SELECT} WHERE s.org_id = $1 AND ($2 IS NULL OR s.unit_id = $2)
@@ -267,26 +274,26 @@ impl Store {
             .fetch_all(c).await)?)
     }
 
-    pub async fn staff_count(&self, org_id: i64) -> Result<i64> {
+    pub async fn staff_count(&self, org_id: OrgId) -> Result<i64> {
         Ok(on_read!(self, c => sqlx::query_scalar("SELECT COUNT(*) FROM staff WHERE org_id = $1")
             .bind(org_id).fetch_one(c).await)?)
     }
 
     /// Head count of each unit (units with nobody are absent).
-    pub async fn staff_per_unit(&self, org_id: i64) -> Result<std::collections::HashMap<i64, i64>> {
+    pub async fn staff_per_unit(&self, org_id: OrgId) -> Result<std::collections::HashMap<i64, i64>> {
         let rows: Vec<(i64, i64)> = on_read!(self, c => sqlx::query_as(
             "SELECT unit_id, COUNT(*) FROM staff WHERE org_id = $1 GROUP BY unit_id").bind(org_id).fetch_all(c).await)?;
         Ok(rows.into_iter().collect())
     }
 
-    pub async fn staff(&self, org_id: i64, id: i64) -> Result<Staff> {
+    pub async fn staff(&self, org_id: OrgId, id: i64) -> Result<Staff> {
         let sql = format!("{STAFF_SELECT} WHERE s.org_id = $1 AND s.id = $2");
         Ok(
             on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(org_id).bind(id).fetch_one(c).await)?,
         )
     }
 
-    pub async fn create_staff(&self, org_id: i64, actor: &str, s: &NewStaff) -> Result<Staff> {
+    pub async fn create_staff(&self, org_id: OrgId, actor: &str, s: &NewStaff) -> Result<Staff> {
         let mut tx = self.begin().await?;
         let id = self.insert_staff(&mut tx, org_id, actor, s).await?;
         tx.commit().await?;
@@ -296,7 +303,7 @@ impl Store {
     pub(crate) async fn insert_staff(
         &self,
         tx: &mut Tx,
-        org_id: i64,
+        org_id: OrgId,
         actor: &str,
         s: &NewStaff,
     ) -> Result<i64> {
@@ -327,7 +334,7 @@ impl Store {
     pub(crate) async fn update_staff(
         &self,
         tx: &mut Tx,
-        org_id: i64,
+        org_id: OrgId,
         actor: &str,
         s: &NewStaff,
         reason: &str,
@@ -369,12 +376,12 @@ impl Store {
 
     // ---- vehicles ----
 
-    pub async fn vehicles(&self, org_id: i64) -> Result<Vec<Vehicle>> {
+    pub async fn vehicles(&self, org_id: OrgId) -> Result<Vec<Vehicle>> {
         let sql = format!("{VEHICLE_SELECT} WHERE v.org_id = $1 ORDER BY v.plate");
         Ok(on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(org_id).fetch_all(c).await)?)
     }
 
-    pub async fn create_vehicle(&self, org_id: i64, actor: &str, v: &NewVehicle) -> Result<Vehicle> {
+    pub async fn create_vehicle(&self, org_id: OrgId, actor: &str, v: &NewVehicle) -> Result<Vehicle> {
         let mut tx = self.begin().await?;
         let id = self.upsert_vehicle(&mut tx, org_id, actor, v).await?.0;
         tx.commit().await?;
@@ -389,7 +396,7 @@ impl Store {
     pub(crate) async fn upsert_vehicle(
         &self,
         tx: &mut Tx,
-        org_id: i64,
+        org_id: OrgId,
         actor: &str,
         v: &NewVehicle,
     ) -> Result<(i64, bool)> {
@@ -443,12 +450,12 @@ impl Store {
 
     // ---- service points ----
 
-    pub async fn service_points(&self, org_id: i64) -> Result<Vec<ServicePoint>> {
+    pub async fn service_points(&self, org_id: OrgId) -> Result<Vec<ServicePoint>> {
         let sql = format!("{POINT_SELECT} WHERE p.org_id = $1 ORDER BY u.code, p.code");
         Ok(on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(org_id).fetch_all(c).await)?)
     }
 
-    pub async fn service_point(&self, org_id: i64, id: i64) -> Result<ServicePoint> {
+    pub async fn service_point(&self, org_id: OrgId, id: i64) -> Result<ServicePoint> {
         let sql = format!("{POINT_SELECT} WHERE p.org_id = $1 AND p.id = $2");
         Ok(
             on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(org_id).bind(id).fetch_one(c).await)?,
@@ -464,7 +471,7 @@ impl Store {
 
     pub async fn create_service_point(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         actor: &str,
         p: &NewServicePoint,
     ) -> Result<ServicePoint> {

@@ -6,6 +6,7 @@
 //! of a campaign's publicity. Nothing is edited or deleted.
 
 use chuangkou_domain::Fen;
+use chuangkou_domain::OrgId;
 use chuangkou_domain::events::EventKind;
 use chuangkou_domain::policy::Award;
 use serde::Serialize;
@@ -106,7 +107,7 @@ impl Store {
     /// added.
     pub async fn issue_period_certificates(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         by: &User,
         period: &str,
         awards: &[Award],
@@ -143,7 +144,7 @@ impl Store {
     /// recipient again is skipped); the ids added.
     pub async fn issue_certificates(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         by: &User,
         list: &[NewCertificate],
     ) -> Result<Vec<i64>> {
@@ -186,12 +187,12 @@ impl Store {
         Ok(added)
     }
 
-    pub async fn certificates(&self, org_id: i64) -> Result<Vec<CertificateRow>> {
+    pub async fn certificates(&self, org_id: OrgId) -> Result<Vec<CertificateRow>> {
         let sql = format!("{CERTIFICATES} WHERE org_id = $1 ORDER BY issued_at DESC, id DESC LIMIT 2000");
         Ok(on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(org_id).fetch_all(c).await)?)
     }
 
-    pub async fn certificate(&self, org_id: i64, id: i64) -> Result<CertificateRow> {
+    pub async fn certificate(&self, org_id: OrgId, id: i64) -> Result<CertificateRow> {
         let sql = format!("{CERTIFICATES} WHERE org_id = $1 AND id = $2");
         let row: Option<CertificateRow> = on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(org_id).bind(id).fetch_optional(c).await)?;
@@ -200,8 +201,8 @@ impl Store {
 
     /// A certificate by its serial, in any organisation, with the
     /// organisation's id: what the verify page shows.
-    pub async fn certificate_by_serial(&self, serial: &str) -> Result<(i64, CertificateRow)> {
-        let org: Option<i64> = on_read!(self, c => sqlx::query_scalar(
+    pub async fn certificate_by_serial(&self, serial: &str) -> Result<(OrgId, CertificateRow)> {
+        let org: Option<OrgId> = on_read!(self, c => sqlx::query_scalar(
             "SELECT org_id FROM certificates WHERE serial = $1").bind(serial).fetch_optional(c).await)?;
         let org = org.ok_or(StoreError::NotFound)?;
         let sql = format!("{CERTIFICATES} WHERE org_id = $1 AND serial = $2");
@@ -213,7 +214,7 @@ impl Store {
     /// never their own.
     pub async fn pay_reward(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         by: &User,
         id: i64,
         receipt_no: &str,
@@ -245,7 +246,7 @@ impl Store {
     /// Records a typical case. When it is about a case, its story and title
     /// must not name the reporter nor give their phone — checked here
     /// against the sealed reporter data, without revealing it to anyone.
-    pub async fn create_typical_case(&self, org_id: i64, by: &User, t: &NewTypicalCase) -> Result<i64> {
+    pub async fn create_typical_case(&self, org_id: OrgId, by: &User, t: &NewTypicalCase) -> Result<i64> {
         let mut tx = self.begin().await?;
         if let Some(u) = t.unit_id {
             self.unit_in(&mut tx, org_id, u, "unit_id").await?;
@@ -309,7 +310,7 @@ impl Store {
     }
 
     /// Publishes (`true`) or withdraws a typical case, each once.
-    pub async fn publish_typical_case(&self, org_id: i64, by: &User, id: i64, publish: bool) -> Result<()> {
+    pub async fn publish_typical_case(&self, org_id: OrgId, by: &User, id: i64, publish: bool) -> Result<()> {
         let mut tx = self.begin().await?;
         let sql = if publish {
             "UPDATE typical_cases SET published_at = $1 WHERE org_id = $2 AND id = $3 AND published_at IS NULL"
@@ -333,7 +334,7 @@ impl Store {
 
     /// Typical cases, newest first; only the published ones still up when
     /// `public`.
-    pub async fn typical_cases(&self, org_id: i64, public: bool) -> Result<Vec<TypicalCaseRow>> {
+    pub async fn typical_cases(&self, org_id: OrgId, public: bool) -> Result<Vec<TypicalCaseRow>> {
         let filter = if public { " AND published_at IS NOT NULL AND withdrawn_at IS NULL" } else { "" };
         let sql = format!("{TYPICAL} WHERE org_id = $1{filter} ORDER BY happened_on DESC, id DESC LIMIT 200");
         Ok(on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(org_id).fetch_all(c).await)?)
@@ -341,7 +342,7 @@ impl Store {
 
     pub async fn add_media_item(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         by: &User,
         campaign_id: Option<i64>,
         (outlet, published_on, title, link): (&str, &str, &str, Option<&str>),
@@ -364,7 +365,7 @@ impl Store {
         Ok(id)
     }
 
-    pub async fn media_items(&self, org_id: i64) -> Result<Vec<MediaRow>> {
+    pub async fn media_items(&self, org_id: OrgId) -> Result<Vec<MediaRow>> {
         Ok(on_read!(self, c => sqlx::query_as(
             "SELECT id, campaign_id, outlet, published_on, title, link, created_at FROM media_items
               WHERE org_id = $1 ORDER BY published_on DESC, id DESC LIMIT 200")

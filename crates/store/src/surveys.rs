@@ -10,6 +10,7 @@
 //! log's order and actor would link the two. Results for a group are given
 //! only when at least the pack's minimum of people answered.
 
+use chuangkou_domain::OrgId;
 use chuangkou_domain::events::EventKind;
 use std::collections::{BTreeMap, HashMap};
 
@@ -24,7 +25,7 @@ use crate::{NewEvent, Result, Store, StoreError, on_read, on_tx};
 #[derive(Debug, Clone, Serialize)]
 pub struct Questionnaire {
     pub id: i64,
-    pub org_id: i64,
+    pub org_id: OrgId,
     pub code: String,
     pub version: i64,
     pub title: String,
@@ -36,7 +37,7 @@ pub struct Questionnaire {
     pub created_at: i64,
 }
 
-type QRow = (i64, i64, String, i64, String, String, String, String, String, i64);
+type QRow = (i64, OrgId, String, i64, String, String, String, String, String, i64);
 const Q_COLUMNS: &str =
     "id, org_id, code, version, title, audience, questions, public_token, status, created_at";
 
@@ -79,7 +80,7 @@ impl Store {
     /// version of an existing one (which closes the earlier versions).
     pub async fn publish_questionnaire(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         user_id: i64,
         code: &str,
         title: &str,
@@ -123,7 +124,7 @@ impl Store {
     }
 
     /// Closes a questionnaire: it takes no more answers.
-    pub async fn close_questionnaire(&self, org_id: i64, id: i64, user_id: i64) -> Result<Questionnaire> {
+    pub async fn close_questionnaire(&self, org_id: OrgId, id: i64, user_id: i64) -> Result<Questionnaire> {
         let mut tx = self.begin().await?;
         let n = on_tx!(&mut tx, c => sqlx::query("UPDATE questionnaires SET status = 'closed' WHERE org_id = $1 AND id = $2 AND status = 'open'")
             .bind(org_id).bind(id).execute(c).await.map(|r| r.rows_affected()))?;
@@ -149,7 +150,7 @@ impl Store {
         self.questionnaire(org_id, id).await
     }
 
-    pub async fn questionnaire(&self, org_id: i64, id: i64) -> Result<Questionnaire> {
+    pub async fn questionnaire(&self, org_id: OrgId, id: i64) -> Result<Questionnaire> {
         let sql = format!("SELECT {Q_COLUMNS} FROM questionnaires WHERE org_id = $1 AND id = $2");
         let r: QRow = on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(org_id).bind(id).fetch_one(c).await)?;
         from_row(r)
@@ -162,7 +163,7 @@ impl Store {
     }
 
     /// Every version of every questionnaire, newest first.
-    pub async fn questionnaires(&self, org_id: i64) -> Result<Vec<Questionnaire>> {
+    pub async fn questionnaires(&self, org_id: OrgId) -> Result<Vec<Questionnaire>> {
         let sql =
             format!("SELECT {Q_COLUMNS} FROM questionnaires WHERE org_id = $1 ORDER BY code, version DESC");
         let rows: Vec<QRow> = on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(org_id).fetch_all(c).await)?;

@@ -9,6 +9,7 @@
 #![allow(clippy::unwrap_used)]
 
 use crate::Store;
+use chuangkou_domain::OrgId;
 
 pub const TEST_KEY: &[u8] = b"chuangkou-test-key";
 
@@ -74,7 +75,7 @@ macro_rules! story {
 impl Store {
     /// Bumps one rollup row directly, as a bad migration or a hand edit
     /// might, so that `verify_rollups` has something to find.
-    pub async fn break_rollup_for_test(&self, org_id: i64) {
+    pub async fn break_rollup_for_test(&self, org_id: OrgId) {
         let mut tx = self.begin().await.expect("begin");
         crate::on_tx!(&mut tx, c => sqlx::query(
             "UPDATE rating_rollups SET n5 = n5 + 1 WHERE org_id = $1

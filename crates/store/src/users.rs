@@ -4,6 +4,7 @@
 //! the caller, off the async runtime), SHA-256 for random session and API
 //! tokens (which are long enough that a fast hash is safe).
 
+use chuangkou_domain::OrgId;
 use chuangkou_domain::Role;
 use chuangkou_domain::events::EventKind;
 use serde::Serialize;
@@ -15,7 +16,7 @@ use crate::{NewEvent, Result, Store, StoreError, on_read, on_tx, random_token};
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct User {
     pub id: i64,
-    pub org_id: i64,
+    pub org_id: OrgId,
     pub username: String,
     pub display_name: String,
     #[serde(skip)]
@@ -87,7 +88,7 @@ pub struct Throttle {
 }
 
 impl Store {
-    pub async fn create_user(&self, org_id: i64, actor: &str, u: &NewUser<'_>) -> Result<User> {
+    pub async fn create_user(&self, org_id: OrgId, actor: &str, u: &NewUser<'_>) -> Result<User> {
         let NewUser { username, display_name, password_hash, role, staff_id } = *u;
         let mut tx = self.begin().await?;
         let now = self.now_ms();
@@ -117,7 +118,7 @@ impl Store {
 
     pub async fn set_password(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         user_id: i64,
         actor: &str,
         password_hash: &str,
@@ -131,7 +132,7 @@ impl Store {
     /// in the same transaction; every change is a `user.updated` event.
     pub async fn update_user(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         actor: &str,
         user_id: i64,
         change: &UserChange,
@@ -194,7 +195,7 @@ impl Store {
     /// [`RESET_MS`]; returns the token (kept only as its hash).
     pub async fn issue_password_reset(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         actor: &str,
         user_id: i64,
     ) -> Result<(String, i64)> {
@@ -242,7 +243,7 @@ impl Store {
     pub async fn use_password_reset(&self, token: &str, password_hash: &str) -> Result<User> {
         let now = self.now_ms();
         let mut tx = self.begin().await?;
-        let row: Option<(i64, i64)> = on_tx!(&mut tx, c => sqlx::query_as(
+        let row: Option<(OrgId, i64)> = on_tx!(&mut tx, c => sqlx::query_as(
             "UPDATE password_resets SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1
              RETURNING org_id, user_id")
             .bind(now).bind(sha256_hex(token)).fetch_optional(c).await)?;
@@ -272,7 +273,13 @@ impl Store {
     }
 
     /// Sets (or clears) a user's e-mail address for notifications.
-    pub async fn set_email(&self, org_id: i64, user_id: i64, actor: &str, email: Option<&str>) -> Result<()> {
+    pub async fn set_email(
+        &self,
+        org_id: OrgId,
+        user_id: i64,
+        actor: &str,
+        email: Option<&str>,
+    ) -> Result<()> {
         self.change_user(
             org_id,
             user_id,
@@ -287,7 +294,7 @@ impl Store {
     /// Changes one text column of a user and records it, in one transaction.
     async fn change_user(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         user_id: i64,
         actor: &str,
         field: UserField,
@@ -322,14 +329,14 @@ impl Store {
         Ok(on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(username).fetch_one(c).await)?)
     }
 
-    pub async fn users(&self, org_id: i64) -> Result<Vec<User>> {
+    pub async fn users(&self, org_id: OrgId) -> Result<Vec<User>> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE org_id = $1 ORDER BY id");
         Ok(on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(org_id).fetch_all(c).await)?)
     }
 
     /// The users linked to a staff record (none for `None`): who a case or
     /// an entry about that staff member is about.
-    pub async fn users_of_staff(&self, org_id: i64, staff_id: Option<i64>) -> Result<Vec<i64>> {
+    pub async fn users_of_staff(&self, org_id: OrgId, staff_id: Option<i64>) -> Result<Vec<i64>> {
         let Some(staff) = staff_id else { return Ok(vec![]) };
         Ok(
             on_read!(self, c => sqlx::query_scalar("SELECT id FROM users WHERE org_id = $1 AND staff_id = $2 ORDER BY id")

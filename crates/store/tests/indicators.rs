@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::disallowed_methods)]
 
 use chrono::NaiveDate;
+use chuangkou_domain::OrgId;
 use chuangkou_domain::Role;
 use chuangkou_domain::cases::lifecycle::Conclusion;
 use chuangkou_domain::cases::{Actor, CaseKind, Channel, Command, Finding, Responsibility, Satisfaction};
@@ -23,7 +24,7 @@ use chuangkou_store::{Store, StoreError, story};
 /// agree, field by field, with each subject's own.
 async fn same_by_unit(
     store: &Store,
-    org: i64,
+    org: OrgId,
     cal: &chuangkou_domain::calendar::Calendar,
     units: &[i64],
     p: Period,

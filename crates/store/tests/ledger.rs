@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::disallowed_methods)]
 
 use chrono::NaiveDate;
+use chuangkou_domain::OrgId;
 use chuangkou_domain::cases::lifecycle::Conclusion;
 use chuangkou_domain::cases::{Actor, CaseKind, Channel, Command, Finding, Responsibility};
 use chuangkou_domain::inspections::{
@@ -22,7 +23,7 @@ use chuangkou_store::users::{NewUser, User};
 use chuangkou_store::{Store, StoreError, story};
 
 struct World {
-    org: i64,
+    org: OrgId,
     policies: PolicySet,
     office: User,
     office2: User,

@@ -6,6 +6,7 @@
 // Tests: a panic is the failure report, and a test may wait on real time.
 #![allow(clippy::unwrap_used, clippy::disallowed_methods)]
 
+use chuangkou_domain::OrgId;
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
@@ -164,7 +165,7 @@ story!(the_same_device_within_the_window_replaces_instead_of_adding, |store| {
     let w = world(&store, "toll").await;
     store.set_clock(at(11, 2, 9));
     let today = 20261102;
-    let counts = |store: Store, org: i64, point: i64| async move {
+    let counts = |store: Store, org: OrgId, point: i64| async move {
         store
             .rating_counts(org, Scope::Point, Some(&[point]), today, today)
             .await

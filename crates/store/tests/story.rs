@@ -2,13 +2,14 @@
 // Tests: a panic is the failure report, and a test may wait on real time.
 #![allow(clippy::unwrap_used, clippy::disallowed_methods)]
 
+use chuangkou_domain::OrgId;
 use chuangkou_domain::org::{NewStaff, NewUnit, UnitKind};
 use chuangkou_domain::roster::{self, ImportKind};
 use chuangkou_store::import::ImportMode;
 use chuangkou_store::org::StaffQuery;
 use chuangkou_store::{Backend, Store, StoreError, on_tx, story};
 
-async fn org_with_station(store: &Store) -> i64 {
+async fn org_with_station(store: &Store) -> OrgId {
     let org = store.create_organisation("cli", "TY", "太原高速", "toll", Some("0351-12122")).await.unwrap();
     store
         .create_unit(
@@ -406,7 +407,7 @@ story!(verify_beside_live_writers_reads_one_moment_and_finds_nothing_wrong, |sto
 
 /// Appends an event row by hand, with a valid link when `key` is given (as
 /// someone holding the chain's key could), and moves the head to it.
-async fn forge_event(store: &Store, org: i64, payload: &str, key: Option<&[u8]>) -> i64 {
+async fn forge_event(store: &Store, org: OrgId, payload: &str, key: Option<&[u8]>) -> i64 {
     use chuangkou_domain::events::{ChainedEvent, chain_hash};
     let head = store.events(org, None, 1).await.unwrap().remove(0);
     let seq = head.seq + 1;

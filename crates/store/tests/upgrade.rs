@@ -104,7 +104,7 @@ async fn data_written_with_the_secret_itself_moves_to_derived_keys(store: Store)
     let mut tx = store.begin().await.unwrap();
     let payload = r#"{"code":"TY"}"#;
     let e = ChainedEvent {
-        org_id: 1,
+        org_id: chuangkou_domain::OrgId::new(1),
         seq: 1,
         at_ms: 1_000,
         actor: "cli",
@@ -150,13 +150,13 @@ async fn data_written_with_the_secret_itself_moves_to_derived_keys(store: Store)
 
     assert_eq!(store.migrate().await.unwrap()[0], 22, "the derived keys come first");
     // The old event verifies under its own key version, the new ones under theirs.
-    let events = store.events(1, None, 10).await.unwrap();
+    let events = store.events(chuangkou_domain::OrgId::new(1), None, 10).await.unwrap();
     let versions: Vec<(String, i64)> = events.iter().rev().map(|e| (e.kind.clone(), e.key_version)).collect();
     assert_eq!(versions, [("organisation.created".into(), 1), ("records.rekeyed".into(), 2)]);
     chuangkou_store::testing::assert_records_whole(&store).await;
     // The reporter reads back, no longer under the old key; the phone's
     // hash is the derived key's, on the reporter and on its case.
-    let r = store.masked_reporter(1, 1).await.unwrap();
+    let r = store.masked_reporter(chuangkou_domain::OrgId::new(1), 1).await.unwrap();
     assert_eq!(r.phone.as_deref(), Some("139****5678"));
     let (blob, on_reporter): (Vec<u8>, String) = chuangkou_store::on_read!(store, c => sqlx::query_as(
         "SELECT phone_enc, phone_hash FROM reporters WHERE id = 1").fetch_one(c).await)

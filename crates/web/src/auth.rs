@@ -12,7 +12,7 @@ use axum::http::Method;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
-use chuangkou_domain::{Permission, Role};
+use chuangkou_domain::{OrgId, Permission, Role};
 use chuangkou_store::StoreError;
 use chuangkou_store::users::User;
 
@@ -27,7 +27,7 @@ pub const SESSION_COOKIE: &str = "ck_session";
 pub struct CurrentUser(pub User);
 
 impl CurrentUser {
-    pub fn org_id(&self) -> i64 {
+    pub fn org_id(&self) -> OrgId {
         self.0.org_id
     }
 

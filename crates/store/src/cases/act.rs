@@ -4,6 +4,7 @@
 //! change, its event, any new timers, notifications and messages to the
 //! reporter commit together. A refusal changes nothing.
 
+use chuangkou_domain::OrgId;
 pub use chuangkou_domain::cases::effects::ActInput;
 use chuangkou_domain::cases::effects::{CaseFacts, Change, Effects, Master, effects};
 use chuangkou_domain::cases::{Actor, CaseView, Command, Refusal, State, decide};
@@ -31,7 +32,7 @@ fn invalid(field: &str, message: &str) -> StoreError {
 }
 
 impl Store {
-    pub(crate) async fn lock_case(&self, tx: &mut Tx, org_id: i64, id: i64) -> Result<CaseRow> {
+    pub(crate) async fn lock_case(&self, tx: &mut Tx, org_id: OrgId, id: i64) -> Result<CaseRow> {
         let sql = format!(
             "SELECT {CASE_COLUMNS} FROM cases k WHERE k.org_id = $1 AND k.id = $2{}",
             self.lock_rows()
@@ -64,7 +65,7 @@ impl Store {
     #[tracing::instrument(level = "debug", skip_all, fields(org_id, case_id), err(level = "debug"))]
     pub async fn act(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         case_id: i64,
         actor: Actor,
         actor_ref: &str,
@@ -105,7 +106,7 @@ impl Store {
 
     /// Checks that the users, staff and units a command names are this
     /// organisation's, and locks the master case of a merge.
-    async fn load_named(&self, tx: &mut Tx, org_id: i64, input: &ActInput) -> Result<Option<Master>> {
+    async fn load_named(&self, tx: &mut Tx, org_id: OrgId, input: &ActInput) -> Result<Option<Master>> {
         match &input.command {
             Command::OfferHandover { to_user_id } => self.check_user(tx, org_id, *to_user_id).await?,
             Command::Conclude(_) => {
@@ -191,7 +192,7 @@ impl Store {
     }
 
     /// Sets columns of one case. Column names come from this module only.
-    async fn update_case(&self, tx: &mut Tx, org_id: i64, id: i64, set: &[(&str, Col)]) -> Result<()> {
+    async fn update_case(&self, tx: &mut Tx, org_id: OrgId, id: i64, set: &[(&str, Col)]) -> Result<()> {
         if set.is_empty() {
             return Ok(());
         }
@@ -212,7 +213,7 @@ impl Store {
         Ok(())
     }
 
-    async fn check_user(&self, tx: &mut Tx, org_id: i64, id: i64) -> Result<()> {
+    async fn check_user(&self, tx: &mut Tx, org_id: OrgId, id: i64) -> Result<()> {
         let ok: Option<i64> = on_tx!(tx, c => sqlx::query_scalar("SELECT id FROM users WHERE org_id = $1 AND id = $2 AND disabled = FALSE")
             .bind(org_id).bind(id).fetch_optional(c).await)?;
         ok.map(|_| ()).ok_or_else(|| invalid("to_user_id", "用户不存在 / no such user"))

@@ -1,6 +1,7 @@
 //! Likely duplicates (SPEC CASE-6): earlier cases of the window with the
 //! same phone, service point or plate, or a similar text.
 
+use chuangkou_domain::OrgId;
 use chuangkou_domain::cases::similar::{LIKELY_DUPLICATE, Pairs};
 use serde::Serialize;
 
@@ -42,7 +43,11 @@ pub struct Duplicate {
 impl Store {
     /// Earlier cases within `window_ms` that look like the same matter: the
     /// same phone, service point or plate, or a similar text (CASE-6).
-    pub async fn likely_duplicates(&self, org_id: i64, probe: &DuplicateProbe<'_>) -> Result<Vec<Duplicate>> {
+    pub async fn likely_duplicates(
+        &self,
+        org_id: OrgId,
+        probe: &DuplicateProbe<'_>,
+    ) -> Result<Vec<Duplicate>> {
         let phone_hash = probe.phone.map(|p| self.phone_hash(p));
         self.duplicates_by_hash(org_id, probe, phone_hash).await
     }
@@ -50,7 +55,7 @@ impl Store {
     /// Likely duplicates of a stored case, for the office on its page.
     pub async fn duplicates_of(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         case: &super::CaseRow,
         window_ms: i64,
     ) -> Result<Vec<Duplicate>> {
@@ -69,7 +74,7 @@ impl Store {
 
     async fn duplicates_by_hash(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         probe: &DuplicateProbe<'_>,
         phone_hash: Option<String>,
     ) -> Result<Vec<Duplicate>> {
@@ -111,7 +116,7 @@ impl Store {
     /// window and a count, rather than one OR that no index serves.
     async fn same_key_cases(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         probe: &DuplicateProbe<'_>,
         phone_hash: Option<&str>,
         since: i64,
@@ -153,7 +158,7 @@ impl Store {
     /// checked in the query. MIN(id) over the window would scan it all.)
     async fn similar_text_cases(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         pairs: &Pairs,
         since: i64,
         seen: &[i64],

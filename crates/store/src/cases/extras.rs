@@ -5,13 +5,14 @@
 
 use super::intake::NewCase;
 use crate::{Result, Store, Tx, on_tx};
+use chuangkou_domain::OrgId;
 
 impl Store {
     #[allow(clippy::too_many_arguments)]
     pub(super) async fn insert_extras(
         &self,
         tx: &mut Tx,
-        org_id: i64,
+        org_id: OrgId,
         case_id: i64,
         number: &str,
         now: i64,

@@ -5,6 +5,7 @@
 //! `case.registered` event. The number and tracking code are returned only
 //! after the commit: nothing acknowledged is ever lost.
 
+use chuangkou_domain::OrgId;
 use chuangkou_domain::events::EventKind;
 use std::collections::HashMap;
 
@@ -94,7 +95,7 @@ const CASE_ROWS: usize = 64;
 /// A case checked and ready to write: see [`Store::prepare_case`].
 #[derive(Debug, Clone)]
 pub struct Prepared {
-    org_id: i64,
+    org_id: OrgId,
     org_code: String,
     actor: String,
     nc: NewCase,
@@ -149,7 +150,7 @@ impl Store {
         let mut tx = self.begin().await?;
         let t1 = t0.elapsed();
         let mut out: Vec<Option<Registered>> = vec![None; items.len()];
-        let mut orgs: Vec<i64> = items.iter().map(|p| p.org_id).collect();
+        let mut orgs: Vec<OrgId> = items.iter().map(|p| p.org_id).collect();
         orgs.sort_unstable();
         orgs.dedup();
         for org in orgs {
@@ -184,7 +185,7 @@ impl Store {
     pub(crate) async fn insert_group<'a>(
         &self,
         tx: &mut Tx,
-        org_id: i64,
+        org_id: OrgId,
         items: &'a [Prepared],
         idx: &[usize],
     ) -> Result<(Vec<(usize, Registered)>, Vec<NewEvent<'a>>)> {
@@ -246,7 +247,7 @@ impl Store {
     async fn take_numbers(
         &self,
         tx: &mut Tx,
-        org_id: i64,
+        org_id: OrgId,
         items: &[Prepared],
         idx: &[usize],
     ) -> Result<Vec<String>> {
@@ -272,7 +273,7 @@ impl Store {
     async fn insert_reporters(
         &self,
         tx: &mut Tx,
-        org_id: i64,
+        org_id: OrgId,
         items: &[Prepared],
         idx: &[usize],
     ) -> Result<Vec<Option<i64>>> {
@@ -305,7 +306,7 @@ impl Store {
     async fn insert_case_rows(
         &self,
         tx: &mut Tx,
-        org_id: i64,
+        org_id: OrgId,
         items: &[Prepared],
         idx: &[usize],
         numbers: &[String],
@@ -341,7 +342,7 @@ impl Store {
     async fn insert_first_timers(
         &self,
         tx: &mut Tx,
-        org_id: i64,
+        org_id: OrgId,
         timers: &[(i64, &PlannedTimer)],
     ) -> Result<()> {
         for chunk in crate::few_shapes(timers, TIMER_ROWS) {
@@ -436,7 +437,11 @@ impl Store {
     /// when none is given), service point and the staff member concerned —
     /// at a vehicle's service point its driver when nobody else is named
     /// (seed 002 星级服务车: the driver answers for the taxi).
-    async fn check_refs(&self, org_id: i64, nc: &NewCase) -> Result<(Option<i64>, Option<i64>, Option<i64>)> {
+    async fn check_refs(
+        &self,
+        org_id: OrgId,
+        nc: &NewCase,
+    ) -> Result<(Option<i64>, Option<i64>, Option<i64>)> {
         let mut unit_id = nc.unit_id;
         let mut subject = nc.subject_staff_id;
         if let Some(p) = nc.service_point_id {
@@ -466,7 +471,7 @@ impl Store {
     pub(crate) async fn insert_timers(
         &self,
         tx: &mut Tx,
-        org_id: i64,
+        org_id: OrgId,
         case_id: i64,
         version: i64,
         timers: &[PlannedTimer],
@@ -493,7 +498,7 @@ impl Store {
 
 /// A new case's `case.registered` event.
 fn registered_event<'a>(
-    org_id: i64,
+    org_id: OrgId,
     p: &'a Prepared,
     id: i64,
     number: &str,

@@ -2,6 +2,7 @@
 //! tracking. Rules come from `chuangkou_domain::cases`; this module keeps
 //! each change and its event in one transaction.
 
+use chuangkou_domain::OrgId;
 use chuangkou_domain::cases::{CaseKind, Channel, Finding, Responsibility, Satisfaction, State};
 use chuangkou_domain::events::EventKind;
 use serde::Serialize;
@@ -35,7 +36,7 @@ pub use tracking::{PublicView, TrackingError};
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct CaseRow {
     pub id: i64,
-    pub org_id: i64,
+    pub org_id: OrgId,
     pub number: String,
     #[sqlx(try_from = "String")]
     pub kind: CaseKind,
@@ -114,14 +115,14 @@ pub struct Reporter {
 }
 
 impl Store {
-    pub async fn case(&self, org_id: i64, id: i64) -> Result<CaseRow> {
+    pub async fn case(&self, org_id: OrgId, id: i64) -> Result<CaseRow> {
         let sql = format!("SELECT {CASE_COLUMNS} FROM cases k WHERE k.org_id = $1 AND k.id = $2");
         Ok(
             on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(org_id).bind(id).fetch_one(c).await)?,
         )
     }
 
-    pub async fn case_by_number(&self, org_id: i64, number: &str) -> Result<CaseRow> {
+    pub async fn case_by_number(&self, org_id: OrgId, number: &str) -> Result<CaseRow> {
         let sql = format!("SELECT {CASE_COLUMNS} FROM cases k WHERE k.org_id = $1 AND k.number = $2");
         Ok(
             on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(org_id).bind(number).fetch_one(c).await)?,
@@ -132,7 +133,7 @@ impl Store {
     /// The caller has checked that the actor may reveal.
     pub async fn reveal_reporter(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         case_id: i64,
         actor: &str,
         reason: &str,
@@ -170,7 +171,7 @@ impl Store {
     /// The masked phone of a case's reporter (e.g. `138****1234`), for the
     /// office and leaders before they press "reveal". Reading it is not a
     /// reveal: the digits shown are not enough to identify anyone.
-    pub async fn masked_reporter(&self, org_id: i64, case_id: i64) -> Result<Reporter> {
+    pub async fn masked_reporter(&self, org_id: OrgId, case_id: i64) -> Result<Reporter> {
         let row: Option<Sealed> = on_read!(self, c => sqlx::query_as(
             "SELECT r.name_enc, r.phone_enc FROM cases k JOIN reporters r ON r.id = k.reporter_id
              WHERE k.org_id = $1 AND k.id = $2")

@@ -2,6 +2,7 @@
 //! (SPEC API-5). Written in the same transaction as the change they report;
 //! senders outside the transaction deliver the queued messages.
 
+use chuangkou_domain::OrgId;
 use chuangkou_domain::events::EventKind;
 use serde::Serialize;
 
@@ -25,7 +26,7 @@ impl Store {
     pub(crate) async fn notify(
         &self,
         tx: &mut Tx,
-        org_id: i64,
+        org_id: OrgId,
         case_id: Option<i64>,
         target: NotifyTarget,
         kind: EventKind,
@@ -39,7 +40,7 @@ impl Store {
     pub(crate) async fn notify_all(
         &self,
         tx: &mut Tx,
-        org_id: i64,
+        org_id: OrgId,
         case_id: Option<i64>,
         targets: Vec<NotifyTarget>,
         kind: EventKind,
@@ -60,7 +61,7 @@ impl Store {
     pub(super) async fn recipients(
         &self,
         tx: &mut Tx,
-        org_id: i64,
+        org_id: OrgId,
         target: NotifyTarget,
     ) -> Result<Vec<i64>> {
         Ok(match target {
@@ -91,7 +92,7 @@ impl Store {
     pub(super) async fn deliver(
         &self,
         tx: &mut Tx,
-        org_id: i64,
+        org_id: OrgId,
         case_id: Option<i64>,
         users: Vec<i64>,
         kind: EventKind,
@@ -191,7 +192,7 @@ impl Store {
     pub(crate) async fn queue_reporter_message(
         &self,
         tx: &mut Tx,
-        org_id: i64,
+        org_id: OrgId,
         case_id: i64,
         body: &str,
     ) -> Result<()> {
@@ -204,7 +205,7 @@ impl Store {
         Ok(())
     }
 
-    pub async fn notifications(&self, org_id: i64, user_id: i64, limit: i64) -> Result<Vec<Notification>> {
+    pub async fn notifications(&self, org_id: OrgId, user_id: i64, limit: i64) -> Result<Vec<Notification>> {
         Ok(on_read!(self, c => sqlx::query_as(
             "SELECT id, case_id, kind, message, created_at, read_at FROM notifications
              WHERE org_id = $1 AND user_id = $2 ORDER BY id DESC LIMIT $3")
@@ -216,7 +217,7 @@ impl Store {
     /// that the badge says "99+". Counting them all cost a leader with a
     /// backlog of escalations 300 ms a page (2.9 M unread, SQLite).
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
-    pub async fn unread_notifications(&self, org_id: i64, user_id: i64) -> Result<i64> {
+    pub async fn unread_notifications(&self, org_id: OrgId, user_id: i64) -> Result<i64> {
         Ok(on_read!(self, c => sqlx::query_scalar(
             "SELECT COUNT(*) FROM (SELECT 1 FROM notifications
               WHERE org_id = $1 AND user_id = $2 AND read_at IS NULL LIMIT $3) u")
@@ -224,7 +225,7 @@ impl Store {
     }
 
     /// Marks all of a user's notifications read.
-    pub async fn mark_notifications_read(&self, org_id: i64, user_id: i64) -> Result<()> {
+    pub async fn mark_notifications_read(&self, org_id: OrgId, user_id: i64) -> Result<()> {
         let mut tx = self.begin().await?;
         on_tx!(&mut tx, c => sqlx::query(
             "UPDATE notifications SET read_at = $1 WHERE org_id = $2 AND user_id = $3 AND read_at IS NULL")
@@ -233,7 +234,7 @@ impl Store {
     }
 
     /// Queued messages to reporters, oldest first (for senders and tests).
-    pub async fn pending_messages(&self, org_id: i64) -> Result<Vec<(i64, i64, String)>> {
+    pub async fn pending_messages(&self, org_id: OrgId) -> Result<Vec<(i64, i64, String)>> {
         Ok(on_read!(self, c => sqlx::query_as(
             "SELECT id, case_id, body FROM outbox WHERE org_id = $1 AND sent_at IS NULL ORDER BY id")
             .bind(org_id).fetch_all(c).await)?)
@@ -243,7 +244,7 @@ impl Store {
 /// One person told of a case, for [`Store::deliver_many`].
 #[derive(Debug, Clone)]
 pub(crate) struct Notice {
-    pub org_id: i64,
+    pub org_id: OrgId,
     pub case_id: i64,
     pub user_id: i64,
     pub kind: EventKind,

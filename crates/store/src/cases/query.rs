@@ -1,6 +1,7 @@
 //! Reading cases: the staff inbox and search (SPEC CASE-11 console), and a
 //! case's timeline.
 
+use chuangkou_domain::OrgId;
 use chuangkou_domain::events::EventKind;
 use serde::Serialize;
 
@@ -106,7 +107,7 @@ pub const PUBLIC_EVENTS: &[EventKind] = &[
 impl Store {
     /// The ids of the organisation's complaints about leaders (routed to
     /// the discipline body), which only that body sees.
-    pub async fn leader_complaint_ids(&self, org_id: i64) -> Result<std::collections::HashSet<i64>> {
+    pub async fn leader_complaint_ids(&self, org_id: OrgId) -> Result<std::collections::HashSet<i64>> {
         let ids: Vec<i64> = on_read!(self, c => sqlx::query_scalar(
             "SELECT id FROM cases WHERE org_id = $1 AND routed_to <> 'office'")
             .bind(org_id).fetch_all(c).await)?;
@@ -123,7 +124,7 @@ impl Store {
     /// "Mine" is the same: the cases I handle, walked on the owner index,
     /// and those being handed to me, on theirs. (As one condition, SQLite
     /// walked every open case to find those of a user who has few.)
-    pub async fn cases(&self, org_id: i64, f: &CaseFilter) -> Result<Vec<CaseRow>> {
+    pub async fn cases(&self, org_id: OrgId, f: &CaseFilter) -> Result<Vec<CaseRow>> {
         let limit = f.limit.clamp(1, 200);
         let searching = self.search_terms(f).is_some();
         let parts = parts(f);
@@ -144,7 +145,7 @@ impl Store {
         Ok(rows)
     }
 
-    async fn fetch_cases(&self, org_id: i64, c: &Conditions, limit: i64) -> Result<Vec<CaseRow>> {
+    async fn fetch_cases(&self, org_id: OrgId, c: &Conditions, limit: i64) -> Result<Vec<CaseRow>> {
         let Conditions { from, wh, order, ints, texts, by_text } = c;
         let sql = format!("SELECT {CASE_COLUMNS} FROM {from} WHERE {wh} ORDER BY {order} LIMIT {limit}");
         // A search reads from the replica, if there is one; the inbox's
@@ -162,7 +163,7 @@ impl Store {
     /// How many cases the filter finds, counting no further than `up_to`
     /// (an inbox tab's count: "500+" is enough to say).
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
-    pub async fn count_cases(&self, org_id: i64, f: &CaseFilter, up_to: i64) -> Result<i64> {
+    pub async fn count_cases(&self, org_id: OrgId, f: &CaseFilter, up_to: i64) -> Result<i64> {
         let mut n = 0;
         // The halves of "mine" hold different cases (one owner, another
         // taking it over), so their counts add up.
@@ -188,7 +189,7 @@ impl Store {
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn count_by_urgency(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         f: &CaseFilter,
         now: i64,
         tomorrow: i64,
@@ -299,7 +300,7 @@ impl Store {
     /// A case's whole history, oldest first.
     /// Where another system said a case happened, and who sent it, with the
     /// sender's e-mail and names decrypted; `None` for a case of our own.
-    pub async fn case_origin(&self, org_id: i64, case_id: i64) -> Result<Option<super::Origin>> {
+    pub async fn case_origin(&self, org_id: OrgId, case_id: i64) -> Result<Option<super::Origin>> {
         type Row = (
             Option<String>,
             Option<String>,
@@ -337,7 +338,7 @@ impl Store {
     }
 
     /// A case's photos, oldest first: id, content type, width, height.
-    pub async fn case_photos(&self, org_id: i64, case_id: i64) -> Result<Vec<(i64, String, i64, i64)>> {
+    pub async fn case_photos(&self, org_id: OrgId, case_id: i64) -> Result<Vec<(i64, String, i64, i64)>> {
         Ok(on_read!(self, c => sqlx::query_as(
             "SELECT id, content_type, width, height FROM case_photos WHERE org_id = $1 AND case_id = $2 ORDER BY id")
             .bind(org_id).bind(case_id).fetch_all(c).await)?)
@@ -345,7 +346,7 @@ impl Store {
 
     /// One photo of a case (or its thumbnail): content type, bytes, and the
     /// case it belongs to, for the caller to check who may see it.
-    pub async fn case_photo(&self, org_id: i64, id: i64, thumb: bool) -> Result<(String, Vec<u8>, i64)> {
+    pub async fn case_photo(&self, org_id: OrgId, id: i64, thumb: bool) -> Result<(String, Vec<u8>, i64)> {
         let sql = format!(
             "SELECT content_type, {}, case_id FROM case_photos WHERE org_id = $1 AND id = $2",
             if thumb { "thumb" } else { "bytes" }
@@ -354,7 +355,7 @@ impl Store {
             .ok_or(StoreError::NotFound)
     }
 
-    pub async fn timeline(&self, org_id: i64, case_id: i64) -> Result<Vec<TimelineEntry>> {
+    pub async fn timeline(&self, org_id: OrgId, case_id: i64) -> Result<Vec<TimelineEntry>> {
         Ok(self
             .history(org_id, "case", case_id)
             .await?

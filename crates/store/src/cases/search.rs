@@ -8,6 +8,7 @@
 //! are written as one segment at commit instead of twenty B-tree inserts a
 //! case. PostgreSQL keeps one `case_terms` row per bigram.
 
+use chuangkou_domain::OrgId;
 use chuangkou_domain::cases::similar::bigrams;
 
 use crate::{Backend, Result, Store, Tx, on_tx};
@@ -85,7 +86,7 @@ impl Store {
     pub(crate) async fn index_case_texts(
         &self,
         tx: &mut Tx,
-        org_id: i64,
+        org_id: OrgId,
         docs: &[(i64, &str)],
     ) -> Result<()> {
         // One row a case (its document) on SQLite, one a bigram on PostgreSQL;

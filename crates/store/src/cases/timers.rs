@@ -14,6 +14,7 @@
 //! fact for them — in the transaction that fires the timer, and only where
 //! a rule of the pack listens to that kind of fact.
 
+use chuangkou_domain::OrgId;
 use chuangkou_domain::Role;
 use chuangkou_domain::cases::State;
 use chuangkou_domain::cases::clock::TimerAction;
@@ -85,9 +86,9 @@ struct SweepWrites {
     overdue: Vec<i64>,
     /// Cases escalated, and to whom, in the order decided: the last wins.
     escalated: Vec<(i64, &'static str)>,
-    changed: Vec<(i64, i64)>,
+    changed: Vec<(OrgId, i64)>,
     /// The members of each (organisation, role) told in this batch.
-    roles: std::collections::HashMap<(i64, Role), Vec<i64>>,
+    roles: std::collections::HashMap<(OrgId, Role), Vec<i64>>,
     /// The users of the staff the batch's cases are about.
     subject_users: std::collections::HashMap<i64, Vec<i64>>,
     /// The people told, written together.
@@ -292,7 +293,7 @@ impl Store {
             );
             on_tx!(tx, c => sqlx::query(sqlx::AssertSqlSafe(sql)).bind(to).bind(self.now_ms()).execute(c).await.map(|r| r.rows_affected()))?;
         }
-        let mut by_org: std::collections::BTreeMap<i64, Vec<NewEvent<'static>>> = Default::default();
+        let mut by_org: std::collections::BTreeMap<OrgId, Vec<NewEvent<'static>>> = Default::default();
         for e in w.events {
             by_org.entry(e.org_id).or_default().push(e);
         }
@@ -452,7 +453,7 @@ impl Store {
     async fn batch_recipients(
         &self,
         tx: &mut crate::Tx,
-        org_id: i64,
+        org_id: OrgId,
         target: NotifyTarget,
         w: &mut SweepWrites,
     ) -> Result<Vec<i64>> {

@@ -3,6 +3,7 @@
 //! A wrong code and a missing case get the same answer, and each client
 //! address may fail only a few times in a window before it must wait.
 
+use chuangkou_domain::OrgId;
 use chuangkou_domain::cases::number::{SPOKEN_CODE_TRIES, normalise_spoken_code, normalise_tracking_code};
 use chuangkou_domain::cases::{Actor, Command, Satisfaction};
 use chuangkou_domain::events::EventKind;
@@ -37,7 +38,7 @@ impl From<StoreError> for TrackingError {
 #[derive(Debug, Clone, Serialize)]
 pub struct PublicView {
     pub number: String,
-    pub org_id: i64,
+    pub org_id: OrgId,
     pub kind: String,
     pub category: String,
     pub state: String,

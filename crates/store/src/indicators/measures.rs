@@ -3,6 +3,7 @@
 //! unit's subtree afterwards), and how they make the indicators.
 
 use chuangkou_domain::Fen;
+use chuangkou_domain::OrgId;
 use chuangkou_domain::calendar::{Calendar, day_number};
 use chuangkou_domain::kpi::{Period, compare, per_10k, rate};
 use chuangkou_domain::satisfaction::Counts;
@@ -15,7 +16,7 @@ impl Store {
     /// Every measure of the indicators over `p`, keyed as `per` says.
     pub(super) async fn measures(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         cal: &Calendar,
         f: &Filters,
         p: Period,
@@ -57,7 +58,7 @@ impl Store {
 
     /// Volume of the subject's units (the organisation: all); none for a
     /// person or a vehicle.
-    async fn volume(&self, org_id: i64, f: &Filters, d0: i64, d1: i64, per: Per) -> Result<Keyed<Volume>> {
+    async fn volume(&self, org_id: OrgId, f: &Filters, d0: i64, d1: i64, per: Per) -> Result<Keyed<Volume>> {
         if f.staff.is_some() && f.units.is_none() || f.vehicle_points.is_some() {
             return Ok(vec![]);
         }
@@ -81,7 +82,7 @@ impl Store {
     /// The subject's ratings, from the rollups (by unit: each unit's own).
     async fn subject_ratings(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         f: &Filters,
         d0: i64,
         d1: i64,
@@ -108,7 +109,7 @@ impl Store {
     /// Cases: callbacks (of which satisfied) and cases due (of which on time).
     async fn case_measures(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         f: &Filters,
         from: i64,
         to: i64,
@@ -136,7 +137,7 @@ impl Store {
     /// checked on site (of which passed).
     async fn inspection_measures(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         f: &Filters,
         from: i64,
         to: i64,
@@ -171,7 +172,7 @@ impl Store {
     }
 
     /// The keyed pairs of counts `sql` answers for the organisation over `from..to`.
-    async fn pairs_of(&self, sql: &str, org_id: i64, from: i64, to: i64) -> Result<Vec<Pair>> {
+    async fn pairs_of(&self, sql: &str, org_id: OrgId, from: i64, to: i64) -> Result<Vec<Pair>> {
         Ok(on_replica!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(org_id).bind(from).bind(to).fetch_all(c).await)?)
     }
@@ -181,7 +182,7 @@ impl Store {
     /// violation counts whatever fact produced it.
     async fn ledger_measures(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         f: &Filters,
         from: i64,
         to: i64,

@@ -6,6 +6,7 @@
 //! member or a vehicle. Definitions: `docs/INDICATORS.md`.
 
 use chuangkou_domain::Fen;
+use chuangkou_domain::OrgId;
 use chuangkou_domain::calendar::{Calendar, day_number};
 use chuangkou_domain::events::EventKind;
 use chuangkou_domain::kpi::{Compared, Period, VolumeRow};
@@ -78,7 +79,7 @@ struct Filters {
 impl Store {
     /// Records a volume sheet's rows (units by code) in one transaction,
     /// replacing the figures of days already there; all or nothing.
-    pub async fn record_volumes(&self, org_id: i64, actor: &str, rows: &[VolumeRow]) -> Result<usize> {
+    pub async fn record_volumes(&self, org_id: OrgId, actor: &str, rows: &[VolumeRow]) -> Result<usize> {
         let units: std::collections::HashMap<String, i64> =
             self.units(org_id).await?.into_iter().map(|u| (u.code, u.id)).collect();
         let mut bad = Vec::new();
@@ -111,7 +112,7 @@ impl Store {
                 actor,
                 kind: EventKind::VolumesImported,
                 subject_type: "organisation",
-                subject_id: org_id,
+                subject_id: org_id.get(),
                 payload: json!({
                     "rows": rows.len(),
                     "from": first.map(day_number), "to": last.map(day_number),
@@ -126,7 +127,7 @@ impl Store {
     }
 
     /// A unit and every unit under it.
-    pub async fn unit_subtree(&self, org_id: i64, unit_id: i64) -> Result<Vec<i64>> {
+    pub async fn unit_subtree(&self, org_id: OrgId, unit_id: i64) -> Result<Vec<i64>> {
         let units = self.units(org_id).await?;
         if !units.iter().any(|u| u.id == unit_id) {
             return Err(StoreError::NotFound);
@@ -134,7 +135,7 @@ impl Store {
         Ok(subtree(&units, unit_id))
     }
 
-    async fn filters(&self, org_id: i64, s: Subject) -> Result<Filters> {
+    async fn filters(&self, org_id: OrgId, s: Subject) -> Result<Filters> {
         Ok(match s {
             Subject::Organisation => {
                 Filters { cases: String::new(), units: None, staff: None, vehicle_points: None }
@@ -193,7 +194,7 @@ impl Store {
     /// not merged into another case, not found unfounded, not withdrawn.
     async fn valid_complaints(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         f: &Filters,
         from: i64,
         to: i64,
@@ -222,7 +223,7 @@ impl Store {
     /// Valid complaints of a subject in each of `periods`.
     pub async fn valid_complaints_by_period(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         cal: &Calendar,
         s: Subject,
         periods: &[Period],
@@ -241,7 +242,7 @@ impl Store {
 
     /// The organisation's counted ratings per month (yyyymm) over days
     /// `from..=to`, from the rollups.
-    pub async fn ratings_by_month(&self, org_id: i64, from: i64, to: i64) -> Result<Vec<(i64, Counts)>> {
+    pub async fn ratings_by_month(&self, org_id: OrgId, from: i64, to: i64) -> Result<Vec<(i64, Counts)>> {
         let rows: Vec<(i64, i64, i64, i64, i64, i64)> = on_replica!(self, c => sqlx::query_as(
             "SELECT day / 100, CAST(SUM(n1) AS BIGINT), CAST(SUM(n2) AS BIGINT), CAST(SUM(n3) AS BIGINT),
                     CAST(SUM(n4) AS BIGINT), CAST(SUM(n5) AS BIGINT)
@@ -253,7 +254,7 @@ impl Store {
 
     /// What needs attention now: open cases past a deadline, and open
     /// rectification orders (of which overdue).
-    pub async fn attention(&self, org_id: i64) -> Result<(i64, i64, i64)> {
+    pub async fn attention(&self, org_id: OrgId) -> Result<(i64, i64, i64)> {
         // Named on SQLite: without statistics its planner as soon walks
         // every open case (`cases_open`, the inbox's, whose condition this
         // query also meets) as the open overdue ones — 1.7 s at a million.
@@ -275,7 +276,13 @@ impl Store {
 
     /// The indicators of a subject over a period of the calendar's days.
     #[tracing::instrument(level = "debug", skip_all, fields(org_id), err(level = "debug"))]
-    pub async fn indicators(&self, org_id: i64, cal: &Calendar, s: Subject, p: Period) -> Result<Indicators> {
+    pub async fn indicators(
+        &self,
+        org_id: OrgId,
+        cal: &Calendar,
+        s: Subject,
+        p: Period,
+    ) -> Result<Indicators> {
         let f = self.filters(org_id, s).await?;
         let measures = self.measures(org_id, cal, &f, p, Per::Subject).await?;
         let mut whole = Measures::default();
@@ -292,7 +299,7 @@ impl Store {
     #[tracing::instrument(level = "debug", skip_all, fields(org_id), err(level = "debug"))]
     pub async fn indicators_by_unit(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         cal: &Calendar,
         units: &[i64],
         p: Period,

@@ -4,6 +4,7 @@
 //! item — in one transaction. Rectification deadlines are timers swept like
 //! case deadlines: each fires once, on any instance.
 
+use chuangkou_domain::OrgId;
 use chuangkou_domain::duty::{DutyKind, default_on_duty};
 use chuangkou_domain::events::EventKind;
 use chuangkou_domain::inspections::{
@@ -179,7 +180,7 @@ const RECT_SELECT: &str =
   FROM rectifications r JOIN inspections i ON i.id = r.inspection_id JOIN units u ON u.id = r.unit_id";
 
 impl Store {
-    pub async fn create_plan(&self, org_id: i64, rules: Rules<'_>, by: &User, p: &NewPlan) -> Result<i64> {
+    pub async fn create_plan(&self, org_id: OrgId, rules: Rules<'_>, by: &User, p: &NewPlan) -> Result<i64> {
         let NewPlan { title, kind, mode, checklist, unit_id } = p;
         let (kind, mode, unit_id) = (*kind, *mode, *unit_id);
         if !by.role().can(Permission::PlanInspections) {
@@ -221,13 +222,13 @@ impl Store {
         Ok(id)
     }
 
-    pub async fn plans(&self, org_id: i64) -> Result<Vec<PlanRow>> {
+    pub async fn plans(&self, org_id: OrgId) -> Result<Vec<PlanRow>> {
         Ok(on_read!(self, c => sqlx::query_as(
             "SELECT id, title, kind, mode, checklist, unit_id, created_at FROM inspection_plans WHERE org_id = $1 ORDER BY id DESC")
             .bind(org_id).fetch_all(c).await)?)
     }
 
-    pub async fn plan(&self, org_id: i64, id: i64) -> Result<PlanRow> {
+    pub async fn plan(&self, org_id: OrgId, id: i64) -> Result<PlanRow> {
         let p: Option<PlanRow> = on_read!(self, c => sqlx::query_as(
             "SELECT id, title, kind, mode, checklist, unit_id, created_at FROM inspection_plans WHERE org_id = $1 AND id = $2")
             .bind(org_id).bind(id).fetch_optional(c).await)?;
@@ -238,7 +239,7 @@ impl Store {
     async fn resolve_target(
         &self,
         tx: &mut Tx,
-        org_id: i64,
+        org_id: OrgId,
         n: &NewInspection,
     ) -> Result<(i64, Option<i64>)> {
         let missing = || StoreError::field("target_id", "检查对象不存在 / no such target");
@@ -290,7 +291,7 @@ impl Store {
     #[tracing::instrument(level = "debug", skip_all, fields(org_id), err(level = "debug"))]
     pub async fn record_inspection(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         rules: Rules<'_>,
         by: &User,
         n: &NewInspection,
@@ -326,7 +327,7 @@ impl Store {
     async fn insert_inspection(
         &self,
         tx: &mut Tx,
-        org_id: i64,
+        org_id: OrgId,
         by: &User,
         n: &NewInspection,
         v: &Visit<'_>,
@@ -367,7 +368,7 @@ impl Store {
     async fn record_item(
         &self,
         tx: &mut Tx,
-        org_id: i64,
+        org_id: OrgId,
         rules: Rules<'_>,
         v: &Visit<'_>,
         item: &NewItem,
@@ -417,7 +418,7 @@ impl Store {
     async fn insert_photo(
         &self,
         tx: &mut Tx,
-        org_id: i64,
+        org_id: OrgId,
         inspection_id: i64,
         item_id: Option<i64>,
         p: &Photo,
@@ -434,7 +435,7 @@ impl Store {
     /// Adds a photo to an item of an inspection the user recorded.
     pub async fn add_photo(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         by: &User,
         inspection_id: i64,
         item_id: i64,
@@ -477,7 +478,7 @@ impl Store {
     /// Inspections, newest first: by one inspector, or of some units, or all.
     pub async fn inspections(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         inspector_id: Option<i64>,
         unit_ids: Option<&[i64]>,
     ) -> Result<Vec<InspectionRow>> {
@@ -494,7 +495,7 @@ impl Store {
 
     pub async fn inspection(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         id: i64,
     ) -> Result<(InspectionRow, Vec<ItemRow>, Vec<PhotoMeta>)> {
         let sql = format!("{INSPECTION_SELECT} WHERE i.org_id = $1 AND i.id = $2");
@@ -510,7 +511,7 @@ impl Store {
     }
 
     /// A photo's bytes (or thumbnail) and the inspection it belongs to.
-    pub async fn photo(&self, org_id: i64, id: i64, thumb: bool) -> Result<(String, Vec<u8>, i64)> {
+    pub async fn photo(&self, org_id: OrgId, id: i64, thumb: bool) -> Result<(String, Vec<u8>, i64)> {
         let col = if thumb { "thumb" } else { "bytes" };
         let ct = if thumb { "'image/jpeg'" } else { "content_type" };
         let sql =

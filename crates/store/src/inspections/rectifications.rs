@@ -1,6 +1,7 @@
 //! Rectification orders 限期整改 (SPEC INS-3): reported by the unit,
 //! verified by the inspector, their deadlines fired once by the sweep.
 
+use chuangkou_domain::OrgId;
 use chuangkou_domain::events::EventKind;
 use chuangkou_domain::inspections::{RectificationState, RectificationStep};
 use chuangkou_domain::{Permission, Role};
@@ -16,7 +17,7 @@ impl Store {
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn rectifications(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         unit_ids: Option<&[i64]>,
         open_only: bool,
     ) -> Result<Vec<RectificationRow>> {
@@ -31,7 +32,7 @@ impl Store {
         Ok(on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(org_id).fetch_all(c).await)?)
     }
 
-    pub async fn rectification(&self, org_id: i64, id: i64) -> Result<RectificationRow> {
+    pub async fn rectification(&self, org_id: OrgId, id: i64) -> Result<RectificationRow> {
         let sql = format!("{RECT_SELECT} WHERE r.org_id = $1 AND r.id = $2");
         let r: Option<RectificationRow> = on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(org_id).bind(id).fetch_optional(c).await)?;
         r.ok_or(StoreError::NotFound)
@@ -41,7 +42,7 @@ impl Store {
     /// accepts or rejects it. The caller has checked the user's reach.
     pub async fn rectification_step(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         by: &User,
         id: i64,
         step: RectificationStep,
@@ -125,7 +126,7 @@ impl Store {
               WHERE deadline_fired_at IS NULL AND due_at <= $1 ORDER BY due_at, id LIMIT {BATCH}{claim}"
         );
         let mut tx = self.begin().await?;
-        let due: Vec<(i64, i64, i64, String, String)> =
+        let due: Vec<(i64, OrgId, i64, String, String)> =
             on_tx!(&mut tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(now).fetch_all(c).await)?;
         let mut overdue = 0;
         for (id, org_id, unit_id, state, description) in &due {

@@ -1,6 +1,7 @@
 //! Supervisors' written reports 书面反映 and the leading group's decision
 //! on each (SPEC INS-4).
 
+use chuangkou_domain::OrgId;
 use chuangkou_domain::events::EventKind;
 use chuangkou_domain::inspections::ReportOutcome;
 use chuangkou_domain::{Permission, Role};
@@ -15,7 +16,7 @@ impl Store {
     /// A supervisor's written report to the leading group (INS-4).
     pub async fn submit_report(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         by: &User,
         unit_id: Option<i64>,
         title: &str,
@@ -68,7 +69,7 @@ impl Store {
         Ok(id)
     }
 
-    pub async fn reports(&self, org_id: i64, author_id: Option<i64>) -> Result<Vec<ReportRow>> {
+    pub async fn reports(&self, org_id: OrgId, author_id: Option<i64>) -> Result<Vec<ReportRow>> {
         Ok(on_read!(self, c => sqlx::query_as(
             "SELECT r.id, r.author_id, u.display_name AS author_name, r.unit_id, r.title, r.findings, r.proposals,
                     r.submitted_at, r.outcome, r.decision, r.decided_at
@@ -80,7 +81,7 @@ impl Store {
     /// The leading group records its decision on a written report.
     pub async fn decide_report(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         by: &User,
         id: i64,
         outcome: ReportOutcome,

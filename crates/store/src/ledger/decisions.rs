@@ -1,6 +1,7 @@
 //! People decide: manual proposals, approval or rejection (never by the
 //! proposer), reversal entries, one appeal per entry and its decision.
 
+use chuangkou_domain::OrgId;
 use chuangkou_domain::access::about_themselves;
 use chuangkou_domain::events::EventKind;
 use chuangkou_domain::ledger::decision::{self, Decider, Proposed, Refusal};
@@ -19,7 +20,13 @@ impl Store {
     /// efficiency warnings (which count towards a collective warning like
     /// the ones the rules propose).
     #[tracing::instrument(level = "debug", skip_all, fields(org_id), err(level = "debug"))]
-    pub async fn propose_entry(&self, org_id: i64, rules: Rules<'_>, by: &User, e: &NewEntry) -> Result<i64> {
+    pub async fn propose_entry(
+        &self,
+        org_id: OrgId,
+        rules: Rules<'_>,
+        by: &User,
+        e: &NewEntry,
+    ) -> Result<i64> {
         if !by.role().can(Permission::RecordLedger) {
             return Err(StoreError::refused(
                 false,
@@ -94,7 +101,7 @@ impl Store {
 
     /// The entry, read after its row is locked (PostgreSQL; SQLite's one
     /// writer already serialises), so that two decisions cannot both pass.
-    async fn lock_entry(&self, tx: &mut Tx, org_id: i64, id: i64) -> Result<EntryRow> {
+    async fn lock_entry(&self, tx: &mut Tx, org_id: OrgId, id: i64) -> Result<EntryRow> {
         let lock = format!("SELECT id FROM ledger_entries WHERE org_id = $1 AND id = $2{}", self.lock_rows());
         let found: Option<i64> = on_tx!(tx, c => sqlx::query_scalar(sqlx::AssertSqlSafe(lock)).bind(org_id).bind(id).fetch_optional(c).await)?;
         found.ok_or(StoreError::NotFound)?;
@@ -109,7 +116,7 @@ impl Store {
     #[tracing::instrument(level = "debug", skip_all, fields(org_id, entry_id = id), err(level = "debug"))]
     pub async fn decide_entry(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         rules: Rules<'_>,
         by: &User,
         id: i64,
@@ -174,7 +181,7 @@ impl Store {
         self.entry(org_id, id).await
     }
 
-    async fn void_facts(&self, tx: &mut Tx, org_id: i64, e: &EntryRow) -> Result<()> {
+    async fn void_facts(&self, tx: &mut Tx, org_id: OrgId, e: &EntryRow) -> Result<()> {
         let now = self.now_ms();
         for id in e.fact_ids.split(',').filter_map(|x| x.parse::<i64>().ok()) {
             let n = on_tx!(tx, c => sqlx::query("UPDATE facts SET voided_at = $1 WHERE org_id = $2 AND id = $3 AND voided_at IS NULL")
@@ -189,7 +196,7 @@ impl Store {
     async fn notify_staff(
         &self,
         tx: &mut Tx,
-        org_id: i64,
+        org_id: OrgId,
         staff_id: i64,
         kind: EventKind,
         message: &str,
@@ -207,7 +214,7 @@ impl Store {
     /// correction; a due fine is waived.
     pub async fn reverse_entry(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         rules: Rules<'_>,
         by: &User,
         id: i64,
@@ -233,7 +240,7 @@ impl Store {
     async fn reverse_tx(
         &self,
         tx: &mut Tx,
-        org_id: i64,
+        org_id: OrgId,
         by: &User,
         e: &EntryRow,
         reason: &str,
@@ -293,7 +300,7 @@ impl Store {
     #[tracing::instrument(level = "debug", skip_all, fields(org_id), err(level = "debug"))]
     pub async fn appeal(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         rules: Rules<'_>,
         by: &User,
         id: i64,
@@ -358,7 +365,7 @@ impl Store {
     #[tracing::instrument(level = "debug", skip_all, fields(org_id), err(level = "debug"))]
     pub async fn decide_appeal(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         rules: Rules<'_>,
         by: &User,
         id: i64,

@@ -1,6 +1,7 @@
 //! The rules engine's driver: a fact is recorded and the pack's rules,
 //! evaluated in the same transaction, propose entries with an explanation.
 
+use chuangkou_domain::OrgId;
 use chuangkou_domain::events::EventKind;
 use chuangkou_domain::ledger::explain;
 use chuangkou_domain::ledger::{
@@ -44,7 +45,7 @@ impl Store {
     #[tracing::instrument(level = "debug", skip_all, fields(org_id), err(level = "debug"))]
     pub async fn record_fact(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         rules: Rules<'_>,
         by: &Proposer,
         f: &NewFact,
@@ -59,7 +60,7 @@ impl Store {
     #[tracing::instrument(level = "debug", skip_all, fields(org_id), err(level = "debug"))]
     pub async fn record_facts(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         rules: Rules<'_>,
         by: &Proposer,
         facts: &[NewFact],
@@ -76,7 +77,7 @@ impl Store {
     pub(crate) async fn record_fact_tx(
         &self,
         tx: &mut Tx,
-        org_id: i64,
+        org_id: OrgId,
         rules: Rules<'_>,
         by: &Proposer,
         f: &NewFact,
@@ -116,7 +117,7 @@ impl Store {
     async fn insert_fact(
         &self,
         tx: &mut Tx,
-        org_id: i64,
+        org_id: OrgId,
         by: &Proposer,
         f: &NewFact,
         r: &Recorded,
@@ -154,7 +155,7 @@ impl Store {
     async fn rules_on_fact(
         &self,
         tx: &mut Tx,
-        org_id: i64,
+        org_id: OrgId,
         rules: Rules<'_>,
         by: &Proposer,
         f: &NewFact,
@@ -221,7 +222,7 @@ impl Store {
     pub(crate) async fn rules_on_entries(
         &self,
         tx: &mut Tx,
-        org_id: i64,
+        org_id: OrgId,
         rules: Rules<'_>,
         by: &Proposer,
         unit_id: i64,
@@ -298,7 +299,7 @@ impl Store {
     async fn matching_facts(
         &self,
         tx: &mut Tx,
-        org_id: i64,
+        org_id: OrgId,
         rule: &LedgerRule,
         staff_id: Option<i64>,
         unit_id: i64,
@@ -331,7 +332,7 @@ impl Store {
     async fn rule_fired(
         &self,
         tx: &mut Tx,
-        org_id: i64,
+        org_id: OrgId,
         rule: &str,
         key: &str,
         staff_id: Option<i64>,
@@ -347,7 +348,7 @@ impl Store {
         Ok(n > 0)
     }
 
-    async fn unit_manager(&self, tx: &mut Tx, org_id: i64, unit_id: i64) -> Result<Option<i64>> {
+    async fn unit_manager(&self, tx: &mut Tx, org_id: OrgId, unit_id: i64) -> Result<Option<i64>> {
         let m: Option<Option<i64>> = on_tx!(tx, c => sqlx::query_scalar(
             "SELECT manager_staff_id FROM units WHERE org_id = $1 AND id = $2")
             .bind(org_id).bind(unit_id).fetch_optional(c).await)?;
@@ -359,7 +360,7 @@ impl Store {
     pub(super) async fn subject_unit(
         &self,
         tx: &mut Tx,
-        org_id: i64,
+        org_id: OrgId,
         staff_id: Option<i64>,
         unit_id: Option<i64>,
     ) -> Result<(Option<i64>, i64)> {
@@ -378,7 +379,7 @@ impl Store {
         }
     }
 
-    pub(super) async fn insert_entry(&self, tx: &mut Tx, org_id: i64, e: &Insert<'_>) -> Result<i64> {
+    pub(super) async fn insert_entry(&self, tx: &mut Tx, org_id: OrgId, e: &Insert<'_>) -> Result<i64> {
         let now = self.now_ms();
         let choices = e.choices.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(",");
         let facts = e.fact_ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",");

@@ -1,6 +1,7 @@
 //! The fines register (SPEC LED-4): collected by finance, waived only by a
 //! recorded decision.
 
+use chuangkou_domain::OrgId;
 use chuangkou_domain::Permission;
 use chuangkou_domain::events::EventKind;
 use chuangkou_domain::ledger::FineStatus;
@@ -12,7 +13,7 @@ use crate::users::User;
 use crate::{NewEvent, Result, Store, StoreError, on_read, on_tx};
 
 impl Store {
-    pub async fn fines(&self, org_id: i64, f: &FineFilter) -> Result<Vec<FineRow>> {
+    pub async fn fines(&self, org_id: OrgId, f: &FineFilter) -> Result<Vec<FineRow>> {
         let mut sql = String::from(
             "SELECT f.id, f.entry_id, f.staff_id, s.name AS staff_name, s.employee_no, u.name AS unit_name, f.amount,
                     f.status, f.due_since, f.collected_at, f.receipt_no, f.waived_at, f.waived_reason, e.explanation
@@ -29,7 +30,7 @@ impl Store {
     }
 
     /// Finance marks a fine collected (LED-4).
-    pub async fn collect_fine(&self, org_id: i64, by: &User, id: i64, receipt_no: &str) -> Result<()> {
+    pub async fn collect_fine(&self, org_id: OrgId, by: &User, id: i64, receipt_no: &str) -> Result<()> {
         if !by.role().can(Permission::CollectFines) {
             return Err(StoreError::refused(false, "只有财务室可以收缴罚款 / only finance collects fines"));
         }
@@ -43,7 +44,7 @@ impl Store {
     /// proposer never confirms their own proposal. Returns the new status.
     pub async fn waive_fine(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         rules: Rules<'_>,
         by: &User,
         id: i64,
@@ -112,7 +113,7 @@ impl Store {
     }
 
     /// Moves a due fine to collected, with its event.
-    async fn fine_step(&self, org_id: i64, by: &User, id: i64, receipt: &str) -> Result<()> {
+    async fn fine_step(&self, org_id: OrgId, by: &User, id: i64, receipt: &str) -> Result<()> {
         let mut tx = self.begin().await?;
         let now = self.now_ms();
         let n = on_tx!(&mut tx, c => sqlx::query(

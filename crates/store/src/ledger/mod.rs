@@ -3,6 +3,7 @@
 //! person concerned may appeal once, fines go to a register that finance
 //! collects. Nothing is edited or deleted; a correction is a reversal entry.
 
+use chuangkou_domain::OrgId;
 use chuangkou_domain::events::EventKind;
 use chuangkou_domain::ledger::{
     AttendanceKind, EntryKind, EntryStatus, FactKind, FineStatus, Severity, year_bounds,
@@ -277,14 +278,14 @@ pub struct FactRow {
 }
 
 impl Store {
-    pub async fn entry(&self, org_id: i64, id: i64) -> Result<EntryRow> {
+    pub async fn entry(&self, org_id: OrgId, id: i64) -> Result<EntryRow> {
         let sql = format!("{ENTRY_SELECT} WHERE e.org_id = $1 AND e.id = $2");
         let row: Option<EntryRow> = on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(org_id).bind(id).fetch_optional(c).await)?;
         row.ok_or(StoreError::NotFound)
     }
 
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
-    pub async fn entries(&self, org_id: i64, f: &EntryFilter) -> Result<Vec<EntryRow>> {
+    pub async fn entries(&self, org_id: OrgId, f: &EntryFilter) -> Result<Vec<EntryRow>> {
         let mut sql = format!(
             "{ENTRY_SELECT} WHERE e.org_id = $1 AND ($2 IS NULL OR e.staff_id = $2) AND ($3 IS NULL OR e.status = $3)
                AND ($4 IS NULL OR e.occurred_at >= $4) AND ($5 IS NULL OR e.occurred_at < $5) AND ($6 IS NULL OR e.id < $6)"
@@ -300,7 +301,7 @@ impl Store {
     }
 
     /// The facts an entry was proposed from, for its explanation.
-    pub async fn facts_of(&self, org_id: i64, e: &EntryRow) -> Result<Vec<FactRow>> {
+    pub async fn facts_of(&self, org_id: OrgId, e: &EntryRow) -> Result<Vec<FactRow>> {
         let ids: Vec<i64> = e.fact_ids.split(',').filter_map(|x| x.parse().ok()).collect();
         if ids.is_empty() {
             return Ok(vec![]);
@@ -317,7 +318,7 @@ impl Store {
     /// given units, or all), with the reasons when lost.
     pub async fn eligibility(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         rules: Rules<'_>,
         year: i32,
         unit_ids: Option<&[i64]>,
@@ -360,7 +361,7 @@ impl Store {
     }
 
     /// Staff ids by employee number, for imports.
-    pub async fn staff_ids_by_number(&self, org_id: i64) -> Result<std::collections::HashMap<String, i64>> {
+    pub async fn staff_ids_by_number(&self, org_id: OrgId) -> Result<std::collections::HashMap<String, i64>> {
         let rows: Vec<(String, i64)> = on_read!(self, c => sqlx::query_as("SELECT employee_no, id FROM staff WHERE org_id = $1")
             .bind(org_id).fetch_all(c).await)?;
         Ok(rows.into_iter().collect())
@@ -369,7 +370,7 @@ impl Store {
     /// Sets the head of a unit (held to account with its staff).
     pub async fn set_unit_manager(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         actor: &str,
         unit_id: i64,
         staff_id: Option<i64>,

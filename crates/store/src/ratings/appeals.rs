@@ -2,6 +2,7 @@
 //! decision (SPEC SAT-1): an upheld appeal takes the rating out of every
 //! count in the decision's transaction.
 
+use chuangkou_domain::OrgId;
 use chuangkou_domain::events::EventKind;
 use chuangkou_domain::satisfaction::RatingStatus;
 use serde_json::json;
@@ -14,7 +15,7 @@ impl Store {
     /// counted bad rating, once.
     pub async fn appeal_rating(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         rating_id: i64,
         user_id: i64,
         reason: &str,
@@ -57,7 +58,7 @@ impl Store {
     /// rollups go down in the same transaction); rejected leaves it counted.
     pub async fn decide_rating_appeal(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         appeal_id: i64,
         user_id: i64,
         upheld: bool,
@@ -109,7 +110,7 @@ impl Store {
     async fn rating_event(
         &self,
         tx: &mut Tx,
-        org_id: i64,
+        org_id: OrgId,
         user_id: i64,
         kind: EventKind,
         rating_id: i64,
@@ -130,7 +131,7 @@ impl Store {
         Ok(())
     }
 
-    pub async fn rating_appeal(&self, org_id: i64, id: i64) -> Result<RatingAppeal> {
+    pub async fn rating_appeal(&self, org_id: OrgId, id: i64) -> Result<RatingAppeal> {
         Ok(on_read!(self, c => sqlx::query_as(
             "SELECT id, rating_id, unit_id, reason, filed_by, filed_at, outcome, note, decided_by, decided_at
              FROM rating_appeals WHERE org_id = $1 AND id = $2")
@@ -138,7 +139,7 @@ impl Store {
     }
 
     /// Appeals waiting for a decision, oldest first.
-    pub async fn open_rating_appeals(&self, org_id: i64) -> Result<Vec<RatingAppeal>> {
+    pub async fn open_rating_appeals(&self, org_id: OrgId) -> Result<Vec<RatingAppeal>> {
         Ok(on_read!(self, c => sqlx::query_as(
             "SELECT id, rating_id, unit_id, reason, filed_by, filed_at, outcome, note, decided_by, decided_at
              FROM rating_appeals WHERE org_id = $1 AND outcome IS NULL ORDER BY id LIMIT 500")

@@ -3,6 +3,7 @@
 //! which decides replacements, opens the cases of bad ratings and keeps
 //! the rollups, all in one transaction.
 
+use chuangkou_domain::OrgId;
 use chuangkou_domain::events::EventKind;
 use std::collections::HashMap;
 
@@ -108,7 +109,7 @@ impl Store {
     /// (ratings the system writes itself).
     fn rating_limits(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         policy: &chuangkou_domain::policy::SatisfactionPolicy,
         input: &RatingInput,
     ) -> crate::limits::Keys {
@@ -147,7 +148,7 @@ impl Store {
                     Some(RatingAck { limited: Some(Limited { kind, limit: *limit }), ..Default::default() });
             }
         }
-        let mut orgs: Vec<i64> = items.iter().map(|r| r.org_id).collect();
+        let mut orgs: Vec<OrgId> = items.iter().map(|r| r.org_id).collect();
         orgs.sort_unstable();
         orgs.dedup();
         for org in orgs {
@@ -172,7 +173,7 @@ impl Store {
     async fn record_org_ratings(
         &self,
         tx: &mut Tx,
-        org_id: i64,
+        org_id: OrgId,
         items: &[NewRating],
         idx: &[usize],
     ) -> Result<Vec<(usize, RatingAck)>> {
@@ -252,7 +253,7 @@ impl Store {
     /// `rate_counts` like every other key, whose row locks let two
     /// instances counting the same device take turns.
     async fn device_counts(&self, tx: &mut Tx, items: &[NewRating]) -> Result<HashMap<String, i64>> {
-        let mut by_org: std::collections::BTreeMap<i64, Vec<&str>> = Default::default();
+        let mut by_org: std::collections::BTreeMap<OrgId, Vec<&str>> = Default::default();
         if self.backend() == crate::Backend::Postgres {
             return Ok(HashMap::new());
         }
@@ -286,7 +287,7 @@ impl Store {
         &self,
         tx: &mut Tx,
         sql: &str,
-        org_id: i64,
+        org_id: OrgId,
         since: i64,
         devices: &[&str],
     ) -> Result<Vec<T>>
@@ -318,7 +319,7 @@ impl Store {
     async fn earlier_ratings<'a>(
         &self,
         tx: &mut Tx,
-        org_id: i64,
+        org_id: OrgId,
         items: &'a [NewRating],
         idx: &[usize],
     ) -> Result<HashMap<(&'a str, i64), (Counted, i64)>> {
@@ -348,7 +349,7 @@ impl Store {
     async fn open_rating_cases<'a>(
         &self,
         tx: &mut Tx,
-        org_id: i64,
+        org_id: OrgId,
         case_items: &'a [Prepared],
         plans: &[Plan],
     ) -> Result<(Vec<Option<Registered>>, Vec<NewEvent<'a>>)> {
@@ -374,7 +375,7 @@ impl Store {
     async fn insert_rating_rounds(
         &self,
         tx: &mut Tx,
-        org_id: i64,
+        org_id: OrgId,
         items: &[NewRating],
         idx: &[usize],
         plans: &[Plan],
@@ -437,7 +438,7 @@ fn earlier_of(row: &Counted, at: i64) -> Earlier {
 
 /// One event for the batch, listing every rating in insertion order.
 fn batch_event(
-    org_id: i64,
+    org_id: OrgId,
     items: &[NewRating],
     idx: &[usize],
     plans: &[Plan],

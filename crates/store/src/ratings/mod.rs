@@ -7,6 +7,7 @@
 //! — so a rating is acknowledged only when all of it is durable, and the
 //! rollups never disagree with the ratings.
 
+use chuangkou_domain::OrgId;
 use std::collections::HashMap;
 
 use chuangkou_domain::satisfaction::{Counts, Level};
@@ -22,7 +23,7 @@ mod intake;
 /// A rating checked and ready to write.
 #[derive(Debug, Clone)]
 pub struct NewRating {
-    pub org_id: i64,
+    pub org_id: OrgId,
     pub point_id: i64,
     pub unit_id: i64,
     pub staff_id: Option<i64>,
@@ -149,7 +150,7 @@ impl Scope {
 /// A rollup row that disagrees with the ratings it counts.
 #[derive(Debug, Clone, Serialize)]
 pub struct RollupDifference {
-    pub org_id: i64,
+    pub org_id: OrgId,
     pub scope: String,
     pub scope_id: i64,
     pub day: i64,
@@ -232,14 +233,14 @@ impl Store {
     }
 
     /// A staff member of the organisation by employee number.
-    pub async fn staff_id_by_number(&self, org_id: i64, number: &str) -> Result<Option<i64>> {
+    pub async fn staff_id_by_number(&self, org_id: OrgId, number: &str) -> Result<Option<i64>> {
         Ok(
             on_read!(self, c => sqlx::query_scalar("SELECT id FROM staff WHERE org_id = $1 AND employee_no = $2")
             .bind(org_id).bind(number).fetch_optional(c).await)?,
         )
     }
 
-    async fn apply_deltas(&self, tx: &mut Tx, org_id: i64, deltas: Deltas) -> Result<()> {
+    async fn apply_deltas(&self, tx: &mut Tx, org_id: OrgId, deltas: Deltas) -> Result<()> {
         let mut rows: Vec<((Scope, i64, i64), [i64; 5])> =
             deltas.0.into_iter().filter(|(_, n)| n.iter().any(|x| *x != 0)).collect();
         // One order for every writer, so that two transactions never wait on each other in a circle.
@@ -270,7 +271,7 @@ impl Store {
     /// the rollups; `ids` narrows to some scope ids.
     pub async fn rating_counts(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         scope: Scope,
         ids: Option<&[i64]>,
         from: i64,
@@ -292,7 +293,7 @@ impl Store {
     }
 
     /// Ratings newest first, narrowed by `f`; keyset pagination on id.
-    pub async fn ratings(&self, org_id: i64, f: &RatingFilter) -> Result<Vec<RatingRow>> {
+    pub async fn ratings(&self, org_id: OrgId, f: &RatingFilter) -> Result<Vec<RatingRow>> {
         // Newest first is a walk down the ids. SQLite, without statistics,
         // took the unit index instead and sorted every rating of the
         // organisation: the console's bad-ratings list took 4 s at 10 M
@@ -322,7 +323,7 @@ impl Store {
             .bind(org_id).bind(f.before_id.unwrap_or(i64::MAX)).bind(f.limit.clamp(1, 500)).fetch_all(c).await)?)
     }
 
-    pub async fn rating(&self, org_id: i64, id: i64) -> Result<RatingRow> {
+    pub async fn rating(&self, org_id: OrgId, id: i64) -> Result<RatingRow> {
         let sql = format!("SELECT {RATING_COLUMNS} {RATING_FROM} WHERE r.org_id = $1 AND r.id = $2");
         Ok(
             on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(org_id).bind(id).fetch_one(c).await)?,
@@ -332,7 +333,7 @@ impl Store {
     /// A rating's whole history, oldest first: the event of the batch that
     /// recorded it (`ratings.recorded`, listing it among the others), then
     /// its own events (appeal, exclusion).
-    pub async fn rating_history(&self, org_id: i64, id: i64) -> Result<Vec<crate::EventRow>> {
+    pub async fn rating_history(&self, org_id: OrgId, id: i64) -> Result<Vec<crate::EventRow>> {
         let seq: Option<i64> = on_read!(self, c => sqlx::query_scalar(
             "SELECT event_seq FROM ratings WHERE org_id = $1 AND id = $2")
             .bind(org_id).bind(id).fetch_optional(c).await)?

@@ -16,6 +16,7 @@
 //! seal (seconds, with `serve` sealing every few seconds): docs/OPERATIONS.md
 //! says so.
 
+use chuangkou_domain::OrgId;
 use chuangkou_domain::events::EventKind;
 use std::collections::HashMap;
 
@@ -125,7 +126,7 @@ fn table(name: &str) -> Option<&'static SealedTable> {
 /// One row that does not match what the chain says of it.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct RowProblem {
-    pub org_id: i64,
+    pub org_id: OrgId,
     pub table: String,
     pub row_id: i64,
     pub problem: String,
@@ -135,14 +136,14 @@ pub struct RowProblem {
 /// place of the seal that recorded it. Filled while `verify` walks the chain.
 #[derive(Default)]
 pub(crate) struct Seals {
-    rows: HashMap<(usize, i64), (RowDigest, i64, i64)>,
+    rows: HashMap<(usize, i64), (RowDigest, i64, OrgId)>,
     /// Per organisation, how many ratings the batch events list.
-    pub(crate) ratings_listed: HashMap<i64, i64>,
+    pub(crate) ratings_listed: HashMap<OrgId, i64>,
 }
 
 impl Seals {
     /// Counts the ratings a `ratings.recorded` event lists.
-    pub(crate) fn add_ratings(&mut self, org_id: i64, payload: &serde_json::Value) {
+    pub(crate) fn add_ratings(&mut self, org_id: OrgId, payload: &serde_json::Value) {
         let n = payload.get("ratings").and_then(|r| r.as_array()).map_or(0, Vec::len);
         *self.ratings_listed.entry(org_id).or_default() += n as i64;
     }
@@ -151,7 +152,7 @@ impl Seals {
     /// is wrong with it.
     pub(crate) fn add(
         &mut self,
-        org_id: i64,
+        org_id: OrgId,
         seq: i64,
         payload: &serde_json::Value,
     ) -> std::result::Result<(), String> {
@@ -179,7 +180,7 @@ impl Seals {
 impl Store {
     /// Queues a row the product changes for the next seal, in the changing
     /// transaction (before or after the change itself).
-    pub(crate) async fn changed(&self, tx: &mut Tx, org_id: i64, table_name: &str, id: i64) -> Result<()> {
+    pub(crate) async fn changed(&self, tx: &mut Tx, org_id: OrgId, table_name: &str, id: i64) -> Result<()> {
         debug_assert!(table(table_name).is_some(), "{table_name} is not sealed");
         // An update on conflict, not "do nothing": on PostgreSQL it locks the
         // queue entry, so that a seal taking it (which deletes the entry,
@@ -199,7 +200,7 @@ impl Store {
         &self,
         tx: &mut Tx,
         table_name: &str,
-        rows: &[(i64, i64)],
+        rows: &[(OrgId, i64)],
     ) -> Result<()> {
         debug_assert!(table(table_name).is_some(), "{table_name} is not sealed");
         for chunk in crate::sql::few_shapes(rows, 64) {
@@ -215,7 +216,7 @@ impl Store {
 
     /// Seals every queued row of every organisation; returns how many.
     pub async fn seal(&self) -> Result<usize> {
-        let orgs: Vec<i64> = on_read!(self, c => sqlx::query_scalar(
+        let orgs: Vec<OrgId> = on_read!(self, c => sqlx::query_scalar(
             "SELECT DISTINCT org_id FROM unsealed ORDER BY org_id").fetch_all(c).await)?;
         let mut sealed = 0;
         for org_id in orgs {
@@ -232,7 +233,7 @@ impl Store {
 
     /// Seals up to one batch of each table's queued rows of an organisation
     /// in one transaction with one event; returns how many rows.
-    async fn seal_some(&self, org_id: i64) -> Result<usize> {
+    async fn seal_some(&self, org_id: OrgId) -> Result<usize> {
         let mut tx = self.begin().await?;
         let mut rows = serde_json::Map::new();
         let mut n = 0;
@@ -274,7 +275,7 @@ impl Store {
                 actor: "system",
                 kind: SEAL_KIND,
                 subject_type: "organisation",
-                subject_id: org_id,
+                subject_id: org_id.get(),
                 payload: json!({ "rows": rows }),
                 reason: "",
             },
@@ -299,13 +300,13 @@ impl Store {
             let mut after = 0i64;
             let mut first: Option<RowProblem> = None;
             loop {
-                let page: Vec<(i64, i64, RowDigest, Option<RowDigest>)> = on_snapshot!(&mut *snap, c => {
+                let page: Vec<(i64, OrgId, RowDigest, Option<RowDigest>)> = on_snapshot!(&mut *snap, c => {
                     let found = sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(after).fetch_all(c).await?;
                     found
                         .iter()
                         .map(|r| {
-                            let org: i64 = sqlx::Row::try_get(r, 2usize)
-                                .map(|o: Option<String>| o.and_then(|o| o.parse().ok()).unwrap_or(0))?;
+                            let org: OrgId = sqlx::Row::try_get(r, 2usize)
+                                .map(|o: Option<String>| o.and_then(|o| o.parse().ok()).unwrap_or(OrgId::new(0)))?;
                             t.digest(r).map(|(id, d, earlier)| (id, org, d, earlier))
                         })
                         .collect::<std::result::Result<Vec<_>, sqlx::Error>>()
@@ -347,7 +348,7 @@ impl Store {
 }
 
 /// A rating as its batch's `ratings.recorded` event lists it.
-type RatingFields = (i64, i64, i64, i64, i64, Option<i64>, i64, String, i64, i64, Option<i64>, Option<i64>);
+type RatingFields = (OrgId, i64, i64, i64, i64, Option<i64>, i64, String, i64, i64, Option<i64>, Option<i64>);
 
 impl Store {
     /// Compares every rating with the `ratings.recorded` event of its batch
@@ -359,14 +360,14 @@ impl Store {
     pub(crate) async fn verify_ratings(
         &self,
         snap: &mut Snapshot,
-        listed: &HashMap<i64, i64>,
+        listed: &HashMap<OrgId, i64>,
     ) -> Result<Vec<RowProblem>> {
         let sql = "SELECT org_id, event_seq, id, point_id, unit_id, staff_id, CAST(level AS BIGINT), tags,
                           CAST(CASE WHEN comment IS NULL THEN 0 ELSE 1 END AS BIGINT), CAST(day AS BIGINT),
                           replaces_id, case_id
                    FROM ratings WHERE event_seq IS NOT NULL AND id > $1 ORDER BY id LIMIT 2000";
-        let mut events: HashMap<(i64, i64), HashMap<i64, serde_json::Value>> = HashMap::new();
-        let mut stored: HashMap<i64, i64> = HashMap::new();
+        let mut events: HashMap<(OrgId, i64), HashMap<i64, serde_json::Value>> = HashMap::new();
+        let mut stored: HashMap<OrgId, i64> = HashMap::new();
         let mut first: Option<RowProblem> = None;
         let mut after = 0i64;
         let event_sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE org_id = $1 AND seq = $2");

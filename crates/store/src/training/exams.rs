@@ -2,6 +2,7 @@
 //! failures are facts for the ledger's rules in the same transaction, and
 //! qualifications reminded of once before they expire.
 
+use chuangkou_domain::OrgId;
 use chuangkou_domain::Role;
 use chuangkou_domain::events::EventKind;
 use chuangkou_domain::ledger::FactKind;
@@ -68,7 +69,7 @@ const QUALIFICATIONS: &str =
 impl Store {
     pub async fn create_exam(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         by: &User,
         plan_id: Option<i64>,
         e: &NewExam,
@@ -93,7 +94,7 @@ impl Store {
         Ok(id)
     }
 
-    pub async fn exams(&self, org_id: i64) -> Result<Vec<ExamRow>> {
+    pub async fn exams(&self, org_id: OrgId) -> Result<Vec<ExamRow>> {
         Ok(on_read!(self, c => sqlx::query_as(
             "SELECT e.id, e.plan_id, e.kind, e.title, e.held_on, e.pass_mark, e.max_score,
                     (SELECT COUNT(*) FROM exam_results r WHERE r.exam_id = e.id) AS results,
@@ -102,11 +103,11 @@ impl Store {
             .bind(org_id).fetch_all(c).await)?)
     }
 
-    pub async fn exam(&self, org_id: i64, id: i64) -> Result<ExamRow> {
+    pub async fn exam(&self, org_id: OrgId, id: i64) -> Result<ExamRow> {
         self.exams(org_id).await?.into_iter().find(|e| e.id == id).ok_or(StoreError::NotFound)
     }
 
-    pub async fn exam_results(&self, org_id: i64, exam_id: i64) -> Result<Vec<ResultRow>> {
+    pub async fn exam_results(&self, org_id: OrgId, exam_id: i64) -> Result<Vec<ResultRow>> {
         let sql =
             format!("{RESULTS} WHERE r.org_id = $1 AND r.exam_id = $2 ORDER BY r.score DESC, st.employee_no");
         Ok(on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
@@ -119,7 +120,7 @@ impl Store {
     /// their own score.
     pub async fn record_exam_results(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         rules: Rules<'_>,
         by: &User,
         exam_id: i64,
@@ -171,7 +172,7 @@ impl Store {
     /// Records a qualification; it is reminded of at `remind_at`.
     pub async fn add_qualification(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         by: &User,
         staff_id: i64,
         q: &NewQualification,
@@ -204,7 +205,11 @@ impl Store {
     }
 
     /// Qualifications, of one person or everyone, the soonest to expire first.
-    pub async fn qualifications(&self, org_id: i64, staff_id: Option<i64>) -> Result<Vec<QualificationRow>> {
+    pub async fn qualifications(
+        &self,
+        org_id: OrgId,
+        staff_id: Option<i64>,
+    ) -> Result<Vec<QualificationRow>> {
         let sql = format!(
             "{QUALIFICATIONS} WHERE q.org_id = $1 AND ($2 IS NULL OR q.staff_id = $2) ORDER BY q.expires_on, q.id LIMIT 2000"
         );
@@ -224,7 +229,7 @@ impl Store {
                JOIN staff st ON st.id = q.staff_id
               WHERE q.reminded_at IS NULL AND q.remind_at <= $1 ORDER BY q.remind_at, q.id LIMIT {batch}{claim}"
         );
-        let due: Vec<(i64, i64, i64, String, String, String)> =
+        let due: Vec<(i64, OrgId, i64, String, String, String)> =
             on_tx!(&mut tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(now).fetch_all(c).await)?;
         for (id, org_id, staff_id, kind, expires_on, name) in &due {
             on_tx!(&mut tx, c => sqlx::query("UPDATE qualifications SET reminded_at = $1 WHERE id = $2")

@@ -7,6 +7,7 @@
 //! the web layer's; nobody records their own attendance by hand or their
 //! own score.
 
+use chuangkou_domain::OrgId;
 use chuangkou_domain::events::EventKind;
 use chuangkou_domain::ledger::FactKind;
 use chuangkou_domain::policy::Rules;
@@ -107,7 +108,7 @@ const SESSIONS: &str =
 impl Store {
     pub async fn create_training_plan(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         by: &User,
         unit_id: i64,
         p: &NewPlan,
@@ -136,12 +137,12 @@ impl Store {
         Ok(id)
     }
 
-    pub async fn training_plans(&self, org_id: i64) -> Result<Vec<PlanRow>> {
+    pub async fn training_plans(&self, org_id: OrgId) -> Result<Vec<PlanRow>> {
         let sql = format!("{PLANS} WHERE p.org_id = $1 ORDER BY p.year DESC, p.id DESC LIMIT 200");
         Ok(on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(org_id).fetch_all(c).await)?)
     }
 
-    pub async fn training_plan(&self, org_id: i64, id: i64) -> Result<PlanRow> {
+    pub async fn training_plan(&self, org_id: OrgId, id: i64) -> Result<PlanRow> {
         let sql = format!("{PLANS} WHERE p.org_id = $1 AND p.id = $2");
         let row: Option<PlanRow> = on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(org_id).bind(id).fetch_optional(c).await)?;
@@ -152,7 +153,7 @@ impl Store {
     /// a fresh check-in code.
     pub async fn create_training_session(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         by: &User,
         plan_id: Option<i64>,
         unit_id: i64,
@@ -189,7 +190,7 @@ impl Store {
     }
 
     /// Sessions starting in `[from, until)`, newest first.
-    pub async fn training_sessions(&self, org_id: i64, from: i64, until: i64) -> Result<Vec<SessionRow>> {
+    pub async fn training_sessions(&self, org_id: OrgId, from: i64, until: i64) -> Result<Vec<SessionRow>> {
         let sql = format!(
             "{SESSIONS} WHERE s.org_id = $1 AND s.starts_at >= $2 AND s.starts_at < $3 ORDER BY s.starts_at DESC LIMIT 500"
         );
@@ -197,7 +198,7 @@ impl Store {
             .bind(org_id).bind(from).bind(until).fetch_all(c).await)?)
     }
 
-    pub async fn training_session(&self, org_id: i64, id: i64) -> Result<SessionRow> {
+    pub async fn training_session(&self, org_id: OrgId, id: i64) -> Result<SessionRow> {
         let sql = format!("{SESSIONS} WHERE s.org_id = $1 AND s.id = $2");
         let row: Option<SessionRow> = on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(org_id).bind(id).fetch_optional(c).await)?;
@@ -205,8 +206,8 @@ impl Store {
     }
 
     /// The session a check-in code opens, in any organisation.
-    pub async fn session_by_code(&self, code: &str) -> Result<(i64, SessionRow)> {
-        let org: Option<i64> = on_read!(self, c => sqlx::query_scalar(
+    pub async fn session_by_code(&self, code: &str) -> Result<(OrgId, SessionRow)> {
+        let org: Option<OrgId> = on_read!(self, c => sqlx::query_scalar(
             "SELECT org_id FROM training_sessions WHERE checkin_code = $1").bind(code).fetch_optional(c).await)?;
         let org = org.ok_or(StoreError::NotFound)?;
         let sql = format!("{SESSIONS} WHERE s.org_id = $1 AND s.checkin_code = $2");
@@ -214,7 +215,7 @@ impl Store {
         Ok((org, row))
     }
 
-    pub async fn session_attendance(&self, org_id: i64, session_id: i64) -> Result<Vec<AttendanceRow>> {
+    pub async fn session_attendance(&self, org_id: OrgId, session_id: i64) -> Result<Vec<AttendanceRow>> {
         Ok(on_read!(self, c => sqlx::query_as(
             "SELECT a.staff_id, st.employee_no, st.name, a.way, a.recorded_at
                FROM training_attendance a JOIN staff st ON st.id = a.staff_id
@@ -226,7 +227,7 @@ impl Store {
     /// recorded are left as they are. Returns how many were added.
     pub async fn record_attendance(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         by: &User,
         session_id: i64,
         staff: &[i64],
@@ -277,7 +278,7 @@ impl Store {
     /// absentees.
     pub async fn close_training_session(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         rules: Rules<'_>,
         by: &User,
         session_id: i64,
@@ -323,7 +324,7 @@ impl Store {
 
     /// A staff member's training record: sessions, minutes, results and
     /// qualifications.
-    pub async fn training_record(&self, org_id: i64, staff_id: i64) -> Result<TrainingRecord> {
+    pub async fn training_record(&self, org_id: OrgId, staff_id: i64) -> Result<TrainingRecord> {
         let sessions: Vec<AttendedRow> = on_read!(self, c => sqlx::query_as(
             "SELECT s.id AS session_id, s.plan_id, s.topic, s.place, s.starts_at,
                     (s.ends_at - s.starts_at) / 60000 AS minutes, a.way
@@ -341,7 +342,7 @@ impl Store {
     /// Each unit's completion of a plan: of the active staff in the plan's
     /// unit and the units under it, grouped by their own unit, those who
     /// attended the plan's sessions for every hour owed.
-    pub async fn plan_completion(&self, org_id: i64, plan_id: i64) -> Result<Vec<UnitCompletion>> {
+    pub async fn plan_completion(&self, org_id: OrgId, plan_id: i64) -> Result<Vec<UnitCompletion>> {
         let plan = self.training_plan(org_id, plan_id).await?;
         let units = self.unit_subtree(org_id, plan.unit_id).await?;
         let names = self.units(org_id).await?;

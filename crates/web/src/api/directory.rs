@@ -6,6 +6,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+use chuangkou_domain::OrgId;
 use chuangkou_domain::directory::{self, DirectoryKind, NewEntry};
 use chuangkou_store::directory::DirectoryRow;
 use serde::Deserialize;
@@ -146,7 +147,7 @@ pub struct PublicQuery {
 
 /// What the public reads: the entries in use, for the organisation or one
 /// unit of it (with the organisation's), without who checked them.
-pub async fn public_rows(state: &AppState, org_id: i64, unit_id: Option<i64>) -> ApiResult<Vec<Value>> {
+pub async fn public_rows(state: &AppState, org_id: OrgId, unit_id: Option<i64>) -> ApiResult<Vec<Value>> {
     let rows = state.store.directory(org_id, unit_id).await?;
     Ok(rows.iter().map(public_view).collect())
 }

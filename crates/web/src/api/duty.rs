@@ -6,6 +6,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use chuangkou_domain::OrgId;
 use chuangkou_domain::duty::{self, Shift};
 use chuangkou_store::duty::{FacilityRow, NewShift};
 use serde::Deserialize;
@@ -207,7 +208,7 @@ pub fn with_flags(f: &FacilityRow, today: chrono::NaiveDate, warn_days: u32) -> 
 }
 
 /// Today's local date and the pack's facility warning days.
-pub async fn warning(state: &AppState, org_id: i64) -> ApiResult<(chrono::NaiveDate, u32)> {
+pub async fn warning(state: &AppState, org_id: OrgId) -> ApiResult<(chrono::NaiveDate, u32)> {
     let org = state.store.organisation(org_id).await?;
     let rules = state.rules(&org.pack)?;
     Ok((rules.calendar.local_date(state.store.now_ms()), rules.pack.public.facility_warning_days))

@@ -104,7 +104,7 @@ pub async fn import_volumes(
 /// (not teams or departments), in tree order.
 pub async fn by_unit(
     state: &AppState,
-    org: i64,
+    org: chuangkou_domain::OrgId,
     cal: &chuangkou_domain::calendar::Calendar,
     month: Period,
 ) -> ApiResult<Vec<(String, Indicators)>> {

@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use chrono::{FixedOffset, NaiveDateTime, TimeZone};
+use chuangkou_domain::OrgId;
 use chuangkou_domain::Permission;
 use chuangkou_domain::notices;
 use chuangkou_store::notices::NoticeRow;
@@ -50,7 +51,7 @@ pub fn parse_time(s: &str, offset: FixedOffset) -> Option<i64> {
         .map(|t| t.timestamp_millis())
 }
 
-pub async fn offset_of(state: &AppState, org_id: i64) -> ApiResult<FixedOffset> {
+pub async fn offset_of(state: &AppState, org_id: OrgId) -> ApiResult<FixedOffset> {
     let org = state.store.organisation(org_id).await?;
     Ok(state.rules(&org.pack)?.calendar.offset)
 }
@@ -127,7 +128,7 @@ pub async fn current(state: &AppState, org_code: &str, unit: Option<&str>) -> Ap
 
 /// The unit a public feed's `?unit=CODE` names (404 if none); empty or
 /// absent: the whole organisation.
-pub async fn unit_by_code(state: &AppState, org_id: i64, code: Option<&str>) -> ApiResult<Option<i64>> {
+pub async fn unit_by_code(state: &AppState, org_id: OrgId, code: Option<&str>) -> ApiResult<Option<i64>> {
     let Some(code) = code.map(str::trim).filter(|u| !u.is_empty()) else { return Ok(None) };
     let units = state.store.units(org_id).await?;
     Ok(Some(units.into_iter().find(|u| u.code == code).ok_or(AppError::NotFound)?.id))

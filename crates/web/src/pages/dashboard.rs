@@ -301,7 +301,7 @@ async fn dashboard(
 /// `None` altogether without a staff survey.
 pub(crate) async fn staff_satisfaction(
     state: &AppState,
-    org: i64,
+    org: chuangkou_domain::OrgId,
     rules: chuangkou_domain::policy::Rules<'_>,
     month: Period,
 ) -> Result<Option<(Option<f64>, i64)>, crate::error::AppError> {

@@ -9,6 +9,7 @@ use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
+use chuangkou_domain::OrgId;
 
 use crate::AppState;
 use crate::auth::CurrentUser;
@@ -371,7 +372,7 @@ pub type StaffGroup = (String, Vec<(i64, String)>);
 /// 工号.
 pub async fn staff_groups(
     state: &AppState,
-    org_id: i64,
+    org_id: OrgId,
     concerned: Option<i64>,
 ) -> Result<Vec<StaffGroup>, AppError> {
     let q = chuangkou_store::org::StaffQuery { limit: 500, ..Default::default() };
@@ -401,7 +402,7 @@ pub async fn staff_groups(
 }
 
 /// Staff of the organisation for a form's picker: `(id, "工号 姓名（单位）")`.
-pub async fn staff_choices(state: &AppState, org_id: i64) -> Result<Vec<(i64, String)>, AppError> {
+pub async fn staff_choices(state: &AppState, org_id: OrgId) -> Result<Vec<(i64, String)>, AppError> {
     let q = chuangkou_store::org::StaffQuery { limit: 500, ..Default::default() };
     Ok(state
         .store

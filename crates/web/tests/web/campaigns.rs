@@ -5,6 +5,7 @@
 //! never themselves; the 回头看 review's finding is a rectification order.
 
 use axum::http::{Method, StatusCode};
+use chuangkou_domain::OrgId;
 use chuangkou_domain::Role;
 use chuangkou_domain::org::{NewStaff, NewUnit, UnitKind};
 use chuangkou_store::story;
@@ -16,7 +17,7 @@ use crate::common::{PASSWORD, TestApp, multipart_files};
 /// The terminal of seed 004: 汽车客运东站 with its 站务部 and 安全部, a shift
 /// leader in each; returns (org, 站务部, 安全部, office token, 站务部's
 /// token, 安全部's token).
-async fn east_station(app: &TestApp) -> (i64, i64, i64, String, String, String) {
+async fn east_station(app: &TestApp) -> (OrgId, i64, i64, String, String, String) {
     let s = &app.store;
     let org =
         s.create_organisation("test", "XZ", "徐州汽车客运东站", "bus", Some("0516-96196")).await.unwrap();

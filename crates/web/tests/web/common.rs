@@ -3,6 +3,7 @@
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use chuangkou_domain::OrgId;
 use chuangkou_domain::Role;
 use chuangkou_domain::org::{NewServicePoint, NewStaff, NewUnit, ServicePointKind, UnitKind};
 use chuangkou_store::Store;
@@ -40,7 +41,7 @@ impl Reply {
 
 /// An organisation with one station, one team, two staff and a lane.
 pub struct Seed {
-    pub org_id: i64,
+    pub org_id: OrgId,
     pub station_id: i64,
     pub staff_id: i64,
     pub point_id: i64,
@@ -109,7 +110,7 @@ impl TestApp {
         Seed { org_id: org.id, station_id: station.id, staff_id: staff.id, point_id: point.id }
     }
 
-    pub async fn user(&self, org_id: i64, username: &str, role: Role) {
+    pub async fn user(&self, org_id: OrgId, username: &str, role: Role) {
         let hash = chuangkou_web::auth::hash_password(PASSWORD.into()).await.unwrap();
         self.store
             .create_user(
@@ -122,7 +123,7 @@ impl TestApp {
     }
 
     /// A user linked to a staff record, with an API token; returns the token.
-    pub async fn staff_token(&self, org_id: i64, username: &str, role: Role, staff_id: i64) -> String {
+    pub async fn staff_token(&self, org_id: OrgId, username: &str, role: Role, staff_id: i64) -> String {
         let hash = chuangkou_web::auth::hash_password(PASSWORD.into()).await.unwrap();
         let u = self
             .store
@@ -143,7 +144,7 @@ impl TestApp {
     }
 
     /// A staff member of team S01-T1; returns the id.
-    pub async fn staff(&self, org_id: i64, no: &str, name: &str) -> i64 {
+    pub async fn staff(&self, org_id: OrgId, no: &str, name: &str) -> i64 {
         let s = NewStaff {
             employee_no: no.into(),
             name: name.into(),
@@ -156,7 +157,7 @@ impl TestApp {
     }
 
     /// A user with an API token; returns the token.
-    pub async fn token(&self, org_id: i64, username: &str, role: Role) -> String {
+    pub async fn token(&self, org_id: OrgId, username: &str, role: Role) -> String {
         self.user(org_id, username, role).await;
         let user = self.store.user_by_username(username).await.unwrap();
         self.store.create_api_token(&user, "test").await.unwrap().1

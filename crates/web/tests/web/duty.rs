@@ -5,6 +5,7 @@
 //! the fee standards and the facilities in use.
 
 use axum::http::{Method, StatusCode};
+use chuangkou_domain::OrgId;
 use chuangkou_domain::Role;
 use chuangkou_domain::org::NewStaff;
 use chuangkou_store::story;
@@ -16,7 +17,7 @@ use crate::common::{PASSWORD, Seed, TestApp};
 const DAY: i64 = 86_400_000;
 
 /// A staff member of unit `unit`; returns the id.
-async fn staff_of(app: &TestApp, org_id: i64, unit: &str, no: &str, name: &str) -> i64 {
+async fn staff_of(app: &TestApp, org_id: OrgId, unit: &str, no: &str, name: &str) -> i64 {
     let s = NewStaff {
         employee_no: no.into(),
         name: name.into(),

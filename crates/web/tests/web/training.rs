@@ -7,6 +7,7 @@
 //! number) before it expires, once.
 
 use axum::http::{Method, StatusCode};
+use chuangkou_domain::OrgId;
 use chuangkou_domain::Role;
 use chuangkou_domain::org::{NewStaff, NewUnit, UnitKind};
 use chuangkou_store::story;
@@ -16,7 +17,7 @@ use serde_json::{Value, json};
 use crate::common::TestApp;
 
 struct Terminal {
-    org: i64,
+    org: OrgId,
     station: i64,
     /// 刘猛, 唐杰, 张丽 and the office's own staff record.
     liu: i64,
