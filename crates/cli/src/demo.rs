@@ -429,26 +429,31 @@ async fn demo_cases(
     let rules = policies.rules(&org.pack).context("the demo pack")?;
     let office = store.user_by_username("office").await?;
     let points = store.service_points(org.id).await?;
-    let case =
-        |kind, channel, category: &str, text: &str, point: usize, subject: Option<&str>, by: Option<i64>| {
-            NewCase {
-                kind,
+    let case = |kind,
                 channel,
-                category: category.into(),
-                track: None,
-                description: text.into(),
-                unit_id: None,
-                service_point_id: points.get(point).map(|p| p.id),
-                subject_staff_id: subject.and_then(|no| staff.get(no).copied()),
-                plate: None,
-                reporter_name: Some("王先生".into()),
-                reporter_phone: Some("13812341234".into()),
-                registered_by: by,
-                issue_tracking_code: true,
-                photos: vec![],
-                origin: None,
-            }
-        };
+                category: &str,
+                text: &str,
+                point: usize,
+                subject: Option<&str>,
+                by: Option<chuangkou_domain::UserId>| {
+        NewCase {
+            kind,
+            channel,
+            category: category.into(),
+            track: None,
+            description: text.into(),
+            unit_id: None,
+            service_point_id: points.get(point).map(|p| p.id),
+            subject_staff_id: subject.and_then(|no| staff.get(no).copied()),
+            plate: None,
+            reporter_name: Some("王先生".into()),
+            reporter_phone: Some("13812341234".into()),
+            registered_by: by,
+            issue_tracking_code: true,
+            photos: vec![],
+            origin: None,
+        }
+    };
     let stories = [
         case(
             CaseKind::Complaint,

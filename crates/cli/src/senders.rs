@@ -209,7 +209,11 @@ mod tests {
         }
 
         /// A hotline complaint registered by `by`, with the reporter's phone.
-        async fn complaint(&self, by: i64, phone: Option<&str>) -> chuangkou_store::cases::Registered {
+        async fn complaint(
+            &self,
+            by: chuangkou_domain::UserId,
+            phone: Option<&str>,
+        ) -> chuangkou_store::cases::Registered {
             let nc = NewCase {
                 kind: CaseKind::Complaint,
                 channel: Channel::Hotline,

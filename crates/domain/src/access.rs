@@ -414,7 +414,7 @@ pub fn about_themselves(actor_staff: Option<i64>, subject_staff: Option<i64>) ->
 
 /// Why `actor` may not confirm a fine's waiver `proposed_by` someone: a
 /// waiver is a decision and passes two different people.
-pub fn second_person(actor_user: i64, proposed_by: Option<i64>) -> Option<&'static str> {
+pub fn second_person(actor_user: crate::UserId, proposed_by: Option<crate::UserId>) -> Option<&'static str> {
     (proposed_by == Some(actor_user))
         .then_some("免除罚款须由另一位审批人确认 / a waiver needs a second approver")
 }
@@ -430,6 +430,7 @@ impl_labelled!(Role);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::UserId;
 
     #[test]
     fn the_permission_table_in_docs_is_the_one_in_the_code() {
@@ -446,8 +447,8 @@ mod tests {
         assert!(about_themselves(Some(7), Some(7)).is_some());
         assert!(about_themselves(Some(7), Some(8)).is_none());
         assert!(about_themselves(None, None).is_none(), "no staff record, nothing about them");
-        assert!(second_person(3, Some(3)).is_some());
-        assert!(second_person(4, Some(3)).is_none());
+        assert!(second_person(UserId::new(3), Some(UserId::new(3))).is_some());
+        assert!(second_person(UserId::new(4), Some(UserId::new(3))).is_none());
     }
 
     #[test]

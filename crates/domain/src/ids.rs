@@ -1,71 +1,102 @@
 //! Identifiers that are easy to swap. An organisation's id sits beside
-//! another id in almost every call (`case(org_id, id)`), and both are
-//! integers: a swapped pair would read another organisation's record, or
-//! none. As a type of its own, a swapped pair does not compile.
+//! another id in almost every call (`case(org_id, id)`), a ledger entry
+//! names its staff member beside the user who proposed it, and all are
+//! integers: a swapped pair would read or change another record, or none.
+//! Each a type of its own, a swapped pair does not compile.
+//!
+//! Each is stored, and written to JSON, as the integer it is; sqlx reads
+//! and binds it through the derive behind the `sqlx` feature (the store's).
 
 use std::fmt;
 use std::str::FromStr;
 
-/// An organisation's id: the tenant every record belongs to. Stored, and
-/// written to JSON, as the integer it is.
-///
-/// A swapped pair is refused by the compiler:
-///
-/// ```compile_fail
-/// use chuangkou_domain::OrgId;
-/// fn case(org_id: OrgId, id: i64) {}
-/// let (org_id, id) = (OrgId::new(1), 7);
-/// case(id, org_id);
-/// ```
-///
-/// ```
-/// use chuangkou_domain::OrgId;
-/// fn case(org_id: OrgId, id: i64) {}
-/// let (org_id, id) = (OrgId::new(1), 7);
-/// case(org_id, id);
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "sqlx", derive(sqlx::Type), sqlx(transparent))]
-#[serde(transparent)]
-pub struct OrgId(i64);
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+        #[cfg_attr(feature = "sqlx", derive(sqlx::Type), sqlx(transparent))]
+        #[serde(transparent)]
+        pub struct $name(i64);
 
-impl OrgId {
-    /// An id read from outside the store: a command line, a test. Inside,
-    /// ids come from the database already typed.
-    pub const fn new(id: i64) -> OrgId {
-        OrgId(id)
-    }
+        impl $name {
+            /// An id read from outside the store: a command line, a form, a
+            /// test. Inside, ids come from the database already typed.
+            pub const fn new(id: i64) -> $name {
+                $name(id)
+            }
 
-    /// The integer, for a key derivation or a hash that covers it.
-    pub const fn get(self) -> i64 {
-        self.0
-    }
+            /// The integer, for a hash that covers it or a URL.
+            pub const fn get(self) -> i64 {
+                self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = std::num::ParseIntError;
+            fn from_str(s: &str) -> Result<$name, Self::Err> {
+                s.trim().parse().map($name)
+            }
+        }
+    };
 }
 
-impl fmt::Display for OrgId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
+id_type!(
+    /// An organisation's id: the tenant every record belongs to.
+    ///
+    /// A swapped pair is refused by the compiler:
+    ///
+    /// ```compile_fail
+    /// use chuangkou_domain::OrgId;
+    /// fn case(org_id: OrgId, id: i64) {}
+    /// let (org_id, id) = (OrgId::new(1), 7);
+    /// case(id, org_id);
+    /// ```
+    ///
+    /// ```
+    /// use chuangkou_domain::OrgId;
+    /// fn case(org_id: OrgId, id: i64) {}
+    /// let (org_id, id) = (OrgId::new(1), 7);
+    /// case(org_id, id);
+    /// ```
+    OrgId
+);
 
-impl FromStr for OrgId {
-    type Err = std::num::ParseIntError;
-    fn from_str(s: &str) -> Result<OrgId, Self::Err> {
-        s.trim().parse().map(OrgId)
-    }
-}
+id_type!(
+    /// A user's id: someone who signs in (a desk, an inspector, a leader),
+    /// not the staff member they may be.
+    ///
+    /// ```compile_fail
+    /// use chuangkou_domain::{StaffId, UserId};
+    /// fn decide(proposer: UserId, about: StaffId) {}
+    /// let (proposer, about) = (UserId::new(3), StaffId::new(9));
+    /// decide(about, proposer);
+    /// ```
+    UserId
+);
+
+id_type!(
+    /// A staff member's id: the person the ledger, ratings and assessment
+    /// are about, who may or may not have a user to sign in with.
+    StaffId
+);
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn an_org_id_reads_and_writes_as_its_integer() {
+    fn an_id_reads_and_writes_as_its_integer() {
         let id: OrgId = " 42".parse().expect("an integer");
         assert_eq!(id.get(), 42);
         assert_eq!(id.to_string(), "42");
         assert_eq!(serde_json::to_string(&id).expect("json"), "42");
-        assert_eq!(serde_json::from_str::<OrgId>("7").expect("json"), OrgId::new(7));
-        assert!("x".parse::<OrgId>().is_err());
+        assert_eq!(serde_json::from_str::<UserId>("7").expect("json"), UserId::new(7));
+        assert!("x".parse::<StaffId>().is_err());
     }
 }

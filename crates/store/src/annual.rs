@@ -8,6 +8,7 @@
 //! month: its results are frozen and the closing is an event.
 
 use chuangkou_domain::OrgId;
+use chuangkou_domain::UserId;
 use chuangkou_domain::events::EventKind;
 use std::collections::HashMap;
 
@@ -127,7 +128,7 @@ impl Store {
         org_id: OrgId,
         rules: Rules<'_>,
         year: i32,
-        user_id: i64,
+        user_id: UserId,
     ) -> Result<ClosedMonth> {
         let a = self.assess_year(org_id, rules, year).await?;
         self.freeze(org_id, &a, user_id, EventKind::AssessmentYearClosed).await?;

@@ -5,6 +5,7 @@
 //! never selected).
 
 use chuangkou_domain::OrgId;
+use chuangkou_domain::UserId;
 use chuangkou_domain::events::EventKind;
 use std::collections::HashMap;
 
@@ -288,7 +289,7 @@ impl Store {
 #[derive(Debug, Clone, Serialize)]
 pub struct ClosedMonth {
     pub month: String,
-    pub closed_by: i64,
+    pub closed_by: UserId,
     pub closed_at: i64,
     /// The results as they stood when the month was closed.
     pub results: Assessment,
@@ -342,7 +343,7 @@ impl Store {
         org_id: OrgId,
         rules: Rules<'_>,
         month: Period,
-        user_id: i64,
+        user_id: UserId,
     ) -> Result<ClosedMonth> {
         let a = self.assess_month(org_id, rules, month).await?;
         self.freeze(org_id, &a, user_id, EventKind::AssessmentClosed).await?;
@@ -356,7 +357,7 @@ impl Store {
         &self,
         org_id: OrgId,
         a: &Assessment,
-        user_id: i64,
+        user_id: UserId,
         kind: EventKind,
     ) -> Result<()> {
         let json = serde_json::to_string(a).map_err(|e| StoreError::Other(e.to_string()))?;
@@ -393,8 +394,8 @@ impl Store {
     }
 
     /// The frozen results of a closed period: `(closed_by, closed_at, results)`.
-    pub(crate) async fn frozen(&self, org_id: OrgId, key: &str) -> Result<Option<(i64, i64, Assessment)>> {
-        let row: Option<(i64, i64, String)> = on_read!(self, c => sqlx::query_as(
+    pub(crate) async fn frozen(&self, org_id: OrgId, key: &str) -> Result<Option<(UserId, i64, Assessment)>> {
+        let row: Option<(UserId, i64, String)> = on_read!(self, c => sqlx::query_as(
             "SELECT closed_by, closed_at, results FROM assessment_months WHERE org_id = $1 AND month = $2")
             .bind(org_id).bind(key).fetch_optional(c).await)?;
         let Some((closed_by, closed_at, results)) = row else { return Ok(None) };
@@ -422,7 +423,7 @@ impl ClosedMonth {
     /// Frozen results beside the same period's results as they are now.
     pub(crate) fn compare(
         month: String,
-        closed_by: i64,
+        closed_by: UserId,
         closed_at: i64,
         results: Assessment,
         now: &Assessment,

@@ -7,12 +7,13 @@
 
 use crate::{Result, Store, on_tx};
 use chuangkou_domain::OrgId;
+use chuangkou_domain::UserId;
 
 /// Who handles a station's open cases in a settled benchmark organisation.
 #[derive(Debug, Clone, Copy)]
 pub struct StationDesk {
     pub unit_id: i64,
-    pub user_id: i64,
+    pub user_id: UserId,
 }
 
 impl Store {

@@ -5,6 +5,7 @@
 //! Added, never edited or deleted; each addition an event.
 
 use chuangkou_domain::OrgId;
+use chuangkou_domain::UserId;
 use chuangkou_domain::events::EventKind;
 use serde::Serialize;
 use serde_json::json;
@@ -190,7 +191,7 @@ impl Store {
         &self,
         tx: &mut crate::Tx,
         campaign_id: i64,
-    ) -> Result<Vec<i64>> {
+    ) -> Result<Vec<UserId>> {
         Ok(on_tx!(tx, c => sqlx::query_scalar(
             "SELECT u.id FROM campaign_members m JOIN users u ON u.staff_id = m.staff_id
               WHERE m.campaign_id = $1 AND m.role = 'office_head' AND u.disabled = FALSE")

@@ -7,6 +7,7 @@
 
 use chuangkou_domain::OrgId;
 use chuangkou_domain::Role;
+use chuangkou_domain::UserId;
 use chuangkou_domain::campaigns::{EvaluationKind, NewCampaign, TaskStatus, TaskStep};
 use chuangkou_domain::events::EventKind;
 use serde::Serialize;
@@ -54,7 +55,7 @@ pub struct TaskRow {
     pub status: String,
     pub evidence: Option<String>,
     pub return_reason: Option<String>,
-    pub submitted_by: Option<i64>,
+    pub submitted_by: Option<UserId>,
     pub submitted_at: Option<i64>,
     pub decided_at: Option<i64>,
     pub overdue: bool,
@@ -261,7 +262,7 @@ impl Store {
             return Err(StoreError::field("photos", "只有提交时可附照片 / photos go with a submission"));
         }
         let mut tx = self.begin().await?;
-        let row: Option<(String, Option<i64>)> = on_tx!(&mut tx, c => sqlx::query_as(
+        let row: Option<(String, Option<UserId>)> = on_tx!(&mut tx, c => sqlx::query_as(
             "SELECT status, submitted_by FROM campaign_tasks WHERE org_id = $1 AND id = $2")
             .bind(org_id).bind(id).fetch_optional(c).await)?;
         let (status, submitted_by) = row.ok_or(StoreError::NotFound)?;

@@ -4,6 +4,7 @@
 //! points belong to the organisation, and writes an event for every change.
 
 use chuangkou_domain::OrgId;
+use chuangkou_domain::UserId;
 use chuangkou_domain::duty::{Condition, DutyKind, NewFacility, Shift};
 use chuangkou_domain::events::EventKind;
 use serde::Serialize;
@@ -174,7 +175,7 @@ impl Store {
         unit_id: i64,
         at: i64,
         not_staff: Option<i64>,
-    ) -> Result<Vec<i64>> {
+    ) -> Result<Vec<UserId>> {
         let leading: Vec<i64> = self
             .on_duty_tx(tx, org_id, unit_id, at)
             .await?
@@ -185,7 +186,7 @@ impl Store {
             .collect();
         let mut users = vec![];
         for staff in leading {
-            let ids: Vec<i64> = on_tx!(tx, c => sqlx::query_scalar(
+            let ids: Vec<UserId> = on_tx!(tx, c => sqlx::query_scalar(
                 "SELECT id FROM users WHERE org_id = $1 AND staff_id = $2 AND disabled = FALSE")
                 .bind(org_id).bind(staff).fetch_all(c).await)?;
             users.extend(ids.into_iter().filter(|u| !users.contains(u)).collect::<Vec<_>>());

@@ -11,6 +11,7 @@
 //! only when at least the pack's minimum of people answered.
 
 use chuangkou_domain::OrgId;
+use chuangkou_domain::UserId;
 use chuangkou_domain::events::EventKind;
 use std::collections::{BTreeMap, HashMap};
 
@@ -81,7 +82,7 @@ impl Store {
     pub async fn publish_questionnaire(
         &self,
         org_id: OrgId,
-        user_id: i64,
+        user_id: UserId,
         code: &str,
         title: &str,
         audience: Audience,
@@ -124,7 +125,12 @@ impl Store {
     }
 
     /// Closes a questionnaire: it takes no more answers.
-    pub async fn close_questionnaire(&self, org_id: OrgId, id: i64, user_id: i64) -> Result<Questionnaire> {
+    pub async fn close_questionnaire(
+        &self,
+        org_id: OrgId,
+        id: i64,
+        user_id: UserId,
+    ) -> Result<Questionnaire> {
         let mut tx = self.begin().await?;
         let n = on_tx!(&mut tx, c => sqlx::query("UPDATE questionnaires SET status = 'closed' WHERE org_id = $1 AND id = $2 AND status = 'open'")
             .bind(org_id).bind(id).execute(c).await.map(|r| r.rows_affected()))?;
@@ -171,7 +177,7 @@ impl Store {
     }
 
     /// Whether a user has answered a staff survey.
-    pub async fn has_answered(&self, questionnaire_id: i64, user_id: i64) -> Result<bool> {
+    pub async fn has_answered(&self, questionnaire_id: i64, user_id: UserId) -> Result<bool> {
         let n: Option<i64> = on_read!(self, c => sqlx::query_scalar(
             "SELECT questionnaire_id FROM survey_participants WHERE questionnaire_id = $1 AND user_id = $2")
             .bind(questionnaire_id).bind(user_id).fetch_optional(c).await)?;
@@ -185,7 +191,7 @@ impl Store {
     pub async fn answer_questionnaire(
         &self,
         q: &Questionnaire,
-        respondent: Option<i64>,
+        respondent: Option<UserId>,
         origin: Origin,
         given: &BTreeMap<usize, String>,
         day: i64,

@@ -4,9 +4,9 @@
 //! the caller, off the async runtime), SHA-256 for random session and API
 //! tokens (which are long enough that a fast hash is safe).
 
-use chuangkou_domain::OrgId;
 use chuangkou_domain::Role;
 use chuangkou_domain::events::EventKind;
+use chuangkou_domain::{OrgId, UserId};
 use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -15,7 +15,7 @@ use crate::{NewEvent, Result, Store, StoreError, on_read, on_tx, random_token};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct User {
-    pub id: i64,
+    pub id: UserId,
     pub org_id: OrgId,
     pub username: String,
     pub display_name: String,
@@ -106,7 +106,7 @@ impl Store {
                 actor,
                 kind: EventKind::UserCreated,
                 subject_type: "user",
-                subject_id: user.id,
+                subject_id: user.id.get(),
                 payload: json!({"username": username, "role": role.as_str(), "staff_id": staff_id}),
                 reason: "",
             },
@@ -119,7 +119,7 @@ impl Store {
     pub async fn set_password(
         &self,
         org_id: OrgId,
-        user_id: i64,
+        user_id: UserId,
         actor: &str,
         password_hash: &str,
     ) -> Result<()> {
@@ -134,7 +134,7 @@ impl Store {
         &self,
         org_id: OrgId,
         actor: &str,
-        user_id: i64,
+        user_id: UserId,
         change: &UserChange,
     ) -> Result<User> {
         let mut tx = self.begin().await?;
@@ -164,7 +164,7 @@ impl Store {
                 actor,
                 kind: EventKind::UserUpdated,
                 subject_type: "user",
-                subject_id: user_id,
+                subject_id: user_id.get(),
                 payload: json!({
                     "before": {"role": before.role().as_str(), "staff_id": before.staff_id, "disabled": before.disabled},
                     "after": {"role": role.as_str(), "staff_id": staff_id, "disabled": disabled},
@@ -182,7 +182,7 @@ impl Store {
     }
 
     /// Ends every session of a user and revokes their API tokens.
-    async fn sign_out_everywhere(&self, tx: &mut crate::Tx, user_id: i64) -> Result<()> {
+    async fn sign_out_everywhere(&self, tx: &mut crate::Tx, user_id: UserId) -> Result<()> {
         let now = self.now_ms();
         on_tx!(tx, c => sqlx::query("UPDATE sessions SET ended_at = $1 WHERE user_id = $2 AND ended_at IS NULL")
             .bind(now).bind(user_id).execute(c).await.map(|_| ()))?;
@@ -197,7 +197,7 @@ impl Store {
         &self,
         org_id: OrgId,
         actor: &str,
-        user_id: i64,
+        user_id: UserId,
     ) -> Result<(String, i64)> {
         let token = random_token(24);
         let now = self.now_ms();
@@ -216,7 +216,7 @@ impl Store {
                 actor,
                 kind: EventKind::UserResetIssued,
                 subject_type: "user",
-                subject_id: user_id,
+                subject_id: user_id.get(),
                 payload: json!({"expires_at": now + RESET_MS}),
                 reason: "",
             },
@@ -243,7 +243,7 @@ impl Store {
     pub async fn use_password_reset(&self, token: &str, password_hash: &str) -> Result<User> {
         let now = self.now_ms();
         let mut tx = self.begin().await?;
-        let row: Option<(OrgId, i64)> = on_tx!(&mut tx, c => sqlx::query_as(
+        let row: Option<(OrgId, UserId)> = on_tx!(&mut tx, c => sqlx::query_as(
             "UPDATE password_resets SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1
              RETURNING org_id, user_id")
             .bind(now).bind(sha256_hex(token)).fetch_optional(c).await)?;
@@ -259,7 +259,7 @@ impl Store {
                 actor: &actor,
                 kind: EventKind::UserPasswordSet,
                 subject_type: "user",
-                subject_id: user_id,
+                subject_id: user_id.get(),
                 payload: json!({"by_reset_link": true}),
                 reason: "",
             },
@@ -276,7 +276,7 @@ impl Store {
     pub async fn set_email(
         &self,
         org_id: OrgId,
-        user_id: i64,
+        user_id: UserId,
         actor: &str,
         email: Option<&str>,
     ) -> Result<()> {
@@ -295,7 +295,7 @@ impl Store {
     async fn change_user(
         &self,
         org_id: OrgId,
-        user_id: i64,
+        user_id: UserId,
         actor: &str,
         field: UserField,
         value: Option<&str>,
@@ -318,7 +318,15 @@ impl Store {
         }
         self.append(
             &mut tx,
-            NewEvent { org_id, actor, kind, subject_type: "user", subject_id: user_id, payload, reason: "" },
+            NewEvent {
+                org_id,
+                actor,
+                kind,
+                subject_type: "user",
+                subject_id: user_id.get(),
+                payload,
+                reason: "",
+            },
         )
         .await?;
         tx.commit().await
@@ -336,7 +344,7 @@ impl Store {
 
     /// The users linked to a staff record (none for `None`): who a case or
     /// an entry about that staff member is about.
-    pub async fn users_of_staff(&self, org_id: OrgId, staff_id: Option<i64>) -> Result<Vec<i64>> {
+    pub async fn users_of_staff(&self, org_id: OrgId, staff_id: Option<i64>) -> Result<Vec<UserId>> {
         let Some(staff) = staff_id else { return Ok(vec![]) };
         Ok(
             on_read!(self, c => sqlx::query_scalar("SELECT id FROM users WHERE org_id = $1 AND staff_id = $2 ORDER BY id")

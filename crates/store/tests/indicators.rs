@@ -8,6 +8,7 @@
 use chrono::NaiveDate;
 use chuangkou_domain::OrgId;
 use chuangkou_domain::Role;
+use chuangkou_domain::UserId;
 use chuangkou_domain::cases::lifecycle::Conclusion;
 use chuangkou_domain::cases::{Actor, CaseKind, Channel, Command, Finding, Responsibility, Satisfaction};
 use chuangkou_domain::kpi::{Period, parse_volumes};
@@ -53,7 +54,7 @@ struct World {
     org: Organisation,
     units: [i64; 2],
     staff: i64,
-    office: i64,
+    office: UserId,
 }
 
 async fn world(store: &Store, pack: &str) -> World {

@@ -176,7 +176,7 @@ pub async fn sign_in(state: &AppState, username: &str, password: &str) -> Result
         (true, Some(user)) => {
             store.clear_failures(&username).await?;
             let session_token = store.create_session(&user).await?;
-            tracing::info!(user_id = user.id, "signed in");
+            tracing::info!(user_id = user.id.get(), "signed in");
             Ok(SignIn::Ok { user, session_token })
         }
         _ => {

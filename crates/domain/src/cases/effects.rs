@@ -8,6 +8,7 @@
 //! case and anything the command names, calls these two, and writes the
 //! answer in one transaction.
 
+use crate::ids::UserId;
 use serde_json::{Value, json};
 
 use super::clock::{self, PlannedTimer};
@@ -29,7 +30,7 @@ pub struct ActInput {
     pub text: Option<String>,
     /// Why (transfer, extension, withdrawal, merge, correction).
     pub reason: String,
-    pub to_user_id: Option<i64>,
+    pub to_user_id: Option<UserId>,
     pub to_unit_id: Option<i64>,
     pub master_case_id: Option<i64>,
     pub extension: Option<Span>,
@@ -65,9 +66,9 @@ pub struct CaseFacts {
     pub kind: CaseKind,
     pub track: String,
     pub unit_id: Option<i64>,
-    pub owner_id: Option<i64>,
-    pub pending_owner_id: Option<i64>,
-    pub first_responsible_id: Option<i64>,
+    pub owner_id: Option<UserId>,
+    pub pending_owner_id: Option<UserId>,
+    pub first_responsible_id: Option<UserId>,
     pub registered_at: i64,
     pub investigate_due: Option<i64>,
     pub handle_due: i64,
@@ -92,9 +93,9 @@ pub struct Master {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Change {
     State(State),
-    Owner(Option<i64>),
-    PendingOwner(Option<i64>),
-    FirstResponsible(i64),
+    Owner(Option<UserId>),
+    PendingOwner(Option<UserId>),
+    FirstResponsible(UserId),
     Finding(Finding),
     Responsibility(Responsibility),
     ApologyMade(bool),
@@ -413,7 +414,7 @@ mod tests {
     use crate::calendar::Calendar;
     use crate::policy::Pack;
 
-    const HANDLER: Actor = Actor::User { id: 7, role: Role::Office };
+    const HANDLER: Actor = Actor::User { id: UserId::new(7), role: Role::Office };
     const HOUR: i64 = 3_600_000;
 
     fn pack(text: &str) -> Pack {
@@ -428,7 +429,7 @@ mod tests {
         CaseFacts {
             view: CaseView {
                 state,
-                owner_user_id: Some(7),
+                owner_user_id: Some(UserId::new(7)),
                 pending_owner_user_id: None,
                 extension_requested: false,
                 subject_user_ids: vec![],
@@ -440,9 +441,9 @@ mod tests {
             kind: CaseKind::Complaint,
             track: "complaint".into(),
             unit_id: Some(3),
-            owner_id: Some(7),
+            owner_id: Some(UserId::new(7)),
             pending_owner_id: None,
-            first_responsible_id: Some(7),
+            first_responsible_id: Some(UserId::new(7)),
             registered_at: 0,
             investigate_due: Some(24 * HOUR),
             handle_due: 48 * HOUR,

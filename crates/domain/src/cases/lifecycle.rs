@@ -15,6 +15,7 @@
 //! the command, and returns the transition or a typed refusal — never a
 //! silent no-op.
 
+use crate::ids::UserId;
 use serde::Serialize;
 
 use super::{Finding, Responsibility, Satisfaction};
@@ -126,13 +127,13 @@ impl std::fmt::Display for State {
 pub struct CaseView {
     pub state: State,
     /// The current owner (承办人); starts as the first-responsible person.
-    pub owner_user_id: Option<i64>,
+    pub owner_user_id: Option<UserId>,
     /// A hand-over offered but not yet accepted.
-    pub pending_owner_user_id: Option<i64>,
+    pub pending_owner_user_id: Option<UserId>,
     pub extension_requested: bool,
     /// The users linked to the staff member the case is about: they never
     /// act on it, are never handed it (anti-retaliation, seed 002 §4.1.4).
-    pub subject_user_ids: Vec<i64>,
+    pub subject_user_ids: Vec<UserId>,
     /// A complaint about a leader: the discipline body handles it, as the
     /// office handles the others (SPEC CASE-11).
     pub about_leader: bool,
@@ -149,7 +150,7 @@ pub const UNDO_WITHDRAWAL_MS: i64 = 24 * 3_600_000;
 #[derive(Debug, Clone, Copy)]
 pub enum Actor {
     User {
-        id: i64,
+        id: UserId,
         role: Role,
     },
     /// The reporter, identified by case number and tracking code.
@@ -169,7 +170,7 @@ pub struct Conclusion {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     OfferHandover {
-        to_user_id: i64,
+        to_user_id: UserId,
     },
     AcceptHandover,
     DeclineHandover,
@@ -421,7 +422,7 @@ mod tests {
     fn case(state: State) -> CaseView {
         CaseView {
             state,
-            owner_user_id: Some(1),
+            owner_user_id: Some(UserId::new(1)),
             pending_owner_user_id: None,
             extension_requested: false,
             subject_user_ids: vec![],
@@ -457,29 +458,29 @@ mod tests {
     #[test]
     fn the_person_a_complaint_is_about_never_acts_on_it_nor_is_handed_it() {
         // User 2 is an office clerk who is also the subject.
-        let about_office = CaseView { subject_user_ids: vec![2], ..case(State::Investigating) };
+        let about_office = CaseView { subject_user_ids: vec![UserId::new(2)], ..case(State::Investigating) };
         for cmd in [Command::AddNote, conclusion(), Command::StartInvestigation, Command::Close] {
             assert!(matches!(decide(&about_office, OFFICE, &cmd), Err(Refusal::NotAllowed(SUBJECT_ACTS))));
         }
-        let about_other = CaseView { subject_user_ids: vec![3], ..case(State::Registered) };
-        let offer = Command::OfferHandover { to_user_id: 3 };
+        let about_other = CaseView { subject_user_ids: vec![UserId::new(3)], ..case(State::Registered) };
+        let offer = Command::OfferHandover { to_user_id: UserId::new(3) };
         assert!(decide(&about_other, OWNER, &offer).is_err(), "never handed to the subject");
-        assert!(decide(&about_other, OWNER, &Command::OfferHandover { to_user_id: 2 }).is_ok());
+        assert!(decide(&about_other, OWNER, &Command::OfferHandover { to_user_id: UserId::new(2) }).is_ok());
     }
 
     #[test]
     fn the_discipline_body_handles_complaints_about_leaders_and_the_office_does_not() {
         let leader_case = CaseView { owner_user_id: None, about_leader: true, ..case(State::Registered) };
-        let discipline = Actor::User { id: 8, role: Role::Discipline };
+        let discipline = Actor::User { id: UserId::new(8), role: Role::Discipline };
         assert!(decide(&leader_case, discipline, &Command::StartInvestigation).is_ok());
         assert!(decide(&leader_case, OFFICE, &Command::StartInvestigation).is_err());
         let ordinary = CaseView { owner_user_id: None, ..case(State::Registered) };
         assert!(decide(&ordinary, discipline, &Command::StartInvestigation).is_err());
     }
 
-    const OWNER: Actor = Actor::User { id: 1, role: Role::Staff };
-    const OFFICE: Actor = Actor::User { id: 2, role: Role::Office };
-    const OTHER: Actor = Actor::User { id: 3, role: Role::Staff };
+    const OWNER: Actor = Actor::User { id: UserId::new(1), role: Role::Staff };
+    const OFFICE: Actor = Actor::User { id: UserId::new(2), role: Role::Office };
+    const OTHER: Actor = Actor::User { id: UserId::new(3), role: Role::Staff };
 
     fn conclusion() -> Command {
         Command::Conclude(Conclusion {
@@ -535,8 +536,8 @@ mod tests {
     #[test]
     fn only_the_receiver_accepts_a_handover_and_the_case_stays_until_then() {
         let mut c = case(State::Registered);
-        decide(&c, OWNER, &Command::OfferHandover { to_user_id: 3 }).unwrap();
-        c.pending_owner_user_id = Some(3);
+        decide(&c, OWNER, &Command::OfferHandover { to_user_id: UserId::new(3) }).unwrap();
+        c.pending_owner_user_id = Some(UserId::new(3));
         assert!(decide(&c, OFFICE, &Command::AcceptHandover).is_err());
         assert_eq!(decide(&c, OTHER, &Command::AcceptHandover).unwrap().to, State::Assigned);
         // Until acceptance the sender still handles it.
@@ -548,7 +549,7 @@ mod tests {
         let mut c = case(State::Investigating);
         c.extension_requested = true;
         assert!(decide(&c, OFFICE, &Command::DecideExtension { approve: true }).is_err());
-        let leader = Actor::User { id: 9, role: Role::Leader };
+        let leader = Actor::User { id: UserId::new(9), role: Role::Leader };
         assert_eq!(
             decide(&c, leader, &Command::DecideExtension { approve: true }).unwrap().event,
             EventKind::CaseExtensionApproved

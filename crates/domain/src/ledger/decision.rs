@@ -5,6 +5,7 @@ use super::{EntryKind, EntryStatus};
 use crate::Fen;
 use crate::FieldError;
 use crate::access::about_themselves;
+use crate::ids::UserId;
 
 /// What a leader decides about a proposed entry.
 #[derive(Debug, Clone)]
@@ -29,13 +30,13 @@ pub struct Proposed {
     pub fine_min: Option<Fen>,
     pub fine_max: Option<Fen>,
     pub staff_id: Option<i64>,
-    pub proposer_user_id: Option<i64>,
+    pub proposer_user_id: Option<UserId>,
 }
 
 /// Who decides.
 #[derive(Debug, Clone, Copy)]
 pub struct Decider {
-    pub user_id: i64,
+    pub user_id: UserId,
     pub staff_id: Option<i64>,
     /// The pack names their role among the approvers.
     pub may_approve: bool,
@@ -144,11 +145,11 @@ mod tests {
             fine_min: Some(min),
             fine_max: Some(max),
             staff_id: Some(5),
-            proposer_user_id: Some(2),
+            proposer_user_id: Some(UserId::new(2)),
         }
     }
 
-    const LEADER: Decider = Decider { user_id: 9, staff_id: Some(90), may_approve: true };
+    const LEADER: Decider = Decider { user_id: UserId::new(9), staff_id: Some(90), may_approve: true };
 
     fn approve(amount: Option<i64>) -> EntryDecision {
         EntryDecision { approve: true, kind: None, amount: amount.map(Fen::new), note: String::new() }
@@ -156,7 +157,7 @@ mod tests {
 
     #[test]
     fn nobody_approves_what_they_proposed_or_what_is_about_them_or_twice() {
-        let proposer = Decider { user_id: 2, ..LEADER };
+        let proposer = Decider { user_id: UserId::new(2), ..LEADER };
         assert!(matches!(decide(&fine(5000, 5000), proposer, &approve(None)), Err(Refusal::NotAllowed(_))));
         let subject = Decider { staff_id: Some(5), ..LEADER };
         assert!(matches!(decide(&fine(5000, 5000), subject, &approve(None)), Err(Refusal::NotAllowed(_))));

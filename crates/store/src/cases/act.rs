@@ -5,6 +5,7 @@
 //! reporter commit together. A refusal changes nothing.
 
 use chuangkou_domain::OrgId;
+use chuangkou_domain::UserId;
 pub use chuangkou_domain::cases::effects::ActInput;
 use chuangkou_domain::cases::effects::{CaseFacts, Change, Effects, Master, effects};
 use chuangkou_domain::cases::{Actor, CaseView, Command, Refusal, State, decide};
@@ -213,7 +214,7 @@ impl Store {
         Ok(())
     }
 
-    async fn check_user(&self, tx: &mut Tx, org_id: OrgId, id: i64) -> Result<()> {
+    async fn check_user(&self, tx: &mut Tx, org_id: OrgId, id: UserId) -> Result<()> {
         let ok: Option<i64> = on_tx!(tx, c => sqlx::query_scalar("SELECT id FROM users WHERE org_id = $1 AND id = $2 AND disabled = FALSE")
             .bind(org_id).bind(id).fetch_optional(c).await)?;
         ok.map(|_| ()).ok_or_else(|| invalid("to_user_id", "用户不存在 / no such user"))
@@ -242,9 +243,9 @@ fn columns(c: &Change) -> Vec<(&'static str, Col)> {
     let int = |v: i64| Col::Int(Some(v));
     match c {
         Change::State(s) => vec![("state", Col::text(s.as_str()))],
-        Change::Owner(u) => vec![("owner_id", Col::Int(*u))],
-        Change::PendingOwner(u) => vec![("pending_owner_id", Col::Int(*u))],
-        Change::FirstResponsible(u) => vec![("first_responsible_id", int(*u))],
+        Change::Owner(u) => vec![("owner_id", Col::Int(u.map(UserId::get)))],
+        Change::PendingOwner(u) => vec![("pending_owner_id", Col::Int(u.map(UserId::get)))],
+        Change::FirstResponsible(u) => vec![("first_responsible_id", int(u.get()))],
         Change::Finding(f) => vec![("finding", Col::text(f.as_str()))],
         Change::Responsibility(r) => vec![("responsibility", Col::text(r.as_str()))],
         Change::ApologyMade(b) => vec![("apology_made", Col::Bool(*b))],

@@ -6,6 +6,7 @@
 //! after the commit: nothing acknowledged is ever lost.
 
 use chuangkou_domain::OrgId;
+use chuangkou_domain::UserId;
 use chuangkou_domain::events::EventKind;
 use std::collections::HashMap;
 
@@ -40,7 +41,7 @@ pub struct NewCase {
     /// Digits only.
     pub reporter_phone: Option<String>,
     /// The staff user who registers it: the first-responsible person.
-    pub registered_by: Option<i64>,
+    pub registered_by: Option<UserId>,
     /// Issue a tracking code for the public (shown once).
     pub issue_tracking_code: bool,
     /// Photos the reporter attached, checked and re-encoded (at most

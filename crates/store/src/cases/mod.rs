@@ -3,6 +3,7 @@
 //! each change and its event in one transaction.
 
 use chuangkou_domain::OrgId;
+use chuangkou_domain::UserId;
 use chuangkou_domain::cases::{CaseKind, Channel, Finding, Responsibility, Satisfaction, State};
 use chuangkou_domain::events::EventKind;
 use serde::Serialize;
@@ -55,9 +56,9 @@ pub struct CaseRow {
     pub routed_to: String,
     /// Whether a reporter left a name or phone (not what they are).
     pub has_reporter: bool,
-    pub first_responsible_id: Option<i64>,
-    pub owner_id: Option<i64>,
-    pub pending_owner_id: Option<i64>,
+    pub first_responsible_id: Option<UserId>,
+    pub owner_id: Option<UserId>,
+    pub pending_owner_id: Option<UserId>,
     pub registered_at: i64,
     pub investigate_due: Option<i64>,
     pub handle_due: i64,

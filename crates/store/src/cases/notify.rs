@@ -3,6 +3,7 @@
 //! senders outside the transaction deliver the queued messages.
 
 use chuangkou_domain::OrgId;
+use chuangkou_domain::UserId;
 use chuangkou_domain::events::EventKind;
 use serde::Serialize;
 
@@ -46,7 +47,7 @@ impl Store {
         kind: EventKind,
         message: &str,
     ) -> Result<usize> {
-        let mut users: Vec<i64> = vec![];
+        let mut users: Vec<UserId> = vec![];
         for target in targets {
             for u in self.recipients(tx, org_id, target).await? {
                 if !users.contains(&u) {
@@ -63,7 +64,7 @@ impl Store {
         tx: &mut Tx,
         org_id: OrgId,
         target: NotifyTarget,
-    ) -> Result<Vec<i64>> {
+    ) -> Result<Vec<UserId>> {
         Ok(match target {
             NotifyTarget::User(id) => vec![id],
             NotifyTarget::Users(ids) => ids,
@@ -71,7 +72,7 @@ impl Store {
                 "SELECT id FROM users WHERE org_id = $1 AND role = $2 AND disabled = FALSE")
                 .bind(org_id).bind(role.as_str()).fetch_all(c).await)?,
             NotifyTarget::ShiftLeadersOf(unit) => {
-                let mut ids: Vec<i64> = on_tx!(tx, c => sqlx::query_scalar(
+                let mut ids: Vec<UserId> = on_tx!(tx, c => sqlx::query_scalar(
                     "SELECT u.id FROM users u JOIN staff s ON s.id = u.staff_id JOIN units un ON un.id = $2
                      WHERE u.org_id = $1 AND u.role = 'shift_leader' AND u.disabled = FALSE
                        AND (s.unit_id = un.id OR s.unit_id = un.parent_id)")
@@ -94,7 +95,7 @@ impl Store {
         tx: &mut Tx,
         org_id: OrgId,
         case_id: Option<i64>,
-        users: Vec<i64>,
+        users: Vec<UserId>,
         kind: EventKind,
         message: &str,
     ) -> Result<usize> {
@@ -154,7 +155,7 @@ impl Store {
                 q.build().execute(c).await.map(|r| r.rows_affected())
             })?;
         }
-        let mut users: Vec<i64> = notices.iter().map(|n| n.user_id).collect();
+        let mut users: Vec<UserId> = notices.iter().map(|n| n.user_id).collect();
         users.sort_unstable();
         users.dedup();
         let sql = format!(
@@ -162,8 +163,8 @@ impl Store {
              FROM users u LEFT JOIN staff s ON s.id = u.staff_id WHERE u.id IN ({})",
             crate::sql::id_list(&users)
         );
-        let reach: std::collections::HashMap<i64, (bool, bool)> =
-            on_tx!(tx, c => sqlx::query_as::<_, (i64, bool, bool)>(sqlx::AssertSqlSafe(sql)).fetch_all(c).await)?
+        let reach: std::collections::HashMap<UserId, (bool, bool)> =
+            on_tx!(tx, c => sqlx::query_as::<_, (UserId, bool, bool)>(sqlx::AssertSqlSafe(sql)).fetch_all(c).await)?
                 .into_iter()
                 .map(|(id, phone, email)| (id, (phone, email)))
                 .collect();
@@ -205,7 +206,12 @@ impl Store {
         Ok(())
     }
 
-    pub async fn notifications(&self, org_id: OrgId, user_id: i64, limit: i64) -> Result<Vec<Notification>> {
+    pub async fn notifications(
+        &self,
+        org_id: OrgId,
+        user_id: UserId,
+        limit: i64,
+    ) -> Result<Vec<Notification>> {
         Ok(on_read!(self, c => sqlx::query_as(
             "SELECT id, case_id, kind, message, created_at, read_at FROM notifications
              WHERE org_id = $1 AND user_id = $2 ORDER BY id DESC LIMIT $3")
@@ -217,7 +223,7 @@ impl Store {
     /// that the badge says "99+". Counting them all cost a leader with a
     /// backlog of escalations 300 ms a page (2.9 M unread, SQLite).
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
-    pub async fn unread_notifications(&self, org_id: OrgId, user_id: i64) -> Result<i64> {
+    pub async fn unread_notifications(&self, org_id: OrgId, user_id: UserId) -> Result<i64> {
         Ok(on_read!(self, c => sqlx::query_scalar(
             "SELECT COUNT(*) FROM (SELECT 1 FROM notifications
               WHERE org_id = $1 AND user_id = $2 AND read_at IS NULL LIMIT $3) u")
@@ -225,7 +231,7 @@ impl Store {
     }
 
     /// Marks all of a user's notifications read.
-    pub async fn mark_notifications_read(&self, org_id: OrgId, user_id: i64) -> Result<()> {
+    pub async fn mark_notifications_read(&self, org_id: OrgId, user_id: UserId) -> Result<()> {
         let mut tx = self.begin().await?;
         on_tx!(&mut tx, c => sqlx::query(
             "UPDATE notifications SET read_at = $1 WHERE org_id = $2 AND user_id = $3 AND read_at IS NULL")
@@ -246,7 +252,7 @@ impl Store {
 pub(crate) struct Notice {
     pub org_id: OrgId,
     pub case_id: i64,
-    pub user_id: i64,
+    pub user_id: UserId,
     pub kind: EventKind,
     pub message: String,
 }

@@ -2,6 +2,7 @@
 //! case's timeline.
 
 use chuangkou_domain::OrgId;
+use chuangkou_domain::UserId;
 use chuangkou_domain::events::EventKind;
 use serde::Serialize;
 
@@ -55,16 +56,16 @@ impl Inbox {
 pub struct CaseFilter {
     pub inbox: Inbox,
     /// The viewer, for `Mine`.
-    pub user_id: Option<i64>,
+    pub user_id: Option<UserId>,
     /// The viewer's unit, for `MyUnit`.
     pub user_unit_id: Option<i64>,
     /// Staff see only cases they handle, registered or are about.
-    pub only_involving: Option<(i64, Option<i64>)>,
+    pub only_involving: Option<(UserId, Option<i64>)>,
     /// With `only_involving`: complaints about leaders too (the discipline body).
     pub or_about_leaders: bool,
     /// Complaints about leaders are hidden except from the discipline body:
     /// `Some(user)` hides them, but for those `user` registered.
-    pub hide_leader_complaints: Option<i64>,
+    pub hide_leader_complaints: Option<UserId>,
     pub q: Option<String>,
     pub unit_id: Option<i64>,
     pub category: Option<String>,
@@ -240,7 +241,7 @@ impl Store {
         let (from, order, after) = walk(backend, terms, period);
         wh.extend(inbox_clause(f, self.now_ms(), &mut ints));
         if let Some((user, staff)) = f.only_involving {
-            let u = int(Some(user), &mut ints);
+            let u = int(Some(user.get()), &mut ints);
             let s = int(staff.or(Some(-1)), &mut ints);
             let leaders = if f.or_about_leaders { " OR k.routed_to <> 'office'" } else { "" };
             wh.push(format!(
@@ -248,7 +249,7 @@ impl Store {
             ));
         }
         if let Some(user) = f.hide_leader_complaints {
-            let u = int(Some(user), &mut ints);
+            let u = int(Some(user.get()), &mut ints);
             wh.push(format!("(k.routed_to = 'office' OR k.first_responsible_id = {u})"));
         }
         if f.unit_id.is_some() {
@@ -455,12 +456,14 @@ fn inbox_clause(f: &CaseFilter, now: i64, ints: &mut Vec<Option<i64>>) -> Option
     const NOT_ANSWERED: &str = "k.state NOT IN ('replied', 'called_back')";
     Some(match f.inbox {
         Inbox::Mine => {
-            let u = int(f.user_id);
+            let u = int(f.user_id.map(UserId::get));
             format!("{OPEN} AND {NOT_ANSWERED} AND (k.owner_id = {u} OR k.pending_owner_id = {u})")
         }
-        Inbox::MineHandled => format!("{OPEN} AND {NOT_ANSWERED} AND k.owner_id = {}", int(f.user_id)),
+        Inbox::MineHandled => {
+            format!("{OPEN} AND {NOT_ANSWERED} AND k.owner_id = {}", int(f.user_id.map(UserId::get)))
+        }
         Inbox::MineHandedOver => {
-            format!("{OPEN} AND {NOT_ANSWERED} AND k.pending_owner_id = {}", int(f.user_id))
+            format!("{OPEN} AND {NOT_ANSWERED} AND k.pending_owner_id = {}", int(f.user_id.map(UserId::get)))
         }
         Inbox::MyUnit => format!("{OPEN} AND k.unit_id = {}", int(f.user_unit_id)),
         Inbox::DueSoon => format!("{OPEN} AND k.handle_due <= {}", int(Some(now + 24 * 3_600_000))),

@@ -16,6 +16,7 @@
 
 use chuangkou_domain::OrgId;
 use chuangkou_domain::Role;
+use chuangkou_domain::UserId;
 use chuangkou_domain::cases::State;
 use chuangkou_domain::cases::clock::TimerAction;
 use chuangkou_domain::events::EventKind;
@@ -88,14 +89,14 @@ struct SweepWrites {
     escalated: Vec<(i64, &'static str)>,
     changed: Vec<(OrgId, i64)>,
     /// The members of each (organisation, role) told in this batch.
-    roles: std::collections::HashMap<(OrgId, Role), Vec<i64>>,
+    roles: std::collections::HashMap<(OrgId, Role), Vec<UserId>>,
     /// The users of the staff the batch's cases are about.
-    subject_users: std::collections::HashMap<i64, Vec<i64>>,
+    subject_users: std::collections::HashMap<i64, Vec<UserId>>,
     /// The people told, written together.
     notices: Vec<super::notify::Notice>,
     /// A missed deadline or neglected first question, recorded after the
     /// batch's events: (case, kind, user, due, note).
-    facts: Vec<(i64, FactKind, Option<i64>, i64, String)>,
+    facts: Vec<(i64, FactKind, Option<UserId>, i64, String)>,
 }
 
 impl Store {
@@ -193,16 +194,16 @@ impl Store {
         &self,
         tx: &mut crate::Tx,
         cases: &std::collections::HashMap<i64, super::CaseRow>,
-    ) -> Result<std::collections::HashMap<i64, Vec<i64>>> {
+    ) -> Result<std::collections::HashMap<i64, Vec<UserId>>> {
         let staff: Vec<i64> = cases.values().filter_map(|c| c.subject_staff_id).collect();
         if staff.is_empty() {
             return Ok(Default::default());
         }
         let sql =
             format!("SELECT staff_id, id FROM users WHERE staff_id IN ({})", crate::sql::id_list(&staff));
-        let rows: Vec<(i64, i64)> =
+        let rows: Vec<(i64, UserId)> =
             on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(c).await)?;
-        let mut out: std::collections::HashMap<i64, Vec<i64>> = Default::default();
+        let mut out: std::collections::HashMap<i64, Vec<UserId>> = Default::default();
         for (staff, user) in rows {
             out.entry(staff).or_default().push(user);
         }
@@ -321,7 +322,7 @@ impl Store {
         policies: &PolicySet,
         case: &super::CaseRow,
         kind: FactKind,
-        user: Option<i64>,
+        user: Option<UserId>,
         at: i64,
         note: &str,
     ) -> Result<usize> {
@@ -456,7 +457,7 @@ impl Store {
         org_id: OrgId,
         target: NotifyTarget,
         w: &mut SweepWrites,
-    ) -> Result<Vec<i64>> {
+    ) -> Result<Vec<UserId>> {
         let NotifyTarget::Role(role) = target else { return self.recipients(tx, org_id, target).await };
         if let Some(users) = w.roles.get(&(org_id, role)) {
             return Ok(users.clone());

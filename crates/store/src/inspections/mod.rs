@@ -5,6 +5,7 @@
 //! case deadlines: each fires once, on any instance.
 
 use chuangkou_domain::OrgId;
+use chuangkou_domain::UserId;
 use chuangkou_domain::duty::{DutyKind, default_on_duty};
 use chuangkou_domain::events::EventKind;
 use chuangkou_domain::inspections::{
@@ -92,7 +93,7 @@ pub struct InspectionRow {
     pub unit_name: String,
     pub staff_id: Option<i64>,
     pub staff_name: Option<String>,
-    pub inspector_id: i64,
+    pub inspector_id: UserId,
     pub inspector_name: String,
     pub visited_at: i64,
     pub summary: String,
@@ -132,7 +133,7 @@ pub struct PlanRow {
 pub struct RectificationRow {
     pub id: i64,
     pub inspection_id: i64,
-    pub inspector_id: i64,
+    pub inspector_id: UserId,
     pub unit_id: i64,
     pub unit_name: String,
     pub description: String,
@@ -149,7 +150,7 @@ pub struct RectificationRow {
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct ReportRow {
     pub id: i64,
-    pub author_id: i64,
+    pub author_id: UserId,
     pub author_name: String,
     pub unit_id: Option<i64>,
     pub title: String,
@@ -442,7 +443,7 @@ impl Store {
         p: &Photo,
     ) -> Result<i64> {
         let mut tx = self.begin().await?;
-        let owner: Option<i64> = on_tx!(&mut tx, c => sqlx::query_scalar(
+        let owner: Option<UserId> = on_tx!(&mut tx, c => sqlx::query_scalar(
             "SELECT i.inspector_id FROM inspection_items t JOIN inspections i ON i.id = t.inspection_id
               WHERE t.org_id = $1 AND t.inspection_id = $2 AND t.id = $3")
             .bind(org_id).bind(inspection_id).bind(item_id).fetch_optional(c).await)?;
@@ -479,7 +480,7 @@ impl Store {
     pub async fn inspections(
         &self,
         org_id: OrgId,
-        inspector_id: Option<i64>,
+        inspector_id: Option<UserId>,
         unit_ids: Option<&[i64]>,
     ) -> Result<Vec<InspectionRow>> {
         let mut sql =

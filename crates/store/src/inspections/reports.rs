@@ -2,6 +2,7 @@
 //! on each (SPEC INS-4).
 
 use chuangkou_domain::OrgId;
+use chuangkou_domain::UserId;
 use chuangkou_domain::events::EventKind;
 use chuangkou_domain::inspections::ReportOutcome;
 use chuangkou_domain::{Permission, Role};
@@ -69,7 +70,7 @@ impl Store {
         Ok(id)
     }
 
-    pub async fn reports(&self, org_id: OrgId, author_id: Option<i64>) -> Result<Vec<ReportRow>> {
+    pub async fn reports(&self, org_id: OrgId, author_id: Option<UserId>) -> Result<Vec<ReportRow>> {
         Ok(on_read!(self, c => sqlx::query_as(
             "SELECT r.id, r.author_id, u.display_name AS author_name, r.unit_id, r.title, r.findings, r.proposals,
                     r.submitted_at, r.outcome, r.decision, r.decided_at
@@ -102,14 +103,14 @@ impl Store {
             .bind(outcome.as_str()).bind(&decision).bind(by.id).bind(now).bind(org_id).bind(id)
             .execute(c).await.map(|r| r.rows_affected()))?;
         if n == 0 {
-            let author: Option<i64> = on_tx!(&mut tx, c => sqlx::query_scalar("SELECT author_id FROM written_reports WHERE org_id = $1 AND id = $2")
+            let author: Option<UserId> = on_tx!(&mut tx, c => sqlx::query_scalar("SELECT author_id FROM written_reports WHERE org_id = $1 AND id = $2")
                 .bind(org_id).bind(id).fetch_optional(c).await)?;
             return Err(match author {
                 None => StoreError::NotFound,
                 Some(_) => StoreError::refused(true, "该书面反映已有决定 / the report has been decided"),
             });
         }
-        let author: i64 = on_tx!(&mut tx, c => sqlx::query_scalar("SELECT author_id FROM written_reports WHERE id = $1")
+        let author: UserId = on_tx!(&mut tx, c => sqlx::query_scalar("SELECT author_id FROM written_reports WHERE id = $1")
             .bind(id).fetch_one(c).await)?;
         let actor = by.actor();
         self.append(

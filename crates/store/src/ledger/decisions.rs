@@ -2,6 +2,7 @@
 //! proposer), reversal entries, one appeal per entry and its decision.
 
 use chuangkou_domain::OrgId;
+use chuangkou_domain::UserId;
 use chuangkou_domain::access::about_themselves;
 use chuangkou_domain::events::EventKind;
 use chuangkou_domain::ledger::decision::{self, Decider, Proposed, Refusal};
@@ -201,7 +202,7 @@ impl Store {
         kind: EventKind,
         message: &str,
     ) -> Result<()> {
-        let users: Vec<i64> = on_tx!(tx, c => sqlx::query_scalar(
+        let users: Vec<UserId> = on_tx!(tx, c => sqlx::query_scalar(
             "SELECT id FROM users WHERE org_id = $1 AND staff_id = $2 AND disabled = FALSE")
             .bind(org_id).bind(staff_id).fetch_all(c).await)?;
         for u in users {
@@ -390,7 +391,7 @@ impl Store {
         if e.appeal_outcome.is_some() {
             return Err(StoreError::refused(true, "该申诉已有决定 / the appeal has been decided"));
         }
-        let appellant: i64 = on_tx!(&mut tx, c => sqlx::query_scalar("SELECT user_id FROM appeals WHERE id = $1")
+        let appellant: UserId = on_tx!(&mut tx, c => sqlx::query_scalar("SELECT user_id FROM appeals WHERE id = $1")
             .bind(appeal_id).fetch_one(c).await)?;
         if appellant == by.id {
             return Err(StoreError::refused(

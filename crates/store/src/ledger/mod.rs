@@ -4,6 +4,7 @@
 //! collects. Nothing is edited or deleted; a correction is a reversal entry.
 
 use chuangkou_domain::OrgId;
+use chuangkou_domain::UserId;
 use chuangkou_domain::events::EventKind;
 use chuangkou_domain::ledger::{
     AttendanceKind, EntryKind, EntryStatus, FactKind, FineStatus, Severity, year_bounds,
@@ -60,7 +61,7 @@ impl NewFact {
 #[derive(Debug, Clone)]
 pub struct Proposer {
     pub actor: String,
-    pub user_id: Option<i64>,
+    pub user_id: Option<UserId>,
 }
 
 impl Proposer {
@@ -117,9 +118,9 @@ pub struct EntryRow {
     pub detail: Option<String>,
     pub occurred_at: i64,
     pub proposed_by: String,
-    pub proposer_user_id: Option<i64>,
+    pub proposer_user_id: Option<UserId>,
     pub proposed_at: i64,
-    pub decided_by: Option<i64>,
+    pub decided_by: Option<UserId>,
     pub decided_at: Option<i64>,
     pub decision_note: Option<String>,
     pub reverses_id: Option<i64>,

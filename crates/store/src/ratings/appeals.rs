@@ -3,6 +3,7 @@
 //! count in the decision's transaction.
 
 use chuangkou_domain::OrgId;
+use chuangkou_domain::UserId;
 use chuangkou_domain::events::EventKind;
 use chuangkou_domain::satisfaction::RatingStatus;
 use serde_json::json;
@@ -17,7 +18,7 @@ impl Store {
         &self,
         org_id: OrgId,
         rating_id: i64,
-        user_id: i64,
+        user_id: UserId,
         reason: &str,
     ) -> Result<RatingAppeal> {
         let reason = crate::required("reason", reason, 1000)?;
@@ -60,14 +61,14 @@ impl Store {
         &self,
         org_id: OrgId,
         appeal_id: i64,
-        user_id: i64,
+        user_id: UserId,
         upheld: bool,
         note: &str,
     ) -> Result<RatingAppeal> {
         let note = crate::required("note", note, 1000)?;
         let mut tx = self.begin().await?;
         let lock = self.lock_rows();
-        let row: Option<(i64, Option<String>, i64)> = on_tx!(&mut tx, c => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        let row: Option<(i64, Option<String>, UserId)> = on_tx!(&mut tx, c => sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT rating_id, outcome, filed_by FROM rating_appeals WHERE org_id = $1 AND id = $2{lock}")))
             .bind(org_id).bind(appeal_id).fetch_optional(c).await)?;
         let (rating_id, outcome, filed_by) = row.ok_or(StoreError::NotFound)?;
@@ -111,7 +112,7 @@ impl Store {
         &self,
         tx: &mut Tx,
         org_id: OrgId,
-        user_id: i64,
+        user_id: UserId,
         kind: EventKind,
         rating_id: i64,
         payload: serde_json::Value,

@@ -8,6 +8,7 @@
 //! rollups never disagree with the ratings.
 
 use chuangkou_domain::OrgId;
+use chuangkou_domain::UserId;
 use std::collections::HashMap;
 
 use chuangkou_domain::satisfaction::{Counts, Level};
@@ -121,11 +122,11 @@ pub struct RatingAppeal {
     pub rating_id: i64,
     pub unit_id: i64,
     pub reason: String,
-    pub filed_by: i64,
+    pub filed_by: UserId,
     pub filed_at: i64,
     pub outcome: Option<String>,
     pub note: Option<String>,
-    pub decided_by: Option<i64>,
+    pub decided_by: Option<UserId>,
     pub decided_at: Option<i64>,
 }
 

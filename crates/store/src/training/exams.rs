@@ -244,7 +244,7 @@ impl Store {
                 "",
             )
             .await?;
-            let holder: Vec<i64> = on_tx!(&mut tx, c => sqlx::query_scalar(
+            let holder: Vec<chuangkou_domain::UserId> = on_tx!(&mut tx, c => sqlx::query_scalar(
                 "SELECT id FROM users WHERE org_id = $1 AND staff_id = $2 AND disabled = FALSE")
                 .bind(org_id).bind(staff_id).fetch_all(c).await)?;
             let mine =

@@ -5,6 +5,7 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 use chuangkou_domain::Role;
+use chuangkou_domain::UserId;
 use chuangkou_domain::cases::lifecycle::Conclusion;
 use chuangkou_domain::cases::{Actor, CaseKind, Channel, Command, Finding, Responsibility};
 use chuangkou_domain::org::{NewServicePoint, NewStaff, NewUnit, ServicePointKind, UnitKind};
@@ -19,9 +20,9 @@ pub const H: i64 = 3_600_000;
 pub struct World {
     pub org: Organisation,
     pub policies: PolicySet,
-    pub office: i64,
-    pub shift_leader: i64,
-    pub leader: i64,
+    pub office: UserId,
+    pub shift_leader: UserId,
+    pub leader: UserId,
     pub collector_staff: i64,
     pub point: i64,
 }

@@ -4,6 +4,7 @@
 
 use axum::Json;
 use axum::extract::State;
+use chuangkou_domain::UserId;
 
 use crate::extract::ApiPath as Path;
 use axum::http::StatusCode;
@@ -337,7 +338,7 @@ pub async fn get(
 #[serde(deny_unknown_fields)]
 pub struct ActionInput {
     pub action: String,
-    pub to_user_id: Option<i64>,
+    pub to_user_id: Option<UserId>,
     pub to_unit_id: Option<i64>,
     pub master_case_id: Option<i64>,
     pub finding: Option<String>,

@@ -6,6 +6,7 @@
 
 use axum::Json;
 use axum::extract::State;
+use chuangkou_domain::UserId;
 
 use crate::extract::ApiPath as Path;
 use axum::http::StatusCode;
@@ -102,7 +103,7 @@ fn some_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<i64
 pub async fn update(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<i64>,
+    Path(id): Path<UserId>,
     ApiJson(input): ApiJson<UserChangeInput>,
 ) -> ApiResult<Json<Value>> {
     user.require(Permission::ManageUsers)?;
@@ -124,7 +125,7 @@ pub async fn update(
 pub async fn reset(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<i64>,
+    Path(id): Path<UserId>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     user.require(Permission::ManageUsers)?;
     let (token, expires_at) = state.store.issue_password_reset(user.org_id(), &user.actor(), id).await?;

@@ -289,7 +289,7 @@ async fn events(
             actor: e
                 .actor
                 .strip_prefix("user:")
-                .and_then(|id| id.parse::<i64>().ok())
+                .and_then(|id| id.parse::<chuangkou_domain::UserId>().ok())
                 .and_then(|id| names.iter().find(|u| u.id == id).map(|u| u.display_name.clone()))
                 .unwrap_or_else(|| match e.actor.as_str() {
                     "public" => tr.t("actor.public").into(),

@@ -8,6 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
+use chuangkou_domain::UserId;
 use chuangkou_domain::cases::lifecycle::Conclusion;
 use chuangkou_domain::cases::{Actor, CaseView, Command, Finding, Responsibility, Satisfaction, decide};
 use chuangkou_domain::{Permission, Role};
@@ -100,7 +101,7 @@ pub struct CaseLine {
 /// Units' and users' names, for lines that show them.
 pub(super) struct Names {
     units: std::collections::HashMap<i64, String>,
-    users: std::collections::HashMap<i64, String>,
+    users: std::collections::HashMap<UserId, String>,
 }
 
 impl Names {
@@ -193,7 +194,7 @@ struct CasePage {
     new_code: Option<String>,
     new_spoken: Option<String>,
     allowed: Vec<&'static str>,
-    users: Vec<(i64, String)>,
+    users: Vec<(UserId, String)>,
     units: Vec<Unit>,
     findings: Vec<(String, String)>,
     responsibilities: Vec<(String, String)>,
@@ -283,18 +284,19 @@ fn step(e: &TimelineEntry, names: &[User], tr: Tr) -> Step {
     let actor = e
         .actor
         .strip_prefix("user:")
-        .and_then(|id| id.parse::<i64>().ok())
+        .and_then(|id| id.parse::<UserId>().ok())
         .and_then(|id| names.iter().find(|u| u.id == id).map(|u| u.display_name.clone()))
         .unwrap_or_else(|| match e.actor.as_str() {
             "public" => tr.t("actor.public").into(),
             "system" => tr.t("actor.system").into(),
             other => other.into(),
         });
-    let name_of = |id: i64| names.iter().find(|u| u.id == id).map(|u| u.display_name.clone());
+    let name_of = |id: UserId| names.iter().find(|u| u.id == id).map(|u| u.display_name.clone());
     // "王静 将案件移交给 李强": the event in words, with whom it names.
     let mut kind = tr.event(&e.kind);
     if e.kind == "case.handover_offered"
-        && let Some(to) = e.payload.get("to_user_id").and_then(|v| v.as_i64()).and_then(name_of)
+        && let Some(to) =
+            e.payload.get("to_user_id").and_then(|v| v.as_i64()).map(UserId::new).and_then(name_of)
     {
         kind = format!("{kind} {to}");
     }
@@ -343,7 +345,7 @@ fn allowed(case: &CaseRow, user: &CurrentUser) -> Vec<&'static str> {
         ("reply", Command::Reply),
         ("callback", Command::Callback(Satisfaction::Satisfied)),
         ("close", Command::Close),
-        ("handover", Command::OfferHandover { to_user_id: -1 }),
+        ("handover", Command::OfferHandover { to_user_id: UserId::new(-1) }),
         ("transfer", Command::Transfer),
         ("request_extension", Command::RequestExtension),
         ("decide_extension", Command::DecideExtension { approve: true }),
@@ -378,7 +380,7 @@ pub(super) async fn case_page(
     });
     let org = state.store.organisation(user.org_id()).await?;
     let users = state.store.users(org.id).await?;
-    let name = |id: Option<i64>| {
+    let name = |id: Option<UserId>| {
         id.and_then(|id| users.iter().find(|u| u.id == id))
             .map(|u| u.display_name.clone())
             .unwrap_or_default()
@@ -469,7 +471,7 @@ pub(super) async fn case_page(
 /// Whom a case can be handed over to: people who handle cases — never the
 /// staff member it is about, nor the one handing it over; the office and
 /// shift leaders first, leaders last (a leader is not the default).
-fn handover_choices(users: &[User], me: &CurrentUser, row: &CaseRow) -> Vec<(i64, String)> {
+fn handover_choices(users: &[User], me: &CurrentUser, row: &CaseRow) -> Vec<(UserId, String)> {
     let rank = |role: &str| match Role::parse(role) {
         Some(Role::Office) => Some(0),
         Some(Role::ShiftLeader) => Some(1),

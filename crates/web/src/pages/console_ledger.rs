@@ -191,7 +191,7 @@ async fn page(
     let who = |actor: &str| {
         actor
             .strip_prefix("user:")
-            .and_then(|i| i.parse::<i64>().ok())
+            .and_then(|i| i.parse::<chuangkou_domain::UserId>().ok())
             .and_then(|i| names.iter().find(|u| u.id == i).map(|u| u.display_name.clone()))
             .unwrap_or_else(|| actor.to_string())
     };

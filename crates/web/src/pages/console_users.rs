@@ -8,6 +8,7 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use chuangkou_domain::UserId;
 use chuangkou_domain::{Permission, Role};
 use chuangkou_store::users::{NewUser, UserChange};
 
@@ -28,7 +29,7 @@ pub fn router() -> Router<AppState> {
 }
 
 pub struct UserLine {
-    pub id: i64,
+    pub id: UserId,
     pub username: String,
     pub name: String,
     pub role: String,
@@ -45,7 +46,7 @@ struct UsersPage {
     staff: Vec<(i64, String)>,
     /// A link just issued: (whose, link).
     link: Option<(String, String)>,
-    me: i64,
+    me: UserId,
 }
 
 async fn page(
@@ -134,7 +135,7 @@ async fn create(
 async fn update(
     State(state): State<AppState>,
     PageUser(user): PageUser,
-    Path(id): Path<i64>,
+    Path(id): Path<UserId>,
     CsrfForm(form): CsrfForm<FormFields>,
 ) -> Result<Response, super::PageError> {
     user.require(Permission::ManageUsers)?;
@@ -158,7 +159,7 @@ async fn reset(
     tr: Tr,
     csrf: CsrfToken,
     PageUser(user): PageUser,
-    Path(id): Path<i64>,
+    Path(id): Path<UserId>,
     CsrfForm(_form): CsrfForm<FormFields>,
 ) -> PageResult {
     user.require(Permission::ManageUsers)?;

@@ -191,7 +191,7 @@ story!(admins_manage_users_and_every_change_of_role_status_or_password_ends_the_
     let r = app.post_json("/api/v1/users", Some(&admin), new).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let body = r.json();
-    let id = body["user"]["id"].as_i64().unwrap();
+    let id = chuangkou_domain::UserId::new(body["user"]["id"].as_i64().unwrap());
     assert_eq!(
         (body["user"]["username"].as_str(), body["user"]["staff_id"].as_i64()),
         (Some("wangjing"), Some(seed.staff_id))

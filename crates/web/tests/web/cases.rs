@@ -347,8 +347,8 @@ story!(a_member_of_the_public_files_from_the_qr_page_and_tracks_it, |store| {
     let r = app
         .post_json(&format!("/api/v1/cases/{}/actions", case.id), Some(&office), json!({"action": "start"}))
         .await;
-    assert_eq!(r.json()["case"]["owner_id"], office_user, "starting on it takes it");
-    assert_eq!(r.json()["case"]["first_responsible_id"], office_user);
+    assert_eq!(r.json()["case"]["owner_id"], office_user.get(), "starting on it takes it");
+    assert_eq!(r.json()["case"]["first_responsible_id"], office_user.get());
 
     let view = app.post_form("/track", &[("number", &number), ("code", &code)]).await;
     assert_eq!(view.status, StatusCode::OK);
