@@ -419,7 +419,7 @@ async fn demo_satisfaction(store: &Store, org: &chuangkou_store::org::Organisati
 async fn demo_cases(
     store: &Store,
     org: &chuangkou_store::org::Organisation,
-    staff: &std::collections::HashMap<String, i64>,
+    staff: &std::collections::HashMap<String, chuangkou_domain::StaffId>,
 ) -> Result<()> {
     use chuangkou_domain::cases::lifecycle::Conclusion;
     use chuangkou_domain::cases::{Actor, CaseKind, Channel, Command, Finding, Responsibility, Satisfaction};

@@ -259,7 +259,7 @@ pub async fn create(store: &Store, s: &Sector, creds: &Credentials) -> Result<()
             store.create_service_point(o, ACTOR, &point).await?;
         }
     }
-    let staff_ids: std::collections::HashMap<String, i64> = store
+    let staff_ids: std::collections::HashMap<String, chuangkou_domain::StaffId> = store
         .staff_list(o, &chuangkou_store::org::StaffQuery { limit: 500, ..Default::default() })
         .await?
         .into_iter()

@@ -165,7 +165,7 @@ pub(crate) async fn demo_training(
     let staff = store
         .staff_list(org.id, &chuangkou_store::org::StaffQuery { limit: 500, ..Default::default() })
         .await?;
-    let others: Vec<i64> =
+    let others: Vec<chuangkou_domain::StaffId> =
         staff.iter().filter(|s| Some(s.id) != office.staff_id).map(|s| s.id).take(6).collect();
     store.record_attendance(org.id, office, held_id, &others, AttendanceWay::Entered).await?;
     store.close_training_session(org.id, rules, office, held_id).await?;
@@ -173,7 +173,8 @@ pub(crate) async fn demo_training(
         training::check_exam("exam", "收费业务知识考试", &last_week, rules.pack.training.pass_mark, 100)
             .map_err(|e| anyhow::anyhow!("demo exam: {e:?}"))?;
     let exam_id = store.create_exam(org.id, office, Some(plan_id), &exam).await?;
-    let scores: Vec<(i64, i64)> = others.iter().zip([92, 85, 78, 55, 88, 96]).map(|(s, v)| (*s, v)).collect();
+    let scores: Vec<(chuangkou_domain::StaffId, i64)> =
+        others.iter().zip([92, 85, 78, 55, 88, 96]).map(|(s, v)| (*s, v)).collect();
     store.record_exam_results(org.id, rules, office, exam_id, &scores).await?;
     let warn = rules.pack.training.qualification_warning_days;
     let kind = rules.pack.training.qualifications.first().cloned().unwrap_or_else(|| "上岗证".into());

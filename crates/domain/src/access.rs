@@ -4,6 +4,7 @@
 //! records* it may touch (every query filters by organisation; staff see only
 //! their own). The web layer asks [`Role::can`] before every action.
 
+use crate::ids::StaffId;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -407,7 +408,10 @@ pub fn permission_table() -> String {
 /// Why `actor_staff` may not decide (approve, reject, reverse, decide an
 /// appeal against, waive) something about `subject_staff`; `None` when
 /// they may.
-pub fn about_themselves(actor_staff: Option<i64>, subject_staff: Option<i64>) -> Option<&'static str> {
+pub fn about_themselves(
+    actor_staff: Option<StaffId>,
+    subject_staff: Option<StaffId>,
+) -> Option<&'static str> {
     (actor_staff.is_some() && actor_staff == subject_staff)
         .then_some("不得处理与本人有关的事项 / nobody decides anything about themselves")
 }
@@ -430,7 +434,7 @@ impl_labelled!(Role);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::UserId;
+    use crate::{StaffId, UserId};
 
     #[test]
     fn the_permission_table_in_docs_is_the_one_in_the_code() {
@@ -444,8 +448,8 @@ mod tests {
 
     #[test]
     fn nobody_decides_about_themselves_and_a_waiver_takes_two() {
-        assert!(about_themselves(Some(7), Some(7)).is_some());
-        assert!(about_themselves(Some(7), Some(8)).is_none());
+        assert!(about_themselves(Some(StaffId::new(7)), Some(StaffId::new(7))).is_some());
+        assert!(about_themselves(Some(StaffId::new(7)), Some(StaffId::new(8))).is_none());
         assert!(about_themselves(None, None).is_none(), "no staff record, nothing about them");
         assert!(second_person(UserId::new(3), Some(UserId::new(3))).is_some());
         assert!(second_person(UserId::new(4), Some(UserId::new(3))).is_none());

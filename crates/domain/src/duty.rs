@@ -6,6 +6,7 @@
 
 use chrono::{Duration, FixedOffset, NaiveDate, NaiveTime, TimeZone};
 
+use crate::StaffId;
 use crate::text::{self, FieldError};
 
 labelled_enum!(
@@ -95,7 +96,7 @@ pub fn parse_date(s: &str) -> Option<NaiveDate> {
 /// Whom of those on duty (their duty, their staff id) an inspection of a
 /// service point (`at_point`) or of a unit names by default: at a point,
 /// the kiosk's attendant first; at a unit, whoever leads it; else anyone.
-pub fn default_on_duty(on_duty: &[(DutyKind, i64)], at_point: bool) -> Option<i64> {
+pub fn default_on_duty(on_duty: &[(DutyKind, StaffId)], at_point: bool) -> Option<StaffId> {
     let rank = |k: DutyKind| match (at_point, k) {
         (true, DutyKind::Kiosk) => 0,
         (_, k) if k.leads() => 1,
@@ -221,10 +222,11 @@ mod tests {
 
     #[test]
     fn an_inspection_names_the_kiosk_attendant_at_a_point_and_the_leader_at_a_unit() {
-        let on = [(DutyKind::Reception, 1), (DutyKind::StationMaster, 2), (DutyKind::Kiosk, 3)];
-        assert_eq!(default_on_duty(&on, true), Some(3));
-        assert_eq!(default_on_duty(&on, false), Some(2));
-        assert_eq!(default_on_duty(&[(DutyKind::Reception, 1)], true), Some(1));
+        let s = StaffId::new;
+        let on = [(DutyKind::Reception, s(1)), (DutyKind::StationMaster, s(2)), (DutyKind::Kiosk, s(3))];
+        assert_eq!(default_on_duty(&on, true), Some(s(3)));
+        assert_eq!(default_on_duty(&on, false), Some(s(2)));
+        assert_eq!(default_on_duty(&[(DutyKind::Reception, s(1))], true), Some(s(1)));
         assert_eq!(default_on_duty(&[], true), None);
     }
 

@@ -8,6 +8,7 @@
 //! month: its results are frozen and the closing is an event.
 
 use chuangkou_domain::OrgId;
+use chuangkou_domain::StaffId;
 use chuangkou_domain::UserId;
 use chuangkou_domain::events::EventKind;
 use std::collections::HashMap;
@@ -25,7 +26,7 @@ use crate::{Result, Store, StoreError};
 pub struct VehicleStar {
     pub vehicle_id: i64,
     pub plate: String,
-    pub driver_id: Option<i64>,
+    pub driver_id: Option<StaffId>,
     pub driver_name: Option<String>,
     /// The driver's annual score; `None` without a driver.
     pub score: Option<f64>,
@@ -53,10 +54,10 @@ impl Store {
     /// The year's results as they stand now.
     pub async fn assess_year(&self, org_id: OrgId, rules: Rules<'_>, year: i32) -> Result<Assessment> {
         let policy = &rules.pack.assessment;
-        let mut people: HashMap<i64, YearTally> = HashMap::new();
+        let mut people: HashMap<StaffId, YearTally> = HashMap::new();
         // A month counts for someone only from the month their record was
         // created: the months before they joined are no clean months.
-        let joined: HashMap<i64, i64> = crate::on_read!(self, c => sqlx::query_as(
+        let joined: HashMap<StaffId, i64> = crate::on_read!(self, c => sqlx::query_as(
             "SELECT id, created_at FROM staff WHERE org_id = $1").bind(org_id).fetch_all(c).await)?
         .into_iter()
         .collect();
@@ -73,12 +74,12 @@ impl Store {
                 }
             }
         }
-        let scores: HashMap<i64, (Tally, f64)> =
+        let scores: HashMap<StaffId, (Tally, f64)> =
             people.iter().map(|(id, y)| (*id, (y.tally, y.score()))).collect();
         let mut a =
             self.rank_all(org_id, rules, year, format!("{year:04}"), &scores, &policy.annual_awards).await?;
         // 星级服务车: each vehicle from its driver's year.
-        let by_staff: HashMap<i64, &crate::assessment::StaffScore> =
+        let by_staff: HashMap<StaffId, &crate::assessment::StaffScore> =
             a.staff.iter().map(|s| (s.staff_id, s)).collect();
         a.vehicles = self
             .vehicles(org_id)

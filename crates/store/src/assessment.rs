@@ -5,6 +5,7 @@
 //! never selected).
 
 use chuangkou_domain::OrgId;
+use chuangkou_domain::StaffId;
 use chuangkou_domain::UserId;
 use chuangkou_domain::events::EventKind;
 use std::collections::HashMap;
@@ -43,10 +44,10 @@ impl Store {
         org_id: OrgId,
         from: i64,
         to: i64,
-        tally: &mut HashMap<i64, Tally>,
+        tally: &mut HashMap<StaffId, Tally>,
         add: fn(&mut Tally, i64),
     ) -> Result<()> {
-        let rows: Vec<(i64, i64)> = on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        let rows: Vec<(StaffId, i64)> = on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(org_id).bind(from).bind(to).fetch_all(c).await)?;
         for (staff, n) in rows {
             add(tally.entry(staff).or_default(), n);
@@ -56,8 +57,12 @@ impl Store {
 
     /// Staff linked to a user whose role is not one of `ranked`: leaders,
     /// office clerks… are scored but do not compete for staff awards.
-    async fn unranked_staff(&self, org_id: OrgId, ranked: &[Role]) -> Result<std::collections::HashSet<i64>> {
-        let rows: Vec<(i64, String)> = on_read!(self, c => sqlx::query_as(
+    async fn unranked_staff(
+        &self,
+        org_id: OrgId,
+        ranked: &[Role],
+    ) -> Result<std::collections::HashSet<StaffId>> {
+        let rows: Vec<(StaffId, String)> = on_read!(self, c => sqlx::query_as(
             "SELECT staff_id, role FROM users WHERE org_id = $1 AND staff_id IS NOT NULL")
             .bind(org_id).fetch_all(c).await)?;
         Ok(rows
@@ -101,8 +106,8 @@ impl Store {
         &self,
         org_id: OrgId,
         (from, to): (i64, i64),
-        staff: &[(i64, i64)],
-        tally: &mut HashMap<i64, Tally>,
+        staff: &[(StaffId, i64)],
+        tally: &mut HashMap<StaffId, Tally>,
     ) -> Result<()> {
         let rows: Vec<(i64, String, i64)> = on_read!(self, c => sqlx::query_as(
             "SELECT of_unit_id, kind, total FROM campaign_evaluations
@@ -148,10 +153,10 @@ impl Store {
         let cal = rules.calendar;
         let (from, to) =
             (cal.start_of_day_ms(month.from), cal.start_of_day_ms(month.to.succ_opt().expect("in range")));
-        let staff_rows: Vec<(i64, i64)> = on_read!(self, c => sqlx::query_as(
+        let staff_rows: Vec<(StaffId, i64)> = on_read!(self, c => sqlx::query_as(
             "SELECT id, unit_id FROM staff WHERE org_id = $1 AND active = TRUE")
             .bind(org_id).fetch_all(c).await)?;
-        let mut tally: HashMap<i64, Tally> = HashMap::new();
+        let mut tally: HashMap<StaffId, Tally> = HashMap::new();
         self.tally_by_staff(
             // A bad rating's own case is scored as the bad rating, not again as a complaint.
             "SELECT subject_staff_id, COUNT(*) FROM cases WHERE org_id = $1 AND kind = 'complaint' AND subject_staff_id IS NOT NULL
@@ -164,7 +169,7 @@ impl Store {
         // The ledger: approved entries (not reversal entries; a reversed
         // entry is no longer approved), whatever fact or inspection
         // produced them.
-        let ledger: Vec<(i64, i64, i64, i64, i64, i64)> = on_read!(self, c => sqlx::query_as(
+        let ledger: Vec<(StaffId, i64, i64, i64, i64, i64)> = on_read!(self, c => sqlx::query_as(
             "SELECT staff_id,
                     CAST(SUM(CASE WHEN k = 'violation' THEN 1 ELSE 0 END) AS BIGINT),
                     CAST(SUM(CASE WHEN k = 'good_deed' THEN 1 ELSE 0 END) AS BIGINT),
@@ -212,7 +217,7 @@ impl Store {
         if policy.campaign_weight > 0.0 {
             self.campaign_scores(org_id, (from, to), &staff_rows, &mut tally).await?;
         }
-        let scores: HashMap<i64, (Tally, f64)> = staff_rows
+        let scores: HashMap<StaffId, (Tally, f64)> = staff_rows
             .iter()
             .map(|(id, _)| {
                 let t = tally.get(id).copied().unwrap_or_default();
@@ -233,18 +238,18 @@ impl Store {
         rules: Rules<'_>,
         year: i32,
         key: String,
-        scores: &HashMap<i64, (Tally, f64)>,
+        scores: &HashMap<StaffId, (Tally, f64)>,
         awards: &[chuangkou_domain::policy::Award],
     ) -> Result<Assessment> {
         let policy = &rules.pack.assessment;
-        let staff_rows: Vec<(i64, i64)> = on_read!(self, c => sqlx::query_as(
+        let staff_rows: Vec<(StaffId, i64)> = on_read!(self, c => sqlx::query_as(
             "SELECT id, unit_id FROM staff WHERE org_id = $1 AND active = TRUE")
             .bind(org_id).fetch_all(c).await)?;
         let units = self.units(org_id).await?;
         let unit_name = crate::org::full_names(&units);
         let eligibility = self.eligibility(org_id, rules, year, None).await?;
         let unranked = self.unranked_staff(org_id, &policy.ranked_roles).await?;
-        let unit_of: HashMap<i64, i64> = staff_rows.into_iter().collect();
+        let unit_of: HashMap<StaffId, i64> = staff_rows.into_iter().collect();
         let kind_of: HashMap<i64, UnitKind> =
             units.iter().filter_map(|u| Some((u.id, UnitKind::parse(&u.kind)?))).collect();
         let mut staff: Vec<StaffScore> = eligibility
@@ -294,7 +299,7 @@ pub struct ClosedMonth {
     /// The results as they stood when the month was closed.
     pub results: Assessment,
     /// Staff whose score differs now: (staff id, name, frozen, now).
-    pub differences: Vec<(i64, String, f64, f64)>,
+    pub differences: Vec<(StaffId, String, f64, f64)>,
 }
 
 /// A month's results as everyone is shown them: frozen once the month is
@@ -428,7 +433,7 @@ impl ClosedMonth {
         results: Assessment,
         now: &Assessment,
     ) -> Self {
-        let frozen: HashMap<i64, f64> = results.staff.iter().map(|s| (s.staff_id, s.score)).collect();
+        let frozen: HashMap<StaffId, f64> = results.staff.iter().map(|s| (s.staff_id, s.score)).collect();
         let differences = now
             .staff
             .iter()

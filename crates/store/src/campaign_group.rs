@@ -5,6 +5,7 @@
 //! Added, never edited or deleted; each addition an event.
 
 use chuangkou_domain::OrgId;
+use chuangkou_domain::StaffId;
 use chuangkou_domain::UserId;
 use chuangkou_domain::events::EventKind;
 use serde::Serialize;
@@ -15,7 +16,7 @@ use crate::{Result, Store, StoreError, on_read, on_tx};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct MemberRow {
-    pub staff_id: i64,
+    pub staff_id: StaffId,
     pub employee_no: String,
     pub name: String,
     pub role: String,
@@ -57,7 +58,7 @@ impl Store {
         org_id: OrgId,
         by: &User,
         campaign_id: i64,
-        staff_id: i64,
+        staff_id: StaffId,
         role: chuangkou_domain::recognition::MemberRole,
     ) -> Result<()> {
         let mut tx = self.begin().await?;

@@ -7,6 +7,7 @@
 
 use chuangkou_domain::OrgId;
 use chuangkou_domain::Role;
+use chuangkou_domain::StaffId;
 use chuangkou_domain::UserId;
 use chuangkou_domain::campaigns::{EvaluationKind, NewCampaign, TaskStatus, TaskStep};
 use chuangkou_domain::events::EventKind;
@@ -60,7 +61,7 @@ pub struct TaskRow {
     pub decided_at: Option<i64>,
     pub overdue: bool,
     /// The person of the lead unit who answers for it.
-    pub owner_staff_id: Option<i64>,
+    pub owner_staff_id: Option<StaffId>,
     /// Units co-operating with the lead unit, as ids separated by commas.
     pub co_units: String,
 }
@@ -194,7 +195,7 @@ impl Store {
         org_id: OrgId,
         by: &User,
         id: i64,
-        owner: Option<i64>,
+        owner: Option<StaffId>,
         co_units: &[i64],
     ) -> Result<TaskRow> {
         let mut tx = self.begin().await?;

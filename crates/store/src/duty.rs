@@ -4,6 +4,7 @@
 //! points belong to the organisation, and writes an event for every change.
 
 use chuangkou_domain::OrgId;
+use chuangkou_domain::StaffId;
 use chuangkou_domain::UserId;
 use chuangkou_domain::duty::{Condition, DutyKind, NewFacility, Shift};
 use chuangkou_domain::events::EventKind;
@@ -19,7 +20,7 @@ pub(crate) struct OnSite {
     pub channel: chuangkou_domain::cases::Channel,
     pub point: Option<i64>,
     pub unit: Option<i64>,
-    pub subject: Option<i64>,
+    pub subject: Option<StaffId>,
 }
 
 /// A line of the roster as read back.
@@ -29,7 +30,7 @@ pub struct ShiftRow {
     pub unit_id: i64,
     pub unit_name: String,
     pub kind: String,
-    pub staff_id: i64,
+    pub staff_id: StaffId,
     pub staff_name: String,
     pub staff_no: String,
     pub starts_at: i64,
@@ -41,7 +42,7 @@ pub struct ShiftRow {
 #[derive(Debug, Clone)]
 pub struct NewShift {
     pub unit_id: i64,
-    pub staff_id: i64,
+    pub staff_id: StaffId,
     pub shift: Shift,
 }
 
@@ -174,9 +175,9 @@ impl Store {
         org_id: OrgId,
         unit_id: i64,
         at: i64,
-        not_staff: Option<i64>,
+        not_staff: Option<StaffId>,
     ) -> Result<Vec<UserId>> {
-        let leading: Vec<i64> = self
+        let leading: Vec<StaffId> = self
             .on_duty_tx(tx, org_id, unit_id, at)
             .await?
             .into_iter()

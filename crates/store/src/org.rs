@@ -5,6 +5,7 @@
 //! missing record.
 
 use chuangkou_domain::OrgId;
+use chuangkou_domain::StaffId;
 use chuangkou_domain::events::EventKind;
 use chuangkou_domain::org::{NewServicePoint, NewStaff, NewUnit, NewVehicle};
 use serde::Serialize;
@@ -30,7 +31,7 @@ pub struct Unit {
     pub name: String,
     pub kind: String,
     /// The head of the unit, held to account with its staff.
-    pub manager_staff_id: Option<i64>,
+    pub manager_staff_id: Option<StaffId>,
 }
 
 /// Units by id with the names people use: a team named with its station
@@ -48,7 +49,7 @@ pub fn full_names(units: &[Unit]) -> std::collections::HashMap<i64, String> {
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Staff {
-    pub id: i64,
+    pub id: StaffId,
     pub unit_id: i64,
     pub unit_code: String,
     pub unit_name: String,
@@ -66,7 +67,7 @@ pub struct Vehicle {
     pub unit_id: i64,
     pub unit_code: String,
     pub plate: String,
-    pub driver_id: Option<i64>,
+    pub driver_id: Option<StaffId>,
     pub driver_name: Option<String>,
     pub driver_employee_no: Option<String>,
 }
@@ -84,7 +85,7 @@ pub struct ServicePoint {
     pub plate: Option<String>,
     /// A vehicle's driver now (seed 002 星级服务车: the driver answers for
     /// the taxi), with what its public card shows of them.
-    pub driver_id: Option<i64>,
+    pub driver_id: Option<StaffId>,
     pub driver_name: Option<String>,
     pub driver_certificate: Option<String>,
     #[serde(skip)]
@@ -97,7 +98,7 @@ pub struct StaffQuery {
     pub unit_id: Option<i64>,
     /// Matches name, employee number or position.
     pub q: Option<String>,
-    pub after_id: Option<i64>,
+    pub after_id: Option<StaffId>,
     pub limit: i64,
 }
 
@@ -252,7 +253,7 @@ impl Store {
         &self,
         tx: &mut Tx,
         org_id: OrgId,
-        staff_id: i64,
+        staff_id: StaffId,
         field: &str,
     ) -> Result<i64> {
         let unit: Option<i64> = on_tx!(tx, c => sqlx::query_scalar("SELECT unit_id FROM staff WHERE org_id = $1 AND id = $2")
@@ -270,7 +271,7 @@ impl Store {
                AND s.id > $4 ORDER BY s.id LIMIT $5"
         );
         Ok(on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(org_id).bind(q.unit_id).bind(pattern).bind(q.after_id.unwrap_or(0)).bind(q.limit.clamp(1, 500))
+            .bind(org_id).bind(q.unit_id).bind(pattern).bind(q.after_id.map_or(0, StaffId::get)).bind(q.limit.clamp(1, 500))
             .fetch_all(c).await)?)
     }
 
@@ -286,7 +287,7 @@ impl Store {
         Ok(rows.into_iter().collect())
     }
 
-    pub async fn staff(&self, org_id: OrgId, id: i64) -> Result<Staff> {
+    pub async fn staff(&self, org_id: OrgId, id: StaffId) -> Result<Staff> {
         let sql = format!("{STAFF_SELECT} WHERE s.org_id = $1 AND s.id = $2");
         Ok(
             on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(org_id).bind(id).fetch_one(c).await)?,
@@ -306,10 +307,10 @@ impl Store {
         org_id: OrgId,
         actor: &str,
         s: &NewStaff,
-    ) -> Result<i64> {
+    ) -> Result<StaffId> {
         let unit_id = self.unit_id_in(tx, org_id, &s.unit_code, "unit_code").await?;
         let now = self.now_ms();
-        let id: i64 = on_tx!(tx, c => sqlx::query_scalar(
+        let id: StaffId = on_tx!(tx, c => sqlx::query_scalar(
             "INSERT INTO staff (org_id, unit_id, employee_no, name, position, phone, certificate_no, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id")
             .bind(org_id).bind(unit_id).bind(&s.employee_no).bind(&s.name).bind(&s.position).bind(&s.phone)
@@ -320,7 +321,7 @@ impl Store {
             actor,
             kind: EventKind::StaffCreated,
             subject_type: "staff",
-            subject_id: id,
+            subject_id: id.get(),
             payload: json!({"employee_no": s.employee_no, "name": s.name, "unit_id": unit_id, "position": s.position,
                 "certificate_no": s.certificate_no}),
             reason: "",

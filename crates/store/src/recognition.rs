@@ -7,6 +7,7 @@
 
 use chuangkou_domain::Fen;
 use chuangkou_domain::OrgId;
+use chuangkou_domain::StaffId;
 use chuangkou_domain::events::EventKind;
 use chuangkou_domain::policy::Award;
 use serde::Serialize;
@@ -25,7 +26,7 @@ pub struct CertificateRow {
     pub award_title: String,
     /// `YYYY-MM`, `YYYY`, or the campaign's year.
     pub period: String,
-    pub staff_id: Option<i64>,
+    pub staff_id: Option<StaffId>,
     pub unit_id: Option<i64>,
     pub recipient: String,
     pub campaign_id: Option<i64>,
@@ -43,7 +44,7 @@ pub struct NewCertificate {
     pub award_code: String,
     pub award_title: String,
     pub period: String,
-    pub staff_id: Option<i64>,
+    pub staff_id: Option<StaffId>,
     pub unit_id: Option<i64>,
     pub recipient: String,
     pub campaign_id: Option<i64>,
@@ -129,7 +130,7 @@ impl Store {
                     award_code: a.code.clone(),
                     award_title: a.title.clone(),
                     period: period.to_string(),
-                    staff_id: (!team).then_some(*id),
+                    staff_id: (!team).then_some(StaffId::new(*id)),
                     unit_id: team.then_some(*id),
                     recipient: name.clone(),
                     campaign_id: None,

@@ -5,6 +5,7 @@
 //! tokens (which are long enough that a fast hash is safe).
 
 use chuangkou_domain::Role;
+use chuangkou_domain::StaffId;
 use chuangkou_domain::events::EventKind;
 use chuangkou_domain::{OrgId, UserId};
 use serde::Serialize;
@@ -22,7 +23,7 @@ pub struct User {
     #[serde(skip)]
     pub password_hash: String,
     pub role: String,
-    pub staff_id: Option<i64>,
+    pub staff_id: Option<StaffId>,
     pub disabled: bool,
 }
 
@@ -46,7 +47,7 @@ pub struct NewUser<'a> {
     pub display_name: &'a str,
     pub password_hash: &'a str,
     pub role: Role,
-    pub staff_id: Option<i64>,
+    pub staff_id: Option<StaffId>,
 }
 
 const USER_COLUMNS: &str = "id, org_id, username, display_name, password_hash, role, staff_id, disabled";
@@ -63,7 +64,7 @@ enum UserField {
 #[derive(Debug, Clone, Default)]
 pub struct UserChange {
     pub role: Option<Role>,
-    pub staff_id: Option<Option<i64>>,
+    pub staff_id: Option<Option<StaffId>>,
     pub disabled: Option<bool>,
 }
 
@@ -344,7 +345,7 @@ impl Store {
 
     /// The users linked to a staff record (none for `None`): who a case or
     /// an entry about that staff member is about.
-    pub async fn users_of_staff(&self, org_id: OrgId, staff_id: Option<i64>) -> Result<Vec<UserId>> {
+    pub async fn users_of_staff(&self, org_id: OrgId, staff_id: Option<StaffId>) -> Result<Vec<UserId>> {
         let Some(staff) = staff_id else { return Ok(vec![]) };
         Ok(
             on_read!(self, c => sqlx::query_scalar("SELECT id FROM users WHERE org_id = $1 AND staff_id = $2 ORDER BY id")

@@ -8,6 +8,7 @@
 
 use chrono::NaiveDate;
 use chuangkou_domain::Role;
+use chuangkou_domain::StaffId;
 use chuangkou_domain::cases::{Actor, CaseKind, Channel, Command};
 use chuangkou_domain::inspections::{InspectionKind, InspectionMode, ItemResult, TargetKind};
 use chuangkou_domain::kpi::Period;
@@ -32,13 +33,13 @@ struct World {
     leader: User,
     supervisor: User,
     /// Team 一班: the collector 陈晓燕 (1001) and 李强 (1002).
-    collector: i64,
+    collector: StaffId,
     t1: i64,
     /// Team 二班: 王芳 (2001) and 赵磊 (2002).
     t2: i64,
-    wang: i64,
+    wang: StaffId,
     /// The station master 张站长 (0001), a leader's staff record.
-    master: i64,
+    master: StaffId,
 }
 
 impl World {
@@ -157,7 +158,7 @@ async fn secret_inspection_with_two_failures(store: &Store, w: &World) -> Vec<En
         kind: InspectionKind::Routine,
         mode: InspectionMode::Secret,
         target_kind: TargetKind::Staff,
-        target_id: w.collector,
+        target_id: w.collector.get(),
         staff_id: None,
         visited_at: store.now_ms() - H,
         summary: "暗访小店收费站".into(),
@@ -392,7 +393,7 @@ story!(the_office_proposes_an_efficiency_warning_by_hand_and_it_counts_towards_t
     let w = world(&store, "hall").await;
     let rules = w.rules();
     store.set_clock(at((11, 20), 12));
-    let warn = |staff: i64| NewEntry {
+    let warn = |staff: StaffId| NewEntry {
         kind: EntryKind::EfficiencyWarning,
         staff_id: Some(staff),
         unit_id: None,

@@ -8,6 +8,7 @@
 use chrono::NaiveDate;
 use chuangkou_domain::OrgId;
 use chuangkou_domain::Role;
+use chuangkou_domain::StaffId;
 use chuangkou_domain::UserId;
 use chuangkou_domain::cases::lifecycle::Conclusion;
 use chuangkou_domain::cases::{Actor, CaseKind, Channel, Command, Finding, Responsibility, Satisfaction};
@@ -53,7 +54,7 @@ fn d(y: i32, m: u32, day: u32) -> NaiveDate {
 struct World {
     org: Organisation,
     units: [i64; 2],
-    staff: i64,
+    staff: StaffId,
     office: UserId,
 }
 
@@ -102,7 +103,7 @@ async fn world(store: &Store, pack: &str) -> World {
     World { org, units: [u1, u2], staff, office }
 }
 
-async fn complaint(store: &Store, w: &World, at: i64, unit: i64, staff: Option<i64>) -> i64 {
+async fn complaint(store: &Store, w: &World, at: i64, unit: i64, staff: Option<StaffId>) -> i64 {
     store.set_clock(at);
     let policies = PolicySet::builtin();
     let rules = policies.rules(&w.org.pack).unwrap();

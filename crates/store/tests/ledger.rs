@@ -6,6 +6,7 @@
 
 use chrono::NaiveDate;
 use chuangkou_domain::OrgId;
+use chuangkou_domain::StaffId;
 use chuangkou_domain::cases::lifecycle::Conclusion;
 use chuangkou_domain::cases::{Actor, CaseKind, Channel, Command, Finding, Responsibility};
 use chuangkou_domain::inspections::{
@@ -31,9 +32,9 @@ struct World {
     supervisor: User,
     finance: User,
     /// The collector, and their user.
-    staff: [i64; 3],
+    staff: [StaffId; 3],
     staff_user: User,
-    manager: i64,
+    manager: StaffId,
     team: i64,
     organisation: Organisation,
 }
@@ -63,7 +64,7 @@ async fn world(store: &Store, pack: &str) -> World {
         phone: None,
         certificate_no: None,
     };
-    let mut ids = [0i64; 3];
+    let mut ids = [StaffId::default(); 3];
     for (i, no) in ["1001", "1002", "1003"].iter().enumerate() {
         ids[i] = store.create_staff(org, "t", &staff(no)).await.unwrap().id;
     }
@@ -101,7 +102,7 @@ fn day(m: u32, d: u32) -> i64 {
     cal.start_of_day_ms(NaiveDate::from_ymd_opt(2026, m, d).unwrap()) + 12 * 3_600_000
 }
 
-fn violation(staff: i64, rule: &str, at: i64) -> NewFact {
+fn violation(staff: StaffId, rule: &str, at: i64) -> NewFact {
     let mut f = NewFact::new(FactKind::Violation, Some(staff), at);
     f.rule_code = Some(rule.into());
     f.note = "未使用文明用语".into();
@@ -289,7 +290,7 @@ story!(mishandling_a_complaint_fines_the_handler_and_the_manager, |store| {
     let fines: Vec<_> = e.iter().filter(|x| x.kind == "fine").collect();
     assert_eq!(fines.len(), 2);
     assert!(fines.iter().all(|x| (x.fine_min, x.fine_max) == (Some(Fen::new(20000)), Some(Fen::new(50000)))));
-    let mut who: Vec<Option<i64>> = fines.iter().map(|x| x.staff_id).collect();
+    let mut who: Vec<Option<StaffId>> = fines.iter().map(|x| x.staff_id).collect();
     who.sort();
     let mut expected = vec![Some(w.staff[2]), Some(w.manager)];
     expected.sort();
@@ -300,7 +301,7 @@ story!(mishandling_a_complaint_fines_the_handler_and_the_manager, |store| {
 story!(four_late_arrivals_for_three_members_of_one_team_warn_each_and_the_team, |store| {
     let w = world(&store, "hall").await;
     let by = Proposer::user(&w.office);
-    let late = |staff: i64, d: u32| {
+    let late = |staff: StaffId, d: u32| {
         let mut f = NewFact::new(FactKind::Attendance, Some(staff), day(3, d));
         f.detail = Some(if d.is_multiple_of(2) { AttendanceKind::Late } else { AttendanceKind::EarlyLeave });
         f
@@ -435,7 +436,7 @@ story!(a_failed_inspection_item_proposes_a_fine_and_a_rectification_that_falls_d
         kind: InspectionKind::Routine,
         mode: InspectionMode::Secret,
         target_kind: TargetKind::Staff,
-        target_id: w.staff[0],
+        target_id: w.staff[0].get(),
         staff_id: None,
         visited_at: store.now_ms() - 3_600_000,
         summary: "暗访".into(),

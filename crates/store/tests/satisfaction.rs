@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::disallowed_methods)]
 
 use chuangkou_domain::OrgId;
+use chuangkou_domain::StaffId;
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
@@ -25,7 +26,7 @@ struct World {
     policies: PolicySet,
     points: [ServicePoint; 2],
     units: [i64; 2],
-    staff: i64,
+    staff: StaffId,
     office: User,
     leader: User,
     shiftlead: User,
@@ -355,11 +356,13 @@ story!(rollups_equal_a_recomputation_after_a_concurrent_load, |store| {
     let by_unit = store.rating_counts(w.org.id, Scope::Unit, None, 20261103, 20261103).await.unwrap();
     assert_eq!(by_unit.values().map(|c| c.total()).sum::<i64>(), counted);
     assert!(counted < 400, "repeated devices replaced some ratings");
-    let staff =
-        store.rating_counts(w.org.id, Scope::Staff, Some(&[w.staff]), 20261101, 20261130).await.unwrap();
+    let staff = store
+        .rating_counts(w.org.id, Scope::Staff, Some(&[w.staff.get()]), 20261101, 20261130)
+        .await
+        .unwrap();
     let staff_counted =
         all.iter().filter(|r| r.status == "counted" && r.staff_id == Some(w.staff)).count() as i64;
-    assert_eq!(staff[&w.staff].total(), staff_counted);
+    assert_eq!(staff[&w.staff.get()].total(), staff_counted);
     // A rollup changed behind the system's back is found.
     store.break_rollup_for_test(w.org.id).await;
     let diffs = store.verify_rollups().await.unwrap();

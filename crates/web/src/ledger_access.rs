@@ -20,7 +20,7 @@ pub enum Reach {
     /// These units (a unit and everything under it).
     Units(Vec<i64>),
     /// Only entries about this staff member.
-    Own(Option<i64>),
+    Own(Option<chuangkou_domain::StaffId>),
     /// Nothing of the ledger.
     Nothing,
 }

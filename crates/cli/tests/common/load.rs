@@ -5,6 +5,7 @@
 // Each test crate uses a part of it.
 #![allow(dead_code)]
 
+use chuangkou_domain::StaffId;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -78,7 +79,7 @@ pub struct Load {
     pub leader: String,
     pub supervisor: String,
     pub point: String,
-    pub staff_id: i64,
+    pub staff_id: StaffId,
 }
 
 /// One client's loop until `stop`: its kind of write, again and again.
@@ -224,7 +225,7 @@ pub async fn prepare(install: &Install) -> Load {
     let point: String = on_read!(store, c => sqlx::query_scalar(
         "SELECT public_token FROM service_points WHERE org_id = $1 ORDER BY id LIMIT 1").bind(org.id).fetch_one(c).await)
     .unwrap();
-    let staff_id: i64 = on_read!(store, c => sqlx::query_scalar(
+    let staff_id: StaffId = on_read!(store, c => sqlx::query_scalar(
         "SELECT id FROM staff WHERE org_id = $1 AND employee_no = 'S0111'").bind(org.id).fetch_one(c).await)
     .unwrap();
     store.close().await;

@@ -8,6 +8,7 @@
 //! case and anything the command names, calls these two, and writes the
 //! answer in one transaction.
 
+use crate::ids::StaffId;
 use crate::ids::UserId;
 use serde_json::{Value, json};
 
@@ -36,7 +37,7 @@ pub struct ActInput {
     pub extension: Option<Span>,
     /// With a substantiated finding: the staff members concerned and the
     /// codebook rules broken, for the ledger (SPEC CASE-7).
-    pub staff_ids: Vec<i64>,
+    pub staff_ids: Vec<StaffId>,
     pub rule_codes: Vec<String>,
 }
 
@@ -123,7 +124,7 @@ pub enum Change {
 /// A fact for the ledger's rules from a substantiated complaint.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FactDraft {
-    pub staff_id: i64,
+    pub staff_id: StaffId,
     /// The codebook rule broken; when named, its severity is the fact's.
     pub rule_code: Option<String>,
     /// The severity without a codebook rule (the pack's
@@ -468,7 +469,7 @@ mod tests {
             apology_made: true,
             summary: " 收费员态度生硬 ".into(),
         }));
-        input.staff_ids = staff;
+        input.staff_ids = staff.into_iter().map(StaffId::new).collect();
         input.rule_codes = rules.into_iter().map(String::from).collect();
         input
     }

@@ -2,6 +2,7 @@
 //! score, teams by their members' mean, and award winners that honour the
 //! year's eligibility and the pack's ranked roles.
 
+use crate::ids::StaffId;
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
@@ -11,7 +12,7 @@ use crate::policy::{Award, AwardLevel, Candidate, Selection, Tally};
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StaffScore {
     pub rank: usize,
-    pub staff_id: i64,
+    pub staff_id: StaffId,
     pub employee_no: String,
     pub name: String,
     pub unit_id: i64,
@@ -115,7 +116,7 @@ pub fn select_awards(awards: &[Award], staff: &[StaffScore], teams: &[TeamScore]
                 AwardLevel::Staff => staff
                     .iter()
                     .map(|s| Candidate {
-                        id: s.staff_id,
+                        id: s.staff_id.get(),
                         name: s.name.clone(),
                         score: s.score,
                         ranked: s.ranked,
@@ -151,7 +152,7 @@ mod tests {
     fn person(id: i64, unit_id: i64, score: f64, eligible: bool) -> StaffScore {
         StaffScore {
             rank: 0,
-            staff_id: id,
+            staff_id: StaffId::new(id),
             employee_no: format!("S{id:04}"),
             name: format!("员工{id}"),
             unit_id,
@@ -169,7 +170,7 @@ mod tests {
     fn equal_scores_share_a_rank_and_ties_are_ordered_by_name() {
         let mut staff = vec![person(3, 1, 95.0, true), person(1, 1, 98.0, true), person(2, 1, 95.0, true)];
         rank(&mut staff, |s| s.score, |s| s.employee_no.as_str(), |s, r| s.rank = r);
-        let order: Vec<(i64, usize)> = staff.iter().map(|s| (s.staff_id, s.rank)).collect();
+        let order: Vec<(i64, usize)> = staff.iter().map(|s| (s.staff_id.get(), s.rank)).collect();
         assert_eq!(order, [(1, 1), (2, 2), (3, 2)]);
     }
 

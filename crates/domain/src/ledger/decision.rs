@@ -5,6 +5,7 @@ use super::{EntryKind, EntryStatus};
 use crate::Fen;
 use crate::FieldError;
 use crate::access::about_themselves;
+use crate::ids::StaffId;
 use crate::ids::UserId;
 
 /// What a leader decides about a proposed entry.
@@ -29,7 +30,7 @@ pub struct Proposed {
     /// The fine's range in fen, when a fine is among the choices.
     pub fine_min: Option<Fen>,
     pub fine_max: Option<Fen>,
-    pub staff_id: Option<i64>,
+    pub staff_id: Option<StaffId>,
     pub proposer_user_id: Option<UserId>,
 }
 
@@ -37,7 +38,7 @@ pub struct Proposed {
 #[derive(Debug, Clone, Copy)]
 pub struct Decider {
     pub user_id: UserId,
-    pub staff_id: Option<i64>,
+    pub staff_id: Option<StaffId>,
     /// The pack names their role among the approvers.
     pub may_approve: bool,
 }
@@ -144,12 +145,13 @@ mod tests {
             choices: vec![EntryKind::Fine, EntryKind::Criticism],
             fine_min: Some(min),
             fine_max: Some(max),
-            staff_id: Some(5),
+            staff_id: Some(StaffId::new(5)),
             proposer_user_id: Some(UserId::new(2)),
         }
     }
 
-    const LEADER: Decider = Decider { user_id: UserId::new(9), staff_id: Some(90), may_approve: true };
+    const LEADER: Decider =
+        Decider { user_id: UserId::new(9), staff_id: Some(StaffId::new(90)), may_approve: true };
 
     fn approve(amount: Option<i64>) -> EntryDecision {
         EntryDecision { approve: true, kind: None, amount: amount.map(Fen::new), note: String::new() }
@@ -159,7 +161,7 @@ mod tests {
     fn nobody_approves_what_they_proposed_or_what_is_about_them_or_twice() {
         let proposer = Decider { user_id: UserId::new(2), ..LEADER };
         assert!(matches!(decide(&fine(5000, 5000), proposer, &approve(None)), Err(Refusal::NotAllowed(_))));
-        let subject = Decider { staff_id: Some(5), ..LEADER };
+        let subject = Decider { staff_id: Some(StaffId::new(5)), ..LEADER };
         assert!(matches!(decide(&fine(5000, 5000), subject, &approve(None)), Err(Refusal::NotAllowed(_))));
         let office = Decider { may_approve: false, ..LEADER };
         assert!(matches!(decide(&fine(5000, 5000), office, &approve(None)), Err(Refusal::NotAllowed(_))));

@@ -6,6 +6,7 @@
 //! after the commit: nothing acknowledged is ever lost.
 
 use chuangkou_domain::OrgId;
+use chuangkou_domain::StaffId;
 use chuangkou_domain::UserId;
 use chuangkou_domain::events::EventKind;
 use std::collections::HashMap;
@@ -35,7 +36,7 @@ pub struct NewCase {
     pub unit_id: Option<i64>,
     pub service_point_id: Option<i64>,
     /// The staff member the case is about.
-    pub subject_staff_id: Option<i64>,
+    pub subject_staff_id: Option<StaffId>,
     pub plate: Option<String>,
     pub reporter_name: Option<String>,
     /// Digits only.
@@ -442,11 +443,11 @@ impl Store {
         &self,
         org_id: OrgId,
         nc: &NewCase,
-    ) -> Result<(Option<i64>, Option<i64>, Option<i64>)> {
+    ) -> Result<(Option<i64>, Option<i64>, Option<StaffId>)> {
         let mut unit_id = nc.unit_id;
         let mut subject = nc.subject_staff_id;
         if let Some(p) = nc.service_point_id {
-            let row: Option<(i64, Option<i64>)> = on_read!(self, c => sqlx::query_as(
+            let row: Option<(i64, Option<StaffId>)> = on_read!(self, c => sqlx::query_as(
                 "SELECT p.unit_id, v.driver_id FROM service_points p LEFT JOIN vehicles v ON v.id = p.vehicle_id
                  WHERE p.org_id = $1 AND p.id = $2")
                 .bind(org_id).bind(p).fetch_optional(c).await)?;

@@ -3,6 +3,7 @@
 //! each change and its event in one transaction.
 
 use chuangkou_domain::OrgId;
+use chuangkou_domain::StaffId;
 use chuangkou_domain::UserId;
 use chuangkou_domain::cases::{CaseKind, Channel, Finding, Responsibility, Satisfaction, State};
 use chuangkou_domain::events::EventKind;
@@ -51,7 +52,7 @@ pub struct CaseRow {
     pub description: String,
     pub unit_id: Option<i64>,
     pub service_point_id: Option<i64>,
-    pub subject_staff_id: Option<i64>,
+    pub subject_staff_id: Option<StaffId>,
     pub plate: Option<String>,
     pub routed_to: String,
     /// Whether a reporter left a name or phone (not what they are).

@@ -60,7 +60,7 @@ pub struct CaseFilter {
     /// The viewer's unit, for `MyUnit`.
     pub user_unit_id: Option<i64>,
     /// Staff see only cases they handle, registered or are about.
-    pub only_involving: Option<(UserId, Option<i64>)>,
+    pub only_involving: Option<(UserId, Option<chuangkou_domain::StaffId>)>,
     /// With `only_involving`: complaints about leaders too (the discipline body).
     pub or_about_leaders: bool,
     /// Complaints about leaders are hidden except from the discipline body:
@@ -242,7 +242,7 @@ impl Store {
         wh.extend(inbox_clause(f, self.now_ms(), &mut ints));
         if let Some((user, staff)) = f.only_involving {
             let u = int(Some(user.get()), &mut ints);
-            let s = int(staff.or(Some(-1)), &mut ints);
+            let s = int(Some(staff.map_or(-1, chuangkou_domain::StaffId::get)), &mut ints);
             let leaders = if f.or_about_leaders { " OR k.routed_to <> 'office'" } else { "" };
             wh.push(format!(
                 "(k.owner_id = {u} OR k.pending_owner_id = {u} OR k.first_responsible_id = {u} OR k.subject_staff_id = {s}{leaders})"

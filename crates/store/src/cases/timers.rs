@@ -16,6 +16,7 @@
 
 use chuangkou_domain::OrgId;
 use chuangkou_domain::Role;
+use chuangkou_domain::StaffId;
 use chuangkou_domain::UserId;
 use chuangkou_domain::cases::State;
 use chuangkou_domain::cases::clock::TimerAction;
@@ -91,7 +92,7 @@ struct SweepWrites {
     /// The members of each (organisation, role) told in this batch.
     roles: std::collections::HashMap<(OrgId, Role), Vec<UserId>>,
     /// The users of the staff the batch's cases are about.
-    subject_users: std::collections::HashMap<i64, Vec<UserId>>,
+    subject_users: std::collections::HashMap<StaffId, Vec<UserId>>,
     /// The people told, written together.
     notices: Vec<super::notify::Notice>,
     /// A missed deadline or neglected first question, recorded after the
@@ -194,16 +195,16 @@ impl Store {
         &self,
         tx: &mut crate::Tx,
         cases: &std::collections::HashMap<i64, super::CaseRow>,
-    ) -> Result<std::collections::HashMap<i64, Vec<UserId>>> {
-        let staff: Vec<i64> = cases.values().filter_map(|c| c.subject_staff_id).collect();
+    ) -> Result<std::collections::HashMap<StaffId, Vec<UserId>>> {
+        let staff: Vec<StaffId> = cases.values().filter_map(|c| c.subject_staff_id).collect();
         if staff.is_empty() {
             return Ok(Default::default());
         }
         let sql =
             format!("SELECT staff_id, id FROM users WHERE staff_id IN ({})", crate::sql::id_list(&staff));
-        let rows: Vec<(i64, UserId)> =
+        let rows: Vec<(StaffId, UserId)> =
             on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(c).await)?;
-        let mut out: std::collections::HashMap<i64, Vec<UserId>> = Default::default();
+        let mut out: std::collections::HashMap<StaffId, Vec<UserId>> = Default::default();
         for (staff, user) in rows {
             out.entry(staff).or_default().push(user);
         }
@@ -331,7 +332,7 @@ impl Store {
         if !rules.pack.ledger.rules.iter().any(|r| r.on.contains(&kind)) {
             return Ok(0);
         }
-        let staff: Option<i64> = match user {
+        let staff: Option<StaffId> = match user {
             Some(u) => on_tx!(tx, c => sqlx::query_scalar(
                 "SELECT staff_id FROM users WHERE org_id = $1 AND id = $2")
                 .bind(case.org_id).bind(u).fetch_optional(c).await)?

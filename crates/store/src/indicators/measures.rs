@@ -92,7 +92,7 @@ impl Store {
             (_, _, Some(points)) => self.rating_counts(org_id, Scope::Point, Some(points), d0, d1).await?,
             (Some(units), _, _) => self.rating_counts(org_id, Scope::Unit, Some(units), d0, d1).await?,
             (None, Some(staff), None) => {
-                self.rating_counts(org_id, Scope::Staff, Some(&[staff]), d0, d1).await?
+                self.rating_counts(org_id, Scope::Staff, Some(&[staff.get()]), d0, d1).await?
             }
             (None, None, None) => self.rating_counts(org_id, Scope::Unit, None, d0, d1).await?,
         };

@@ -7,6 +7,7 @@
 
 use chuangkou_domain::Fen;
 use chuangkou_domain::OrgId;
+use chuangkou_domain::StaffId;
 use chuangkou_domain::calendar::{Calendar, day_number};
 use chuangkou_domain::events::EventKind;
 use chuangkou_domain::kpi::{Compared, Period, VolumeRow};
@@ -25,7 +26,7 @@ pub enum Subject {
     Organisation,
     /// A unit and every unit under it.
     Unit(i64),
-    Staff(i64),
+    Staff(StaffId),
     Vehicle(i64),
 }
 
@@ -72,7 +73,7 @@ pub struct Indicators {
 struct Filters {
     cases: String,
     units: Option<Vec<i64>>,
-    staff: Option<i64>,
+    staff: Option<StaffId>,
     vehicle_points: Option<Vec<i64>>,
 }
 

@@ -5,6 +5,7 @@
 //! case deadlines: each fires once, on any instance.
 
 use chuangkou_domain::OrgId;
+use chuangkou_domain::StaffId;
 use chuangkou_domain::UserId;
 use chuangkou_domain::duty::{DutyKind, default_on_duty};
 use chuangkou_domain::events::EventKind;
@@ -63,7 +64,7 @@ pub struct NewInspection {
     pub target_kind: TargetKind,
     pub target_id: i64,
     /// The person on duty, when the target is a unit or a service point.
-    pub staff_id: Option<i64>,
+    pub staff_id: Option<StaffId>,
     pub visited_at: i64,
     pub summary: String,
     pub items: Vec<NewItem>,
@@ -91,7 +92,7 @@ pub struct InspectionRow {
     pub target_id: i64,
     pub unit_id: i64,
     pub unit_name: String,
-    pub staff_id: Option<i64>,
+    pub staff_id: Option<StaffId>,
     pub staff_name: Option<String>,
     pub inspector_id: UserId,
     pub inspector_name: String,
@@ -242,23 +243,24 @@ impl Store {
         tx: &mut Tx,
         org_id: OrgId,
         n: &NewInspection,
-    ) -> Result<(i64, Option<i64>)> {
+    ) -> Result<(i64, Option<StaffId>)> {
         let missing = || StoreError::field("target_id", "检查对象不存在 / no such target");
-        let (unit, staff): (i64, Option<i64>) = match n.target_kind {
+        let (unit, staff): (i64, Option<StaffId>) = match n.target_kind {
             TargetKind::Unit => {
                 self.unit_in(tx, org_id, n.target_id, "target_id").await?;
                 (n.target_id, None)
             }
-            TargetKind::Staff => {
-                (self.staff_unit_in(tx, org_id, n.target_id, "target_id").await?, Some(n.target_id))
-            }
+            TargetKind::Staff => (
+                self.staff_unit_in(tx, org_id, StaffId::new(n.target_id), "target_id").await?,
+                Some(StaffId::new(n.target_id)),
+            ),
             TargetKind::Vehicle => {
-                let v: Option<(i64, Option<i64>)> = on_tx!(tx, c => sqlx::query_as("SELECT unit_id, driver_id FROM vehicles WHERE org_id = $1 AND id = $2")
+                let v: Option<(i64, Option<StaffId>)> = on_tx!(tx, c => sqlx::query_as("SELECT unit_id, driver_id FROM vehicles WHERE org_id = $1 AND id = $2")
                     .bind(org_id).bind(n.target_id).fetch_optional(c).await)?;
                 v.ok_or_else(missing)?
             }
             TargetKind::ServicePoint => {
-                let p: Option<(i64, Option<i64>)> = on_tx!(tx, c => sqlx::query_as(
+                let p: Option<(i64, Option<StaffId>)> = on_tx!(tx, c => sqlx::query_as(
                     "SELECT p.unit_id, v.driver_id FROM service_points p LEFT JOIN vehicles v ON v.id = p.vehicle_id
                       WHERE p.org_id = $1 AND p.id = $2")
                     .bind(org_id).bind(n.target_id).fetch_optional(c).await)?;
@@ -274,7 +276,7 @@ impl Store {
             None if staff.is_none()
                 && matches!(n.target_kind, TargetKind::Unit | TargetKind::ServicePoint) =>
             {
-                let on: Vec<(DutyKind, i64)> = self
+                let on: Vec<(DutyKind, StaffId)> = self
                     .on_duty_tx(tx, org_id, unit, n.visited_at)
                     .await?
                     .iter()
@@ -526,7 +528,7 @@ impl Store {
 struct Visit<'a> {
     id: i64,
     unit_id: i64,
-    staff_id: Option<i64>,
+    staff_id: Option<StaffId>,
     visited_at: i64,
     by: &'a User,
 }

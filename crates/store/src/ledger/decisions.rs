@@ -2,6 +2,7 @@
 //! proposer), reversal entries, one appeal per entry and its decision.
 
 use chuangkou_domain::OrgId;
+use chuangkou_domain::StaffId;
 use chuangkou_domain::UserId;
 use chuangkou_domain::access::about_themselves;
 use chuangkou_domain::events::EventKind;
@@ -198,7 +199,7 @@ impl Store {
         &self,
         tx: &mut Tx,
         org_id: OrgId,
-        staff_id: i64,
+        staff_id: StaffId,
         kind: EventKind,
         message: &str,
     ) -> Result<()> {

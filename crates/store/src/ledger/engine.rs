@@ -2,6 +2,7 @@
 //! evaluated in the same transaction, propose entries with an explanation.
 
 use chuangkou_domain::OrgId;
+use chuangkou_domain::StaffId;
 use chuangkou_domain::events::EventKind;
 use chuangkou_domain::ledger::explain;
 use chuangkou_domain::ledger::{
@@ -25,7 +26,7 @@ pub(crate) struct EntrySource {
 /// A fact as written: whom it is about and how serious.
 struct Recorded {
     id: i64,
-    staff_id: Option<i64>,
+    staff_id: Option<StaffId>,
     unit_id: i64,
     severity: Option<Severity>,
 }
@@ -301,7 +302,7 @@ impl Store {
         tx: &mut Tx,
         org_id: OrgId,
         rule: &LedgerRule,
-        staff_id: Option<i64>,
+        staff_id: Option<StaffId>,
         unit_id: i64,
         (start, end): (i64, i64),
     ) -> Result<Vec<(i64, i64)>> {
@@ -313,7 +314,7 @@ impl Store {
             in_list(&rule.on)
         );
         let rows: Vec<FactLine> = on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(org_id).bind(staff_id.unwrap_or(unit_id)).bind(start).bind(end).fetch_all(c).await)?;
+            .bind(org_id).bind(staff_id.map_or(unit_id, StaffId::get)).bind(start).bind(end).fetch_all(c).await)?;
         Ok(rows
             .into_iter()
             .filter(|r| {
@@ -335,7 +336,7 @@ impl Store {
         org_id: OrgId,
         rule: &str,
         key: &str,
-        staff_id: Option<i64>,
+        staff_id: Option<StaffId>,
         unit_id: i64,
     ) -> Result<bool> {
         let who = if staff_id.is_some() { "staff_id = $4" } else { "staff_id IS NULL AND unit_id = $4" };
@@ -344,12 +345,12 @@ impl Store {
                AND {who} AND status IN ('proposed', 'approved')"
         );
         let n: i64 = on_tx!(tx, c => sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-            .bind(org_id).bind(rule).bind(key).bind(staff_id.unwrap_or(unit_id)).fetch_one(c).await)?;
+            .bind(org_id).bind(rule).bind(key).bind(staff_id.map_or(unit_id, StaffId::get)).fetch_one(c).await)?;
         Ok(n > 0)
     }
 
-    async fn unit_manager(&self, tx: &mut Tx, org_id: OrgId, unit_id: i64) -> Result<Option<i64>> {
-        let m: Option<Option<i64>> = on_tx!(tx, c => sqlx::query_scalar(
+    async fn unit_manager(&self, tx: &mut Tx, org_id: OrgId, unit_id: i64) -> Result<Option<StaffId>> {
+        let m: Option<Option<StaffId>> = on_tx!(tx, c => sqlx::query_scalar(
             "SELECT manager_staff_id FROM units WHERE org_id = $1 AND id = $2")
             .bind(org_id).bind(unit_id).fetch_optional(c).await)?;
         Ok(m.flatten())
@@ -361,9 +362,9 @@ impl Store {
         &self,
         tx: &mut Tx,
         org_id: OrgId,
-        staff_id: Option<i64>,
+        staff_id: Option<StaffId>,
         unit_id: Option<i64>,
-    ) -> Result<(Option<i64>, i64)> {
+    ) -> Result<(Option<StaffId>, i64)> {
         match (staff_id, unit_id) {
             (Some(s), unit) => {
                 let own = self.staff_unit_in(tx, org_id, s, "staff_id").await?;

@@ -59,7 +59,11 @@ impl Store {
         let lock = format!("SELECT id FROM fines WHERE org_id = $1 AND id = $2{}", self.lock_rows());
         let found: Option<i64> = on_tx!(&mut tx, c => sqlx::query_scalar(sqlx::AssertSqlSafe(lock)).bind(org_id).bind(id).fetch_optional(c).await)?;
         found.ok_or(StoreError::NotFound)?;
-        let (status, staff, proposer): (String, Option<i64>, Option<chuangkou_domain::UserId>) = on_tx!(&mut tx, c => sqlx::query_as(
+        let (status, staff, proposer): (
+            String,
+            Option<chuangkou_domain::StaffId>,
+            Option<chuangkou_domain::UserId>,
+        ) = on_tx!(&mut tx, c => sqlx::query_as(
             "SELECT status, staff_id, waiver_proposed_by FROM fines WHERE org_id = $1 AND id = $2")
             .bind(org_id).bind(id).fetch_one(c).await)?;
         if let Some(why) = chuangkou_domain::access::about_themselves(by.staff_id, staff) {

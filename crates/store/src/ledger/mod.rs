@@ -4,6 +4,7 @@
 //! collects. Nothing is edited or deleted; a correction is a reversal entry.
 
 use chuangkou_domain::OrgId;
+use chuangkou_domain::StaffId;
 use chuangkou_domain::UserId;
 use chuangkou_domain::events::EventKind;
 use chuangkou_domain::ledger::{
@@ -26,7 +27,7 @@ mod fines;
 pub struct NewFact {
     pub kind: FactKind,
     /// The person concerned; without one the fact is about `unit_id`.
-    pub staff_id: Option<i64>,
+    pub staff_id: Option<StaffId>,
     pub unit_id: Option<i64>,
     /// The codebook rule broken; its severity becomes the fact's.
     pub rule_code: Option<String>,
@@ -40,7 +41,7 @@ pub struct NewFact {
 }
 
 impl NewFact {
-    pub fn new(kind: FactKind, staff_id: Option<i64>, occurred_at: i64) -> Self {
+    pub fn new(kind: FactKind, staff_id: Option<StaffId>, occurred_at: i64) -> Self {
         NewFact {
             kind,
             staff_id,
@@ -84,7 +85,7 @@ fn list<S: Serializer>(v: &str, s: S) -> std::result::Result<S::Ok, S::Error> {
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct EntryRow {
     pub id: i64,
-    pub staff_id: Option<i64>,
+    pub staff_id: Option<StaffId>,
     pub staff_name: Option<String>,
     pub employee_no: Option<String>,
     pub unit_id: i64,
@@ -168,7 +169,7 @@ const ENTRY_SELECT: &str = "SELECT e.id, e.staff_id, s.name AS staff_name, s.emp
 /// Filters for entry lists; keyset pagination on `id`, newest first.
 #[derive(Debug, Clone, Default)]
 pub struct EntryFilter {
-    pub staff_id: Option<i64>,
+    pub staff_id: Option<StaffId>,
     /// Entries of these units (a shift leader's unit and its teams).
     pub unit_ids: Option<Vec<i64>>,
     pub status: Option<EntryStatus>,
@@ -182,7 +183,7 @@ pub struct EntryFilter {
 #[derive(Debug, Clone)]
 pub struct NewEntry {
     pub kind: EntryKind,
-    pub staff_id: Option<i64>,
+    pub staff_id: Option<StaffId>,
     pub unit_id: Option<i64>,
     pub amount: Option<Fen>,
     pub occurred_at: i64,
@@ -197,7 +198,7 @@ pub use chuangkou_domain::ledger::decision::EntryDecision;
 pub struct FineRow {
     pub id: i64,
     pub entry_id: i64,
-    pub staff_id: Option<i64>,
+    pub staff_id: Option<StaffId>,
     pub staff_name: Option<String>,
     pub employee_no: Option<String>,
     pub unit_name: String,
@@ -215,14 +216,14 @@ pub struct FineRow {
 #[derive(Debug, Clone, Default)]
 pub struct FineFilter {
     pub status: Option<FineStatus>,
-    pub staff_id: Option<i64>,
+    pub staff_id: Option<StaffId>,
     pub unit_ids: Option<Vec<i64>>,
 }
 
 /// Award eligibility of one person in a year.
 #[derive(Debug, Clone, Serialize)]
 pub struct Eligibility {
-    pub staff_id: i64,
+    pub staff_id: StaffId,
     pub employee_no: String,
     pub name: String,
     pub unit_name: String,
@@ -243,7 +244,7 @@ pub(crate) fn in_list<T: Labelled>(kinds: &[T]) -> String {
 }
 
 struct Insert<'a> {
-    staff_id: Option<i64>,
+    staff_id: Option<StaffId>,
     unit_id: i64,
     kind: EntryKind,
     choices: &'a [EntryKind],
@@ -266,7 +267,7 @@ struct Insert<'a> {
 pub struct FactRow {
     pub id: i64,
     pub kind: String,
-    pub staff_id: Option<i64>,
+    pub staff_id: Option<StaffId>,
     pub unit_id: i64,
     pub rule_code: Option<String>,
     pub severity: Option<String>,
@@ -326,7 +327,7 @@ impl Store {
     ) -> Result<Vec<Eligibility>> {
         let (start, end) = year_bounds(rules.calendar, year);
         let kinds = in_list(&rules.pack.ledger.ineligible_by);
-        let staff: Vec<(i64, i64, String, String, String)> = on_read!(self, c => sqlx::query_as(
+        let staff: Vec<(StaffId, i64, String, String, String)> = on_read!(self, c => sqlx::query_as(
             "SELECT s.id, s.unit_id, s.employee_no, s.name, u.name FROM staff s JOIN units u ON u.id = s.unit_id
               WHERE s.org_id = $1 AND s.active = TRUE ORDER BY s.employee_no")
             .bind(org_id).fetch_all(c).await)?;
@@ -335,7 +336,7 @@ impl Store {
               WHERE org_id = $1 AND staff_id IS NOT NULL AND status IN ('proposed', 'approved')
                 AND COALESCE(decided_kind, kind) IN ({kinds}) AND occurred_at >= $2 AND occurred_at < $3 ORDER BY id"
         );
-        let lost: Vec<(i64, i64, String, String, String)> = if kinds.is_empty() {
+        let lost: Vec<(StaffId, i64, String, String, String)> = if kinds.is_empty() {
             vec![]
         } else {
             on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(org_id).bind(start).bind(end).fetch_all(c).await)?
@@ -362,8 +363,11 @@ impl Store {
     }
 
     /// Staff ids by employee number, for imports.
-    pub async fn staff_ids_by_number(&self, org_id: OrgId) -> Result<std::collections::HashMap<String, i64>> {
-        let rows: Vec<(String, i64)> = on_read!(self, c => sqlx::query_as("SELECT employee_no, id FROM staff WHERE org_id = $1")
+    pub async fn staff_ids_by_number(
+        &self,
+        org_id: OrgId,
+    ) -> Result<std::collections::HashMap<String, StaffId>> {
+        let rows: Vec<(String, StaffId)> = on_read!(self, c => sqlx::query_as("SELECT employee_no, id FROM staff WHERE org_id = $1")
             .bind(org_id).fetch_all(c).await)?;
         Ok(rows.into_iter().collect())
     }
@@ -374,7 +378,7 @@ impl Store {
         org_id: OrgId,
         actor: &str,
         unit_id: i64,
-        staff_id: Option<i64>,
+        staff_id: Option<StaffId>,
     ) -> Result<()> {
         let mut tx = self.begin().await?;
         self.unit_in(&mut tx, org_id, unit_id, "unit_id").await?;

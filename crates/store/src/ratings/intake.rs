@@ -4,6 +4,7 @@
 //! the rollups, all in one transaction.
 
 use chuangkou_domain::OrgId;
+use chuangkou_domain::StaffId;
 use chuangkou_domain::events::EventKind;
 use std::collections::HashMap;
 
@@ -330,7 +331,7 @@ impl Store {
         let sql =
             "SELECT id, point_id, unit_id, staff_id, level, day, case_id, device, created_at FROM ratings
                    WHERE org_id = # AND created_at >= # AND device IN (@) AND status = 'counted'";
-        type Row = (i64, i64, i64, Option<i64>, i64, i64, Option<i64>, String, i64);
+        type Row = (i64, i64, i64, Option<StaffId>, i64, i64, Option<i64>, String, i64);
         let rows: Vec<Row> = self.for_devices(tx, sql, org_id, cutoff, &devices).await?;
         let mut latest: HashMap<(&str, i64), (Counted, i64)> = HashMap::new();
         for (id, point_id, unit_id, staff_id, level, day, case_id, device, at) in rows {

@@ -8,6 +8,7 @@
 //! rollups never disagree with the ratings.
 
 use chuangkou_domain::OrgId;
+use chuangkou_domain::StaffId;
 use chuangkou_domain::UserId;
 use std::collections::HashMap;
 
@@ -27,7 +28,7 @@ pub struct NewRating {
     pub org_id: OrgId,
     pub point_id: i64,
     pub unit_id: i64,
-    pub staff_id: Option<i64>,
+    pub staff_id: Option<StaffId>,
     pub level: Level,
     pub tags: Vec<String>,
     pub comment: Option<String>,
@@ -67,7 +68,7 @@ pub struct RatingInput {
 #[derive(Debug, Clone, Default)]
 pub struct RatingFilter {
     pub unit_ids: Option<Vec<i64>>,
-    pub staff_id: Option<i64>,
+    pub staff_id: Option<StaffId>,
     pub bad_only: bool,
     pub before_id: Option<i64>,
     pub limit: i64,
@@ -103,7 +104,7 @@ pub struct RatingRow {
     pub point_name: String,
     pub unit_id: i64,
     pub unit_name: String,
-    pub staff_id: Option<i64>,
+    pub staff_id: Option<StaffId>,
     pub level: i64,
     pub tags: String,
     pub comment: Option<String>,
@@ -179,7 +180,7 @@ struct Counted {
     id: i64,
     point_id: i64,
     unit_id: i64,
-    staff_id: Option<i64>,
+    staff_id: Option<StaffId>,
     level: i64,
     day: i64,
     case_id: Option<i64>,
@@ -211,7 +212,7 @@ impl Deltas {
         bump(Scope::Point, r.point_id);
         bump(Scope::Unit, r.unit_id);
         if let Some(s) = r.staff_id {
-            bump(Scope::Staff, s);
+            bump(Scope::Staff, s.get());
         }
     }
 }
@@ -234,7 +235,7 @@ impl Store {
     }
 
     /// A staff member of the organisation by employee number.
-    pub async fn staff_id_by_number(&self, org_id: OrgId, number: &str) -> Result<Option<i64>> {
+    pub async fn staff_id_by_number(&self, org_id: OrgId, number: &str) -> Result<Option<StaffId>> {
         Ok(
             on_read!(self, c => sqlx::query_scalar("SELECT id FROM staff WHERE org_id = $1 AND employee_no = $2")
             .bind(org_id).bind(number).fetch_optional(c).await)?,

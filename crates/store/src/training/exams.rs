@@ -4,6 +4,7 @@
 
 use chuangkou_domain::OrgId;
 use chuangkou_domain::Role;
+use chuangkou_domain::StaffId;
 use chuangkou_domain::events::EventKind;
 use chuangkou_domain::ledger::FactKind;
 use chuangkou_domain::policy::Rules;
@@ -35,7 +36,7 @@ pub struct ResultRow {
     pub exam_title: String,
     pub kind: String,
     pub held_on: String,
-    pub staff_id: i64,
+    pub staff_id: StaffId,
     pub employee_no: String,
     pub name: String,
     pub score: i64,
@@ -47,7 +48,7 @@ pub struct ResultRow {
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct QualificationRow {
     pub id: i64,
-    pub staff_id: i64,
+    pub staff_id: StaffId,
     pub employee_no: String,
     pub name: String,
     pub unit_id: i64,
@@ -124,7 +125,7 @@ impl Store {
         rules: Rules<'_>,
         by: &User,
         exam_id: i64,
-        scores: &[(i64, i64)],
+        scores: &[(StaffId, i64)],
     ) -> Result<usize> {
         let exam = self.exam(org_id, exam_id).await?;
         let held = chuangkou_domain::duty::parse_date(&exam.held_on).unwrap_or_default();
@@ -174,7 +175,7 @@ impl Store {
         &self,
         org_id: OrgId,
         by: &User,
-        staff_id: i64,
+        staff_id: StaffId,
         q: &NewQualification,
         remind_at: i64,
     ) -> Result<i64> {
@@ -208,7 +209,7 @@ impl Store {
     pub async fn qualifications(
         &self,
         org_id: OrgId,
-        staff_id: Option<i64>,
+        staff_id: Option<StaffId>,
     ) -> Result<Vec<QualificationRow>> {
         let sql = format!(
             "{QUALIFICATIONS} WHERE q.org_id = $1 AND ($2 IS NULL OR q.staff_id = $2) ORDER BY q.expires_on, q.id LIMIT 2000"

@@ -8,6 +8,7 @@
 //! own score.
 
 use chuangkou_domain::OrgId;
+use chuangkou_domain::StaffId;
 use chuangkou_domain::events::EventKind;
 use chuangkou_domain::ledger::FactKind;
 use chuangkou_domain::policy::Rules;
@@ -58,7 +59,7 @@ pub struct SessionRow {
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct AttendanceRow {
-    pub staff_id: i64,
+    pub staff_id: StaffId,
     pub employee_no: String,
     pub name: String,
     pub way: String,
@@ -230,7 +231,7 @@ impl Store {
         org_id: OrgId,
         by: &User,
         session_id: i64,
-        staff: &[i64],
+        staff: &[StaffId],
         way: AttendanceWay,
     ) -> Result<usize> {
         let mut tx = self.begin().await?;
@@ -282,7 +283,7 @@ impl Store {
         rules: Rules<'_>,
         by: &User,
         session_id: i64,
-    ) -> Result<Vec<i64>> {
+    ) -> Result<Vec<StaffId>> {
         let session = self.training_session(org_id, session_id).await?;
         let units = self.unit_subtree(org_id, session.unit_id).await?;
         let mut tx = self.begin().await?;
@@ -294,7 +295,7 @@ impl Store {
         }
         let mut absent = vec![];
         if session.required {
-            let staff: Vec<(i64, i64)> = on_tx!(&mut tx, c => sqlx::query_as(
+            let staff: Vec<(StaffId, i64)> = on_tx!(&mut tx, c => sqlx::query_as(
                 "SELECT st.id, st.unit_id FROM staff st WHERE st.org_id = $1 AND st.active = TRUE
                    AND NOT EXISTS (SELECT 1 FROM training_attendance a WHERE a.session_id = $2 AND a.staff_id = st.id)
                  ORDER BY st.id")
@@ -324,7 +325,7 @@ impl Store {
 
     /// A staff member's training record: sessions, minutes, results and
     /// qualifications.
-    pub async fn training_record(&self, org_id: OrgId, staff_id: i64) -> Result<TrainingRecord> {
+    pub async fn training_record(&self, org_id: OrgId, staff_id: StaffId) -> Result<TrainingRecord> {
         let sessions: Vec<AttendedRow> = on_read!(self, c => sqlx::query_as(
             "SELECT s.id AS session_id, s.plan_id, s.topic, s.place, s.starts_at,
                     (s.ends_at - s.starts_at) / 60000 AS minutes, a.way

@@ -5,6 +5,7 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 use chuangkou_domain::Role;
+use chuangkou_domain::StaffId;
 use chuangkou_domain::UserId;
 use chuangkou_domain::cases::lifecycle::Conclusion;
 use chuangkou_domain::cases::{Actor, CaseKind, Channel, Command, Finding, Responsibility};
@@ -23,7 +24,7 @@ pub struct World {
     pub office: UserId,
     pub shift_leader: UserId,
     pub leader: UserId,
-    pub collector_staff: i64,
+    pub collector_staff: StaffId,
     pub point: i64,
 }
 

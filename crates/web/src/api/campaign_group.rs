@@ -10,6 +10,7 @@ use axum::http::StatusCode;
 use axum::http::header::{CONTENT_TYPE, HeaderValue, X_CONTENT_TYPE_OPTIONS};
 use axum::response::{IntoResponse, Response};
 use chuangkou_domain::Permission;
+use chuangkou_domain::StaffId;
 use chuangkou_domain::recognition::MemberRole;
 use chuangkou_store::campaign_group::NewFile;
 use serde::Deserialize;
@@ -39,7 +40,7 @@ pub async fn group(state: &AppState, user: &CurrentUser, id: i64) -> ApiResult<V
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MemberInput {
-    pub staff_id: i64,
+    pub staff_id: StaffId,
     /// `leader`, `deputy`, `member`, `office_head` or `team_head`
     pub role: String,
 }
@@ -49,7 +50,7 @@ pub async fn name_member(
     state: &AppState,
     user: &CurrentUser,
     id: i64,
-    staff_id: i64,
+    staff_id: StaffId,
     role: &str,
 ) -> ApiResult<()> {
     user.require(Permission::ManageCampaigns)?;
@@ -171,7 +172,7 @@ pub async fn file(
 pub struct AssignInput {
     /// A person of the roster who answers for the task.
     #[serde(default)]
-    pub owner_staff_id: Option<i64>,
+    pub owner_staff_id: Option<StaffId>,
     /// Units co-operating with the lead unit (never the lead unit itself).
     #[serde(default)]
     pub co_unit_ids: Vec<i64>,

@@ -4,6 +4,7 @@
 
 use axum::Json;
 use axum::extract::State;
+use chuangkou_domain::StaffId;
 use chuangkou_domain::UserId;
 
 use crate::extract::ApiPath as Path;
@@ -35,7 +36,7 @@ pub struct CaseInput {
     pub description: Option<String>,
     pub unit_id: Option<i64>,
     pub service_point_id: Option<i64>,
-    pub subject_staff_id: Option<i64>,
+    pub subject_staff_id: Option<StaffId>,
     pub plate: Option<String>,
     pub reporter_name: Option<String>,
     pub reporter_phone: Option<String>,
@@ -352,7 +353,7 @@ pub struct ActionInput {
     #[serde(default)]
     pub reason: String,
     #[serde(default)]
-    pub staff_ids: Vec<i64>,
+    pub staff_ids: Vec<StaffId>,
     #[serde(default)]
     pub rule_codes: Vec<String>,
 }

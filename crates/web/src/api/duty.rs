@@ -7,6 +7,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chuangkou_domain::OrgId;
+use chuangkou_domain::StaffId;
 use chuangkou_domain::duty::{self, Shift};
 use chuangkou_store::duty::{FacilityRow, NewShift};
 use serde::Deserialize;
@@ -24,7 +25,7 @@ pub use crate::api::directory::keeper;
 #[serde(deny_unknown_fields)]
 pub struct ShiftInput {
     pub unit_id: i64,
-    pub staff_id: i64,
+    pub staff_id: StaffId,
     /// `YYYY-MM-DD`
     pub date: String,
     /// A duty's code or Chinese name.

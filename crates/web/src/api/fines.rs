@@ -33,7 +33,7 @@ pub async fn fines_for(
     let mut f = FineFilter::default();
     match reach(state, user).await? {
         Reach::Nothing => return Err(AppError::Forbidden),
-        Reach::Own(me) => f.staff_id = Some(me.unwrap_or(-1)),
+        Reach::Own(me) => f.staff_id = Some(me.unwrap_or(chuangkou_domain::StaffId::new(-1))),
         Reach::Units(u) => f.unit_ids = Some(u),
         Reach::All => {}
     }

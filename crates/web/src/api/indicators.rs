@@ -10,6 +10,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use chrono::{Datelike, NaiveDate};
 use chuangkou_domain::Permission;
+use chuangkou_domain::StaffId;
 use chuangkou_domain::kpi::{Period, parse_volumes};
 use chuangkou_domain::org::UnitKind;
 use chuangkou_store::assessment::MonthResults;
@@ -30,7 +31,7 @@ use crate::ledger_access::{Reach, reach};
 #[serde(deny_unknown_fields)]
 pub struct IndicatorQuery {
     pub unit_id: Option<i64>,
-    pub staff_id: Option<i64>,
+    pub staff_id: Option<StaffId>,
     pub vehicle_id: Option<i64>,
     /// `YYYY-MM-DD`; the month so far when missing.
     pub from: Option<String>,

@@ -4,6 +4,7 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
+use chuangkou_domain::StaffId;
 
 use crate::extract::ApiPath as Path;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -101,7 +102,7 @@ pub struct InspectionInput {
     pub mode: Option<String>,
     pub target_kind: String,
     pub target_id: i64,
-    pub staff_id: Option<i64>,
+    pub staff_id: Option<StaffId>,
     /// `YYYY-MM-DD`; today when absent.
     pub date: Option<String>,
     #[serde(default)]

@@ -5,6 +5,7 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
+use chuangkou_domain::StaffId;
 
 use crate::extract::ApiPath as Path;
 use axum::http::StatusCode;
@@ -33,7 +34,7 @@ pub fn may_record(user: &CurrentUser) -> bool {
 #[serde(deny_unknown_fields)]
 pub struct FactInput {
     pub kind: String,
-    pub staff_id: Option<i64>,
+    pub staff_id: Option<StaffId>,
     pub unit_id: Option<i64>,
     pub rule_code: Option<String>,
     pub detail: Option<String>,
@@ -90,7 +91,7 @@ pub async fn record_fact(
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct EntriesQuery {
-    pub staff_id: Option<i64>,
+    pub staff_id: Option<StaffId>,
     pub status: Option<String>,
     pub year: Option<i32>,
     pub before: Option<i64>,
@@ -108,7 +109,7 @@ pub async fn entry_filter(state: &AppState, user: &CurrentUser, q: &EntriesQuery
     };
     match r {
         Reach::Nothing => return Err(AppError::Forbidden),
-        Reach::Own(me) => f.staff_id = Some(me.unwrap_or(-1)),
+        Reach::Own(me) => f.staff_id = Some(me.unwrap_or(chuangkou_domain::StaffId::new(-1))),
         Reach::Units(u) => f.unit_ids = Some(u),
         Reach::All => {}
     }
@@ -152,7 +153,7 @@ pub async fn get_entry(
 #[serde(deny_unknown_fields)]
 pub struct EntryInput {
     pub kind: String,
-    pub staff_id: Option<i64>,
+    pub staff_id: Option<StaffId>,
     pub unit_id: Option<i64>,
     /// Yuan, for fines.
     pub amount: Option<String>,
@@ -443,7 +444,7 @@ pub async fn codebook(State(state): State<AppState>, user: CurrentUser) -> ApiRe
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct ManagerInput {
-    pub staff_id: Option<i64>,
+    pub staff_id: Option<StaffId>,
 }
 
 pub async fn set_manager(

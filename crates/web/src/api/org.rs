@@ -23,9 +23,9 @@ fn created(v: impl serde::Serialize) -> Created {
     (StatusCode::CREATED, Json(json!(v)))
 }
 
-fn parse_id(raw: &str) -> Result<i64, AppError> {
+fn parse_id<T: std::str::FromStr>(raw: &str) -> Result<T, AppError> {
     // A non-numeric id names no record: the same 404 as a missing one.
-    raw.parse::<i64>().map_err(|_| AppError::NotFound)
+    raw.parse::<T>().map_err(|_| AppError::NotFound)
 }
 
 // ---- units ----
@@ -83,7 +83,7 @@ input_fields!(StaffInput { employee_no, name, unit_code, position, phone, certif
 pub struct StaffListQuery {
     unit_id: Option<i64>,
     q: Option<String>,
-    after: Option<i64>,
+    after: Option<chuangkou_domain::StaffId>,
     limit: Option<i64>,
 }
 

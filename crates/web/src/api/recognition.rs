@@ -12,6 +12,7 @@ use axum::http::StatusCode;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use chuangkou_domain::Permission;
+use chuangkou_domain::StaffId;
 use chuangkou_domain::recognition;
 use chuangkou_notice::{Block, Document};
 use chuangkou_store::recognition::{CertificateRow, NewCertificate, NewTypicalCase};
@@ -92,7 +93,7 @@ pub struct HonourInput {
     /// e.g. 优质服务先进个人 (seed 004 六(五)).
     pub award_title: String,
     #[serde(default)]
-    pub staff_id: Option<i64>,
+    pub staff_id: Option<StaffId>,
     #[serde(default)]
     pub unit_id: Option<i64>,
     /// In yuan, `500`; none by default.

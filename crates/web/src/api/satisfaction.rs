@@ -128,7 +128,7 @@ pub async fn ratings_for(
     };
     match reach(state, user).await? {
         Reach::Nothing => return Err(AppError::Forbidden),
-        Reach::Own(me) => f.staff_id = Some(me.unwrap_or(-1)),
+        Reach::Own(me) => f.staff_id = Some(me.unwrap_or(chuangkou_domain::StaffId::new(-1))),
         Reach::Units(u) => f.unit_ids = Some(u),
         Reach::All => {}
     }
@@ -185,13 +185,19 @@ pub async fn summary_for(
         }
         Scope::Staff => {
             let q = chuangkou_store::org::StaffQuery { limit: 5000, ..Default::default() };
-            state.store.staff_list(org, &q).await?.into_iter().map(|s| (s.id, s.name, s.unit_id)).collect()
+            state
+                .store
+                .staff_list(org, &q)
+                .await?
+                .into_iter()
+                .map(|s| (s.id.get(), s.name, s.unit_id))
+                .collect()
         }
     };
     let visible: Vec<(i64, String)> = names
         .into_iter()
         .filter(|(id, _, unit)| match &r {
-            Reach::Own(me) => scope == Scope::Staff && *me == Some(*id),
+            Reach::Own(me) => scope == Scope::Staff && me.is_some_and(|me| me.get() == *id),
             other => other.sees_unit(*unit),
         })
         .map(|(id, name, _)| (id, name))

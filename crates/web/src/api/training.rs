@@ -9,6 +9,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chuangkou_domain::Permission;
+use chuangkou_domain::StaffId;
 use chuangkou_domain::access::about_themselves;
 use chuangkou_domain::training::{self, AttendanceWay};
 use serde::Deserialize;
@@ -174,7 +175,7 @@ pub async fn session(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AttendanceInput {
-    pub staff_ids: Vec<i64>,
+    pub staff_ids: Vec<StaffId>,
 }
 
 /// Records attendance entered by hand: never one's own.
@@ -182,7 +183,7 @@ pub async fn enter(
     state: &AppState,
     user: &CurrentUser,
     session: i64,
-    staff: &[i64],
+    staff: &[StaffId],
     way: AttendanceWay,
 ) -> ApiResult<usize> {
     user.require(Permission::ManageTraining)?;
@@ -283,7 +284,7 @@ pub async fn close(
     Ok(Json(json!({"absent": absent})))
 }
 
-pub async fn close_session(state: &AppState, user: &CurrentUser, id: i64) -> ApiResult<Vec<i64>> {
+pub async fn close_session(state: &AppState, user: &CurrentUser, id: i64) -> ApiResult<Vec<StaffId>> {
     user.require(Permission::ManageTraining)?;
     let rules = state.org_rules(user).await?.rules;
     Ok(state.store.close_training_session(user.org_id(), rules, &user.0, id).await?)
@@ -408,7 +409,10 @@ pub async fn visible_results(
     Ok((exam, results))
 }
 
-async fn staff_units(state: &AppState, user: &CurrentUser) -> ApiResult<std::collections::HashMap<i64, i64>> {
+async fn staff_units(
+    state: &AppState,
+    user: &CurrentUser,
+) -> ApiResult<std::collections::HashMap<StaffId, i64>> {
     let all = state.store.staff_list(user.org_id(), &Default::default()).await?;
     Ok(all.into_iter().map(|s| (s.id, s.unit_id)).collect())
 }
@@ -425,7 +429,7 @@ pub async fn exam(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Score {
-    pub staff_id: i64,
+    pub staff_id: StaffId,
     pub score: i64,
 }
 
@@ -441,7 +445,7 @@ pub async fn score(
     state: &AppState,
     user: &CurrentUser,
     exam: i64,
-    scores: &[(i64, i64)],
+    scores: &[(StaffId, i64)],
 ) -> ApiResult<usize> {
     user.require(Permission::ManageTraining)?;
     if scores.is_empty() || scores.len() > 2_000 {
@@ -461,7 +465,7 @@ pub async fn results(
     ApiPath(id): ApiPath<i64>,
     ApiJson(input): ApiJson<ResultsInput>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let scores: Vec<(i64, i64)> = input.results.iter().map(|s| (s.staff_id, s.score)).collect();
+    let scores: Vec<(StaffId, i64)> = input.results.iter().map(|s| (s.staff_id, s.score)).collect();
     score(&state, &user, id, &scores).await?;
     Ok((StatusCode::CREATED, Json(exam_detail(&state, &user, id).await?)))
 }
@@ -469,7 +473,7 @@ pub async fn results(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct QualificationInput {
-    pub staff_id: i64,
+    pub staff_id: StaffId,
     pub kind: String,
     pub number: String,
     /// `YYYY-MM-DD`
@@ -533,7 +537,7 @@ pub async fn mine(State(state): State<AppState>, user: CurrentUser) -> ApiResult
 pub async fn of_staff(
     State(state): State<AppState>,
     user: CurrentUser,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<StaffId>,
 ) -> ApiResult<Json<Value>> {
     let reach = reach(&state, &user).await?;
     let who = state.store.staff(user.org_id(), id).await.map_err(|_| AppError::NotFound)?;

@@ -6,6 +6,7 @@
 
 use axum::Json;
 use axum::extract::State;
+use chuangkou_domain::StaffId;
 use chuangkou_domain::UserId;
 
 use crate::extract::ApiPath as Path;
@@ -36,7 +37,7 @@ pub struct NewUserInput {
     pub username: String,
     pub display_name: String,
     pub role: String,
-    pub staff_id: Option<i64>,
+    pub staff_id: Option<StaffId>,
 }
 
 fn role_of(r: &str) -> Result<Role, AppError> {
@@ -90,12 +91,12 @@ pub struct UserChangeInput {
     pub role: Option<String>,
     /// A staff record's id, or null to unlink; absent leaves it.
     #[serde(default, deserialize_with = "some_null")]
-    pub staff_id: Option<Option<i64>>,
+    pub staff_id: Option<Option<StaffId>>,
     pub disabled: Option<bool>,
 }
 
 /// `"staff_id": null` is a change (unlink), a missing field is none.
-fn some_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>, D::Error> {
+fn some_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<StaffId>>, D::Error> {
     Ok(Some(Option::deserialize(d)?))
 }
 

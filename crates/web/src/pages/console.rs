@@ -141,7 +141,7 @@ async fn staff(
         )
         .await?;
     let next = (rows.len() as i64 == PAGE).then(|| {
-        let after = rows.last().map_or(0, |r| r.id);
+        let after = rows.last().map_or(0, |r| r.id.get());
         format!(
             "/console/staff?unit={}&q={}&after={after}",
             unit.map_or(String::new(), |u| u.to_string()),

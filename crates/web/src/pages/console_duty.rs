@@ -206,7 +206,8 @@ async fn add_shift(
     let reach = keeper(&state, &user).await?;
     let offset = crate::api::notices::offset_of(&state, user.org_id()).await?;
     let mut checked = duty::check_shift(&form.date, &form.duty, &form.from, &form.to, &form.note, offset);
-    let (unit, staff) = (form.unit_id.parse::<i64>().ok(), form.staff_id.parse::<i64>().ok());
+    let (unit, staff) =
+        (form.unit_id.parse::<i64>().ok(), form.staff_id.parse::<chuangkou_domain::StaffId>().ok());
     if unit.is_some_and(|u| !reach.sees_unit(u)) {
         return Err(AppError::Forbidden.into());
     }

@@ -367,7 +367,7 @@ async fn new_page(
     }))
 }
 
-fn opt_id(form: &HashMap<String, String>, key: &str) -> Result<Option<i64>, AppError> {
+fn opt_id<T: std::str::FromStr>(form: &HashMap<String, String>, key: &str) -> Result<Option<T>, AppError> {
     match nonempty(form, key) {
         None => Ok(None),
         Some(v) => {

@@ -132,7 +132,7 @@ async fn act(
             let input = HonourInput {
                 campaign_id: num("campaign_id").unwrap_or(0),
                 award_title: get("award_title"),
-                staff_id: num("staff_id"),
+                staff_id: get("staff_id").parse().ok(),
                 unit_id: None,
                 reward: Some(get("reward")),
             };

@@ -242,7 +242,7 @@ async fn create(
         }
         "qualification" => {
             let input = QualificationInput {
-                staff_id: num("staff_id").unwrap_or(0),
+                staff_id: get("staff_id").parse().unwrap_or_default(),
                 kind: get("kind"),
                 number: get("number"),
                 issued_on: get("issued_on"),

@@ -8,6 +8,7 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use chuangkou_domain::StaffId;
 use chuangkou_domain::UserId;
 use chuangkou_domain::{Permission, Role};
 use chuangkou_store::users::{NewUser, UserChange};
@@ -33,7 +34,7 @@ pub struct UserLine {
     pub username: String,
     pub name: String,
     pub role: String,
-    pub staff_id: Option<i64>,
+    pub staff_id: Option<StaffId>,
     pub disabled: bool,
 }
 
@@ -43,7 +44,7 @@ struct UsersPage {
     c: Chrome,
     users: Vec<UserLine>,
     roles: Vec<(String, String)>,
-    staff: Vec<(i64, String)>,
+    staff: Vec<(StaffId, String)>,
     /// A link just issued: (whose, link).
     link: Option<(String, String)>,
     me: UserId,
@@ -92,7 +93,7 @@ async fn users(
 
 type FormFields = std::collections::HashMap<String, String>;
 
-fn staff_of(form: &std::collections::HashMap<String, String>) -> Result<Option<i64>, AppError> {
+fn staff_of(form: &std::collections::HashMap<String, String>) -> Result<Option<StaffId>, AppError> {
     match form_value(form, "staff_id").trim() {
         "" => Ok(None),
         v => {

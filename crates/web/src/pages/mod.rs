@@ -364,7 +364,7 @@ pub struct ImportResultPage {
 }
 
 /// A picker's group: the unit's name and its people `(id, "工号 姓名")`.
-pub type StaffGroup = (String, Vec<(i64, String)>);
+pub type StaffGroup = (String, Vec<(chuangkou_domain::StaffId, String)>);
 
 /// A staff picker's options in groups by unit, `(unit name, [(id, "工号 姓名")])`,
 /// the unit concerned (and the teams under it) first, so that the person
@@ -402,7 +402,10 @@ pub async fn staff_groups(
 }
 
 /// Staff of the organisation for a form's picker: `(id, "工号 姓名（单位）")`.
-pub async fn staff_choices(state: &AppState, org_id: OrgId) -> Result<Vec<(i64, String)>, AppError> {
+pub async fn staff_choices(
+    state: &AppState,
+    org_id: OrgId,
+) -> Result<Vec<(chuangkou_domain::StaffId, String)>, AppError> {
     let q = chuangkou_store::org::StaffQuery { limit: 500, ..Default::default() };
     Ok(state
         .store

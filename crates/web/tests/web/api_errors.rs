@@ -99,7 +99,7 @@ story!(another_organisations_records_answer_exactly_like_missing_ones, |store| {
     let b = app.seed("JT").await;
     let token_b = app.token(b.org_id, "office_b", Role::Office).await;
     for (template, id) in [
-        ("/api/v1/staff/{}", a.staff_id),
+        ("/api/v1/staff/{}", a.staff_id.get()),
         ("/api/v1/units/{}", a.station_id),
         ("/api/v1/service-points/{}", a.point_id),
         ("/api/v1/service-points/{}/qr.svg", a.point_id),
@@ -116,7 +116,7 @@ story!(another_organisations_records_answer_exactly_like_missing_ones, |store| {
     );
     // A's staff never show in B's list.
     let list = app.get("/api/v1/staff", Some(&token_b)).await.json();
-    assert!(list["staff"].as_array().unwrap().iter().all(|s| s["id"] != a.staff_id));
+    assert!(list["staff"].as_array().unwrap().iter().all(|s| s["id"] != a.staff_id.get()));
 });
 
 story!(roles_are_checked_on_the_server, |store| {

@@ -194,7 +194,7 @@ story!(admins_manage_users_and_every_change_of_role_status_or_password_ends_the_
     let id = chuangkou_domain::UserId::new(body["user"]["id"].as_i64().unwrap());
     assert_eq!(
         (body["user"]["username"].as_str(), body["user"]["staff_id"].as_i64()),
-        (Some("wangjing"), Some(seed.staff_id))
+        (Some("wangjing"), Some(seed.staff_id.get()))
     );
     let link = body["reset_link"].as_str().unwrap().to_string();
     let path = link.trim_start_matches("http://ck.test").to_string();

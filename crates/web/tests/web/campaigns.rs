@@ -365,7 +365,7 @@ story!(the_leading_group_its_papers_and_its_office_head_told_of_what_is_overdue,
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert_eq!(
         (r.json()["task"]["owner_staff_id"].as_i64(), r.json()["task"]["co_units"].as_str()),
-        (Some(liu), Some(safety_unit.to_string().as_str()))
+        (Some(liu.get()), Some(safety_unit.to_string().as_str()))
     );
     let pdf_id = detail["files"][0]["id"].as_i64().unwrap();
     let r = app.get(&format!("/api/v1/campaign-files/{pdf_id}"), Some(&safe)).await;

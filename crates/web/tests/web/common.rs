@@ -5,6 +5,7 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use chuangkou_domain::OrgId;
 use chuangkou_domain::Role;
+use chuangkou_domain::StaffId;
 use chuangkou_domain::org::{NewServicePoint, NewStaff, NewUnit, ServicePointKind, UnitKind};
 use chuangkou_store::Store;
 use chuangkou_store::users::NewUser;
@@ -43,7 +44,7 @@ impl Reply {
 pub struct Seed {
     pub org_id: OrgId,
     pub station_id: i64,
-    pub staff_id: i64,
+    pub staff_id: StaffId,
     pub point_id: i64,
 }
 
@@ -123,7 +124,7 @@ impl TestApp {
     }
 
     /// A user linked to a staff record, with an API token; returns the token.
-    pub async fn staff_token(&self, org_id: OrgId, username: &str, role: Role, staff_id: i64) -> String {
+    pub async fn staff_token(&self, org_id: OrgId, username: &str, role: Role, staff_id: StaffId) -> String {
         let hash = chuangkou_web::auth::hash_password(PASSWORD.into()).await.unwrap();
         let u = self
             .store
@@ -144,7 +145,7 @@ impl TestApp {
     }
 
     /// A staff member of team S01-T1; returns the id.
-    pub async fn staff(&self, org_id: OrgId, no: &str, name: &str) -> i64 {
+    pub async fn staff(&self, org_id: OrgId, no: &str, name: &str) -> StaffId {
         let s = NewStaff {
             employee_no: no.into(),
             name: name.into(),

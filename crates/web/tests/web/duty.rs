@@ -7,6 +7,7 @@
 use axum::http::{Method, StatusCode};
 use chuangkou_domain::OrgId;
 use chuangkou_domain::Role;
+use chuangkou_domain::StaffId;
 use chuangkou_domain::org::NewStaff;
 use chuangkou_store::story;
 use chuangkou_store::testing::noon_2026;
@@ -17,7 +18,7 @@ use crate::common::{PASSWORD, Seed, TestApp};
 const DAY: i64 = 86_400_000;
 
 /// A staff member of unit `unit`; returns the id.
-async fn staff_of(app: &TestApp, org_id: OrgId, unit: &str, no: &str, name: &str) -> i64 {
+async fn staff_of(app: &TestApp, org_id: OrgId, unit: &str, no: &str, name: &str) -> StaffId {
     let s = NewStaff {
         employee_no: no.into(),
         name: name.into(),
@@ -105,7 +106,7 @@ story!(the_station_master_on_the_roster_gets_on_site_cases_and_escalations, |sto
 
     // A complaint made in person at the station reaches Zhao, on duty, and
     // not Li; one about Zhao himself does not reach him.
-    let walk_in = |about: Option<i64>| {
+    let walk_in = |about: Option<StaffId>| {
         json!({"kind": "complaint", "channel": "walk_in", "category": "attitude", "unit_id": seed.station_id,
             "description": "收费员态度生硬", "reporter_phone": "13800000001", "subject_staff_id": about})
     };

@@ -98,7 +98,7 @@ story!(inspection_to_fine_to_appeal_over_the_api_with_every_door_checked, |store
 
     // The staff member sees their own entries only; another sees nothing of them.
     let mine = app.get("/api/v1/ledger/entries", Some(&staff)).await.json();
-    assert!(mine["entries"].as_array().unwrap().iter().all(|e| e["staff_id"] == seed.staff_id));
+    assert!(mine["entries"].as_array().unwrap().iter().all(|e| e["staff_id"] == seed.staff_id.get()));
     assert!(!mine["entries"].as_array().unwrap().is_empty());
     assert_eq!(
         app.get(&format!("/api/v1/ledger/entries/{fine_id}"), Some(&other)).await.status,

@@ -115,7 +115,7 @@ story!(every_documented_operation_is_routed, |store| {
                         let mut body = op["requestBody"]["content"]["application/json"]["example"].clone();
                         for (key, id) in [
                             ("unit_id", seed.station_id),
-                            ("staff_id", seed.staff_id),
+                            ("staff_id", seed.staff_id.get()),
                             ("service_point_id", seed.point_id),
                         ] {
                             if body.get(key).is_some() {

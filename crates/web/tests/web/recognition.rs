@@ -123,7 +123,7 @@ story!(a_closed_months_winners_get_certificates_once_and_finance_pays_their_rewa
     let holder = app.staff_token(seed.org_id, "holder", Role::Staff, seed.staff_id).await;
     let mine = app.get("/api/v1/certificates", Some(&holder)).await.json();
     assert!(!mine["certificates"].as_array().unwrap().is_empty());
-    assert!(mine["certificates"].as_array().unwrap().iter().all(|c| c["staff_id"] == seed.staff_id));
+    assert!(mine["certificates"].as_array().unwrap().iter().all(|c| c["staff_id"] == seed.staff_id.get()));
     let events = app.store.events(seed.org_id, None, 500).await.unwrap();
     assert_eq!(events.iter().filter(|e| e.kind == "certificate.issued").count(), winners.len() + 1);
     assert_eq!(events.iter().filter(|e| e.kind == "reward.paid").count(), 1);

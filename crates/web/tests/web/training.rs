@@ -9,6 +9,7 @@
 use axum::http::{Method, StatusCode};
 use chuangkou_domain::OrgId;
 use chuangkou_domain::Role;
+use chuangkou_domain::StaffId;
 use chuangkou_domain::org::{NewStaff, NewUnit, UnitKind};
 use chuangkou_store::story;
 use chuangkou_store::testing::noon_2026;
@@ -20,9 +21,9 @@ struct Terminal {
     org: OrgId,
     station: i64,
     /// 刘猛, 唐杰, 张丽 and the office's own staff record.
-    liu: i64,
-    tang: i64,
-    zhang: i64,
+    liu: StaffId,
+    tang: StaffId,
+    zhang: StaffId,
     office: String,
     /// An office clerk who is on the staff roll herself.
     clerk: String,
@@ -132,7 +133,7 @@ story!(a_session_is_attended_by_qr_by_sheet_and_its_absentee_goes_to_the_ledger,
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
     assert_eq!(ids(&r.json(), "errors", "row"), [3, 4], "{}", r.text());
     let detail = app.get(&format!("/api/v1/training-sessions/{id}"), Some(&t.office)).await.json();
-    assert_eq!(ids(&detail, "attendance", "staff_id"), [t.liu], "nothing of the bad sheet was written");
+    assert_eq!(ids(&detail, "attendance", "staff_id"), [t.liu.get()], "nothing of the bad sheet was written");
     let r = app.request(Method::POST, &import, Some(&t.office), xlsx, sheet(&[["0102", "唐杰"]])).await;
     assert_eq!((r.status, r.json()["added"].as_i64()), (StatusCode::CREATED, Some(1)), "{}", r.text());
 
@@ -141,17 +142,17 @@ story!(a_session_is_attended_by_qr_by_sheet_and_its_absentee_goes_to_the_ledger,
     store.set_clock(noon_2026(9, 10));
     let r = app.post_json(&format!("/api/v1/training-sessions/{id}/close"), Some(&t.office), json!({})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
-    let mut absent: Vec<i64> =
-        r.json()["absent"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap()).collect();
+    let mut absent: Vec<StaffId> =
+        r.json()["absent"].as_array().unwrap().iter().map(|v| StaffId::new(v.as_i64().unwrap())).collect();
     absent.sort();
     assert_eq!(absent, [t.zhang, me]);
     let entries = app.get("/api/v1/ledger/entries?status=proposed", Some(&t.office)).await.json();
-    let violations: Vec<i64> = entries["entries"]
+    let violations: Vec<StaffId> = entries["entries"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|e| e["kind"] == "violation")
-        .map(|e| e["staff_id"].as_i64().unwrap())
+        .map(|e| StaffId::new(e["staff_id"].as_i64().unwrap()))
         .collect();
     assert_eq!(violations.len(), 2, "{entries}");
     assert!(violations.contains(&t.zhang));
@@ -173,8 +174,8 @@ story!(a_session_is_attended_by_qr_by_sheet_and_its_absentee_goes_to_the_ledger,
     assert_eq!(app.get("/api/v1/training-plans", Some(&t.liu_token)).await.status, StatusCode::FORBIDDEN);
     // The bus pack adds half a point per hour of training to the month's score.
     let month = app.get("/api/v1/assessment?month=2026-09", Some(&t.office)).await.json();
-    let score = |id: i64| {
-        month["results"]["staff"].as_array().unwrap().iter().find(|s| s["staff_id"] == id).unwrap()["score"]
+    let score = |id: StaffId| {
+        month["results"]["staff"].as_array().unwrap().iter().find(|s| s["staff_id"] == id.get()).unwrap()["score"]
             .as_f64()
             .unwrap()
     };
@@ -214,22 +215,22 @@ story!(a_failed_exam_proposes_what_the_pack_says_and_nobody_scores_themselves, |
     let r = app.post_json(&url, Some(&t.office), scores.clone()).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let results = r.json()["results"].clone();
-    let failed: Vec<i64> = results
+    let failed: Vec<StaffId> = results
         .as_array()
         .unwrap()
         .iter()
         .filter(|r| r["passed"] == false)
-        .map(|r| r["staff_id"].as_i64().unwrap())
+        .map(|r| StaffId::new(r["staff_id"].as_i64().unwrap()))
         .collect();
     assert_eq!(failed, [t.liu]);
     assert_eq!(app.post_json(&url, Some(&t.office), scores).await.status, StatusCode::CONFLICT, "once");
     // The bus pack: 业务考试、技能考核不合格的，约见谈话 — proposed for 刘猛 alone.
     let entries = app.get("/api/v1/ledger/entries?status=proposed", Some(&t.office)).await.json();
-    let talks: Vec<(String, i64)> = entries["entries"]
+    let talks: Vec<(String, StaffId)> = entries["entries"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| (e["kind"].as_str().unwrap().to_string(), e["staff_id"].as_i64().unwrap()))
+        .map(|e| (e["kind"].as_str().unwrap().to_string(), StaffId::new(e["staff_id"].as_i64().unwrap())))
         .collect();
     assert_eq!(talks, [("admonition".to_string(), t.liu)], "{entries}");
     // A skill competition has winners, not failures: no fact.
