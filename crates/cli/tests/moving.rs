@@ -65,7 +65,7 @@ async fn cases_and_searches(store: &Store) -> Vec<(String, Vec<i64>)> {
         let found =
             store.cases(org.id, &CaseFilter { q: Some(q), limit: 200, ..Default::default() }).await.unwrap();
         assert!(found.iter().any(|f| f.id == c.id), "{} finds itself", c.number);
-        out.push((c.number.clone(), found.iter().map(|f| f.id).collect()));
+        out.push((c.number.clone(), found.iter().map(|f| f.id.get()).collect()));
     }
     out
 }

@@ -88,6 +88,13 @@ id_type!(
     StaffId
 );
 
+id_type!(
+    /// A case's id (the complaint, consultation or suggestion), not its
+    /// public number: the number is what people read and the id what
+    /// records refer to.
+    CaseId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

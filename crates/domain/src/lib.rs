@@ -108,6 +108,6 @@ pub mod text;
 pub mod training;
 
 pub use access::{Permission, Role, Sight};
-pub use ids::{OrgId, StaffId, UserId};
+pub use ids::{CaseId, OrgId, StaffId, UserId};
 pub use money::Fen;
 pub use text::{FieldError, mask_phone};

@@ -3,6 +3,7 @@
 //! role's keeping sight; the store checks that units, staff and service
 //! points belong to the organisation, and writes an event for every change.
 
+use chuangkou_domain::CaseId;
 use chuangkou_domain::OrgId;
 use chuangkou_domain::StaffId;
 use chuangkou_domain::UserId;
@@ -203,7 +204,7 @@ impl Store {
         &self,
         tx: &mut Tx,
         org_id: OrgId,
-        case_id: i64,
+        case_id: CaseId,
         number: &str,
         c: OnSite,
     ) -> Result<()> {

@@ -3,6 +3,7 @@
 //! writing, and a later notification of the same case and matter that asks
 //! for anything new is flagged to the office.
 
+use chuangkou_domain::CaseId;
 use chuangkou_domain::OrgId;
 use chuangkou_domain::events::EventKind;
 use chuangkou_domain::guides::{Material, NewGuide, asked_again};
@@ -56,7 +57,7 @@ fn guide(r: GuideRow) -> Guide {
 #[derive(Debug, Clone, Serialize)]
 pub struct OneTimeNotice {
     pub id: i64,
-    pub case_id: i64,
+    pub case_id: CaseId,
     pub guide_id: i64,
     pub missing: Vec<String>,
     /// What it asked for that an earlier notification did not.
@@ -157,7 +158,7 @@ impl Store {
         &self,
         org_id: OrgId,
         by: &User,
-        case_id: i64,
+        case_id: CaseId,
         g: &Guide,
         missing: &[String],
     ) -> Result<OneTimeNotice> {
@@ -199,7 +200,7 @@ impl Store {
                 actor: &actor,
                 kind: EventKind::CaseNotifiedOnce,
                 subject_type: "case",
-                subject_id: case_id,
+                subject_id: case_id.get(),
                 payload,
                 reason: "",
             },
@@ -233,8 +234,8 @@ impl Store {
     }
 
     /// A case's written one-time notifications, oldest first.
-    pub async fn one_time_notices(&self, org_id: OrgId, case_id: i64) -> Result<Vec<OneTimeNotice>> {
-        let rows: Vec<(i64, i64, i64, String, String, i64)> = on_read!(self, c => sqlx::query_as(
+    pub async fn one_time_notices(&self, org_id: OrgId, case_id: CaseId) -> Result<Vec<OneTimeNotice>> {
+        let rows: Vec<(i64, CaseId, i64, String, String, i64)> = on_read!(self, c => sqlx::query_as(
             "SELECT id, case_id, guide_id, missing, asked_again, created_at FROM one_time_notices
              WHERE org_id = $1 AND case_id = $2 ORDER BY id")
             .bind(org_id).bind(case_id).fetch_all(c).await)?;

@@ -116,7 +116,7 @@ macro_rules! int_ids {
         }
     )+};
 }
-int_ids!(OrgId, UserId, StaffId);
+int_ids!(OrgId, UserId, StaffId, CaseId);
 
 #[cfg(test)]
 mod tests {

@@ -9,6 +9,7 @@
 #![allow(clippy::unwrap_used)]
 
 use crate::Store;
+use chuangkou_domain::CaseId;
 use chuangkou_domain::OrgId;
 
 pub const TEST_KEY: &[u8] = b"chuangkou-test-key";
@@ -87,7 +88,7 @@ impl Store {
     }
 
     /// The messages of a case's notifications, as stored.
-    pub async fn notifications_for_test(&self, case_id: i64) -> Vec<String> {
+    pub async fn notifications_for_test(&self, case_id: CaseId) -> Vec<String> {
         crate::on_read!(self, c => sqlx::query_scalar("SELECT message FROM notifications WHERE case_id = $1 ORDER BY id")
             .bind(case_id).fetch_all(c).await)
         .expect("read notifications")

@@ -235,7 +235,7 @@ story!(an_extension_needs_a_leader_and_tells_the_reporter_why, |store| {
     assert_eq!(out.case.investigate_due, Some(r.investigate_due.unwrap() + 24 * H));
     let messages = store.pending_messages(w.org.id).await.unwrap();
     assert!(
-        messages.iter().any(|(_, case, body)| *case == r.id && body.contains("需调取监控录像核实")),
+        messages.iter().any(|(_, case, body)| *case == Some(r.id) && body.contains("需调取监控录像核实")),
         "{messages:?}"
     );
     // The old 24h timers no longer escalate; the new 48h ones do.
@@ -584,7 +584,7 @@ story!(verify_names_each_row_of_record_changed_or_deleted_out_of_band, |store| {
     let found: Vec<(&str, i64, &str)> =
         report.rows.iter().map(|r| (r.table.as_str(), r.row_id, r.problem.as_str())).collect();
     assert_eq!(found.len(), 3, "{found:?}");
-    assert_eq!((found[0].0, found[0].1), ("cases", a.id));
+    assert_eq!((found[0].0, found[0].1), ("cases", a.id.get()));
     assert!(found[0].2.contains("differs from its seal"), "{}", found[0].2);
     assert_eq!((found[1].0, found[1].1), ("reporters", reporter));
     assert_eq!((found[2].0, found[2].1), ("facts", fact));

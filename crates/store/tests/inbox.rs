@@ -6,6 +6,7 @@
 
 mod common;
 
+use chuangkou_domain::CaseId;
 use chuangkou_store::cases::{CaseFilter, Inbox};
 use chuangkou_store::story;
 use common::*;
@@ -33,7 +34,7 @@ story!(a_search_pages_newest_first_from_the_text_index_with_the_case_by_number, 
         register(&store, &w, &complaint(&w, "出口车道排队时间过长")).await;
     }
     ids.reverse();
-    let find = |q: &str, before: Option<i64>| CaseFilter {
+    let find = |q: &str, before: Option<CaseId>| CaseFilter {
         q: Some(q.into()),
         before_id: before,
         limit: 3,
@@ -82,7 +83,7 @@ story!(a_period_pages_newest_registered_first_through_cases_registered_at_once, 
         ids.reverse();
         groups.push(ids);
     }
-    let expected: Vec<i64> = groups[..2].concat();
+    let expected: Vec<CaseId> = groups[..2].concat();
     let page = |before| CaseFilter {
         registered_from: Some(t0),
         registered_to: Some(t0 + 86_400_000),

@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::disallowed_methods)]
 
 use chrono::NaiveDate;
+use chuangkou_domain::CaseId;
 use chuangkou_domain::OrgId;
 use chuangkou_domain::Role;
 use chuangkou_domain::StaffId;
@@ -103,7 +104,7 @@ async fn world(store: &Store, pack: &str) -> World {
     World { org, units: [u1, u2], staff, office }
 }
 
-async fn complaint(store: &Store, w: &World, at: i64, unit: i64, staff: Option<StaffId>) -> i64 {
+async fn complaint(store: &Store, w: &World, at: i64, unit: i64, staff: Option<StaffId>) -> CaseId {
     store.set_clock(at);
     let policies = PolicySet::builtin();
     let rules = policies.rules(&w.org.pack).unwrap();
@@ -127,7 +128,7 @@ async fn complaint(store: &Store, w: &World, at: i64, unit: i64, staff: Option<S
     store.register_case(&w.org, rules, &nc, "t").await.unwrap().id
 }
 
-async fn act(store: &Store, w: &World, case: i64, input: ActInput) {
+async fn act(store: &Store, w: &World, case: CaseId, input: ActInput) {
     let policies = PolicySet::builtin();
     let rules = policies.rules(&w.org.pack).unwrap();
     let actor = Actor::User { id: w.office, role: Role::Office };

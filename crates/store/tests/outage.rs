@@ -6,6 +6,7 @@
 // Tests: a panic is the failure report, and a test may wait on real time.
 #![allow(clippy::unwrap_used, clippy::disallowed_methods)]
 
+use chuangkou_domain::CaseId;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -44,8 +45,8 @@ async fn station_with_lane(
 }
 
 enum Outcome {
-    Case(String, Result<i64, String>),
-    Rating(String, bool, Result<(i64, Option<i64>), String>),
+    Case(String, Result<CaseId, String>),
+    Rating(String, bool, Result<(i64, Option<CaseId>), String>),
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -137,7 +138,7 @@ async fn postgres_stopped_mid_batch_loses_nothing_and_writes_nothing_twice() {
     let (mut acked, mut refused) = (0, 0);
     for o in &outcomes {
         let (table, column, marker, result) = match o {
-            Outcome::Case(m, r) => ("cases", "description", m, r.as_ref().map(|id| *id)),
+            Outcome::Case(m, r) => ("cases", "description", m, r.as_ref().map(|id| id.get())),
             Outcome::Rating(m, _, r) => ("ratings", "comment", m, r.as_ref().map(|(id, _)| *id)),
         };
         let sql = format!("SELECT id FROM {table} WHERE {column} = $1");
@@ -224,7 +225,7 @@ mod lost_answers {
             let case = ack.case.expect("the bad rating's case, with its tracking code");
             assert!(case.tracking_code.is_some(), "the code shown once is in the stored answer");
             assert_eq!(calls.load(Ordering::SeqCst), 1, "not written again");
-            let stored: Vec<(i64, Option<i64>)> = on_read!(store, c => sqlx::query_as(
+            let stored: Vec<(i64, Option<CaseId>)> = on_read!(store, c => sqlx::query_as(
             "SELECT id, case_id FROM ratings WHERE comment = 'lost-1'").fetch_all(c).await)
             .unwrap();
             assert_eq!(stored, vec![(ack.id, Some(case.id))], "stored once, as answered");

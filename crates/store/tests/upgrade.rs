@@ -156,7 +156,10 @@ async fn data_written_with_the_secret_itself_moves_to_derived_keys(store: Store)
     chuangkou_store::testing::assert_records_whole(&store).await;
     // The reporter reads back, no longer under the old key; the phone's
     // hash is the derived key's, on the reporter and on its case.
-    let r = store.masked_reporter(chuangkou_domain::OrgId::new(1), 1).await.unwrap();
+    let r = store
+        .masked_reporter(chuangkou_domain::OrgId::new(1), chuangkou_domain::CaseId::new(1))
+        .await
+        .unwrap();
     assert_eq!(r.phone.as_deref(), Some("139****5678"));
     let (blob, on_reporter): (Vec<u8>, String) = chuangkou_store::on_read!(store, c => sqlx::query_as(
         "SELECT phone_enc, phone_hash FROM reporters WHERE id = 1").fetch_one(c).await)

@@ -8,6 +8,7 @@
 //! case and anything the command names, calls these two, and writes the
 //! answer in one transaction.
 
+use crate::ids::CaseId;
 use crate::ids::StaffId;
 use crate::ids::UserId;
 use serde_json::{Value, json};
@@ -33,7 +34,7 @@ pub struct ActInput {
     pub reason: String,
     pub to_user_id: Option<UserId>,
     pub to_unit_id: Option<i64>,
-    pub master_case_id: Option<i64>,
+    pub master_case_id: Option<CaseId>,
     pub extension: Option<Span>,
     /// With a substantiated finding: the staff members concerned and the
     /// codebook rules broken, for the ledger (SPEC CASE-7).
@@ -62,7 +63,7 @@ impl ActInput {
 pub struct CaseFacts {
     /// What the lifecycle reads, as [`decide`](super::decide) saw it.
     pub view: CaseView,
-    pub id: i64,
+    pub id: CaseId,
     pub number: String,
     pub kind: CaseKind,
     pub track: String,
@@ -83,7 +84,7 @@ pub struct CaseFacts {
 /// The case a merge names as its master, locked by the store.
 #[derive(Debug, Clone)]
 pub struct Master {
-    pub id: i64,
+    pub id: CaseId,
     pub number: String,
     pub open: bool,
     /// Itself merged into another case.
@@ -108,7 +109,7 @@ pub enum Change {
     Satisfaction(Satisfaction),
     ClosedAt(Option<i64>),
     Unit(i64),
-    MasterCase(i64),
+    MasterCase(CaseId),
     ExtensionRequested(bool),
     ExtensionSpan(Option<Span>),
     ExtensionReason(String),
@@ -147,7 +148,7 @@ pub struct Effects {
     pub timers: Option<(i64, Vec<PlannedTimer>)>,
     /// Merged into this master: later duplicates follow, and the master's
     /// timeline records the merge.
-    pub merged_into: Option<i64>,
+    pub merged_into: Option<CaseId>,
     pub facts: Vec<FactDraft>,
 }
 
@@ -437,7 +438,7 @@ mod tests {
                 about_leader: false,
                 undoable_withdrawal: None,
             },
-            id: 1,
+            id: CaseId::new(1),
             number: "TS-2026-0001".into(),
             kind: CaseKind::Complaint,
             track: "complaint".into(),
@@ -556,14 +557,14 @@ mod tests {
         let t = super::super::decide(&c.view, HANDLER, &input.command).unwrap();
         let merge = |input: &ActInput, m: Option<&Master>| effects(&c, HANDLER, input, t, m, rules, HOUR);
         assert_eq!(merge(&input, None).unwrap_err().field, "master_case_id");
-        input.master_case_id = Some(1);
+        input.master_case_id = Some(CaseId::new(1));
         assert!(merge(&input, None).unwrap_err().message.contains("itself"));
-        input.master_case_id = Some(2);
-        let closed = Master { id: 2, number: "TS-2026-0002".into(), open: false, merged: false };
+        input.master_case_id = Some(CaseId::new(2));
+        let closed = Master { id: CaseId::new(2), number: "TS-2026-0002".into(), open: false, merged: false };
         assert!(merge(&input, Some(&closed)).is_err());
         let open = Master { open: true, ..closed };
         let e = merge(&input, Some(&open)).unwrap();
-        assert_eq!(e.merged_into, Some(2));
+        assert_eq!(e.merged_into, Some(CaseId::new(2)));
         assert!(e.changes.contains(&Change::ClosedAt(Some(HOUR))));
     }
 }

@@ -7,6 +7,7 @@
 //! complaint, not two. Ratings in one batch may replace each other; they
 //! are written in rounds so that a replacement can name the row it replaces.
 
+use crate::ids::CaseId;
 use std::collections::HashMap;
 
 use super::RatingStatus;
@@ -16,7 +17,7 @@ use super::RatingStatus;
 pub struct Earlier {
     pub id: i64,
     pub bad: bool,
-    pub case_id: Option<i64>,
+    pub case_id: Option<CaseId>,
     pub at: i64,
 }
 
@@ -61,7 +62,7 @@ pub struct Plan {
     /// A bad rating that opens a case.
     pub needs_case: bool,
     /// The case of the stored bad rating this one replaces.
-    pub inherited_case: Option<i64>,
+    pub inherited_case: Option<CaseId>,
 }
 
 /// Plans a batch against the latest earlier rating of each (device, point).
@@ -114,8 +115,8 @@ pub fn plan(batch: &[Incoming<'_>], earlier: &HashMap<(&str, i64), Earlier>) -> 
 
 /// The case each rating belongs to, given the cases opened for those that
 /// needed one: a bad rating replacing a bad one in the batch keeps its case.
-pub fn cases_of(batch: &[Incoming<'_>], plans: &[Plan], opened: &[Option<i64>]) -> Vec<Option<i64>> {
-    let mut case_of: Vec<Option<i64>> = vec![None; plans.len()];
+pub fn cases_of(batch: &[Incoming<'_>], plans: &[Plan], opened: &[Option<CaseId>]) -> Vec<Option<CaseId>> {
+    let mut case_of: Vec<Option<CaseId>> = vec![None; plans.len()];
     for k in 0..plans.len() {
         case_of[k] = match (opened[k], plans[k].inherited_case, plans[k].replaces) {
             (Some(id), _, _) => Some(id),
@@ -150,10 +151,11 @@ mod tests {
 
     #[test]
     fn a_bad_rating_replacing_a_bad_one_keeps_its_case_instead_of_opening_another() {
-        let earlier = HashMap::from([(("d1", 1), Earlier { id: 40, bad: true, case_id: Some(9), at: 0 })]);
+        let earlier =
+            HashMap::from([(("d1", 1), Earlier { id: 40, bad: true, case_id: Some(CaseId::new(9)), at: 0 })]);
         let plans = plan(&[rating("d1", true, HOUR)], &earlier);
-        assert_eq!((plans[0].needs_case, plans[0].inherited_case), (false, Some(9)));
-        assert_eq!(cases_of(&[rating("d1", true, HOUR)], &plans, &[None]), vec![Some(9)]);
+        assert_eq!((plans[0].needs_case, plans[0].inherited_case), (false, Some(CaseId::new(9))));
+        assert_eq!(cases_of(&[rating("d1", true, HOUR)], &plans, &[None]), vec![Some(CaseId::new(9))]);
         // A good rating replacing it opens nothing and belongs to no case.
         let plans = plan(&[rating("d1", false, HOUR)], &earlier);
         assert!(!plans[0].needs_case);
@@ -169,7 +171,8 @@ mod tests {
         assert_eq!(plans.iter().map(|p| p.round).collect::<Vec<_>>(), [0, 1, 2]);
         assert_eq!(plans.iter().map(|p| p.needs_case).collect::<Vec<_>>(), [true, false, false]);
         assert_eq!(plans[2].replaces, Some(Replaced::InBatch(1)));
-        assert_eq!(cases_of(&batch, &plans, &[Some(5), None, None]), vec![Some(5), Some(5), Some(5)]);
+        let c = Some(CaseId::new(5));
+        assert_eq!(cases_of(&batch, &plans, &[c, None, None]), vec![c, c, c]);
         assert_eq!(Replaced::InBatch(1).id(&[10, 11, 12]), 11);
     }
 }

@@ -4,6 +4,7 @@
 //! change, its event, any new timers, notifications and messages to the
 //! reporter commit together. A refusal changes nothing.
 
+use chuangkou_domain::CaseId;
 use chuangkou_domain::OrgId;
 use chuangkou_domain::UserId;
 pub use chuangkou_domain::cases::effects::ActInput;
@@ -33,7 +34,7 @@ fn invalid(field: &str, message: &str) -> StoreError {
 }
 
 impl Store {
-    pub(crate) async fn lock_case(&self, tx: &mut Tx, org_id: OrgId, id: i64) -> Result<CaseRow> {
+    pub(crate) async fn lock_case(&self, tx: &mut Tx, org_id: OrgId, id: CaseId) -> Result<CaseRow> {
         let sql = format!(
             "SELECT {CASE_COLUMNS} FROM cases k WHERE k.org_id = $1 AND k.id = $2{}",
             self.lock_rows()
@@ -67,7 +68,7 @@ impl Store {
     pub async fn act(
         &self,
         org_id: OrgId,
-        case_id: i64,
+        case_id: CaseId,
         actor: Actor,
         actor_ref: &str,
         input: &ActInput,
@@ -160,20 +161,20 @@ impl Store {
             self.insert_timers(tx, org_id, case.id, *version, plan).await?;
         }
         // Later duplicates of this one follow it to the master.
-        let mut moved: Vec<i64> = vec![];
+        let mut moved: Vec<CaseId> = vec![];
         if let Some(master) = e.merged_into {
             moved = on_tx!(tx, c => sqlx::query_scalar(
                 "UPDATE cases SET master_case_id = $1 WHERE org_id = $2 AND master_case_id = $3 RETURNING id")
                 .bind(master).bind(org_id).bind(case.id).fetch_all(c).await)?;
             let payload = json!({"merged_case_id": case.id, "merged_number": case.number});
-            self.append(tx, event(EventKind::CaseDuplicateMerged, master, payload)).await?;
+            self.append(tx, event(EventKind::CaseDuplicateMerged, master.get(), payload)).await?;
         }
         let mut set: Vec<(&str, Col)> = e.changes.iter().flat_map(columns).collect();
         set.push(("updated_at", Col::Int(Some(self.now_ms()))));
         self.update_case(tx, org_id, case.id, &set).await?;
-        self.append(tx, event(e.event, case.id, e.payload)).await?;
+        self.append(tx, event(e.event, case.id.get(), e.payload)).await?;
         for id in moved.into_iter().chain(std::iter::once(case.id)) {
-            self.changed(tx, org_id, "cases", id).await?;
+            self.changed(tx, org_id, "cases", id.get()).await?;
         }
         for f in e.facts {
             let mut fact = NewFact::new(FactKind::ComplaintSubstantiated, Some(f.staff_id), f.occurred_at);
@@ -193,7 +194,7 @@ impl Store {
     }
 
     /// Sets columns of one case. Column names come from this module only.
-    async fn update_case(&self, tx: &mut Tx, org_id: OrgId, id: i64, set: &[(&str, Col)]) -> Result<()> {
+    async fn update_case(&self, tx: &mut Tx, org_id: OrgId, id: CaseId, set: &[(&str, Col)]) -> Result<()> {
         if set.is_empty() {
             return Ok(());
         }
@@ -257,7 +258,7 @@ fn columns(c: &Change) -> Vec<(&'static str, Col)> {
         Change::Satisfaction(s) => vec![("satisfaction", Col::text(s.as_str()))],
         Change::ClosedAt(at) => vec![("closed_at", Col::Int(*at))],
         Change::Unit(u) => vec![("unit_id", int(*u))],
-        Change::MasterCase(m) => vec![("master_case_id", int(*m))],
+        Change::MasterCase(m) => vec![("master_case_id", int(m.get()))],
         Change::ExtensionRequested(b) => vec![("extension_requested", Col::Bool(*b))],
         Change::ExtensionSpan(s) => vec![("extension_span", Col::Text(s.map(|s| s.to_string())))],
         Change::ExtensionReason(t) => vec![("extension_reason", Col::text(t))],

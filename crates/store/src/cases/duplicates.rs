@@ -1,6 +1,7 @@
 //! Likely duplicates (SPEC CASE-6): earlier cases of the window with the
 //! same phone, service point or plate, or a similar text.
 
+use chuangkou_domain::CaseId;
 use chuangkou_domain::OrgId;
 use chuangkou_domain::cases::similar::{LIKELY_DUPLICATE, Pairs};
 use serde::Serialize;
@@ -19,7 +20,7 @@ pub struct DuplicateProbe<'a> {
     /// How far back to look.
     pub window_ms: i64,
     /// The case itself, when probing for an existing case.
-    pub exclude_case: Option<i64>,
+    pub exclude_case: Option<CaseId>,
 }
 
 /// How many of the window's latest cases are compared by text alone. A busy
@@ -30,7 +31,7 @@ const RECENT_FOR_TEXT: i64 = 300;
 /// An earlier case that looks like the same matter.
 #[derive(Debug, Clone, Serialize)]
 pub struct Duplicate {
-    pub case_id: i64,
+    pub case_id: CaseId,
     pub number: String,
     pub state: String,
     pub registered_at: i64,
@@ -103,7 +104,7 @@ impl Store {
             })
             .collect();
         if !pairs.is_empty() {
-            let seen: Vec<i64> = out.iter().map(|d| d.case_id).collect();
+            let seen: Vec<CaseId> = out.iter().map(|d| d.case_id).collect();
             out.extend(self.similar_text_cases(org_id, &pairs, since, &seen).await?);
         }
         out.retain(|d| Some(d.case_id) != probe.exclude_case && !d.reasons.is_empty());
@@ -161,16 +162,16 @@ impl Store {
         org_id: OrgId,
         pairs: &Pairs,
         since: i64,
-        seen: &[i64],
+        seen: &[CaseId],
     ) -> Result<Vec<Duplicate>> {
         let last: Option<i64> = on_read!(self, c => sqlx::query_scalar("SELECT MAX(id) FROM cases WHERE org_id = $1")
             .bind(org_id).fetch_one(c).await)?;
         let Some(last) = last else { return Ok(vec![]) };
-        let texts: Vec<(i64, String)> = on_read!(self, c => sqlx::query_as(
+        let texts: Vec<(CaseId, String)> = on_read!(self, c => sqlx::query_as(
             "SELECT id, description FROM cases
              WHERE org_id = $1 AND id > $3 AND registered_at >= $2 AND state <> 'merged'")
             .bind(org_id).bind(since).bind(last - RECENT_FOR_TEXT).fetch_all(c).await)?;
-        let mut similar: Vec<(f64, i64)> = texts
+        let mut similar: Vec<(f64, CaseId)> = texts
             .iter()
             .filter(|(id, _)| !seen.contains(id))
             .map(|(id, description)| (pairs.dice(&Pairs::of(description)), *id))
@@ -181,7 +182,7 @@ impl Store {
         if similar.is_empty() {
             return Ok(vec![]);
         }
-        let ids: Vec<i64> = similar.iter().map(|(_, id)| *id).collect();
+        let ids: Vec<CaseId> = similar.iter().map(|(_, id)| *id).collect();
         let sql = format!(
             "SELECT {CASE_COLUMNS} FROM cases k WHERE k.org_id = $1 AND k.id IN ({})",
             crate::id_list(&ids)

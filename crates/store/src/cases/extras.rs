@@ -5,6 +5,7 @@
 
 use super::intake::NewCase;
 use crate::{Result, Store, Tx, on_tx};
+use chuangkou_domain::CaseId;
 use chuangkou_domain::OrgId;
 
 impl Store {
@@ -13,7 +14,7 @@ impl Store {
         &self,
         tx: &mut Tx,
         org_id: OrgId,
-        case_id: i64,
+        case_id: CaseId,
         number: &str,
         now: i64,
         nc: &NewCase,

@@ -5,6 +5,7 @@
 //! `case.registered` event. The number and tracking code are returned only
 //! after the commit: nothing acknowledged is ever lost.
 
+use chuangkou_domain::CaseId;
 use chuangkou_domain::OrgId;
 use chuangkou_domain::StaffId;
 use chuangkou_domain::UserId;
@@ -74,7 +75,7 @@ pub const MAX_CASE_PHOTOS: usize = 3;
 
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Registered {
-    pub id: i64,
+    pub id: CaseId,
     pub number: String,
     /// Shown once; only its hash is kept.
     pub tracking_code: Option<String>,
@@ -203,10 +204,10 @@ impl Store {
                 .await?;
         }
         // Search terms and timers of all of them.
-        let docs: Vec<(i64, &str)> =
+        let docs: Vec<(CaseId, &str)> =
             idx.iter().map(|&i| (case_id(i), items[i].nc.description.as_str())).collect();
         self.index_case_texts(tx, org_id, &docs).await?;
-        let timers: Vec<(i64, &PlannedTimer)> =
+        let timers: Vec<(CaseId, &PlannedTimer)> =
             idx.iter().flat_map(|&i| items[i].timers.iter().map(move |t| (case_id(i), t))).collect();
         self.insert_first_timers(tx, org_id, &timers).await?;
         // A case raised on the spot goes to whoever leads the unit now.
@@ -313,10 +314,10 @@ impl Store {
         idx: &[usize],
         numbers: &[String],
         reporter_of: &[Option<i64>],
-    ) -> Result<HashMap<String, i64>> {
-        let mut id_of: HashMap<String, i64> = HashMap::new();
+    ) -> Result<HashMap<String, CaseId>> {
+        let mut id_of: HashMap<String, CaseId> = HashMap::new();
         for chunk in crate::few_shapes(idx, CASE_ROWS) {
-            let got: Vec<(i64, String)> = on_tx!(tx, c => {
+            let got: Vec<(CaseId, String)> = on_tx!(tx, c => {
                 let mut q = crate::insert_values(
                     "cases (org_id, number, kind, channel, category, track, state, description, unit_id, service_point_id,
                        subject_staff_id, plate, routed_to, reporter_id, phone_hash, tracking_digest, first_responsible_id,
@@ -345,7 +346,7 @@ impl Store {
         &self,
         tx: &mut Tx,
         org_id: OrgId,
-        timers: &[(i64, &PlannedTimer)],
+        timers: &[(CaseId, &PlannedTimer)],
     ) -> Result<()> {
         for chunk in crate::few_shapes(timers, TIMER_ROWS) {
             on_tx!(tx, c => {
@@ -474,7 +475,7 @@ impl Store {
         &self,
         tx: &mut Tx,
         org_id: OrgId,
-        case_id: i64,
+        case_id: CaseId,
         version: i64,
         timers: &[PlannedTimer],
     ) -> Result<()> {
@@ -502,7 +503,7 @@ impl Store {
 fn registered_event<'a>(
     org_id: OrgId,
     p: &'a Prepared,
-    id: i64,
+    id: CaseId,
     number: &str,
     has_reporter: bool,
 ) -> NewEvent<'a> {
@@ -512,7 +513,7 @@ fn registered_event<'a>(
         actor: &p.actor,
         kind: EventKind::CaseRegistered,
         subject_type: "case",
-        subject_id: id,
+        subject_id: id.get(),
         payload: json!({
             "number": number, "kind": nc.kind.as_str(), "channel": nc.channel.as_str(),
             "category": p.category, "track": p.track, "routed_to": p.routed_to,

@@ -2,6 +2,7 @@
 //! tracking. Rules come from `chuangkou_domain::cases`; this module keeps
 //! each change and its event in one transaction.
 
+use chuangkou_domain::CaseId;
 use chuangkou_domain::OrgId;
 use chuangkou_domain::StaffId;
 use chuangkou_domain::UserId;
@@ -37,7 +38,7 @@ pub use tracking::{PublicView, TrackingError};
 /// ever read through [`Store::reveal_reporter`].
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct CaseRow {
-    pub id: i64,
+    pub id: CaseId,
     pub org_id: OrgId,
     pub number: String,
     #[sqlx(try_from = "String")]
@@ -84,7 +85,7 @@ pub struct CaseRow {
     #[sqlx(try_from = "crate::codes::MaybeCode")]
     #[serde(serialize_with = "crate::codes::serialize")]
     pub satisfaction: Option<Satisfaction>,
-    pub master_case_id: Option<i64>,
+    pub master_case_id: Option<CaseId>,
     pub updated_at: i64,
 }
 
@@ -117,7 +118,7 @@ pub struct Reporter {
 }
 
 impl Store {
-    pub async fn case(&self, org_id: OrgId, id: i64) -> Result<CaseRow> {
+    pub async fn case(&self, org_id: OrgId, id: CaseId) -> Result<CaseRow> {
         let sql = format!("SELECT {CASE_COLUMNS} FROM cases k WHERE k.org_id = $1 AND k.id = $2");
         Ok(
             on_read!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(org_id).bind(id).fetch_one(c).await)?,
@@ -136,7 +137,7 @@ impl Store {
     pub async fn reveal_reporter(
         &self,
         org_id: OrgId,
-        case_id: i64,
+        case_id: CaseId,
         actor: &str,
         reason: &str,
     ) -> Result<Reporter> {
@@ -157,7 +158,7 @@ impl Store {
                 actor,
                 kind: EventKind::CaseReporterRevealed,
                 subject_type: "case",
-                subject_id: case_id,
+                subject_id: case_id.get(),
                 payload: serde_json::json!({}),
                 reason,
             },
@@ -173,7 +174,7 @@ impl Store {
     /// The masked phone of a case's reporter (e.g. `138****1234`), for the
     /// office and leaders before they press "reveal". Reading it is not a
     /// reveal: the digits shown are not enough to identify anyone.
-    pub async fn masked_reporter(&self, org_id: OrgId, case_id: i64) -> Result<Reporter> {
+    pub async fn masked_reporter(&self, org_id: OrgId, case_id: CaseId) -> Result<Reporter> {
         let row: Option<Sealed> = on_read!(self, c => sqlx::query_as(
             "SELECT r.name_enc, r.phone_enc FROM cases k JOIN reporters r ON r.id = k.reporter_id
              WHERE k.org_id = $1 AND k.id = $2")

@@ -2,6 +2,7 @@
 //! (SPEC API-5). Written in the same transaction as the change they report;
 //! senders outside the transaction deliver the queued messages.
 
+use chuangkou_domain::CaseId;
 use chuangkou_domain::OrgId;
 use chuangkou_domain::UserId;
 use chuangkou_domain::events::EventKind;
@@ -13,7 +14,7 @@ use crate::{Result, Store, Tx, on_read, on_tx};
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Notification {
     pub id: i64,
-    pub case_id: Option<i64>,
+    pub case_id: Option<CaseId>,
     pub kind: String,
     pub message: String,
     pub created_at: i64,
@@ -28,7 +29,7 @@ impl Store {
         &self,
         tx: &mut Tx,
         org_id: OrgId,
-        case_id: Option<i64>,
+        case_id: Option<CaseId>,
         target: NotifyTarget,
         kind: EventKind,
         message: &str,
@@ -42,7 +43,7 @@ impl Store {
         &self,
         tx: &mut Tx,
         org_id: OrgId,
-        case_id: Option<i64>,
+        case_id: Option<CaseId>,
         targets: Vec<NotifyTarget>,
         kind: EventKind,
         message: &str,
@@ -94,7 +95,7 @@ impl Store {
         &self,
         tx: &mut Tx,
         org_id: OrgId,
-        case_id: Option<i64>,
+        case_id: Option<CaseId>,
         users: Vec<UserId>,
         kind: EventKind,
         message: &str,
@@ -194,7 +195,7 @@ impl Store {
         &self,
         tx: &mut Tx,
         org_id: OrgId,
-        case_id: i64,
+        case_id: CaseId,
         body: &str,
     ) -> Result<()> {
         on_tx!(tx, c => sqlx::query(
@@ -240,7 +241,10 @@ impl Store {
     }
 
     /// Queued messages to reporters, oldest first (for senders and tests).
-    pub async fn pending_messages(&self, org_id: OrgId) -> Result<Vec<(i64, i64, String)>> {
+    pub async fn pending_messages(
+        &self,
+        org_id: OrgId,
+    ) -> Result<Vec<(i64, Option<chuangkou_domain::CaseId>, String)>> {
         Ok(on_read!(self, c => sqlx::query_as(
             "SELECT id, case_id, body FROM outbox WHERE org_id = $1 AND sent_at IS NULL ORDER BY id")
             .bind(org_id).fetch_all(c).await)?)
@@ -251,7 +255,7 @@ impl Store {
 #[derive(Debug, Clone)]
 pub(crate) struct Notice {
     pub org_id: OrgId,
-    pub case_id: i64,
+    pub case_id: CaseId,
     pub user_id: UserId,
     pub kind: EventKind,
     pub message: String,

@@ -1,6 +1,7 @@
 //! Reading cases: the staff inbox and search (SPEC CASE-11 console), and a
 //! case's timeline.
 
+use chuangkou_domain::CaseId;
 use chuangkou_domain::OrgId;
 use chuangkou_domain::UserId;
 use chuangkou_domain::events::EventKind;
@@ -75,7 +76,7 @@ pub struct CaseFilter {
     pub registered_from: Option<i64>,
     pub registered_to: Option<i64>,
     /// Keyset: the id of the last case of the previous page.
-    pub before_id: Option<i64>,
+    pub before_id: Option<CaseId>,
     pub limit: i64,
 }
 
@@ -262,7 +263,7 @@ impl Store {
             wh.push(format!("k.registered_at < {}", int(f.registered_to, &mut ints)));
         }
         if f.before_id.is_some() {
-            wh.push(after.replace('#', &int(f.before_id, &mut ints)));
+            wh.push(after.replace('#', &int(f.before_id.map(CaseId::get), &mut ints)));
         }
         let base = 2 + ints.len();
         let text = |v: &Option<String>, texts: &mut Vec<Option<String>>| {
@@ -301,7 +302,7 @@ impl Store {
     /// A case's whole history, oldest first.
     /// Where another system said a case happened, and who sent it, with the
     /// sender's e-mail and names decrypted; `None` for a case of our own.
-    pub async fn case_origin(&self, org_id: OrgId, case_id: i64) -> Result<Option<super::Origin>> {
+    pub async fn case_origin(&self, org_id: OrgId, case_id: CaseId) -> Result<Option<super::Origin>> {
         type Row = (
             Option<String>,
             Option<String>,
@@ -339,7 +340,7 @@ impl Store {
     }
 
     /// A case's photos, oldest first: id, content type, width, height.
-    pub async fn case_photos(&self, org_id: OrgId, case_id: i64) -> Result<Vec<(i64, String, i64, i64)>> {
+    pub async fn case_photos(&self, org_id: OrgId, case_id: CaseId) -> Result<Vec<(i64, String, i64, i64)>> {
         Ok(on_read!(self, c => sqlx::query_as(
             "SELECT id, content_type, width, height FROM case_photos WHERE org_id = $1 AND case_id = $2 ORDER BY id")
             .bind(org_id).bind(case_id).fetch_all(c).await)?)
@@ -347,7 +348,7 @@ impl Store {
 
     /// One photo of a case (or its thumbnail): content type, bytes, and the
     /// case it belongs to, for the caller to check who may see it.
-    pub async fn case_photo(&self, org_id: OrgId, id: i64, thumb: bool) -> Result<(String, Vec<u8>, i64)> {
+    pub async fn case_photo(&self, org_id: OrgId, id: i64, thumb: bool) -> Result<(String, Vec<u8>, CaseId)> {
         let sql = format!(
             "SELECT content_type, {}, case_id FROM case_photos WHERE org_id = $1 AND id = $2",
             if thumb { "thumb" } else { "bytes" }
@@ -356,9 +357,9 @@ impl Store {
             .ok_or(StoreError::NotFound)
     }
 
-    pub async fn timeline(&self, org_id: OrgId, case_id: i64) -> Result<Vec<TimelineEntry>> {
+    pub async fn timeline(&self, org_id: OrgId, case_id: CaseId) -> Result<Vec<TimelineEntry>> {
         Ok(self
-            .history(org_id, "case", case_id)
+            .history(org_id, "case", case_id.get())
             .await?
             .into_iter()
             .map(|e| TimelineEntry {

@@ -87,11 +87,11 @@ impl Store {
         &self,
         tx: &mut Tx,
         org_id: OrgId,
-        docs: &[(i64, &str)],
+        docs: &[(chuangkou_domain::CaseId, &str)],
     ) -> Result<()> {
         // One row a case (its document) on SQLite, one a bigram on PostgreSQL;
         // the organisation's id is an integer, spliced into the row as text.
-        let (rows, into, org): (Vec<(i64, String)>, _, _) = match self.backend() {
+        let (rows, into, org): (Vec<(chuangkou_domain::CaseId, String)>, _, _) = match self.backend() {
             Backend::Sqlite => (
                 docs.iter().map(|(id, text)| (*id, document(text))).collect(),
                 "case_search (rowid, terms)",

@@ -14,6 +14,7 @@
 //! fact for them — in the transaction that fires the timer, and only where
 //! a rule of the pack listens to that kind of fact.
 
+use chuangkou_domain::CaseId;
 use chuangkou_domain::OrgId;
 use chuangkou_domain::Role;
 use chuangkou_domain::StaffId;
@@ -63,7 +64,7 @@ pub struct Backlog {
 #[derive(sqlx::FromRow)]
 struct DueTimer {
     id: i64,
-    case_id: i64,
+    case_id: CaseId,
     action: String,
     version: i64,
     due_at: i64,
@@ -85,9 +86,9 @@ const SQLITE_GAP: std::time::Duration = std::time::Duration::from_millis(4);
 #[derive(Default)]
 struct SweepWrites {
     events: Vec<NewEvent<'static>>,
-    overdue: Vec<i64>,
+    overdue: Vec<CaseId>,
     /// Cases escalated, and to whom, in the order decided: the last wins.
-    escalated: Vec<(i64, &'static str)>,
+    escalated: Vec<(CaseId, &'static str)>,
     changed: Vec<(OrgId, i64)>,
     /// The members of each (organisation, role) told in this batch.
     roles: std::collections::HashMap<(OrgId, Role), Vec<UserId>>,
@@ -97,7 +98,7 @@ struct SweepWrites {
     notices: Vec<super::notify::Notice>,
     /// A missed deadline or neglected first question, recorded after the
     /// batch's events: (case, kind, user, due, note).
-    facts: Vec<(i64, FactKind, Option<UserId>, i64, String)>,
+    facts: Vec<(CaseId, FactKind, Option<UserId>, i64, String)>,
 }
 
 impl Store {
@@ -175,8 +176,8 @@ impl Store {
         &self,
         tx: &mut crate::Tx,
         due: &[DueTimer],
-    ) -> Result<std::collections::HashMap<i64, super::CaseRow>> {
-        let mut ids: Vec<i64> = due.iter().map(|t| t.case_id).collect();
+    ) -> Result<std::collections::HashMap<CaseId, super::CaseRow>> {
+        let mut ids: Vec<CaseId> = due.iter().map(|t| t.case_id).collect();
         ids.sort_unstable();
         ids.dedup();
         let sql = format!(
@@ -194,7 +195,7 @@ impl Store {
     async fn subject_users(
         &self,
         tx: &mut crate::Tx,
-        cases: &std::collections::HashMap<i64, super::CaseRow>,
+        cases: &std::collections::HashMap<CaseId, super::CaseRow>,
     ) -> Result<std::collections::HashMap<StaffId, Vec<UserId>>> {
         let staff: Vec<StaffId> = cases.values().filter_map(|c| c.subject_staff_id).collect();
         if staff.is_empty() {
@@ -241,7 +242,7 @@ impl Store {
             TimerAction::Deadline(stage) => {
                 report.overdue += 1;
                 w.overdue.push(case.id);
-                w.changed.push((case.org_id, case.id));
+                w.changed.push((case.org_id, case.id.get()));
                 w.events.push(case_event(
                     case,
                     EventKind::CaseOverdue,
@@ -272,7 +273,7 @@ impl Store {
         &self,
         tx: &mut crate::Tx,
         policies: &PolicySet,
-        cases: &std::collections::HashMap<i64, super::CaseRow>,
+        cases: &std::collections::HashMap<CaseId, super::CaseRow>,
         mut w: SweepWrites,
         report: &mut SweepReport,
     ) -> Result<()> {
@@ -283,8 +284,8 @@ impl Store {
             );
             on_tx!(tx, c => sqlx::query(sqlx::AssertSqlSafe(sql)).bind(self.now_ms()).execute(c).await.map(|r| r.rows_affected()))?;
         }
-        let last: std::collections::HashMap<i64, &str> = w.escalated.iter().copied().collect();
-        let mut by_to: std::collections::BTreeMap<&str, Vec<i64>> = Default::default();
+        let last: std::collections::HashMap<CaseId, &str> = w.escalated.iter().copied().collect();
+        let mut by_to: std::collections::BTreeMap<&str, Vec<CaseId>> = Default::default();
         for (case, to) in last {
             by_to.entry(to).or_default().push(case);
         }
@@ -416,7 +417,7 @@ impl Store {
             json!({"stage": stage.as_str(), "to": to.as_str(), "due_at": due_at, "notified": reached});
         w.events.push(case_event(case, kind, payload));
         if to != LadderRole::Handler {
-            w.changed.push((case.org_id, case.id));
+            w.changed.push((case.org_id, case.id.get()));
         }
         Ok(())
     }
@@ -484,7 +485,7 @@ impl Store {
     }
 
     /// Timers not yet fired, for tests and the console.
-    pub async fn pending_timers(&self, case_id: i64) -> Result<Vec<(String, i64)>> {
+    pub async fn pending_timers(&self, case_id: CaseId) -> Result<Vec<(String, i64)>> {
         Ok(crate::on_read!(self, c => sqlx::query_as(
             "SELECT action, due_at FROM timers WHERE case_id = $1 AND fired_at IS NULL ORDER BY due_at, id")
             .bind(case_id).fetch_all(c).await)?)
@@ -498,7 +499,7 @@ fn case_event(case: &super::CaseRow, kind: EventKind, payload: serde_json::Value
         actor: "system",
         kind,
         subject_type: "case",
-        subject_id: case.id,
+        subject_id: case.id.get(),
         payload,
         reason: "",
     }

@@ -1,6 +1,7 @@
 //! The rules engine's driver: a fact is recorded and the pack's rules,
 //! evaluated in the same transaction, propose entries with an explanation.
 
+use chuangkou_domain::CaseId;
 use chuangkou_domain::OrgId;
 use chuangkou_domain::StaffId;
 use chuangkou_domain::events::EventKind;
@@ -19,7 +20,7 @@ use crate::{NewEvent, Result, Store, StoreError, Tx, on_tx};
 /// What an entry a rule on entries proposes came from.
 pub(crate) struct EntrySource {
     pub fact_id: Option<i64>,
-    pub case_id: Option<i64>,
+    pub case_id: Option<CaseId>,
     pub inspection_id: Option<i64>,
 }
 

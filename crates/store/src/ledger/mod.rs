@@ -3,6 +3,7 @@
 //! person concerned may appeal once, fines go to a register that finance
 //! collects. Nothing is edited or deleted; a correction is a reversal entry.
 
+use chuangkou_domain::CaseId;
 use chuangkou_domain::OrgId;
 use chuangkou_domain::StaffId;
 use chuangkou_domain::UserId;
@@ -36,7 +37,7 @@ pub struct NewFact {
     pub detail: Option<AttendanceKind>,
     pub occurred_at: i64,
     pub note: String,
-    pub case_id: Option<i64>,
+    pub case_id: Option<CaseId>,
     pub inspection_id: Option<i64>,
 }
 
@@ -125,7 +126,7 @@ pub struct EntryRow {
     pub decided_at: Option<i64>,
     pub decision_note: Option<String>,
     pub reverses_id: Option<i64>,
-    pub case_id: Option<i64>,
+    pub case_id: Option<CaseId>,
     pub inspection_id: Option<i64>,
     pub appeal_id: Option<i64>,
     pub appeal_reason: Option<String>,
@@ -259,7 +260,7 @@ struct Insert<'a> {
     occurred_at: i64,
     by: &'a Proposer,
     reverses_id: Option<i64>,
-    case_id: Option<i64>,
+    case_id: Option<CaseId>,
     inspection_id: Option<i64>,
 }
 
@@ -274,7 +275,7 @@ pub struct FactRow {
     pub detail: Option<String>,
     pub occurred_at: i64,
     pub note: String,
-    pub case_id: Option<i64>,
+    pub case_id: Option<CaseId>,
     pub inspection_id: Option<i64>,
     pub voided_at: Option<i64>,
 }

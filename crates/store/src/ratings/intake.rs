@@ -4,8 +4,8 @@
 //! the rollups, all in one transaction.
 
 use chuangkou_domain::OrgId;
-use chuangkou_domain::StaffId;
 use chuangkou_domain::events::EventKind;
+use chuangkou_domain::{CaseId, StaffId};
 use std::collections::HashMap;
 
 use chuangkou_domain::FieldError;
@@ -331,7 +331,7 @@ impl Store {
         let sql =
             "SELECT id, point_id, unit_id, staff_id, level, day, case_id, device, created_at FROM ratings
                    WHERE org_id = # AND created_at >= # AND device IN (@) AND status = 'counted'";
-        type Row = (i64, i64, i64, Option<StaffId>, i64, i64, Option<i64>, String, i64);
+        type Row = (i64, i64, i64, Option<StaffId>, i64, i64, Option<CaseId>, String, i64);
         let rows: Vec<Row> = self.for_devices(tx, sql, org_id, cutoff, &devices).await?;
         let mut latest: HashMap<(&str, i64), (Counted, i64)> = HashMap::new();
         for (id, point_id, unit_id, staff_id, level, day, case_id, device, at) in rows {
@@ -380,7 +380,7 @@ impl Store {
         items: &[NewRating],
         idx: &[usize],
         plans: &[Plan],
-        case_of: &[Option<i64>],
+        case_of: &[Option<CaseId>],
         event_seq: i64,
     ) -> Result<Vec<i64>> {
         let mut ids: Vec<i64> = vec![0; idx.len()];
@@ -444,7 +444,7 @@ fn batch_event(
     idx: &[usize],
     plans: &[Plan],
     ids: &[i64],
-    case_of: &[Option<i64>],
+    case_of: &[Option<CaseId>],
 ) -> NewEvent<'static> {
     let ratings: Vec<serde_json::Value> = idx
         .iter()

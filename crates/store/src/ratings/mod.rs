@@ -7,6 +7,7 @@
 //! — so a rating is acknowledged only when all of it is durable, and the
 //! rollups never disagree with the ratings.
 
+use chuangkou_domain::CaseId;
 use chuangkou_domain::OrgId;
 use chuangkou_domain::StaffId;
 use chuangkou_domain::UserId;
@@ -83,7 +84,7 @@ pub struct RatingAck {
     /// The case a bad rating opened (with its tracking code, shown once), or
     /// the case of the bad rating it replaced.
     pub case: Option<Registered>,
-    pub case_id: Option<i64>,
+    pub case_id: Option<CaseId>,
     /// Not stored: an hourly limit stopped it (nothing else is set).
     #[serde(default)]
     pub limited: Option<Limited>,
@@ -112,7 +113,7 @@ pub struct RatingRow {
     pub created_at: i64,
     pub status: String,
     pub replaces_id: Option<i64>,
-    pub case_id: Option<i64>,
+    pub case_id: Option<CaseId>,
     pub appeal_id: Option<i64>,
     pub appeal_outcome: Option<String>,
 }
@@ -183,7 +184,7 @@ struct Counted {
     staff_id: Option<StaffId>,
     level: i64,
     day: i64,
-    case_id: Option<i64>,
+    case_id: Option<CaseId>,
 }
 
 impl NewRating {

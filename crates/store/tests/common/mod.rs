@@ -4,6 +4,7 @@
 // Each test crate that includes this uses some of it.
 #![allow(dead_code, clippy::unwrap_used)]
 
+use chuangkou_domain::CaseId;
 use chuangkou_domain::Role;
 use chuangkou_domain::StaffId;
 use chuangkou_domain::UserId;
@@ -120,7 +121,7 @@ pub async fn register(store: &Store, w: &World, nc: &NewCase) -> chuangkou_store
 pub async fn act(
     store: &Store,
     w: &World,
-    case: i64,
+    case: CaseId,
     actor: Actor,
     input: ActInput,
 ) -> Result<chuangkou_store::cases::ActOutcome, StoreError> {

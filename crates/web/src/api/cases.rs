@@ -4,6 +4,7 @@
 
 use axum::Json;
 use axum::extract::State;
+use chuangkou_domain::CaseId;
 use chuangkou_domain::StaffId;
 use chuangkou_domain::UserId;
 
@@ -115,7 +116,7 @@ pub async fn duplicates_for(
     user: &CurrentUser,
     pack: &str,
     nc: &NewCase,
-    exclude: Option<i64>,
+    exclude: Option<CaseId>,
 ) -> ApiResult<Vec<Duplicate>> {
     if !user.can(Permission::ProbeDuplicates) {
         return Ok(vec![]);
@@ -296,7 +297,7 @@ pub async fn filter_for(state: &AppState, user: &CurrentUser, q: ListQuery) -> A
         kind: empty(q.kind),
         registered_from: q.from.or(since),
         registered_to: q.to.or(until),
-        before_id: q.before,
+        before_id: q.before.map(CaseId::new),
         limit: q.limit.unwrap_or(50).clamp(1, 200),
     };
     cases_access::restrict(user, &mut f)?;
@@ -315,8 +316,8 @@ pub async fn list(
     Ok(Json(json!({"cases": rows, "next_before": next})))
 }
 
-fn parse_id(raw: &str) -> Result<i64, AppError> {
-    raw.parse::<i64>().map_err(|_| AppError::NotFound)
+fn parse_id<T: std::str::FromStr>(raw: &str) -> Result<T, AppError> {
+    raw.parse::<T>().map_err(|_| AppError::NotFound)
 }
 
 pub async fn get(
@@ -341,7 +342,7 @@ pub struct ActionInput {
     pub action: String,
     pub to_user_id: Option<UserId>,
     pub to_unit_id: Option<i64>,
-    pub master_case_id: Option<i64>,
+    pub master_case_id: Option<CaseId>,
     pub finding: Option<String>,
     pub responsibility: Option<String>,
     pub apology_made: Option<bool>,
@@ -438,7 +439,7 @@ pub fn parse_action(a: &ActionInput) -> Result<ActInput, AppError> {
 pub async fn run_action(
     state: &AppState,
     user: &CurrentUser,
-    id: i64,
+    id: CaseId,
     a: &ActionInput,
 ) -> ApiResult<chuangkou_store::cases::CaseRow> {
     visible(user, state.store.case(user.org_id(), id).await?)?;

@@ -7,6 +7,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
+use chuangkou_domain::CaseId;
 use chuangkou_domain::Permission;
 use chuangkou_domain::guides::{self, Material, NewGuide};
 use chuangkou_notice::{Block, Document};
@@ -111,7 +112,7 @@ pub struct NotifyInput {
 pub async fn notify(
     State(state): State<AppState>,
     user: CurrentUser,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<CaseId>,
     ApiJson(input): ApiJson<NotifyInput>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     user.require(Permission::RegisterCase)?;
@@ -129,7 +130,7 @@ pub async fn notify(
 pub async fn notice_pdf(
     State(state): State<AppState>,
     user: CurrentUser,
-    ApiPath((id, file)): ApiPath<(i64, String)>,
+    ApiPath((id, file)): ApiPath<(CaseId, String)>,
 ) -> ApiResult<Response> {
     let case = crate::cases_access::visible(&user, state.store.case(user.org_id(), id).await?)?;
     let n: i64 = file.strip_suffix(".pdf").and_then(|n| n.parse().ok()).ok_or(AppError::NotFound)?;

@@ -5,6 +5,7 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
+use chuangkou_domain::CaseId;
 use chuangkou_domain::StaffId;
 
 use crate::extract::ApiPath as Path;
@@ -42,7 +43,7 @@ pub struct FactInput {
     pub date: Option<String>,
     #[serde(default)]
     pub note: String,
-    pub case_id: Option<i64>,
+    pub case_id: Option<CaseId>,
 }
 
 pub async fn record_fact_for(state: &AppState, user: &CurrentUser, input: &FactInput) -> ApiResult<Value> {

@@ -91,7 +91,7 @@ async fn list(
     let org = state.store.organisation(user.org_id()).await?;
     let rows = state.store.cases(user.org_id(), &f).await?;
     let next = (rows.len() as i64 == f.limit).then(|| {
-        let last = rows.last().map_or(0, |c| c.id);
+        let last = rows.last().map_or(0, |c| c.id.get());
         let query: Vec<String> =
             kept.iter().map(|(k, v)| format!("{k}={}", super::console::url_encode(v))).collect();
         format!("/console/cases?{}&before={last}", query.join("&"))

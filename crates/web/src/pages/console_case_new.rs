@@ -6,6 +6,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use chuangkou_domain::CaseId;
 use chuangkou_domain::cases::{CaseKind, Channel};
 use chuangkou_store::cases::Duplicate;
 use chuangkou_store::org::Unit;
@@ -199,14 +200,14 @@ async fn register(
 /// The cookie that carries a new case's codes to its page, once.
 const CODES_COOKIE: &str = "ck_codes";
 
-fn codes_path(id: i64) -> String {
+fn codes_path(id: CaseId) -> String {
     format!("/console/cases/{id}")
 }
 
 /// A redirect to the new case's page with its codes sealed (encrypted with
 /// the installation's key) in a cookie only that page receives, for five
 /// minutes at most.
-fn codes_then_case(state: &AppState, id: i64, code: Option<String>, spoken: Option<String>) -> Response {
+fn codes_then_case(state: &AppState, id: CaseId, code: Option<String>, spoken: Option<String>) -> Response {
     let sealed = state.store.encrypt(&serde_json::json!([id, code, spoken]).to_string());
     let value = hex::encode(sealed);
     let cookie = codes_cookie(state, id, &value, 300);
@@ -218,7 +219,7 @@ fn codes_then_case(state: &AppState, id: i64, code: Option<String>, spoken: Opti
     res
 }
 
-fn codes_cookie(state: &AppState, id: i64, value: &str, max_age_s: i64) -> String {
+fn codes_cookie(state: &AppState, id: CaseId, value: &str, max_age_s: i64) -> String {
     format!(
         "{CODES_COOKIE}={value}; Path={}; HttpOnly; SameSite=Strict; Max-Age={max_age_s}{}",
         codes_path(id),
@@ -231,17 +232,17 @@ fn codes_cookie(state: &AppState, id: i64, value: &str, max_age_s: i64) -> Strin
 pub(super) fn take_codes(
     state: &AppState,
     headers: &axum::http::HeaderMap,
-    id: i64,
+    id: CaseId,
 ) -> Option<(Option<String>, Option<String>)> {
     let value = crate::cookies::cookie(headers, CODES_COOKIE)?;
     let sealed = hex::decode(value).ok()?;
     let plain = state.store.decrypt(&sealed).ok()?;
-    let (case, code, spoken): (i64, Option<String>, Option<String>) = serde_json::from_str(&plain).ok()?;
+    let (case, code, spoken): (CaseId, Option<String>, Option<String>) = serde_json::from_str(&plain).ok()?;
     (case == id).then_some((code, spoken))
 }
 
 /// The case page, with the codes' cookie cleared: they are shown once.
-pub(super) fn clear_codes(state: &AppState, id: i64, mut page: Response) -> Response {
+pub(super) fn clear_codes(state: &AppState, id: CaseId, mut page: Response) -> Response {
     if let Ok(v) = axum::http::HeaderValue::from_str(&codes_cookie(state, id, "", 0)) {
         page.headers_mut().append(axum::http::header::SET_COOKIE, v);
     }

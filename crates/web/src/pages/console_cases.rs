@@ -8,6 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
+use chuangkou_domain::CaseId;
 use chuangkou_domain::UserId;
 use chuangkou_domain::cases::lifecycle::Conclusion;
 use chuangkou_domain::cases::{Actor, CaseView, Command, Finding, Responsibility, Satisfaction, decide};
@@ -53,7 +54,7 @@ pub struct Place {
 /// A photo the reporter attached, to whoever may see the case.
 async fn case_photo(state: &AppState, user: &CurrentUser, case: &str, photo: i64, thumb: bool) -> PageResult {
     let (ct, bytes, of) = state.store.case_photo(user.org_id(), photo, thumb).await?;
-    if Some(of) != case.parse::<i64>().ok() {
+    if Some(of) != case.parse::<CaseId>().ok() {
         return Err(AppError::NotFound.into());
     }
     visible(user, state.store.case(user.org_id(), of).await?)?;
@@ -78,7 +79,7 @@ async fn thumb(
 
 /// A case line for lists, with labels resolved.
 pub struct CaseLine {
-    pub id: i64,
+    pub id: CaseId,
     pub number: String,
     pub kind: String,
     pub state: String,
@@ -361,7 +362,7 @@ pub(super) async fn case_page(
     tr: Tr,
     csrf: CsrfToken,
     user: &CurrentUser,
-    id: i64,
+    id: CaseId,
     mut outcome: Outcome,
 ) -> PageResult {
     let reporter_override = outcome.revealed.take();
@@ -490,8 +491,8 @@ fn handover_choices(users: &[User], me: &CurrentUser, row: &CaseRow) -> Vec<(Use
     out.into_iter().map(|(_, u)| (u.id, u.display_name.clone())).collect()
 }
 
-fn parse_id(raw: &str) -> Result<i64, AppError> {
-    raw.parse::<i64>().map_err(|_| AppError::NotFound)
+fn parse_id<T: std::str::FromStr>(raw: &str) -> Result<T, AppError> {
+    raw.parse::<T>().map_err(|_| AppError::NotFound)
 }
 
 #[derive(Deserialize)]
@@ -633,7 +634,7 @@ async fn reveal(
 pub struct NoticeLine {
     pub at: String,
     pub message: String,
-    pub case_id: Option<i64>,
+    pub case_id: Option<CaseId>,
 }
 
 #[derive(Template)]
@@ -681,7 +682,7 @@ async fn notifications(
 async fn notify_once(
     State(state): State<AppState>,
     PageUser(user): PageUser,
-    Path(id): Path<i64>,
+    Path(id): Path<CaseId>,
     CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
 ) -> PageResult {
     let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();

@@ -3,6 +3,7 @@
 //! approvals waiting, the fines register and award eligibility; for the
 //! office, forms to record facts and propose entries.
 
+use chuangkou_domain::CaseId;
 use std::collections::HashMap;
 
 use askama::Template;
@@ -171,7 +172,7 @@ struct EntryPage {
     may_reverse: bool,
     choices: Vec<(String, String)>,
     range: Option<(String, String)>,
-    case_id: Option<i64>,
+    case_id: Option<CaseId>,
     inspection_id: Option<i64>,
     reverses: Option<i64>,
 }

@@ -3,6 +3,7 @@
 //! questionnaires (publish, link and QR, results by unit and dimension),
 //! and the anonymous staff surveys to answer.
 
+use chuangkou_domain::CaseId;
 use std::collections::HashMap;
 
 use askama::Template;
@@ -71,7 +72,7 @@ pub struct BadRow {
     pub level: String,
     pub comment: String,
     pub status: String,
-    pub case_id: Option<i64>,
+    pub case_id: Option<CaseId>,
     pub can_appeal: bool,
     pub appeal: String,
 }

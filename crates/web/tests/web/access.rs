@@ -88,7 +88,7 @@ story!(the_person_a_complaint_is_about_never_reveals_handles_or_notes_it, |store
         "reporter_name": "李先生", "reporter_phone": "13812345678"});
     let r = app.post_json("/api/v1/cases", Some(&office), body).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
-    let id = r.json()["id"].as_i64().unwrap();
+    let id = chuangkou_domain::CaseId::new(r.json()["id"].as_i64().unwrap());
     let r = app.get(&format!("/api/v1/cases/{id}"), Some(&subject)).await;
     assert_eq!(r.status, StatusCode::OK);
     // Neither the number nor its masked form (a bare "1381" could be part

@@ -283,7 +283,8 @@ story!(a_reporter_attaches_photos_that_only_those_who_see_the_case_see, |store| 
     assert_eq!(img.headers["content-type"], "image/jpeg");
     assert!(img.headers["content-security-policy"].to_str().unwrap().contains("sandbox"));
     // Under another case's number, or to someone who may not see the case: not found.
-    let wrong = app.get(&format!("/console/cases/{}/photos/{}/thumb", case.id + 1, photos[0].0), None).await;
+    let wrong =
+        app.get(&format!("/console/cases/{}/photos/{}/thumb", case.id.get() + 1, photos[0].0), None).await;
     assert_eq!(wrong.status, StatusCode::NOT_FOUND);
     let mut other = TestApp::new(app.store.clone());
     other.user(seed.org_id, "plainstaff", Role::Staff).await;

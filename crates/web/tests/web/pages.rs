@@ -310,7 +310,7 @@ story!(a_case_action_ends_on_the_case_page_saying_what_happened_or_why_not, |sto
         "subject_staff_id": seed.staff_id});
     let r = app.post_json("/api/v1/cases", Some(&office), body).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
-    let id = r.json()["id"].as_i64().unwrap();
+    let id = chuangkou_domain::CaseId::new(r.json()["id"].as_i64().unwrap());
     app.sign_in("office", PASSWORD).await;
     let page = app.get(&format!("/console/cases/{id}"), None).await.text();
 
