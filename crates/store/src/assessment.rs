@@ -147,7 +147,7 @@ impl Store {
     }
 
     /// The month's assessment of every active staff member and team.
-    #[tracing::instrument(level = "debug", skip_all, fields(org_id), err(level = "debug"))]
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get()), err(level = "debug"))]
     pub async fn assess_month(&self, org_id: OrgId, rules: Rules<'_>, month: Period) -> Result<Assessment> {
         let policy = &rules.pack.assessment;
         let cal = rules.calendar;
@@ -342,7 +342,7 @@ impl Store {
 
     /// A leader closes a month: its assessment is stored as it stands and
     /// the closing is an event carrying the results' digest. Once only.
-    #[tracing::instrument(level = "debug", skip_all, fields(org_id), err(level = "debug"))]
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get()), err(level = "debug"))]
     pub async fn close_month(
         &self,
         org_id: OrgId,

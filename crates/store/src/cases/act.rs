@@ -64,7 +64,7 @@ impl Store {
 
     /// Applies a lifecycle command: lock and load, let the domain decide
     /// ([`decide`], then [`effects`]), write what it decided, commit.
-    #[tracing::instrument(level = "debug", skip_all, fields(org_id, case_id), err(level = "debug"))]
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get(), case_id = case_id.get()), err(level = "debug"))]
     pub async fn act(
         &self,
         org_id: OrgId,

@@ -276,7 +276,7 @@ impl Store {
     }
 
     /// The indicators of a subject over a period of the calendar's days.
-    #[tracing::instrument(level = "debug", skip_all, fields(org_id), err(level = "debug"))]
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get()), err(level = "debug"))]
     pub async fn indicators(
         &self,
         org_id: OrgId,
@@ -297,7 +297,7 @@ impl Store {
     /// every unit under it) over a period, for the dashboard's table: each
     /// measure is one query grouped by unit, not one a unit (on PostgreSQL
     /// the round trips were most of the page: 22 subjects of 11 queries).
-    #[tracing::instrument(level = "debug", skip_all, fields(org_id), err(level = "debug"))]
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get()), err(level = "debug"))]
     pub async fn indicators_by_unit(
         &self,
         org_id: OrgId,

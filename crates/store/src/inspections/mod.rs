@@ -291,7 +291,7 @@ impl Store {
 
     /// Records an inspection with everything that follows from it: each
     /// failed item a ledger fact and a rectification order to its unit.
-    #[tracing::instrument(level = "debug", skip_all, fields(org_id), err(level = "debug"))]
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get()), err(level = "debug"))]
     pub async fn record_inspection(
         &self,
         org_id: OrgId,

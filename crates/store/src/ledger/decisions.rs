@@ -21,7 +21,7 @@ impl Store {
     /// A manual proposal: commendations, good deeds, talks, penalties, and
     /// efficiency warnings (which count towards a collective warning like
     /// the ones the rules propose).
-    #[tracing::instrument(level = "debug", skip_all, fields(org_id), err(level = "debug"))]
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get()), err(level = "debug"))]
     pub async fn propose_entry(
         &self,
         org_id: OrgId,
@@ -115,7 +115,7 @@ impl Store {
 
     /// Approves or rejects a proposed entry (LED-3): [`decision::decide`]
     /// says whether and what; this writes it.
-    #[tracing::instrument(level = "debug", skip_all, fields(org_id, entry_id = id), err(level = "debug"))]
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get(), entry_id = id), err(level = "debug"))]
     pub async fn decide_entry(
         &self,
         org_id: OrgId,
@@ -299,7 +299,7 @@ impl Store {
     }
 
     /// The person concerned appeals an approved entry, once (LED-3).
-    #[tracing::instrument(level = "debug", skip_all, fields(org_id), err(level = "debug"))]
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get()), err(level = "debug"))]
     pub async fn appeal(
         &self,
         org_id: OrgId,
@@ -364,7 +364,7 @@ impl Store {
     }
 
     /// Decides an appeal; a granted appeal reverses the entry.
-    #[tracing::instrument(level = "debug", skip_all, fields(org_id), err(level = "debug"))]
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get()), err(level = "debug"))]
     pub async fn decide_appeal(
         &self,
         org_id: OrgId,

@@ -44,7 +44,7 @@ struct FactLine {
 
 impl Store {
     /// Records a fact and whatever the pack's rules propose from it.
-    #[tracing::instrument(level = "debug", skip_all, fields(org_id), err(level = "debug"))]
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get()), err(level = "debug"))]
     pub async fn record_fact(
         &self,
         org_id: OrgId,
@@ -59,7 +59,7 @@ impl Store {
     }
 
     /// Records many facts in one transaction (imports): all or nothing.
-    #[tracing::instrument(level = "debug", skip_all, fields(org_id), err(level = "debug"))]
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get()), err(level = "debug"))]
     pub async fn record_facts(
         &self,
         org_id: OrgId,

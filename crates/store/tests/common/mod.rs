@@ -1,4 +1,4 @@
-//! The world the case stories share (`cases.rs`, `inbox.rs`): a toll
+//! The world the case stories share (`cases.rs`, `inbox.rs`, `spans.rs`): a toll
 //! station with its office, shift leader and leader, a lane, and the
 //! shorthand for registering a complaint and acting on it.
 // Each test crate that includes this uses some of it.
