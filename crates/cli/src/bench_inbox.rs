@@ -7,15 +7,14 @@
 //! the real router as a desk of the office and as a leader, as p50/p95.
 //! Exits 1 if a request's p95 is over the budget (DESIGN: 50 ms).
 
-use chuangkou_domain::OrgId;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use axum::body::Body;
 use axum::http::{Request, header};
-use chuangkou_domain::Role;
 use chuangkou_domain::org::NewStaff;
 use chuangkou_domain::policy::PolicySet;
+use chuangkou_domain::{OrgId, Role};
 use chuangkou_store::Store;
 use chuangkou_store::bench::StationDesk;
 use chuangkou_store::users::NewUser;

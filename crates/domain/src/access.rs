@@ -4,7 +4,7 @@
 //! records* it may touch (every query filters by organisation; staff see only
 //! their own). The web layer asks [`Role::can`] before every action.
 
-use crate::ids::StaffId;
+use crate::StaffId;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

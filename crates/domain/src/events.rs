@@ -11,7 +11,7 @@ mod kind;
 
 pub use kind::EventKind;
 
-use crate::ids::OrgId;
+use crate::OrgId;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 

@@ -7,10 +7,8 @@
 //! for a driver who lost award eligibility. A leader closes a year like a
 //! month: its results are frozen and the closing is an event.
 
-use chuangkou_domain::OrgId;
-use chuangkou_domain::StaffId;
-use chuangkou_domain::UserId;
 use chuangkou_domain::events::EventKind;
+use chuangkou_domain::{OrgId, StaffId, UserId};
 use std::collections::HashMap;
 
 use chrono::Datelike;

@@ -4,19 +4,16 @@
 //! eligibility (anyone who lost it this year is shown, with the reason, and
 //! never selected).
 
-use chuangkou_domain::OrgId;
-use chuangkou_domain::StaffId;
-use chuangkou_domain::UserId;
 use chuangkou_domain::events::EventKind;
 use std::collections::HashMap;
 
 use chrono::Datelike;
-use chuangkou_domain::Role;
 use chuangkou_domain::calendar::day_number;
 use chuangkou_domain::kpi::Period;
 use chuangkou_domain::kpi::ranking::{rank, select_awards, team_scores};
 use chuangkou_domain::org::UnitKind;
 use chuangkou_domain::policy::{Rules, Tally};
+use chuangkou_domain::{OrgId, Role, StaffId, UserId};
 use serde::{Deserialize, Serialize};
 
 use crate::users::sha256_hex;

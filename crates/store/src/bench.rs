@@ -6,8 +6,7 @@
 //! their own.
 
 use crate::{Result, Store, on_tx};
-use chuangkou_domain::OrgId;
-use chuangkou_domain::UserId;
+use chuangkou_domain::{OrgId, UserId};
 
 /// Who handles a station's open cases in a settled benchmark organisation.
 #[derive(Debug, Clone, Copy)]

@@ -4,10 +4,8 @@
 //! units taking part, its basis documents (徐委办【2018】114号) and its logo.
 //! Added, never edited or deleted; each addition an event.
 
-use chuangkou_domain::OrgId;
-use chuangkou_domain::StaffId;
-use chuangkou_domain::UserId;
 use chuangkou_domain::events::EventKind;
+use chuangkou_domain::{OrgId, StaffId, UserId};
 use serde::Serialize;
 use serde_json::json;
 

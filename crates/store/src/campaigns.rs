@@ -5,12 +5,9 @@
 //! machine, the two-person rule on acceptance and the once-only
 //! evaluations.
 
-use chuangkou_domain::OrgId;
-use chuangkou_domain::Role;
-use chuangkou_domain::StaffId;
-use chuangkou_domain::UserId;
 use chuangkou_domain::campaigns::{EvaluationKind, NewCampaign, TaskStatus, TaskStep};
 use chuangkou_domain::events::EventKind;
+use chuangkou_domain::{OrgId, Role, StaffId, UserId};
 use serde::Serialize;
 use serde_json::json;
 

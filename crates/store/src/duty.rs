@@ -3,12 +3,9 @@
 //! role's keeping sight; the store checks that units, staff and service
 //! points belong to the organisation, and writes an event for every change.
 
-use chuangkou_domain::CaseId;
-use chuangkou_domain::OrgId;
-use chuangkou_domain::StaffId;
-use chuangkou_domain::UserId;
 use chuangkou_domain::duty::{Condition, DutyKind, NewFacility, Shift};
 use chuangkou_domain::events::EventKind;
+use chuangkou_domain::{CaseId, OrgId, StaffId, UserId};
 use serde::Serialize;
 use serde_json::json;
 

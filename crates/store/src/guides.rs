@@ -3,11 +3,9 @@
 //! writing, and a later notification of the same case and matter that asks
 //! for anything new is flagged to the office.
 
-use chuangkou_domain::CaseId;
-use chuangkou_domain::OrgId;
 use chuangkou_domain::events::EventKind;
 use chuangkou_domain::guides::{Material, NewGuide, asked_again};
-use chuangkou_domain::{Permission, Role};
+use chuangkou_domain::{CaseId, OrgId, Permission, Role};
 use serde::Serialize;
 use serde_json::json;
 

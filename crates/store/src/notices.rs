@@ -2,10 +2,9 @@
 //! them, each step an event; the public pages, the feeds and a unit's
 //! variable message sign read what is valid now.
 
-use chuangkou_domain::OrgId;
-use chuangkou_domain::Permission;
 use chuangkou_domain::events::EventKind;
 use chuangkou_domain::notices::{NewNotice, NoticeState};
+use chuangkou_domain::{OrgId, Permission};
 use serde::Serialize;
 use serde_json::json;
 

@@ -4,10 +4,9 @@
 //! simply not found, which the web layer turns into the same 404 as a
 //! missing record.
 
-use chuangkou_domain::OrgId;
-use chuangkou_domain::StaffId;
 use chuangkou_domain::events::EventKind;
 use chuangkou_domain::org::{NewServicePoint, NewStaff, NewUnit, NewVehicle};
+use chuangkou_domain::{OrgId, StaffId};
 use serde::Serialize;
 use serde_json::json;
 

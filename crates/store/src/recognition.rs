@@ -5,11 +5,9 @@
 //! about records, kept free of any reporter's name or phone; the media log
 //! of a campaign's publicity. Nothing is edited or deleted.
 
-use chuangkou_domain::Fen;
-use chuangkou_domain::OrgId;
-use chuangkou_domain::StaffId;
 use chuangkou_domain::events::EventKind;
 use chuangkou_domain::policy::Award;
+use chuangkou_domain::{Fen, OrgId, StaffId};
 use serde::Serialize;
 use serde_json::json;
 

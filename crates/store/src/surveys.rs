@@ -10,9 +10,8 @@
 //! log's order and actor would link the two. Results for a group are given
 //! only when at least the pack's minimum of people answered.
 
-use chuangkou_domain::OrgId;
-use chuangkou_domain::UserId;
 use chuangkou_domain::events::EventKind;
+use chuangkou_domain::{OrgId, UserId};
 use std::collections::{BTreeMap, HashMap};
 
 use chuangkou_domain::satisfaction::{

@@ -9,8 +9,7 @@
 #![allow(clippy::unwrap_used)]
 
 use crate::Store;
-use chuangkou_domain::CaseId;
-use chuangkou_domain::OrgId;
+use chuangkou_domain::{CaseId, OrgId};
 
 pub const TEST_KEY: &[u8] = b"chuangkou-test-key";
 

@@ -4,10 +4,8 @@
 //! the caller, off the async runtime), SHA-256 for random session and API
 //! tokens (which are long enough that a fast hash is safe).
 
-use chuangkou_domain::Role;
-use chuangkou_domain::StaffId;
 use chuangkou_domain::events::EventKind;
-use chuangkou_domain::{OrgId, UserId};
+use chuangkou_domain::{OrgId, Role, StaffId, UserId};
 use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};

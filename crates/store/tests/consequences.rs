@@ -7,14 +7,13 @@
 #![allow(clippy::unwrap_used, clippy::disallowed_methods)]
 
 use chrono::NaiveDate;
-use chuangkou_domain::Role;
-use chuangkou_domain::StaffId;
 use chuangkou_domain::cases::{Actor, CaseKind, Channel, Command};
 use chuangkou_domain::inspections::{InspectionKind, InspectionMode, ItemResult, TargetKind};
 use chuangkou_domain::kpi::Period;
 use chuangkou_domain::ledger::{EntryKind, FactKind};
 use chuangkou_domain::org::{NewStaff, NewUnit, UnitKind};
 use chuangkou_domain::policy::{PolicySet, Rules};
+use chuangkou_domain::{Role, StaffId};
 use chuangkou_store::cases::{ActInput, NewCase};
 use chuangkou_store::indicators::Subject;
 use chuangkou_store::inspections::{NewInspection, NewItem};

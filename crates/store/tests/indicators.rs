@@ -6,16 +6,12 @@
 #![allow(clippy::unwrap_used, clippy::disallowed_methods)]
 
 use chrono::NaiveDate;
-use chuangkou_domain::CaseId;
-use chuangkou_domain::OrgId;
-use chuangkou_domain::Role;
-use chuangkou_domain::StaffId;
-use chuangkou_domain::UserId;
 use chuangkou_domain::cases::lifecycle::Conclusion;
 use chuangkou_domain::cases::{Actor, CaseKind, Channel, Command, Finding, Responsibility, Satisfaction};
 use chuangkou_domain::kpi::{Period, parse_volumes};
 use chuangkou_domain::org::{NewServicePoint, NewStaff, NewUnit, ServicePointKind, UnitKind};
 use chuangkou_domain::policy::PolicySet;
+use chuangkou_domain::{CaseId, OrgId, Role, StaffId, UserId};
 use chuangkou_store::cases::{ActInput, NewCase};
 use chuangkou_store::indicators::Subject;
 use chuangkou_store::org::Organisation;

@@ -5,8 +5,6 @@
 #![allow(clippy::unwrap_used, clippy::disallowed_methods)]
 
 use chrono::NaiveDate;
-use chuangkou_domain::OrgId;
-use chuangkou_domain::StaffId;
 use chuangkou_domain::cases::lifecycle::Conclusion;
 use chuangkou_domain::cases::{Actor, CaseKind, Channel, Command, Finding, Responsibility};
 use chuangkou_domain::inspections::{
@@ -15,7 +13,7 @@ use chuangkou_domain::inspections::{
 use chuangkou_domain::ledger::{AppealOutcome, AttendanceKind, EntryKind, FactKind, FineStatus};
 use chuangkou_domain::org::{NewStaff, NewUnit, UnitKind};
 use chuangkou_domain::policy::{PolicySet, Rules};
-use chuangkou_domain::{Fen, Role};
+use chuangkou_domain::{Fen, OrgId, Role, StaffId};
 use chuangkou_store::cases::{ActInput, NewCase};
 use chuangkou_store::inspections::{NewInspection, NewItem};
 use chuangkou_store::ledger::{EntryDecision, EntryFilter, EntryRow, FineFilter, NewFact, Proposer};

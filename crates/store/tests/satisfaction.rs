@@ -6,15 +6,13 @@
 // Tests: a panic is the failure report, and a test may wait on real time.
 #![allow(clippy::unwrap_used, clippy::disallowed_methods)]
 
-use chuangkou_domain::OrgId;
-use chuangkou_domain::StaffId;
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use chuangkou_domain::Role;
 use chuangkou_domain::org::{NewServicePoint, NewStaff, NewUnit, ServicePointKind, UnitKind};
 use chuangkou_domain::policy::{PolicySet, Rules};
 use chuangkou_domain::satisfaction::{Audience, Dimension, Level, parse_question_lines};
+use chuangkou_domain::{OrgId, Role, StaffId};
 use chuangkou_store::org::{Organisation, ServicePoint};
 use chuangkou_store::ratings::{RatingFilter, RatingInput, Scope};
 use chuangkou_store::surveys::Origin;

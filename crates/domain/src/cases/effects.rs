@@ -8,9 +8,6 @@
 //! case and anything the command names, calls these two, and writes the
 //! answer in one transaction.
 
-use crate::ids::CaseId;
-use crate::ids::StaffId;
-use crate::ids::UserId;
 use serde_json::{Value, json};
 
 use super::clock::{self, PlannedTimer};
@@ -22,7 +19,7 @@ use crate::events::EventKind;
 use crate::ledger::Severity;
 use crate::notify::Recipient;
 use crate::policy::Rules;
-use crate::{FieldError, Role};
+use crate::{CaseId, FieldError, Role, StaffId, UserId};
 
 /// A command and what it carries.
 #[derive(Debug, Clone)]

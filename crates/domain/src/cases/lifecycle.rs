@@ -15,12 +15,11 @@
 //! the command, and returns the transition or a typed refusal — never a
 //! silent no-op.
 
-use crate::ids::UserId;
 use serde::Serialize;
 
 use super::{Finding, Responsibility, Satisfaction};
-use crate::Role;
 use crate::events::EventKind;
+use crate::{Role, UserId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]

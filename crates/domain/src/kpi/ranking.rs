@@ -2,7 +2,7 @@
 //! score, teams by their members' mean, and award winners that honour the
 //! year's eligibility and the pack's ranked roles.
 
-use crate::ids::StaffId;
+use crate::StaffId;
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};

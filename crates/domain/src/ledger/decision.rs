@@ -2,11 +2,8 @@
 //! without a database: who may, which kind and amount, and what follows.
 
 use super::{EntryKind, EntryStatus};
-use crate::Fen;
-use crate::FieldError;
 use crate::access::about_themselves;
-use crate::ids::StaffId;
-use crate::ids::UserId;
+use crate::{Fen, FieldError, StaffId, UserId};
 
 /// What a leader decides about a proposed entry.
 #[derive(Debug, Clone)]

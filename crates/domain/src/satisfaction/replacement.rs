@@ -7,7 +7,7 @@
 //! complaint, not two. Ratings in one batch may replace each other; they
 //! are written in rounds so that a replacement can name the row it replaces.
 
-use crate::ids::CaseId;
+use crate::CaseId;
 use std::collections::HashMap;
 
 use super::RatingStatus;

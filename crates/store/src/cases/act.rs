@@ -4,15 +4,13 @@
 //! change, its event, any new timers, notifications and messages to the
 //! reporter commit together. A refusal changes nothing.
 
-use chuangkou_domain::CaseId;
-use chuangkou_domain::OrgId;
-use chuangkou_domain::UserId;
 pub use chuangkou_domain::cases::effects::ActInput;
 use chuangkou_domain::cases::effects::{CaseFacts, Change, Effects, Master, effects};
 use chuangkou_domain::cases::{Actor, CaseView, Command, Refusal, State, decide};
 use chuangkou_domain::events::EventKind;
 use chuangkou_domain::ledger::FactKind;
 use chuangkou_domain::policy::Rules;
+use chuangkou_domain::{CaseId, OrgId, UserId};
 use serde_json::json;
 
 use super::{CASE_COLUMNS, CaseRow};

@@ -1,9 +1,8 @@
 //! Likely duplicates (SPEC CASE-6): earlier cases of the window with the
 //! same phone, service point or plate, or a similar text.
 
-use chuangkou_domain::CaseId;
-use chuangkou_domain::OrgId;
 use chuangkou_domain::cases::similar::{LIKELY_DUPLICATE, Pairs};
+use chuangkou_domain::{CaseId, OrgId};
 use serde::Serialize;
 
 use super::CASE_COLUMNS;

@@ -5,8 +5,7 @@
 
 use super::intake::NewCase;
 use crate::{Result, Store, Tx, on_tx};
-use chuangkou_domain::CaseId;
-use chuangkou_domain::OrgId;
+use chuangkou_domain::{CaseId, OrgId};
 
 impl Store {
     #[allow(clippy::too_many_arguments)]

@@ -5,19 +5,15 @@
 //! `case.registered` event. The number and tracking code are returned only
 //! after the commit: nothing acknowledged is ever lost.
 
-use chuangkou_domain::CaseId;
-use chuangkou_domain::OrgId;
-use chuangkou_domain::StaffId;
-use chuangkou_domain::UserId;
 use chuangkou_domain::events::EventKind;
 use std::collections::HashMap;
 
 use chrono::Datelike;
-use chuangkou_domain::FieldError;
 use chuangkou_domain::cases::clock::{self, PlannedTimer};
 use chuangkou_domain::cases::number::{case_number, speaks_code, spoken_code, tracking_code};
 use chuangkou_domain::cases::{CaseKind, Channel};
 use chuangkou_domain::policy::Rules;
+use chuangkou_domain::{CaseId, FieldError, OrgId, StaffId, UserId};
 use serde::Serialize;
 use serde_json::json;
 

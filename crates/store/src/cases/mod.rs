@@ -2,12 +2,9 @@
 //! tracking. Rules come from `chuangkou_domain::cases`; this module keeps
 //! each change and its event in one transaction.
 
-use chuangkou_domain::CaseId;
-use chuangkou_domain::OrgId;
-use chuangkou_domain::StaffId;
-use chuangkou_domain::UserId;
 use chuangkou_domain::cases::{CaseKind, Channel, Finding, Responsibility, Satisfaction, State};
 use chuangkou_domain::events::EventKind;
+use chuangkou_domain::{CaseId, OrgId, StaffId, UserId};
 use serde::Serialize;
 
 use crate::{Result, Store, on_read};

@@ -2,10 +2,8 @@
 //! (SPEC API-5). Written in the same transaction as the change they report;
 //! senders outside the transaction deliver the queued messages.
 
-use chuangkou_domain::CaseId;
-use chuangkou_domain::OrgId;
-use chuangkou_domain::UserId;
 use chuangkou_domain::events::EventKind;
+use chuangkou_domain::{CaseId, OrgId, UserId};
 use serde::Serialize;
 
 use super::act::NotifyTarget;

@@ -1,10 +1,8 @@
 //! Reading cases: the staff inbox and search (SPEC CASE-11 console), and a
 //! case's timeline.
 
-use chuangkou_domain::CaseId;
-use chuangkou_domain::OrgId;
-use chuangkou_domain::UserId;
 use chuangkou_domain::events::EventKind;
+use chuangkou_domain::{CaseId, OrgId, UserId};
 use serde::Serialize;
 
 use super::{CASE_COLUMNS, CaseRow};

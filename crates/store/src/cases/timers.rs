@@ -14,16 +14,12 @@
 //! fact for them — in the transaction that fires the timer, and only where
 //! a rule of the pack listens to that kind of fact.
 
-use chuangkou_domain::CaseId;
-use chuangkou_domain::OrgId;
-use chuangkou_domain::Role;
-use chuangkou_domain::StaffId;
-use chuangkou_domain::UserId;
 use chuangkou_domain::cases::State;
 use chuangkou_domain::cases::clock::TimerAction;
 use chuangkou_domain::events::EventKind;
 use chuangkou_domain::ledger::FactKind;
 use chuangkou_domain::policy::{LadderRole, PolicySet, Stage};
+use chuangkou_domain::{CaseId, OrgId, Role, StaffId, UserId};
 use serde::Serialize;
 use serde_json::json;
 

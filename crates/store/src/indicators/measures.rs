@@ -2,11 +2,10 @@
 //! unit at once (one query a measure, grouped by unit, summed over each
 //! unit's subtree afterwards), and how they make the indicators.
 
-use chuangkou_domain::Fen;
-use chuangkou_domain::OrgId;
 use chuangkou_domain::calendar::{Calendar, day_number};
 use chuangkou_domain::kpi::{Period, compare, per_10k, rate};
 use chuangkou_domain::satisfaction::Counts;
+use chuangkou_domain::{Fen, OrgId};
 
 use super::{Filters, Indicators, Volume};
 use crate::ratings::Scope;

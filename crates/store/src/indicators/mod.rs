@@ -5,13 +5,11 @@
 //! fines — for the organisation, a unit (with everything under it), a staff
 //! member or a vehicle. Definitions: `docs/INDICATORS.md`.
 
-use chuangkou_domain::Fen;
-use chuangkou_domain::OrgId;
-use chuangkou_domain::StaffId;
 use chuangkou_domain::calendar::{Calendar, day_number};
 use chuangkou_domain::events::EventKind;
 use chuangkou_domain::kpi::{Compared, Period, VolumeRow};
 use chuangkou_domain::satisfaction::Counts;
+use chuangkou_domain::{Fen, OrgId, StaffId};
 use serde::Serialize;
 use serde_json::json;
 

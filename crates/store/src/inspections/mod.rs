@@ -4,9 +4,6 @@
 //! item — in one transaction. Rectification deadlines are timers swept like
 //! case deadlines: each fires once, on any instance.
 
-use chuangkou_domain::OrgId;
-use chuangkou_domain::StaffId;
-use chuangkou_domain::UserId;
 use chuangkou_domain::duty::{DutyKind, default_on_duty};
 use chuangkou_domain::events::EventKind;
 use chuangkou_domain::inspections::{
@@ -15,7 +12,7 @@ use chuangkou_domain::inspections::{
 };
 use chuangkou_domain::ledger::FactKind;
 use chuangkou_domain::policy::Rules;
-use chuangkou_domain::{Permission, Role};
+use chuangkou_domain::{OrgId, Permission, Role, StaffId, UserId};
 use serde::Serialize;
 use serde_json::json;
 

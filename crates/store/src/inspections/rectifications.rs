@@ -1,10 +1,9 @@
 //! Rectification orders 限期整改 (SPEC INS-3): reported by the unit,
 //! verified by the inspector, their deadlines fired once by the sweep.
 
-use chuangkou_domain::OrgId;
 use chuangkou_domain::events::EventKind;
 use chuangkou_domain::inspections::{RectificationState, RectificationStep};
-use chuangkou_domain::{Permission, Role};
+use chuangkou_domain::{OrgId, Permission, Role};
 use serde_json::json;
 
 use super::{RECT_SELECT, RectificationRow};

@@ -1,11 +1,9 @@
 //! Supervisors' written reports 书面反映 and the leading group's decision
 //! on each (SPEC INS-4).
 
-use chuangkou_domain::OrgId;
-use chuangkou_domain::UserId;
 use chuangkou_domain::events::EventKind;
 use chuangkou_domain::inspections::ReportOutcome;
-use chuangkou_domain::{Permission, Role};
+use chuangkou_domain::{OrgId, Permission, Role, UserId};
 use serde_json::json;
 
 use super::ReportRow;

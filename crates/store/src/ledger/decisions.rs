@@ -1,15 +1,12 @@
 //! People decide: manual proposals, approval or rejection (never by the
 //! proposer), reversal entries, one appeal per entry and its decision.
 
-use chuangkou_domain::OrgId;
-use chuangkou_domain::StaffId;
-use chuangkou_domain::UserId;
 use chuangkou_domain::access::about_themselves;
 use chuangkou_domain::events::EventKind;
 use chuangkou_domain::ledger::decision::{self, Decider, Proposed, Refusal};
 use chuangkou_domain::ledger::{AppealOutcome, EntryKind, EntryStatus};
 use chuangkou_domain::policy::Rules;
-use chuangkou_domain::{Fen, Permission};
+use chuangkou_domain::{Fen, OrgId, Permission, StaffId, UserId};
 use serde_json::json;
 
 use super::{ENTRY_SELECT, EntryDecision, EntryRow, Insert, NewEntry, Proposer};

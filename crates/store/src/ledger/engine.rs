@@ -1,9 +1,6 @@
 //! The rules engine's driver: a fact is recorded and the pack's rules,
 //! evaluated in the same transaction, propose entries with an explanation.
 
-use chuangkou_domain::CaseId;
-use chuangkou_domain::OrgId;
-use chuangkou_domain::StaffId;
 use chuangkou_domain::events::EventKind;
 use chuangkou_domain::ledger::explain;
 use chuangkou_domain::ledger::{
@@ -11,6 +8,7 @@ use chuangkou_domain::ledger::{
     period_bounds,
 };
 use chuangkou_domain::policy::Rules;
+use chuangkou_domain::{CaseId, OrgId, StaffId};
 use serde_json::json;
 
 use super::{FactOutcome, Insert, NewFact, Proposer, in_list};

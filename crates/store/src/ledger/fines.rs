@@ -1,11 +1,10 @@
 //! The fines register (SPEC LED-4): collected by finance, waived only by a
 //! recorded decision.
 
-use chuangkou_domain::OrgId;
-use chuangkou_domain::Permission;
 use chuangkou_domain::events::EventKind;
 use chuangkou_domain::ledger::FineStatus;
 use chuangkou_domain::policy::Rules;
+use chuangkou_domain::{OrgId, Permission};
 use serde_json::json;
 
 use super::{FineFilter, FineRow};

@@ -3,16 +3,12 @@
 //! person concerned may appeal once, fines go to a register that finance
 //! collects. Nothing is edited or deleted; a correction is a reversal entry.
 
-use chuangkou_domain::CaseId;
-use chuangkou_domain::OrgId;
-use chuangkou_domain::StaffId;
-use chuangkou_domain::UserId;
 use chuangkou_domain::events::EventKind;
 use chuangkou_domain::ledger::{
     AttendanceKind, EntryKind, EntryStatus, FactKind, FineStatus, Severity, year_bounds,
 };
 use chuangkou_domain::policy::Rules;
-use chuangkou_domain::{Fen, Labelled};
+use chuangkou_domain::{CaseId, Fen, Labelled, OrgId, StaffId, UserId};
 use serde::{Serialize, Serializer};
 use serde_json::json;
 

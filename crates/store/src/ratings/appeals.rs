@@ -2,10 +2,9 @@
 //! decision (SPEC SAT-1): an upheld appeal takes the rating out of every
 //! count in the decision's transaction.
 
-use chuangkou_domain::OrgId;
-use chuangkou_domain::UserId;
 use chuangkou_domain::events::EventKind;
 use chuangkou_domain::satisfaction::RatingStatus;
+use chuangkou_domain::{OrgId, UserId};
 use serde_json::json;
 
 use super::{Counted, Deltas, RatingAppeal};

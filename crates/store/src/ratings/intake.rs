@@ -3,12 +3,9 @@
 //! which decides replacements, opens the cases of bad ratings and keeps
 //! the rollups, all in one transaction.
 
-use chuangkou_domain::OrgId;
 use chuangkou_domain::events::EventKind;
-use chuangkou_domain::{CaseId, StaffId};
 use std::collections::HashMap;
 
-use chuangkou_domain::FieldError;
 use chuangkou_domain::calendar::Span;
 use chuangkou_domain::cases::{CaseKind, Channel};
 use chuangkou_domain::policy::Rules;
@@ -16,6 +13,7 @@ use chuangkou_domain::satisfaction::replacement::{self, Earlier, Incoming, Plan,
 use chuangkou_domain::satisfaction::{
     Level, RatingStatus, bad_rating_description, check_comment, check_tags,
 };
+use chuangkou_domain::{CaseId, FieldError, OrgId, StaffId};
 use serde_json::json;
 
 use super::{Counted, Deltas, Limited, NewRating, RATING_ROWS, RatingAck, RatingInput};

@@ -7,10 +7,7 @@
 //! — so a rating is acknowledged only when all of it is durable, and the
 //! rollups never disagree with the ratings.
 
-use chuangkou_domain::CaseId;
-use chuangkou_domain::OrgId;
-use chuangkou_domain::StaffId;
-use chuangkou_domain::UserId;
+use chuangkou_domain::{CaseId, OrgId, StaffId, UserId};
 use std::collections::HashMap;
 
 use chuangkou_domain::satisfaction::{Counts, Level};

@@ -2,13 +2,11 @@
 //! failures are facts for the ledger's rules in the same transaction, and
 //! qualifications reminded of once before they expire.
 
-use chuangkou_domain::OrgId;
-use chuangkou_domain::Role;
-use chuangkou_domain::StaffId;
 use chuangkou_domain::events::EventKind;
 use chuangkou_domain::ledger::FactKind;
 use chuangkou_domain::policy::Rules;
 use chuangkou_domain::training::{NewExam, NewQualification};
+use chuangkou_domain::{OrgId, Role, StaffId};
 use serde::Serialize;
 use serde_json::json;
 

@@ -7,12 +7,11 @@
 //! the web layer's; nobody records their own attendance by hand or their
 //! own score.
 
-use chuangkou_domain::OrgId;
-use chuangkou_domain::StaffId;
 use chuangkou_domain::events::EventKind;
 use chuangkou_domain::ledger::FactKind;
 use chuangkou_domain::policy::Rules;
 use chuangkou_domain::training::{AttendanceWay, NewPlan, NewSession};
+use chuangkou_domain::{OrgId, StaffId};
 use serde::Serialize;
 use serde_json::json;
 

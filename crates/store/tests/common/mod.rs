@@ -4,14 +4,11 @@
 // Each test crate that includes this uses some of it.
 #![allow(dead_code, clippy::unwrap_used)]
 
-use chuangkou_domain::CaseId;
-use chuangkou_domain::Role;
-use chuangkou_domain::StaffId;
-use chuangkou_domain::UserId;
 use chuangkou_domain::cases::lifecycle::Conclusion;
 use chuangkou_domain::cases::{Actor, CaseKind, Channel, Command, Finding, Responsibility};
 use chuangkou_domain::org::{NewServicePoint, NewStaff, NewUnit, ServicePointKind, UnitKind};
 use chuangkou_domain::policy::PolicySet;
+use chuangkou_domain::{CaseId, Role, StaffId, UserId};
 use chuangkou_store::cases::{ActInput, DuplicateProbe, NewCase};
 use chuangkou_store::org::Organisation;
 use chuangkou_store::users::NewUser;

@@ -4,16 +4,13 @@
 
 use axum::Json;
 use axum::extract::State;
-use chuangkou_domain::CaseId;
-use chuangkou_domain::StaffId;
-use chuangkou_domain::UserId;
 
 use crate::extract::ApiPath as Path;
 use axum::http::StatusCode;
 use chuangkou_domain::calendar::Span;
 use chuangkou_domain::cases::lifecycle::Conclusion;
 use chuangkou_domain::cases::{Actor, CaseKind, Channel, Command, Finding, Responsibility, Satisfaction};
-use chuangkou_domain::{FieldError, Permission, text};
+use chuangkou_domain::{CaseId, FieldError, Permission, StaffId, UserId, text};
 use chuangkou_store::cases::{
     ActInput, CaseFilter, Duplicate, DuplicateProbe, Inbox, NewCase, TrackingError,
 };

@@ -6,9 +6,8 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use chuangkou_domain::OrgId;
-use chuangkou_domain::StaffId;
 use chuangkou_domain::duty::{self, Shift};
+use chuangkou_domain::{OrgId, StaffId};
 use chuangkou_store::duty::{FacilityRow, NewShift};
 use serde::Deserialize;
 use serde_json::{Value, json};

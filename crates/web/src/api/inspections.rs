@@ -4,7 +4,6 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
-use chuangkou_domain::StaffId;
 
 use crate::extract::ApiPath as Path;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -12,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use chuangkou_domain::inspections::{
     InspectionKind, InspectionMode, ItemResult, RectificationStep, ReportOutcome, TargetKind,
 };
-use chuangkou_domain::{FieldError, Role, Sight};
+use chuangkou_domain::{FieldError, Role, Sight, StaffId};
 use chuangkou_store::inspections::{InspectionRow, NewInspection, NewItem, NewPlan};
 use serde::Deserialize;
 use serde_json::{Value, json};

@@ -5,8 +5,6 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
-use chuangkou_domain::CaseId;
-use chuangkou_domain::StaffId;
 
 use crate::extract::ApiPath as Path;
 use axum::http::StatusCode;
@@ -14,7 +12,7 @@ use chrono::Datelike;
 use chuangkou_domain::ledger::{
     AppealOutcome, AttendanceKind, EntryKind, EntryStatus, FactKind, GoodDeedKind, parse_attendance,
 };
-use chuangkou_domain::{Fen, Labelled, Permission};
+use chuangkou_domain::{CaseId, Fen, Labelled, Permission, StaffId};
 use chuangkou_store::ledger::{EntryDecision, EntryFilter, NewEntry, NewFact, Proposer};
 use serde::Deserialize;
 use serde_json::{Value, json};

@@ -8,10 +8,9 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use chuangkou_domain::Permission;
-use chuangkou_domain::StaffId;
 use chuangkou_domain::access::about_themselves;
 use chuangkou_domain::training::{self, AttendanceWay};
+use chuangkou_domain::{Permission, StaffId};
 use serde::Deserialize;
 use serde_json::{Value, json};
 

@@ -6,12 +6,10 @@
 
 use axum::Json;
 use axum::extract::State;
-use chuangkou_domain::StaffId;
-use chuangkou_domain::UserId;
 
 use crate::extract::ApiPath as Path;
 use axum::http::StatusCode;
-use chuangkou_domain::{Permission, Role, text};
+use chuangkou_domain::{Permission, Role, StaffId, UserId, text};
 use chuangkou_store::users::{NewUser, UserChange};
 use serde::Deserialize;
 use serde_json::{Value, json};

@@ -3,7 +3,6 @@
 //! approvals waiting, the fines register and award eligibility; for the
 //! office, forms to record facts and propose entries.
 
-use chuangkou_domain::CaseId;
 use std::collections::HashMap;
 
 use askama::Template;
@@ -15,7 +14,7 @@ use axum::routing::{get, post};
 use chuangkou_domain::ledger::{
     AppealOutcome, AttendanceKind, EntryKind, EntryStatus, FactKind, FineStatus, GoodDeedKind,
 };
-use chuangkou_domain::{Fen, Labelled, Permission};
+use chuangkou_domain::{CaseId, Fen, Labelled, Permission};
 use chuangkou_store::ledger::{EntryRow, FactRow};
 use serde::Deserialize;
 

@@ -10,9 +10,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
-use chuangkou_domain::Fen;
-use chuangkou_domain::Permission;
 use chuangkou_domain::recognition::TypicalKind;
+use chuangkou_domain::{Fen, Permission};
 use chuangkou_store::recognition::{CertificateRow, MediaRow, TypicalCaseRow};
 use serde::Deserialize;
 

@@ -3,7 +3,6 @@
 //! questionnaires (publish, link and QR, results by unit and dimension),
 //! and the anonymous staff surveys to answer.
 
-use chuangkou_domain::CaseId;
 use std::collections::HashMap;
 
 use askama::Template;
@@ -16,7 +15,7 @@ use chuangkou_domain::satisfaction::{
     Audience, Counts, Dimension, Level, QuestionResult, QuestionRow, parse_question_lines, question_lines,
     questions_from_rows,
 };
-use chuangkou_domain::{Permission, Sight};
+use chuangkou_domain::{CaseId, Permission, Sight};
 use chuangkou_store::ratings::Scope;
 use chuangkou_store::surveys::GroupResults;
 use serde::Deserialize;

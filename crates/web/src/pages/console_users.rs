@@ -8,9 +8,7 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use chuangkou_domain::StaffId;
-use chuangkou_domain::UserId;
-use chuangkou_domain::{Permission, Role};
+use chuangkou_domain::{Permission, Role, StaffId, UserId};
 use chuangkou_store::users::{NewUser, UserChange};
 
 use super::{Chrome, PageResult, form_value, render, staff_choices};

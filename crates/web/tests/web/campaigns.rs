@@ -5,9 +5,8 @@
 //! never themselves; the 回头看 review's finding is a rectification order.
 
 use axum::http::{Method, StatusCode};
-use chuangkou_domain::OrgId;
-use chuangkou_domain::Role;
 use chuangkou_domain::org::{NewStaff, NewUnit, UnitKind};
+use chuangkou_domain::{OrgId, Role};
 use chuangkou_store::story;
 use chuangkou_store::testing::noon_2026;
 use serde_json::json;

@@ -3,10 +3,8 @@
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
-use chuangkou_domain::OrgId;
-use chuangkou_domain::Role;
-use chuangkou_domain::StaffId;
 use chuangkou_domain::org::{NewServicePoint, NewStaff, NewUnit, ServicePointKind, UnitKind};
+use chuangkou_domain::{OrgId, Role, StaffId};
 use chuangkou_store::Store;
 use chuangkou_store::users::NewUser;
 use chuangkou_web::{AppState, WebConfig};

@@ -5,10 +5,8 @@
 //! the fee standards and the facilities in use.
 
 use axum::http::{Method, StatusCode};
-use chuangkou_domain::OrgId;
-use chuangkou_domain::Role;
-use chuangkou_domain::StaffId;
 use chuangkou_domain::org::NewStaff;
+use chuangkou_domain::{OrgId, Role, StaffId};
 use chuangkou_store::story;
 use chuangkou_store::testing::noon_2026;
 use serde_json::json;

@@ -7,10 +7,8 @@
 //! number) before it expires, once.
 
 use axum::http::{Method, StatusCode};
-use chuangkou_domain::OrgId;
-use chuangkou_domain::Role;
-use chuangkou_domain::StaffId;
 use chuangkou_domain::org::{NewStaff, NewUnit, UnitKind};
+use chuangkou_domain::{OrgId, Role, StaffId};
 use chuangkou_store::story;
 use chuangkou_store::testing::noon_2026;
 use serde_json::{Value, json};
