@@ -31,6 +31,12 @@ impl User {
         format!("user:{}", self.id)
     }
 
+    /// The user an event's actor names, as [`User::actor`] writes it
+    /// (`user:7`); `None` for `public`, `system` and the like.
+    pub fn of_actor(actor: &str) -> Option<UserId> {
+        actor.strip_prefix("user:")?.parse().ok()
+    }
+
     pub fn role(&self) -> Role {
         // Roles are written only from `Role::as_str`; an unknown one can only
         // come from a hand-edited database and gets the least privilege.

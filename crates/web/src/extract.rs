@@ -158,6 +158,12 @@ pub fn opt_i64<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D:
     }
 }
 
+/// A record's id from a path segment. A non-numeric id names no record:
+/// the same 404 as a missing one.
+pub(crate) fn parse_id<T: std::str::FromStr>(raw: &str) -> Result<T, AppError> {
+    raw.parse::<T>().map_err(|_| AppError::NotFound)
+}
+
 #[cfg(test)]
 mod client_tests {
     use super::client_of;

@@ -21,6 +21,7 @@ use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::cases_access::{self, SUBJECT_REVEAL, for_viewer, may_see_reporter, visible};
 use crate::error::{ApiResult, AppError};
+use crate::extract::parse_id;
 use crate::extract::{ApiJson, ApiQuery, ClientAddr};
 
 /// A new case as staff, the API or a form describe it.
@@ -311,10 +312,6 @@ pub async fn list(
     let next = (rows.len() as i64 == f.limit).then(|| rows.last().map(|c| c.id)).flatten();
     let rows: Vec<_> = rows.into_iter().map(|c| for_viewer(&user, c)).collect();
     Ok(Json(json!({"cases": rows, "next_before": next})))
-}
-
-fn parse_id<T: std::str::FromStr>(raw: &str) -> Result<T, AppError> {
-    raw.parse::<T>().map_err(|_| AppError::NotFound)
 }
 
 pub async fn get(

@@ -14,18 +14,14 @@ use serde_json::{Value, json};
 
 use crate::AppState;
 use crate::auth::CurrentUser;
-use crate::error::{ApiResult, AppError};
+use crate::error::ApiResult;
+use crate::extract::parse_id;
 use crate::extract::{ApiJson, ApiQuery, input_fields};
 
 type Created = (StatusCode, Json<Value>);
 
 fn created(v: impl serde::Serialize) -> Created {
     (StatusCode::CREATED, Json(json!(v)))
-}
-
-fn parse_id<T: std::str::FromStr>(raw: &str) -> Result<T, AppError> {
-    // A non-numeric id names no record: the same 404 as a missing one.
-    raw.parse::<T>().map_err(|_| AppError::NotFound)
 }
 
 // ---- units ----

@@ -285,17 +285,7 @@ async fn events(
         .map(|e| EventLine {
             seq: e.seq,
             at: format_time(e.at),
-            // People by name, not `user:7`.
-            actor: e
-                .actor
-                .strip_prefix("user:")
-                .and_then(|id| id.parse::<chuangkou_domain::UserId>().ok())
-                .and_then(|id| names.iter().find(|u| u.id == id).map(|u| u.display_name.clone()))
-                .unwrap_or_else(|| match e.actor.as_str() {
-                    "public" => tr.t("actor.public").into(),
-                    "system" => tr.t("actor.system").into(),
-                    other => other.into(),
-                }),
+            actor: super::actor_label(&e.actor, &names, tr),
             kind: tr.event(&e.kind),
             subject: format!("{} #{}", e.subject_type, e.subject_id),
             payload: e.payload,

@@ -25,6 +25,7 @@ use crate::cases_access::{may_see_reporter, visible};
 use crate::csrf::CsrfForm;
 use crate::csrf::CsrfToken;
 use crate::error::AppError;
+use crate::extract::parse_id;
 use crate::i18n::Tr;
 
 pub fn router() -> Router<AppState> {
@@ -280,16 +281,7 @@ impl CasePage {
 const CONFIRM: [&str; 3] = ["withdraw", "close", "merge"];
 
 fn step(e: &TimelineEntry, names: &[User], tr: Tr) -> Step {
-    let actor = e
-        .actor
-        .strip_prefix("user:")
-        .and_then(|id| id.parse::<UserId>().ok())
-        .and_then(|id| names.iter().find(|u| u.id == id).map(|u| u.display_name.clone()))
-        .unwrap_or_else(|| match e.actor.as_str() {
-            "public" => tr.t("actor.public").into(),
-            "system" => tr.t("actor.system").into(),
-            other => other.into(),
-        });
+    let actor = super::actor_label(&e.actor, names, tr);
     let name_of = |id: UserId| names.iter().find(|u| u.id == id).map(|u| u.display_name.clone());
     // "王静 将案件移交给 李强": the event in words, with whom it names.
     let mut kind = tr.event(&e.kind);
@@ -487,10 +479,6 @@ fn handover_choices(users: &[User], me: &CurrentUser, row: &CaseRow) -> Vec<(Use
         .collect();
     out.sort_by_key(|(r, u)| (*r, u.display_name.clone()));
     out.into_iter().map(|(_, u)| (u.id, u.display_name.clone())).collect()
-}
-
-fn parse_id<T: std::str::FromStr>(raw: &str) -> Result<T, AppError> {
-    raw.parse::<T>().map_err(|_| AppError::NotFound)
 }
 
 #[derive(Deserialize)]

@@ -188,13 +188,7 @@ async fn page(
     let facts: Vec<FactRow> = state.store.facts_of(user.org_id(), &e).await?;
     let history = state.store.history(user.org_id(), "ledger_entry", id).await?;
     let names = state.store.users(user.org_id()).await?;
-    let who = |actor: &str| {
-        actor
-            .strip_prefix("user:")
-            .and_then(|i| i.parse::<chuangkou_domain::UserId>().ok())
-            .and_then(|i| names.iter().find(|u| u.id == i).map(|u| u.display_name.clone()))
-            .unwrap_or_else(|| actor.to_string())
-    };
+    let who = |actor: &str| super::user_name(actor, &names).unwrap_or_else(|| actor.to_string());
     let rule = rules
         .pack
         .ledger

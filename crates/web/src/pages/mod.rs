@@ -167,6 +167,22 @@ impl Chrome {
 }
 
 /// A field of a posted form; empty when missing.
+/// An event's actor as people read it: a user by name, not `user:7`;
+/// the public and the system in words; anything else as recorded.
+pub(crate) fn actor_label(actor: &str, users: &[chuangkou_store::users::User], tr: Tr) -> String {
+    user_name(actor, users).unwrap_or_else(|| match actor {
+        "public" => tr.t("actor.public").into(),
+        "system" => tr.t("actor.system").into(),
+        other => other.into(),
+    })
+}
+
+/// The name of the user an event's actor names, if it names one of `users`.
+pub(crate) fn user_name(actor: &str, users: &[chuangkou_store::users::User]) -> Option<String> {
+    let id = chuangkou_store::users::User::of_actor(actor)?;
+    users.iter().find(|u| u.id == id).map(|u| u.display_name.clone())
+}
+
 pub fn form_value(form: &std::collections::HashMap<String, String>, key: &str) -> String {
     form.get(key).cloned().unwrap_or_default()
 }
