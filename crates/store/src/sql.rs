@@ -87,36 +87,14 @@ where
 }
 
 /// Ids for an SQL `IN (…)` list; `0` (which matches nothing) when empty.
-/// Ids are integers, so the text is safe to splice into a statement.
-pub(crate) fn id_list<T: Int>(ids: &[T]) -> String {
+/// Ids are integers (`i64`, or an id type that converts to one, never
+/// text), so the text is safe to splice into a statement.
+pub(crate) fn id_list<T: Copy + Into<i64>>(ids: &[T]) -> String {
     if ids.is_empty() {
         return "0".into();
     }
-    ids.iter().map(|i| i.int().to_string()).collect::<Vec<_>>().join(", ")
+    ids.iter().map(|&i| Into::<i64>::into(i).to_string()).collect::<Vec<_>>().join(", ")
 }
-
-/// An integer, or an id that is one: what [`id_list`] may splice, and
-/// nothing that could carry text.
-pub(crate) trait Int: Copy {
-    fn int(self) -> i64;
-}
-
-impl Int for i64 {
-    fn int(self) -> i64 {
-        self
-    }
-}
-
-macro_rules! int_ids {
-    ($($id:ident),+) => {$(
-        impl Int for chuangkou_domain::$id {
-            fn int(self) -> i64 {
-                self.get()
-            }
-        }
-    )+};
-}
-int_ids!(OrgId, UserId, StaffId, CaseId);
 
 #[cfg(test)]
 mod tests {
